@@ -1,0 +1,85 @@
+import type { Readable } from 'node:stream';
+import { AppError } from '../../shared/errors.js';
+
+/**
+ * The storage interface every destination implements (local folder, memory, S3, GCS).
+ *
+ * Keys are relative, '/'-separated paths ("backups/bkp_x.fbk"); see `assertValidKey`.
+ *
+ * Guarantees every back end gives (checked by the conformance suite):
+ * - Atomic visibility: an object is either absent or complete. A `put` that fails or is
+ *   interrupted leaves nothing under `key` (at most an invisible temporary).
+ * - Read-after-write: once `put` resolves, `get`, `stat` and `list` see the new object.
+ * - A missing object makes `get` and `stat` reject with an AppError whose code is
+ *   `NOT_FOUND`; `delete` of a missing object succeeds.
+ * - `list(prefix)` yields every visible object whose key starts with `prefix`, in no
+ *   promised order, and never temporaries.
+ */
+export interface StorageBackend {
+  /** Short name of the back end kind: "local", "memory", "s3", "gcs". */
+  readonly kind: string;
+  /** Where this back end points, safe to show (no credentials). */
+  readonly displayUrl: string;
+  readonly capabilities: BackendCapabilities;
+
+  put(key: string, body: PutBody, options?: PutOptions): Promise<ObjectInfo>;
+  get(key: string, options?: GetOptions): Promise<Readable>;
+  stat(key: string): Promise<ObjectInfo>;
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  delete(key: string): Promise<void>;
+}
+
+export type PutBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
+
+export interface BackendCapabilities {
+  /** `get` honours `range` without reading the whole object. */
+  rangeReads: boolean;
+  /** The back end stores data off this machine. */
+  remote: boolean;
+}
+
+export interface PutOptions {
+  /** Size in bytes when known in advance; lets some back ends pick a faster upload. */
+  contentLength?: number;
+  signal?: AbortSignal;
+}
+
+export interface GetOptions {
+  /** Inclusive start, exclusive end (end omitted: to the end of the object). */
+  range?: { start: number; end?: number };
+  signal?: AbortSignal;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+const KEY_SEGMENT = /^[^/\\\0]+$/;
+
+/** Rejects keys that could escape a prefix or mean different things on different back ends. */
+export function assertValidKey(key: string): void {
+  const ok =
+    key.length > 0 &&
+    key.length <= 1024 &&
+    key.split('/').every((s) => KEY_SEGMENT.test(s) && s !== '.' && s !== '..');
+  if (!ok) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `Invalid storage key "${key}": use relative '/'-separated names without '.', '..', '\\' or empty parts.`,
+    );
+  }
+}
+
+export function notFound(displayUrl: string, key: string): AppError {
+  return new AppError('NOT_FOUND', `No object "${key}" in ${displayUrl}.`);
+}
+
+/** Collects a body into one buffer (for back ends that store whole objects). */
+export async function bodyToBuffer(body: PutBody): Promise<Buffer> {
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const parts: Buffer[] = [];
+  for await (const chunk of body) parts.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError, isAppError } from '../../../shared/errors.js';
+import { fromFsError } from '../../util/fs-errors.js';
+import {
+  assertValidKey,
+  type GetOptions,
+  type ObjectInfo,
+  type PutBody,
+  type PutOptions,
+  type StorageBackend,
+} from '../backend.js';
+
+/** Temporaries start with this; `list` never shows them. */
+const TEMP_MARK = '.fbtmp-';
+
+/**
+ * A folder on this machine. Writes go to a hidden temporary beside the target, are
+ * fsynced, renamed into place, and the folder is fsynced, so a crash at any moment
+ * leaves either the old state or the complete new object.
+ */
+export class LocalBackend implements StorageBackend {
+  readonly kind = 'local';
+  readonly capabilities = { rangeReads: true, remote: false };
+  readonly displayUrl: string;
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.displayUrl = this.root;
+  }
+
+  async put(key: string, body: PutBody, options?: PutOptions): Promise<ObjectInfo> {
+    const target = this.pathOf(key);
+    const dir = path.dirname(target);
+    const temp = path.join(
+      dir,
+      `${TEMP_MARK}${randomBytes(6).toString('hex')}-${path.basename(target)}`,
+    );
+    try {
+      await mkdir(dir, { recursive: true });
+      const source = body instanceof Uint8Array ? Readable.from([body]) : Readable.from(body);
+      const out = createWriteStream(temp, { flags: 'wx' });
+      await pipeline(source, out, options?.signal ? { signal: options.signal } : {});
+      await fsyncPath(temp, 'r+');
+      await rename(temp, target);
+      await fsyncPath(dir, 'r');
+      const info = await stat(target);
+      return { key, size: info.size, modified: info.mtime };
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      if (isAppError(error)) throw error;
+      if ((error as Error).name === 'AbortError') {
+        throw new AppError('CANCELLED', `Writing ${key} was cancelled; nothing was kept.`);
+      }
+      throw fromFsError(error, `Cannot write ${key} in ${this.displayUrl}`);
+    }
+  }
+
+  async get(key: string, options?: GetOptions): Promise<Readable> {
+    const file = this.pathOf(key);
+    // Open first so a missing file rejects here rather than as a stream error later.
+    const handle = await open(file, 'r').catch((error: unknown) => {
+      throw fromFsError(error, `Cannot read ${key} in ${this.displayUrl}`);
+    });
+    const range = options?.range;
+    return createReadStream('', {
+      fd: handle,
+      start: range?.start ?? 0,
+      ...(range?.end !== undefined ? { end: range.end - 1 } : {}),
+      highWaterMark: 1 << 20,
+      ...(options?.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    try {
+      const info = await stat(this.pathOf(key));
+      if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+      return { key, size: info.size, modified: info.mtime };
+    } catch (error) {
+      throw fromFsError(error, `Cannot find ${key} in ${this.displayUrl}`);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    // Walk only the folder that can hold the prefix, not the whole tree.
+    const slash = prefix.lastIndexOf('/');
+    const base = slash >= 0 ? prefix.slice(0, slash) : '';
+    yield* this.walk(base, prefix);
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await rm(this.pathOf(key), { force: true });
+    } catch (error) {
+      throw fromFsError(error, `Cannot delete ${key} in ${this.displayUrl}`);
+    }
+  }
+
+  private async *walk(relDir: string, prefix: string): AsyncIterable<ObjectInfo> {
+    const dir = relDir ? path.join(this.root, ...relDir.split('/')) : this.root;
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw fromFsError(error, `Cannot list ${this.displayUrl}`);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith(TEMP_MARK)) continue;
+      const key = relDir ? `${relDir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) yield* this.walk(key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        const info = await stat(path.join(dir, entry.name)).catch(() => undefined);
+        if (info) yield { key, size: info.size, modified: info.mtime };
+      }
+    }
+  }
+
+  private pathOf(key: string): string {
+    assertValidKey(key);
+    return path.join(this.root, ...key.split('/'));
+  }
+}
+
+async function fsyncPath(file: string, flags: 'r' | 'r+'): Promise<void> {
+  const handle = await open(file, flags);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,4 @@
+import { describeStorageConformance } from '../testing/conformance.js';
+import { MemoryBackend } from './memory-backend.js';
+
+describeStorageConformance('memory', async () => ({ backend: new MemoryBackend() }));
