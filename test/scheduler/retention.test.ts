@@ -1,0 +1,180 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { RetentionPolicy } from '../../src/shared/schedules.js';
+import { prune } from '../../src/engine/scheduler/prune.js';
+import {
+  applyRetention,
+  isoWeek,
+  type RetentionCandidate,
+} from '../../src/engine/scheduler/retention.js';
+
+const at = (iso: string, id = iso, good = true): RetentionCandidate => ({
+  id,
+  createdAt: new Date(iso),
+  good,
+});
+const kept = (backups: RetentionCandidate[], policy: RetentionPolicy, tz?: string): string[] =>
+  applyRetention(backups, policy, tz)
+    .keep.map((k) => k.id)
+    .sort();
+
+describe('applyRetention', () => {
+  it('keeps everything when the policy has no rules', () => {
+    const backups = [at('2024-01-01T00:00:00Z'), at('2024-01-02T00:00:00Z')];
+    expect(applyRetention(backups, {}).remove).toEqual([]);
+  });
+
+  it('keeps the last N regardless of input order', () => {
+    const backups = [
+      at('2024-01-03T00:00:00Z', 'c'),
+      at('2024-01-01T00:00:00Z', 'a'),
+      at('2024-01-02T00:00:00Z', 'b'),
+    ];
+    expect(kept(backups, { keepLast: 2 })).toEqual(['b', 'c']);
+  });
+
+  it('keeps the newest backup of each of the N most recent days that have one', () => {
+    const backups = [
+      at('2024-01-01T08:00:00Z', 'd1-early'),
+      at('2024-01-01T20:00:00Z', 'd1-late'),
+      // 2024-01-02 has no backup: the gap must not use up the count.
+      at('2024-01-03T09:00:00Z', 'd3'),
+      at('2024-01-04T09:00:00Z', 'd4'),
+    ];
+    expect(kept(backups, { keepDaily: 3 })).toEqual(['d1-late', 'd3', 'd4']);
+  });
+
+  it('cuts days in the policy time zone, not UTC', () => {
+    // 23:30 UTC on Jan 1 is already Jan 2 in Paris.
+    const backups = [at('2024-01-01T23:30:00Z', 'late'), at('2024-01-02T10:00:00Z', 'next')];
+    expect(kept(backups, { keepDaily: 2 }, 'UTC')).toEqual(['late', 'next']);
+    expect(kept(backups, { keepDaily: 2 }, 'Europe/Paris')).toEqual(['next']);
+  });
+
+  it('keeps weekly and monthly by ISO week and calendar month', () => {
+    const backups = [
+      at('2024-01-29T00:00:00Z', 'mon-w5'),
+      at('2024-01-31T00:00:00Z', 'wed-w5-jan'),
+      at('2024-02-02T00:00:00Z', 'fri-w5-feb'),
+      at('2024-02-05T00:00:00Z', 'mon-w6'),
+    ];
+    expect(kept(backups, { keepWeekly: 2 })).toEqual(['fri-w5-feb', 'mon-w6']);
+    expect(kept(backups, { keepMonthly: 2 })).toEqual(['mon-w6', 'wed-w5-jan']);
+  });
+
+  it('never deletes the newest good backup even when rules would', () => {
+    const backups = [
+      at('2024-01-01T00:00:00Z', 'good', true),
+      at('2024-01-02T00:00:00Z', 'bad1', false),
+      at('2024-01-03T00:00:00Z', 'bad2', false),
+    ];
+    const decision = applyRetention(backups, { keepLast: 1 });
+    expect(decision.keep).toEqual([
+      { id: 'bad2', reasons: ['last'] },
+      { id: 'good', reasons: ['newest-good'] },
+    ]);
+    expect(decision.remove).toEqual([{ id: 'bad1' }]);
+  });
+
+  it('computes ISO weeks across year boundaries', () => {
+    expect(isoWeek(2021, 1, 3)).toBe('2020-W53'); // Sunday
+    expect(isoWeek(2021, 1, 4)).toBe('2021-W01'); // Monday
+    expect(isoWeek(2024, 12, 30)).toBe('2025-W01');
+  });
+});
+
+describe('prune', () => {
+  it('dry run decides but deletes nothing', async () => {
+    const deleted: string[] = [];
+    const result = await prune({
+      backups: [at('2024-01-01T00:00:00Z', 'old'), at('2024-01-02T00:00:00Z', 'new')],
+      policy: { keepLast: 1 },
+      dryRun: true,
+      deleteBackup: async (id) => void deleted.push(id),
+    });
+    expect(result.decision.remove).toEqual([{ id: 'old' }]);
+    expect(deleted).toEqual([]);
+  });
+
+  it('reports a failed deletion and carries on with the others', async () => {
+    const deleted: string[] = [];
+    const result = await prune({
+      backups: ['a', 'b', 'c'].map((id, i) => at(`2024-01-0${i + 1}T00:00:00Z`, id)),
+      policy: { keepLast: 1 },
+      deleteBackup: async (id) => {
+        if (id === 'a') throw new Error('disk says no');
+        deleted.push(id);
+      },
+    });
+    expect(result.deleted).toEqual(['b']);
+    expect(result.failed.map((f) => f.id)).toEqual(['a']);
+    expect(deleted).toEqual(['b']);
+  });
+});
+
+/** Random histories: backups arrive over months (often several a day), some fail verification. */
+const policyArb: fc.Arbitrary<RetentionPolicy> = fc.record(
+  {
+    keepLast: fc.integer({ min: 0, max: 5 }),
+    keepDaily: fc.integer({ min: 0, max: 7 }),
+    keepWeekly: fc.integer({ min: 0, max: 5 }),
+    keepMonthly: fc.integer({ min: 0, max: 4 }),
+  },
+  { requiredKeys: [] },
+);
+const stepArb = fc.oneof(
+  fc.record({
+    type: fc.constant('backup' as const),
+    gapMinutes: fc.integer({ min: 1, max: 60 * 24 * 10 }),
+    good: fc.boolean(),
+  }),
+  fc.record({ type: fc.constant('prune' as const) }),
+);
+
+describe('retention property', () => {
+  it('random sequences of backups and prunes never delete a backup the policy keeps', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        policyArb,
+        fc.constantFrom('UTC', 'America/New_York', 'Asia/Kolkata'),
+        fc.array(stepArb, { minLength: 1, maxLength: 60 }),
+        async (policy, tz, steps) => {
+          const store = new Map<string, RetentionCandidate>();
+          let clock = Date.UTC(2024, 0, 1);
+          let n = 0;
+          for (const step of steps) {
+            if (step.type === 'backup') {
+              clock += step.gapMinutes * 60_000;
+              const id = `b${String(n++).padStart(3, '0')}`;
+              store.set(id, { id, createdAt: new Date(clock), good: step.good });
+              continue;
+            }
+            const before = [...store.values()];
+            const mustKeep = new Set(applyRetention(before, policy, tz).keep.map((k) => k.id));
+            const result = await prune({
+              backups: before,
+              policy,
+              timeZone: tz,
+              deleteBackup: async (id) => void store.delete(id),
+            });
+            // Nothing the policy keeps was deleted, and everything else was.
+            for (const id of result.deleted) expect(mustKeep.has(id)).toBe(false);
+            expect(new Set(store.keys())).toEqual(mustKeep);
+            // The newest good backup survives every prune.
+            const newestGood = before
+              .filter((b) => b.good)
+              .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+            if (newestGood) expect(store.has(newestGood.id)).toBe(true);
+            // keep-last: the N newest survive.
+            const newest = before.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+            for (const b of newest.slice(0, policy.keepLast ?? 0))
+              expect(store.has(b.id)).toBe(true);
+            // Pruning is stable: pruning again right away deletes nothing.
+            expect(applyRetention([...store.values()], policy, tz).remove).toEqual([]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
