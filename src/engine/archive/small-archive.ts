@@ -1,0 +1,37 @@
+import { Readable } from 'node:stream';
+import type { Keyring } from '../keys/keyring.js';
+import type { MasterKey } from '../keys/master-key.js';
+import { ArchiveReader, type ReadSummary } from './reader.js';
+import type { RawRecord, RecordType } from './records.js';
+import { ArchiveWriter, type WriteSummary } from './writer.js';
+
+/** Seals a few JSON records into one in-memory archive (manifests, test vectors). */
+export async function sealJsonRecords(
+  key: MasterKey,
+  records: ReadonlyArray<{ type: RecordType; value: unknown }>,
+  options: { blockSize?: number } = {},
+): Promise<{ bytes: Buffer; summary: WriteSummary }> {
+  const writer = new ArchiveWriter({ key, blockSize: options.blockSize ?? 64 * 1024 });
+  const chunks: Buffer[] = [];
+  writer.output.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    writer.output.once('end', resolve);
+    writer.output.once('error', reject);
+  });
+  for (const { type, value } of records) await writer.writeJson(type, value);
+  const summary = await writer.finish();
+  await ended;
+  return { bytes: Buffer.concat(chunks), summary };
+}
+
+/** Reads every record of an archive held in memory (small archives only). */
+export async function openAllRecords(
+  bytes: Buffer | AsyncIterable<Uint8Array>,
+  keyring: Keyring,
+): Promise<{ records: RawRecord[]; summary: ReadSummary }> {
+  const source: AsyncIterable<Uint8Array> = Buffer.isBuffer(bytes) ? Readable.from([bytes]) : bytes;
+  const reader = new ArchiveReader(source, keyring);
+  const records: RawRecord[] = [];
+  for await (const record of reader.records()) records.push(record);
+  return { records, summary: reader.summary! };
+}

@@ -1,0 +1,189 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import { AppError } from '../../shared/errors.js';
+import type { MasterKey } from '../keys/master-key.js';
+import {
+  DEFAULT_BLOCK_SIZE,
+  KEY_LENGTH,
+  envelopeLengthFor,
+  newHeader,
+  sealEnvelope,
+} from './format.js';
+import { COUNT_NAMES, RecordType, encodeRecordPrefix } from './records.js';
+import { compressBlock, sealSegment, type CodedBlock, type SegmentKeys } from './segment-codec.js';
+
+export interface ArchiveWriterOptions {
+  key: MasterKey;
+  /** Plaintext bytes per segment (docs/design.md §2.3). */
+  blockSize?: number;
+  /** Brotli quality 0–11; 5 keeps most of the ratio at tens of MB/s per core. */
+  quality?: number;
+  /** Blocks compressed at once on the thread pool. */
+  concurrency?: number;
+}
+
+export interface Trailer {
+  records: number;
+  counts: Record<string, number>;
+  bytes: number;
+  sha256: string;
+}
+
+export interface WriteSummary {
+  trailer: Trailer;
+  /** Size and SHA-256 of the archive as written (what storage holds). */
+  archiveBytes: number;
+  archiveSha256: string;
+}
+
+export const DEFAULT_QUALITY = 5;
+
+interface Pending {
+  index: number;
+  last: boolean;
+  coded: Promise<CodedBlock>;
+}
+
+/**
+ * Streams records into the archive format: records → blocks → Brotli (on the thread
+ * pool, several blocks at once) → AES-256-GCM segments in order → `output`.
+ *
+ * `write` resolves when the writer has room again, so a fast producer is held back by
+ * a slow destination and memory stays bounded (about `concurrency` + 2 blocks).
+ */
+export class ArchiveWriter {
+  /** The archive bytes; hand this to StorageBackend.put. */
+  readonly output: Readable;
+  private readonly out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  private readonly keys: SegmentKeys;
+  private readonly blockSize: number;
+  private readonly quality: number;
+  private readonly concurrency: number;
+  private block: Buffer;
+  private fill = 0;
+  private nextIndex = 0;
+  private readonly queue: Pending[] = [];
+  private readonly recordHash = createHash('sha256');
+  private readonly archiveHash = createHash('sha256');
+  private archiveBytes = 0;
+  private recordBytes = 0;
+  private records = 0;
+  private readonly counts: Record<string, number> = {};
+  private failed: Error | undefined;
+  private finished = false;
+
+  constructor(options: ArchiveWriterOptions) {
+    this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+    this.quality = options.quality ?? DEFAULT_QUALITY;
+    if (!Number.isInteger(this.quality) || this.quality < 0 || this.quality > 11) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        'Compression quality must be a whole number from 0 to 11.',
+      );
+    }
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    const header = newHeader(this.blockSize, envelopeLengthFor(options.key.id));
+    const dataKey = randomBytes(KEY_LENGTH);
+    const envelope = sealEnvelope(header.bytes, options.key, dataKey);
+    this.keys = { dataKey, noncePrefix: header.noncePrefix, aad: header.bytes };
+    this.block = Buffer.allocUnsafe(this.blockSize);
+    this.output = this.out;
+    this.out.on('error', (error) => {
+      this.failed ??= error;
+    });
+    void this.emit(Buffer.concat([header.bytes, envelope.bytes]));
+  }
+
+  /** Adds one record whose payload is JSON. */
+  writeJson(type: RecordType, value: unknown): Promise<void> {
+    return this.write(type, Buffer.from(JSON.stringify(value), 'utf8'));
+  }
+
+  async write(type: RecordType, payload: Buffer): Promise<void> {
+    this.assertOpen();
+    const prefix = encodeRecordPrefix(type, payload.length);
+    this.recordHash.update(prefix).update(payload);
+    this.recordBytes += prefix.length + payload.length;
+    this.records++;
+    const name = COUNT_NAMES[type];
+    if (name) this.counts[name] = (this.counts[name] ?? 0) + 1;
+    await this.append(prefix);
+    await this.append(payload);
+  }
+
+  /** Writes the trailer and the final segment, and ends `output`. */
+  async finish(): Promise<WriteSummary> {
+    this.assertOpen();
+    const trailer: Trailer = {
+      records: this.records,
+      counts: { ...this.counts },
+      bytes: this.recordBytes,
+      sha256: this.recordHash.digest('hex'),
+    };
+    const payload = Buffer.from(JSON.stringify(trailer), 'utf8');
+    await this.append(encodeRecordPrefix(RecordType.Trailer, payload.length));
+    await this.append(payload);
+    this.finished = true;
+    this.submit(this.block.subarray(0, this.fill), true);
+    while (this.queue.length > 0) await this.sealNext();
+    this.out.end();
+    return {
+      trailer,
+      archiveBytes: this.archiveBytes,
+      archiveSha256: this.archiveHash.digest('hex'),
+    };
+  }
+
+  /** Stops the writer: `output` fails, so a destination discards what it received. */
+  abort(reason: Error): void {
+    this.failed ??= reason;
+    this.finished = true;
+    this.out.destroy(reason);
+  }
+
+  private assertOpen(): void {
+    if (this.failed) throw this.failed;
+    if (this.finished) throw new AppError('INTERNAL', 'The archive writer was already finished.');
+  }
+
+  private async append(bytes: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      if (this.fill === this.blockSize) {
+        // Only now is it known that this full block is not the last one.
+        this.submit(this.block, false);
+        this.block = Buffer.allocUnsafe(this.blockSize);
+        this.fill = 0;
+        if (this.queue.length >= this.concurrency) await this.sealNext();
+      }
+      const n = bytes.copy(this.block, this.fill, offset);
+      this.fill += n;
+      offset += n;
+    }
+  }
+
+  private submit(block: Buffer, last: boolean): void {
+    const coded = compressBlock(block, this.quality);
+    coded.catch(() => undefined); // awaited in order by sealNext
+    this.queue.push({ index: this.nextIndex++, last, coded });
+  }
+
+  private async sealNext(): Promise<void> {
+    const next = this.queue.shift()!;
+    const segment = sealSegment(this.keys, next.index, next.last, await next.coded);
+    await this.emit(segment);
+  }
+
+  private async emit(bytes: Buffer): Promise<void> {
+    if (this.failed) throw this.failed;
+    this.archiveHash.update(bytes);
+    this.archiveBytes += bytes.length;
+    if (!this.out.write(bytes)) {
+      await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+      if (this.failed) throw this.failed;
+      if (this.out.destroyed)
+        throw new AppError('CANCELLED', 'The archive destination stopped reading.');
+    }
+  }
+}

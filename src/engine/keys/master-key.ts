@@ -1,0 +1,77 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { AppError } from '../../shared/errors.js';
+
+const HOW_TO_MAKE =
+  'Make one with `firebackup keys generate` (or `openssl rand -hex 32`) and keep it safe: without it no backup can be read.';
+
+/**
+ * A 256-bit master key. The bytes stay inside this object: it prints, logs and
+ * serialises as its key id only, so a key cannot leak through a stray console.log or
+ * JSON.stringify of an options object.
+ */
+export class MasterKey {
+  readonly id: string;
+  readonly #bytes: Buffer;
+
+  private constructor(bytes: Buffer) {
+    this.#bytes = bytes;
+    this.id = keyIdOf(bytes);
+  }
+
+  /** Parses 64 hex characters; `source` names where the key came from, for messages. */
+  static fromHex(hex: string, source: string): MasterKey {
+    const text = hex.trim();
+    if (!/^[0-9a-fA-F]{64}$/.test(text)) {
+      const what = /^[0-9a-fA-F]*$/.test(text)
+        ? `has ${text.length} hex characters`
+        : 'contains characters other than 0-9 and a-f';
+      throw new AppError(
+        'KEY_INVALID',
+        `The encryption key from ${source} ${what}; a key is exactly 64 hex characters (32 bytes). ${HOW_TO_MAKE}`,
+      );
+    }
+    const bytes = Buffer.from(text, 'hex');
+    if (bytes.every((b) => b === bytes[0])) {
+      throw new AppError(
+        'KEY_INVALID',
+        `The encryption key from ${source} is the same byte repeated (all zeros, say), which is no secret. ${HOW_TO_MAKE}`,
+      );
+    }
+    return new MasterKey(bytes);
+  }
+
+  static generate(): MasterKey {
+    return new MasterKey(randomBytes(32));
+  }
+
+  /** The key as 64 hex characters: only for `keys generate` and recovery kits. */
+  revealHex(): string {
+    return this.#bytes.toString('hex');
+  }
+
+  /** The raw bytes, for the cipher calls in this engine only. */
+  material(): Buffer {
+    return this.#bytes;
+  }
+
+  toJSON(): string {
+    return `[MasterKey ${this.id}]`;
+  }
+
+  toString(): string {
+    return this.toJSON();
+  }
+
+  [inspect.custom](): string {
+    return this.toJSON();
+  }
+}
+
+/**
+ * The public fingerprint of a key: 'k' + 16 hex characters of an HMAC of a fixed label,
+ * one-way, so it can be shown and stored in archive headers.
+ */
+export function keyIdOf(key: Buffer): string {
+  return `k${createHmac('sha256', key).update('firebackup/key-id/v1').digest('hex').slice(0, 16)}`;
+}
