@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AppError } from '../../shared/errors.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) the catalog database and brings its schema up to date.
+ * WAL + a busy timeout let the daemon, the CLI and the desktop app share one file.
+ */
+export function openDb(file: string): Db {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(file, { timeout: 5000 });
+  } catch (cause) {
+    throw new AppError(
+      'PERMISSION_DENIED',
+      `Cannot open the catalog at ${file}: ${(cause as Error).message}. Check the folder is writable, or set FIREBACKUP_HOME to another folder.`,
+      { cause },
+    );
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db, file);
+  return db;
+}
+
+export function migrate(db: Db, file = 'catalog'): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new AppError(
+      'ARCHIVE_UNSUPPORTED',
+      `The catalog at ${file} was written by a newer FireBackup (schema ${current}, this one knows ${latest}). Update FireBackup, or run "firebackup catalog rebuild" with a fresh FIREBACKUP_HOME.`,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}
+
+/** JSON column helpers: null stays null, so "unknown" and "empty" stay distinct. */
+export const json = {
+  write: (value: unknown): string | null =>
+    value === undefined || value === null ? null : JSON.stringify(value),
+  read: <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T)),
+};

@@ -1,0 +1,129 @@
+import { AppError } from '../../shared/errors.js';
+import { ScheduleInputSchema, type Schedule, type ScheduleInput } from '../../shared/schedules.js';
+import type { Clock } from '../clock.js';
+import type { Db } from './db.js';
+import { newId } from './ids.js';
+import { parseOrThrow } from './projects.js';
+
+interface ScheduleRow {
+  id: string;
+  name: string;
+  kind: 'backup' | 'verify';
+  project_id: string;
+  destination_id: string;
+  cron: string;
+  time_zone: string;
+  config_json: string;
+  enabled: number;
+  created_at: string;
+  last_scheduled_for: string | null;
+}
+
+/** The parts of a schedule without a column of their own. */
+type ScheduleConfig = Pick<
+  Schedule,
+  'scope' | 'retention' | 'verifyAfter' | 'verifyBatch' | 'notifyOnSuccess'
+>;
+
+const toSchedule = (r: ScheduleRow): Schedule => ({
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  projectId: r.project_id,
+  destinationId: r.destination_id,
+  cron: r.cron,
+  timeZone: r.time_zone,
+  enabled: r.enabled === 1,
+  createdAt: r.created_at,
+  lastScheduledFor: r.last_scheduled_for,
+  ...(JSON.parse(r.config_json) as ScheduleConfig),
+});
+
+export class SchedulesRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Adds a schedule. Its history starts now: occurrences before creation are not
+   * "missed". `validateCron` lets the engine check the expression with the real parser.
+   */
+  add(input: ScheduleInput): Schedule {
+    const s = parseOrThrow(ScheduleInputSchema, input, 'schedule');
+    if (this.findByName(s.name)) {
+      throw new AppError(
+        'ALREADY_EXISTS',
+        `A schedule named "${s.name}" already exists. Pick another name, or remove it first.`,
+      );
+    }
+    const now = this.clock.now().toISOString();
+    const id = newId('sch', this.clock.now());
+    const config: ScheduleConfig = {
+      scope: s.scope,
+      retention: s.retention,
+      verifyAfter: s.verifyAfter,
+      verifyBatch: s.verifyBatch,
+      notifyOnSuccess: s.notifyOnSuccess,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO schedules (id, name, kind, project_id, destination_id, cron, time_zone, config_json, enabled, created_at, last_scheduled_for)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        s.name,
+        s.kind,
+        s.projectId,
+        s.destinationId,
+        s.cron,
+        s.timeZone,
+        JSON.stringify(config),
+        s.enabled ? 1 : 0,
+        now,
+        now,
+      );
+    return this.get(id);
+  }
+
+  get(idOrName: string): Schedule {
+    const row = this.db
+      .prepare('SELECT * FROM schedules WHERE id = ? OR name = ?')
+      .get(idOrName, idOrName) as ScheduleRow | undefined;
+    if (!row) {
+      throw new AppError(
+        'NOT_FOUND',
+        `No schedule "${idOrName}". See the schedules with "firebackup schedule list".`,
+      );
+    }
+    return toSchedule(row);
+  }
+
+  findByName(name: string): Schedule | undefined {
+    const row = this.db.prepare('SELECT * FROM schedules WHERE name = ?').get(name) as
+      ScheduleRow | undefined;
+    return row && toSchedule(row);
+  }
+
+  list(): Schedule[] {
+    return (this.db.prepare('SELECT * FROM schedules ORDER BY name').all() as ScheduleRow[]).map(
+      toSchedule,
+    );
+  }
+
+  remove(idOrName: string): Schedule {
+    const s = this.get(idOrName);
+    this.db.prepare('DELETE FROM schedules WHERE id = ?').run(s.id);
+    return s;
+  }
+
+  /** Records that every occurrence up to `at` has been handled (run or reported missed). */
+  markHandled(id: string, at: Date): void {
+    this.db
+      .prepare(
+        'UPDATE schedules SET last_scheduled_for = ? WHERE id = ? AND (last_scheduled_for IS NULL OR last_scheduled_for < ?)',
+      )
+      .run(at.toISOString(), id, at.toISOString());
+  }
+}
