@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { runBackup } from '../../engine/operations/backup.js';
+import { openDestination } from '../../engine/storage/registry.js';
+import {
+  addCommonFlags,
+  addKeyFlags,
+  addSourceFlags,
+  keyringFor,
+  listFlag,
+  parseQuality,
+  runCommand,
+  sourceOptions,
+  type CliIO,
+  type CommonFlags,
+  type SourceFlags,
+} from '../context.js';
+import { formatBytes, formatCount, formatDuration } from '../output.js';
+
+interface BackupFlags extends CommonFlags, SourceFlags {
+  to: string;
+  collections?: string[];
+  exclude?: string[];
+  compressionLevel?: number;
+}
+
+export function registerBackup(program: Command, io: CliIO, done: (code: number) => void): void {
+  const command = program
+    .command('backup')
+    .description('back up a Firestore database into an encrypted archive')
+    .requiredOption(
+      '--to <destination>',
+      'where to store the backup: a folder (or file://, s3://, gs:// URL)',
+    )
+    .option(
+      '--collections <ids>',
+      'only these collections (root ids or path prefixes, comma-separated)',
+      listFlag,
+    )
+    .option('--exclude <ids>', 'leave out these collections (root ids or path prefixes)', listFlag)
+    .option(
+      '--compression-level <0-11>',
+      'Brotli quality: higher is smaller and slower',
+      parseQuality,
+      5,
+    );
+  addSourceFlags(command);
+  addKeyFlags(command);
+  addCommonFlags(command).action(async (flags: BackupFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out, signal }) => {
+        const keyring = await keyringFor(io, flags);
+        const destination = await openDestination(flags.to);
+        const source = sourceOptions(io, flags, flags.project);
+        out.info(
+          `Backing up ${source.projectId}/${source.databaseId ?? '(default)'}${source.emulatorHost ? ` (emulator ${source.emulatorHost})` : ''} to ${destination.displayUrl}`,
+        );
+        const result = await runBackup(
+          {
+            destination,
+            keyring,
+            source,
+            collections: flags.collections ?? [],
+            exclude: flags.exclude ?? [],
+            quality: flags.compressionLevel ?? 5,
+          },
+          { signal, onProgress: (p) => out.progress(p) },
+        );
+        out.endProgress();
+        const seconds = result.durationMs / 1000;
+        out.result(
+          { ok: true, ...result },
+          `Backup ${result.id}: ${formatCount(result.documents)} documents, ${formatBytes(result.plaintextBytes)} → ${formatBytes(result.archiveBytes)} in ${formatDuration(seconds)} (${formatCount(result.documents / Math.max(seconds, 1e-3))} docs/s), key ${result.keyId}, read time ${result.readTime}`,
+        );
+      }),
+    );
+  });
+}

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { findDocument, inspectBackup } from '../../engine/operations/inspect.js';
+import { resolveBackup } from '../../engine/operations/resolve-backup.js';
+import { openDestination } from '../../engine/storage/registry.js';
+import {
+  addCommonFlags,
+  addKeyFlags,
+  keyringFor,
+  runCommand,
+  type CliIO,
+  type CommonFlags,
+} from '../context.js';
+import { formatCount } from '../output.js';
+import { table } from '../table.js';
+
+interface InspectFlags extends CommonFlags {
+  from?: string;
+  path?: string;
+}
+
+export function registerInspect(program: Command, io: CliIO, done: (code: number) => void): void {
+  const command = program
+    .command('inspect <backup>')
+    .description("show a backup's collections with counts, or one document, without restoring")
+    .option('--from <destination>', 'where the backup is (not needed for an archive file path)')
+    .option('--path <document>', 'show one document, e.g. users/alice');
+  addKeyFlags(command);
+  addCommonFlags(command).action(async (ref: string, flags: InspectFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out, signal }) => {
+        const keyring = await keyringFor(io, flags);
+        const backup = await resolveBackup(
+          ref,
+          flags.from ? await openDestination(flags.from) : undefined,
+        );
+        const ctx = {
+          signal,
+          onProgress: (p: Parameters<typeof out.progress>[0]) => out.progress(p),
+        };
+        if (flags.path) {
+          const doc = await findDocument(backup, keyring, flags.path, ctx);
+          out.result(doc, JSON.stringify(doc, null, 2));
+          return;
+        }
+        const report = await inspectBackup(backup, keyring, ctx);
+        const h = report.header;
+        out.result(
+          report,
+          [
+            `Backup ${h.backupId} of ${h.project}/${h.database}, read at ${h.readTime}, ${formatCount(report.documents)} documents`,
+            '',
+            table(
+              ['COLLECTION', 'DOCUMENTS'],
+              report.collections.map((c) => [c.collection, formatCount(c.documents)]),
+            ),
+          ].join('\n'),
+        );
+      }),
+    );
+  });
+}

@@ -1,0 +1,43 @@
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { MasterKey } from '../../engine/keys/master-key.js';
+import { fromFsError } from '../../engine/util/fs-errors.js';
+import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
+
+interface GenerateFlags extends CommonFlags {
+  out?: string;
+}
+
+export function registerKeys(program: Command, io: CliIO, done: (code: number) => void): void {
+  const keys = program.command('keys').description('make and manage encryption keys');
+  addCommonFlags(
+    keys
+      .command('generate')
+      .description('make a new random 256-bit key (64 hex characters)')
+      .option(
+        '--out <file>',
+        'write the key to this file (mode 600, must not exist) instead of stdout',
+      ),
+  ).action(async (flags: GenerateFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out }) => {
+        const key = MasterKey.generate();
+        if (flags.out) {
+          await writeFile(flags.out, `${key.revealHex()}\n`, { mode: 0o600, flag: 'wx' }).catch(
+            (error: unknown) => {
+              throw fromFsError(error, `Cannot write the key to ${flags.out}`);
+            },
+          );
+          out.result(
+            { keyId: key.id, file: flags.out },
+            `Wrote key ${key.id} to ${flags.out}. Keep a copy somewhere safe: without it no backup made with it can be read.`,
+          );
+          return;
+        }
+        // The one place a key is printed: the user asked for it.
+        out.info(`New key ${key.id}. Keep it safe: without it no backup made with it can be read.`);
+        out.result({ keyId: key.id, key: key.revealHex() }, key.revealHex());
+      }),
+    );
+  });
+}

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { listBackups } from '../../engine/operations/list.js';
+import { openDestination } from '../../engine/storage/registry.js';
+import {
+  addCommonFlags,
+  addKeyFlags,
+  keyringFor,
+  runCommand,
+  type CliIO,
+  type CommonFlags,
+} from '../context.js';
+import { formatBytes, formatCount } from '../output.js';
+import { table } from '../table.js';
+
+interface ListFlags extends CommonFlags {
+  from: string;
+}
+
+export function registerList(program: Command, io: CliIO, done: (code: number) => void): void {
+  const command = program
+    .command('list')
+    .description('list the complete backups in a destination, newest first')
+    .requiredOption('--from <destination>', 'a folder (or file://, s3://, gs:// URL)');
+  addKeyFlags(command);
+  addCommonFlags(command).action(async (flags: ListFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out }) => {
+        const keyring = await keyringFor(io, flags);
+        const destination = await openDestination(flags.from);
+        const backups = await listBackups(destination, keyring);
+        const human = backups.length
+          ? table(
+              ['ID', 'CREATED (UTC)', 'PROJECT', 'DATABASE', 'DOCUMENTS', 'SIZE', 'KEY'],
+              backups.map((b) => [
+                b.id,
+                b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ''),
+                b.project ?? '(key not held)',
+                b.database ?? '',
+                b.documents === undefined ? '' : formatCount(b.documents),
+                formatBytes(b.size),
+                b.keyId,
+              ]),
+            )
+          : `No backups in ${destination.displayUrl}.`;
+        out.result(backups, human);
+      }),
+    );
+  });
+}

@@ -1,0 +1,121 @@
+import { backupHeaderSchema, type BackupHeader } from '../../shared/backups.js';
+import { AppError } from '../../shared/errors.js';
+import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
+import { ArchiveReader, type ReadSummary } from '../archive/reader.js';
+import { RecordType, parseJsonPayload, type RawRecord } from '../archive/records.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { ProgressMeter } from './progress-meter.js';
+import type { ResolvedBackup } from './resolve-backup.js';
+
+/** A document as scanned: the parsed record and its exact JSON bytes (for NDJSON output). */
+export interface ScannedDocument {
+  doc: FirestoreDocumentRecord;
+  json: Buffer;
+}
+
+/**
+ * Reads one backup's archive from storage as typed records: the backup header first,
+ * then documents. Every record is authenticated (by the archive reader) and checked for
+ * shape here, so `verify`, `inspect` and `restore` share one definition of "valid".
+ */
+export class BackupScanner {
+  header: BackupHeader | undefined;
+  summary: ReadSummary | undefined;
+  keyId: string | undefined;
+
+  constructor(
+    private readonly backup: ResolvedBackup,
+    private readonly keyring: Keyring,
+    private readonly options: { signal?: AbortSignal; meter?: ProgressMeter } = {},
+  ) {}
+
+  async *documents(): AsyncGenerator<ScannedDocument> {
+    const { signal, meter } = this.options;
+    const stream = await this.backup.destination.get(
+      this.backup.archiveKey,
+      signal ? { signal } : {},
+    );
+    const counted = (async function* () {
+      for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+        meter?.add(0, chunk.length);
+        yield chunk;
+      }
+    })();
+    const reader = new ArchiveReader(counted, this.keyring);
+    let first = true;
+    try {
+      for await (const record of reader.records()) {
+        this.keyId ??= reader.keyId;
+        if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
+        if (first) {
+          this.header = this.parseHeader(record);
+          first = false;
+          continue;
+        }
+        if (record.type !== RecordType.FirestoreDocument) {
+          throw new AppError(
+            'ARCHIVE_CORRUPT',
+            `${this.backup.label}: unexpected record of type ${record.type}.`,
+          );
+        }
+        const doc = parseDocument(record, this.backup.label);
+        meter?.add(1);
+        yield { doc, json: record.payload };
+      }
+    } catch (error) {
+      if (
+        error instanceof AppError &&
+        error.code === 'ARCHIVE_CORRUPT' &&
+        !error.message.startsWith(this.backup.label)
+      ) {
+        throw new AppError('ARCHIVE_CORRUPT', `${this.backup.label}: ${error.message}`);
+      }
+      throw error;
+    }
+    if (first)
+      throw new AppError(
+        'ARCHIVE_CORRUPT',
+        `${this.backup.label}: the archive holds no backup header.`,
+      );
+    this.summary = reader.summary;
+    this.keyId = reader.keyId;
+  }
+
+  private parseHeader(record: RawRecord): BackupHeader {
+    const parsed =
+      record.type === RecordType.BackupHeader
+        ? backupHeaderSchema.safeParse(parseJsonPayload(record))
+        : undefined;
+    if (!parsed?.success) {
+      throw new AppError(
+        'ARCHIVE_CORRUPT',
+        `${this.backup.label}: the archive does not start with a valid backup header.`,
+      );
+    }
+    return parsed.data;
+  }
+}
+
+function parseDocument(record: RawRecord, label: string): FirestoreDocumentRecord {
+  const doc = parseJsonPayload<FirestoreDocumentRecord>(record);
+  if (
+    typeof doc !== 'object' ||
+    doc === null ||
+    typeof doc.path !== 'string' ||
+    doc.path.split('/').length % 2 !== 0 ||
+    typeof doc.createTime !== 'string' ||
+    typeof doc.updateTime !== 'string' ||
+    typeof doc.fields !== 'object' ||
+    doc.fields === null
+  ) {
+    throw new AppError('ARCHIVE_CORRUPT', `${label}: a document record is malformed.`);
+  }
+  return doc;
+}
+
+/** Reads a whole backup, checking everything; returns what it found. */
+export async function scanToEnd(scanner: BackupScanner): Promise<{ documents: number }> {
+  let documents = 0;
+  for await (const _ of scanner.documents()) documents++;
+  return { documents };
+}

@@ -1,0 +1,174 @@
+import type { BackupHeader, BackupManifest } from '../../shared/backups.js';
+import { AppError } from '../../shared/errors.js';
+import { RecordType } from '../archive/records.js';
+import { ArchiveWriter, DEFAULT_QUALITY } from '../archive/writer.js';
+import type { Keyring } from '../keys/keyring.js';
+import { openFirestore, type OpenFirestoreOptions } from '../sources/firestore/connection.js';
+import { chooseReadTime, countDocuments, exportDocuments } from '../sources/firestore/export.js';
+import type { StorageBackend } from '../storage/backend.js';
+import { APP_VERSION } from '../version.js';
+import { archiveKeyOf, manifestKeyOf, newBackupId } from './backup-names.js';
+import { writeManifest } from './manifest.js';
+import { ProgressMeter } from './progress-meter.js';
+import type { OperationContext } from './types.js';
+
+export interface BackupOptions {
+  destination: StorageBackend;
+  keyring: Keyring;
+  source: OpenFirestoreOptions;
+  /** Root collection ids or path prefixes to include (all when empty). */
+  collections?: string[];
+  /** Root collection ids or path prefixes to leave out. */
+  exclude?: string[];
+  /** Brotli quality 0–11. */
+  quality?: number;
+  blockSize?: number;
+  now?: () => Date;
+}
+
+export interface BackupResult {
+  id: string;
+  archiveKey: string;
+  manifestKey: string;
+  destination: string;
+  project: string;
+  database: string;
+  readTime: string;
+  keyId: string;
+  counts: Record<string, number>;
+  documents: number;
+  /** Bytes of records before compression. */
+  plaintextBytes: number;
+  /** Bytes stored. */
+  archiveBytes: number;
+  durationMs: number;
+}
+
+/**
+ * One backup of one Firestore database: every document at one read time, streamed
+ * through the archive writer into the destination. The archive becomes visible only
+ * when complete, and the manifest that makes `list` show it is written last, after the
+ * stored size was checked. On any failure or cancellation nothing visible is left.
+ */
+export async function runBackup(
+  options: BackupOptions,
+  ctx: OperationContext = {},
+): Promise<BackupResult> {
+  const started = performance.now();
+  const now = options.now ?? (() => new Date());
+  const key = options.keyring.current();
+  const { destination } = options;
+  const createdAt = now();
+  const id = newBackupId(createdAt);
+  const archiveKey = archiveKeyOf(id);
+  const quality = options.quality ?? DEFAULT_QUALITY;
+  const selection = { collections: options.collections ?? [], exclude: options.exclude ?? [] };
+  const meter = new ProgressMeter(ctx.onProgress, 'connecting');
+  meter.flush();
+
+  const conn = await openFirestore(options.source);
+  let writer: ArchiveWriter | undefined;
+  let upload: Promise<unknown> | undefined;
+  try {
+    const readTime = await chooseReadTime(conn);
+    meter.startPhase('reading');
+    void countDocuments(conn, { ...selection, readTime })
+      .then((total) => meter.setTotal(total))
+      .catch(() => undefined); // the count only feeds the ETA
+
+    writer = new ArchiveWriter({
+      key,
+      quality,
+      ...(options.blockSize ? { blockSize: options.blockSize } : {}),
+    });
+    const active = writer;
+    upload = destination.put(archiveKey, writer.output, ctx.signal ? { signal: ctx.signal } : {});
+    // If the destination fails first, stop the producer at its next write.
+    upload.catch((error: unknown) =>
+      active.abort(error instanceof Error ? error : new Error(String(error))),
+    );
+
+    const header: BackupHeader = {
+      format: 1,
+      backupId: id,
+      app: `firebackup ${APP_VERSION}`,
+      createdAt: createdAt.toISOString(),
+      project: conn.projectId,
+      database: conn.databaseId,
+      sources: ['firestore'],
+      readTime,
+      selection,
+      compression: { algorithm: 'brotli', quality },
+    };
+    await writer.writeJson(RecordType.BackupHeader, header);
+    let plaintextBytes = 0;
+    for await (const doc of exportDocuments(conn, {
+      ...selection,
+      readTime,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    })) {
+      if (ctx.signal?.aborted)
+        throw new AppError('CANCELLED', 'The backup was cancelled; nothing was kept.');
+      const json = Buffer.from(JSON.stringify(doc), 'utf8');
+      await writer.write(RecordType.FirestoreDocument, json);
+      plaintextBytes += json.length;
+      meter.add(1, json.length);
+    }
+    meter.startPhase('finishing');
+    const written = await writer.finish();
+    await upload;
+
+    // Read back what storage holds before the backup counts as done.
+    const stored = await destination.stat(archiveKey);
+    if (stored.size !== written.archiveBytes) {
+      throw new AppError(
+        'INTEGRITY',
+        `The destination holds ${stored.size} bytes for ${archiveKey} but ${written.archiveBytes} were written. The backup was discarded; try again.`,
+      );
+    }
+    const counts = written.trailer.counts;
+    const manifest: BackupManifest = {
+      format: 1,
+      backupId: id,
+      app: header.app,
+      project: header.project,
+      database: header.database,
+      sources: header.sources,
+      createdAt: header.createdAt,
+      completedAt: now().toISOString(),
+      readTime,
+      counts,
+      keyId: key.id,
+      archive: { key: archiveKey, size: written.archiveBytes, sha256: written.archiveSha256 },
+    };
+    await writeManifest(destination, manifest, key);
+    meter.startPhase('done');
+    return {
+      id,
+      archiveKey,
+      manifestKey: manifestKeyOf(id),
+      destination: destination.displayUrl,
+      project: header.project,
+      database: header.database,
+      readTime,
+      keyId: key.id,
+      counts,
+      documents: counts['firestore.documents'] ?? 0,
+      plaintextBytes,
+      archiveBytes: written.archiveBytes,
+      durationMs: performance.now() - started,
+    };
+  } catch (error) {
+    const reason = ctx.signal?.aborted
+      ? new AppError('CANCELLED', 'The backup was cancelled; nothing was kept.')
+      : error;
+    writer?.abort(reason instanceof Error ? reason : new Error(String(reason)));
+    await upload?.catch(() => undefined);
+    // The archive may have been stored before a later step failed: remove it so only
+    // complete, checked backups remain (it is invisible to `list` either way).
+    await destination.delete(archiveKey).catch(() => undefined);
+    throw reason;
+  } finally {
+    await conn.close();
+  }
+}

@@ -1,0 +1,74 @@
+import { Readable } from 'node:stream';
+import type { BackupSummary } from '../../shared/backups.js';
+import { isAppError } from '../../shared/errors.js';
+import { peekKeyId } from '../archive/reader.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { StorageBackend } from '../storage/backend.js';
+import { archiveKeyOf, createdAtOf, idOfManifestKey, manifestKeyOf } from './backup-names.js';
+import { readManifest, readSmallObject } from './manifest.js';
+
+/**
+ * The complete backups in a destination, newest first. A backup is complete when its
+ * manifest exists (it is written last); other objects are ignored. Backups whose key is
+ * not held are still listed, with what can be known without it.
+ */
+export async function listBackups(
+  destination: StorageBackend,
+  keyring: Keyring,
+): Promise<BackupSummary[]> {
+  const ids: string[] = [];
+  const sizes = new Map<string, number>();
+  for await (const info of destination.list('')) {
+    if (info.key.includes('/')) continue;
+    const id = idOfManifestKey(info.key);
+    if (id) ids.push(id);
+    else if (info.key.endsWith('.fbk')) sizes.set(info.key, info.size);
+  }
+  ids.sort().reverse();
+  const summaries: BackupSummary[] = [];
+  for (const id of ids) {
+    const size = sizes.get(archiveKeyOf(id));
+    if (size === undefined) continue; // manifest without archive: deleted half-way
+    summaries.push(await summarise(destination, keyring, id, size));
+  }
+  return summaries;
+}
+
+async function summarise(
+  destination: StorageBackend,
+  keyring: Keyring,
+  id: string,
+  size: number,
+): Promise<BackupSummary> {
+  try {
+    const m = await readManifest(destination, id, keyring);
+    return {
+      id,
+      createdAt: m.createdAt,
+      keyId: m.keyId,
+      size,
+      readable: true,
+      project: m.project,
+      database: m.database,
+      documents: m.counts['firestore.documents'] ?? 0,
+      readTime: m.readTime,
+      completedAt: m.completedAt,
+    };
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'KEY_NOT_FOUND') throw error;
+    const keyId = await peekKeyId(
+      Readable.from([await readSmallObject(destination, manifestKeyOf(id))]),
+    );
+    return { id, createdAt: createdAtOf(id), keyId, size, readable: false };
+  }
+}
+
+/** The newest complete backup's id, or NOT_FOUND. */
+export async function latestBackupId(destination: StorageBackend): Promise<string | undefined> {
+  let latest: string | undefined;
+  for await (const info of destination.list('')) {
+    const id = info.key.includes('/') ? undefined : idOfManifestKey(info.key);
+    if (id && (!latest || id > latest)) latest = id;
+  }
+  return latest;
+}

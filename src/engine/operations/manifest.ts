@@ -1,0 +1,42 @@
+import { Readable } from 'node:stream';
+import { backupManifestSchema, type BackupManifest } from '../../shared/backups.js';
+import { AppError } from '../../shared/errors.js';
+import { RecordType, parseJsonPayload } from '../archive/records.js';
+import { openAllRecords, sealJsonRecords } from '../archive/small-archive.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { MasterKey } from '../keys/master-key.js';
+import type { StorageBackend } from '../storage/backend.js';
+import { manifestKeyOf } from './backup-names.js';
+
+/** Writes the manifest that makes a backup visible to `list` (always the last write). */
+export async function writeManifest(
+  destination: StorageBackend,
+  manifest: BackupManifest,
+  key: MasterKey,
+): Promise<void> {
+  const { bytes } = await sealJsonRecords(key, [{ type: RecordType.Manifest, value: manifest }]);
+  await destination.put(manifestKeyOf(manifest.backupId), bytes, { contentLength: bytes.length });
+}
+
+/** Reads and authenticates the manifest of a backup. */
+export async function readManifest(
+  destination: StorageBackend,
+  id: string,
+  keyring: Keyring,
+): Promise<BackupManifest> {
+  const stream = await destination.get(manifestKeyOf(id));
+  const { records } = await openAllRecords(stream as AsyncIterable<Uint8Array>, keyring);
+  const record = records.find((r) => r.type === RecordType.Manifest);
+  const parsed = record ? backupManifestSchema.safeParse(parseJsonPayload(record)) : undefined;
+  if (!parsed?.success || parsed.data.backupId !== id) {
+    throw new AppError('ARCHIVE_CORRUPT', `The manifest of backup ${id} is not valid.`);
+  }
+  return parsed.data;
+}
+
+/** Reads an object fully into memory (small objects only: manifests). */
+export async function readSmallObject(destination: StorageBackend, key: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of (await destination.get(key)) as Readable) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,69 @@
+import type { Progress, ProgressListener } from '../../shared/progress.js';
+
+/**
+ * Counts items and bytes for one phase and reports rates and ETA to a listener, at most
+ * every `intervalMs` (and always at phase changes and the end).
+ */
+export class ProgressMeter {
+  private items = 0;
+  private bytes = 0;
+  private started = performance.now();
+  private lastEmit = 0;
+
+  constructor(
+    private readonly listener: ProgressListener | undefined,
+    private phase: string,
+    private itemsTotal?: number,
+    private readonly intervalMs = 250,
+  ) {}
+
+  setTotal(total: number | undefined): void {
+    this.itemsTotal = total;
+  }
+
+  startPhase(phase: string, itemsTotal?: number): void {
+    this.phase = phase;
+    this.itemsTotal = itemsTotal;
+    this.items = 0;
+    this.bytes = 0;
+    this.started = performance.now();
+    this.emit(true);
+  }
+
+  add(items: number, bytes = 0): void {
+    this.items += items;
+    this.bytes += bytes;
+    this.emit(false);
+  }
+
+  snapshot(): Progress {
+    const seconds = Math.max((performance.now() - this.started) / 1000, 1e-3);
+    const itemsPerSecond = this.items / seconds;
+    const progress: Progress = {
+      phase: this.phase,
+      items: this.items,
+      bytes: this.bytes,
+      itemsPerSecond,
+      bytesPerSecond: this.bytes / seconds,
+    };
+    if (this.itemsTotal !== undefined) {
+      progress.itemsTotal = this.itemsTotal;
+      if (itemsPerSecond > 0)
+        progress.etaSeconds = Math.max(0, (this.itemsTotal - this.items) / itemsPerSecond);
+    }
+    return progress;
+  }
+
+  /** Reports now, whatever the interval. */
+  flush(): void {
+    this.emit(true);
+  }
+
+  private emit(force: boolean): void {
+    if (!this.listener) return;
+    const now = performance.now();
+    if (!force && now - this.lastEmit < this.intervalMs) return;
+    this.lastEmit = now;
+    this.listener(this.snapshot());
+  }
+}

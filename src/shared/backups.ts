@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** Backup ids sort by creation time: bkp_<YYYYMMDDTHHMMSSmmmZ>_<8 hex>. */
+export const BACKUP_ID_PATTERN = /^bkp_\d{8}T\d{9}Z_[0-9a-f]{8}$/;
+export const backupIdSchema = z.string().regex(BACKUP_ID_PATTERN, 'not a backup id (bkp_…)');
+
+/** The manifest record of docs/design.md §3.4, validated whenever one is read. */
+export const backupManifestSchema = z.object({
+  format: z.literal(1),
+  backupId: backupIdSchema,
+  app: z.string(),
+  project: z.string(),
+  database: z.string(),
+  sources: z.array(z.string()),
+  createdAt: z.string(),
+  completedAt: z.string(),
+  readTime: z.string(),
+  counts: z.record(z.number().int().nonnegative()),
+  keyId: z.string(),
+  archive: z.object({
+    key: z.string(),
+    size: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+});
+export type BackupManifest = z.infer<typeof backupManifestSchema>;
+
+/** One row of `list`: what a user needs to pick a backup. */
+export interface BackupSummary {
+  id: string;
+  createdAt: string;
+  keyId: string;
+  /** Archive size in bytes. */
+  size: number;
+  /** False when no key held can open the manifest; the fields below are then unknown. */
+  readable: boolean;
+  project?: string;
+  database?: string;
+  documents?: number;
+  readTime?: string;
+  completedAt?: string;
+}
+
+/** The backup header record of docs/design.md §3.1. */
+export const backupHeaderSchema = z.object({
+  format: z.literal(1),
+  backupId: backupIdSchema,
+  app: z.string(),
+  createdAt: z.string(),
+  project: z.string(),
+  database: z.string(),
+  sources: z.array(z.string()),
+  readTime: z.string(),
+  selection: z.object({ collections: z.array(z.string()), exclude: z.array(z.string()) }),
+  compression: z.object({ algorithm: z.string(), quality: z.number() }),
+});
+export type BackupHeader = z.infer<typeof backupHeaderSchema>;
