@@ -1,0 +1,56 @@
+import type { BackupScope } from '../../shared/schedules.js';
+import type { BackupFacts } from '../catalog/backups.js';
+import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
+import type { OperationContext } from '../operations/types.js';
+
+/**
+ * What jobs need from the engine's operations, as small function types: the real ones
+ * (src/engine/operations) are adapted in engine-adapter.ts, tests pass fakes.
+ */
+
+export interface BackupRequest {
+  project: ProjectRecord;
+  destination: DestinationRecord;
+  scope: BackupScope;
+}
+
+export interface BackupOutcome {
+  backupId: string;
+  /** ISO time the backup was taken. */
+  createdAt: string;
+  archiveKey: string;
+  manifestKey: string | null;
+  counts: Record<string, number>;
+  bytes: number;
+}
+
+export interface VerifyRequest {
+  destination: DestinationRecord;
+  backupId: string;
+  /** Fraction of records to check (1 = every byte and record). */
+  sample: number;
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  /** What failed, for the record and the notification. */
+  problem?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface RestoreOutcome {
+  counts?: Record<string, number>;
+  bytes?: number;
+  detail?: Record<string, unknown>;
+}
+
+export interface EngineOps {
+  backup(request: BackupRequest, ctx: OperationContext): Promise<BackupOutcome>;
+  verify(request: VerifyRequest, ctx: OperationContext): Promise<VerifyOutcome>;
+  /** Deletes a backup's archive and manifest (manifest first, so it vanishes from lists at once). */
+  deleteBackup(destination: DestinationRecord, backupId: string): Promise<void>;
+  /** What the destination holds (its manifests): the truth the catalog caches. */
+  list(destination: DestinationRecord): Promise<BackupFacts[]>;
+  /** Restores are opaque to the job layer: options are the restore operation's own. */
+  restore?(options: unknown, ctx: OperationContext): Promise<RestoreOutcome>;
+}
