@@ -1,0 +1,55 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { retryCall, type RetryPolicy } from '../wrappers/retry.js';
+import { s3Error } from './errors.js';
+import type { ResolvedS3Options } from './options.js';
+
+/**
+ * The requests lib-storage sends for one upload. Their bodies are buffered parts, so
+ * sending one again is safe; retrying here means a dropped part costs one part, not the
+ * whole (unreplayable) archive stream.
+ */
+const UPLOAD_COMMANDS = new Set([
+  'PutObjectCommand',
+  'CreateMultipartUploadCommand',
+  'UploadPartCommand',
+  'CompleteMultipartUploadCommand',
+  'AbortMultipartUploadCommand',
+]);
+
+export function createS3Client(
+  options: ResolvedS3Options,
+  retry: RetryPolicy,
+  secrets: readonly (string | undefined)[],
+): S3Client {
+  const client = new S3Client({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    forcePathStyle: options.forcePathStyle,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    // Retries are ours (wrappers/retry.ts and the middleware below), never the SDK's too.
+    maxAttempts: 1,
+    // Streamed bodies with automatic checksums get aws-chunked framing, which
+    // S3-compatible servers (s3rver) store verbatim: corrupt, no error. We set
+    // ChecksumAlgorithm on uploads explicitly instead, and verify reads by SHA-256.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+  });
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (!UPLOAD_COMMANDS.has(context.commandName ?? '')) return next(args);
+      const key = (args.input as { Key?: string }).Key ?? '';
+      return retryCall(
+        () =>
+          next(args).catch((error: unknown) => {
+            throw s3Error(error, `Cannot upload ${key}`, secrets);
+          }),
+        retry,
+      );
+    },
+    // Before signing, so every attempt is signed afresh.
+    { step: 'finalizeRequest', priority: 'high', name: 'firebackupUploadRetry' },
+  );
+  return client;
+}

@@ -1,0 +1,182 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError, isAppError, isRetryable } from '../../../shared/errors.js';
+import type { GetOptions, ObjectInfo, PutBody, PutOptions, StorageBackend } from '../backend.js';
+
+/**
+ * The one place that decides how often and how long to retry a remote call. Back ends
+ * run with their SDK's own retries off, so attempts never multiply; which failures are
+ * worth retrying is `isRetryable` (timeouts, 408/429/5xx, network errors — see
+ * remote-errors.ts), never other 4xx.
+ */
+export interface RetryPolicy {
+  /** Total tries, including the first. */
+  maxAttempts: number;
+  /** Delay cap grows as baseDelayMs * 2^attempt, up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A server's Retry-After is honoured up to this long; longer waits fail instead. */
+  maxRetryAfterMs: number;
+  /** For tests: a deterministic jitter source in [0, 1). */
+  random?: () => number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 200,
+  maxDelayMs: 20_000,
+  maxRetryAfterMs: 60_000,
+};
+
+/**
+ * "Full jitter" backoff (a random wait below the exponential cap) spreads out clients
+ * that failed together. A Retry-After from the server is a floor.
+ */
+export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs?: number): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  const jittered = Math.floor((policy.random ?? Math.random)() * cap);
+  return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
+}
+
+function retryAfterOf(error: unknown): number | undefined {
+  const value = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * Runs `op` until it succeeds, fails with a non-retryable error, or attempts run out.
+ * Only call this for idempotent operations: it may run `op` more than once.
+ */
+export async function retryCall<T>(
+  op: () => Promise<T>,
+  policy: RetryPolicy,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op();
+    } catch (error) {
+      if (!isRetryable(error) || attempt + 1 >= policy.maxAttempts || signal?.aborted) throw error;
+      const retryAfter = retryAfterOf(error);
+      if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) throw error;
+      await sleep(backoffDelay(attempt, policy, retryAfter), undefined, signal ? { signal } : {});
+    }
+  }
+}
+
+/**
+ * Wraps a back end so its idempotent operations are retried under `policy`:
+ * stat, delete, list (restarted, skipping keys already yielded), get (reopened with a
+ * range at the byte where a dropped download stopped), and put when the body is bytes in
+ * memory. A streamed put is sent once: its bytes cannot be replayed here (remote back ends
+ * retry each buffered part of it with `retryCall` themselves).
+ */
+export function withRetry(
+  backend: StorageBackend,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): StorageBackend {
+  return new RetryingBackend(backend, policy);
+}
+
+class RetryingBackend implements StorageBackend {
+  readonly kind: string;
+  readonly displayUrl: string;
+  readonly capabilities: StorageBackend['capabilities'];
+
+  constructor(
+    private readonly inner: StorageBackend,
+    private readonly policy: RetryPolicy,
+  ) {
+    this.kind = inner.kind;
+    this.displayUrl = inner.displayUrl;
+    this.capabilities = inner.capabilities;
+  }
+
+  put(key: string, body: PutBody, options?: PutOptions): Promise<ObjectInfo> {
+    if (!(body instanceof Uint8Array)) return this.inner.put(key, body, options);
+    return retryCall(() => this.inner.put(key, body, options), this.policy, options?.signal);
+  }
+
+  async get(key: string, options?: GetOptions): Promise<Readable> {
+    const start = options?.range?.start ?? 0;
+    const end = options?.range?.end;
+    const open = (from: number): Promise<Readable> =>
+      retryCall(
+        () =>
+          this.inner.get(key, {
+            ...options,
+            range: { start: from, ...(end !== undefined ? { end } : {}) },
+          }),
+        this.policy,
+        options?.signal,
+      );
+    const first = await open(start);
+    if (!this.inner.capabilities.rangeReads) return first;
+    return Readable.from(this.resume(first, start, open, options?.signal), { objectMode: false });
+  }
+
+  stat(key: string): Promise<ObjectInfo> {
+    return retryCall(() => this.inner.stat(key), this.policy);
+  }
+
+  delete(key: string): Promise<void> {
+    return retryCall(() => this.inner.delete(key), this.policy);
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const seen = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for await (const info of this.inner.list(prefix)) {
+          if (seen.has(info.key)) continue;
+          seen.add(info.key);
+          yield info;
+        }
+        return;
+      } catch (error) {
+        if (!isRetryable(error) || attempt + 1 >= this.policy.maxAttempts) throw error;
+        await sleep(backoffDelay(attempt, this.policy, retryAfterOf(error)));
+      }
+    }
+  }
+
+  /**
+   * Streams from `stream`; when it breaks with a retryable error, reopens at the next
+   * byte. Backups are immutable once written, so the bytes after a reopen are the same
+   * object's.
+   */
+  private async *resume(
+    stream: Readable,
+    start: number,
+    open: (from: number) => Promise<Readable>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<Buffer> {
+    let offset = start;
+    let current = stream;
+    for (let attempt = 0; ;) {
+      try {
+        for await (const chunk of current) {
+          offset += (chunk as Buffer).length;
+          attempt = 0; // progress was made: a later break gets a fresh budget
+          yield chunk as Buffer;
+        }
+        return;
+      } catch (error) {
+        current.destroy();
+        if (!isRetryable(error) || ++attempt >= this.policy.maxAttempts || signal?.aborted) {
+          throw isAppError(error)
+            ? error
+            : new AppError('UNAVAILABLE', `Reading ${this.displayUrl} broke off.`, {
+                cause: error,
+              });
+        }
+        await sleep(
+          backoffDelay(attempt, this.policy, retryAfterOf(error)),
+          undefined,
+          signal ? { signal } : {},
+        );
+        current = await open(offset);
+      }
+    }
+  }
+}
