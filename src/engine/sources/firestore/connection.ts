@@ -68,6 +68,9 @@ export async function openFirestore(options: OpenFirestoreOptions): Promise<Fire
       port,
       sslCreds: gax.grpc.credentials.createInsecure(),
       projectId,
+      // Stated, so that google-auth does not go looking for Application Default
+      // Credentials (or the GCE metadata server) only to learn the universe domain.
+      universeDomain: 'googleapis.com',
     };
     // The emulator treats "Bearer owner" as an admin: security rules are bypassed, as
     // they are for service accounts against production.

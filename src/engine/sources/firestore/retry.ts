@@ -1,0 +1,168 @@
+/**
+ * gRPC failures → AppError, and the one retry loop the Firestore source uses. gax's own
+ * retries are switched off (connection.callOptions) so that a page or batch is retried
+ * here, a bounded number of times, and the final error names the host.
+ */
+import { AppError, type ErrorCode } from '../../../shared/errors.js';
+
+/** gRPC status codes (google.rpc.Code). */
+export const Grpc = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+/** Codes worth another try: the server was briefly away, busy, or lost a race. */
+const TRANSIENT = new Set<number>([
+  Grpc.UNAVAILABLE,
+  Grpc.DEADLINE_EXCEEDED,
+  Grpc.RESOURCE_EXHAUSTED,
+  Grpc.ABORTED,
+]);
+
+export function grpcCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export function isTransientGrpc(error: unknown): boolean {
+  const code = grpcCode(error);
+  return code !== undefined && TRANSIENT.has(code);
+}
+
+function details(error: unknown): string {
+  const d = (error as { details?: unknown } | null)?.details;
+  if (typeof d === 'string' && d) return d;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface ErrorContext {
+  /** "host:port" we talked to. */
+  endpoint: string;
+  /** "projects/P/databases/D" */
+  database: string;
+  /** What we were doing: "reading documents", "writing documents"… */
+  action: string;
+}
+
+/** Maps a gRPC (or any) error to an AppError whose message says what to do. */
+export function toAppError(error: unknown, ctx: ErrorContext): AppError {
+  if (error instanceof AppError) return error;
+  const code = grpcCode(error);
+  const what = `Firestore (${ctx.endpoint}) failed while ${ctx.action}`;
+  const map = (appCode: ErrorCode, advice: string): AppError =>
+    new AppError(appCode, `${what}: ${details(error)}. ${advice}`, { cause: error });
+  switch (code) {
+    case Grpc.UNAVAILABLE:
+      return map(
+        'UNAVAILABLE',
+        `Could not reach ${ctx.endpoint}. Check the network (or that the emulator is running) and try again.`,
+      );
+    case Grpc.DEADLINE_EXCEEDED:
+      return map('DEADLINE_EXCEEDED', 'The server took too long to answer; try again later.');
+    case Grpc.RESOURCE_EXHAUSTED:
+      return map(
+        'RESOURCE_EXHAUSTED',
+        'Firestore asked us to slow down or a quota is used up; try again later or with lower concurrency.',
+      );
+    case Grpc.ABORTED:
+      return map('ABORTED', 'The operation conflicted with another one; try again.');
+    case Grpc.PERMISSION_DENIED:
+    case Grpc.UNAUTHENTICATED:
+      return map(
+        'PERMISSION_DENIED',
+        `Check the credentials: the service account needs read (backup) or write (restore) access to ${ctx.database} (for example the "Cloud Datastore User" role).`,
+      );
+    case Grpc.NOT_FOUND:
+      return map(
+        'NOT_FOUND',
+        `The database ${ctx.database} does not exist. Check the project id and database id.`,
+      );
+    case Grpc.INVALID_ARGUMENT:
+    case Grpc.FAILED_PRECONDITION:
+      return map(
+        'INVALID_ARGUMENT',
+        'Firestore rejected the request; check the options (a read time older than one hour needs point-in-time recovery).',
+      );
+    case Grpc.CANCELLED:
+      return new AppError('CANCELLED', `${what}: the operation was cancelled.`, { cause: error });
+    default:
+      return map('INTERNAL', 'This is unexpected; try again, and report it if it persists.');
+  }
+}
+
+export interface RetryPolicy {
+  /** Tries in total, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 5000 };
+
+/** Capped exponential backoff with full jitter: spreads out clients that failed together. */
+export function backoffDelay(attempt: number, policy: RetryPolicy): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return cap / 2 + Math.random() * (cap / 2);
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, action: string): void {
+  if (signal?.aborted) {
+    throw new AppError('CANCELLED', `Cancelled while ${action}.`);
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails permanently, or runs out of tries. `attempt`
+ * is told the try number so it can resume (e.g. from the last cursor) rather than redo.
+ */
+export async function withRetry<T>(
+  attempt: (tryNumber: number) => Promise<T>,
+  ctx: ErrorContext,
+  policy: RetryPolicy,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let tryNumber = 0; ; tryNumber++) {
+    throwIfAborted(signal, ctx.action);
+    try {
+      return await attempt(tryNumber);
+    } catch (error) {
+      if (signal?.aborted) throwIfAborted(signal, ctx.action);
+      if (!isTransientGrpc(error) || tryNumber + 1 >= policy.attempts) {
+        const appError = toAppError(error, ctx);
+        if (isTransientGrpc(error)) {
+          throw new AppError(
+            appError.code,
+            `${appError.message} (gave up after ${policy.attempts} tries)`,
+            { cause: error },
+          );
+        }
+        throw appError;
+      }
+      await sleep(backoffDelay(tryNumber, policy), signal);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import {
+  openFirestore,
+  type FirestoreConnection,
+} from '../../src/engine/sources/firestore/connection.js';
+import type { ProtoValue, ProtoWrite } from '../../src/engine/sources/firestore/protos.js';
+
+export { bareRead } from '../../src/engine/sources/firestore/testing/bare-read.js';
+
+export interface SeedOptions {
+  /** Total documents written (root documents plus subcollection documents). */
+  count: number;
+  /** Give every root document one child in `<root>/<id>/events/<id>`: half the docs nest. */
+  withSubcollections?: boolean;
+  /** Approximate encoded size of each document. */
+  docBytes?: number;
+  /** Root collections the documents are spread over, round robin. */
+  rootCollections?: string[];
+  databaseId?: string;
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A Firestore-style 20-character auto id: uniformly spread over the key space. */
+export function autoId(): string {
+  const bytes = randomBytes(20);
+  let id = '';
+  for (const b of bytes) id += ID_ALPHABET[b % ID_ALPHABET.length];
+  return id;
+}
+
+/** A ~docBytes document with a spread of value types, like a real app's. */
+export function sampleFields(i: number, docBytes: number): Record<string, ProtoValue> {
+  const fields: Record<string, ProtoValue> = {
+    name: { stringValue: `user number ${i}` },
+    n: { integerValue: String(i) },
+    score: { doubleValue: i / 7 },
+    active: { booleanValue: i % 2 === 0 },
+    at: { timestampValue: { seconds: String(1_700_000_000 + i), nanos: (i * 1000) % 1e9 } },
+    tags: { arrayValue: { values: [{ stringValue: 'a' }, { stringValue: 'b' }] } },
+    address: {
+      mapValue: {
+        fields: { city: { stringValue: 'Paris' }, zip: { stringValue: '75001' } },
+      },
+    },
+  };
+  const used = 200;
+  fields.padding = { stringValue: 'x'.repeat(Math.max(0, docBytes - used)) };
+  return fields;
+}
+
+/**
+ * Seeds the emulator fast: batchWrite of 500 writes, several batches in flight. Returns
+ * the paths written (relative to the documents root).
+ */
+export async function seedDocuments(
+  host: string,
+  project: string,
+  options: SeedOptions,
+): Promise<string[]> {
+  const conn = await openFirestore({
+    projectId: project,
+    databaseId: options.databaseId,
+    emulatorHost: host,
+  });
+  try {
+    return await seedWith(conn, options);
+  } finally {
+    await conn.close();
+  }
+}
+
+export async function seedWith(conn: FirestoreConnection, options: SeedOptions): Promise<string[]> {
+  const { count, withSubcollections = false, docBytes = 1000 } = options;
+  const roots = options.rootCollections ?? ['users', 'orders', 'products'];
+  const paths: string[] = [];
+  for (let i = 0; paths.length < count; i++) {
+    const root = `${roots[i % roots.length]}/${autoId()}`;
+    paths.push(root);
+    if (withSubcollections && paths.length < count) paths.push(`${root}/events/${autoId()}`);
+  }
+  await writeRaw(
+    conn,
+    paths.map((path, i) => ({ path, fields: sampleFields(i, docBytes) })),
+  );
+  return paths;
+}
+
+/** Writes raw proto documents with batchWrite (no preconditions), 4 batches in flight. */
+export async function writeRaw(
+  conn: FirestoreConnection,
+  docs: { path: string; fields: Record<string, ProtoValue> }[],
+): Promise<void> {
+  const batches: ProtoWrite[][] = [];
+  for (let i = 0; i < docs.length; i += 500) {
+    batches.push(
+      docs.slice(i, i + 500).map((d) => ({
+        update: { name: `${conn.documentsRoot}/${d.path}`, fields: d.fields },
+      })),
+    );
+  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < batches.length) {
+      const writes = batches[next++];
+      const [res] = await conn.client.batchWrite(
+        { database: conn.databaseName, writes },
+        conn.callOptions(),
+      );
+      const failed = (res.status ?? []).find((s) => (s.code ?? 0) !== 0);
+      if (failed) throw new Error(`seeding failed: ${failed.code} ${failed.message}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
