@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/errors.js';
 import { ScheduleInputSchema, type Schedule, type ScheduleInput } from '../../shared/schedules.js';
 import type { Clock } from '../clock.js';
+import { validateCron } from '../scheduler/cron.js';
 import type { Db } from './db.js';
 import { newId } from './ids.js';
 import { parseOrThrow } from './projects.js';
@@ -47,10 +48,11 @@ export class SchedulesRepo {
 
   /**
    * Adds a schedule. Its history starts now: occurrences before creation are not
-   * "missed". `validateCron` lets the engine check the expression with the real parser.
+   * "missed". The cron expression is checked with the parser the scheduler uses.
    */
   add(input: ScheduleInput): Schedule {
     const s = parseOrThrow(ScheduleInputSchema, input, 'schedule');
+    validateCron(s.cron, s.timeZone);
     if (this.findByName(s.name)) {
       throw new AppError(
         'ALREADY_EXISTS',
@@ -118,12 +120,18 @@ export class SchedulesRepo {
     return s;
   }
 
-  /** Records that every occurrence up to `at` has been handled (run or reported missed). */
-  markHandled(id: string, at: Date): void {
-    this.db
-      .prepare(
-        'UPDATE schedules SET last_scheduled_for = ? WHERE id = ? AND (last_scheduled_for IS NULL OR last_scheduled_for < ?)',
-      )
-      .run(at.toISOString(), id, at.toISOString());
+  /**
+   * Claims the occurrences after `previous` up to `at` for this process: compare-and-set
+   * on `last_scheduled_for`, so two processes sharing the catalog (a daemon and the
+   * desktop app) never both run the same occurrence. False if someone else claimed it.
+   */
+  claimOccurrences(id: string, previous: string | null, at: Date): boolean {
+    return (
+      this.db
+        .prepare(
+          'UPDATE schedules SET last_scheduled_for = ? WHERE id = ? AND last_scheduled_for IS ?',
+        )
+        .run(at.toISOString(), id, previous).changes === 1
+    );
   }
 }
