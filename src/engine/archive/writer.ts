@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.js';
 import type { MasterKey } from '../keys/master-key.js';
 import {
@@ -38,6 +39,8 @@ export interface WriteSummary {
 }
 
 export const DEFAULT_QUALITY = 5;
+/** Plaintext bytes taken in between two yields to the event loop (a few ms of work). */
+const YIELD_EVERY_BYTES = 128 * 1024;
 
 interface Pending {
   index: number;
@@ -70,6 +73,7 @@ export class ArchiveWriter {
   private recordBytes = 0;
   private records = 0;
   private readonly counts: Record<string, number> = {};
+  private sinceYield = 0;
   private failed: Error | undefined;
   private finished = false;
 
@@ -160,6 +164,14 @@ export class ArchiveWriter {
       const n = bytes.copy(this.block, this.fill, offset);
       this.fill += n;
       offset += n;
+      this.sinceYield += n;
+    }
+    if (this.sinceYield >= YIELD_EVERY_BYTES) {
+      // A producer whose writes all resolve at once (compression keeping up) would
+      // otherwise hold the event loop for as long as it has records: yield regularly so
+      // timers, I/O and UI messages keep flowing during a backup.
+      this.sinceYield = 0;
+      await yieldToEventLoop();
     }
   }
 
