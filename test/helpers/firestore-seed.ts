@@ -3,7 +3,11 @@ import {
   openFirestore,
   type FirestoreConnection,
 } from '../../src/engine/sources/firestore/connection.js';
-import type { ProtoValue, ProtoWrite } from '../../src/engine/sources/firestore/protos.js';
+import type {
+  ProtoDocument,
+  ProtoValue,
+  ProtoWrite,
+} from '../../src/engine/sources/firestore/protos.js';
 
 export { bareRead } from '../../src/engine/sources/firestore/testing/bare-read.js';
 
@@ -112,4 +116,55 @@ export async function writeRaw(
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+/** A fresh project id per test, so tests sharing one emulator never see each other's data. */
+export function testProject(prefix: string): string {
+  return `demo-${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Every stored document of a database as raw protos, keyed by relative path. */
+export async function readAllRaw(conn: FirestoreConnection): Promise<Map<string, ProtoDocument>> {
+  const out = new Map<string, ProtoDocument>();
+  const stream = conn.client.runQuery(
+    {
+      parent: conn.documentsRoot,
+      structuredQuery: {
+        from: [{ allDescendants: true }],
+        orderBy: [{ field: { fieldPath: '__name__' } }],
+      },
+    },
+    conn.callOptions(),
+  );
+  for await (const r of stream as AsyncIterable<{ document?: ProtoDocument | null }>) {
+    if (r.document?.name) {
+      out.set(r.document.name.slice(conn.documentsRoot.length + 1), r.document);
+    }
+  }
+  return out;
+}
+
+/**
+ * A canonical, type-exact string of a raw proto value tree, independent of the codec
+ * under test: -0, NaN and ±Infinity spelled out, bytes as hex, and the oneof case
+ * (valueType) kept, so integer 1 and double 1.0 differ.
+ */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'number') {
+      if (Object.is(v, -0)) return '<-0>';
+      if (!Number.isFinite(v)) return `<${v}>`;
+      return v;
+    }
+    if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer') {
+      return `<bytes ${Buffer.from((v as { data: number[] }).data).toString('hex')}>`;
+    }
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      // Key order is not meaningful in a map: sort it.
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
+    }
+    return v;
+  });
 }
