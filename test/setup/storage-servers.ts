@@ -17,6 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -139,6 +140,63 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 function rmDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+export interface CuttingProxy {
+  /** http://127.0.0.1:port, to use as the S3 endpoint. */
+  endpoint: string;
+  /** Connections cut so far. */
+  cuts: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of a real server that cuts connections (RST both sides) once
+ * `afterBytes` have passed in one direction — a network failure mid-upload ('up') or
+ * mid-download ('down'). Cuts the first `times` connections that get that far.
+ */
+export async function startCuttingProxy(
+  target: string,
+  plan: { direction: 'up' | 'down'; afterBytes: number; times: number },
+): Promise<CuttingProxy> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const state: CuttingProxy = { endpoint: '', cuts: 0, close: async () => undefined };
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    let passed = 0;
+    const cut = (): void => {
+      state.cuts++;
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    };
+    const [from, to] = plan.direction === 'up' ? [client, upstream] : [upstream, client];
+    from.on('data', (chunk: Buffer) => {
+      passed += chunk.length;
+      if (passed > plan.afterBytes && state.cuts < plan.times) cut();
+      else to.write(chunk);
+    });
+    (plan.direction === 'up' ? upstream : client).pipe(plan.direction === 'up' ? client : upstream);
+    for (const s of [client, upstream]) {
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    from.on('end', () => to.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  state.endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return state;
 }
 
 let running: RunningServer[] = [];

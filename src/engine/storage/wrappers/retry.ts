@@ -66,10 +66,11 @@ export async function retryCall<T>(
 
 /**
  * Wraps a back end so its idempotent operations are retried under `policy`:
- * stat, delete, list (restarted, skipping keys already yielded), get (reopened with a
- * range at the byte where a dropped download stopped), and put when the body is bytes in
- * memory. A streamed put is sent once: its bytes cannot be replayed here (remote back ends
- * retry each buffered part of it with `retryCall` themselves).
+ * stat, delete, list (restarted, skipping keys already yielded) and get (reopened with a
+ * range at the byte where a dropped download stopped). `put` passes through once: a
+ * streamed body cannot be replayed here, and remote back ends already retry each request
+ * of an upload whose bytes they hold in memory (an S3 part, a GCS body in bytes) with
+ * `retryCall` — retrying here too would multiply attempts.
  */
 export function withRetry(
   backend: StorageBackend,
@@ -93,8 +94,7 @@ class RetryingBackend implements StorageBackend {
   }
 
   put(key: string, body: PutBody, options?: PutOptions): Promise<ObjectInfo> {
-    if (!(body instanceof Uint8Array)) return this.inner.put(key, body, options);
-    return retryCall(() => this.inner.put(key, body, options), this.policy, options?.signal);
+    return this.inner.put(key, body, options);
   }
 
   async get(key: string, options?: GetOptions): Promise<Readable> {
