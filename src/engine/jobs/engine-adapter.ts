@@ -1,0 +1,109 @@
+import type { BackupSummary } from '../../shared/backups.js';
+import type { BackupFacts } from '../catalog/backups.js';
+import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
+import type { Keyring } from '../keys/keyring.js';
+import { archiveKeyOf, createdAtOf, manifestKeyOf } from '../operations/backup-names.js';
+import { runBackup } from '../operations/backup.js';
+import { listBackups } from '../operations/list.js';
+import { resolveBackup } from '../operations/resolve-backup.js';
+import { verifyBackup } from '../operations/verify.js';
+import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
+import type { StorageBackend } from '../storage/backend.js';
+import { openDestination } from '../storage/registry.js';
+import type { EngineOps } from './types.js';
+
+/**
+ * The job layer's EngineOps over the real operations (src/engine/operations). Kept
+ * apart from the jobs themselves so those stay testable with fakes.
+ */
+
+export interface RealEngineOptions {
+  keyring: Keyring;
+  /** Opens a destination record; default: the storage registry with its non-secret options. */
+  open?: (destination: DestinationRecord) => Promise<StorageBackend>;
+}
+
+export function sourceOf(project: ProjectRecord): OpenFirestoreOptions {
+  return {
+    projectId: project.firebaseProjectId,
+    databaseId: project.databaseId,
+    ...(project.emulatorHost ? { emulatorHost: project.emulatorHost } : {}),
+    ...(project.credentialsPath ? { credentialsFile: project.credentialsPath } : {}),
+  };
+}
+
+export function factsOf(destinationId: string, s: BackupSummary): BackupFacts {
+  return {
+    destinationId,
+    id: s.id,
+    // Unknown when the key is not held: such backups match no project, so retention
+    // (which works per project) never deletes what it cannot read.
+    firebaseProjectId: s.project ?? null,
+    createdAt: s.createdAt,
+    archiveKey: archiveKeyOf(s.id),
+    manifestKey: manifestKeyOf(s.id),
+    counts: s.documents === undefined ? null : { 'firestore.documents': s.documents },
+    bytes: s.size,
+  };
+}
+
+export function createEngineOps(options: RealEngineOptions): EngineOps {
+  const open = options.open ?? ((d: DestinationRecord) => openDestination(d.url, d.options));
+  const { keyring } = options;
+  return {
+    async backup(req, ctx) {
+      const destination = await open(req.destination);
+      const r = await runBackup(
+        {
+          destination,
+          keyring,
+          source: sourceOf(req.project),
+          ...(req.scope.collections ? { collections: req.scope.collections } : {}),
+          ...(req.scope.exclude ? { exclude: req.scope.exclude } : {}),
+        },
+        ctx,
+      );
+      return {
+        backupId: r.id,
+        createdAt: createdAtOf(r.id),
+        archiveKey: r.archiveKey,
+        manifestKey: r.manifestKey,
+        counts: r.counts,
+        bytes: r.archiveBytes,
+      };
+    },
+
+    async verify(req, ctx) {
+      // verifyBackup always checks every byte and record: a sample request gets the full
+      // check (stricter, slower) until the operation can sample.
+      const destination = await open(req.destination);
+      const report = await verifyBackup(
+        await resolveBackup(req.backupId, destination),
+        keyring,
+        ctx,
+      );
+      return {
+        ok: report.ok,
+        ...(report.error ? { problem: report.error.message } : {}),
+        detail: {
+          documents: report.documents,
+          segments: report.segments,
+          archiveBytes: report.archiveBytes,
+        },
+      };
+    },
+
+    async deleteBackup(d, backupId) {
+      const destination = await open(d);
+      // Manifest first: the backup leaves `list` at once, and a deletion interrupted
+      // half-way leaves an invisible archive rather than a listed, broken backup.
+      await destination.delete(manifestKeyOf(backupId));
+      await destination.delete(archiveKeyOf(backupId));
+    },
+
+    async list(d) {
+      const destination = await open(d);
+      return (await listBackups(destination, keyring)).map((s) => factsOf(d.id, s));
+    },
+  };
+}
