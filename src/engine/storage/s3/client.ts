@@ -37,16 +37,22 @@ export function createS3Client(
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
   });
   client.middlewareStack.add(
-    (next, context) => (args) => {
-      if (!UPLOAD_COMMANDS.has(context.commandName ?? '')) return next(args);
+    (next, context) => async (args) => {
+      const command = context.commandName ?? '';
+      if (!UPLOAD_COMMANDS.has(command)) return next(args);
       const key = (args.input as { Key?: string }).Key ?? '';
-      return retryCall(
+      const attempt = retryCall(
         () =>
           next(args).catch((error: unknown) => {
             throw s3Error(error, `Cannot upload ${key}`, secrets);
           }),
         retry,
       );
+      if (command !== 'AbortMultipartUploadCommand') return attempt;
+      // lib-storage throws a failed abort instead of the failure that caused it, hiding
+      // the real reason. The parts left behind are invisible and swept later by
+      // abortAbandonedUploads, so a failed abort is not worth reporting.
+      return attempt.catch(() => ({ output: { $metadata: {} }, response: {} }) as never);
     },
     // Before signing, so every attempt is signed afresh.
     { step: 'finalizeRequest', priority: 'high', name: 'firebackupUploadRetry' },
