@@ -2,6 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../engine/version.js';
 import { toErrorData, exitCodeFor } from '../shared/errors.js';
 import { registerBackup } from './commands/backup.js';
+import { registerCatalog } from './commands/catalog.js';
+import { registerDaemon } from './commands/daemon.js';
+import { registerHistory } from './commands/history.js';
+import { registerPrune } from './commands/prune.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
@@ -29,6 +34,11 @@ export function buildProgram(io: CliIO, done: (code: number) => void): Command {
     registerInspect,
     registerRestore,
     registerKeys,
+    registerSchedule,
+    registerDaemon,
+    registerPrune,
+    registerHistory,
+    registerCatalog,
   ]) {
     register(program, io, done);
   }

@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import { pruneJob } from '../../engine/jobs/specs.js';
+import { AppError, exitCodeFor } from '../../shared/errors.js';
+import { retentionHasRules } from '../../shared/schedules.js';
+import {
+  addCommonFlags,
+  addKeyFlags,
+  runCommand,
+  type CliIO,
+  type CommonFlags,
+} from '../context.js';
+import { table } from '../table.js';
+import {
+  addRetentionFlags,
+  describeRetention,
+  destinationUrl,
+  openRuntime,
+  retentionOf,
+  type RetentionFlags,
+} from './schedule.js';
+
+interface PruneFlags extends CommonFlags, RetentionFlags {
+  schedule?: string;
+  project?: string;
+  from?: string;
+  tz?: string;
+  dryRun?: boolean;
+}
+
+interface PruneDetail {
+  dryRun: boolean;
+  keep: { id: string; reasons: string[] }[];
+  remove: string[];
+  deleted: string[];
+  failed: { id: string; error: { message: string } }[];
+}
+
+/** `firebackup prune`: apply a retention policy now (a schedule's, or one given by flags). */
+export function registerPrune(program: Command, io: CliIO, done: (code: number) => void): void {
+  const command = program
+    .command('prune')
+    .description(
+      'delete backups a retention policy does not keep (never the newest good one); --dry-run first',
+    )
+    .option('--schedule <name>', "use this schedule's project, destination and policy")
+    .option('--project <id>', 'the Firebase project whose backups to prune (with --from)')
+    .option('--from <destination>', 'the destination to prune (with --project)')
+    .option('--tz <zone>', 'time zone of the daily/weekly/monthly periods')
+    .option('--dry-run', 'show what would be deleted, delete nothing');
+  addRetentionFlags(command);
+  addKeyFlags(command);
+  addCommonFlags(command).action(async (flags: PruneFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out }) => {
+        const runtime = await openRuntime(io, flags, out);
+        try {
+          const { catalog } = runtime;
+          const schedule = flags.schedule ? catalog.schedules.get(flags.schedule) : undefined;
+          const flagPolicy = retentionOf(flags);
+          const policy = retentionHasRules(flagPolicy) ? flagPolicy : (schedule?.retention ?? {});
+          if (!retentionHasRules(policy)) {
+            throw new AppError(
+              'INVALID_ARGUMENT',
+              'No retention policy: give --keep-last/--keep-daily/--keep-weekly/--keep-monthly, or --schedule <name> with a policy.',
+            );
+          }
+          let project = schedule ? catalog.projects.get(schedule.projectId) : undefined;
+          let destination = schedule ? catalog.destinations.get(schedule.destinationId) : undefined;
+          if (!schedule) {
+            if (!flags.project || !flags.from) {
+              throw new AppError(
+                'INVALID_ARGUMENT',
+                'Say what to prune: --schedule <name>, or --project <id> with --from <destination>.',
+              );
+            }
+            const url = destinationUrl(flags.from);
+            destination = catalog.destinations.upsert({ name: url, url });
+            project =
+              catalog.projects.list().find((p) => p.firebaseProjectId === flags.project) ??
+              catalog.projects.upsert({ name: flags.project, firebaseProjectId: flags.project });
+          }
+          const run = await runtime.jobs.start(
+            pruneJob(runtime, {
+              project: project!,
+              destination: destination!,
+              policy,
+              timeZone: flags.tz ?? schedule?.timeZone ?? 'UTC',
+              dryRun: Boolean(flags.dryRun),
+            }),
+          ).done;
+          const detail = run.detail as PruneDetail | null;
+          if (!detail) {
+            out.result(run, `Prune ${run.status}: ${run.error?.message ?? ''}`);
+            return exitCodeFor(run.error);
+          }
+          const rows = [
+            ...detail.keep.map((k) => [k.id, 'keep', k.reasons.join(', ')]),
+            ...detail.remove.map((id) => [
+              id,
+              detail.dryRun
+                ? 'would delete'
+                : detail.deleted.includes(id)
+                  ? 'deleted'
+                  : 'NOT deleted',
+              detail.failed.find((f) => f.id === id)?.error.message ?? '',
+            ]),
+          ];
+          const heading = `Policy: ${describeRetention(policy)} for ${project!.name} in ${destination!.url}${detail.dryRun ? ' (dry run: nothing deleted)' : ''}.`;
+          out.result(
+            run,
+            `${heading}\n${rows.length ? table(['BACKUP', 'ACTION', 'WHY'], rows) : 'No backups.'}`,
+          );
+          return run.status === 'succeeded' ? 0 : exitCodeFor(run.error);
+        } finally {
+          runtime.close();
+        }
+      }),
+    );
+  });
+}

@@ -1,0 +1,339 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { nextOccurrence } from '../../engine/scheduler/cron.js';
+import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
+import { WebhookNotifier } from '../../engine/notify/webhook.js';
+import { AppError, exitCodeFor } from '../../shared/errors.js';
+import type { Run } from '../../shared/jobs.js';
+import type { RetentionPolicy, Schedule, VerifyAfterBackup } from '../../shared/schedules.js';
+import {
+  addCommonFlags,
+  addKeyFlags,
+  addSourceFlags,
+  keyringFor,
+  listFlag,
+  runCommand,
+  sourceOptions,
+  type CliIO,
+  type CommonFlags,
+  type SourceFlags,
+} from '../context.js';
+import type { Output } from '../output.js';
+import { formatBytes, formatCount, formatDuration } from '../output.js';
+import { table } from '../table.js';
+
+/** `firebackup schedule add|list|remove|run-now`. Helpers here are shared with prune/daemon/history. */
+
+export interface RetentionFlags {
+  keepLast?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+}
+
+function count(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${flag} takes a whole number of backups (got "${value}").`,
+      );
+    }
+    return n;
+  };
+}
+
+export function addRetentionFlags(command: Command): Command {
+  return command
+    .option('--keep-last <n>', 'keep the n most recent backups', count('--keep-last'))
+    .option(
+      '--keep-daily <n>',
+      'keep the newest backup of each of the last n days with backups',
+      count('--keep-daily'),
+    )
+    .option(
+      '--keep-weekly <n>',
+      'keep the newest backup of each of the last n weeks with backups',
+      count('--keep-weekly'),
+    )
+    .option(
+      '--keep-monthly <n>',
+      'keep the newest backup of each of the last n months with backups',
+      count('--keep-monthly'),
+    );
+}
+
+export function retentionOf(flags: RetentionFlags): RetentionPolicy {
+  const policy: RetentionPolicy = {};
+  if (flags.keepLast !== undefined) policy.keepLast = flags.keepLast;
+  if (flags.keepDaily !== undefined) policy.keepDaily = flags.keepDaily;
+  if (flags.keepWeekly !== undefined) policy.keepWeekly = flags.keepWeekly;
+  if (flags.keepMonthly !== undefined) policy.keepMonthly = flags.keepMonthly;
+  return policy;
+}
+
+export function describeRetention(p: RetentionPolicy): string {
+  const parts = [
+    p.keepLast !== undefined ? `last ${p.keepLast}` : '',
+    p.keepDaily !== undefined ? `${p.keepDaily} daily` : '',
+    p.keepWeekly !== undefined ? `${p.keepWeekly} weekly` : '',
+    p.keepMonthly !== undefined ? `${p.keepMonthly} monthly` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'keep all';
+}
+
+/** Destinations are stored by absolute location, so the same folder is one destination. */
+export function destinationUrl(location: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(location) ? location : path.resolve(location);
+}
+
+function parseVerify(value: string): VerifyAfterBackup {
+  if (value === 'full' || value === 'none') return { mode: value };
+  const m = /^sample:(0?\.\d+|1(\.0*)?)$/.exec(value);
+  if (m) return { mode: 'sample', fraction: Number(m[1]) };
+  throw new AppError(
+    'INVALID_ARGUMENT',
+    `--verify takes "full", "none" or "sample:<fraction>" such as "sample:0.1" (got "${value}").`,
+  );
+}
+
+/** Opens the runtime with keys (for commands that run or read backups). */
+export async function openRuntime(io: CliIO, flags: CommonFlags, out?: Output): Promise<Runtime> {
+  const keyring = await keyringFor(io, flags);
+  const notifier = WebhookNotifier.fromEnv(io.env);
+  return createRuntime({
+    env: io.env,
+    keyring,
+    ...(notifier ? { notifier } : {}),
+    ...(out ? { log: (m: string) => out.info(m) } : {}),
+  });
+}
+
+export function runSummary(run: Run): string {
+  const took =
+    run.startedAt && run.finishedAt
+      ? ` in ${formatDuration((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000)}`
+      : '';
+  const docs = run.counts?.['firestore.documents'];
+  const what = [
+    run.backupId ?? '',
+    docs !== undefined ? `${formatCount(docs)} documents` : '',
+    run.bytes !== null ? formatBytes(run.bytes) : '',
+  ].filter(Boolean);
+  const error = run.error ? `: ${run.error.message}` : '';
+  return `${run.kind} ${run.status}${took}${what.length ? ` (${what.join(', ')})` : ''}${error}`;
+}
+
+interface AddFlags extends CommonFlags, SourceFlags, RetentionFlags {
+  to: string;
+  cron: string;
+  tz: string;
+  kind: 'backup' | 'verify';
+  collections?: string[];
+  exclude?: string[];
+  verify: VerifyAfterBackup;
+  verifyBatch?: number;
+  notifySuccess?: boolean;
+  disabled?: boolean;
+}
+
+function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void): void {
+  const command = schedule
+    .command('add <name>')
+    .description(
+      'add a schedule: back up (or verify) a project to a destination on a cron timetable',
+    )
+    .requiredOption('--to <destination>', 'a folder (or file://, s3://, gs:// URL)')
+    .requiredOption(
+      '--cron <expression>',
+      'when, as cron: "minute hour day month weekday", e.g. "0 2 * * *"',
+    )
+    .option(
+      '--tz <zone>',
+      'IANA time zone of the cron times and retention days',
+      Intl.DateTimeFormat().resolvedOptions().timeZone,
+    )
+    .option('--kind <kind>', '"backup", or "verify" to re-check old backups', 'backup')
+    .option('--collections <ids>', 'only these collections', listFlag)
+    .option('--exclude <ids>', 'leave out these collections', listFlag)
+    .option(
+      '--verify <how>',
+      'after each backup: "full", "none" or "sample:<fraction>"',
+      parseVerify,
+      { mode: 'full' },
+    )
+    .option(
+      '--verify-batch <n>',
+      'verify schedules: backups re-checked per run',
+      count('--verify-batch'),
+    )
+    .option('--notify-success', 'also notify on success (failures and missed runs always notify)')
+    .option('--disabled', 'add it switched off');
+  addSourceFlags(command);
+  addRetentionFlags(command);
+  addCommonFlags(command).action(async (name: string, flags: AddFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out }) => {
+        const source = sourceOptions(io, flags, flags.project);
+        const catalog = openCatalog(io.env);
+        try {
+          const database = source.databaseId ?? '(default)';
+          const project = catalog.projects.upsert({
+            name: database === '(default)' ? source.projectId : `${source.projectId}/${database}`,
+            firebaseProjectId: source.projectId,
+            databaseId: database,
+            credentialsPath: source.credentialsFile ? path.resolve(source.credentialsFile) : null,
+            emulatorHost: source.emulatorHost ?? null,
+          });
+          const url = destinationUrl(flags.to);
+          const destination = catalog.destinations.upsert({ name: url, url });
+          const s = catalog.schedules.add({
+            name,
+            kind: flags.kind,
+            projectId: project.id,
+            destinationId: destination.id,
+            cron: flags.cron,
+            timeZone: flags.tz,
+            scope: {
+              ...(flags.collections ? { collections: flags.collections } : {}),
+              ...(flags.exclude ? { exclude: flags.exclude } : {}),
+            },
+            retention: retentionOf(flags),
+            verifyAfter: flags.verify,
+            ...(flags.verifyBatch ? { verifyBatch: flags.verifyBatch } : {}),
+            notifyOnSuccess: Boolean(flags.notifySuccess),
+            enabled: !flags.disabled,
+          });
+          const next = nextOccurrence(s.cron, s.timeZone, new Date());
+          out.result(
+            { schedule: s, nextRun: next.toISOString() },
+            `Added schedule "${s.name}": ${s.kind} ${project.name} to ${url}, "${s.cron}" (${s.timeZone}), retention: ${describeRetention(s.retention)}.\nNext run: ${next.toISOString()}. Runs happen while "firebackup daemon" (or the desktop app) is running.`,
+          );
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+  });
+}
+
+function registerList(schedule: Command, io: CliIO, done: (code: number) => void): void {
+  addCommonFlags(
+    schedule.command('list').description('list schedules with their next and last runs'),
+  ).action(async (flags: CommonFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out }) => {
+        const catalog = openCatalog(io.env);
+        try {
+          const rows = catalog.schedules.list().map((s: Schedule) => {
+            const last = catalog.runs.list({ scheduleId: s.id, limit: 1 })[0];
+            return {
+              ...s,
+              project: catalog.projects.get(s.projectId).name,
+              destination: catalog.destinations.get(s.destinationId).url,
+              nextRun: s.enabled
+                ? nextOccurrence(s.cron, s.timeZone, new Date()).toISOString()
+                : null,
+              lastRun: last ?? null,
+            };
+          });
+          out.result(
+            rows,
+            rows.length
+              ? table(
+                  [
+                    'NAME',
+                    'KIND',
+                    'PROJECT',
+                    'DESTINATION',
+                    'CRON',
+                    'TZ',
+                    'NEXT RUN',
+                    'RETENTION',
+                    'LAST RUN',
+                  ],
+                  rows.map((r) => [
+                    r.name,
+                    r.kind,
+                    r.project,
+                    r.destination,
+                    r.cron,
+                    r.timeZone,
+                    r.nextRun ?? 'disabled',
+                    describeRetention(r.retention),
+                    r.lastRun
+                      ? `${r.lastRun.status} ${r.lastRun.finishedAt ?? r.lastRun.scheduledFor ?? ''}`
+                      : '-',
+                  ]),
+                )
+              : 'No schedules. Add one with "firebackup schedule add <name> --project <id> --to <destination> --cron \\"0 2 * * *\\"".',
+          );
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+  });
+}
+
+function registerRemove(schedule: Command, io: CliIO, done: (code: number) => void): void {
+  addCommonFlags(
+    schedule
+      .command('remove <name>')
+      .description('remove a schedule (its backups and history stay)'),
+  ).action(async (name: string, flags: CommonFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out }) => {
+        const catalog = openCatalog(io.env);
+        try {
+          const s = catalog.schedules.remove(name);
+          out.result(
+            { removed: s },
+            `Removed schedule "${s.name}". Its backups and run history are kept.`,
+          );
+        } finally {
+          catalog.close();
+        }
+      }),
+    );
+  });
+}
+
+function registerRunNow(schedule: Command, io: CliIO, done: (code: number) => void): void {
+  const command = schedule
+    .command('run-now <name>')
+    .description('run a schedule once, now, in the foreground');
+  addKeyFlags(command);
+  addCommonFlags(command).action(async (name: string, flags: CommonFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out, signal }) => {
+        const runtime = await openRuntime(io, flags, out);
+        try {
+          const job = runtime.scheduler.runNow(name);
+          const stop = runtime.jobs.subscribe((e) => {
+            if (e.type === 'progress' && e.jobId === job.id) out.progress(e.progress);
+          });
+          const onAbort = (): void => job.cancel('Cancelled (interrupted).');
+          signal.addEventListener('abort', onAbort, { once: true });
+          const run = await job.done;
+          stop();
+          signal.removeEventListener('abort', onAbort);
+          out.endProgress();
+          out.result(run, runSummary(run));
+          return run.status === 'succeeded' ? 0 : exitCodeFor(run.error);
+        } finally {
+          runtime.close();
+        }
+      }),
+    );
+  });
+}
+
+export function registerSchedule(program: Command, io: CliIO, done: (code: number) => void): void {
+  const schedule = program.command('schedule').description('scheduled backups and verifications');
+  registerAdd(schedule, io, done);
+  registerList(schedule, io, done);
+  registerRemove(schedule, io, done);
+  registerRunNow(schedule, io, done);
+}

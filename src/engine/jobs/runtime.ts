@@ -1,0 +1,82 @@
+import { AppError } from '../../shared/errors.js';
+import { Catalog } from '../catalog/catalog.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { Keyring } from '../keys/keyring.js';
+import type { Notifier } from '../notify/notifier.js';
+import { catalogPath, appDataDir } from '../paths.js';
+import { isPidAlive, LockManager } from '../scheduler/locks.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { createEngineOps } from './engine-adapter.js';
+import { JobManager } from './job-manager.js';
+import type { JobDeps } from './specs.js';
+import type { EngineOps } from './types.js';
+
+/**
+ * The composition root for anything that runs jobs (CLI commands, the daemon, the
+ * Electron main process): one catalog, one lock manager, one job manager, one scheduler.
+ */
+export interface Runtime extends JobDeps {
+  clock: Clock;
+  locks: LockManager;
+  jobs: JobManager;
+  scheduler: Scheduler;
+  close(): void;
+}
+
+export interface RuntimeOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Default: catalog.sqlite in the app data folder. */
+  catalogFile?: string;
+  /** Needed to run backups and read manifests; omit for catalog-only use. */
+  keyring?: Keyring;
+  engine?: EngineOps;
+  clock?: Clock;
+  notifier?: Notifier;
+  log?: (message: string) => void;
+}
+
+export function openCatalog(
+  env: NodeJS.ProcessEnv = process.env,
+  clock: Clock = systemClock,
+): Catalog {
+  return Catalog.open(catalogPath(appDataDir(env)), clock);
+}
+
+export function createRuntime(o: RuntimeOptions): Runtime {
+  const clock = o.clock ?? systemClock;
+  const catalog = o.catalogFile ? Catalog.open(o.catalogFile, clock) : openCatalog(o.env, clock);
+  const engine =
+    o.engine ?? (o.keyring ? createEngineOps({ keyring: o.keyring }) : missingKeyEngine);
+  // Runs left "running" by a process that died are over: say so in the history.
+  catalog.runs.failAbandoned(isPidAlive, {
+    code: 'ABORTED',
+    message:
+      'The FireBackup process running this job stopped unexpectedly (crash, kill or power loss). Nothing partial was kept; the next run starts afresh.',
+    fault: 'system',
+    retryable: true,
+  });
+  const locks = new LockManager(catalog.db, { clock });
+  const jobs = new JobManager({ catalog, locks, clock });
+  const scheduler = new Scheduler({
+    catalog,
+    engine,
+    jobs,
+    clock,
+    ...(o.notifier ? { notifier: o.notifier } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  });
+  return { catalog, engine, clock, locks, jobs, scheduler, close: () => catalog.close() };
+}
+
+const noKey = (): never => {
+  throw new AppError(
+    'INTERNAL',
+    'This command was started without encryption keys, so it cannot run or read backups. This is a bug; please report it.',
+  );
+};
+const missingKeyEngine: EngineOps = {
+  backup: noKey,
+  verify: noKey,
+  deleteBackup: noKey,
+  list: noKey,
+};
