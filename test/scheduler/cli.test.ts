@@ -141,7 +141,7 @@ describe.skipIf(!host)('schedule, prune, history and catalog over the emulator',
       env,
     );
     expect(prune.code, prune.stderr).toBe(0);
-    expect(prune.json<Run>().detail).toMatchObject({ deleted: [ids[0], ids[1]] }); // oldest first;
+    expect(prune.json<Run>().detail).toMatchObject({ deleted: [ids[0], ids[1]] }); // oldest first
     expect(await listed()).toEqual([ids[2]]);
 
     const history = await runCli(['history', '--json'], env);
