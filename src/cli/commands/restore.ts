@@ -104,7 +104,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           { ...common, target, mode: flags.mode as RestoreMode, dryRun: Boolean(flags.dryRun) },
           ctx,
         );
-        const failed = report.failed.count;
+        const failed = report.failedCount;
         out.result({ ok: failed === 0, ...report }, describeRestore(report, Boolean(flags.dryRun)));
         return failed > 0 ? 1 : 0;
       }),
@@ -121,11 +121,11 @@ function describeRestore(
     return `Dry run for ${report.target}: would create ${formatCount(p.create)}, overwrite ${formatCount(p.overwrite)}, skip ${formatCount(p.skip)} documents. Nothing was written.`;
   }
   const lines = [
-    `Restored into ${report.target}: created ${formatCount(report.created)}, overwritten ${formatCount(report.overwritten)}, merged ${formatCount(report.merged)}, skipped (already there) ${formatCount(report.skipped)}, failed ${formatCount(report.failed.count)}.`,
+    `Restored into ${report.target}: created ${formatCount(report.created)}, overwritten ${formatCount(report.overwritten)}, merged ${formatCount(report.merged)}, skipped (already there) ${formatCount(report.skipped)}, failed ${formatCount(report.failedCount)}.`,
   ];
-  for (const f of report.failed.items) lines.push(`  failed ${f.path}: ${f.message}`);
-  if (report.failed.count > report.failed.items.length) {
-    lines.push(`  … and ${formatCount(report.failed.count - report.failed.items.length)} more`);
+  for (const f of report.failed) lines.push(`  failed ${f.path}: ${f.message}`);
+  if (report.failedCount > report.failed.length) {
+    lines.push(`  … and ${formatCount(report.failedCount - report.failed.length)} more`);
   }
   return lines.join('\n');
 }

@@ -2,7 +2,6 @@ import type { BackupHeader } from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
-import { normaliseEntry } from '../selection.js';
 import { BackupScanner } from './backup-scanner.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
@@ -72,7 +71,7 @@ export async function findDocument(
   documentPath: string,
   ctx: OperationContext = {},
 ): Promise<FirestoreDocumentRecord> {
-  const wanted = normaliseEntry(documentPath);
+  const wanted = documentPath.trim().replace(/^\/+|\/+$/g, '');
   if (!wanted || wanted.split('/').length % 2 !== 0) {
     throw new AppError(
       'INVALID_ARGUMENT',

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
-import { matchesSelection, type Selection } from '../selection.js';
 import { openFirestore, type OpenFirestoreOptions } from '../sources/firestore/connection.js';
+import { isUnder, normaliseSelection } from '../sources/firestore/paths.js';
 import { restoreDocuments, type RestoreReport } from '../sources/firestore/restore.js';
 import { fromFsError } from '../util/fs-errors.js';
 import { BackupScanner, scanToEnd } from './backup-scanner.js';
@@ -54,17 +54,21 @@ async function verifyFirst(
   });
 }
 
-function selectionOf(opts: RestoreCommon): Selection[] {
-  return [{ include: opts.collections ?? [] }, { include: opts.paths ?? [] }];
+/** Keeps the documents under every given list (collections, paths); all when a list is empty. */
+function selector(opts: RestoreCommon): (path: string) => boolean {
+  const lists = [opts.collections, opts.paths].map(
+    (l) => normaliseSelection({ collections: l ?? [] }).include,
+  );
+  return (path) => lists.every((list) => !list || list.some((prefix) => isUnder(path, prefix)));
 }
 
 async function* selected(
   scanner: BackupScanner,
   opts: RestoreCommon,
 ): AsyncGenerator<{ doc: FirestoreDocumentRecord; json: Buffer }> {
-  const selections = selectionOf(opts);
+  const keep = selector(opts);
   for await (const item of scanner.documents()) {
-    if (selections.every((s) => matchesSelection(item.doc.path, s))) yield item;
+    if (keep(item.doc.path)) yield item;
   }
 }
 
