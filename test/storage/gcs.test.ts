@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { openGcs, openGcsBackend } from '../../src/engine/storage/gcs/index.js';
+import { openGcs, openGcsBackend } from '../../src/engine/storage/gcs/open.js';
 import { describeStorageConformance } from '../../src/engine/storage/testing/conformance.js';
 import { verifyObject } from '../../src/engine/storage/wrappers/index.js';
 

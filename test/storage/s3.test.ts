@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { toErrorData } from '../../src/shared/errors.js';
 import type { StorageBackend } from '../../src/engine/storage/backend.js';
 import { openDestination, redactUrl, verifyObject } from '../../src/engine/storage/index.js';
-import { openS3, openS3Backend } from '../../src/engine/storage/s3/index.js';
+import { openS3, openS3Backend } from '../../src/engine/storage/s3/open.js';
 import { describeStorageConformance } from '../../src/engine/storage/testing/conformance.js';
 import { S3RVER_CREDENTIALS, TEST_BUCKET, startCuttingProxy } from '../setup/storage-servers.js';
 

@@ -1,52 +1,16 @@
 import { registerBackendKind } from '../registry.js';
-import { parseBucketUrl } from '../wrappers/bucket-url.js';
-import {
-  DEFAULT_RETRY_POLICY,
-  remoteStack,
-  type RetryPolicy,
-  type VerifiedBackend,
-} from '../wrappers/index.js';
-import { createS3Client } from './client.js';
-import { resolveS3Options, s3OptionsSchema, S3_EXAMPLE, type S3Options } from './options.js';
-import { S3Backend } from './s3-backend.js';
+import { S3_EXAMPLE, s3OptionsSchema, type S3Options } from './options.js';
 
-export { S3Backend } from './s3-backend.js';
 export { s3OptionsSchema, type S3Options } from './options.js';
 
-export interface OpenS3Extras {
-  env?: NodeJS.ProcessEnv;
-  retry?: RetryPolicy;
-}
-
-/** The bare S3 back end (no wrappers): for tests and the bench. */
-export function openS3Backend(url: URL, options: S3Options, extras: OpenS3Extras = {}): S3Backend {
-  const env = extras.env ?? process.env;
-  const location = parseBucketUrl(url, S3_EXAMPLE);
-  const resolved = resolveS3Options(options, env);
-  const secrets = [
-    options.secretAccessKey,
-    options.sessionToken,
-    env.AWS_SECRET_ACCESS_KEY,
-    env.AWS_SESSION_TOKEN,
-  ];
-  return new S3Backend({
-    client: createS3Client(resolved, extras.retry ?? DEFAULT_RETRY_POLICY, secrets),
-    location,
-    displayUrl: `s3://${location.bucket}/${location.prefix}`,
-    partSize: resolved.partSize,
-    queueSize: resolved.queueSize,
-    secrets,
-  });
-}
-
-/** An s3:// destination as the engine uses it: verified and retried. */
-export function openS3(url: URL, options: S3Options, extras: OpenS3Extras = {}): VerifiedBackend {
-  return remoteStack(openS3Backend(url, options, extras), extras.retry);
-}
-
+/**
+ * Registers s3:// destinations. The SDK loads only when one is opened: the CLI imports
+ * every kind, and a backup to one service should not pay the start-up time and memory of
+ * the other's SDK.
+ */
 registerBackendKind<S3Options>({
   schemes: ['s3'],
   optionsSchema: s3OptionsSchema,
   example: S3_EXAMPLE,
-  open: (url, options) => openS3(url, options),
+  open: async (url, options) => (await import('./open.js')).openS3(url, options),
 });
