@@ -24,7 +24,8 @@ describe('firebackup CLI, offline', () => {
   it('prints help and the version', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['backup', 'list', 'verify', 'inspect', 'restore', 'keys']) expect(help.stdout).toContain(command);
+    for (const command of ['backup', 'list', 'verify', 'inspect', 'restore', 'keys'])
+      expect(help.stdout).toContain(command);
     expect((await runCli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
@@ -43,12 +44,17 @@ describe('firebackup CLI, offline', () => {
 
   it('lists backups newest first, with counts and key ids; --json for programs', async () => {
     const dest = new LocalBackend(dir);
-    const older = await craftBackup(dest, key, sampleDocuments(5), { createdAt: new Date('2026-01-01T00:00:00Z') });
-    const newer = await craftBackup(dest, key, sampleDocuments(7), { createdAt: new Date('2026-02-01T00:00:00Z') });
+    const older = await craftBackup(dest, key, sampleDocuments(5), {
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+    });
+    const newer = await craftBackup(dest, key, sampleDocuments(7), {
+      createdAt: new Date('2026-02-01T00:00:00Z'),
+    });
     await writeFile(path.join(dir, 'unrelated.txt'), 'not a backup');
     const run = await runCli(['list', '--from', dir, '--json'], env);
     expect(run.code).toBe(0);
-    const rows = run.json<Array<{ id: string; documents: number; keyId: string; readable: boolean }>>();
+    const rows =
+      run.json<Array<{ id: string; documents: number; keyId: string; readable: boolean }>>();
     expect(rows.map((r) => r.id)).toEqual([newer.id, older.id]);
     expect(rows[0]).toMatchObject({ documents: 7, keyId: key.id, readable: true });
     const human = await runCli(['list', '--from', dir], env);
@@ -60,7 +66,9 @@ describe('firebackup CLI, offline', () => {
     const dest = new LocalBackend(dir);
     const other = MasterKey.generate();
     await craftBackup(dest, other, sampleDocuments(3));
-    const rows = (await runCli(['list', '--from', dir, '--json'], env)).json<Array<{ keyId: string; readable: boolean }>>();
+    const rows = (await runCli(['list', '--from', dir, '--json'], env)).json<
+      Array<{ keyId: string; readable: boolean }>
+    >();
     expect(rows).toEqual([expect.objectContaining({ keyId: other.id, readable: false })]);
   });
 
@@ -73,7 +81,11 @@ describe('firebackup CLI, offline', () => {
 
   it('verifies a good backup by id, by "latest" and by file path', async () => {
     const { id } = await craftBackup(new LocalBackend(dir), key, sampleDocuments(50));
-    for (const args of [[id, '--from', dir], ['latest', '--from', dir], [path.join(dir, archiveKeyOf(id))]]) {
+    for (const args of [
+      [id, '--from', dir],
+      ['latest', '--from', dir],
+      [path.join(dir, archiveKeyOf(id))],
+    ]) {
       const run = await runCli(['verify', ...args, '--json'], env);
       expect(run.code, run.stderr).toBe(0);
       expect(run.json()).toMatchObject({ ok: true, documents: 50 });
@@ -143,15 +155,24 @@ describe('firebackup CLI, offline', () => {
     const { id } = await craftBackup(new LocalBackend(dir), key, sampleDocuments(30));
     const run = await runCli(['inspect', id, '--from', dir, '--json'], env);
     expect(run.code, run.stderr).toBe(0);
-    const report = run.json<{ documents: number; collections: Array<{ collection: string; documents: number }> }>();
+    const report = run.json<{
+      documents: number;
+      collections: Array<{ collection: string; documents: number }>;
+    }>();
     expect(report.documents).toBe(30);
     expect(report.collections).toEqual([
       { collection: 'products', documents: 10 },
       { collection: 'users', documents: 10 },
       { collection: 'users/{id}/orders', documents: 10 },
     ]);
-    const one = await runCli(['inspect', id, '--from', dir, '--path', 'users/u2/orders/o2', '--json'], env);
-    expect(one.json()).toMatchObject({ path: 'users/u2/orders/o2', fields: { big: { integerValue: '9007199254740993' } } });
+    const one = await runCli(
+      ['inspect', id, '--from', dir, '--path', 'users/u2/orders/o2', '--json'],
+      env,
+    );
+    expect(one.json()).toMatchObject({
+      path: 'users/u2/orders/o2',
+      fields: { big: { integerValue: '9007199254740993' } },
+    });
     const missing = await runCli(['inspect', id, '--from', dir, '--path', 'users/nobody'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('No document users/nobody');
@@ -164,14 +185,20 @@ describe('firebackup CLI, offline', () => {
     const run = await runCli(['restore', id, '--from', dir, '--to-dir', out, '--json'], env);
     expect(run.code, run.stderr).toBe(0);
     expect((await readdir(out)).sort()).toEqual(['backup.json', 'products.ndjson', 'users.ndjson']);
-    const lines = (await readFile(path.join(out, 'users.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(path.join(out, 'users.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual(docs.filter((d) => d.path.startsWith('users/')));
   });
 
   it('restores only the selected collections to files', async () => {
     const { id } = await craftBackup(new LocalBackend(dir), key, sampleDocuments(30));
     const out = path.join(dir, 'only-orders');
-    const run = await runCli(['restore', id, '--from', dir, '--to-dir', out, '--paths', 'users/u2/orders', '--json'], env);
+    const run = await runCli(
+      ['restore', id, '--from', dir, '--to-dir', out, '--paths', 'users/u2/orders', '--json'],
+      env,
+    );
     expect(run.json()).toMatchObject({ documents: 1 });
   });
 
@@ -207,7 +234,10 @@ describe('firebackup CLI, offline', () => {
     const badId = await runCli(['verify', 'nonsense', '--from', dir], env);
     expect(badId.code).toBe(2);
     expect(badId.stderr).toMatch(/not a backup id/);
-    const missing = await runCli(['verify', 'bkp_20260101T000000000Z_00000000', '--from', dir], env);
+    const missing = await runCli(
+      ['verify', 'bkp_20260101T000000000Z_00000000', '--from', dir],
+      env,
+    );
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/firebackup list --from/);
   });
