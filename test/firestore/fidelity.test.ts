@@ -163,8 +163,8 @@ describe.skipIf(!host)('Firestore fidelity: export → restore keeps every store
 
     // The edge cases really are stored as such (the test is not comparing two zeros).
     const stored = before.get('types/all')?.fields ?? {};
-    expect(stored.int1?.valueType).toBe('integerValue');
-    expect(stored.double1?.valueType).toBe('doubleValue');
+    expect((stored.int1 as ProtoValue).valueType).toBe('integerValue');
+    expect((stored.double1 as ProtoValue).valueType).toBe('doubleValue');
     expect(Object.is(stored.negZero?.doubleValue, -0)).toBe(true);
     expect(String(stored.int64max?.integerValue)).toBe('9223372036854775807');
     const foreign = after.get('types/all')?.fields?.foreignRef?.referenceValue;

@@ -167,6 +167,8 @@ async function scanRange(
     policy: RetryPolicy;
     signal: AbortSignal;
     deliver: (record: FirestoreDocumentRecord) => Promise<void>;
+    /** Hands on what `deliver` buffered: called before each new query, so no document waits on one. */
+    flush: () => Promise<void>;
   },
 ): Promise<void> {
   const readTime = timestampFromString(opts.readTime);
@@ -174,6 +176,7 @@ async function scanRange(
   let finished = false;
   const ctx = context(conn, 'reading documents');
   while (!finished) {
+    await opts.flush();
     await withRetry(
       async () => {
         const stream = conn.client.runQuery(
@@ -231,23 +234,29 @@ export async function* exportDocuments(
   const ranges = await planRanges(conn, selection, readTime, shards, policy, options.signal);
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 3, ranges.length));
 
+  const channel = new BoundedChannel<FirestoreDocumentRecord[]>(concurrency * 2);
   // Our own controller: stops the readers when the consumer stops early or one fails.
   const stop = new AbortController();
-  const forward = (): void => stop.abort();
+  // On the caller's abort, fail the channel at once: a query already sent cannot always
+  // be cancelled before it answers, and the caller should not wait for it.
+  const forward = (): void => {
+    stop.abort();
+    channel.fail(new AppError('CANCELLED', 'Cancelled while reading documents.'));
+  };
   options.signal?.addEventListener('abort', forward, { once: true });
-  if (options.signal?.aborted) stop.abort();
-
-  const channel = new BoundedChannel<FirestoreDocumentRecord[]>(concurrency * 2);
+  if (options.signal?.aborted) forward();
   let next = 0;
   const worker = async (): Promise<void> => {
     let batch: FirestoreDocumentRecord[] = [];
     const deliver = async (record: FirestoreDocumentRecord): Promise<void> => {
       batch.push(record);
-      if (batch.length >= BATCH) {
-        const full = batch;
-        batch = [];
-        await channel.push(full);
-      }
+      if (batch.length >= BATCH) await flush();
+    };
+    const flush = async (): Promise<void> => {
+      if (!batch.length) return;
+      const full = batch;
+      batch = [];
+      await channel.push(full);
     };
     while (next < ranges.length && !stop.signal.aborted) {
       const range = ranges[next++] as KeyRange;
@@ -258,9 +267,10 @@ export async function* exportDocuments(
         policy,
         signal: stop.signal,
         deliver,
+        flush,
       });
     }
-    if (batch.length) await channel.push(batch);
+    await flush();
   };
   Promise.all(Array.from({ length: concurrency }, worker)).then(
     () => channel.close(),

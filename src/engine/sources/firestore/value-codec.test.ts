@@ -163,11 +163,9 @@ const { value: valueArb } = fc.letrec<{ value: FirestoreValue }>((tie) => ({
     timestampArb.map((t) => ({ timestampValue: t })),
     fc.string({ unit: 'binary' }).map((s) => ({ stringValue: s })),
     fc.uint8Array().map((b) => ({ bytesValue: Buffer.from(b).toString('base64') })),
-    fc
-      .array(fc.stringMatching(/^[a-z0-9]{1,8}$/), { minLength: 1, maxLength: 4 })
-      .map((ids) => ({
-        referenceValue: `projects/p/databases/(default)/documents/c/${ids.join('/c/')}`,
-      })),
+    fc.array(fc.stringMatching(/^[a-z0-9]{1,8}$/), { minLength: 1, maxLength: 4 }).map((ids) => ({
+      referenceValue: `projects/p/databases/(default)/documents/c/${ids.join('/c/')}`,
+    })),
     fc.record({ latitude: doubleArb, longitude: doubleArb }).map((g) => ({
       geoPointValue: {
         latitude: 'doubleValue' in g.latitude ? g.latitude.doubleValue : 0,
