@@ -1,9 +1,6 @@
 import { AppError } from '../../../shared/errors.js';
 import type { ProtoTimestamp } from './protos.js';
 
-/** An int64 as the GAPIC client may hand it over: number, decimal string or Long. */
-export type Int64Like = number | string | { toString(): string };
-
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 const MIN_SECONDS = -62135596800; // 0001-01-01T00:00:00Z
 const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
@@ -45,9 +42,4 @@ export function timestampFromString(text: string): { seconds: string; nanos: num
     throw new AppError('INVALID_ARGUMENT', `"${text}" is not a valid calendar date and time.`);
   }
   return { seconds: String(ms / 1000), nanos: Number(frac.padEnd(9, '0')) };
-}
-
-/** Compares two timestamps as instants (for choosing, not for storage). */
-export function timestampToMillis(ts: ProtoTimestamp): number {
-  return Number(String(ts.seconds ?? 0)) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
 }
