@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,10 +41,15 @@ export class LocalBackend implements StorageBackend {
       dir,
       `${TEMP_MARK}${randomBytes(6).toString('hex')}-${path.basename(target)}`,
     );
+    let handle: FileHandle | undefined;
     try {
       await mkdir(dir, { recursive: true });
+      // Create the temporary before streaming: a stream that fails early must not be
+      // able to create it after the cleanup below has run.
+      handle = await open(temp, 'wx');
       const source = body instanceof Uint8Array ? Readable.from([body]) : Readable.from(body);
-      const out = createWriteStream(temp, { flags: 'wx' });
+      const out = createWriteStream('', { fd: handle });
+      handle = undefined; // the stream owns and closes it now, on success or failure
       await pipeline(source, out, options?.signal ? { signal: options.signal } : {});
       await fsyncPath(temp, 'r+');
       await rename(temp, target);
@@ -52,6 +57,7 @@ export class LocalBackend implements StorageBackend {
       const info = await stat(target);
       return { key, size: info.size, modified: info.mtime };
     } catch (error) {
+      await handle?.close().catch(() => undefined);
       await rm(temp, { force: true }).catch(() => undefined);
       if (isAppError(error)) throw error;
       if ((error as Error).name === 'AbortError') {
