@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { backupManifestSchema, type BackupManifest } from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
 import { RecordType, parseJsonPayload } from '../archive/records.js';
