@@ -62,6 +62,7 @@ export function createOutput(options: {
   const json = Boolean(options.json);
   const quiet = Boolean(options.quiet);
   let lastLine = 0;
+  let lastPhase = '';
   let live = false;
   return {
     json,
@@ -86,10 +87,12 @@ export function createOutput(options: {
       if (tty) {
         stderr.write(`\r\x1b[2K${formatProgress(p)}`);
         live = true;
-      } else if (Date.now() - lastLine >= 5000 || p.phase === 'done') {
-        // Logs and CI: a line every few seconds rather than a flood.
+      } else if (p.phase !== lastPhase || Date.now() - lastLine >= 5000) {
+        // Logs and CI: a line per phase and every few seconds, rather than a flood; a
+        // phase that has only begun is named, not shown as zeros.
         lastLine = Date.now();
-        stderr.write(`${formatProgress(p)}\n`);
+        lastPhase = p.phase;
+        stderr.write(p.items > 0 || p.bytes > 0 ? `${formatProgress(p)}\n` : `${p.phase}…\n`);
       }
     },
     endProgress() {

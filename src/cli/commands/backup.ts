@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { runBackup } from '../../engine/operations/backup.js';
-import { openDestination } from '../../engine/storage/registry.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -14,6 +13,7 @@ import {
   type CommonFlags,
   type SourceFlags,
 } from '../context.js';
+import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
 import { formatBytes, formatCount, formatDuration } from '../output.js';
 
 interface BackupFlags extends CommonFlags, SourceFlags {
@@ -44,12 +44,14 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
       5,
     );
   addSourceFlags(command);
+  addDestinationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (flags: BackupFlags) => {
     done(
       await runCommand(io, flags, async ({ out, signal }) => {
         const keyring = await keyringFor(io, flags);
-        const destination = await openDestination(flags.to);
+        keyring.current(); // no key: say so before connecting to anything
+        const destination = await openDestinationFromFlags(flags.to, flags);
         const source = sourceOptions(io, flags, flags.project);
         out.info(
           `Backing up ${source.projectId}/${source.databaseId ?? '(default)'}${source.emulatorHost ? ` (emulator ${source.emulatorHost})` : ''} to ${destination.displayUrl}`,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { findDocument, inspectBackup } from '../../engine/operations/inspect.js';
 import { resolveBackup } from '../../engine/operations/resolve-backup.js';
-import { openDestination } from '../../engine/storage/registry.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -10,6 +9,7 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
+import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
 import { formatCount } from '../output.js';
 import { table } from '../table.js';
 
@@ -24,6 +24,7 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
     .description("show a backup's collections with counts, or one document, without restoring")
     .option('--from <destination>', 'where the backup is (not needed for an archive file path)')
     .option('--path <document>', 'show one document, e.g. users/alice');
+  addDestinationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: InspectFlags) => {
     done(
@@ -31,7 +32,7 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
         const keyring = await keyringFor(io, flags);
         const backup = await resolveBackup(
           ref,
-          flags.from ? await openDestination(flags.from) : undefined,
+          flags.from ? await openDestinationFromFlags(flags.from, flags) : undefined,
         );
         const ctx = {
           signal,

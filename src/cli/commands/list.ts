@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { listBackups } from '../../engine/operations/list.js';
-import { openDestination } from '../../engine/storage/registry.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -9,6 +8,7 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
+import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
 import { formatBytes, formatCount } from '../output.js';
 import { table } from '../table.js';
 
@@ -21,12 +21,13 @@ export function registerList(program: Command, io: CliIO, done: (code: number) =
     .command('list')
     .description('list the complete backups in a destination, newest first')
     .requiredOption('--from <destination>', 'a folder (or file://, s3://, gs:// URL)');
+  addDestinationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (flags: ListFlags) => {
     done(
       await runCommand(io, flags, async ({ out }) => {
         const keyring = await keyringFor(io, flags);
-        const destination = await openDestination(flags.from);
+        const destination = await openDestinationFromFlags(flags.from, flags);
         const backups = await listBackups(destination, keyring);
         const human = backups.length
           ? table(

@@ -6,7 +6,6 @@ import {
   restoreToFirestore,
   type RestoreMode,
 } from '../../engine/operations/restore.js';
-import { openDestination } from '../../engine/storage/registry.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -19,6 +18,7 @@ import {
   type CommonFlags,
   type SourceFlags,
 } from '../context.js';
+import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
 import { formatCount } from '../output.js';
 
 interface RestoreFlags extends CommonFlags, SourceFlags {
@@ -57,6 +57,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
     )
     .option('--dry-run', 'show what would be created, overwritten and skipped; write nothing');
   addSourceFlags(command, '--to-project <id>');
+  addDestinationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: RestoreFlags) => {
     done(
@@ -76,7 +77,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
         const keyring = await keyringFor(io, flags);
         const backup = await resolveBackup(
           ref,
-          flags.from ? await openDestination(flags.from) : undefined,
+          flags.from ? await openDestinationFromFlags(flags.from, flags) : undefined,
         );
         const common = {
           backup,

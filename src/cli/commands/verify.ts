@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { resolveBackup } from '../../engine/operations/resolve-backup.js';
 import { verifyBackup } from '../../engine/operations/verify.js';
-import { openDestination } from '../../engine/storage/registry.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -10,6 +9,7 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
+import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
 import { formatBytes, formatCount } from '../output.js';
 
 interface VerifyFlags extends CommonFlags {
@@ -26,6 +26,7 @@ export function registerVerify(program: Command, io: CliIO, done: (code: number)
       'authenticate every byte and parse every record of a backup (id, "latest", or archive file)',
     )
     .option('--from <destination>', 'where the backup is (not needed for an archive file path)');
+  addDestinationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: VerifyFlags) => {
     done(
@@ -33,7 +34,7 @@ export function registerVerify(program: Command, io: CliIO, done: (code: number)
         const keyring = await keyringFor(io, flags);
         const backup = await resolveBackup(
           ref,
-          flags.from ? await openDestination(flags.from) : undefined,
+          flags.from ? await openDestinationFromFlags(flags.from, flags) : undefined,
         );
         const report = await verifyBackup(backup, keyring, {
           signal,

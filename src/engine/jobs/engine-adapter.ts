@@ -9,7 +9,7 @@ import { resolveBackup } from '../operations/resolve-backup.js';
 import { verifyBackup } from '../operations/verify.js';
 import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import type { StorageBackend } from '../storage/backend.js';
-import { openDestination } from '../storage/registry.js';
+import { openDestination } from '../storage/index.js';
 import type { EngineOps } from './types.js';
 
 /**

@@ -114,7 +114,7 @@ export async function runBackup(
       plaintextBytes += json.length;
       meter.add(1, json.length);
     }
-    meter.startPhase('finishing');
+    meter.setPhase('finishing');
     const written = await writer.finish();
     await upload;
 
@@ -142,7 +142,7 @@ export async function runBackup(
       archive: { key: archiveKey, size: written.archiveBytes, sha256: written.archiveSha256 },
     };
     await writeManifest(destination, manifest, key);
-    meter.startPhase('done');
+    meter.done();
     return {
       id,
       archiveKey,

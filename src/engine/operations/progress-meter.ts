@@ -54,6 +54,18 @@ export class ProgressMeter {
     return progress;
   }
 
+  /** Moves to a new phase keeping the counts (a short step at the end of a long one). */
+  setPhase(phase: string): void {
+    this.phase = phase;
+    this.emit(true);
+  }
+
+  /** Reports the end: the last phase's counts, under the phase "done". */
+  done(): void {
+    this.phase = 'done';
+    this.emit(true);
+  }
+
   /** Reports now, whatever the interval. */
   flush(): void {
     this.emit(true);

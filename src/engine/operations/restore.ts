@@ -95,7 +95,7 @@ export async function restoreToFirestore(
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (done: number) => meter.add(done),
     });
-    meter.startPhase('done');
+    meter.done();
     return { ...report, backup: opts.backup.label, target: `${conn.projectId}/${conn.databaseId}` };
   } finally {
     await conn.close();
@@ -170,7 +170,7 @@ export async function restoreToDir(
     );
     await rmdir(target).catch(() => undefined);
     await rename(temp, target);
-    meter.startPhase('done');
+    meter.done();
     return { backup: opts.backup.label, directory: target, documents, files };
   } catch (error) {
     for (const { stream } of streams.values()) stream.destroy();
@@ -183,11 +183,8 @@ export async function restoreToDir(
 const NEWLINE = Buffer.from('\n');
 
 async function drained(stream: WriteStream): Promise<void> {
-  const [event] = await Promise.race([
-    once(stream, 'drain').then(() => ['drain']),
-    once(stream, 'error').then((e) => e),
-  ]);
-  if (event !== 'drain') throw event;
+  // events.once rejects if 'error' comes first, and removes its listeners either way.
+  await once(stream, 'drain');
 }
 
 async function closeStream(stream: WriteStream): Promise<void> {

@@ -6,7 +6,7 @@
 import './s3/index.js';
 import './gcs/index.js';
 
-export { openDestination, type BackendKind } from './registry.js';
+export { openDestination, backendKinds, schemeOf, type BackendKind } from './registry.js';
 export type * from './backend.js';
 export { s3OptionsSchema, type S3Options } from './s3/index.js';
 export { gcsOptionsSchema, type GcsOptions } from './gcs/index.js';

@@ -27,6 +27,20 @@ export function registerBackendKind<O>(kind: BackendKind<O>): void {
 }
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+/** Looks like a URL with a mistyped separator ("s3:/bucket", "gs:bucket"); one letter is a Windows drive. */
+const ALMOST_URL = /^([a-z][a-z0-9+.-]+):(?!\/\/)/i;
+/** Or a scheme without its colon ("s3//bucket"). */
+const MISSING_COLON = /^([a-z][a-z0-9+.-]*)\/\//i;
+
+/** Every registered remote kind, for building flags and settings forms from their schemas. */
+export function backendKinds(): readonly BackendKind<unknown>[] {
+  return kinds as unknown as BackendKind<unknown>[];
+}
+
+/** The scheme of a location ("s3", "gs", "file"), or undefined for a plain path. */
+export function schemeOf(location: string): string | undefined {
+  return SCHEME.exec(location)?.[1]?.toLowerCase();
+}
 
 function validExamples(): string {
   return ['/path/to/folder', 'file:///path/to/folder', ...kinds.map((k) => k.example)].join(', ');
@@ -41,7 +55,16 @@ export async function openDestination(
   options: Record<string, unknown> = {},
 ): Promise<StorageBackend> {
   const match = SCHEME.exec(location);
-  if (!match) return new LocalBackend(path.resolve(location));
+  if (!match) {
+    const typo = ALMOST_URL.exec(location) ?? MISSING_COLON.exec(location);
+    if (typo) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `"${location}" looks like a mistyped URL ("${typo[1]}" without "://"). Valid destinations look like: ${validExamples()}.`,
+      );
+    }
+    return new LocalBackend(path.resolve(location));
+  }
   const scheme = match[1]!.toLowerCase();
   if (scheme === 'file') {
     try {

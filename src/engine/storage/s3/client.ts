@@ -21,6 +21,9 @@ export function createS3Client(
   retry: RetryPolicy,
   secrets: readonly (string | undefined)[],
 ): S3Client {
+  // The SDK warns on every run under Node 20 about its own future releases. That is a
+  // note for whoever upgrades the pinned SDK, not for a user taking a backup.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = new S3Client({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),

@@ -83,6 +83,15 @@ export function remoteError(
   const { status, name = '' } = facts;
 
   if (name === 'AbortError') return make('CANCELLED', 'cancelled.');
+  if (
+    name === 'CredentialsProviderError' ||
+    /could not load (the default )?credentials/i.test(said)
+  ) {
+    return make(
+      'PERMISSION_DENIED',
+      'no credentials were found. For S3 set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); for Google Cloud Storage set GOOGLE_APPLICATION_CREDENTIALS; or put them in a --destination-config file.',
+    );
+  }
   if (TIMEOUT_CODES.has(name) || status === 408) {
     return make('DEADLINE_EXCEEDED', `the service did not answer in time (${said}).`);
   }

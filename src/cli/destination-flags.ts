@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import { backendKinds, openDestination, schemeOf } from '../engine/storage/index.js';
+import type { StorageBackend } from '../engine/storage/backend.js';
+import { fromFsError } from '../engine/util/fs-errors.js';
+
+/**
+ * CLI flags for destination options, made from each back end's zod schema (the same
+ * schema validates them and drives settings forms): `--s3-region`, `--gs-key-filename`…
+ * Secret fields get no flag — a command line is visible to other users and kept in shell
+ * history — so secrets come from the environment or a --destination-config file.
+ */
+interface OptionFlag {
+  scheme: string;
+  field: string;
+  attribute: string;
+  kind: 'string' | 'number' | 'boolean';
+  description: string;
+}
+
+function baseType(schema: z.ZodTypeAny): z.ZodTypeAny {
+  let s = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) {
+    s = s instanceof z.ZodDefault ? s._def.innerType : s.unwrap();
+  }
+  return s;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function optionFlags(): OptionFlag[] {
+  const flags: OptionFlag[] = [];
+  for (const kind of backendKinds()) {
+    const schema = kind.optionsSchema as unknown as z.ZodTypeAny;
+    const object = baseType(schema instanceof z.ZodEffects ? schema.innerType() : schema);
+    if (!(object instanceof z.ZodObject)) continue;
+    const scheme = kind.schemes[0]!;
+    for (const [field, fieldSchema] of Object.entries(
+      object.shape as Record<string, z.ZodTypeAny>,
+    )) {
+      if ((fieldSchema.description ?? '').startsWith('Secret.')) continue;
+      const base = baseType(fieldSchema);
+      const type =
+        base instanceof z.ZodNumber
+          ? 'number'
+          : base instanceof z.ZodBoolean
+            ? 'boolean'
+            : 'string';
+      const attribute = `${scheme}${field[0]!.toUpperCase()}${field.slice(1)}`;
+      flags.push({
+        scheme,
+        field,
+        attribute,
+        kind: type,
+        description: fieldSchema.description ?? '',
+      });
+    }
+  }
+  return flags;
+}
+
+export function addDestinationFlags(command: Command): Command {
+  command.option(
+    '--destination-config <file>',
+    'JSON file of destination options (e.g. {"endpoint": "…", "region": "…"}); flags override it, it overrides the environment',
+  );
+  for (const flag of optionFlags()) {
+    const name = `--${flag.scheme}-${kebab(flag.field)}`;
+    command.option(
+      flag.kind === 'boolean' ? `${name} [true|false]` : `${name} <value>`,
+      flag.description,
+    );
+  }
+  return command;
+}
+
+function convert(flag: OptionFlag, value: unknown): unknown {
+  if (flag.kind === 'boolean') return value === true || value === 'true';
+  if (flag.kind === 'number') {
+    const n = Number(value);
+    if (!Number.isFinite(n)) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `--${flag.scheme}-${kebab(flag.field)} must be a number (got "${String(value)}").`,
+      );
+    }
+    return n;
+  }
+  return value;
+}
+
+/** Opens `location` with options from --destination-config and the kind's own flags. */
+export async function openDestinationFromFlags(
+  location: string,
+  commandFlags: object,
+): Promise<StorageBackend> {
+  const flags = commandFlags as Record<string, unknown>;
+  const scheme = schemeOf(location);
+  let options: Record<string, unknown> = {};
+  const configFile = flags.destinationConfig;
+  if (typeof configFile === 'string') {
+    const text = await readFile(configFile, 'utf8').catch((error: unknown) => {
+      throw fromFsError(error, `Cannot read the destination config ${configFile}`);
+    });
+    try {
+      options = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new AppError('INVALID_ARGUMENT', `${configFile} is not valid JSON.`);
+    }
+  }
+  for (const flag of optionFlags()) {
+    const value = flags[flag.attribute];
+    if (value === undefined) continue;
+    if (flag.scheme !== scheme) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `--${flag.scheme}-${kebab(flag.field)} applies to ${flag.scheme}:// destinations, not "${location}".`,
+      );
+    }
+    options[flag.field] = convert(flag, value);
+  }
+  return openDestination(location, options);
+}
