@@ -19,12 +19,18 @@ export async function compressBlock(block: Buffer, quality: number): Promise<Cod
     params: {
       [zlib.BROTLI_PARAM_QUALITY]: quality,
       [zlib.BROTLI_PARAM_SIZE_HINT]: block.length,
-      [zlib.BROTLI_PARAM_LGWIN]: 22,
+      // A window just large enough for the block: a larger one finds nothing more in a
+      // block compressed alone, and costs memory on every thread compressing.
+      [zlib.BROTLI_PARAM_LGWIN]: windowBitsFor(block.length),
     },
   });
   return compressed.length < block.length
     ? { coding: CODING_BROTLI, payload: compressed }
     : { coding: CODING_RAW, payload: block };
+}
+
+function windowBitsFor(length: number): number {
+  return Math.min(24, Math.max(16, Math.ceil(Math.log2(Math.max(length, 1)))));
 }
 
 export async function decompressBlock(

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.js';
 import type { MasterKey } from '../keys/master-key.js';
+import { waitForDrain } from '../util/streams.js';
 import {
   DEFAULT_BLOCK_SIZE,
   KEY_LENGTH,
@@ -45,6 +46,7 @@ const YIELD_EVERY_BYTES = 128 * 1024;
 interface Pending {
   index: number;
   last: boolean;
+  block: Buffer;
   coded: Promise<CodedBlock>;
 }
 
@@ -64,6 +66,7 @@ export class ArchiveWriter {
   private readonly quality: number;
   private readonly concurrency: number;
   private block: Buffer;
+  private readonly spareBlocks: Buffer[] = [];
   private fill = 0;
   private nextIndex = 0;
   private readonly queue: Pending[] = [];
@@ -86,7 +89,9 @@ export class ArchiveWriter {
         'Compression quality must be a whole number from 0 to 11.',
       );
     }
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    // One block per core in flight (plus one so a core never waits for the next block):
+    // more only holds memory, as libuv's pool has no more cores to run them on.
+    this.concurrency = Math.max(1, options.concurrency ?? Math.min(4, availableParallelism() + 1));
     const header = newHeader(this.blockSize, envelopeLengthFor(options.key.id));
     const dataKey = randomBytes(KEY_LENGTH);
     const envelope = sealEnvelope(header.bytes, options.key, dataKey);
@@ -100,18 +105,34 @@ export class ArchiveWriter {
   }
 
   /** Adds one record whose payload is JSON. */
-  writeJson(type: RecordType, value: unknown): Promise<void> {
-    return this.write(type, Buffer.from(JSON.stringify(value), 'utf8'));
+  async writeJson(type: RecordType, value: unknown): Promise<void> {
+    await this.writeText(type, JSON.stringify(value));
+  }
+
+  /**
+   * Adds one record whose payload is the UTF-8 encoding of `text`; resolves to its size.
+   * The text is encoded straight into the block: no intermediate buffer per record.
+   */
+  async writeText(type: RecordType, text: string): Promise<number> {
+    this.assertOpen();
+    const length = Buffer.byteLength(text, 'utf8');
+    const prefix = this.countRecord(type, length);
+    this.recordHash.update(prefix).update(text, 'utf8');
+    await this.append(prefix);
+    if (length <= this.blockSize - this.fill) {
+      this.fill += this.block.write(text, this.fill, 'utf8');
+      this.sinceYield += length;
+      await this.maybeYield();
+    } else {
+      await this.append(Buffer.from(text, 'utf8'));
+    }
+    return length;
   }
 
   async write(type: RecordType, payload: Buffer): Promise<void> {
     this.assertOpen();
-    const prefix = encodeRecordPrefix(type, payload.length);
+    const prefix = this.countRecord(type, payload.length);
     this.recordHash.update(prefix).update(payload);
-    this.recordBytes += prefix.length + payload.length;
-    this.records++;
-    const name = COUNT_NAMES[type];
-    if (name) this.counts[name] = (this.counts[name] ?? 0) + 1;
     await this.append(prefix);
     await this.append(payload);
   }
@@ -146,6 +167,15 @@ export class ArchiveWriter {
     this.out.destroy(reason);
   }
 
+  private countRecord(type: RecordType, payloadLength: number): Buffer {
+    const prefix = encodeRecordPrefix(type, payloadLength);
+    this.recordBytes += prefix.length + payloadLength;
+    this.records++;
+    const name = COUNT_NAMES[type];
+    if (name) this.counts[name] = (this.counts[name] ?? 0) + 1;
+    return prefix;
+  }
+
   private assertOpen(): void {
     if (this.failed) throw this.failed;
     if (this.finished) throw new AppError('INTERNAL', 'The archive writer was already finished.');
@@ -157,7 +187,7 @@ export class ArchiveWriter {
       if (this.fill === this.blockSize) {
         // Only now is it known that this full block is not the last one.
         this.submit(this.block, false);
-        this.block = Buffer.allocUnsafe(this.blockSize);
+        this.block = this.spareBlocks.pop() ?? Buffer.allocUnsafe(this.blockSize);
         this.fill = 0;
         if (this.queue.length >= this.concurrency) await this.sealNext();
       }
@@ -166,6 +196,10 @@ export class ArchiveWriter {
       offset += n;
       this.sinceYield += n;
     }
+    await this.maybeYield();
+  }
+
+  private async maybeYield(): Promise<void> {
     if (this.sinceYield >= YIELD_EVERY_BYTES) {
       // A producer whose writes all resolve at once (compression keeping up) would
       // otherwise hold the event loop for as long as it has records: yield regularly so
@@ -178,12 +212,15 @@ export class ArchiveWriter {
   private submit(block: Buffer, last: boolean): void {
     const coded = compressBlock(block, this.quality);
     coded.catch(() => undefined); // awaited in order by sealNext
-    this.queue.push({ index: this.nextIndex++, last, coded });
+    this.queue.push({ index: this.nextIndex++, last, block, coded });
   }
 
   private async sealNext(): Promise<void> {
     const next = this.queue.shift()!;
     const segment = sealSegment(this.keys, next.index, next.last, await next.coded);
+    // The segment holds its own copy: reuse the block rather than leave a megabyte of
+    // garbage per block for the collector (it kept peak memory growing with size).
+    if (next.block.length === this.blockSize) this.spareBlocks.push(next.block);
     await this.emit(segment);
   }
 
@@ -192,10 +229,11 @@ export class ArchiveWriter {
     this.archiveHash.update(bytes);
     this.archiveBytes += bytes.length;
     if (!this.out.write(bytes)) {
-      await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+      await waitForDrain(this.out).catch(() => undefined);
       if (this.failed) throw this.failed;
-      if (this.out.destroyed)
+      if (this.out.destroyed) {
         throw new AppError('CANCELLED', 'The archive destination stopped reading.');
+      }
     }
   }
 }

@@ -109,10 +109,9 @@ export async function runBackup(
     })) {
       if (ctx.signal?.aborted)
         throw new AppError('CANCELLED', 'The backup was cancelled; nothing was kept.');
-      const json = Buffer.from(JSON.stringify(doc), 'utf8');
-      await writer.write(RecordType.FirestoreDocument, json);
-      plaintextBytes += json.length;
-      meter.add(1, json.length);
+      const bytes = await writer.writeText(RecordType.FirestoreDocument, JSON.stringify(doc));
+      plaintextBytes += bytes;
+      meter.add(1, bytes);
     }
     meter.setPhase('finishing');
     const written = await writer.finish();

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { openFirestore, type OpenFirestoreOptions } from '../sources/firestore/c
 import { isUnder, normaliseSelection } from '../sources/firestore/paths.js';
 import { restoreDocuments, type RestoreReport } from '../sources/firestore/restore.js';
 import { fromFsError } from '../util/fs-errors.js';
+import { waitForDrain } from '../util/streams.js';
 import { BackupScanner, scanToEnd } from './backup-scanner.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
@@ -155,7 +155,7 @@ export async function restoreToDir(
       }
       out.documents++;
       documents++;
-      if (!out.stream.write(Buffer.concat([json, NEWLINE]))) await drained(out.stream);
+      if (!out.stream.write(Buffer.concat([json, NEWLINE]))) await waitForDrain(out.stream);
       meter.add(1, json.length);
     }
     for (const { stream } of streams.values()) await closeStream(stream);
@@ -181,11 +181,6 @@ export async function restoreToDir(
 }
 
 const NEWLINE = Buffer.from('\n');
-
-async function drained(stream: WriteStream): Promise<void> {
-  // events.once rejects if 'error' comes first, and removes its listeners either way.
-  await once(stream, 'drain');
-}
 
 async function closeStream(stream: WriteStream): Promise<void> {
   await new Promise<void>((resolve, reject) => {

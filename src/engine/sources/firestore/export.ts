@@ -52,8 +52,13 @@ export interface ExportOptions extends Selection {
 }
 
 const ORDER_BY_NAME = [{ field: { fieldPath: '__name__' }, direction: 'ASCENDING' as const }];
-/** Documents handed to the consumer per channel item: amortises the hand-off. */
-const BATCH = 256;
+/**
+ * Documents handed from a range reader to the consumer at once. Small batches and a short
+ * channel keep few decoded documents alive at a time: documents that wait long enough to
+ * survive two minor collections move to the old generation, which V8 collects late, and
+ * that made peak memory grow with the size of the database.
+ */
+const BATCH = 64;
 
 function context(conn: FirestoreConnection, action: string): ErrorContext {
   return { endpoint: conn.endpoint, database: conn.databaseName, action };
@@ -234,7 +239,8 @@ export async function* exportDocuments(
   const ranges = await planRanges(conn, selection, readTime, shards, policy, options.signal);
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 3, ranges.length));
 
-  const channel = new BoundedChannel<FirestoreDocumentRecord[]>(concurrency * 2);
+  // One batch waiting per reader at most (see BATCH).
+  const channel = new BoundedChannel<FirestoreDocumentRecord[]>(concurrency);
   // Our own controller: stops the readers when the consumer stops early or one fails.
   const stop = new AbortController();
   // On the caller's abort, fail the channel at once: a query already sent cannot always

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench [-- suite…]`: runs the benchmarks and prints one table per suite.
+ * Suites: pipeline, firestore, storage, event-loop (default: all). Every ratio is measured
+ * within one run, since these machines are noisy; docs/benchmarks.md records the results.
+ */
+import { execFileSync } from 'node:child_process';
+import { benchFirestore } from './firestore.js';
+import { ROOT, printTable, runNodeChild, type BenchLine } from './lib.js';
+import { benchPipeline } from './pipeline.js';
+import { benchStorage } from './storage.js';
+
+const suites: Record<string, () => Promise<BenchLine[]>> = {
+  pipeline: () => benchPipeline(),
+  firestore: () => benchFirestore(),
+  storage: async () => {
+    const r = await benchStorage();
+    return [
+      {
+        name: `S3 upload, bare lib-storage (${r.sizeMiB} MiB)`,
+        value: r.bareUploadMiBps,
+        unit: 'MiB/s',
+      },
+      {
+        name: 'S3 upload, firebackup put (retry + read-back verify)',
+        value: r.oursUploadMiBps,
+        unit: 'MiB/s',
+      },
+      {
+        name: 'upload ratio',
+        value: r.uploadRatio,
+        unit: 'x',
+        target: '≥ 0.8',
+        pass: r.uploadRatio >= 0.8,
+      },
+      { name: 'S3 download, bare GetObject', value: r.bareDownloadMiBps, unit: 'MiB/s' },
+      {
+        name: 'S3 download + SHA-256 verify, firebackup',
+        value: r.oursDownloadMiBps,
+        unit: 'MiB/s',
+      },
+      {
+        name: 'download ratio',
+        value: r.downloadRatio,
+        unit: 'x',
+        target: '≥ 0.8',
+        pass: r.downloadRatio >= 0.8,
+      },
+      {
+        name: 'peak RSS of our upload/download',
+        value: r.oursPeakRssMiB,
+        unit: 'MiB',
+        target: '< 250',
+        pass: r.oursPeakRssMiB < 250,
+      },
+    ];
+  },
+  'event-loop': async () => {
+    const run = await runNodeChild(['--import', 'tsx', 'bench/event-loop.ts']);
+    const p99 = /p99 ([\d.]+) ms/.exec(run.stdout + run.stderr);
+    return [
+      {
+        name: 'event-loop delay p99 during a 20,000-document backup job (+ verify)',
+        value: p99 ? Number(p99[1]) : NaN,
+        unit: 'ms',
+        target: '< 50 ms',
+        pass: p99 ? Number(p99[1]) < 50 : false,
+      },
+    ];
+  },
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length ? wanted : Object.keys(suites);
+const unknown = names.filter((n) => !suites[n]);
+if (unknown.length) {
+  console.error(
+    `Unknown suite(s): ${unknown.join(', ')}. Choose from: ${Object.keys(suites).join(', ')}.`,
+  );
+  process.exit(2);
+}
+// The Firestore suite measures the real CLI, so build it first.
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+console.log(`# FireBackup benchmarks — ${new Date().toISOString()}, node ${process.version}`);
+let failed = false;
+for (const name of names) {
+  const lines = await suites[name]!();
+  printTable(name, lines);
+  failed ||= lines.some((l) => l.pass === false);
+}
+process.exitCode = failed ? 1 : 0;
