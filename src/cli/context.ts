@@ -3,6 +3,7 @@ import { AppError, exitCodeFor, toErrorData } from '../shared/errors.js';
 import { loadKeyring } from '../engine/keys/keyring.js';
 import type { Keyring } from '../engine/keys/keyring.js';
 import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
+import type { OperationContext } from '../engine/operations/types.js';
 import { createOutput, type Output } from './output.js';
 
 /** What commands get from the process: streams and environment, injectable for tests. */
@@ -26,7 +27,11 @@ export interface CommonFlags {
 export async function runCommand(
   io: CliIO,
   flags: CommonFlags,
-  body: (ctx: { out: Output; signal: AbortSignal }) => Promise<number | void>,
+  body: (run: {
+    out: Output;
+    signal: AbortSignal;
+    ctx: OperationContext;
+  }) => Promise<number | void>,
 ): Promise<number> {
   const out = createOutput({
     json: flags.json,
@@ -39,7 +44,8 @@ export async function runCommand(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return (await body({ out, signal: controller.signal })) ?? 0;
+    const ctx: OperationContext = { signal: controller.signal, onProgress: (p) => out.progress(p) };
+    return (await body({ out, signal: controller.signal, ctx })) ?? 0;
   } catch (error) {
     out.endProgress();
     const data = toErrorData(error);

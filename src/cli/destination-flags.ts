@@ -5,6 +5,7 @@ import { AppError } from '../shared/errors.js';
 import { backendKinds, openDestination, schemeOf } from '../engine/storage/index.js';
 import type { StorageBackend } from '../engine/storage/backend.js';
 import { fromFsError } from '../engine/util/fs-errors.js';
+import { resolveBackup, type ResolvedBackup } from '../engine/operations/resolve-backup.js';
 
 /**
  * CLI flags for destination options, made from each back end's zod schema (the same
@@ -32,8 +33,9 @@ function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-function optionFlags(): OptionFlag[] {
-  const flags: OptionFlag[] = [];
+/** Every option field of every registered kind, with whether its schema marks it secret. */
+function optionFields(): Array<OptionFlag & { secret: boolean }> {
+  const fields: Array<OptionFlag & { secret: boolean }> = [];
   for (const kind of backendKinds()) {
     const schema = kind.optionsSchema as unknown as z.ZodTypeAny;
     const object = baseType(schema instanceof z.ZodEffects ? schema.innerType() : schema);
@@ -42,7 +44,7 @@ function optionFlags(): OptionFlag[] {
     for (const [field, fieldSchema] of Object.entries(
       object.shape as Record<string, z.ZodTypeAny>,
     )) {
-      if ((fieldSchema.description ?? '').startsWith('Secret.')) continue;
+      const description = fieldSchema.description ?? '';
       const base = baseType(fieldSchema);
       const type =
         base instanceof z.ZodNumber
@@ -51,16 +53,29 @@ function optionFlags(): OptionFlag[] {
             ? 'boolean'
             : 'string';
       const attribute = `${scheme}${field[0]!.toUpperCase()}${field.slice(1)}`;
-      flags.push({
+      fields.push({
         scheme,
         field,
         attribute,
         kind: type,
-        description: fieldSchema.description ?? '',
+        description,
+        secret: description.startsWith('Secret.'),
       });
     }
   }
-  return flags;
+  return fields;
+}
+
+function optionFlags(): OptionFlag[] {
+  return optionFields().filter((f) => !f.secret);
+}
+
+/** The option names the schema of `location`'s kind marks secret (never to be stored). */
+export function secretOptionNames(location: string): string[] {
+  const scheme = schemeOf(location);
+  return optionFields()
+    .filter((f) => f.secret && f.scheme === scheme)
+    .map((f) => f.field);
 }
 
 export function addDestinationFlags(command: Command): Command {
@@ -93,11 +108,14 @@ function convert(flag: OptionFlag, value: unknown): unknown {
   return value;
 }
 
-/** Opens `location` with options from --destination-config and the kind's own flags. */
-export async function openDestinationFromFlags(
+/**
+ * The options for `location` from --destination-config and the kind's own flags
+ * (flags win; the back end falls back to the environment for what neither gives).
+ */
+export async function destinationOptionsFromFlags(
   location: string,
   commandFlags: object,
-): Promise<StorageBackend> {
+): Promise<Record<string, unknown>> {
   const flags = commandFlags as Record<string, unknown>;
   const scheme = schemeOf(location);
   let options: Record<string, unknown> = {};
@@ -123,5 +141,33 @@ export async function openDestinationFromFlags(
     }
     options[flag.field] = convert(flag, value);
   }
-  return openDestination(location, options);
+  return options;
+}
+
+/** Opens `location` with options from --destination-config and the kind's own flags. */
+export async function openDestinationFromFlags(
+  location: string,
+  commandFlags: object,
+): Promise<StorageBackend> {
+  return openDestination(location, await destinationOptionsFromFlags(location, commandFlags));
+}
+
+/** `--from` and what goes with it, for commands that read one backup. */
+export function addBackupLocationFlags(command: Command): Command {
+  command.option(
+    '--from <destination>',
+    'where the backup is (not needed for an archive file path)',
+  );
+  return addDestinationFlags(command);
+}
+
+/** The backup named by `ref` (an id, "latest", or an archive file) and the --from flags. */
+export async function resolveBackupFromFlags(
+  ref: string,
+  flags: { from?: string | undefined },
+): Promise<ResolvedBackup> {
+  return resolveBackup(
+    ref,
+    flags.from ? await openDestinationFromFlags(flags.from, flags) : undefined,
+  );
 }

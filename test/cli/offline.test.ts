@@ -104,6 +104,20 @@ describe('firebackup CLI, offline', () => {
     expect(run.stderr).toMatch(/failed authentication|corrupt/);
   });
 
+  it('checks only the stored digest with --digest-only, and names the backup when it differs', async () => {
+    const { id } = await craftBackup(new LocalBackend(dir), key, sampleDocuments(50));
+    const quick = await runCli(['verify', id, '--from', dir, '--digest-only', '--json'], env);
+    expect(quick.code, quick.stderr).toBe(0);
+    expect(quick.json()).toMatchObject({ ok: true, depth: 'digest', manifestChecked: true });
+    const file = path.join(dir, archiveKeyOf(id));
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1]! ^= 0x01;
+    await writeFile(file, bytes);
+    const run = await runCli(['verify', id, '--from', dir, '--digest-only'], env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(new RegExp(`${id}: the stored archive differs`));
+  });
+
   it('fails verification of a truncated archive', async () => {
     const { id } = await craftBackup(new LocalBackend(dir), key, sampleDocuments(50));
     const file = path.join(dir, archiveKeyOf(id));

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -73,6 +73,36 @@ describe.skipIf(!firestore || !s3 || !gcs)('firebackup CLI with S3 and GCS desti
       }
     });
   }
+
+  it('schedules a backup to S3 with its non-secret options, and refuses to store a secret', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'fb-home-'));
+    const url = `s3://${TEST_BUCKET}/scheduled`;
+    const base = [
+      'schedule',
+      'add',
+      'nightly',
+      '--project',
+      project,
+      '--to',
+      url,
+      '--cron',
+      '0 2 * * *',
+    ];
+    const refused = await runCli([...base, '--s3-endpoint', s3, '--destination-config', s3Config], {
+      ...env,
+      FIREBACKUP_HOME: home,
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/never stores secrets \(secretAccessKey\)/);
+    const added = await runCli(
+      [...base, '--s3-endpoint', s3, '--s3-region', 'us-east-1', '--json'],
+      { ...env, FIREBACKUP_HOME: home },
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const catalog = await readFile(path.join(home, 'catalog.sqlite'));
+    expect(catalog.includes(Buffer.from(s3))).toBe(true);
+    expect(catalog.includes(Buffer.from(S3RVER_CREDENTIALS.secretAccessKey))).toBe(false);
+  });
 
   it('says what a valid URL looks like when one is mistyped', async () => {
     for (const typo of ['s3:/bucket/x', 's3//bucket/x', 'gcs://bucket/x']) {

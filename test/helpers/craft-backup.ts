@@ -4,7 +4,7 @@ import { RecordType } from '../../src/engine/archive/records.js';
 import { sealJsonRecords } from '../../src/engine/archive/small-archive.js';
 import type { MasterKey } from '../../src/engine/keys/master-key.js';
 import { archiveKeyOf, newBackupId } from '../../src/engine/operations/backup-names.js';
-import { writeManifest } from '../../src/engine/operations/manifest.js';
+import { manifestFor, writeManifest } from '../../src/engine/operations/manifest.js';
 import type { StorageBackend } from '../../src/engine/storage/backend.js';
 
 /** Documents with a little of everything, for tests that need no Firestore. */
@@ -54,23 +54,6 @@ export async function craftBackup(
     { blockSize: options.blockSize ?? 4096 },
   );
   await destination.put(archiveKeyOf(id), bytes);
-  await writeManifest(
-    destination,
-    {
-      format: 1,
-      backupId: id,
-      app: header.app,
-      project: header.project,
-      database: header.database,
-      sources: header.sources,
-      createdAt: header.createdAt,
-      completedAt: header.createdAt,
-      readTime: header.readTime,
-      counts: summary.trailer.counts,
-      keyId: key.id,
-      archive: { key: archiveKeyOf(id), size: summary.archiveBytes, sha256: summary.archiveSha256 },
-    },
-    key,
-  );
+  await writeManifest(destination, manifestFor(header, summary, key.id, createdAt), key);
   return { id, archive: bytes };
 }

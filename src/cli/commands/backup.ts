@@ -48,7 +48,7 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
   addKeyFlags(command);
   addCommonFlags(command).action(async (flags: BackupFlags) => {
     done(
-      await runCommand(io, flags, async ({ out, signal }) => {
+      await runCommand(io, flags, async ({ out, ctx }) => {
         const keyring = await keyringFor(io, flags);
         keyring.current(); // no key: say so before connecting to anything
         const destination = await openDestinationFromFlags(flags.to, flags);
@@ -65,7 +65,7 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
             exclude: flags.exclude ?? [],
             quality: flags.compressionLevel ?? 5,
           },
-          { signal, onProgress: (p) => out.progress(p) },
+          ctx,
         );
         out.endProgress();
         const seconds = result.durationMs / 1000;

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { findDocument, inspectBackup } from '../../engine/operations/inspect.js';
-import { resolveBackup } from '../../engine/operations/resolve-backup.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -9,7 +8,7 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
-import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
+import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
 import { formatCount } from '../output.js';
 import { table } from '../table.js';
 
@@ -22,22 +21,14 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
   const command = program
     .command('inspect <backup>')
     .description("show a backup's collections with counts, or one document, without restoring")
-    .option('--from <destination>', 'where the backup is (not needed for an archive file path)')
     .option('--path <document>', 'show one document, e.g. users/alice');
-  addDestinationFlags(command);
+  addBackupLocationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: InspectFlags) => {
     done(
-      await runCommand(io, flags, async ({ out, signal }) => {
+      await runCommand(io, flags, async ({ out, ctx }) => {
         const keyring = await keyringFor(io, flags);
-        const backup = await resolveBackup(
-          ref,
-          flags.from ? await openDestinationFromFlags(flags.from, flags) : undefined,
-        );
-        const ctx = {
-          signal,
-          onProgress: (p: Parameters<typeof out.progress>[0]) => out.progress(p),
-        };
+        const backup = await resolveBackupFromFlags(ref, flags);
         if (flags.path) {
           const doc = await findDocument(backup, keyring, flags.path, ctx);
           out.result(doc, JSON.stringify(doc, null, 2));

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
-import { resolveBackup } from '../../engine/operations/resolve-backup.js';
 import {
   restoreToDir,
   restoreToFirestore,
@@ -18,7 +17,7 @@ import {
   type CommonFlags,
   type SourceFlags,
 } from '../context.js';
-import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
+import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
 import { formatCount } from '../output.js';
 
 interface RestoreFlags extends CommonFlags, SourceFlags {
@@ -39,7 +38,6 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
     .description(
       'restore a backup (id, "latest", or archive file) into Firestore or into plain files',
     )
-    .option('--from <destination>', 'where the backup is (not needed for an archive file path)')
     .option(
       '--to-dir <folder>',
       'write decrypted NDJSON files, one per root collection (no Firebase needed)',
@@ -57,11 +55,11 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
     )
     .option('--dry-run', 'show what would be created, overwritten and skipped; write nothing');
   addSourceFlags(command, '--to-project <id>');
-  addDestinationFlags(command);
+  addBackupLocationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: RestoreFlags) => {
     done(
-      await runCommand(io, flags, async ({ out, signal }) => {
+      await runCommand(io, flags, async ({ out, ctx }) => {
         if (!MODES.includes(flags.mode as RestoreMode)) {
           throw new AppError(
             'INVALID_ARGUMENT',
@@ -75,19 +73,12 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           );
         }
         const keyring = await keyringFor(io, flags);
-        const backup = await resolveBackup(
-          ref,
-          flags.from ? await openDestinationFromFlags(flags.from, flags) : undefined,
-        );
+        const backup = await resolveBackupFromFlags(ref, flags);
         const common = {
           backup,
           keyring,
           collections: flags.collections ?? [],
           paths: flags.paths ?? [],
-        };
-        const ctx = {
-          signal,
-          onProgress: (p: Parameters<typeof out.progress>[0]) => out.progress(p),
         };
         if (flags.toDir) {
           const report = await restoreToDir({ ...common, directory: flags.toDir }, ctx);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { nextOccurrence } from '../../engine/scheduler/cron.js';
 import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
 import { WebhookNotifier } from '../../engine/notify/webhook.js';
+import { openDestination } from '../../engine/storage/index.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
 import type { Run } from '../../shared/jobs.js';
 import type { RetentionPolicy, Schedule, VerifyAfterBackup } from '../../shared/schedules.js';
@@ -18,6 +19,11 @@ import {
   type CommonFlags,
   type SourceFlags,
 } from '../context.js';
+import {
+  addDestinationFlags,
+  destinationOptionsFromFlags,
+  secretOptionNames,
+} from '../destination-flags.js';
 import type { Output } from '../output.js';
 import { formatBytes, formatCount, formatDuration } from '../output.js';
 import { table } from '../table.js';
@@ -171,6 +177,7 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
     .option('--notify-success', 'also notify on success (failures and missed runs always notify)')
     .option('--disabled', 'add it switched off');
   addSourceFlags(command);
+  addDestinationFlags(command);
   addRetentionFlags(command);
   addCommonFlags(command).action(async (name: string, flags: AddFlags) => {
     done(
@@ -187,7 +194,17 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
             emulatorHost: source.emulatorHost ?? null,
           });
           const url = destinationUrl(flags.to);
-          const destination = catalog.destinations.upsert({ name: url, url });
+          const options = await destinationOptionsFromFlags(flags.to, flags);
+          const secrets = secretOptionNames(flags.to).filter((name) => name in options);
+          if (secrets.length) {
+            throw new AppError(
+              'INVALID_ARGUMENT',
+              `The catalog never stores secrets (${secrets.join(', ')}): give them to the daemon through its environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS) instead.`,
+            );
+          }
+          // Validated now (with the kind's schema), not at 2 a.m. when the schedule fires.
+          await openDestination(url, options);
+          const destination = catalog.destinations.upsert({ name: url, url, options });
           const s = catalog.schedules.add({
             name,
             kind: flags.kind,

@@ -4,13 +4,15 @@ import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
 import type { Keyring } from '../keys/keyring.js';
 import { archiveKeyOf, createdAtOf, manifestKeyOf } from '../operations/backup-names.js';
 import { runBackup } from '../operations/backup.js';
+import { deleteBackup } from '../operations/delete.js';
 import { listBackups } from '../operations/list.js';
+import { restoreToDir, restoreToFirestore } from '../operations/restore.js';
 import { resolveBackup } from '../operations/resolve-backup.js';
 import { verifyBackup } from '../operations/verify.js';
 import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { openDestination } from '../storage/index.js';
-import type { EngineOps } from './types.js';
+import type { EngineOps, RestoreOutcome } from './types.js';
 
 /**
  * The job layer's EngineOps over the real operations (src/engine/operations). Kept
@@ -74,18 +76,21 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
     },
 
     async verify(req, ctx) {
-      // verifyBackup always checks every byte and record: a sample request gets the full
-      // check (stricter, slower) until the operation can sample.
+      // A sample is a share of backups checked in full; the others get the digest
+      // check (the stored bytes are exactly those written), which needs no decryption.
       const destination = await open(req.destination);
+      const depth = req.sample >= 1 || Math.random() < req.sample ? 'full' : 'digest';
       const report = await verifyBackup(
         await resolveBackup(req.backupId, destination),
         keyring,
         ctx,
+        { depth },
       );
       return {
         ok: report.ok,
         ...(report.error ? { problem: report.error.message } : {}),
         detail: {
+          depth: report.depth,
           documents: report.documents,
           segments: report.segments,
           archiveBytes: report.archiveBytes,
@@ -94,11 +99,25 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
     },
 
     async deleteBackup(d, backupId) {
-      const destination = await open(d);
-      // Manifest first: the backup leaves `list` at once, and a deletion interrupted
-      // half-way leaves an invisible archive rather than a listed, broken backup.
-      await destination.delete(manifestKeyOf(backupId));
-      await destination.delete(archiveKeyOf(backupId));
+      await deleteBackup(await open(d), backupId);
+    },
+
+    async restore(request, ctx): Promise<RestoreOutcome> {
+      if (request.target === 'dir') {
+        const report = await restoreToDir(request, ctx);
+        return { counts: { 'firestore.documents': report.documents }, detail: { ...report } };
+      }
+      const report = await restoreToFirestore(request, ctx);
+      return {
+        counts: {
+          created: report.created,
+          overwritten: report.overwritten,
+          merged: report.merged,
+          skipped: report.skipped,
+          failed: report.failedCount,
+        },
+        detail: { ...report },
+      };
     },
 
     async list(d) {

@@ -13,7 +13,7 @@ import { projectLockName } from '../scheduler/locks.js';
 import { prune, type PruneResult } from '../scheduler/prune.js';
 import { JobFailure, type JobContext, type JobOutput, type JobSpec } from './job-manager.js';
 import type { RetryPolicy } from './retry.js';
-import type { EngineOps } from './types.js';
+import type { EngineOps, RestoreRequest } from './types.js';
 
 /**
  * The job specs for each kind of work, built from the engine operations and the
@@ -237,7 +237,7 @@ export function pruneJob(deps: JobDeps, o: PruneJobOptions): JobSpec {
 
 export interface RestoreJobOptions extends Common {
   /** The restore operation's own options, passed through. */
-  options: unknown;
+  options: RestoreRequest;
   /** The target project, when restoring into one: restores and backups of it do not overlap. */
   targetProject?: ProjectRecord;
   destination?: DestinationRecord;

@@ -1,6 +1,7 @@
 import type { BackupScope } from '../../shared/schedules.js';
 import type { BackupFacts } from '../catalog/backups.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
+import type { RestoreToDirOptions, RestoreToFirestoreOptions } from '../operations/restore.js';
 import type { OperationContext } from '../operations/types.js';
 
 /**
@@ -38,6 +39,9 @@ export interface VerifyOutcome {
   detail?: Record<string, unknown>;
 }
 
+export type RestoreRequest =
+  ({ target: 'firestore' } & RestoreToFirestoreOptions) | ({ target: 'dir' } & RestoreToDirOptions);
+
 export interface RestoreOutcome {
   counts?: Record<string, number>;
   bytes?: number;
@@ -51,6 +55,6 @@ export interface EngineOps {
   deleteBackup(destination: DestinationRecord, backupId: string): Promise<void>;
   /** What the destination holds (its manifests): the truth the catalog caches. */
   list(destination: DestinationRecord): Promise<BackupFacts[]>;
-  /** Restores are opaque to the job layer: options are the restore operation's own. */
-  restore?(options: unknown, ctx: OperationContext): Promise<RestoreOutcome>;
+  /** Restores take the restore operation's own options; the job layer only schedules them. */
+  restore?(request: RestoreRequest, ctx: OperationContext): Promise<RestoreOutcome>;
 }

@@ -1,4 +1,4 @@
-import type { BackupHeader, BackupManifest } from '../../shared/backups.js';
+import type { BackupHeader } from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
 import { RecordType } from '../archive/records.js';
 import { ArchiveWriter, DEFAULT_QUALITY } from '../archive/writer.js';
@@ -8,7 +8,7 @@ import { chooseReadTime, countDocuments, exportDocuments } from '../sources/fire
 import type { StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { archiveKeyOf, manifestKeyOf, newBackupId } from './backup-names.js';
-import { writeManifest } from './manifest.js';
+import { manifestFor, writeManifest } from './manifest.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { OperationContext } from './types.js';
 
@@ -126,20 +126,7 @@ export async function runBackup(
       );
     }
     const counts = written.trailer.counts;
-    const manifest: BackupManifest = {
-      format: 1,
-      backupId: id,
-      app: header.app,
-      project: header.project,
-      database: header.database,
-      sources: header.sources,
-      createdAt: header.createdAt,
-      completedAt: now().toISOString(),
-      readTime,
-      counts,
-      keyId: key.id,
-      archive: { key: archiveKey, size: written.archiveBytes, sha256: written.archiveSha256 },
-    };
+    const manifest = manifestFor(header, written, key.id, now());
     await writeManifest(destination, manifest, key);
     meter.done();
     return {

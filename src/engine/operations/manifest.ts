@@ -1,12 +1,44 @@
 import type { Readable } from 'node:stream';
-import { backupManifestSchema, type BackupManifest } from '../../shared/backups.js';
+import {
+  backupManifestSchema,
+  type BackupHeader,
+  type BackupManifest,
+} from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
 import { RecordType, parseJsonPayload } from '../archive/records.js';
 import { openAllRecords, sealJsonRecords } from '../archive/small-archive.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { MasterKey } from '../keys/master-key.js';
 import type { StorageBackend } from '../storage/backend.js';
-import { manifestKeyOf } from './backup-names.js';
+import type { WriteSummary } from '../archive/writer.js';
+import { archiveKeyOf, manifestKeyOf } from './backup-names.js';
+
+/** The manifest of a finished archive: what `list` shows without opening the archive. */
+export function manifestFor(
+  header: BackupHeader,
+  written: WriteSummary,
+  keyId: string,
+  completedAt: Date,
+): BackupManifest {
+  return {
+    format: 1,
+    backupId: header.backupId,
+    app: header.app,
+    project: header.project,
+    database: header.database,
+    sources: header.sources,
+    createdAt: header.createdAt,
+    completedAt: completedAt.toISOString(),
+    readTime: header.readTime,
+    counts: written.trailer.counts,
+    keyId,
+    archive: {
+      key: archiveKeyOf(header.backupId),
+      size: written.archiveBytes,
+      sha256: written.archiveSha256,
+    },
+  };
+}
 
 /** Writes the manifest that makes a backup visible to `list` (always the last write). */
 export async function writeManifest(

@@ -1,6 +1,7 @@
 import type { BackupManifest } from '../../shared/backups.js';
 import { AppError, isAppError, toErrorData, type ErrorData } from '../../shared/errors.js';
 import type { Keyring } from '../keys/keyring.js';
+import { digestObject } from '../storage/wrappers/verify.js';
 import { manifestKeyOf } from './backup-names.js';
 import { BackupScanner, scanToEnd } from './backup-scanner.js';
 import { readManifest } from './manifest.js';
@@ -18,18 +19,30 @@ export interface VerifyReport {
   keyId?: string;
   /** True when the archive's size and SHA-256 were also checked against its manifest. */
   manifestChecked: boolean;
+  depth: 'full' | 'digest';
   error?: ErrorData;
+}
+
+export interface VerifyOptions {
+  /**
+   * full: authenticate every segment, parse every record, check the trailer (and the
+   * manifest's digest). digest: only check that the stored archive is byte for byte the
+   * one written (size and SHA-256 against its manifest): no key work, for frequent
+   * checks of remote copies; needs a manifest.
+   */
+  depth?: 'full' | 'digest';
 }
 
 /**
  * Authenticates every segment, parses every record, checks the trailer, and (when the
  * backup has a manifest) that the stored archive is byte for byte the one written.
- * Failures are reported, not thrown, except for missing keys and storage errors.
+ * Failures are reported, not thrown, except for missing keys and cancellation.
  */
 export async function verifyBackup(
   backup: ResolvedBackup,
   keyring: Keyring,
   ctx: OperationContext = {},
+  options: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const meter = new ProgressMeter(ctx.onProgress, 'verifying');
   let manifest: BackupManifest | undefined;
@@ -37,6 +50,7 @@ export async function verifyBackup(
     manifest = await readManifest(backup.destination, backup.id, keyring);
     meter.setTotal(manifest.counts['firestore.documents']);
   }
+  if (options.depth === 'digest') return verifyDigest(backup, manifest, ctx);
   const scanner = new BackupScanner(backup, keyring, {
     meter,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -49,6 +63,7 @@ export async function verifyBackup(
     segments: 0,
     archiveBytes: 0,
     manifestChecked: false,
+    depth: 'full',
   };
   try {
     report.documents = (await scanToEnd(scanner)).documents;
@@ -87,4 +102,53 @@ async function exists(backup: ResolvedBackup, key: string): Promise<boolean> {
     if (isAppError(error) && error.code === 'NOT_FOUND') return false;
     throw error;
   }
+}
+
+function assertMatchesManifest(
+  backup: ResolvedBackup,
+  manifest: BackupManifest,
+  size: number,
+  sha256: string,
+): void {
+  if (manifest.archive.size !== size || manifest.archive.sha256 !== sha256) {
+    throw new AppError(
+      'INTEGRITY',
+      `${backup.label}: the stored archive differs from the one the backup wrote (size or SHA-256). It was changed or damaged at rest.`,
+    );
+  }
+}
+
+async function verifyDigest(
+  backup: ResolvedBackup,
+  manifest: BackupManifest | undefined,
+  ctx: OperationContext,
+): Promise<VerifyReport> {
+  if (!manifest) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `${backup.label} has no manifest to compare with: verify it in full instead.`,
+    );
+  }
+  const report: VerifyReport = {
+    backup: backup.label,
+    ...(backup.id ? { id: backup.id } : {}),
+    ok: false,
+    documents: manifest.counts['firestore.documents'] ?? 0,
+    segments: 0,
+    archiveBytes: 0,
+    keyId: manifest.keyId,
+    manifestChecked: false,
+    depth: 'digest',
+  };
+  try {
+    const stored = await digestObject(backup.destination, backup.archiveKey, ctx.signal);
+    report.archiveBytes = stored.size;
+    assertMatchesManifest(backup, manifest, stored.size, stored.sha256);
+    report.manifestChecked = true;
+    report.ok = true;
+  } catch (error) {
+    if (isAppError(error) && error.code === 'CANCELLED') throw error;
+    report.error = toErrorData(error);
+  }
+  return report;
 }

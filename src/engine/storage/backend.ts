@@ -72,6 +72,27 @@ export function assertValidKey(key: string): void {
   }
 }
 
+/** True for keys `assertValidKey` accepts: listings skip foreign names (folder markers…). */
+export function isValidKey(key: string): boolean {
+  try {
+    assertValidKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A remote back end's mapped error, with a 404 on an object (not on the bucket) turned
+ * into the interface's NOT_FOUND for that key.
+ */
+export function objectError(mapped: AppError, displayUrl: string, key?: string): AppError {
+  if (key !== undefined && mapped.code === 'NOT_FOUND' && !/bucket/i.test(mapped.message)) {
+    return notFound(displayUrl, key);
+  }
+  return mapped;
+}
+
 export function notFound(displayUrl: string, key: string): AppError {
   return new AppError('NOT_FOUND', `No object "${key}" in ${displayUrl}.`);
 }

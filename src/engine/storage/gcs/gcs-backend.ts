@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
 import {
   assertValidKey,
-  notFound,
+  isValidKey,
+  objectError,
   type GetOptions,
   type ObjectInfo,
   type PutBody,
@@ -155,19 +156,6 @@ export class GcsBackend implements StorageBackend {
   }
 
   private error(error: unknown, what: string, key?: string): AppError {
-    const mapped = gcsError(error, what, this.config.secrets);
-    if (key !== undefined && mapped.code === 'NOT_FOUND' && !/bucket/i.test(mapped.message)) {
-      return notFound(this.displayUrl, key);
-    }
-    return mapped;
-  }
-}
-
-function isValidKey(key: string): boolean {
-  try {
-    assertValidKey(key);
-    return true;
-  } catch {
-    return false;
+    return objectError(gcsError(error, what, this.config.secrets), this.displayUrl, key);
   }
 }

@@ -12,7 +12,8 @@ import { Readable } from 'node:stream';
 import { AppError } from '../../../shared/errors.js';
 import {
   assertValidKey,
-  notFound,
+  isValidKey,
+  objectError,
   type GetOptions,
   type ObjectInfo,
   type PutBody,
@@ -207,19 +208,6 @@ export class S3Backend implements StorageBackend {
 
   /** Maps an SDK error; a 404 on an object (not the bucket) is the interface's NOT_FOUND. */
   private error(error: unknown, what: string, key?: string): AppError {
-    const mapped = s3Error(error, what, this.config.secrets);
-    if (key !== undefined && mapped.code === 'NOT_FOUND' && !/bucket/i.test(mapped.message)) {
-      return notFound(this.displayUrl, key);
-    }
-    return mapped;
-  }
-}
-
-function isValidKey(key: string): boolean {
-  try {
-    assertValidKey(key);
-    return true;
-  } catch {
-    return false;
+    return objectError(s3Error(error, what, this.config.secrets), this.displayUrl, key);
   }
 }
