@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, chmod, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +24,18 @@ describe('local back end', () => {
     await expect(backend.put('x/y.bin', failing())).rejects.toThrow();
     expect(await readdir(path.join(dir, 'x'))).toEqual([]);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('removes temporaries that processes killed long ago left behind, and only those', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fb-local-'));
+    const stale = path.join(dir, '.fbtmp-aaaaaaaaaaaa-bkp_old.fbk');
+    const fresh = path.join(dir, '.fbtmp-bbbbbbbbbbbb-bkp_running.fbk');
+    await writeFile(stale, 'left by a killed process');
+    await writeFile(fresh, 'another process is writing this now');
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600 * 1000);
+    await utimes(stale, twoDaysAgo, twoDaysAgo);
+    await new LocalBackend(dir).put('new.bin', Buffer.from('x'));
+    expect((await readdir(dir)).sort()).toEqual(['.fbtmp-bbbbbbbbbbbb-bkp_running.fbk', 'new.bin']);
   });
 
   it('says PERMISSION_DENIED for a folder it may not write', async () => {

@@ -17,6 +17,8 @@ import {
 
 /** Temporaries start with this; `list` never shows them. */
 const TEMP_MARK = '.fbtmp-';
+/** A temporary this old belongs to a process that died (a write never takes a day). */
+const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 
 /**
  * A folder on this machine. Writes go to a hidden temporary beside the target, are
@@ -28,6 +30,7 @@ export class LocalBackend implements StorageBackend {
   readonly capabilities = { rangeReads: true, remote: false };
   readonly displayUrl: string;
   private readonly root: string;
+  private readonly swept = new Set<string>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -44,6 +47,7 @@ export class LocalBackend implements StorageBackend {
     let handle: FileHandle | undefined;
     try {
       await mkdir(dir, { recursive: true });
+      await this.sweepStaleTemporaries(dir);
       // Create the temporary before streaming: a stream that fails early must not be
       // able to create it after the cleanup below has run.
       handle = await open(temp, 'wx');
@@ -105,6 +109,23 @@ export class LocalBackend implements StorageBackend {
       await rm(this.pathOf(key), { force: true });
     } catch (error) {
       throw fromFsError(error, `Cannot delete ${key} in ${this.displayUrl}`);
+    }
+  }
+
+  /**
+   * Removes temporaries left by killed processes (SIGKILL, power loss), once per folder
+   * per instance. Best effort: a folder that cannot be cleaned still takes new writes.
+   */
+  private async sweepStaleTemporaries(dir: string): Promise<void> {
+    if (this.swept.has(dir)) return;
+    this.swept.add(dir);
+    const now = Date.now();
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith(TEMP_MARK))) {
+      const file = path.join(dir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && now - info.mtimeMs > STALE_TEMP_MS)
+        await rm(file, { force: true }).catch(() => undefined);
     }
   }
 
