@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AppError, isAppError, toErrorData, type ErrorData } from '../errors.js';
 import { isAllowed, type Caller } from '../rbac.js';
 import { contract, type Contract, type MethodName, type MethodOutput } from './contract.js';
