@@ -13,7 +13,7 @@ import {
 import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
 
 const host = inject('firestoreEmulatorHost');
-const FAST_RETRY = { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
+const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
 
 describe('opening a connection', () => {
   const secret = '-----BEGIN PRIVATE KEY-----\nMIIsecretsecret\n-----END PRIVATE KEY-----\n';

@@ -1,32 +1,28 @@
-import { isRetryable } from '../../shared/errors.js';
+import { retrying, type BackoffPolicy } from '../util/backoff.js';
 import type { Clock } from '../clock.js';
 
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseDelayMs: number;
-  factor: number;
-  maxDelayMs: number;
-}
+export type RetryPolicy = BackoffPolicy;
 
-/** Scheduled runs retry transient failures a few times, minutes apart (a flaky network, a busy lock). */
+/**
+ * Scheduled runs retry transient failures a few times, minutes apart (a flaky network,
+ * a busy lock): on a timetable, exactly (no jitter).
+ */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 3,
   baseDelayMs: 30_000,
   factor: 4,
   maxDelayMs: 10 * 60_000,
+  jitter: false,
 };
 
 export const NO_RETRY: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: 1 };
 
-export function backoffDelay(policy: RetryPolicy, attempt: number): number {
-  return Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** (attempt - 1));
-}
-
 /**
  * Runs `fn` until it succeeds, fails for good (isRetryable says no), runs out of
- * attempts, or the signal aborts. `onRetry` sees each failure that will be retried.
+ * attempts, or the signal aborts; waits on the job clock. `fn` gets the attempt number
+ * from 1; `onRetry` sees each failure that will be retried.
  */
-export async function withRetry<T>(
+export function withRetry<T>(
   fn: (attempt: number) => Promise<T>,
   options: {
     policy: RetryPolicy;
@@ -35,16 +31,12 @@ export async function withRetry<T>(
     onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
   },
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (error) {
-      if (attempt >= options.policy.maxAttempts || !isRetryable(error) || options.signal?.aborted) {
-        throw error;
-      }
-      const delay = backoffDelay(options.policy, attempt);
-      options.onRetry?.(error, attempt, delay);
-      await options.clock.sleep(delay, options.signal);
-    }
-  }
+  return retrying((attempt) => fn(attempt + 1), {
+    policy: options.policy,
+    ...(options.signal ? { signal: options.signal } : {}),
+    sleep: (ms, signal) => options.clock.sleep(ms, signal),
+    ...(options.onRetry
+      ? { onRetry: (e, attempt, delay) => options.onRetry!(e, attempt + 1, delay) }
+      : {}),
+  });
 }

@@ -160,7 +160,7 @@ class BatchWriter {
         );
         statuses = response.status ?? [];
       } catch (error) {
-        if (isTransientGrpc(error) && attempt + 1 < this.policy.attempts) {
+        if (isTransientGrpc(error) && attempt + 1 < this.policy.maxAttempts) {
           await sleep(backoffDelay(attempt, this.policy), this.options.signal);
           continue;
         }
@@ -183,7 +183,7 @@ class BatchWriter {
         if (code === Grpc.OK) this.succeed();
         else if (code === Grpc.ALREADY_EXISTS && this.options.mode === 'create') {
           this.report.skipped++;
-        } else if (isTransientGrpc({ code }) && attempt + 1 < this.policy.attempts) {
+        } else if (isTransientGrpc({ code }) && attempt + 1 < this.policy.maxAttempts) {
           retry.push(item);
         } else {
           this.fail(item.doc.path, { code, details: statuses[i]?.message ?? '' });

@@ -3,6 +3,7 @@
  * retries are switched off (connection.callOptions) so that a page or batch is retried
  * here, a bounded number of times, and the final error names the host.
  */
+import { backoffDelay, retrying, sleep, type BackoffPolicy } from '../../util/backoff.js';
 import { AppError, type ErrorCode } from '../../../shared/errors.js';
 
 /** gRPC status codes (google.rpc.Code). */
@@ -102,37 +103,16 @@ export function toAppError(error: unknown, ctx: ErrorContext): AppError {
   }
 }
 
-export interface RetryPolicy {
-  /** Tries in total, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+export type RetryPolicy = BackoffPolicy;
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 5000 };
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 5000 };
 
-/** Capped exponential backoff with full jitter: spreads out clients that failed together. */
-export function backoffDelay(attempt: number, policy: RetryPolicy): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return cap / 2 + Math.random() * (cap / 2);
-}
+export { backoffDelay, sleep };
 
 export function throwIfAborted(signal: AbortSignal | undefined, action: string): void {
   if (signal?.aborted) {
     throw new AppError('CANCELLED', `Cancelled while ${action}.`);
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -145,24 +125,23 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   signal?: AbortSignal,
 ): Promise<T> {
-  for (let tryNumber = 0; ; tryNumber++) {
+  throwIfAborted(signal, ctx.action);
+  try {
+    return await retrying(attempt, {
+      policy,
+      ...(signal ? { signal } : {}),
+      shouldRetry: isTransientGrpc,
+    });
+  } catch (error) {
     throwIfAborted(signal, ctx.action);
-    try {
-      return await attempt(tryNumber);
-    } catch (error) {
-      if (signal?.aborted) throwIfAborted(signal, ctx.action);
-      if (!isTransientGrpc(error) || tryNumber + 1 >= policy.attempts) {
-        const appError = toAppError(error, ctx);
-        if (isTransientGrpc(error)) {
-          throw new AppError(
-            appError.code,
-            `${appError.message} (gave up after ${policy.attempts} tries)`,
-            { cause: error },
-          );
-        }
-        throw appError;
-      }
-      await sleep(backoffDelay(tryNumber, policy), signal);
-    }
+    const appError = toAppError(error, ctx);
+    if (!isTransientGrpc(error)) throw appError;
+    throw new AppError(
+      appError.code,
+      `${appError.message} (gave up after ${policy.maxAttempts} tries)`,
+      {
+        cause: error,
+      },
+    );
   }
 }

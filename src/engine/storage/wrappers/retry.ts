@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, isAppError, isRetryable } from '../../../shared/errors.js';
+import { backoffDelay, retrying, sleep, type BackoffPolicy } from '../../util/backoff.js';
 import type { GetOptions, ObjectInfo, PutBody, PutOptions, StorageBackend } from '../backend.js';
 
 /**
@@ -9,16 +9,9 @@ import type { GetOptions, ObjectInfo, PutBody, PutOptions, StorageBackend } from
  * worth retrying is `isRetryable` (timeouts, 408/429/5xx, network errors — see
  * remote-errors.ts), never other 4xx.
  */
-export interface RetryPolicy {
-  /** Total tries, including the first. */
-  maxAttempts: number;
-  /** Delay cap grows as baseDelayMs * 2^attempt, up to maxDelayMs. */
-  baseDelayMs: number;
-  maxDelayMs: number;
+export interface RetryPolicy extends BackoffPolicy {
   /** A server's Retry-After is honoured up to this long; longer waits fail instead. */
   maxRetryAfterMs: number;
-  /** For tests: a deterministic jitter source in [0, 1). */
-  random?: () => number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -28,40 +21,34 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetryAfterMs: 60_000,
 };
 
-/**
- * "Full jitter" backoff (a random wait below the exponential cap) spreads out clients
- * that failed together. A Retry-After from the server is a floor.
- */
-export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs?: number): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  const jittered = Math.floor((policy.random ?? Math.random)() * cap);
-  return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
-}
+export { backoffDelay };
 
 function retryAfterOf(error: unknown): number | undefined {
   const value = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
   return typeof value === 'number' ? value : undefined;
 }
 
+/** Retryable, unless the server asks for a longer wait than the policy accepts. */
+function worthRetrying(policy: RetryPolicy): (error: unknown) => boolean {
+  return (error) => isRetryable(error) && !((retryAfterOf(error) ?? 0) > policy.maxRetryAfterMs);
+}
+
 /**
- * Runs `op` until it succeeds, fails with a non-retryable error, or attempts run out.
- * Only call this for idempotent operations: it may run `op` more than once.
+ * Runs `op` until it succeeds, fails with a non-retryable error, or attempts run out,
+ * waiting at least what a Retry-After asked. Only for idempotent operations: it may run
+ * `op` more than once.
  */
-export async function retryCall<T>(
+export function retryCall<T>(
   op: () => Promise<T>,
   policy: RetryPolicy,
   signal?: AbortSignal,
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await op();
-    } catch (error) {
-      if (!isRetryable(error) || attempt + 1 >= policy.maxAttempts || signal?.aborted) throw error;
-      const retryAfter = retryAfterOf(error);
-      if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) throw error;
-      await sleep(backoffDelay(attempt, policy, retryAfter), undefined, signal ? { signal } : {});
-    }
-  }
+  return retrying(op, {
+    policy,
+    ...(signal ? { signal } : {}),
+    shouldRetry: worthRetrying(policy),
+    floorMs: retryAfterOf,
+  });
 }
 
 /**
@@ -134,7 +121,8 @@ class RetryingBackend implements StorageBackend {
         }
         return;
       } catch (error) {
-        if (!isRetryable(error) || attempt + 1 >= this.policy.maxAttempts) throw error;
+        if (!worthRetrying(this.policy)(error) || attempt + 1 >= this.policy.maxAttempts)
+          throw error;
         await sleep(backoffDelay(attempt, this.policy, retryAfterOf(error)));
       }
     }
@@ -163,18 +151,18 @@ class RetryingBackend implements StorageBackend {
         return;
       } catch (error) {
         current.destroy();
-        if (!isRetryable(error) || ++attempt >= this.policy.maxAttempts || signal?.aborted) {
+        if (
+          !worthRetrying(this.policy)(error) ||
+          ++attempt >= this.policy.maxAttempts ||
+          signal?.aborted
+        ) {
           throw isAppError(error)
             ? error
             : new AppError('UNAVAILABLE', `Reading ${this.displayUrl} broke off.`, {
                 cause: error,
               });
         }
-        await sleep(
-          backoffDelay(attempt, this.policy, retryAfterOf(error)),
-          undefined,
-          signal ? { signal } : {},
-        );
+        await sleep(backoffDelay(attempt, this.policy, retryAfterOf(error)), signal);
         current = await open(offset);
       }
     }
