@@ -134,6 +134,22 @@ describe('archive tamper detection', () => {
     );
   });
 
+  it('detects a flip of every bit of the header and key envelope', async () => {
+    const bytes = await seal(5);
+    const headerAndEnvelope = 24 + bytes.readUInt16BE(10);
+    for (let at = 0; at < headerAndEnvelope; at++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const copy = Buffer.from(bytes);
+        copy[at]! ^= 1 << bit;
+        const { values, error } = await readBack(copy);
+        expect(codeOf(error), `byte ${at} bit ${bit}`).toMatch(
+          /^(ARCHIVE_CORRUPT|ARCHIVE_UNSUPPORTED|KEY_NOT_FOUND)$/,
+        );
+        expect(values).toEqual([]);
+      }
+    }
+  });
+
   it('detects truncation at any length', async () => {
     const bytes = await seal();
     for (let length = 0; length < bytes.length; length += 97) {

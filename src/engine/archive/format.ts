@@ -117,7 +117,12 @@ export function parseEnvelope(bytes: Buffer): Envelope {
   if (idLength < 1 || idLength > 64 || bytes.length !== envelopeLengthFor('x'.repeat(idLength))) {
     throw corrupt('The archive header is corrupt (its key envelope has an impossible length).');
   }
-  const keyId = bytes.subarray(1, 1 + idLength).toString('ascii');
+  // Decode as latin1 and check: 'ascii' decoding drops the high bit, so a flipped bit
+  // there would read as the same id and go unnoticed.
+  const keyId = bytes.subarray(1, 1 + idLength).toString('latin1');
+  if (!/^[\x21-\x7e]+$/.test(keyId)) {
+    throw corrupt('The archive header is corrupt (its key id is not printable ASCII).');
+  }
   const wrapNonce = Buffer.from(bytes.subarray(1 + idLength, 1 + idLength + WRAP_NONCE_LENGTH));
   const wrappedKey = Buffer.from(bytes.subarray(1 + idLength + WRAP_NONCE_LENGTH));
   return { keyId, wrapNonce, wrappedKey, bytes: Buffer.from(bytes) };
