@@ -17,8 +17,11 @@ import { runCli } from '../helpers/run-cli.js';
 
 const host = inject('firestoreEmulatorHost');
 
-async function documentsIn(project: string): Promise<Map<string, unknown>> {
-  const conn = await openFirestore({ projectId: project, emulatorHost: host });
+async function documentsIn(
+  project: string,
+  databaseId = '(default)',
+): Promise<Map<string, unknown>> {
+  const conn = await openFirestore({ projectId: project, databaseId, emulatorHost: host });
   try {
     const raw = await readAllRaw(conn);
     return new Map([...raw].map(([p, d]) => [p, d.fields]));
@@ -174,6 +177,37 @@ describe.skipIf(!host)('firebackup CLI against the Firestore emulator', () => {
       env,
     );
     expect(merge.json()).toMatchObject({ merged: 1 });
+  });
+
+  it('backs up and restores a named database, leaving the default one alone', async () => {
+    const project = testProject('cli-named');
+    await seedDocuments(host, project, { count: 30, databaseId: 'named' });
+    await seedDocuments(host, project, { count: 5 });
+    const namedDir = await mkdtemp(path.join(tmpdir(), 'fb-e2e-named-'));
+    const backup = await runCli(
+      ['backup', '--project', project, '--database', 'named', '--to', namedDir, '--json'],
+      env,
+    );
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.json()).toMatchObject({ documents: 30, database: 'named' });
+    const target = testProject('cli-named-dst');
+    const restore = await runCli(
+      [
+        'restore',
+        'latest',
+        '--from',
+        namedDir,
+        '--to-project',
+        target,
+        '--database',
+        'named',
+        '--json',
+      ],
+      env,
+    );
+    expect(restore.json()).toMatchObject({ created: 30 });
+    expect((await documentsIn(target, 'named')).size).toBe(30);
+    expect((await documentsIn(target)).size).toBe(0);
   });
 
   it('writes nothing into Firestore from an archive that fails authentication', async () => {
