@@ -3,7 +3,13 @@ import { Readable } from 'node:stream';
 import { describe, expect, inject, it } from 'vitest';
 import { toErrorData } from '../../src/shared/errors.js';
 import type { StorageBackend } from '../../src/engine/storage/backend.js';
-import { openDestination, redactUrl, verifyObject } from '../../src/engine/storage/index.js';
+import {
+  openDestination,
+  redactUrl,
+  verifyObject,
+  withVerification,
+} from '../../src/engine/storage/index.js';
+import { FaultyBackend } from '../../src/engine/storage/testing/faulty-backend.js';
 import { openS3, openS3Backend } from '../../src/engine/storage/s3/open.js';
 import { describeStorageConformance } from '../../src/engine/storage/testing/conformance.js';
 import { S3RVER_CREDENTIALS, TEST_BUCKET, startCuttingProxy } from '../setup/storage-servers.js';
@@ -147,6 +153,26 @@ describe.skipIf(!endpoint)('s3 bad input and failures', () => {
     await new Promise((r) => stream.once('data', r));
     await proxy.close(); // cuts the live connection and refuses new ones
     await expect(reading).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it("checks an upload against the service's MD5 without downloading it again", async () => {
+    const url = prefixUrl();
+    const clean = new FaultyBackend(openS3Backend(url, options), []);
+    await withVerification(clean).put('backups/ok.fbk', Readable.from([randomBytes(200_000)]));
+    expect(clean.calls.get).toBe(0);
+    const corrupting = new FaultyBackend(openS3Backend(url, options), [
+      { type: 'corrupt', op: 'put', nth: 1, atByte: 4321 },
+    ]);
+    await expect(
+      withVerification(corrupting).put('backups/bad.fbk', Readable.from([randomBytes(200_000)])),
+    ).rejects.toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringContaining('backups/bad.fbk'),
+    });
+    expect(corrupting.calls.get).toBe(0);
+    await expect(openS3Backend(url, options).stat('backups/bad.fbk')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('names the object when it is corrupted at rest', async () => {

@@ -54,6 +54,12 @@ export interface ObjectInfo {
   key: string;
   size: number;
   modified: Date;
+  /**
+   * MD5 (hex) of the whole object as the service computed it from the bytes it stored,
+   * when it reports one (`stat` of S3 single-part objects, GCS); lets a write be checked
+   * without downloading it again.
+   */
+  md5?: string;
 }
 
 const KEY_SEGMENT = /^[^/\\\0]+$/;

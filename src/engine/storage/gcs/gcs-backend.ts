@@ -104,10 +104,16 @@ export class GcsBackend implements StorageBackend {
     const file = this.config.bucket.file(this.objectKey(key));
     try {
       const [meta] = await file.getMetadata();
+      // Composite objects have no md5Hash; the others carry the service's own MD5.
+      const md5 =
+        typeof meta.md5Hash === 'string'
+          ? Buffer.from(meta.md5Hash, 'base64').toString('hex')
+          : undefined;
       return {
         key,
         size: Number(meta.size ?? 0),
         modified: new Date(meta.updated ?? meta.timeCreated ?? 0),
+        ...(md5 ? { md5 } : {}),
       };
     } catch (error) {
       throw this.error(error, `Cannot find ${key} in ${this.displayUrl}`, key);

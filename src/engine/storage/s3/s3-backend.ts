@@ -117,7 +117,14 @@ export class S3Backend implements StorageBackend {
       const res = await this.config.client.send(
         new HeadObjectCommand({ Bucket: this.config.location.bucket, Key }),
       );
-      return { key, size: res.ContentLength ?? 0, modified: res.LastModified ?? new Date(0) };
+      // A plain 32-hex ETag is the MD5 of the stored bytes; multipart and SSE-KMS ETags are not.
+      const etag = /^"?([0-9a-f]{32})"?$/i.exec(res.ETag ?? '')?.[1]?.toLowerCase();
+      return {
+        key,
+        size: res.ContentLength ?? 0,
+        modified: res.LastModified ?? new Date(0),
+        ...(etag ? { md5: etag } : {}),
+      };
     } catch (error) {
       throw this.error(error, `Cannot find ${key} in ${this.displayUrl}`, key);
     }

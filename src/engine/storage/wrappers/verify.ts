@@ -70,8 +70,9 @@ export function compareDigests(expected: ObjectDigest, actual: ObjectDigest): st
 
 /**
  * Wraps a back end so a put counts as done only after the object is read back from the
- * destination with the same size and SHA-256 as the bytes we sent. A mismatch deletes
- * the bad object (so it is never listed as a backup) and fails with INTEGRITY.
+ * destination: the same size, and the same digest (the service's MD5 where it reports
+ * one, else our SHA-256 of a full download). A mismatch deletes the bad object (so it is
+ * never listed as a backup) and fails with INTEGRITY.
  */
 export function withVerification(backend: StorageBackend): VerifiedBackend {
   return new VerifyingBackend(backend);
@@ -89,26 +90,29 @@ class VerifyingBackend implements VerifiedBackend {
   }
 
   async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
-    const hash = createHash('sha256');
+    const sha256 = createHash('sha256');
+    const md5 = createHash('md5');
     let size = 0;
     let sent: PutBody;
     if (body instanceof Uint8Array) {
       // Bytes stay bytes, so a retrying layer below can still replay them.
-      hash.update(body);
+      sha256.update(body);
+      md5.update(body);
       size = body.byteLength;
       sent = body;
     } else {
       sent = (async function* digesting() {
         for await (const chunk of body as AsyncIterable<Uint8Array>) {
-          hash.update(chunk);
+          sha256.update(chunk);
+          md5.update(chunk);
           size += chunk.byteLength;
           yield chunk;
         }
       })();
     }
     const info = await this.inner.put(key, sent, options);
-    const expected = { size, sha256: hash.digest('hex') };
-    const problem = compareDigests(expected, await digestObject(this.inner, key, options?.signal));
+    const expected = { size, sha256: sha256.digest('hex') };
+    const problem = await this.readBack(key, expected, md5.digest('hex'), options?.signal);
     if (problem) {
       await this.inner.delete(key).catch(() => undefined);
       throw new AppError(
@@ -117,6 +121,27 @@ class VerifyingBackend implements VerifiedBackend {
       );
     }
     return { ...info, size, sha256: expected.sha256 };
+  }
+
+  /**
+   * Reads back what the destination stored. Where the service reports the size and its
+   * own MD5 of the stored bytes, those are compared (no second transfer of a large
+   * archive); otherwise the object is downloaded and its SHA-256 compared.
+   */
+  private async readBack(
+    key: string,
+    expected: ObjectDigest,
+    md5: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    const stored = await this.inner.stat(key);
+    if (stored.size !== expected.size)
+      return `expected ${expected.size} bytes, found ${stored.size}`;
+    if (stored.md5)
+      return stored.md5 === md5
+        ? undefined
+        : `the service's MD5 of the stored bytes differs from what was sent`;
+    return compareDigests(expected, await digestObject(this.inner, key, signal));
   }
 
   get(key: string, options?: GetOptions): Promise<Readable> {
