@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { openGcs, openGcsBackend } from '../../src/engine/storage/gcs/open.js';
 import { describeStorageConformance } from '../../src/engine/storage/testing/conformance.js';
@@ -22,7 +22,10 @@ describe.skipIf(!emulatorHost)('gcs on the Storage emulator', () => {
     flipped[1234] = flipped[1234]! ^ 0x01;
     await openGcsBackend(url, { emulatorHost }).put('backups/b1.fbk', flipped);
     await expect(
-      verifyObject(backend, 'backups/b1.fbk', { size: info.size, sha256: info.sha256 }),
+      verifyObject(backend, 'backups/b1.fbk', {
+        size: info.size,
+        sha256: createHash('sha256').update(data).digest('hex'),
+      }),
     ).rejects.toMatchObject({
       code: 'INTEGRITY',
       message: expect.stringContaining('backups/b1.fbk'),

@@ -9,14 +9,14 @@ export interface ObjectDigest {
   sha256: string;
 }
 
-/** What a verified put returns: the usual info plus the digest that was read back. */
+/** What a verified put returns: the usual info plus the MD5 that was read back. */
 export interface PutResult extends ObjectInfo {
-  sha256: string;
+  md5: string;
 }
 
 /** The digest a verified put recorded, for callers holding a plain `ObjectInfo`. */
 export function putDigest(info: ObjectInfo): string | undefined {
-  const value = (info as Partial<PutResult>).sha256;
+  const value = (info as Partial<PutResult>).md5;
   return typeof value === 'string' ? value : undefined;
 }
 
@@ -29,15 +29,28 @@ export async function digestObject(
   backend: StorageBackend,
   key: string,
   signal?: AbortSignal,
-): Promise<ObjectDigest> {
-  const hash = createHash('sha256');
+): Promise<ObjectDigest>;
+export async function digestObject(
+  backend: StorageBackend,
+  key: string,
+  signal: AbortSignal | undefined,
+  algorithm: 'md5',
+): Promise<{ size: number; digest: string }>;
+export async function digestObject(
+  backend: StorageBackend,
+  key: string,
+  signal?: AbortSignal,
+  algorithm: 'sha256' | 'md5' = 'sha256',
+): Promise<ObjectDigest | { size: number; digest: string }> {
+  const hash = createHash(algorithm);
   let size = 0;
   const stream = await backend.get(key, signal ? { signal } : {});
   for await (const chunk of stream) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
-  return { size, sha256: hash.digest('hex') };
+  const digest = hash.digest('hex');
+  return algorithm === 'md5' ? { size, digest } : { size, sha256: digest };
 }
 
 /**
@@ -90,29 +103,29 @@ class VerifyingBackend implements VerifiedBackend {
   }
 
   async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
-    const sha256 = createHash('sha256');
-    const md5 = createHash('md5');
+    // MD5, because it is the digest S3 and GCS compute of what they store (so the check
+    // needs no second transfer); it guards against accidents in transit and at the
+    // service, while the archive's own AES-GCM tags guard against tampering.
+    const hash = createHash('md5');
     let size = 0;
     let sent: PutBody;
     if (body instanceof Uint8Array) {
       // Bytes stay bytes, so a retrying layer below can still replay them.
-      sha256.update(body);
-      md5.update(body);
+      hash.update(body);
       size = body.byteLength;
       sent = body;
     } else {
       sent = (async function* digesting() {
         for await (const chunk of body as AsyncIterable<Uint8Array>) {
-          sha256.update(chunk);
-          md5.update(chunk);
+          hash.update(chunk);
           size += chunk.byteLength;
           yield chunk;
         }
       })();
     }
     const info = await this.inner.put(key, sent, options);
-    const expected = { size, sha256: sha256.digest('hex') };
-    const problem = await this.readBack(key, expected, md5.digest('hex'), options?.signal);
+    const md5 = hash.digest('hex');
+    const problem = await this.readBack(key, size, md5, options?.signal);
     if (problem) {
       await this.inner.delete(key).catch(() => undefined);
       throw new AppError(
@@ -120,28 +133,23 @@ class VerifyingBackend implements VerifiedBackend {
         `Upload of "${key}" to ${this.displayUrl} failed verification: ${problem}. The damaged copy was removed; run the backup again.`,
       );
     }
-    return { ...info, size, sha256: expected.sha256 };
+    return { ...info, size, md5 };
   }
 
   /**
-   * Reads back what the destination stored. Where the service reports the size and its
-   * own MD5 of the stored bytes, those are compared (no second transfer of a large
-   * archive); otherwise the object is downloaded and its SHA-256 compared.
+   * Reads back what the destination stored: its size, and the service's own MD5 of the
+   * stored bytes where it reports one, else the MD5 of a full download.
    */
   private async readBack(
     key: string,
-    expected: ObjectDigest,
+    size: number,
     md5: string,
     signal?: AbortSignal,
   ): Promise<string | undefined> {
     const stored = await this.inner.stat(key);
-    if (stored.size !== expected.size)
-      return `expected ${expected.size} bytes, found ${stored.size}`;
-    if (stored.md5)
-      return stored.md5 === md5
-        ? undefined
-        : `the service's MD5 of the stored bytes differs from what was sent`;
-    return compareDigests(expected, await digestObject(this.inner, key, signal));
+    if (stored.size !== size) return `expected ${size} bytes, found ${stored.size}`;
+    const found = stored.md5 ?? (await digestObject(this.inner, key, signal, 'md5')).digest;
+    return found === md5 ? undefined : 'the stored bytes differ from those sent (MD5)';
   }
 
   get(key: string, options?: GetOptions): Promise<Readable> {
