@@ -5,19 +5,18 @@
  *             stack, read-back included)
  *   download: bare GetObject read      vs  our get + SHA-256 (digestObject)
  *
- * Our side runs in a child process so its peak RSS (getrusage maxRSS) is its own.
+ * Our side runs in a child process (the compiled engine: `npm run build` first) so its
+ * peak RSS (getrusage maxRSS) is its own.
  * Size: BENCH_STORAGE_MB (default 1024). Run alone: `node --import tsx bench/storage.ts`.
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { openDestination } from '../src/engine/storage/index.js';
-import { digestObject } from '../src/engine/storage/wrappers/index.js';
+import { pseudoRandom } from './pseudo-random.mjs';
 import { S3RVER_CREDENTIALS, TEST_BUCKET, startS3rver } from '../test/setup/storage-servers.js';
 
 const thisFile = fileURLToPath(import.meta.url);
@@ -33,18 +32,6 @@ export interface StorageBenchResult {
   downloadRatio: number;
   oursPeakRssMiB: number;
   pass: boolean;
-}
-
-/** Pseudo-random bytes, generated as they are read: one 1 MiB seed block, re-salted per chunk. */
-function* pseudoRandom(totalBytes: number): Generator<Buffer> {
-  const seed = randomBytes(MiB);
-  for (let offset = 0, n = 0; offset < totalBytes; offset += MiB, n++) {
-    const chunk = Buffer.allocUnsafe(Math.min(MiB, totalBytes - offset));
-    seed.copy(chunk, 0, 0, chunk.length);
-    // A different salt per chunk, so no two chunks (or parts) are equal.
-    for (let i = 0; i + 8 <= chunk.length; i += 4096) chunk.writeDoubleLE(n * 1e6 + i, i);
-    yield chunk;
-  }
 }
 
 function bareClient(endpoint: string): S3Client {
@@ -90,23 +77,18 @@ interface OursResult {
   peakRssMiB: number;
 }
 
-/** Child side: our full stack, as the engine gets it from openDestination. */
-async function ours(endpoint: string, bytes: number): Promise<OursResult> {
-  const backend = await openDestination(`s3://${TEST_BUCKET}/bench`, {
-    endpoint,
-    ...S3RVER_CREDENTIALS,
-  });
-  const uploadSeconds = await timed(() =>
-    backend.put('ours.bin', Readable.from(pseudoRandom(bytes))),
-  );
-  const downloadSeconds = await timed(() => digestObject(backend, 'ours.bin'));
-  return { uploadSeconds, downloadSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
-}
-
+/** Our side runs in a child process (compiled engine), so its peak RSS is its own. */
 async function oursInChild(endpoint: string, bytes: number): Promise<OursResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', thisFile, '--child', endpoint, String(bytes)],
+    [
+      path.join(path.dirname(thisFile), 'storage-child.mjs'),
+      endpoint,
+      String(bytes),
+      S3RVER_CREDENTIALS.accessKeyId,
+      S3RVER_CREDENTIALS.secretAccessKey,
+      TEST_BUCKET,
+    ],
     { cwd: path.resolve(path.dirname(thisFile), '..'), maxBuffer: 1 << 20 },
   );
   const line = stdout.trim().split('\n').at(-1) ?? '';
@@ -150,15 +132,12 @@ export async function benchStorage(): Promise<StorageBenchResult> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === thisFile) {
-  const [flag, endpoint, bytes] = process.argv.slice(2);
-  const run =
-    flag === '--child'
-      ? ours(endpoint!, Number(bytes)).then((r) => console.log(JSON.stringify(r)))
-      : benchStorage().then((r) => {
-          process.exitCode = r.pass ? 0 : 1;
-        });
-  run.catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  benchStorage()
+    .then((r) => {
+      process.exitCode = r.pass ? 0 : 1;
+    })
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
 }

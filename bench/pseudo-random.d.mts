@@ -1,0 +1,1 @@
+export function pseudoRandom(totalBytes: number): Generator<Buffer>;
