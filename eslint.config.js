@@ -71,6 +71,7 @@ export default tseslint.config(
         setImmediate: 'readonly',
         queueMicrotask: 'readonly',
         fetch: 'readonly',
+        performance: 'readonly',
       },
     },
     plugins: { 'import-x': importX },
