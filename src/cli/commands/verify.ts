@@ -49,7 +49,7 @@ export function registerVerify(program: Command, io: CliIO, done: (code: number)
           report,
           report.depth === 'digest'
             ? `OK: ${report.backup}: the stored archive (${formatBytes(report.archiveBytes)}) matches its manifest's size and SHA-256.`
-            : `OK: ${report.backup}: ${formatCount(report.documents)} documents in ${report.segments} segments (${formatBytes(report.archiveBytes)}) authenticated${report.manifestChecked ? ', archive digest matches its manifest' : ''}.`,
+            : `OK: ${report.backup}: ${formatCount(report.documents)} documents in ${report.segments} segment${report.segments === 1 ? '' : 's'} (${formatBytes(report.archiveBytes)}) authenticated${report.manifestChecked ? ', archive digest matches its manifest' : ''}.`,
         );
         return 0;
       }),

@@ -51,6 +51,7 @@ export async function inspectBackup(
     const shape = collectionShape(doc.path);
     shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
   }
+  meter.done();
   const sorted = (m: Map<string, number>) =>
     [...m]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -86,6 +87,7 @@ export async function findDocument(
   let found: FirestoreDocumentRecord | undefined;
   // Read to the end even after a match, so the answer comes from an authenticated archive.
   for await (const { doc } of scanner.documents()) if (doc.path === wanted) found = doc;
+  meter.done();
   if (!found) throw new AppError('NOT_FOUND', `No document ${wanted} in ${backup.label}.`);
   return found;
 }

@@ -89,7 +89,7 @@ export async function verifyBackup(
     report.error = toErrorData(error);
   } finally {
     if (scanner.keyId) report.keyId = scanner.keyId;
-    meter.flush();
+    meter.done();
   }
   return report;
 }
