@@ -14,6 +14,7 @@ import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
 import { startFirestoreEmulator, emulatorJar } from '../helpers/firestore-emulator.js';
 import { readAllRaw, seedDocuments, testProject, writeRaw } from '../helpers/firestore-seed.js';
 import { runCli } from '../helpers/run-cli.js';
+import { canMountTinyDisk, mountTinyDisk } from '../helpers/tiny-disk.js';
 
 const host = inject('firestoreEmulatorHost');
 
@@ -228,6 +229,21 @@ describe.skipIf(!host)('firebackup CLI against the Firestore emulator', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/permission denied/i);
   });
+
+  it.runIf(canMountTinyDisk)(
+    'fails clearly on a full disk, leaving nothing that looks like a backup',
+    async () => {
+      const disk = mountTinyDisk(8)!; // the archive of 602 documents is about 20 KB
+      try {
+        const run = await runCli(['backup', '--project', source, '--to', disk.dir], env);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/disk is full/);
+        expect(await readdir(disk.dir)).toEqual([]);
+      } finally {
+        disk.unmount();
+      }
+    },
+  );
 
   it('finishes a restore that was killed half-way when run again', async () => {
     const big = testProject('cli-kill-src');

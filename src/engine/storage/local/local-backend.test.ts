@@ -1,7 +1,10 @@
 import { mkdtemp, readdir, rm, chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { canMountTinyDisk, mountTinyDisk } from '../../../../test/helpers/tiny-disk.js';
 import { describeStorageConformance } from '../testing/conformance.js';
 import { LocalBackend } from './local-backend.js';
 
@@ -36,6 +39,22 @@ describe('local back end', () => {
     await utimes(stale, twoDaysAgo, twoDaysAgo);
     await new LocalBackend(dir).put('new.bin', Buffer.from('x'));
     expect((await readdir(dir)).sort()).toEqual(['.fbtmp-bbbbbbbbbbbb-bkp_running.fbk', 'new.bin']);
+  });
+
+  it.runIf(canMountTinyDisk)('says NO_SPACE on a full disk and leaves nothing behind', async () => {
+    const disk = mountTinyDisk(64)!;
+    try {
+      const backend = new LocalBackend(disk.dir);
+      const chunks = Array.from({ length: 20 }, () => randomBytes(16 * 1024));
+      await expect(backend.put('big.fbk', Readable.from(chunks))).rejects.toMatchObject({
+        code: 'NO_SPACE',
+        message: expect.stringContaining('disk is full'),
+      });
+      expect(await readdir(disk.dir)).toEqual([]);
+      await backend.put('small', Buffer.from('still works once there is room'));
+    } finally {
+      disk.unmount();
+    }
   });
 
   it('says PERMISSION_DENIED for a folder it may not write', async () => {
