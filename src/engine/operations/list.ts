@@ -4,6 +4,7 @@ import { isAppError } from '../../shared/errors.js';
 import { peekKeyId } from '../archive/reader.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { StorageBackend } from '../storage/backend.js';
+import { mapLimit } from '../util/map-limit.js';
 import { archiveKeyOf, createdAtOf, idOfManifestKey, manifestKeyOf } from './backup-names.js';
 import { readManifest, readSmallObject } from './manifest.js';
 
@@ -24,14 +25,15 @@ export async function listBackups(
     if (id) ids.push(id);
     else if (info.key.endsWith('.fbk')) sizes.set(info.key, info.size);
   }
-  ids.sort().reverse();
-  const summaries: BackupSummary[] = [];
-  for (const id of ids) {
-    const size = sizes.get(archiveKeyOf(id));
-    if (size === undefined) continue; // manifest without archive: deleted half-way
-    summaries.push(await summarise(destination, keyring, id, size));
-  }
-  return summaries;
+  // A manifest without its archive is a deletion stopped half-way: not a backup.
+  const complete = ids
+    .filter((id) => sizes.has(archiveKeyOf(id)))
+    .sort()
+    .reverse();
+  // Manifests are small remote reads: several at once, or a year of dailies takes minutes.
+  return mapLimit(complete, 8, (id) =>
+    summarise(destination, keyring, id, sizes.get(archiveKeyOf(id))!),
+  );
 }
 
 async function summarise(
