@@ -155,6 +155,8 @@ export async function runBackup(
     await destination.delete(archiveKey).catch(() => undefined);
     throw reason;
   } finally {
-    await conn.close();
+    // Closing must not hide the error that got us here (gax can throw on close, e.g.
+    // when it never found credentials).
+    await conn.close().catch(() => undefined);
   }
 }

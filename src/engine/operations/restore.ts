@@ -98,7 +98,9 @@ export async function restoreToFirestore(
     meter.done();
     return { ...report, backup: opts.backup.label, target: `${conn.projectId}/${conn.databaseId}` };
   } finally {
-    await conn.close();
+    // Closing must not hide the error that got us here (gax can throw on close, e.g.
+    // when it never found credentials).
+    await conn.close().catch(() => undefined);
   }
 }
 

@@ -60,6 +60,13 @@ export interface ErrorContext {
 /** Maps a gRPC (or any) error to an AppError whose message says what to do. */
 export function toAppError(error: unknown, ctx: ErrorContext): AppError {
   if (error instanceof AppError) return error;
+  if (/could not load the default credentials/i.test(details(error))) {
+    return new AppError(
+      'PERMISSION_DENIED',
+      `No Google credentials were found for ${ctx.endpoint}. Pass --credentials <service-account.json>, set GOOGLE_APPLICATION_CREDENTIALS, or use --emulator host:port for the emulator.`,
+      { cause: error },
+    );
+  }
   const code = grpcCode(error);
   const what = `Firestore (${ctx.endpoint}) failed while ${ctx.action}`;
   const map = (appCode: ErrorCode, advice: string): AppError =>
