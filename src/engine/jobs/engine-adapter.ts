@@ -70,7 +70,7 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         createdAt: createdAtOf(r.id),
         archiveKey: r.archiveKey,
         manifestKey: r.manifestKey,
-        counts: r.counts,
+        counts: { 'firestore.documents': r.documents, ...r.counts },
         bytes: r.archiveBytes,
       };
     },
