@@ -4,6 +4,7 @@ import { toErrorData, exitCodeFor } from '../shared/errors.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerDelete } from './commands/delete.js';
 import { registerHistory } from './commands/history.js';
 import { registerPrune } from './commands/prune.js';
 import { registerSchedule } from './commands/schedule.js';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIO, done: (code: number) => void): Command {
     registerVerify,
     registerInspect,
     registerRestore,
+    registerDelete,
     registerKeys,
     registerSchedule,
     registerDaemon,

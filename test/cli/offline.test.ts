@@ -240,6 +240,23 @@ describe('firebackup CLI, offline', () => {
     expect(await readFile(path.join(out, 'keep.txt'), 'utf8')).toBe('mine');
   });
 
+  it('deletes one backup only when told --yes, manifest first', async () => {
+    const dest = new LocalBackend(dir);
+    const keep = await craftBackup(dest, key, sampleDocuments(3), {
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+    });
+    const gone = await craftBackup(dest, key, sampleDocuments(3), {
+      createdAt: new Date('2026-02-01T00:00:00Z'),
+    });
+    const unsure = await runCli(['delete', gone.id, '--from', dir], env);
+    expect(unsure.code).toBe(2);
+    expect(unsure.stderr).toMatch(/--yes/);
+    expect((await readdir(dir)).filter((f) => f.startsWith(gone.id))).toHaveLength(2);
+    const run = await runCli(['delete', 'latest', '--from', dir, '--yes'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual([`${keep.id}.fbk`, `${keep.id}.fbm`]);
+  });
+
   it('explains usage mistakes with exit code 2', async () => {
     expect((await runCli(['backup'])).code).toBe(2);
     const both = await runCli(['restore', 'latest', '--from', dir], env);
