@@ -132,71 +132,19 @@ describe.skipIf(!host)('firebackup CLI against the Firestore emulator', () => {
 
   it('plans with --dry-run and writes nothing; then create, create again (skips), overwrite, merge', async () => {
     const target = testProject('cli-modes');
-    const dry = await runCli(
-      ['restore', backupId, '--from', dir, '--to-project', target, '--dry-run', '--json'],
-      env,
-    );
+    const restore = (...extra: string[]) =>
+      runCli(['restore', backupId, '--from', dir, '--to-project', target, '--json', ...extra], env);
+    const dry = await restore('--dry-run');
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.json()).toMatchObject({ planned: { create: 602, overwrite: 0, skip: 0 } });
     expect((await documentsIn(target)).size).toBe(0);
 
-    const only = await runCli(
-      [
-        'restore',
-        backupId,
-        '--from',
-        dir,
-        '--to-project',
-        target,
-        '--collections',
-        'edge',
-        '--json',
-      ],
-      env,
-    );
-    expect(only.json()).toMatchObject({ created: 1 });
-    const again = await runCli(
-      ['restore', backupId, '--from', dir, '--to-project', target, '--json'],
-      env,
-    );
-    expect(again.json()).toMatchObject({ created: 601, skipped: 1 });
-    const dry2 = await runCli(
-      [
-        'restore',
-        backupId,
-        '--from',
-        dir,
-        '--to-project',
-        target,
-        '--dry-run',
-        '--mode',
-        'overwrite',
-        '--json',
-      ],
-      env,
-    );
+    expect((await restore('--collections', 'edge')).json()).toMatchObject({ created: 1 });
+    expect((await restore()).json()).toMatchObject({ created: 601, skipped: 1 });
+    const dry2 = await restore('--dry-run', '--mode', 'overwrite');
     expect(dry2.json()).toMatchObject({ planned: { create: 0, overwrite: 602 } });
-    const over = await runCli(
-      ['restore', backupId, '--from', dir, '--to-project', target, '--mode', 'overwrite', '--json'],
-      env,
-    );
-    expect(over.json()).toMatchObject({ overwritten: 602 });
-    const merge = await runCli(
-      [
-        'restore',
-        backupId,
-        '--from',
-        dir,
-        '--to-project',
-        target,
-        '--mode',
-        'merge',
-        '--paths',
-        'edge/values',
-        '--json',
-      ],
-      env,
-    );
+    expect((await restore('--mode', 'overwrite')).json()).toMatchObject({ overwritten: 602 });
+    const merge = await restore('--mode', 'merge', '--paths', 'edge/values');
     expect(merge.json()).toMatchObject({ merged: 1 });
   });
 

@@ -1,14 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, inject, it } from 'vitest';
+import { expectCorruptionAtRestNamed } from '../helpers/corruption-at-rest.js';
 import { toErrorData } from '../../src/shared/errors.js';
 import type { StorageBackend } from '../../src/engine/storage/backend.js';
-import {
-  openDestination,
-  redactUrl,
-  verifyObject,
-  withVerification,
-} from '../../src/engine/storage/index.js';
+import { openDestination, redactUrl, withVerification } from '../../src/engine/storage/index.js';
 import { FaultyBackend } from '../../src/engine/storage/testing/faulty-backend.js';
 import { openS3, openS3Backend } from '../../src/engine/storage/s3/open.js';
 import { describeStorageConformance } from '../../src/engine/storage/testing/conformance.js';
@@ -177,21 +173,7 @@ describe.skipIf(!endpoint)('s3 bad input and failures', () => {
 
   it('names the object when it is corrupted at rest', async () => {
     const url = prefixUrl();
-    const backend = openS3(url, options);
-    const data = randomBytes(50_000);
-    const info = await backend.put('backups/b1.fbk', data);
-    const flipped = Buffer.from(data);
-    flipped[4321] = flipped[4321]! ^ 0x01;
-    await openS3Backend(url, options).put('backups/b1.fbk', flipped);
-    await expect(
-      verifyObject(backend, 'backups/b1.fbk', {
-        size: info.size,
-        sha256: createHash('sha256').update(data).digest('hex'),
-      }),
-    ).rejects.toMatchObject({
-      code: 'INTEGRITY',
-      message: expect.stringContaining('backups/b1.fbk'),
-    });
+    await expectCorruptionAtRestNamed(openS3(url, options), openS3Backend(url, options));
   });
 
   it('ignores other files in the bucket and never shows unfinished uploads', async () => {

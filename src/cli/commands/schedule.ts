@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { nextOccurrence } from '../../engine/scheduler/cron.js';
 import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
 import { WebhookNotifier } from '../../engine/notify/webhook.js';
-import { openDestination } from '../../engine/storage/index.js';
+import { openDestination, schemeOf } from '../../engine/storage/index.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
 import type { Run } from '../../shared/jobs.js';
 import type { RetentionPolicy, Schedule, VerifyAfterBackup } from '../../shared/schedules.js';
@@ -91,7 +91,7 @@ export function describeRetention(p: RetentionPolicy): string {
 
 /** Destinations are stored by absolute location, so the same folder is one destination. */
 export function destinationUrl(location: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(location) ? location : path.resolve(location);
+  return schemeOf(location) ? location : path.resolve(location);
 }
 
 function parseVerify(value: string): VerifyAfterBackup {

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { BackupSummary } from '../../shared/backups.js';
 import { isAppError } from '../../shared/errors.js';
 import { peekKeyId } from '../archive/reader.js';
@@ -6,7 +5,7 @@ import type { Keyring } from '../keys/keyring.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { mapLimit } from '../util/map-limit.js';
 import { archiveKeyOf, createdAtOf, idOfManifestKey, manifestKeyOf } from './backup-names.js';
-import { readManifest, readSmallObject } from './manifest.js';
+import { readManifest } from './manifest.js';
 
 /**
  * The complete backups in a destination, newest first. A backup is complete when its
@@ -17,6 +16,18 @@ export async function listBackups(
   destination: StorageBackend,
   keyring: Keyring,
 ): Promise<BackupSummary[]> {
+  const backups = await completeBackups(destination);
+  // Manifests are small remote reads: several at once, or a year of dailies takes minutes.
+  return mapLimit(backups, 8, ({ id, size }) => summarise(destination, keyring, id, size));
+}
+
+/**
+ * The backups whose manifest and archive both exist, newest first (ids sort by time), with
+ * their archive sizes. A manifest without its archive is a deletion stopped half-way.
+ */
+async function completeBackups(
+  destination: StorageBackend,
+): Promise<Array<{ id: string; size: number }>> {
   const ids: string[] = [];
   const sizes = new Map<string, number>();
   for await (const info of destination.list('')) {
@@ -25,15 +36,11 @@ export async function listBackups(
     if (id) ids.push(id);
     else if (info.key.endsWith('.fbk')) sizes.set(info.key, info.size);
   }
-  // A manifest without its archive is a deletion stopped half-way: not a backup.
-  const complete = ids
+  return ids
     .filter((id) => sizes.has(archiveKeyOf(id)))
     .sort()
-    .reverse();
-  // Manifests are small remote reads: several at once, or a year of dailies takes minutes.
-  return mapLimit(complete, 8, (id) =>
-    summarise(destination, keyring, id, sizes.get(archiveKeyOf(id))!),
-  );
+    .reverse()
+    .map((id) => ({ id, size: sizes.get(archiveKeyOf(id))! }));
 }
 
 async function summarise(
@@ -58,19 +65,12 @@ async function summarise(
     };
   } catch (error) {
     if (!isAppError(error) || error.code !== 'KEY_NOT_FOUND') throw error;
-    const keyId = await peekKeyId(
-      Readable.from([await readSmallObject(destination, manifestKeyOf(id))]),
-    );
+    const keyId = await peekKeyId(await destination.get(manifestKeyOf(id)));
     return { id, createdAt: createdAtOf(id), keyId, size, readable: false };
   }
 }
 
-/** The newest complete backup's id, or NOT_FOUND. */
+/** The newest complete backup's id, or undefined when there is none. */
 export async function latestBackupId(destination: StorageBackend): Promise<string | undefined> {
-  let latest: string | undefined;
-  for await (const info of destination.list('')) {
-    const id = info.key.includes('/') ? undefined : idOfManifestKey(info.key);
-    if (id && (!latest || id > latest)) latest = id;
-  }
-  return latest;
+  return (await completeBackups(destination))[0]?.id;
 }

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import {
   backupManifestSchema,
   type BackupHeader,
@@ -57,18 +56,11 @@ export async function readManifest(
   keyring: Keyring,
 ): Promise<BackupManifest> {
   const stream = await destination.get(manifestKeyOf(id));
-  const { records } = await openAllRecords(stream as AsyncIterable<Uint8Array>, keyring);
+  const { records } = await openAllRecords(stream, keyring);
   const record = records.find((r) => r.type === RecordType.Manifest);
   const parsed = record ? backupManifestSchema.safeParse(parseJsonPayload(record)) : undefined;
   if (!parsed?.success || parsed.data.backupId !== id) {
     throw new AppError('ARCHIVE_CORRUPT', `The manifest of backup ${id} is not valid.`);
   }
   return parsed.data;
-}
-
-/** Reads an object fully into memory (small objects only: manifests). */
-export async function readSmallObject(destination: StorageBackend, key: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of (await destination.get(key)) as Readable) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
 }
