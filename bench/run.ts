@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- suite…]`: runs the benchmarks and prints one table per suite.
- * Suites: pipeline, firestore, storage, event-loop (default: all). Every ratio is measured
+ * Suites: pipeline, firestore, storage, event-loop, auth (default: all). Every ratio is measured
  * within one run, since these machines are noisy; docs/benchmarks.md records the results.
  */
 import { execFileSync } from 'node:child_process';
+import { authLines } from './auth.js';
 import { benchFirestore } from './firestore.js';
 import { ROOT, printTable, runNodeChild, type BenchLine } from './lib.js';
 import { benchPipeline } from './pipeline.js';
@@ -54,6 +55,7 @@ const suites: Record<string, () => Promise<BenchLine[]>> = {
       },
     ];
   },
+  auth: () => authLines(),
   'event-loop': async () => {
     const run = await runNodeChild(['--import', 'tsx', 'bench/event-loop.ts']);
     const p99 = /p99 ([\d.]+) ms/.exec(run.stdout + run.stderr);
