@@ -53,5 +53,7 @@ export const backupHeaderSchema = z.object({
   readTime: z.string(),
   selection: z.object({ collections: z.array(z.string()), exclude: z.array(z.string()) }),
   compression: z.object({ algorithm: z.string(), quality: z.number() }),
+  /** The Storage buckets and prefix read, when the backup holds Storage objects. */
+  storage: z.object({ buckets: z.array(z.string()), prefix: z.string() }).optional(),
 });
 export type BackupHeader = z.infer<typeof backupHeaderSchema>;

@@ -4,6 +4,7 @@ import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import { ArchiveReader, type ReadSummary } from '../archive/reader.js';
 import { RecordType, parseJsonPayload, type RawRecord } from '../archive/records.js';
 import type { Keyring } from '../keys/keyring.js';
+import { decodeSourceRecord, type ScannedRecord } from './source-records.js';
 import type { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 
@@ -29,7 +30,15 @@ export class BackupScanner {
     private readonly options: { signal?: AbortSignal; meter?: ProgressMeter } = {},
   ) {}
 
+  /** The Firestore documents only (the other sources' records are read and checked too). */
   async *documents(): AsyncGenerator<ScannedDocument> {
+    for await (const record of this.records()) {
+      if (record.kind === 'firestore') yield record;
+    }
+  }
+
+  /** Every record after the header, of every source, checked for shape. */
+  async *records(): AsyncGenerator<ScannedRecord> {
     const { signal, meter } = this.options;
     const stream = await this.backup.destination.get(
       this.backup.archiveKey,
@@ -53,14 +62,19 @@ export class BackupScanner {
           continue;
         }
         if (record.type !== RecordType.FirestoreDocument) {
-          throw new AppError(
-            'ARCHIVE_CORRUPT',
-            `${this.backup.label}: unexpected record of type ${record.type}.`,
-          );
+          const other = decodeSourceRecord(record);
+          if (!other) {
+            throw new AppError(
+              'ARCHIVE_CORRUPT',
+              `${this.backup.label}: unexpected record of type ${record.type}.`,
+            );
+          }
+          yield other;
+          continue;
         }
         const doc = parseDocument(record, this.backup.label);
         meter?.add(1);
-        yield { doc, json: record.payload };
+        yield { kind: 'firestore', doc, json: record.payload };
       }
     } catch (error) {
       if (
@@ -116,6 +130,6 @@ function parseDocument(record: RawRecord, label: string): FirestoreDocumentRecor
 /** Reads a whole backup, checking everything; returns what it found. */
 export async function scanToEnd(scanner: BackupScanner): Promise<{ documents: number }> {
   let documents = 0;
-  for await (const _ of scanner.documents()) documents++;
+  for await (const record of scanner.records()) if (record.kind === 'firestore') documents++;
   return { documents };
 }

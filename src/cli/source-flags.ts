@@ -1,0 +1,96 @@
+/**
+ * Flags for the sources besides Firestore (Auth users, Storage objects), shared by
+ * `backup` and `restore`: which sources, the emulators to use, the buckets and prefix.
+ */
+import type { Command } from 'commander';
+import { AppError } from '../shared/errors.js';
+import type { OpenAuthOptions } from '../engine/sources/auth/connection.js';
+import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
+import type { OpenStorageSourceOptions } from '../engine/sources/storage/connection.js';
+import { parseSources, type SourceName } from '../engine/operations/source-records.js';
+import { listFlag, type CliIO } from './context.js';
+
+export interface OtherSourceFlags {
+  sources?: SourceName[];
+  authEmulator?: string;
+  storageEmulator?: string;
+  buckets?: string[];
+  storagePrefix?: string;
+}
+
+export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'): Command {
+  command
+    .option(
+      '--sources <list>',
+      verb === 'backup'
+        ? 'what to back up: firestore,auth,storage (default: every source the credentials can read)'
+        : 'what to restore: firestore,auth,storage (default: every source in the backup)',
+      parseSources,
+    )
+    .option(
+      '--auth-emulator <host:port>',
+      'use a Firebase Auth emulator (default: $FIREBASE_AUTH_EMULATOR_HOST)',
+    )
+    .option(
+      '--storage-emulator <host:port>',
+      'use a Firebase Storage emulator (default: $FIREBASE_STORAGE_EMULATOR_HOST)',
+    );
+  if (verb === 'backup') {
+    command
+      .option(
+        '--buckets <names>',
+        'Storage buckets to back up (default: the project default bucket)',
+        listFlag,
+      )
+      .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this');
+  }
+  return command;
+}
+
+export interface OtherSourceOptions {
+  /** Any emulator was named: sources are then included only when their emulator is given. */
+  emulator: boolean;
+  auth: OpenAuthOptions;
+  storage: OpenStorageSourceOptions & { buckets?: string[]; prefix?: string };
+}
+
+/** Connection options for Auth and Storage, from the flags and the Firestore source's. */
+export function otherSourceOptions(
+  io: CliIO,
+  flags: OtherSourceFlags,
+  firestore: OpenFirestoreOptions,
+): OtherSourceOptions {
+  const authEmulator = flags.authEmulator ?? io.env.FIREBASE_AUTH_EMULATOR_HOST;
+  const storageEmulator =
+    flags.storageEmulator ??
+    io.env.FIREBASE_STORAGE_EMULATOR_HOST ??
+    io.env.STORAGE_EMULATOR_HOST?.replace(/^https?:\/\//, '');
+  const emulator = Boolean(firestore.emulatorHost || authEmulator || storageEmulator);
+  const credentials =
+    !emulator && firestore.credentialsFile ? { credentialsFile: firestore.credentialsFile } : {};
+  if (emulator) {
+    // A real service reached with emulator settings would be a surprise: say what is missing.
+    const missing = (flags.sources ?? []).filter(
+      (s) => (s === 'auth' && !authEmulator) || (s === 'storage' && !storageEmulator),
+    );
+    if (missing.length > 0) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `--sources names ${missing.join(' and ')} but no emulator for ${missing.length > 1 ? 'them' : 'it'} is given with the other emulators: pass ${missing.map((s) => `--${s}-emulator <host:port>`).join(' and ')}.`,
+      );
+    }
+  }
+  return {
+    emulator,
+    auth: {
+      projectId: firestore.projectId,
+      ...(authEmulator ? { emulatorHost: authEmulator } : credentials),
+    },
+    storage: {
+      projectId: firestore.projectId,
+      ...(storageEmulator ? { emulatorHost: storageEmulator } : credentials),
+      ...(flags.buckets?.length ? { buckets: flags.buckets } : {}),
+      ...(flags.storagePrefix ? { prefix: flags.storagePrefix } : {}),
+    },
+  };
+}

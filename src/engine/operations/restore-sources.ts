@@ -1,0 +1,141 @@
+/**
+ * Restore of the Auth and Storage sections of a backup into a project and bucket(s),
+ * from an archive pass that follows a complete verification (restore.ts: verifyFirst):
+ * one authenticated stream feeds each chosen source's restore in archive order; the
+ * others are read and skipped.
+ */
+import { AppError } from '../../shared/errors.js';
+import { openAuth, type OpenAuthOptions } from '../sources/auth/connection.js';
+import {
+  restoreUsers,
+  type AuthRestoreMode,
+  type AuthRestoreReport,
+} from '../sources/auth/restore.js';
+import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
+import type { StorageItem } from '../sources/storage/records.js';
+import {
+  restoreObjects,
+  type StorageRestoreMode,
+  type StorageRestoreReport,
+} from '../sources/storage/restore.js';
+import type { BackupScanner } from './backup-scanner.js';
+import type { ProgressMeter } from './progress-meter.js';
+import { authSection, sections, storageItems, type SourceName } from './source-records.js';
+
+export interface OtherSourcesTargets {
+  /** Which of the backup's sources to restore (Firestore is restore.ts's own). */
+  sources: SourceName[];
+  auth?: OpenAuthOptions;
+  storage?: OpenStorageSourceOptions & {
+    /** Restore every object into this bucket instead of the bucket it came from. */
+    bucket?: string;
+  };
+  mode: AuthRestoreMode;
+  dryRun?: boolean;
+}
+
+export interface OtherSourcesReport {
+  auth?: AuthRestoreReport;
+  storage?: StorageRestoreReport;
+}
+
+/** Storage has no merge: a merged object is an overwritten one. */
+function storageMode(mode: AuthRestoreMode): StorageRestoreMode {
+  return mode === 'create' ? 'create' : 'overwrite';
+}
+
+export async function restoreOtherSources(
+  scanner: BackupScanner,
+  targets: OtherSourcesTargets,
+  ctx: { signal?: AbortSignal; meter?: ProgressMeter },
+): Promise<OtherSourcesReport> {
+  const report: OtherSourcesReport = {};
+  const signal = ctx.signal ? { signal: ctx.signal } : {};
+  for await (const section of sections(scanner.records())) {
+    if (!targets.sources.includes(section.source)) continue; // skipped by `sections`
+    if (section.source === 'auth') {
+      if (!targets.auth) throw new AppError('INVALID_ARGUMENT', 'No Auth target to restore into.');
+      const part = await authSection(section.records);
+      if (!part) continue;
+      report.auth = await restoreUsers(openAuth(targets.auth), part.users, {
+        mode: targets.mode,
+        hashConfig: part.hashConfig,
+        dryRun: targets.dryRun ?? false,
+        ...signal,
+        onProgress: (n) => ctx.meter?.add(n),
+      });
+    } else if (section.source === 'storage') {
+      const target = openStorageSource(targets.storage ?? {});
+      const fixed = targets.storage?.bucket;
+      const storage = storageItems(section.records);
+      const totals: StorageRestoreReport = emptyStorageReport(targets.dryRun);
+      // Objects go back to their own bucket unless one is named; one restore per bucket run.
+      for await (const run of bucketRuns(storage)) {
+        const r = await restoreObjects(target.bucket(fixed ?? run.bucket), run.items, {
+          mode: storageMode(targets.mode),
+          dryRun: targets.dryRun ?? false,
+          resumable: target.resumable,
+          preconditions: !target.emulator,
+          ...signal,
+          onProgress: (objects, bytes) => ctx.meter?.add(objects, bytes),
+        });
+        addStorageReport(totals, r);
+      }
+      report.storage = totals;
+    }
+  }
+  return report;
+}
+
+function emptyStorageReport(dryRun?: boolean): StorageRestoreReport {
+  return {
+    created: 0,
+    overwritten: 0,
+    skipped: 0,
+    bytes: 0,
+    failed: [],
+    failedCount: 0,
+    ...(dryRun ? { planned: { create: 0, overwrite: 0, skip: 0 } } : {}),
+  };
+}
+
+function addStorageReport(into: StorageRestoreReport, r: StorageRestoreReport): void {
+  into.created += r.created;
+  into.overwritten += r.overwritten;
+  into.skipped += r.skipped;
+  into.bytes += r.bytes;
+  into.failedCount += r.failedCount;
+  into.failed.push(...r.failed.slice(0, Math.max(0, 100 - into.failed.length)));
+  if (into.planned && r.planned) {
+    into.planned.create += r.planned.create;
+    into.planned.overwrite += r.planned.overwrite;
+    into.planned.skip += r.planned.skip;
+  }
+}
+
+/** Splits the Storage items into runs of consecutive objects of one bucket. */
+async function* bucketRuns(items: AsyncIterable<StorageItem>): AsyncGenerator<{
+  bucket: string;
+  items: AsyncGenerator<StorageItem>;
+}> {
+  const it = items[Symbol.asyncIterator]();
+  let next = await it.next();
+  while (!next.done) {
+    if (next.value.kind !== 'object') {
+      throw new AppError('ARCHIVE_CORRUPT', 'Storage content without its object record.');
+    }
+    const bucket = next.value.record.bucket;
+    const run = (async function* () {
+      while (!next.done && (next.value.kind === 'content' || next.value.record.bucket === bucket)) {
+        const value = next.value;
+        next = await it.next();
+        yield value;
+      }
+    })();
+    yield { bucket, items: run };
+    // What the run's restore left unread is skipped.
+    while (!next.done && (next.value.kind === 'content' || next.value.record.bucket === bucket)) {
+      next = await it.next();
+    }
+  }
+}
