@@ -8,7 +8,9 @@ import type { OpenAuthOptions } from '../engine/sources/auth/connection.js';
 import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
 import type { OpenStorageSourceOptions } from '../engine/sources/storage/connection.js';
 import { parseSources, type SourceName } from '../engine/operations/source-records.js';
+import type { SourceCounts } from '../engine/operations/source-tally.js';
 import { listFlag, type CliIO } from './context.js';
+import { formatBytes, formatCount } from './output.js';
 
 export interface OtherSourceFlags {
   sources?: SourceName[];
@@ -16,6 +18,7 @@ export interface OtherSourceFlags {
   storageEmulator?: string;
   buckets?: string[];
   storagePrefix?: string;
+  toBucket?: string;
 }
 
 export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'): Command {
@@ -24,7 +27,7 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
       '--sources <list>',
       verb === 'backup'
         ? 'what to back up: firestore,auth,storage (default: every source the credentials can read)'
-        : 'what to restore: firestore,auth,storage (default: every source in the backup)',
+        : 'what to restore: firestore,auth,storage (default: firestore into a project, everything into a folder)',
       parseSources,
     )
     .option(
@@ -43,6 +46,11 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
         listFlag,
       )
       .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this');
+  } else {
+    command.option(
+      '--to-bucket <name>',
+      'restore Storage objects into this bucket (default: the buckets they came from, same project only)',
+    );
   }
   return command;
 }
@@ -51,7 +59,7 @@ export interface OtherSourceOptions {
   /** Any emulator was named: sources are then included only when their emulator is given. */
   emulator: boolean;
   auth: OpenAuthOptions;
-  storage: OpenStorageSourceOptions & { buckets?: string[]; prefix?: string };
+  storage: OpenStorageSourceOptions & { buckets?: string[]; prefix?: string; bucket?: string };
 }
 
 /** Connection options for Auth and Storage, from the flags and the Firestore source's. */
@@ -91,6 +99,36 @@ export function otherSourceOptions(
       ...(storageEmulator ? { emulatorHost: storageEmulator } : credentials),
       ...(flags.buckets?.length ? { buckets: flags.buckets } : {}),
       ...(flags.storagePrefix ? { prefix: flags.storagePrefix } : {}),
+      ...(flags.toBucket ? { bucket: flags.toBucket } : {}),
     },
   };
+}
+
+/** ", 1,500 users, 2 files" from a manifest's counts ('' when it holds neither). */
+export function otherSourceCounts(counts: Record<string, number> | undefined): string {
+  const parts: string[] = [];
+  if (counts?.['auth.users'] !== undefined)
+    parts.push(`${formatCount(counts['auth.users'])} users`);
+  if (counts?.['storage.objects'] !== undefined)
+    parts.push(`${formatCount(counts['storage.objects'])} files`);
+  return parts.map((p) => `, ${p}`).join('');
+}
+
+/** `inspect` lines for the Auth and Storage parts of a backup. */
+export function sourceLines(sources: SourceCounts): string[] {
+  const lines: string[] = [];
+  if (sources.auth) {
+    lines.push(
+      `Auth: ${formatCount(sources.auth.users)} users (password hashes: ${sources.auth.hashAlgorithm})`,
+    );
+  }
+  if (sources.storage) {
+    lines.push(
+      `Storage: ${formatCount(sources.storage.objects)} files, ${formatBytes(sources.storage.bytes)}`,
+      ...sources.storage.buckets.map(
+        (b) => `  gs://${b.bucket}: ${formatCount(b.objects)} files, ${formatBytes(b.bytes)}`,
+      ),
+    );
+  }
+  return lines;
 }

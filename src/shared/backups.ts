@@ -37,6 +37,9 @@ export interface BackupSummary {
   project?: string;
   database?: string;
   documents?: number;
+  /** The sources the backup holds and the manifest's per-source counts. */
+  sources?: string[];
+  counts?: Record<string, number>;
   readTime?: string;
   completedAt?: string;
 }

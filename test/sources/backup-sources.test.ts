@@ -5,16 +5,13 @@
  * Firestore document was written), which must fail whole and leave nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { runBackup } from '../../src/engine/operations/backup.js';
-import { BackupScanner, scanToEnd } from '../../src/engine/operations/backup-scanner.js';
-import { resolveBackup } from '../../src/engine/operations/resolve-backup.js';
-import { restoreOtherSources } from '../../src/engine/operations/restore-sources.js';
 import { openAuth } from '../../src/engine/sources/auth/connection.js';
 import { openStorageSource } from '../../src/engine/sources/storage/connection.js';
 import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
@@ -99,30 +96,87 @@ describe.skipIf(!firestoreHost || !gcsHost)('backup of Firestore, Auth and Stora
       'storage.objects': 2,
     });
 
-    const backup = await resolveBackup(result.id, new LocalBackend(dir));
-    await scanToEnd(new BackupScanner(backup, keyring));
+    const list = await runCli(['list', '--from', dir, '--json'], env);
+    expect(
+      list.json<Array<{ counts: Record<string, number>; sources: string[] }>>()[0],
+    ).toMatchObject({
+      sources: ['firestore', 'auth', 'storage'],
+      counts: result.counts,
+    });
+    expect((await runCli(['list', '--from', dir], env)).stdout).toMatch(
+      /120, 1,500 users, 2 files/,
+    );
+    const inspect = await runCli(['inspect', result.id, '--from', dir], env);
+    expect(inspect.stdout).toMatch(/Auth: 1,500 users \(password hashes: FIREBASE_AUTH_EMULATOR\)/);
+    expect(inspect.stdout).toMatch(new RegExp(`gs://${bucket}: 2 files, 1\\.5 MB`));
+
+    // Into a second project and bucket, through the CLI; a dry run first writes nothing.
     const targetProject = testProject('srcs-to');
     const targetBucket = `dst-${rand()}`;
-    const report = await restoreOtherSources(
-      new BackupScanner(backup, keyring),
-      {
-        sources: ['auth', 'storage'],
-        auth: { projectId: targetProject, emulatorHost: auth.host },
-        storage: { emulatorHost: gcsHost, bucket: targetBucket },
-        mode: 'create',
-      },
-      {},
-    );
-    expect(report.auth).toMatchObject({ created: 1500, failedCount: 0 });
-    expect(report.storage).toMatchObject({ created: 2, bytes: 1_500_006, failedCount: 0 });
+    const restoreArgs = [
+      ...['restore', result.id, '--from', dir, '--to-project', targetProject, '--json'],
+      ...['--sources', 'auth,storage', '--auth-emulator', auth.host],
+      ...['--storage-emulator', gcsHost, '--to-bucket', targetBucket],
+    ];
+    const dry = await runCli([...restoreArgs, '--dry-run'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json()).toMatchObject({
+      auth: { planned: { create: 1500, overwrite: 0, skip: 0 } },
+      storage: { planned: { create: 2, overwrite: 0, skip: 0 } },
+    });
+    const storage = openStorageSource({ emulatorHost: gcsHost });
+    expect((await storage.bucket(targetBucket).getFiles())[0]).toEqual([]);
+
+    const restore = await runCli(restoreArgs, env);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.json()).toMatchObject({
+      auth: { created: 1500, failedCount: 0 },
+      storage: { created: 2, bytes: 1_500_006, failedCount: 0 },
+    });
     expect(await signInWithPassword(auth.host, targetProject, 'user7@example.com', 'pw-7')).toBe(
       'user-7',
     );
-    const storage = openStorageSource({ emulatorHost: gcsHost });
     const [files] = await storage.bucket(targetBucket).getFiles();
     expect(files.map((f) => f.name).sort()).toEqual(['uploads/a.txt', 'uploads/b.bin']);
     const [meta] = await storage.bucket(targetBucket).file('uploads/a.txt').getMetadata();
     expect(meta.metadata).toEqual({ firebaseStorageDownloadTokens: 't-a' });
+
+    // Into another project without --to-bucket: the source project's buckets are not touched.
+    const refused = await runCli(
+      [
+        ...['restore', result.id, '--from', dir, '--to-project', testProject('srcs-x')],
+        ...['--sources', 'storage', '--storage-emulator', gcsHost],
+      ],
+      env,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--to-bucket/);
+
+    // Offline: users as JSON lines beside the hash configuration, files with sidecars.
+    const out = path.join(await mkdtemp(path.join(tmpdir(), 'fb-srcs-dir-')), 'restored');
+    const toDir = await runCli(['restore', result.id, '--from', dir, '--to-dir', out], env);
+    expect(toDir.code, toDir.stderr).toBe(0);
+    expect(toDir.stdout).toMatch(/120 documents, 1,500 users, 2 files/);
+    const users = (await readFile(path.join(out, 'auth/users.ndjson'), 'utf8')).trim().split('\n');
+    expect(users).toHaveLength(1500);
+    expect(JSON.parse(users[0]!)).toMatchObject({ localId: expect.any(String) });
+    expect(
+      JSON.parse(await readFile(path.join(out, 'auth/hash-config.json'), 'utf8')),
+    ).toMatchObject({
+      hashConfig: { algorithm: 'FIREBASE_AUTH_EMULATOR' },
+    });
+    const objects = path.join(out, 'storage', bucket, 'objects');
+    expect((await readdir(objects)).sort()).toEqual(['uploads%2Fa.txt', 'uploads%2Fb.bin']);
+    expect(await readFile(path.join(objects, 'uploads%2Fa.txt'), 'utf8')).toBe('file a');
+    const sidecar = JSON.parse(
+      await readFile(path.join(out, 'storage', bucket, 'metadata', 'uploads%2Fa.txt.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(sidecar).toMatchObject({
+      name: 'uploads/a.txt',
+      contentType: 'text/plain',
+      metadata: { firebaseStorageDownloadTokens: 't-a' },
+      file: 'objects/uploads%2Fa.txt',
+    });
   });
 
   it('without --sources, includes the sources whose emulator is given and says which were skipped', async () => {

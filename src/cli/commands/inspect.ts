@@ -10,6 +10,7 @@ import {
 } from '../context.js';
 import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
 import { formatCount } from '../output.js';
+import { sourceLines } from '../source-flags.js';
 import { table } from '../table.js';
 
 interface InspectFlags extends CommonFlags {
@@ -40,6 +41,7 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
           report,
           [
             `Backup ${h.backupId} of ${h.project}/${h.database}, read at ${h.readTime}, ${formatCount(report.documents)} documents`,
+            ...sourceLines(report.sources),
             '',
             table(
               ['COLLECTION', 'DOCUMENTS'],

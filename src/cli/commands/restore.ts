@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
 import {
+  restoreSourcesToProject,
   restoreToDir,
   restoreToFirestore,
   type RestoreMode,
@@ -18,9 +19,10 @@ import {
   type SourceFlags,
 } from '../context.js';
 import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
-import { formatCount } from '../output.js';
+import { formatBytes, formatCount } from '../output.js';
+import { addOtherSourceFlags, otherSourceOptions, type OtherSourceFlags } from '../source-flags.js';
 
-interface RestoreFlags extends CommonFlags, SourceFlags {
+interface RestoreFlags extends CommonFlags, SourceFlags, OtherSourceFlags {
   from?: string;
   toProject?: string;
   toDir?: string;
@@ -55,6 +57,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
     )
     .option('--dry-run', 'show what would be created, overwritten and skipped; write nothing');
   addSourceFlags(command, '--to-project <id>');
+  addOtherSourceFlags(command, 'restore');
   addBackupLocationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: RestoreFlags) => {
@@ -79,16 +82,47 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           keyring,
           collections: flags.collections ?? [],
           paths: flags.paths ?? [],
+          ...(flags.sources ? { sources: flags.sources } : {}),
         };
         if (flags.toDir) {
           const report = await restoreToDir({ ...common, directory: flags.toDir }, ctx);
+          const { auth, storage } = report.sources;
+          const more = [
+            auth ? `, ${formatCount(auth.users)} users` : '',
+            storage
+              ? `, ${formatCount(storage.objects)} files (${formatBytes(storage.bytes)})`
+              : '',
+          ].join('');
           out.result(
             { ok: true, ...report },
-            `Restored ${formatCount(report.documents)} documents from ${report.backup} into ${report.directory} (${report.files.length} files).`,
+            `Restored ${formatCount(report.documents)} documents${more} from ${report.backup} into ${report.directory} (${report.files.length} files).`,
           );
           return 0;
         }
         const target = sourceOptions(io, flags, flags.toProject);
+        // Into a project, Firestore unless others are named: users and files are opt-in.
+        const sources = flags.sources ?? ['firestore'];
+        const others = sources.filter((s) => s !== 'firestore');
+        if (!sources.includes('firestore')) {
+          const report = await restoreSourcesToProject(
+            {
+              ...common,
+              targets: {
+                ...otherSourceOptions(io, flags, target),
+                sources: others,
+                mode: flags.mode as RestoreMode,
+                dryRun: Boolean(flags.dryRun),
+              },
+            },
+            ctx,
+          );
+          const failed = (report.auth?.failedCount ?? 0) + (report.storage?.failedCount ?? 0);
+          out.result(
+            { ok: failed === 0, ...report },
+            describeOthers(report, Boolean(flags.dryRun)),
+          );
+          return failed > 0 ? 1 : 0;
+        }
         out.info(
           `Restoring ${backup.label} into ${target.projectId}/${target.databaseId}${flags.dryRun ? ' (dry run: nothing is written)' : ''}`,
         );
@@ -96,12 +130,68 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           { ...common, target, mode: flags.mode as RestoreMode, dryRun: Boolean(flags.dryRun) },
           ctx,
         );
-        const failed = report.failedCount;
-        out.result({ ok: failed === 0, ...report }, describeRestore(report, Boolean(flags.dryRun)));
+        let failed = report.failedCount;
+        let result: Record<string, unknown> = { ...report };
+        let human = describeRestore(report, Boolean(flags.dryRun));
+        if (others.length > 0) {
+          const more = await restoreSourcesToProject(
+            {
+              ...common,
+              targets: {
+                ...otherSourceOptions(io, flags, target),
+                sources: others,
+                mode: flags.mode as RestoreMode,
+                dryRun: Boolean(flags.dryRun),
+              },
+            },
+            ctx,
+          );
+          failed += (more.auth?.failedCount ?? 0) + (more.storage?.failedCount ?? 0);
+          result = { ...result, auth: more.auth, storage: more.storage };
+          human = `${human}\n${describeOthers(more, Boolean(flags.dryRun))}`;
+        }
+        out.result({ ok: failed === 0, ...result }, human);
         return failed > 0 ? 1 : 0;
       }),
     );
   });
+}
+
+function describeOthers(
+  report: Awaited<ReturnType<typeof restoreSourcesToProject>>,
+  dryRun: boolean,
+): string {
+  const lines: string[] = [];
+  const describe = (
+    what: string,
+    r: {
+      created: number;
+      overwritten: number;
+      skipped: number;
+      failedCount: number;
+      merged?: number;
+      planned?: { create: number; overwrite: number; skip: number };
+      failed: Array<{ message: string }>;
+    },
+  ): void => {
+    if (dryRun && r.planned) {
+      lines.push(
+        `Dry run, ${what}: would create ${formatCount(r.planned.create)}, overwrite ${formatCount(r.planned.overwrite)}, skip ${formatCount(r.planned.skip)}. Nothing was written.`,
+      );
+      return;
+    }
+    lines.push(
+      `Restored ${what}: created ${formatCount(r.created)}, overwritten ${formatCount(r.overwritten)}${r.merged === undefined ? '' : `, merged ${formatCount(r.merged)}`}, skipped (already there) ${formatCount(r.skipped)}, failed ${formatCount(r.failedCount)}.`,
+    );
+    for (const f of r.failed) lines.push(`  failed: ${f.message}`);
+    if (r.failedCount > r.failed.length) {
+      lines.push(`  … and ${formatCount(r.failedCount - r.failed.length)} more`);
+    }
+  };
+  if (report.auth) describe('Auth users', report.auth);
+  if (report.storage) describe('Storage files', report.storage);
+  if (lines.length === 0) lines.push(`The backup holds none of the sources asked for.`);
+  return lines.join('\n');
 }
 
 function describeRestore(

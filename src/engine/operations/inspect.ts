@@ -3,6 +3,7 @@ import { AppError } from '../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
 import { BackupScanner } from './backup-scanner.js';
+import { SourceTally, type SourceCounts } from './source-tally.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
@@ -21,6 +22,8 @@ export interface InspectReport {
   rootCollections: Array<{ collection: string; documents: number }>;
   /** Documents per collection shape, every depth. */
   collections: CollectionCount[];
+  /** Auth users and Storage objects (per bucket), when the backup holds them. */
+  sources: SourceCounts;
 }
 
 /** The shape of a document's collection: ids replaced, so counts stay few however many docs. */
@@ -44,7 +47,13 @@ export async function inspectBackup(
   const roots = new Map<string, number>();
   const shapes = new Map<string, number>();
   let documents = 0;
-  for await (const { doc } of scanner.documents()) {
+  const tally = new SourceTally();
+  for await (const record of scanner.records()) {
+    if (record.kind !== 'firestore') {
+      tally.add(record);
+      continue;
+    }
+    const { doc } = record;
     documents++;
     const root = doc.path.slice(0, doc.path.indexOf('/'));
     roots.set(root, (roots.get(root) ?? 0) + 1);
@@ -62,6 +71,7 @@ export async function inspectBackup(
     documents,
     rootCollections: sorted(roots),
     collections: sorted(shapes),
+    sources: tally.counts(),
   };
 }
 

@@ -51,7 +51,13 @@ export async function restoreOtherSources(
 ): Promise<OtherSourcesReport> {
   const report: OtherSourcesReport = {};
   const signal = ctx.signal ? { signal: ctx.signal } : {};
+  let checked = false;
   for await (const section of sections(scanner.records())) {
+    if (!checked) {
+      // The header has been read with the first record, before anything is written.
+      checked = true;
+      checkStorageTarget(scanner.header?.project, targets);
+    }
     if (!targets.sources.includes(section.source)) continue; // skipped by `sections`
     if (section.source === 'auth') {
       if (!targets.auth) throw new AppError('INVALID_ARGUMENT', 'No Auth target to restore into.');
@@ -85,6 +91,22 @@ export async function restoreOtherSources(
     }
   }
   return report;
+}
+
+/**
+ * Objects go back to the buckets they came from only when restoring into the same
+ * project: into another one, the archived buckets belong to the source project, so a
+ * target bucket must be named.
+ */
+function checkStorageTarget(backupProject: string | undefined, targets: OtherSourcesTargets): void {
+  if (!targets.sources.includes('storage') || targets.storage?.bucket) return;
+  const project = targets.storage?.projectId ?? targets.auth?.projectId;
+  if (backupProject !== undefined && project !== undefined && project !== backupProject) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `The backup's Storage objects come from buckets of ${backupProject}; restoring into ${project}, name the bucket to write them to with --to-bucket <name>.`,
+    );
+  }
 }
 
 function emptyStorageReport(dryRun?: boolean): StorageRestoreReport {

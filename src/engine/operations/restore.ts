@@ -13,6 +13,13 @@ import { waitForDrain } from '../util/streams.js';
 import { BackupScanner, scanToEnd } from './backup-scanner.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
+import {
+  restoreOtherSources,
+  type OtherSourcesReport,
+  type OtherSourcesTargets,
+} from './restore-sources.js';
+import type { ScannedRecord, SourceName } from './source-records.js';
+import { OtherSourcesDirWriter, type OtherSourcesDirSummary } from './to-dir-sources.js';
 import type { OperationContext } from './types.js';
 
 export type RestoreMode = 'create' | 'overwrite' | 'merge';
@@ -24,6 +31,8 @@ interface RestoreCommon {
   collections?: string[];
   /** Document or collection paths to restore; all when empty. */
   paths?: string[];
+  /** Which of the backup's sources to restore; all when absent. */
+  sources?: SourceName[];
 }
 
 export interface RestoreToFirestoreOptions extends RestoreCommon {
@@ -65,10 +74,16 @@ function selector(opts: RestoreCommon): (path: string) => boolean {
 async function* selected(
   scanner: BackupScanner,
   opts: RestoreCommon,
+  /** Receives the records of the other sources chosen (Auth, Storage), in order. */
+  onOther?: (record: Exclude<ScannedRecord, { kind: 'firestore' }>) => Promise<void>,
 ): AsyncGenerator<{ doc: FirestoreDocumentRecord; json: Buffer }> {
   const keep = selector(opts);
-  for await (const item of scanner.documents()) {
-    if (keep(item.doc.path)) yield item;
+  const wanted = (source: SourceName): boolean => !opts.sources || opts.sources.includes(source);
+  for await (const item of scanner.records()) {
+    if (item.kind !== 'firestore') {
+      const source = item.kind.startsWith('auth') ? 'auth' : 'storage';
+      if (onOther && wanted(source)) await onOther(item);
+    } else if (wanted('firestore') && keep(item.doc.path)) yield item;
   }
 }
 
@@ -104,6 +119,24 @@ export async function restoreToFirestore(
   }
 }
 
+/**
+ * Restores the Auth and Storage sections of a backup (those named in `targets.sources`)
+ * after verifying the whole archive, like every restore.
+ */
+export async function restoreSourcesToProject(
+  opts: RestoreCommon & { targets: OtherSourcesTargets },
+  ctx: OperationContext = {},
+): Promise<OtherSourcesReport & { backup: string }> {
+  const meter = new ProgressMeter(ctx.onProgress, 'verifying');
+  const scanner = await verifyFirst(opts, ctx, meter);
+  const report = await restoreOtherSources(scanner, opts.targets, {
+    meter,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  meter.done();
+  return { ...report, backup: opts.backup.label };
+}
+
 export interface RestoreToDirOptions extends RestoreCommon {
   directory: string;
 }
@@ -113,6 +146,8 @@ export interface RestoreToDirReport {
   directory: string;
   documents: number;
   files: Array<{ collection: string; file: string; documents: number }>;
+  /** Auth users and Storage objects written, when the backup holds them. */
+  sources: OtherSourcesDirSummary;
 }
 
 /** A file name for a root collection id that is safe on every file system. */
@@ -139,10 +174,11 @@ export async function restoreToDir(
     `.${path.basename(target)}.fbtmp-${randomBytes(4).toString('hex')}`,
   );
   const streams = new Map<string, { stream: WriteStream; file: string; documents: number }>();
+  const others = new OtherSourcesDirWriter(temp);
   try {
     await mkdir(temp, { recursive: true });
     let documents = 0;
-    for await (const { doc, json } of selected(scanner, opts)) {
+    for await (const { doc, json } of selected(scanner, opts, (r) => others.write(r))) {
       const collection = doc.path.slice(0, doc.path.indexOf('/'));
       let out = streams.get(collection);
       if (!out) {
@@ -161,6 +197,7 @@ export async function restoreToDir(
       meter.add(1, json.length);
     }
     for (const { stream } of streams.values()) await closeStream(stream);
+    const sources = await others.close();
     const files = [...streams].map(([collection, s]) => ({
       collection,
       file: s.file,
@@ -168,14 +205,15 @@ export async function restoreToDir(
     }));
     await writeFile(
       path.join(temp, 'backup.json'),
-      `${JSON.stringify({ header: scanner.header, trailer: scanner.summary?.trailer, documents, files }, null, 2)}\n`,
+      `${JSON.stringify({ header: scanner.header, trailer: scanner.summary?.trailer, documents, files, sources }, null, 2)}\n`,
     );
     await rmdir(target).catch(() => undefined);
     await rename(temp, target);
     meter.done();
-    return { backup: opts.backup.label, directory: target, documents, files };
+    return { backup: opts.backup.label, directory: target, documents, files, sources };
   } catch (error) {
     for (const { stream } of streams.values()) stream.destroy();
+    others.destroy();
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     if (isAppError(error)) throw error;
     throw fromFsError(error, `Cannot write the restore into ${target}`);
