@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stopChild, waitUntilUp } from '../setup/storage-servers.js';
 import { freePort } from './firestore-emulator.js';
 
 export interface RunningAuthEmulator {
@@ -50,39 +51,25 @@ export async function startAuthEmulator(): Promise<RunningAuthEmulator> {
       cwd: dir,
       // No update checks or usage reporting: these machines reach only the npm registry.
       env: { ...process.env, FIREBASE_CLI_DISABLE_UPDATE_CHECK: 'true', CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
-  let output = '';
-  const keep = (d: Buffer): void => {
-    output = (output + d.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
   const host = `127.0.0.1:${port}`;
   const stop = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    }).finally(() => rmSync(dir, { recursive: true, force: true }));
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Auth emulator exited early:\n${output}`);
-    try {
-      const res = await fetch(`http://${host}/emulator/v1/projects/demo-test/config`);
-      if (res.ok) return { host, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
+    stopChild(child).finally(() => rmSync(dir, { recursive: true, force: true }));
+  try {
+    await waitUntilUp(
+      child,
+      'Auth emulator',
+      `http://${host}/emulator/v1/projects/demo-test/config`,
+      // firebase-tools takes 10–35 s to start on a busy machine.
+      120_000,
+    );
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
-  await stop();
-  throw new Error(`Auth emulator did not start within 90 s:\n${output}`);
+  return { host, stop };
 }
 
 /** Signs a user in with email and password through the emulator's REST API; the uid, or undefined. */

@@ -103,54 +103,33 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
         // Into a project, Firestore unless others are named: users and files are opt-in.
         const sources = flags.sources ?? ['firestore'];
         const others = sources.filter((s) => s !== 'firestore');
-        if (!sources.includes('firestore')) {
-          const report = await restoreSourcesToProject(
-            {
-              ...common,
-              targets: {
-                ...otherSourceOptions(io, flags, target),
-                sources: others,
-                mode: flags.mode as RestoreMode,
-                dryRun: Boolean(flags.dryRun),
-              },
-            },
-            ctx,
+        const dryRun = Boolean(flags.dryRun);
+        const mode = flags.mode as RestoreMode;
+        let failed = 0;
+        let result: Record<string, unknown> = {};
+        const human: string[] = [];
+        if (sources.includes('firestore')) {
+          out.info(
+            `Restoring ${backup.label} into ${target.projectId}/${target.databaseId}${dryRun ? ' (dry run: nothing is written)' : ''}`,
           );
-          const failed = (report.auth?.failedCount ?? 0) + (report.storage?.failedCount ?? 0);
-          out.result(
-            { ok: failed === 0, ...report },
-            describeOthers(report, Boolean(flags.dryRun)),
-          );
-          return failed > 0 ? 1 : 0;
+          const report = await restoreToFirestore({ ...common, target, mode, dryRun }, ctx);
+          failed += report.failedCount;
+          result = { ...report };
+          human.push(describeRestore(report, dryRun));
         }
-        out.info(
-          `Restoring ${backup.label} into ${target.projectId}/${target.databaseId}${flags.dryRun ? ' (dry run: nothing is written)' : ''}`,
-        );
-        const report = await restoreToFirestore(
-          { ...common, target, mode: flags.mode as RestoreMode, dryRun: Boolean(flags.dryRun) },
-          ctx,
-        );
-        let failed = report.failedCount;
-        let result: Record<string, unknown> = { ...report };
-        let human = describeRestore(report, Boolean(flags.dryRun));
         if (others.length > 0) {
-          const more = await restoreSourcesToProject(
-            {
-              ...common,
-              targets: {
-                ...otherSourceOptions(io, flags, target),
-                sources: others,
-                mode: flags.mode as RestoreMode,
-                dryRun: Boolean(flags.dryRun),
-              },
-            },
-            ctx,
-          );
+          const targets = {
+            ...otherSourceOptions(io, flags, target),
+            sources: others,
+            mode,
+            dryRun,
+          };
+          const more = await restoreSourcesToProject({ ...common, targets }, ctx);
           failed += (more.auth?.failedCount ?? 0) + (more.storage?.failedCount ?? 0);
-          result = { ...result, auth: more.auth, storage: more.storage };
-          human = `${human}\n${describeOthers(more, Boolean(flags.dryRun))}`;
+          result = { ...result, backup: more.backup, auth: more.auth, storage: more.storage };
+          human.push(describeOthers(more, dryRun));
         }
-        out.result({ ok: failed === 0, ...result }, human);
+        out.result({ ok: failed === 0, ...result }, human.join('\n'));
         return failed > 0 ? 1 : 0;
       }),
     );

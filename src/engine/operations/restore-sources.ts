@@ -18,6 +18,7 @@ import {
   type StorageRestoreMode,
   type StorageRestoreReport,
 } from '../sources/storage/restore.js';
+import { addTally, emptyTally } from '../sources/restore-tally.js';
 import type { BackupScanner } from './backup-scanner.js';
 import type { ProgressMeter } from './progress-meter.js';
 import { authSection, sections, storageItems, type SourceName } from './source-records.js';
@@ -74,7 +75,7 @@ export async function restoreOtherSources(
       const target = openStorageSource(targets.storage ?? {});
       const fixed = targets.storage?.bucket;
       const storage = storageItems(section.records);
-      const totals: StorageRestoreReport = emptyStorageReport(targets.dryRun);
+      const totals: StorageRestoreReport = { ...emptyTally(targets.dryRun), bytes: 0 };
       // Objects go back to their own bucket unless one is named; one restore per bucket run.
       for await (const run of bucketRuns(storage)) {
         const r = await restoreObjects(target.bucket(fixed ?? run.bucket), run.items, {
@@ -85,7 +86,8 @@ export async function restoreOtherSources(
           ...signal,
           onProgress: (objects, bytes) => ctx.meter?.add(objects, bytes),
         });
-        addStorageReport(totals, r);
+        addTally(totals, r);
+        totals.bytes += r.bytes;
       }
       report.storage = totals;
     }
@@ -106,32 +108,6 @@ function checkStorageTarget(backupProject: string | undefined, targets: OtherSou
       'INVALID_ARGUMENT',
       `The backup's Storage objects come from buckets of ${backupProject}; restoring into ${project}, name the bucket to write them to with --to-bucket <name>.`,
     );
-  }
-}
-
-function emptyStorageReport(dryRun?: boolean): StorageRestoreReport {
-  return {
-    created: 0,
-    overwritten: 0,
-    skipped: 0,
-    bytes: 0,
-    failed: [],
-    failedCount: 0,
-    ...(dryRun ? { planned: { create: 0, overwrite: 0, skip: 0 } } : {}),
-  };
-}
-
-function addStorageReport(into: StorageRestoreReport, r: StorageRestoreReport): void {
-  into.created += r.created;
-  into.overwritten += r.overwritten;
-  into.skipped += r.skipped;
-  into.bytes += r.bytes;
-  into.failedCount += r.failedCount;
-  into.failed.push(...r.failed.slice(0, Math.max(0, 100 - into.failed.length)));
-  if (into.planned && r.planned) {
-    into.planned.create += r.planned.create;
-    into.planned.overwrite += r.planned.overwrite;
-    into.planned.skip += r.planned.skip;
   }
 }
 

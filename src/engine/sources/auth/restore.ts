@@ -11,6 +11,7 @@
  * uids up and reports the plan without writing. Per-user refusals are reported by uid.
  */
 import { AppError, type ErrorCode } from '../../../shared/errors.js';
+import { emptyTally, noteFailure, type RestoreTally } from '../restore-tally.js';
 import type { AuthConnection } from './connection.js';
 import { readHashConfig, type HashConfigSource } from './export.js';
 import {
@@ -46,18 +47,9 @@ export interface AuthRestoreFailure {
   message: string;
 }
 
-export interface AuthRestoreReport {
-  created: number;
-  overwritten: number;
+export interface AuthRestoreReport extends RestoreTally<AuthRestoreFailure> {
   merged: number;
-  skipped: number;
-  /** The first MAX_LISTED_FAILURES; `failedCount` has them all. */
-  failed: AuthRestoreFailure[];
-  failedCount: number;
-  planned?: { create: number; overwrite: number; skip: number };
 }
-
-export const MAX_LISTED_FAILURES = 100;
 const MAX_BATCH = 1000;
 /** accounts:lookup takes at most 100 uids a call (as firebase-admin's getUsers). */
 const LOOKUP_CHUNK = 100;
@@ -78,15 +70,7 @@ export async function restoreUsers(
       `${mismatch} Restore it into an Auth emulator (--auth-emulator), or back up the real project.`,
     );
   }
-  const report: AuthRestoreReport = {
-    created: 0,
-    overwritten: 0,
-    merged: 0,
-    skipped: 0,
-    failed: [],
-    failedCount: 0,
-    ...(options.dryRun ? { planned: { create: 0, overwrite: 0, skip: 0 } } : {}),
-  };
+  const report: AuthRestoreReport = { ...emptyTally(options.dryRun), merged: 0 };
   let targetConfig: Promise<AuthHashConfig> | undefined;
   const ctx: BatchContext = {
     conn,
@@ -217,14 +201,11 @@ async function upload(ctx: BatchContext, uploads: Upload[], hash: AuthHashConfig
       report[u.kind]++;
       return;
     }
-    report.failedCount++;
-    if (report.failed.length < MAX_LISTED_FAILURES) {
-      report.failed.push({
-        uid: u.user.localId,
-        code: /exist/i.test(message) ? 'ALREADY_EXISTS' : 'INVALID_ARGUMENT',
-        message: `Firebase Auth refused user ${u.user.localId}: ${message}`,
-      });
-    }
+    noteFailure(report, {
+      uid: u.user.localId,
+      code: /exist/i.test(message) ? 'ALREADY_EXISTS' : 'INVALID_ARGUMENT',
+      message: `Firebase Auth refused user ${u.user.localId}: ${message}`,
+    });
   });
 }
 

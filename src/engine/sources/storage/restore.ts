@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError, type ErrorCode } from '../../../shared/errors.js';
 import { gcsError } from '../../storage/gcs/errors.js';
+import { emptyTally, noteFailure, type RestoreTally } from '../restore-tally.js';
 import { ObjectDigest, type StorageItem, type StorageObjectRecord } from './records.js';
 
 export type StorageRestoreMode = 'create' | 'overwrite';
@@ -34,17 +35,9 @@ export interface StorageRestoreFailure {
   message: string;
 }
 
-export interface StorageRestoreReport {
-  created: number;
-  overwritten: number;
-  skipped: number;
+export interface StorageRestoreReport extends RestoreTally<StorageRestoreFailure> {
   bytes: number;
-  failed: StorageRestoreFailure[];
-  failedCount: number;
-  planned?: { create: number; overwrite: number; skip: number };
 }
-
-export const MAX_LISTED_FAILURES = 100;
 
 /** The metadata a client may set on upload, from an archived object. */
 function writableMetadata(record: StorageObjectRecord): Record<string, unknown> {
@@ -105,15 +98,7 @@ export async function restoreObjects(
   items: AsyncIterable<StorageItem>,
   options: RestoreObjectsOptions,
 ): Promise<StorageRestoreReport> {
-  const report: StorageRestoreReport = {
-    created: 0,
-    overwritten: 0,
-    skipped: 0,
-    bytes: 0,
-    failed: [],
-    failedCount: 0,
-    ...(options.dryRun ? { planned: { create: 0, overwrite: 0, skip: 0 } } : {}),
-  };
+  const report: StorageRestoreReport = { ...emptyTally(options.dryRun), bytes: 0 };
   for await (const { record, content } of groupObjects(items)) {
     if (options.signal?.aborted) throw new AppError('CANCELLED', 'The restore was cancelled.');
     const file = bucket.file(record.name);
@@ -147,10 +132,7 @@ export async function restoreObjects(
         continue;
       }
       const failure = isAppError(error) ? error : gcsError(error, `Cannot upload ${where}`, []);
-      report.failedCount++;
-      if (report.failed.length < MAX_LISTED_FAILURES) {
-        report.failed.push({ name: record.name, code: failure.code, message: failure.message });
-      }
+      noteFailure(report, { name: record.name, code: failure.code, message: failure.message });
     }
   }
   return report;
