@@ -3,24 +3,15 @@
  * Emulator projects are independent, so every test uses fresh project ids.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAuth, type AuthConnection } from '../../src/engine/sources/auth/connection.js';
 import { countUsers, exportUsers, readHashConfig } from '../../src/engine/sources/auth/export.js';
 import type { ApiUserInfo, AuthUserRecord } from '../../src/engine/sources/auth/records.js';
 import { restoreUsers } from '../../src/engine/sources/auth/restore.js';
-import {
-  signInWithPassword,
-  startAuthEmulator,
-  type RunningAuthEmulator,
-} from '../helpers/auth-emulator.js';
+import { signInWithPassword } from '../helpers/auth-emulator.js';
+import { useAuthEmulator } from '../helpers/auth-emulator-hooks.js';
 
-let emulator: RunningAuthEmulator;
-beforeAll(async () => {
-  emulator = await startAuthEmulator();
-}, 120_000);
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useAuthEmulator();
 
 const project = (): string => `demo-${randomBytes(4).toString('hex')}`;
 const connect = (projectId: string): AuthConnection =>

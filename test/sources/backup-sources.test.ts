@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { runBackup } from '../../src/engine/operations/backup.js';
@@ -16,23 +16,14 @@ import { openAuth } from '../../src/engine/sources/auth/connection.js';
 import { openStorageSource } from '../../src/engine/sources/storage/connection.js';
 import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
 import { startCuttingProxy } from '../setup/storage-servers.js';
-import {
-  signInWithPassword,
-  startAuthEmulator,
-  type RunningAuthEmulator,
-} from '../helpers/auth-emulator.js';
+import { signInWithPassword } from '../helpers/auth-emulator.js';
+import { useAuthEmulator } from '../helpers/auth-emulator-hooks.js';
 import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const firestoreHost = inject('firestoreEmulatorHost');
 const gcsHost = inject('gcsEmulatorHost');
-let auth: RunningAuthEmulator;
-beforeAll(async () => {
-  auth = await startAuthEmulator();
-}, 120_000);
-afterAll(async () => {
-  await auth?.stop();
-});
+const auth = useAuthEmulator();
 
 const rand = (): string => randomBytes(4).toString('hex');
 

@@ -4,7 +4,7 @@
  * restored into a second project and bucket.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ArchiveReader } from '../../src/engine/archive/reader.js';
 import { RecordType } from '../../src/engine/archive/records.js';
 import { ArchiveWriter } from '../../src/engine/archive/writer.js';
@@ -26,20 +26,11 @@ import { restoreUsers } from '../../src/engine/sources/auth/restore.js';
 import { openStorageSource } from '../../src/engine/sources/storage/connection.js';
 import { exportObjects } from '../../src/engine/sources/storage/export.js';
 import { restoreObjects } from '../../src/engine/sources/storage/restore.js';
-import {
-  signInWithPassword,
-  startAuthEmulator,
-  type RunningAuthEmulator,
-} from '../helpers/auth-emulator.js';
+import { signInWithPassword } from '../helpers/auth-emulator.js';
+import { useAuthEmulator } from '../helpers/auth-emulator-hooks.js';
 
 const gcsHost = inject('gcsEmulatorHost');
-let auth: RunningAuthEmulator;
-beforeAll(async () => {
-  auth = await startAuthEmulator();
-}, 120_000);
-afterAll(async () => {
-  await auth?.stop();
-});
+const auth = useAuthEmulator();
 
 const rand = (): string => randomBytes(4).toString('hex');
 
