@@ -178,6 +178,15 @@ describe.skipIf(!emulatorHost)('Storage source on the Storage emulator', () => {
     expect((await to.file('x.bin').exists())[0]).toBe(false);
   });
 
+  it('pages through a listing without losing or repeating objects', async () => {
+    const bucket = source.bucket(bucketName());
+    const names = Array.from({ length: 7 }, (_, i) => `p/obj-${i}`);
+    for (const name of names) await bucket.file(name).save(Buffer.from(name), { resumable: false });
+    const items = await collect(exportObjects(bucket, { pageSize: 2 }));
+    const records = items.flatMap((i) => (i.kind === 'object' ? [i.record.name] : []));
+    expect(records).toEqual(names);
+  });
+
   it('names the digest that differs', () => {
     const digest = new ObjectDigest();
     digest.update(Buffer.from('abc'));
