@@ -5,6 +5,9 @@
  * and a large object streamed in flat memory.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket } from '@google-cloud/storage';
@@ -19,6 +22,20 @@ import {
 import { restoreObjects } from '../../src/engine/sources/storage/restore.js';
 
 const emulatorHost = inject('gcsEmulatorHost');
+
+/** The Storage emulator's file holding exactly `content` (it keeps blobs in a tmp folder). */
+async function findBlob(content: Buffer): Promise<string> {
+  for (const dir of await readdir(tmpdir())) {
+    if (!dir.startsWith('fb-gcs-emu-')) continue;
+    const files = await readdir(path.join(tmpdir(), dir)).catch(() => [] as string[]);
+    for (const file of files) {
+      const full = path.join(tmpdir(), dir, file);
+      const data = await readFile(full).catch(() => undefined);
+      if (data?.equals(content)) return full;
+    }
+  }
+  throw new Error('The Storage emulator blob was not found.');
+}
 const bucketName = (): string => `src-${randomBytes(4).toString('hex')}`;
 
 async function collect(items: AsyncIterable<StorageItem>): Promise<StorageItem[]> {
@@ -185,6 +202,21 @@ describe.skipIf(!emulatorHost)('Storage source on the Storage emulator', () => {
     const items = await collect(exportObjects(bucket, { pageSize: 2 }));
     const records = items.flatMap((i) => (i.kind === 'object' ? [i.record.name] : []));
     expect(records).toEqual(names);
+  });
+
+  it('fails the export when the bytes read are not the bytes the service hashed', async () => {
+    const bucket = source.bucket(bucketName());
+    const content = Buffer.from(`marker ${randomBytes(16).toString('hex')}`);
+    await bucket.file('rot.txt').save(content, { resumable: false });
+    // Rot at rest, behind the emulator's back: flip one byte of its blob on disk.
+    const blob = await findBlob(content);
+    const rotten = Buffer.from(content);
+    rotten[0] = rotten[0]! ^ 1;
+    await writeFile(blob, rotten);
+    await expect(collect(exportObjects(bucket))).rejects.toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringMatching(/rot\.txt read back as MD5/),
+    });
   });
 
   it('names the digest that differs', () => {
