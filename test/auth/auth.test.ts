@@ -5,7 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openAuth, type AuthConnection } from '../../src/engine/sources/auth/connection.js';
-import { countUsers, exportUsers, readHashConfig } from '../../src/engine/sources/auth/export.js';
+import {
+  countUsers,
+  exportUsers,
+  listTenants,
+  readHashConfig,
+} from '../../src/engine/sources/auth/export.js';
 import type { ApiUserInfo, AuthUserRecord } from '../../src/engine/sources/auth/records.js';
 import { restoreUsers } from '../../src/engine/sources/auth/restore.js';
 import { signInWithPassword } from '../helpers/auth-emulator.js';
@@ -153,6 +158,66 @@ describe('Auth users on the Auth emulator', () => {
       code: 'INTEGRITY',
       message: expect.stringMatching(/read 2 users but a second listing counts 3/),
     });
+  });
+
+  it("backs up every tenant's users under the tenant's own hash configuration", async () => {
+    const conn = connect(project());
+    const tenant = await conn.request<{ tenantId: string }>(
+      'POST',
+      `/v2/projects/${conn.projectId}/tenants`,
+      { displayName: 'acme', allowPasswordSignup: true },
+    );
+    const tenantPath = `/v1/projects/${conn.projectId}/tenants/${tenant.tenantId}`;
+    await importRaw(conn, [{ localId: 'own-user', email: 'own@example.com' }]);
+    const created = await conn.request<{ error?: unknown[] }>(
+      'POST',
+      `${tenantPath}/accounts:batchCreate`,
+      {
+        users: [
+          {
+            localId: 't1',
+            email: 't1@acme.com',
+            rawPassword: 'tenant-pw',
+            tenantId: tenant.tenantId,
+          },
+          { localId: 't2', phoneNumber: '+15555550199', tenantId: tenant.tenantId },
+        ],
+      },
+    );
+    expect(created.error ?? []).toEqual([]);
+    expect(await listTenants(conn)).toEqual([tenant.tenantId]);
+
+    const config = await readHashConfig(conn, tenant.tenantId);
+    expect(config.tenantId).toBe(tenant.tenantId);
+    const users: AuthUserRecord[] = [];
+    for await (const u of exportUsers(conn, {
+      hashConfig: config.hashConfig,
+      tenantId: tenant.tenantId,
+    }))
+      users.push(u);
+    expect(users.map((u) => [u.localId, u.tenantId])).toEqual([
+      ['t1', tenant.tenantId],
+      ['t2', tenant.tenantId],
+    ]);
+    // The project's own listing does not hold them: without tenants they would be lost.
+    expect((await exportAll(conn)).map((u) => u.localId)).toEqual(['own-user']);
+
+    // Lost, then restored into the tenant, password working there.
+    await conn.request('POST', `${tenantPath}/accounts:batchDelete`, {
+      localIds: ['t1', 't2'],
+      force: true,
+    });
+    const report = await restoreUsers(conn, iterate(users), { mode: 'create', hashConfig: config });
+    expect(report).toMatchObject({ created: 2, failedCount: 0 });
+    expect(
+      await signInWithPassword(
+        emulator.host,
+        conn.projectId,
+        't1@acme.com',
+        'tenant-pw',
+        tenant.tenantId,
+      ),
+    ).toBe('t1');
   });
 
   describe('restore modes', () => {

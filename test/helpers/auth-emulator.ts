@@ -78,6 +78,7 @@ export async function signInWithPassword(
   project: string,
   email: string,
   password: string,
+  tenantId?: string,
 ): Promise<string | undefined> {
   const res = await fetch(
     `http://${host}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=fake-api-key`,
@@ -86,7 +87,13 @@ export async function signInWithPassword(
       // An API-key call signs into the emulator's default project; naming another
       // project takes the admin token.
       headers: { 'content-type': 'application/json', authorization: 'Bearer owner' },
-      body: JSON.stringify({ email, password, returnSecureToken: true, targetProjectId: project }),
+      body: JSON.stringify({
+        email,
+        password,
+        returnSecureToken: true,
+        targetProjectId: project,
+        ...(tenantId ? { tenantId } : {}),
+      }),
     },
   );
   if (!res.ok) return undefined;

@@ -11,7 +11,7 @@ import { ArchiveWriter } from '../../src/engine/archive/writer.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import {
-  authSection,
+  authScopes,
   decodeSourceRecord,
   parseSources,
   sections,
@@ -61,6 +61,16 @@ describe('source records', () => {
           ],
         },
       );
+      const tenant = await sourceAuth.request<{ tenantId: string }>(
+        'POST',
+        `/v2/projects/${sourceAuth.projectId}/tenants`,
+        { displayName: 'acme' },
+      );
+      await sourceAuth.request(
+        'POST',
+        `/v1/projects/${sourceAuth.projectId}/tenants/${tenant.tenantId}/accounts:batchCreate`,
+        { users: [{ localId: 'tenant-user', tenantId: tenant.tenantId }] },
+      );
       const storage = openStorageSource({ emulatorHost: gcsHost });
       const fromBucket = storage.bucket(`src-${rand()}`);
       const big = randomBytes(2 * 1024 * 1024 + 5);
@@ -74,13 +84,13 @@ describe('source records', () => {
       const writer = new ArchiveWriter({ key, blockSize: 64 * 1024 });
       const stored = collectBytes(writer.output);
       await writer.writeJson(RecordType.BackupHeader, { format: 1 });
-      expect(await writeAuthRecords(writer, sourceAuth)).toEqual({ users: 2 });
+      expect(await writeAuthRecords(writer, sourceAuth)).toEqual({ users: 3, tenants: 1 });
       expect(await writeStorageRecords(writer, exportObjects(fromBucket))).toEqual({
         objects: 2,
         bytes: big.length,
       });
       const summary = await writer.finish();
-      expect(summary.trailer.counts).toEqual({ 'auth.users': 2, 'storage.objects': 2 });
+      expect(summary.trailer.counts).toEqual({ 'auth.users': 3, 'storage.objects': 2 });
 
       const reader = new ArchiveReader(
         (async function* () {
@@ -100,12 +110,25 @@ describe('source records', () => {
       for await (const section of sections(decoded)) {
         order.push(section.source);
         if (section.source === 'auth') {
-          const part = await authSection(section.records);
-          const report = await restoreUsers(targetAuth, part!.users, {
-            mode: 'create',
-            hashConfig: part!.hashConfig,
-          });
-          expect(report).toMatchObject({ created: 2, failedCount: 0 });
+          const scopes = [];
+          for await (const scope of authScopes(section.records)) {
+            scopes.push(scope.hashConfig.tenantId ?? '(project)');
+            if (scope.hashConfig.tenantId) {
+              // The tenant exists in the source project only: its user is found there.
+              const report = await restoreUsers(sourceAuth, scope.users, {
+                mode: 'create',
+                hashConfig: scope.hashConfig,
+              });
+              expect(report).toMatchObject({ created: 0, skipped: 1, failedCount: 0 });
+              continue;
+            }
+            const report = await restoreUsers(targetAuth, scope.users, {
+              mode: 'create',
+              hashConfig: scope.hashConfig,
+            });
+            expect(report).toMatchObject({ created: 2, failedCount: 0 });
+          }
+          expect(scopes).toEqual(['(project)', tenant.tenantId]);
         } else {
           const report = await restoreObjects(toBucket, storageItems(section.records), {
             mode: 'create',

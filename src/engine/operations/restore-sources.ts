@@ -21,7 +21,7 @@ import {
 import { addTally, emptyTally } from '../sources/restore-tally.js';
 import type { BackupScanner } from './backup-scanner.js';
 import type { ProgressMeter } from './progress-meter.js';
-import { authSection, sections, storageItems, type SourceName } from './source-records.js';
+import { authScopes, sections, storageItems, type SourceName } from './source-records.js';
 
 export interface OtherSourcesTargets {
   /** Which of the backup's sources to restore (Firestore is restore.ts's own). */
@@ -62,15 +62,21 @@ export async function restoreOtherSources(
     if (!targets.sources.includes(section.source)) continue; // skipped by `sections`
     if (section.source === 'auth') {
       if (!targets.auth) throw new AppError('INVALID_ARGUMENT', 'No Auth target to restore into.');
-      const part = await authSection(section.records);
-      if (!part) continue;
-      report.auth = await restoreUsers(openAuth(targets.auth), part.users, {
-        mode: targets.mode,
-        hashConfig: part.hashConfig,
-        dryRun: targets.dryRun ?? false,
-        ...signal,
-        onProgress: (n) => ctx.meter?.add(n),
-      });
+      const conn = openAuth(targets.auth);
+      const totals: AuthRestoreReport = { ...emptyTally(targets.dryRun), merged: 0 };
+      // The project's users, then each tenant's, each under its own hash configuration.
+      for await (const scope of authScopes(section.records)) {
+        const r = await restoreUsers(conn, scope.users, {
+          mode: targets.mode,
+          hashConfig: scope.hashConfig,
+          dryRun: targets.dryRun ?? false,
+          ...signal,
+          onProgress: (n) => ctx.meter?.add(n),
+        });
+        addTally(totals, r);
+        totals.merged += r.merged;
+      }
+      report.auth = totals;
     } else if (section.source === 'storage') {
       const target = openStorageSource(targets.storage ?? {});
       const fixed = targets.storage?.bucket;

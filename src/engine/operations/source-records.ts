@@ -9,7 +9,12 @@ import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import { RecordType, parseJsonPayload, type RawRecord } from '../archive/records.js';
 import type { ArchiveWriter } from '../archive/writer.js';
 import type { AuthConnection } from '../sources/auth/connection.js';
-import { exportUsers, readHashConfig, type HashConfigSource } from '../sources/auth/export.js';
+import {
+  exportUsers,
+  listTenants,
+  readHashConfig,
+  type HashConfigSource,
+} from '../sources/auth/export.js';
 import {
   parseHashConfigRecord,
   parseUserRecord,
@@ -46,24 +51,31 @@ export function parseSources(text: string): SourceName[] {
 /** Called per record written, with the payload size. */
 type OnRecord = (bytes: number) => void;
 
-/** The Auth section: the hash configuration, then every user (cross-checked). */
+/**
+ * The Auth section: per scope (the project's own users, then each tenant's), its hash
+ * configuration, then every user of it (each scope cross-checked by a second listing).
+ */
 export async function writeAuthRecords(
   writer: ArchiveWriter,
   conn: AuthConnection,
   options: { hashConfigSource?: HashConfigSource; signal?: AbortSignal; onUser?: OnRecord } = {},
-): Promise<{ users: number }> {
-  const config = await (options.hashConfigSource ?? readHashConfig)(conn);
-  await writer.writeJson(RecordType.AuthHashConfig, config);
+): Promise<{ users: number; tenants: number }> {
+  const tenants = await listTenants(conn, options.signal);
   let users = 0;
-  for await (const user of exportUsers(conn, {
-    hashConfig: config.hashConfig,
-    ...(options.signal ? { signal: options.signal } : {}),
-  })) {
-    const bytes = await writer.writeText(RecordType.AuthUser, JSON.stringify(user));
-    users++;
-    options.onUser?.(bytes);
+  for (const tenantId of [undefined, ...tenants]) {
+    const config = await (options.hashConfigSource ?? readHashConfig)(conn, tenantId);
+    await writer.writeJson(RecordType.AuthHashConfig, config);
+    for await (const user of exportUsers(conn, {
+      hashConfig: config.hashConfig,
+      ...(tenantId ? { tenantId } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    })) {
+      const bytes = await writer.writeText(RecordType.AuthUser, JSON.stringify(user));
+      users++;
+      options.onUser?.(bytes);
+    }
   }
-  return { users };
+  return { users, tenants: tenants.length };
 }
 
 /** The Storage section: each object record, then its content records. */
@@ -136,33 +148,35 @@ export function decodeSourceRecord(raw: RawRecord): ScannedRecord | undefined {
 }
 
 /**
- * The Auth section of a record stream as the Auth restore takes it: the hash
- * configuration (which must come first) and the users.
+ * The Auth section of a record stream as the Auth restore takes it, scope by scope (the
+ * project's users, then each tenant's): the hash configuration, which must come first,
+ * and the users under it. Each scope's users must be consumed (or abandoned: the rest
+ * is skipped) before the next scope is asked for.
  */
-export async function authSection(
+export async function* authScopes(
   records: AsyncIterable<ScannedRecord>,
-): Promise<
-  { hashConfig: AuthHashConfigRecord; users: AsyncGenerator<AuthUserRecord> } | undefined
-> {
+): AsyncGenerator<{ hashConfig: AuthHashConfigRecord; users: AsyncGenerator<AuthUserRecord> }> {
   const it = records[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return undefined;
-  if (first.value.kind !== 'auth-config') {
-    throw new AppError(
-      'ARCHIVE_CORRUPT',
-      'The Auth users in the archive are not preceded by their hash configuration.',
-    );
-  }
-  const hashConfig = first.value.record;
-  const users = (async function* () {
-    for (let step = await it.next(); !step.done; step = await it.next()) {
-      if (step.value.kind !== 'auth-user') {
-        throw new AppError('ARCHIVE_CORRUPT', 'A second Auth hash configuration in the archive.');
-      }
-      yield step.value.record;
+  let next = await it.next();
+  while (!next.done) {
+    if (next.value.kind !== 'auth-config') {
+      throw new AppError(
+        'ARCHIVE_CORRUPT',
+        'The Auth users in the archive are not preceded by their hash configuration.',
+      );
     }
-  })();
-  return { hashConfig, users };
+    const hashConfig = next.value.record;
+    next = await it.next();
+    const users = (async function* () {
+      while (!next.done && next.value.kind === 'auth-user') {
+        const user = next.value.record;
+        next = await it.next();
+        yield user;
+      }
+    })();
+    yield { hashConfig, users };
+    while (!next.done && next.value.kind === 'auth-user') next = await it.next();
+  }
 }
 
 /** The Storage section as the Storage restore takes it. */

@@ -34,6 +34,12 @@ export interface AuthConnection {
   ): Promise<T>;
 }
 
+/** The accounts API of the project, or of one of its tenants. */
+export function accountsPath(conn: AuthConnection, tenantId?: string): string {
+  const project = `/v1/projects/${conn.projectId}`;
+  return tenantId ? `${project}/tenants/${encodeURIComponent(tenantId)}` : project;
+}
+
 const SCOPES = [
   'https://www.googleapis.com/auth/cloud-platform',
   'https://www.googleapis.com/auth/firebase',

@@ -41,6 +41,8 @@ export interface AuthHashConfigRecord {
   /** Where the configuration came from: the project's config, or the Auth emulator's. */
   source: 'project' | 'emulator';
   project: string;
+  /** The tenant whose users follow (multi-tenant projects); absent for the project's own. */
+  tenantId?: string;
   hashConfig: AuthHashConfig;
 }
 

@@ -12,7 +12,7 @@
  */
 import { AppError, type ErrorCode } from '../../../shared/errors.js';
 import { emptyTally, noteFailure, type RestoreTally } from '../restore-tally.js';
-import type { AuthConnection } from './connection.js';
+import { accountsPath, type AuthConnection } from './connection.js';
 import { readHashConfig, type HashConfigSource } from './export.js';
 import {
   hashConfigMismatch,
@@ -27,7 +27,10 @@ export type AuthRestoreMode = 'create' | 'overwrite' | 'merge';
 
 export interface AuthRestoreOptions {
   mode: AuthRestoreMode;
-  /** The archive's hash configuration record (it precedes the users in the archive). */
+  /**
+   * The archive's hash configuration record (it precedes the users in the archive); its
+   * tenantId, when set, names the tenant the users go back into.
+   */
   hashConfig: AuthHashConfigRecord;
   dryRun?: boolean;
   /** Users per import request, at most 1,000 (the API's limit). */
@@ -77,7 +80,10 @@ export async function restoreUsers(
     options,
     report,
     targetHashConfig: () => {
-      targetConfig ??= (options.targetHashConfig ?? readHashConfig)(conn).then((r) => r.hashConfig);
+      targetConfig ??= (options.targetHashConfig ?? readHashConfig)(
+        conn,
+        options.hashConfig.tenantId,
+      ).then((r) => r.hashConfig);
       return targetConfig;
     },
   };
@@ -125,7 +131,7 @@ async function lookup(ctx: BatchContext, uids: string[]): Promise<Map<string, Ap
     chunks.map(async (localId) => {
       const res = await ctx.conn.request<{ users?: ApiUserInfo[] }>(
         'POST',
-        `/v1/projects/${ctx.conn.projectId}/accounts:lookup`,
+        `${accountsPath(ctx.conn, ctx.options.hashConfig.tenantId)}/accounts:lookup`,
         { localId },
         ctx.options.signal,
       );
@@ -185,7 +191,7 @@ async function upload(ctx: BatchContext, uploads: Upload[], hash: AuthHashConfig
   const { report } = ctx;
   const res = await ctx.conn.request<{ error?: Array<{ index: number; message?: string }> }>(
     'POST',
-    `/v1/projects/${ctx.conn.projectId}/accounts:batchCreate`,
+    `${accountsPath(ctx.conn, ctx.options.hashConfig.tenantId)}/accounts:batchCreate`,
     {
       users: uploads.map((u) => u.user),
       // Create mode must never replace a user created since the lookup.
