@@ -3,6 +3,7 @@
  *
  *   auth/hash-config.json            the project's password hash configuration
  *   auth/users.ndjson                one user per line, as archived (§3.5)
+ *   auth/tenants/<tenant>/…          the same, for each tenant's users
  *   storage/<bucket>/objects/<name>  each object's bytes, as stored
  *   storage/<bucket>/metadata/<name>.json   its metadata (§3.6), the real name inside
  *
@@ -83,15 +84,21 @@ export class OtherSourcesDirWriter {
   private readonly bucketNames = new SafeNames();
   private objects = 0;
   private bytes = 0;
-  private sawAuth = false;
+  private readonly authFiles: string[] = [];
+  private readonly tenantNames = new SafeNames();
 
   constructor(private readonly root: string) {}
 
   async write(record: Exclude<ScannedRecord, { kind: 'firestore' }>): Promise<void> {
     switch (record.kind) {
       case 'auth-config': {
-        this.sawAuth = true;
-        const dir = path.join(this.root, 'auth');
+        // One folder per scope: the project's users in auth/, a tenant's in auth/tenants/<id>/.
+        const tenant = record.record.tenantId;
+        const folder = tenant ? `auth/tenants/${this.tenantNames.nameFor(tenant)}` : 'auth';
+        if (this.users) await closeFile(this.users);
+        this.users = undefined;
+        this.authFiles.push(`${folder}/hash-config.json`, `${folder}/users.ndjson`);
+        const dir = path.join(this.root, folder);
         await privateDir(dir);
         await writeFile(
           path.join(dir, 'hash-config.json'),
@@ -166,10 +173,9 @@ export class OtherSourcesDirWriter {
     if (this.object)
       throw new AppError('ARCHIVE_CORRUPT', 'The archive ends inside a Storage object.');
     if (this.users) await closeFile(this.users);
+    this.users = undefined;
     return {
-      ...(this.sawAuth
-        ? { auth: { users: this.userCount, files: ['auth/hash-config.json', 'auth/users.ndjson'] } }
-        : {}),
+      ...(this.authFiles.length ? { auth: { users: this.userCount, files: this.authFiles } } : {}),
       ...(this.bucketFolders.size
         ? {
             storage: {
