@@ -116,6 +116,14 @@ export async function openRuntime(io: CliIO, flags: CommonFlags, out?: Output): 
   });
 }
 
+/** The backups a run deleted (a prune, or a backup's retention), for logs and history. */
+export function deletedBy(run: Run): string[] {
+  const detail = run.detail as
+    { deleted?: unknown; pruned?: { deleted?: unknown } } | null | undefined;
+  const deleted = detail?.pruned?.deleted ?? detail?.deleted;
+  return Array.isArray(deleted) ? deleted.map(String) : [];
+}
+
 export function runSummary(run: Run): string {
   const took =
     run.startedAt && run.finishedAt
@@ -128,7 +136,9 @@ export function runSummary(run: Run): string {
     run.bytes !== null ? formatBytes(run.bytes) : '',
   ].filter(Boolean);
   const error = run.error ? `: ${run.error.message}` : '';
-  return `${run.kind} ${run.status}${took}${what.length ? ` (${what.join(', ')})` : ''}${error}`;
+  const deleted = deletedBy(run);
+  const pruned = deleted.length ? `; retention deleted ${deleted.join(', ')}` : '';
+  return `${run.kind} ${run.status}${took}${what.length ? ` (${what.join(', ')})` : ''}${error}${pruned}`;
 }
 
 interface AddFlags extends CommonFlags, SourceFlags, RetentionFlags {
@@ -141,6 +151,7 @@ interface AddFlags extends CommonFlags, SourceFlags, RetentionFlags {
   verify: VerifyAfterBackup;
   verifyBatch?: number;
   notifySuccess?: boolean;
+  allowEmpty?: boolean;
   disabled?: boolean;
 }
 
@@ -175,6 +186,10 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
       count('--verify-batch'),
     )
     .option('--notify-success', 'also notify on success (failures and missed runs always notify)')
+    .option(
+      '--allow-empty',
+      'an empty (0-document) backup is expected: do not fail the run, count it for retention',
+    )
     .option('--disabled', 'add it switched off');
   addSourceFlags(command);
   addDestinationFlags(command);
@@ -220,6 +235,7 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
             verifyAfter: flags.verify,
             ...(flags.verifyBatch ? { verifyBatch: flags.verifyBatch } : {}),
             notifyOnSuccess: Boolean(flags.notifySuccess),
+            allowEmpty: Boolean(flags.allowEmpty),
             enabled: !flags.disabled,
           });
           const next = nextOccurrence(s.cron, s.timeZone, new Date());

@@ -23,7 +23,7 @@ interface ScheduleRow {
 /** The parts of a schedule without a column of their own. */
 type ScheduleConfig = Pick<
   Schedule,
-  'scope' | 'retention' | 'verifyAfter' | 'verifyBatch' | 'notifyOnSuccess'
+  'scope' | 'retention' | 'verifyAfter' | 'verifyBatch' | 'notifyOnSuccess' | 'allowEmpty'
 >;
 
 const toSchedule = (r: ScheduleRow): Schedule => ({
@@ -37,7 +37,8 @@ const toSchedule = (r: ScheduleRow): Schedule => ({
   enabled: r.enabled === 1,
   createdAt: r.created_at,
   lastScheduledFor: r.last_scheduled_for,
-  ...(JSON.parse(r.config_json) as ScheduleConfig),
+  // Schedules added before the option existed lack it in their config.
+  ...({ allowEmpty: false, ...JSON.parse(r.config_json) } as ScheduleConfig),
 });
 
 export class SchedulesRepo {
@@ -67,6 +68,7 @@ export class SchedulesRepo {
       verifyAfter: s.verifyAfter,
       verifyBatch: s.verifyBatch,
       notifyOnSuccess: s.notifyOnSuccess,
+      allowEmpty: s.allowEmpty,
     };
     this.db
       .prepare(
