@@ -8,6 +8,7 @@ import { deleteBackup } from '../operations/delete.js';
 import { listBackups } from '../operations/list.js';
 import { restoreToDir, restoreToFirestore } from '../operations/restore.js';
 import { resolveBackup } from '../operations/resolve-backup.js';
+import { readSchedulesObject } from '../operations/schedules-object.js';
 import { verifyBackup } from '../operations/verify.js';
 import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import type { StorageBackend } from '../storage/backend.js';
@@ -126,6 +127,10 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         },
         detail: { ...report },
       };
+    },
+
+    async readSchedules(d) {
+      return readSchedulesObject(await open(d), keyring);
     },
 
     async list(d) {

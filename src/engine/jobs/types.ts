@@ -65,6 +65,8 @@ export interface EngineOps {
   deleteBackup(destination: DestinationRecord, backupId: string): Promise<void>;
   /** What the destination holds (its manifests): the truth the catalog caches. */
   list(destination: DestinationRecord): Promise<BackupFacts[]>;
+  /** The schedules kept in a destination (schedules.fbc), undefined when none are. */
+  readSchedules?(destination: DestinationRecord): Promise<unknown[] | undefined>;
   /** Restores take the restore operation's own options; the job layer only schedules them. */
   restore?(request: RestoreRequest, ctx: OperationContext): Promise<RestoreOutcome>;
 }
