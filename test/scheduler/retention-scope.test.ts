@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BackupSummary } from '../../src/shared/backups.js';
 import type { Run } from '../../src/shared/jobs.js';
+import { runSummary } from '../../src/cli/commands/schedule.js';
 import { seedDocuments } from '../helpers/firestore-seed.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -93,6 +94,8 @@ describe.skipIf(!host)('retention only considers backups of its own scope', () =
     expect(byId.get(manual[1]!)).toMatchObject({ selection: { collections: ['users'] } });
     expect(byId.get(made[2]!)?.scheduleId).toMatch(/^sch_/);
 
+    // The daemon logs each finished run with runSummary: deletions by id included.
+    expect(runSummary(runs[1]!)).toContain(`retention deleted ${made[0]}`);
     // History shows each deletion by id, in JSON and for people.
     const history = await runCli(['history', '--schedule', 'nightly'], env);
     expect(history.stdout).toContain(`deleted ${made[0]}`);
