@@ -118,5 +118,13 @@ describe.skipIf(!host)('retention only considers backups of its own scope', () =
     );
     expect(human.stdout).toMatch(/Considered only manual backups of .*collections users/);
     expect((await listed()).map((b) => b.id).sort()).toEqual([...manual, made[2]].sort());
+
+    // A schedule's prune and a manual scope are never mixed up.
+    const mixed = await runCli(
+      ['prune', '--schedule', 'nightly', '--collections', 'users', '--keep-last', '1'],
+      env,
+    );
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/--schedule prunes the backups that schedule made/);
   });
 });

@@ -57,7 +57,7 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
     .option('--schedule <name>', "use this schedule's project, destination and policy")
     .option('--project <id>', 'the Firebase project whose manual backups to prune (with --from)')
     .option('--from <destination>', 'the destination to prune (with --project)')
-    .option('--database <id>', 'the Firestore database of those backups', '(default)')
+    .option('--database <id>', 'the Firestore database of those backups (default "(default)")')
     .option(
       '--collections <ids>',
       'only manual backups made with exactly this --collections (default: full backups)',
@@ -92,6 +92,15 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
             scheduleId: schedule.id,
             selection: selectionOf(schedule.scope),
           };
+          const scopeFlags = (['project', 'from', 'database', 'collections', 'exclude'] as const)
+            .filter((f) => flags[f] !== undefined)
+            .map((f) => `--${f}`);
+          if (schedule && scopeFlags.length) {
+            throw new AppError(
+              'INVALID_ARGUMENT',
+              `--schedule prunes the backups that schedule made; ${scopeFlags.join(', ')} name manual backups instead. Give one or the other.`,
+            );
+          }
           if (!schedule) {
             if (!flags.project || !flags.from) {
               throw new AppError(
