@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const BACKUP_ID_PATTERN = /^bkp_\d{8}T\d{9}Z_[0-9a-f]{8}$/;
 export const backupIdSchema = z.string().regex(BACKUP_ID_PATTERN, 'not a backup id (bkp_…)');
 
+/** Which collections a backup holds: empty `collections` means all of them. */
+export const backupSelectionSchema = z.object({
+  collections: z.array(z.string()),
+  exclude: z.array(z.string()),
+});
+export type BackupSelection = z.infer<typeof backupSelectionSchema>;
+
 /** The manifest record of docs/design.md §3.4, validated whenever one is read. */
 export const backupManifestSchema = z.object({
   format: z.literal(1),
@@ -22,6 +29,13 @@ export const backupManifestSchema = z.object({
     size: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
   }),
+  /**
+   * Who made the backup and of what, so retention only ever considers backups of one
+   * scope. Optional: manifests written before these fields existed lack them (such
+   * backups belong to no scope, so retention never deletes them). Sealed with the rest.
+   */
+  scheduleId: z.string().min(1).optional(),
+  selection: backupSelectionSchema.optional(),
 });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
@@ -39,6 +53,10 @@ export interface BackupSummary {
   documents?: number;
   readTime?: string;
   completedAt?: string;
+  /** The schedule that made it; absent for manual backups and for older manifests. */
+  scheduleId?: string;
+  /** Absent for manifests written before the selection was recorded. */
+  selection?: BackupSelection;
 }
 
 /** The backup header record of docs/design.md §3.1. */

@@ -93,6 +93,11 @@ export const ScheduleInputSchema = z
     verifyBatch: z.number().int().min(1).max(1000).default(3),
     /** Also notify when runs succeed (failures and missed runs are always notified). */
     notifyOnSuccess: z.boolean().default(false),
+    /**
+     * An empty backup (0 documents) is expected. Otherwise a run that backs up nothing
+     * fails (flagged in history and notified) and retention ignores empty backups.
+     */
+    allowEmpty: z.boolean().default(false),
     enabled: z.boolean().default(true),
   })
   .strict();

@@ -21,6 +21,7 @@ interface BackupFlags extends CommonFlags, SourceFlags {
   collections?: string[];
   exclude?: string[];
   compressionLevel?: number;
+  allowEmpty?: boolean;
 }
 
 export function registerBackup(program: Command, io: CliIO, done: (code: number) => void): void {
@@ -42,7 +43,8 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
       'Brotli quality: higher is smaller and slower',
       parseQuality,
       5,
-    );
+    )
+    .option('--allow-empty', 'an empty (0-document) backup is expected: no warning');
   addSourceFlags(command);
   addDestinationFlags(command);
   addKeyFlags(command);
@@ -64,10 +66,12 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
             collections: flags.collections ?? [],
             exclude: flags.exclude ?? [],
             quality: flags.compressionLevel ?? 5,
+            allowEmpty: Boolean(flags.allowEmpty),
           },
           ctx,
         );
         out.endProgress();
+        for (const warning of result.warnings) out.info(`Warning: ${warning}`);
         const seconds = result.durationMs / 1000;
         out.result(
           { ok: true, ...result },

@@ -8,6 +8,7 @@ import { deleteBackup } from '../operations/delete.js';
 import { listBackups } from '../operations/list.js';
 import { restoreToDir, restoreToFirestore } from '../operations/restore.js';
 import { resolveBackup } from '../operations/resolve-backup.js';
+import { readSchedulesObject } from '../operations/schedules-object.js';
 import { verifyBackup } from '../operations/verify.js';
 import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import type { StorageBackend } from '../storage/backend.js';
@@ -41,6 +42,9 @@ export function factsOf(destinationId: string, s: BackupSummary): BackupFacts {
     // Unknown when the key is not held: such backups match no project, so retention
     // (which works per project) never deletes what it cannot read.
     firebaseProjectId: s.project ?? null,
+    databaseId: s.database ?? null,
+    scheduleId: s.scheduleId ?? null,
+    selection: s.selection ?? null,
     createdAt: s.createdAt,
     archiveKey: archiveKeyOf(s.id),
     manifestKey: manifestKeyOf(s.id),
@@ -62,6 +66,8 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
           source: sourceOf(req.project),
           ...(req.scope.collections ? { collections: req.scope.collections } : {}),
           ...(req.scope.exclude ? { exclude: req.scope.exclude } : {}),
+          ...(req.scheduleId ? { scheduleId: req.scheduleId } : {}),
+          ...(req.allowEmpty ? { allowEmpty: true } : {}),
         },
         ctx,
       );
@@ -72,6 +78,9 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         manifestKey: r.manifestKey,
         counts: { 'firestore.documents': r.documents, ...r.counts },
         bytes: r.archiveBytes,
+        databaseId: r.database,
+        selection: r.selection,
+        warnings: r.warnings,
       };
     },
 
@@ -118,6 +127,10 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         },
         detail: { ...report },
       };
+    },
+
+    async readSchedules(d) {
+      return readSchedulesObject(await open(d), keyring);
     },
 
     async list(d) {

@@ -1,3 +1,4 @@
+import type { BackupSelection } from '../../shared/backups.js';
 import type { BackupScope } from '../../shared/schedules.js';
 import type { BackupFacts } from '../catalog/backups.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
@@ -13,6 +14,10 @@ export interface BackupRequest {
   project: ProjectRecord;
   destination: DestinationRecord;
   scope: BackupScope;
+  /** The schedule making it (recorded in the manifest); absent for a manual backup. */
+  scheduleId?: string;
+  /** An empty backup is expected. */
+  allowEmpty?: boolean;
 }
 
 export interface BackupOutcome {
@@ -23,6 +28,11 @@ export interface BackupOutcome {
   manifestKey: string | null;
   counts: Record<string, number>;
   bytes: number;
+  /** The backup's scope as its manifest records it (defaults: the request's). */
+  databaseId?: string;
+  selection?: BackupSelection;
+  /** Warnings for the user (an unexpected empty backup). */
+  warnings?: string[];
 }
 
 export interface VerifyRequest {
@@ -55,6 +65,8 @@ export interface EngineOps {
   deleteBackup(destination: DestinationRecord, backupId: string): Promise<void>;
   /** What the destination holds (its manifests): the truth the catalog caches. */
   list(destination: DestinationRecord): Promise<BackupFacts[]>;
+  /** The schedules kept in a destination (schedules.fbc), undefined when none are. */
+  readSchedules?(destination: DestinationRecord): Promise<unknown[] | undefined>;
   /** Restores take the restore operation's own options; the job layer only schedules them. */
   restore?(request: RestoreRequest, ctx: OperationContext): Promise<RestoreOutcome>;
 }

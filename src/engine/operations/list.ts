@@ -62,6 +62,8 @@ async function summarise(
       documents: m.counts['firestore.documents'] ?? 0,
       readTime: m.readTime,
       completedAt: m.completedAt,
+      ...(m.scheduleId ? { scheduleId: m.scheduleId } : {}),
+      ...(m.selection ? { selection: m.selection } : {}),
     };
   } catch (error) {
     if (!isAppError(error) || error.code !== 'KEY_NOT_FOUND') throw error;

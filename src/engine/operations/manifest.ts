@@ -12,12 +12,17 @@ import type { StorageBackend } from '../storage/backend.js';
 import type { WriteSummary } from '../archive/writer.js';
 import { archiveKeyOf, manifestKeyOf } from './backup-names.js';
 
-/** The manifest of a finished archive: what `list` shows without opening the archive. */
+/**
+ * The manifest of a finished archive: what `list` shows without opening the archive.
+ * `scheduleId` names the schedule that made it (absent for a manual backup); with the
+ * selection it is the backup's retention scope.
+ */
 export function manifestFor(
   header: BackupHeader,
   written: WriteSummary,
   keyId: string,
   completedAt: Date,
+  scheduleId?: string,
 ): BackupManifest {
   return {
     format: 1,
@@ -36,6 +41,8 @@ export function manifestFor(
       size: written.archiveBytes,
       sha256: written.archiveSha256,
     },
+    ...(scheduleId ? { scheduleId } : {}),
+    selection: header.selection,
   };
 }
 

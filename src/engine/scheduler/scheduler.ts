@@ -151,6 +151,7 @@ export class Scheduler {
             verifyAfter: s.verifyAfter,
             retention: s.retention,
             timeZone: s.timeZone,
+            allowEmpty: s.allowEmpty,
           });
     const job = this.o.jobs.start(spec);
     this.running.set(s.id, job);

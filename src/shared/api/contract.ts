@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKUP_ID_PATTERN } from '../backups.js';
+import { BACKUP_ID_PATTERN, backupSelectionSchema } from '../backups.js';
 import { JobEventSchema, JobKindSchema, RunSchema, RunStatusSchema } from '../jobs.js';
 import type { Action } from '../rbac.js';
 import { ScheduleSchema } from '../schedules.js';
@@ -39,6 +39,8 @@ export const BackupSummarySchema = z.object({
   documents: z.number().int().nonnegative().optional(),
   readTime: z.string().optional(),
   completedAt: z.string().optional(),
+  scheduleId: z.string().optional(),
+  selection: backupSelectionSchema.optional(),
 });
 
 export const JobStateSchema = z.object({
