@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { AppError } from '../../shared/errors.js';
 
@@ -13,6 +13,7 @@ const HOW_TO_MAKE =
 export class MasterKey {
   readonly id: string;
   readonly #bytes: Buffer;
+  #wrapKey: Buffer | undefined;
 
   private constructor(bytes: Buffer) {
     this.#bytes = bytes;
@@ -55,6 +56,15 @@ export class MasterKey {
     return this.#bytes;
   }
 
+  /**
+   * The key that wraps data keys in format version 2: HKDF-SHA256 of the master key with
+   * its own info string (docs/design.md §4), so the master key itself encrypts nothing.
+   */
+  wrapKey(): Buffer {
+    this.#wrapKey ??= deriveKey(this.#bytes, 'wrap-key');
+    return this.#wrapKey;
+  }
+
   toJSON(): string {
     return `[MasterKey ${this.id}]`;
   }
@@ -74,4 +84,9 @@ export class MasterKey {
  */
 export function keyIdOf(key: Buffer): string {
   return `k${createHmac('sha256', key).update('firebackup/key-id/v1').digest('hex').slice(0, 16)}`;
+}
+
+/** A 32-byte key for one purpose, derived from the master key (docs/design.md §4). */
+function deriveKey(master: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `firebackup/v2/${purpose}`, 32));
 }

@@ -45,7 +45,9 @@ export async function writeManifest(
   manifest: BackupManifest,
   key: MasterKey,
 ): Promise<void> {
-  const { bytes } = await sealJsonRecords(key, [{ type: RecordType.Manifest, value: manifest }]);
+  const { bytes } = await sealJsonRecords(key, [{ type: RecordType.Manifest, value: manifest }], {
+    purpose: 'manifest',
+  });
   await destination.put(manifestKeyOf(manifest.backupId), bytes, { contentLength: bytes.length });
 }
 
@@ -56,7 +58,7 @@ export async function readManifest(
   keyring: Keyring,
 ): Promise<BackupManifest> {
   const stream = await destination.get(manifestKeyOf(id));
-  const { records } = await openAllRecords(stream, keyring);
+  const { records } = await openAllRecords(stream, keyring, { purpose: 'manifest' });
   const record = records.find((r) => r.type === RecordType.Manifest);
   const parsed = record ? backupManifestSchema.safeParse(parseJsonPayload(record)) : undefined;
   if (!parsed?.success || parsed.data.backupId !== id) {
