@@ -6,6 +6,15 @@ const HOW_TO_MAKE =
   'Make one with `firebackup keys generate` (or `openssl rand -hex 32`) and keep it safe: without it no backup can be read.';
 
 /**
+ * A key with fewer distinct byte values than this is refused as a pattern: all one byte,
+ * `deadbeef` repeated (4), `00…01` (2), any pattern of period ≤ 15. A random 32-byte key
+ * has about 30.1 distinct values; the chance it has fewer than 16 is
+ * Σ_{k<16} C(256,k)·k!·S(32,k) / 256^32 ≈ 3.2·10⁻¹⁷ (S: Stirling numbers of the second
+ * kind, computed exactly), so no randomly made key is ever refused.
+ */
+export const MIN_DISTINCT_BYTES = 16;
+
+/**
  * A 256-bit master key. The bytes stay inside this object: it prints, logs and
  * serialises as its key id only, so a key cannot leak through a stray console.log or
  * JSON.stringify of an options object.
@@ -33,10 +42,11 @@ export class MasterKey {
       );
     }
     const bytes = Buffer.from(text, 'hex');
-    if (bytes.every((b) => b === bytes[0])) {
+    const distinct = new Set(bytes).size;
+    if (distinct < MIN_DISTINCT_BYTES) {
       throw new AppError(
         'KEY_INVALID',
-        `The encryption key from ${source} is the same byte repeated (all zeros, say), which is no secret. ${HOW_TO_MAKE}`,
+        `The encryption key from ${source} has only ${distinct} distinct byte value${distinct === 1 ? '' : 's'} among its 32: it is a pattern (the same byte repeated, deadbeef repeated, 00…01), which is no secret. ${HOW_TO_MAKE}`,
       );
     }
     return new MasterKey(bytes);
