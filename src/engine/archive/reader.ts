@@ -11,6 +11,7 @@ import {
   parseEnvelope,
   parseHeader,
   type ArchiveHeader,
+  type Envelope,
   type ObjectPurpose,
 } from './format.js';
 import {
@@ -66,15 +67,29 @@ export const MANIFEST_READ_LIMITS: ReadLimits = {
   maxPlaintextBytes: 1024 * 1024,
 };
 
-/** Reads just the key id of an archive from its first bytes, without any key. */
-export async function peekKeyId(source: AsyncIterable<Uint8Array>): Promise<string> {
+/** The header and key envelope at the start of an archive, as stored. */
+export interface ArchivePrefix {
+  header: ReturnType<typeof parseHeader>;
+  envelope: Envelope;
+  /** header ‖ envelope, exactly as stored. */
+  bytes: Buffer;
+}
+
+/** Reads just the header and key envelope of an archive, without any key. */
+export async function readArchivePrefix(source: AsyncIterable<Uint8Array>): Promise<ArchivePrefix> {
   const bytes = new ByteSource(source);
   try {
     const header = parseHeader(await bytes.read(HEADER_LENGTH, 'the header'));
-    return parseEnvelope(await bytes.read(header.envelopeLength, 'the key envelope')).keyId;
+    const envelope = parseEnvelope(await bytes.read(header.envelopeLength, 'the key envelope'));
+    return { header, envelope, bytes: Buffer.concat([header.bytes, envelope.bytes]) };
   } finally {
     await bytes.close();
   }
+}
+
+/** Reads just the key id of an archive from its first bytes, without any key. */
+export async function peekKeyId(source: AsyncIterable<Uint8Array>): Promise<string> {
+  return (await readArchivePrefix(source)).envelope.keyId;
 }
 
 /**

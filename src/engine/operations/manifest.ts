@@ -66,3 +66,16 @@ export async function readManifest(
   }
   return parsed.data;
 }
+
+/**
+ * Whether a stored archive of this size and digest is the one the manifest describes:
+ * its archive, or, while `keys rewrap` switches it (docs/design.md §6), the previous one.
+ */
+export function archiveMatchesManifest(
+  manifest: BackupManifest,
+  stored: { size: number; sha256: string },
+): boolean {
+  return [manifest.archive, manifest.archive.previous].some(
+    (a) => a !== undefined && a.size === stored.size && a.sha256 === stored.sha256,
+  );
+}
