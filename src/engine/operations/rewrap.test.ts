@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { craftBackup, sampleDocuments } from '../../../test/helpers/craft-backup.js';
 import { VECTOR_KEY_HEX, VECTOR_RECORDS } from '../../../test/fixtures/format-v1/make-vectors.js';
@@ -185,5 +186,43 @@ describe('keys rewrap', () => {
     expect((await readArchivePrefix(await dest.get(archiveKeyOf(id)))).envelope.keyId).toBe(
       oldKey.id,
     );
+  });
+});
+
+describe('a manifest read refuses anything that is not a manifest (issue 7, item 4)', () => {
+  it('refuses a 0.6 MB archive put in the place of a manifest, after its header', async () => {
+    const dest = new LocalBackend(await mkdtemp(path.join(tmpdir(), 'fb-swap-')));
+    const docs = sampleDocuments(2000).map((doc) => ({
+      ...doc,
+      fields: { noise: { bytesValue: randomBytes(300).toString('base64') } },
+    }));
+    const big = await craftBackup(dest, oldKey, docs);
+    const small = await craftBackup(dest, oldKey, sampleDocuments(1));
+    expect(big.archive.length).toBeGreaterThan(600_000);
+    await dest.put(`${small.id}.fbm`, big.archive);
+    let pulled = 0;
+    const measuring = Object.assign(Object.create(dest) as StorageBackend, {
+      get: async (key: string) => {
+        const stream = await dest.get(key);
+        // Counts what the reader pulls, in 16 KiB pieces (the local back end reads 1 MiB
+        // at a time, which would hide what the reader asks for).
+        const counting = (async function* () {
+          for await (const chunk of stream as AsyncIterable<Buffer>) {
+            for (let at = 0; at < chunk.length; at += 16 * 1024) {
+              const piece = chunk.subarray(at, at + 16 * 1024);
+              pulled += piece.length;
+              yield piece;
+            }
+          }
+        })();
+        return Readable.from(counting, { objectMode: false, highWaterMark: 1 });
+      },
+    });
+    await expect(readManifest(measuring, small.id, new Keyring(oldKey))).rejects.toMatchObject({
+      code: 'ARCHIVE_CORRUPT',
+      message: expect.stringMatching(/is a backup archive, not a manifest/),
+    });
+    // The header's piece and what the stream reads ahead, never the whole archive.
+    expect(pulled).toBeLessThanOrEqual(64 * 1024);
   });
 });
