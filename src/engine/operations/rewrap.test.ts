@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { craftBackup, sampleDocuments } from '../../../test/helpers/craft-backup.js';
 import { VECTOR_KEY_HEX, VECTOR_RECORDS } from '../../../test/fixtures/format-v1/make-vectors.js';
+import { VECTOR_MANIFEST } from '../../../test/fixtures/format-v2/make-vectors.js';
 import type { BackupManifest } from '../../shared/backups.js';
 import { ArchiveReader, readArchivePrefix } from '../archive/reader.js';
 import { Keyring } from '../keys/keyring.js';
@@ -42,16 +43,9 @@ async function destinationWithOldBackups(): Promise<LocalBackend> {
   const id = (VECTOR_RECORDS[0]!.value as { backupId: string }).backupId;
   await dest.put(archiveKeyOf(id), v1);
   const manifest: BackupManifest = {
+    ...VECTOR_MANIFEST,
     format: 1,
     backupId: id,
-    app: 'firebackup 0.1.0',
-    project: 'demo-vectors',
-    database: '(default)',
-    sources: ['firestore'],
-    createdAt: '2026-11-29T00:00:00.000Z',
-    completedAt: '2026-11-29T00:00:01.000Z',
-    readTime: '2026-11-29T00:00:00.000000000Z',
-    counts: { 'firestore.documents': 40 },
     keyId: v1Key.id,
     archive: {
       key: archiveKeyOf(id),
