@@ -29,6 +29,7 @@ export const backupManifestSchema = z.object({
       .object({
         size: z.number().int().nonnegative(),
         sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        keyId: z.string(),
       })
       .optional(),
   }),

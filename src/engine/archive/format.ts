@@ -128,10 +128,11 @@ export function checkPurpose(header: ArchiveHeader, expected: ObjectPurpose): vo
  * keyId): a flipped bit in the key id, or another backup's archive, is corruption, not a
  * missing key.
  */
-export function checkEnvelopeKeyId(envelope: Envelope, expectedKeyId: string): void {
-  if (envelope.keyId === expectedKeyId) return;
+export function checkEnvelopeKeyId(envelope: Envelope, expected: string | readonly string[]): void {
+  const ids = typeof expected === 'string' ? [expected] : expected;
+  if (ids.includes(envelope.keyId)) return;
   throw corrupt(
-    `The archive's key envelope names key ${envelope.keyId}, but its manifest names key ${expectedKeyId}: the archive header is corrupt or this is not the backup's archive.`,
+    `The archive's key envelope names key ${envelope.keyId}, but its manifest names key ${ids.join(' or ')}: the archive header is corrupt or this is not the backup's archive.`,
   );
 }
 

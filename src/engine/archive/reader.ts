@@ -45,10 +45,11 @@ export interface ArchiveReaderOptions {
   /** What the object must be (docs/design.md §2.1); 'archive' unless said. */
   purpose?: ObjectPurpose;
   /**
-   * The key id the envelope must name, when known (the manifest's keyId): another id is
+   * The key id the envelope must name, when known (the manifest's keyId; during a
+   * `keys rewrap` also the previous archive's, see expectedKeyIds): another id is
    * ARCHIVE_CORRUPT, not KEY_NOT_FOUND.
    */
-  expectKeyId?: string;
+  expectKeyId?: string | readonly string[];
   /** Caps for reads whose records are buffered; manifests get MANIFEST_READ_LIMITS. */
   limits?: ReadLimits;
 }

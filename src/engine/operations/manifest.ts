@@ -79,3 +79,12 @@ export function archiveMatchesManifest(
     (a) => a !== undefined && a.size === stored.size && a.sha256 === stored.sha256,
   );
 }
+
+/**
+ * The key ids an archive's envelope may name for this manifest (ArchiveReader's
+ * `expectKeyId`): its own, and while `keys rewrap` switches it, the previous archive's.
+ */
+export function expectedKeyIds(manifest: BackupManifest): string[] {
+  const previous = manifest.archive.previous?.keyId;
+  return previous && previous !== manifest.keyId ? [manifest.keyId, previous] : [manifest.keyId];
+}

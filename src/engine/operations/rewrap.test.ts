@@ -16,7 +16,7 @@ import { LocalBackend } from '../storage/local/local-backend.js';
 import { FaultyBackend, type Fault } from '../storage/testing/faulty-backend.js';
 import { archiveKeyOf } from './backup-names.js';
 import { completeBackups } from './list.js';
-import { archiveMatchesManifest, readManifest, writeManifest } from './manifest.js';
+import { archiveMatchesManifest, expectedKeyIds, readManifest, writeManifest } from './manifest.js';
 import { rewrapBackups } from './rewrap.js';
 
 const v1Key = MasterKey.fromHex(VECTOR_KEY_HEX, 'the test vector key');
@@ -63,7 +63,9 @@ async function destinationWithOldBackups(): Promise<LocalBackend> {
  */
 async function readBackup(dest: StorageBackend, id: string, keyring: Keyring): Promise<string[]> {
   const manifest = await readManifest(dest, id, keyring);
-  const reader = new ArchiveReader(await dest.get(archiveKeyOf(id)), keyring);
+  const reader = new ArchiveReader(await dest.get(archiveKeyOf(id)), keyring, {
+    expectKeyId: expectedKeyIds(manifest),
+  });
   const records: string[] = [];
   for await (const record of reader.records()) records.push(record.payload.toString());
   const summary = reader.summary!;

@@ -100,7 +100,10 @@ async function rewrapOne(
     stored = { size, sha256: newSha256 };
     await writeManifest(
       destination,
-      withArchive(manifest, current, { ...stored, previous: { size, sha256: oldSha256 } }),
+      withArchive(manifest, current, {
+        ...stored,
+        previous: { size, sha256: oldSha256, keyId: archiveKeyId },
+      }),
       current,
     );
     // 3. The re-wrapped archive over the old one, from a read checked against step 1.
