@@ -48,7 +48,10 @@ export async function rewrapBackups(
     if (options.signal?.aborted) throw new AppError('CANCELLED', 'Re-wrapping was cancelled.');
     let result: RewrapResult;
     try {
-      result = await rewrapOne(destination, keyring, current, id, options.dryRun ?? false);
+      result = await rewrapOne(destination, keyring, current, id, {
+        dryRun: options.dryRun ?? false,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     } catch (error) {
       if (isAppError(error) && error.code === 'CANCELLED') throw error;
       result = {
@@ -70,7 +73,7 @@ async function rewrapOne(
   keyring: Keyring,
   current: MasterKey,
   id: string,
-  dryRun: boolean,
+  { dryRun, signal }: { dryRun: boolean; signal?: AbortSignal },
 ): Promise<RewrapResult> {
   const archiveKey = archiveKeyOf(id);
   const manifestKeyId = await peekKeyId(await destination.get(manifestKeyOf(id)));
@@ -113,7 +116,11 @@ async function rewrapOne(
       newPrefix,
       oldSha256,
     );
-    await destination.put(archiveKey, swap.bytes, { contentLength: size });
+    // A cancelled put leaves the stored archive as it was (atomic puts), and M1 names it.
+    await destination.put(archiveKey, swap.bytes, {
+      contentLength: size,
+      ...(signal ? { signal } : {}),
+    });
     await readBackWith(destination, archiveKey, current, stored);
   }
   // 4. The final manifest: the current key, the archive as now stored, nothing else.
