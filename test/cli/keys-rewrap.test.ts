@@ -1,9 +1,12 @@
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
+import { openDestination } from '../../src/engine/storage/index.js';
+import { S3RVER_CREDENTIALS, TEST_BUCKET } from '../setup/storage-servers.js';
 import { craftBackup, sampleDocuments } from '../helpers/craft-backup.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -75,5 +78,30 @@ describe('firebackup keys rewrap, and key checks at the CLI', () => {
     const run = await runCli(['list', '--from', dir], { ENCRYPTION_KEY: 'deadbeef'.repeat(8) });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/only 4 distinct byte values.*keys generate/);
+  });
+});
+
+const s3 = inject('s3Endpoint');
+
+describe.skipIf(!s3)('firebackup keys rewrap on S3 (s3rver)', () => {
+  it('re-wraps backups in a bucket; the new key alone then lists and verifies them', async () => {
+    const [old, current] = [MasterKey.generate(), MasterKey.generate()];
+    const url = `s3://${TEST_BUCKET}/rewrap-${randomBytes(3).toString('hex')}`;
+    const options = { endpoint: s3, ...S3RVER_CREDENTIALS, region: 'us-east-1' };
+    const dest = await openDestination(url, options);
+    const a = await craftBackup(dest, old, sampleDocuments(20));
+    const config = path.join(await mkdtemp(path.join(tmpdir(), 'fb-rewrap-s3-')), 's3.json');
+    await writeFile(config, JSON.stringify(options));
+    const flags = ['--destination-config', config];
+    const env = { ENCRYPTION_KEY: current.revealHex(), ENCRYPTION_OLD_KEYS: old.revealHex() };
+    const run = await runCli(['keys', 'rewrap', '--from', url, ...flags], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`${a.id}: re-wrapped from key ${old.id} to ${current.id}`);
+    const onlyNew = { ENCRYPTION_KEY: current.revealHex() };
+    expect((await runCli(['verify', a.id, '--from', url, ...flags], onlyNew)).code).toBe(0);
+    const list = await runCli(['list', '--from', url, ...flags, '--json'], onlyNew);
+    expect(list.json<Array<{ keyId: string }>>()).toEqual([
+      expect.objectContaining({ id: a.id, keyId: current.id, readable: true }),
+    ]);
   });
 });
