@@ -28,6 +28,17 @@ export const backupManifestSchema = z.object({
     key: z.string(),
     size: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /**
+     * Only while `keys rewrap` replaces the archive (docs/design.md §6): the archive still
+     * stored before the switch, same segments under the old envelope.
+     */
+    previous: z
+      .object({
+        size: z.number().int().nonnegative(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        keyId: z.string(),
+      })
+      .optional(),
   }),
   /**
    * Who made the backup and of what, so retention only ever considers backups of one

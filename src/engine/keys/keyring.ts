@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { AppError } from '../../shared/errors.js';
 import { fromFsError } from '../util/fs-errors.js';
 import { MasterKey } from './master-key.js';
@@ -64,6 +64,7 @@ export async function loadKeyring({
 }: KeySources = {}): Promise<Keyring> {
   let current: MasterKey | undefined;
   if (keyFile) {
+    await assertOwnerOnly(keyFile);
     const text = await readFile(keyFile, 'utf8').catch((error: unknown) => {
       throw fromFsError(error, `Cannot read the key file ${keyFile}`);
     });
@@ -77,4 +78,23 @@ export async function loadKeyring({
     .filter(Boolean)
     .map((hex, i) => MasterKey.fromHex(hex, `ENCRYPTION_OLD_KEYS (entry ${i + 1})`));
   return new Keyring(current, old);
+}
+
+/**
+ * Refuses a key file its group or others can read or write, as ssh refuses such private
+ * keys: whoever can read it can read every backup. No escape hatch: `chmod 600` is the
+ * fix and always available to the owner. Windows has no such mode bits; it is skipped.
+ */
+export async function assertOwnerOnly(file: string, platform = process.platform): Promise<void> {
+  if (platform === 'win32') return;
+  const info = await stat(file).catch((error: unknown) => {
+    throw fromFsError(error, `Cannot read the key file ${file}`);
+  });
+  const mode = info.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new AppError(
+      'KEY_INVALID',
+      `Permissions 0${mode.toString(8)} for '${file}' are too open: the key file must not be readable by others. Run \`chmod 600 '${file}'\` and try again.`,
+    );
+  }
 }

@@ -25,7 +25,7 @@ export async function listBackups(
  * The backups whose manifest and archive both exist, newest first (ids sort by time), with
  * their archive sizes. A manifest without its archive is a deletion stopped half-way.
  */
-async function completeBackups(
+export async function completeBackups(
   destination: StorageBackend,
 ): Promise<Array<{ id: string; size: number }>> {
   const ids: string[] = [];

@@ -4,7 +4,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { digestObject } from '../storage/wrappers/verify.js';
 import { manifestKeyOf } from './backup-names.js';
 import { BackupScanner, scanToEnd } from './backup-scanner.js';
-import { readManifest } from './manifest.js';
+import { archiveMatchesManifest, readManifest } from './manifest.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
@@ -72,8 +72,10 @@ export async function verifyBackup(
     report.archiveBytes = summary.archiveBytes;
     if (manifest) {
       if (
-        manifest.archive.size !== summary.archiveBytes ||
-        manifest.archive.sha256 !== summary.archiveSha256
+        !archiveMatchesManifest(manifest, {
+          size: summary.archiveBytes,
+          sha256: summary.archiveSha256,
+        })
       ) {
         throw new AppError(
           'INTEGRITY',
@@ -110,7 +112,7 @@ function assertMatchesManifest(
   size: number,
   sha256: string,
 ): void {
-  if (manifest.archive.size !== size || manifest.archive.sha256 !== sha256) {
+  if (!archiveMatchesManifest(manifest, { size, sha256 })) {
     throw new AppError(
       'INTEGRITY',
       `${backup.label}: the stored archive differs from the one the backup wrote (size or SHA-256). It was changed or damaged at rest.`,
