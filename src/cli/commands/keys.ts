@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { MasterKey } from '../../engine/keys/master-key.js';
 import { fromFsError } from '../../engine/util/fs-errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
+import { registerKeyRotation } from './keys-rotate.js';
 
 interface GenerateFlags extends CommonFlags {
   out?: string;
@@ -40,4 +41,5 @@ export function registerKeys(program: Command, io: CliIO, done: (code: number) =
       }),
     );
   });
+  registerKeyRotation(keys, io, done);
 }
