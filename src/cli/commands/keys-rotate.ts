@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { KeyStore, keyStorePath } from '../../engine/keys/key-store.js';
+import { rotationSettingsFromEnv } from '../../engine/keys/rotation.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -20,6 +21,25 @@ export function backUpReminder(file: string, keyId: string): string {
 
 function storeFor(io: CliIO, flags: CommonFlags): KeyStore {
   return new KeyStore(flags.keyStore ?? keyStorePath(io.env));
+}
+
+/**
+ * Scheduled rotation as the environment asks for it: `store` only when rotation is on
+ * and a key store exists (keys from ENCRYPTION_KEY alone have nowhere to go).
+ */
+export function scheduledRotation(
+  io: CliIO,
+  flags: CommonFlags,
+): { enabled: boolean; intervalMs: number; store?: KeyStore; storeFile: string } {
+  const settings = rotationSettingsFromEnv(io.env);
+  const store = storeFor(io, flags);
+  if (!settings.enabled) return { enabled: false, intervalMs: 0, storeFile: store.file };
+  return {
+    enabled: true,
+    intervalMs: settings.intervalMs,
+    storeFile: store.file,
+    ...(store.exists() ? { store } : {}),
+  };
 }
 
 /**

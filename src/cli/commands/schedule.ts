@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { nextOccurrence } from '../../engine/scheduler/cron.js';
 import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
+import { scheduledRotation } from './keys-rotate.js';
 import { WebhookNotifier } from '../../engine/notify/webhook.js';
 import { openDestination, schemeOf } from '../../engine/storage/index.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
@@ -108,9 +109,13 @@ function parseVerify(value: string): VerifyAfterBackup {
 export async function openRuntime(io: CliIO, flags: CommonFlags, out?: Output): Promise<Runtime> {
   const keyring = await keyringFor(io, flags);
   const notifier = WebhookNotifier.fromEnv(io.env);
+  const rotation = scheduledRotation(io, flags);
   return createRuntime({
     env: io.env,
     keyring,
+    ...(rotation.store
+      ? { keyRotation: { store: rotation.store, intervalMs: rotation.intervalMs } }
+      : {}),
     ...(notifier ? { notifier } : {}),
     ...(out ? { log: (m: string) => out.info(m) } : {}),
   });

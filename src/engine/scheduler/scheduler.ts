@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Job, JobManager } from '../jobs/job-manager.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../jobs/retry.js';
 import { backupJob, verifyJob, type JobDeps } from '../jobs/specs.js';
+import type { KeyRotator } from '../keys/rotation.js';
 import type { Notification, Notifier } from '../notify/notifier.js';
 import { occurrencesBetween, validateCron } from './cron.js';
 
@@ -31,6 +32,8 @@ export interface SchedulerOptions extends JobDeps {
   /** How often the real driver reconciles (and detects wake-ups). */
   reconcileMs?: number;
   log?: (message: string) => void;
+  /** Scheduled key rotation (ENCRYPTION_KEY_ROTATION): asked before any backup starts. */
+  keyRotation?: KeyRotator;
 }
 
 export const DEFAULT_GRACE_MS = 5 * 60_000;
@@ -60,6 +63,7 @@ export class Scheduler {
 
   private async checkNow(now: Date): Promise<Job[]> {
     const started: Job[] = [];
+    await this.rotateKeyIfDue();
     for (const schedule of this.o.catalog.schedules.list()) {
       if (!schedule.enabled) continue;
       try {
@@ -112,6 +116,19 @@ export class Scheduler {
     });
     // One catch-up run, unless one is already going (it covers these occurrences).
     return busy ? undefined : this.startRun(s, latest, 'catch-up');
+  }
+
+  /**
+   * Before backups start: a new key when the current one is older than the interval.
+   * A failed rotation is logged, and backups go on under the current key (still held).
+   */
+  private async rotateKeyIfDue(): Promise<void> {
+    if (!this.o.keyRotation) return;
+    try {
+      await this.o.keyRotation.rotateIfDue();
+    } catch (error) {
+      this.o.log?.(`Key rotation failed, keeping the current key: ${toErrorData(error).message}`);
+    }
   }
 
   /** Starts a run of a schedule now (the CLI's run-now, and the GUI's "Run now"). */
