@@ -1,3 +1,4 @@
+import type { CheckReport } from '../../shared/check.js';
 import type { BackupScope } from '../../shared/schedules.js';
 import type { BackupFacts } from '../catalog/backups.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
@@ -48,6 +49,14 @@ export interface RestoreOutcome {
   detail?: Record<string, unknown>;
 }
 
+export interface CheckRequest {
+  destination: DestinationRecord;
+  readData: number;
+  repair: boolean;
+  /** What the catalog holds for this destination, to compare with what is there. */
+  catalogIds?: readonly string[];
+}
+
 export interface EngineOps {
   backup(request: BackupRequest, ctx: OperationContext): Promise<BackupOutcome>;
   verify(request: VerifyRequest, ctx: OperationContext): Promise<VerifyOutcome>;
@@ -57,4 +66,6 @@ export interface EngineOps {
   list(destination: DestinationRecord): Promise<BackupFacts[]>;
   /** Restores take the restore operation's own options; the job layer only schedules them. */
   restore?(request: RestoreRequest, ctx: OperationContext): Promise<RestoreOutcome>;
+  /** The whole-destination check (`firebackup check`). */
+  check?(request: CheckRequest, ctx: OperationContext): Promise<CheckReport>;
 }
