@@ -7,7 +7,12 @@ import { WebhookNotifier } from '../../engine/notify/webhook.js';
 import { openDestination, schemeOf } from '../../engine/storage/index.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
 import type { Run } from '../../shared/jobs.js';
-import type { RetentionPolicy, Schedule, VerifyAfterBackup } from '../../shared/schedules.js';
+import type {
+  RetentionPolicy,
+  Schedule,
+  ScheduleKind,
+  VerifyAfterBackup,
+} from '../../shared/schedules.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -140,7 +145,7 @@ interface AddFlags extends CommonFlags, SourceFlags, RetentionFlags {
   to: string;
   cron: string;
   tz: string;
-  kind: 'backup' | 'verify';
+  kind: ScheduleKind;
   collections?: string[];
   exclude?: string[];
   verify: VerifyAfterBackup;
@@ -165,7 +170,11 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
       'IANA time zone of the cron times and retention days',
       Intl.DateTimeFormat().resolvedOptions().timeZone,
     )
-    .option('--kind <kind>', '"backup", or "verify" to re-check old backups', 'backup')
+    .option(
+      '--kind <kind>',
+      '"backup"; "verify" to re-check old backups; "check" to check the whole destination (--verify sets its read-data share)',
+      'backup',
+    )
     .option('--collections <ids>', 'only these collections', listFlag)
     .option('--exclude <ids>', 'leave out these collections', listFlag)
     .option(

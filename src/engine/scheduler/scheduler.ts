@@ -5,6 +5,7 @@ import type { Schedule } from '../../shared/schedules.js';
 import type { Clock } from '../clock.js';
 import type { Job, JobManager } from '../jobs/job-manager.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../jobs/retry.js';
+import { checkJob } from '../jobs/check-job.js';
 import { backupJob, verifyJob, type JobDeps } from '../jobs/specs.js';
 import type { KeyRotator } from '../keys/rotation.js';
 import type { Notification, Notifier } from '../notify/notifier.js';
@@ -151,24 +152,33 @@ export class Scheduler {
       scheduledFor,
       retry: this.o.retry ?? DEFAULT_RETRY,
     };
+    // verify and check schedules read their share of full decryption from verifyAfter.
+    const sample =
+      s.verifyAfter.mode === 'sample'
+        ? s.verifyAfter.fraction
+        : s.verifyAfter.mode === 'full'
+          ? 1
+          : 0;
     const spec =
-      s.kind === 'verify'
-        ? verifyJob(this.o, {
-            ...common,
-            destination,
-            project,
-            batch: s.verifyBatch,
-            sample: s.verifyAfter.mode === 'sample' ? s.verifyAfter.fraction : 1,
-          })
-        : backupJob(this.o, {
-            ...common,
-            project,
-            destination,
-            scope: s.scope,
-            verifyAfter: s.verifyAfter,
-            retention: s.retention,
-            timeZone: s.timeZone,
-          });
+      s.kind === 'check'
+        ? checkJob(this.o, { ...common, destination, readData: sample })
+        : s.kind === 'verify'
+          ? verifyJob(this.o, {
+              ...common,
+              destination,
+              project,
+              batch: s.verifyBatch,
+              sample: sample || 1,
+            })
+          : backupJob(this.o, {
+              ...common,
+              project,
+              destination,
+              scope: s.scope,
+              verifyAfter: s.verifyAfter,
+              retention: s.retention,
+              timeZone: s.timeZone,
+            });
     const job = this.o.jobs.start(spec);
     this.running.set(s.id, job);
     void job.done.then(async (run) => {

@@ -1,4 +1,5 @@
 import * as m001 from './001-initial.js';
+import * as m003 from './003-check-schedules.js';
 
 /**
  * Numbered migrations, applied in order inside one transaction each; the schema version
@@ -6,4 +7,6 @@ import * as m001 from './001-initial.js';
  */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial', sql: m001.sql },
+  // 002 is the retention/catalog change (another branch); 003 does not depend on it.
+  { version: 3, name: 'check-schedules', sql: m003.sql },
 ];
