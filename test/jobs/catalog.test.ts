@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackupFacts } from '../../src/engine/catalog/backups.js';
 import { Catalog } from '../../src/engine/catalog/catalog.js';
 import { openDb } from '../../src/engine/catalog/db.js';
+import { MIGRATIONS } from '../../src/engine/catalog/migrations/index.js';
 import { rebuildCatalog } from '../../src/engine/catalog/rebuild.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { appDataDir } from '../../src/engine/paths.js';
@@ -39,7 +40,7 @@ describe('catalog', () => {
   it('migrates a new file to the latest version and reopens it without re-running', () => {
     const file = path.join(dir, 'catalog.sqlite');
     const db = openDb(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
     db.close();
   });
 
