@@ -6,7 +6,7 @@ import type { CheckReport } from '../../src/shared/check.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { archiveKeyOf, manifestKeyOf } from '../../src/engine/operations/backup-names.js';
 import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
-import { damage, keysOf } from '../helpers/damaged-destination.js';
+import { backupKeys, damage, keysOf } from '../helpers/damaged-destination.js';
 import { runCli } from '../helpers/run-cli.js';
 
 describe('firebackup check (CLI)', () => {
@@ -42,14 +42,7 @@ describe('firebackup check (CLI)', () => {
     const repaired = await runCli(['check', '--from', dir, '--repair', '--min-age', '2h'], env);
     expect(repaired.code).toBe(3); // the flipped archive is still damaged: repair never deletes backups
     expect(repaired.stdout).toContain('[removed]');
-    expect(await keysOf(backend)).toEqual(
-      [
-        archiveKeyOf(d.good),
-        manifestKeyOf(d.good),
-        archiveKeyOf(d.flipped),
-        manifestKeyOf(d.flipped),
-      ].sort(),
-    );
+    expect(await keysOf(backend)).toEqual(backupKeys(d));
 
     const otherKey = await runCli(['check', '--from', dir], {
       ...env,

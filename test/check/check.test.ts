@@ -17,7 +17,7 @@ import { restoreToDir } from '../../src/engine/operations/restore.js';
 import type { StorageBackend } from '../../src/engine/storage/backend.js';
 import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
 import { openS3, openS3Backend } from '../../src/engine/storage/s3/open.js';
-import { damage, keysOf, type Damaged } from '../helpers/damaged-destination.js';
+import { backupKeys, damage, keysOf, type Damaged } from '../helpers/damaged-destination.js';
 import { S3RVER_CREDENTIALS, TEST_BUCKET } from '../setup/storage-servers.js';
 
 const s3Endpoint = inject('s3Endpoint');
@@ -128,14 +128,7 @@ describe('firebackup check on a local folder', () => {
       kept: expect.any(String),
     });
 
-    expect(await keysOf(backend)).toEqual(
-      [
-        archiveKeyOf(d.good),
-        manifestKeyOf(d.good),
-        archiveKeyOf(d.flipped),
-        manifestKeyOf(d.flipped),
-      ].sort(),
-    );
+    expect(await keysOf(backend)).toEqual(backupKeys(d));
     expect((await readdir(root)).filter((n) => n.startsWith('.fbtmp-'))).toEqual([young]);
     await expectGoodRestores(backend, keyring, d.good);
 
@@ -196,14 +189,7 @@ describe.skipIf(!s3Endpoint)('firebackup check on s3rver', () => {
     const repaired = await checkDestination(wrapped, keyring, {}, { repair: true, now: later });
     expect(repaired.categories.orphanArchives.items[0]).toMatchObject({ removed: true });
     expect(repaired.categories.orphanManifests.items[0]).toMatchObject({ removed: true });
-    expect(await keysOf(wrapped)).toEqual(
-      [
-        archiveKeyOf(d.good),
-        manifestKeyOf(d.good),
-        archiveKeyOf(d.flipped),
-        manifestKeyOf(d.flipped),
-      ].sort(),
-    );
+    expect(await keysOf(wrapped)).toEqual(backupKeys(d));
     await expectGoodRestores(wrapped, keyring, d.good);
     await client
       .send(

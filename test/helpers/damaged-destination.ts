@@ -53,3 +53,8 @@ export async function damage(
     orphanManifest: orphanManifest!,
   };
 }
+
+/** The objects of the two backups that have both halves: what a repair must leave. */
+export function backupKeys(d: Damaged): string[] {
+  return [d.good, d.flipped].flatMap((id) => [archiveKeyOf(id), manifestKeyOf(id)]).sort();
+}
