@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,7 +45,7 @@ beforeEach(async () => {
 afterEach(() => catalog.close());
 
 /** One process's scheduler (the daemon's, or a CLI's) with its own keyring and store handle. */
-async function process_(notifier: MemoryNotifier) {
+async function process_(notifier: MemoryNotifier, log?: (line: string) => void) {
   const store = new KeyStore(storeFile, clock);
   const keyring = await store.keyring();
   const engine = new KeyedEngine(clock, keyring);
@@ -56,7 +56,15 @@ async function process_(notifier: MemoryNotifier) {
     ENCRYPTION_KEY_ROTATION_INTERVAL: '90d',
   }) as { intervalMs: number };
   const keyRotation = new KeyRotator({ store, intervalMs, keyring, catalog, clock, notifier });
-  const scheduler = new Scheduler({ catalog, engine, jobs, clock, notifier, keyRotation });
+  const scheduler = new Scheduler({
+    catalog,
+    engine,
+    jobs,
+    clock,
+    notifier,
+    keyRotation,
+    ...(log ? { log } : {}),
+  });
   return { scheduler, keyring, engine };
 }
 
@@ -117,6 +125,26 @@ describe('scheduled key rotation', () => {
     await daemon.scheduler.check();
     await clock.advance(1000);
     expect(await store.list()).toHaveLength(2);
+  });
+
+  it('starts no run while the key store is gone (the key would exist only in memory)', async () => {
+    const project = catalog.projects.upsert({ name: 'demo', firebaseProjectId: 'demo' });
+    const destination = catalog.destinations.upsert({ name: 'local', url: '/tmp/fb-dest' });
+    catalog.schedules.add({
+      name: 'nightly',
+      projectId: project.id,
+      destinationId: destination.id,
+      cron: '0 2 * * *',
+      timeZone: 'UTC',
+      verifyAfter: { mode: 'none' },
+    });
+    const lines: string[] = [];
+    const daemon = await process_(new MemoryNotifier(), (l) => lines.push(l));
+    await rm(storeFile);
+    clock.set(new Date(T0 + 2 * 3_600_000 + 1000));
+    expect(await daemon.scheduler.check()).toEqual([]);
+    expect(daemon.engine.keysUsed).toEqual([]);
+    expect(lines.join('\n')).toMatch(/No runs start: the key store cannot be read/);
   });
 
   it('reads its settings from the environment and refuses bad values clearly', () => {

@@ -95,7 +95,9 @@ export async function checkDestination(
   const sample = pickSample(ids, fraction, options.pick);
 
   // The digest check reads each manifest too: one pass says whether both are sound.
-  await mapLimit(ids, 4, (id) => checkOne(destination, keyring, ctx, id, 'digest', add));
+  // Four at a time, so without progress lines: four interleaved meters say nothing.
+  const quiet = ctx.signal ? { signal: ctx.signal } : {};
+  await mapLimit(ids, 4, (id) => checkOne(destination, keyring, quiet, id, 'digest', add));
   for (const id of sample) {
     throwIfCancelled(ctx);
     await checkOne(destination, keyring, ctx, id, 'full', add);

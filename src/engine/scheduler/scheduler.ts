@@ -64,7 +64,9 @@ export class Scheduler {
 
   private async checkNow(now: Date): Promise<Job[]> {
     const started: Job[] = [];
-    await this.rotateKeyIfDue();
+    // A key store gone, damaged or exposed: the current key may now exist only in this
+    // process's memory, so no run starts until the store is put back (logged each tick).
+    if (!(await this.rotateKeyIfDue())) return started;
     for (const schedule of this.o.catalog.schedules.list()) {
       if (!schedule.enabled) continue;
       try {
@@ -121,14 +123,25 @@ export class Scheduler {
 
   /**
    * Before backups start: a new key when the current one is older than the interval.
-   * A failed rotation is logged, and backups go on under the current key (still held).
+   * A rotation that fails for a passing reason (a lock held too long, a full disk) is
+   * logged and backups go on under the current key, which the store holds. False when
+   * the store itself is missing or unreadable.
    */
-  private async rotateKeyIfDue(): Promise<void> {
-    if (!this.o.keyRotation) return;
+  private async rotateKeyIfDue(): Promise<boolean> {
+    if (!this.o.keyRotation) return true;
     try {
       await this.o.keyRotation.rotateIfDue();
+      return true;
     } catch (error) {
-      this.o.log?.(`Key rotation failed, keeping the current key: ${toErrorData(error).message}`);
+      const data = toErrorData(error);
+      if (data.code === 'NOT_FOUND' || data.code === 'KEY_INVALID') {
+        this.o.log?.(
+          `No runs start: the key store cannot be read (${data.message}). Restore it from your backup copy.`,
+        );
+        return false;
+      }
+      this.o.log?.(`Key rotation failed, keeping the current key: ${data.message}`);
+      return true;
     }
   }
 
