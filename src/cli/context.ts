@@ -17,6 +17,7 @@ export interface CommonFlags {
   json?: boolean;
   quiet?: boolean;
   keyFile?: string;
+  keyStore?: string;
 }
 
 /**
@@ -65,14 +66,23 @@ export function addCommonFlags(command: Command): Command {
 }
 
 export function addKeyFlags(command: Command): Command {
-  return command.option(
-    '--key-file <file>',
-    'file holding the 64-hex-character encryption key (default: $ENCRYPTION_KEY); older keys in $ENCRYPTION_OLD_KEYS',
-  );
+  return command
+    .option(
+      '--key-file <file>',
+      'file holding the 64-hex-character encryption key (default: $ENCRYPTION_KEY); older keys in $ENCRYPTION_OLD_KEYS',
+    )
+    .option(
+      '--key-store <file>',
+      'the key store (made by `keys rotate`); when it exists its current key is used (default: $FIREBACKUP_KEY_STORE or keys.json in $FIREBACKUP_HOME)',
+    );
 }
 
 export function keyringFor(io: CliIO, flags: CommonFlags): Promise<Keyring> {
-  return loadKeyring({ env: io.env, ...(flags.keyFile ? { keyFile: flags.keyFile } : {}) });
+  return loadKeyring({
+    env: io.env,
+    ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
+    ...(flags.keyStore ? { keyStore: flags.keyStore } : {}),
+  });
 }
 
 export interface SourceFlags {

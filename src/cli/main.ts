@@ -3,6 +3,7 @@ import { APP_VERSION } from '../engine/version.js';
 import { toErrorData, exitCodeFor } from '../shared/errors.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCatalog } from './commands/catalog.js';
+import { registerCheck } from './commands/check.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDelete } from './commands/delete.js';
 import { registerHistory } from './commands/history.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIO, done: (code: number) => void): Command {
     registerBackup,
     registerList,
     registerVerify,
+    registerCheck,
     registerInspect,
     registerRestore,
     registerDelete,

@@ -74,7 +74,8 @@ export const TimeZoneSchema = z.string().refine((tz) => {
   }
 }, 'not a known IANA time zone (for example "UTC" or "Europe/Paris")');
 
-export const ScheduleKindSchema = z.enum(['backup', 'verify']);
+/** backup; verify: re-check old backups; check: the whole destination (`firebackup check`). */
+export const ScheduleKindSchema = z.enum(['backup', 'verify', 'check']);
 export type ScheduleKind = z.infer<typeof ScheduleKindSchema>;
 
 /** What a user (or the GUI) sends to create a schedule. */

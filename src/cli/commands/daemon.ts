@@ -8,6 +8,8 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
+import { rotationImpossibleMessage } from '../../engine/keys/rotation.js';
+import { scheduledRotation } from './keys-rotate.js';
 import { openRuntime, runSummary } from './schedule.js';
 
 interface DaemonFlags extends CommonFlags {
@@ -70,6 +72,11 @@ export function registerDaemon(program: Command, io: CliIO, done: (code: number)
               if (run) log(`job ${e.jobId}: ${runSummary(run)}`);
             }
           });
+          if (runtime.keyRotation) log(await runtime.keyRotation.describe());
+          else {
+            const rotation = scheduledRotation(io, flags);
+            if (rotation.enabled) log(rotationImpossibleMessage(rotation.storeFile));
+          }
           const caughtUp = await scheduler.start();
           log(
             `FireBackup daemon running ${schedules.length} schedule(s) from ${catalog.db.name}${caughtUp.length ? `; catching up ${caughtUp.length} run(s)` : ''}.`,

@@ -4,6 +4,7 @@ import { MasterKey } from '../../engine/keys/master-key.js';
 import { fromFsError } from '../../engine/util/fs-errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
 import { registerKeysRewrap } from './keys-rewrap.js';
+import { registerKeyRotation } from './keys-rotate.js';
 
 interface GenerateFlags extends CommonFlags {
   out?: string;
@@ -42,4 +43,5 @@ export function registerKeys(program: Command, io: CliIO, done: (code: number) =
     );
   });
   registerKeysRewrap(keys, io, done);
+  registerKeyRotation(keys, io, done);
 }

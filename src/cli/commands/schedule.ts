@@ -2,11 +2,17 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { nextOccurrence } from '../../engine/scheduler/cron.js';
 import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
+import { scheduledRotation } from './keys-rotate.js';
 import { WebhookNotifier } from '../../engine/notify/webhook.js';
 import { openDestination, schemeOf } from '../../engine/storage/index.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
 import type { Run } from '../../shared/jobs.js';
-import type { RetentionPolicy, Schedule, VerifyAfterBackup } from '../../shared/schedules.js';
+import type {
+  RetentionPolicy,
+  Schedule,
+  ScheduleKind,
+  VerifyAfterBackup,
+} from '../../shared/schedules.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -112,9 +118,13 @@ function parseVerify(value: string): VerifyAfterBackup {
 export async function openRuntime(io: CliIO, flags: CommonFlags, out?: Output): Promise<Runtime> {
   const keyring = await keyringFor(io, flags);
   const notifier = WebhookNotifier.fromEnv(io.env);
+  const rotation = scheduledRotation(io, flags);
   return createRuntime({
     env: io.env,
     keyring,
+    ...(rotation.store
+      ? { keyRotation: { store: rotation.store, intervalMs: rotation.intervalMs } }
+      : {}),
     ...(notifier ? { notifier } : {}),
     ...(out ? { log: (m: string) => out.info(m) } : {}),
   });
@@ -183,7 +193,7 @@ interface AddFlags extends CommonFlags, SourceFlags, RetentionFlags {
   to: string;
   cron: string;
   tz: string;
-  kind: 'backup' | 'verify';
+  kind: ScheduleKind;
   collections?: string[];
   exclude?: string[];
   verify: VerifyAfterBackup;
@@ -209,7 +219,11 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
       'IANA time zone of the cron times and retention days',
       Intl.DateTimeFormat().resolvedOptions().timeZone,
     )
-    .option('--kind <kind>', '"backup", or "verify" to re-check old backups', 'backup')
+    .option(
+      '--kind <kind>',
+      '"backup"; "verify" to re-check old backups; "check" to check the whole destination (--verify sets its read-data share)',
+      'backup',
+    )
     .option('--collections <ids>', 'only these collections', listFlag)
     .option('--exclude <ids>', 'leave out these collections', listFlag)
     .option(

@@ -1,5 +1,10 @@
 import { AppError } from '../../shared/errors.js';
-import { ScheduleInputSchema, type Schedule, type ScheduleInput } from '../../shared/schedules.js';
+import {
+  ScheduleInputSchema,
+  type Schedule,
+  type ScheduleInput,
+  type ScheduleKind,
+} from '../../shared/schedules.js';
 import type { Clock } from '../clock.js';
 import { validateCron } from '../scheduler/cron.js';
 import type { Db } from './db.js';
@@ -9,7 +14,7 @@ import { parseOrThrow } from './projects.js';
 interface ScheduleRow {
   id: string;
   name: string;
-  kind: 'backup' | 'verify';
+  kind: ScheduleKind;
   project_id: string;
   destination_id: string;
   cron: string;

@@ -4,6 +4,7 @@ import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
 import type { Keyring } from '../keys/keyring.js';
 import { archiveKeyOf, createdAtOf, manifestKeyOf } from '../operations/backup-names.js';
 import { runBackup } from '../operations/backup.js';
+import { checkDestination } from '../operations/check.js';
 import { deleteBackup } from '../operations/delete.js';
 import { listBackups } from '../operations/list.js';
 import { restoreToDir, restoreToFirestore } from '../operations/restore.js';
@@ -131,6 +132,14 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
 
     async readSchedules(d) {
       return readSchedulesObject(await open(d), keyring);
+    },
+
+    async check(req, ctx) {
+      return checkDestination(await open(req.destination), keyring, ctx, {
+        readData: req.readData,
+        repair: req.repair,
+        ...(req.catalogIds ? { catalogIds: req.catalogIds } : {}),
+      });
     },
 
     async list(d) {

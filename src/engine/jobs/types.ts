@@ -1,4 +1,5 @@
 import type { BackupSelection } from '../../shared/backups.js';
+import type { CheckReport } from '../../shared/check.js';
 import type { BackupScope } from '../../shared/schedules.js';
 import type { BackupFacts } from '../catalog/backups.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
@@ -58,6 +59,14 @@ export interface RestoreOutcome {
   detail?: Record<string, unknown>;
 }
 
+export interface CheckRequest {
+  destination: DestinationRecord;
+  readData: number;
+  repair: boolean;
+  /** What the catalog holds for this destination, to compare with what is there. */
+  catalogIds?: readonly string[];
+}
+
 export interface EngineOps {
   backup(request: BackupRequest, ctx: OperationContext): Promise<BackupOutcome>;
   verify(request: VerifyRequest, ctx: OperationContext): Promise<VerifyOutcome>;
@@ -69,4 +78,6 @@ export interface EngineOps {
   readSchedules?(destination: DestinationRecord): Promise<unknown[] | undefined>;
   /** Restores take the restore operation's own options; the job layer only schedules them. */
   restore?(request: RestoreRequest, ctx: OperationContext): Promise<RestoreOutcome>;
+  /** The whole-destination check (`firebackup check`). */
+  check?(request: CheckRequest, ctx: OperationContext): Promise<CheckReport>;
 }

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { AppError } from '../../shared/errors.js';
 import { fromFsError } from '../util/fs-errors.js';
+import { KeyStore, keyStorePath } from './key-store.js';
 import { MasterKey } from './master-key.js';
 
 /**
@@ -9,13 +10,22 @@ import { MasterKey } from './master-key.js';
  */
 export class Keyring {
   readonly #keys = new Map<string, MasterKey>();
+  #current: MasterKey | undefined;
 
-  constructor(
-    readonly currentKey: MasterKey | undefined,
-    oldKeys: readonly MasterKey[] = [],
-  ) {
+  constructor(currentKey: MasterKey | undefined, oldKeys: readonly MasterKey[] = []) {
+    this.#current = currentKey;
     for (const key of [...oldKeys, ...(currentKey ? [currentKey] : [])])
       this.#keys.set(key.id, key);
+  }
+
+  get currentKey(): MasterKey | undefined {
+    return this.#current;
+  }
+
+  /** Makes `key` current after a rotation; the previous current key stays for reading. */
+  adopt(key: MasterKey): void {
+    this.#keys.set(key.id, key);
+    this.#current = key;
   }
 
   /** The key new backups are written with. */
@@ -55,13 +65,37 @@ export interface KeySources {
   env?: NodeJS.ProcessEnv;
   /** A file holding the current key as 64 hex characters (overrides ENCRYPTION_KEY). */
   keyFile?: string;
+  /** The key store file; default $FIREBACKUP_KEY_STORE or keys.json in the app data folder. */
+  keyStore?: string;
 }
 
-/** Builds the keyring from ENCRYPTION_KEY / --key-file and ENCRYPTION_OLD_KEYS. */
-export async function loadKeyring({
-  env = process.env,
-  keyFile,
-}: KeySources = {}): Promise<Keyring> {
+/**
+ * Builds the keyring. When a key store exists (see key-store.ts) its current key makes
+ * new backups and all its keys read; ENCRYPTION_KEY or --key-file may still be set, but
+ * only to a key the store holds (a stale one after a rotation is fine): a different key
+ * would leave it ambiguous which key new backups get, so it is refused. Without a store:
+ * ENCRYPTION_KEY / --key-file. ENCRYPTION_OLD_KEYS are added for reading either way.
+ */
+export async function loadKeyring(sources: KeySources = {}): Promise<Keyring> {
+  const given = await loadGivenKeys(sources);
+  const store = new KeyStore(sources.keyStore ?? keyStorePath(sources.env ?? process.env));
+  if (!store.exists()) return given;
+  const stored = await store.keyring();
+  const explicit = given.currentKey;
+  if (explicit && !stored.find(explicit.id)) {
+    throw new AppError(
+      'KEY_INVALID',
+      `${sources.keyFile ? `The key file ${sources.keyFile}` : 'ENCRYPTION_KEY'} holds key ${explicit.id}, which is not in the key store ${store.file} (current key ${stored.current().id}). Unset it to use the key store, or point FIREBACKUP_KEY_STORE elsewhere; to read backups made with it, put it in ENCRYPTION_OLD_KEYS.`,
+    );
+  }
+  return new Keyring(stored.currentKey, [
+    ...given.ids.map((id) => given.find(id)!),
+    ...stored.ids.map((id) => stored.find(id)!),
+  ]);
+}
+
+/** The keys given by ENCRYPTION_KEY / --key-file and ENCRYPTION_OLD_KEYS. */
+async function loadGivenKeys({ env = process.env, keyFile }: KeySources): Promise<Keyring> {
   let current: MasterKey | undefined;
   if (keyFile) {
     await assertOwnerOnly(keyFile);

@@ -9,10 +9,12 @@ import { fromFsError } from '../../util/fs-errors.js';
 import {
   assertValidKey,
   type GetOptions,
+  type Leftover,
   type ObjectInfo,
   type PutBody,
   type PutOptions,
   type StorageBackend,
+  type StorageHousekeeping,
 } from '../backend.js';
 
 /** Temporaries start with this; `list` never shows them. */
@@ -31,6 +33,19 @@ export class LocalBackend implements StorageBackend {
   readonly displayUrl: string;
   private readonly root: string;
   private readonly swept = new Set<string>();
+  /** Temporaries of writes that never finished, anywhere under the folder. */
+  readonly housekeeping: StorageHousekeeping = {
+    kinds: ['temporary'],
+    leftovers: () => this.temporaries(''),
+    removeLeftover: async (leftover) => {
+      if (!path.posix.basename(leftover.ref).startsWith(TEMP_MARK)) {
+        throw new AppError('INTERNAL', `${leftover.ref} is not a temporary; not removing it.`);
+      }
+      await rm(this.pathOf(leftover.ref), { force: true }).catch((error: unknown) => {
+        throw fromFsError(error, `Cannot remove ${leftover.ref} in ${this.displayUrl}`);
+      });
+    },
+  };
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -126,6 +141,32 @@ export class LocalBackend implements StorageBackend {
       const info = await stat(file).catch(() => undefined);
       if (info && now - info.mtimeMs > STALE_TEMP_MS)
         await rm(file, { force: true }).catch(() => undefined);
+    }
+  }
+
+  private async *temporaries(relDir: string): AsyncIterable<Leftover> {
+    const dir = relDir ? path.join(this.root, ...relDir.split('/')) : this.root;
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw fromFsError(error, `Cannot list ${this.displayUrl}`);
+    });
+    for (const entry of entries) {
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) yield* this.temporaries(rel);
+      else if (entry.isFile() && entry.name.startsWith(TEMP_MARK)) {
+        const info = await stat(path.join(dir, entry.name)).catch(() => undefined);
+        if (!info) continue; // finished (renamed) or swept meanwhile
+        // ".fbtmp-<12 hex>-<target name>": the target's name says which write it was.
+        const target = entry.name.slice(TEMP_MARK.length).replace(/^[0-9a-f]{12}-/, '');
+        yield {
+          kind: 'temporary',
+          key: relDir ? `${relDir}/${target}` : target,
+          modified: info.mtime,
+          size: info.size,
+          ref: rel,
+        };
+      }
     }
   }
 
