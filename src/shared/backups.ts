@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ErrorData } from './errors.js';
 
 /** Backup ids sort by creation time: bkp_<YYYYMMDDTHHMMSSmmmZ>_<8 hex>. */
 export const BACKUP_ID_PATTERN = /^bkp_\d{8}T\d{9}Z_[0-9a-f]{8}$/;
@@ -39,6 +40,8 @@ export interface BackupSummary {
   documents?: number;
   readTime?: string;
   completedAt?: string;
+  /** Set when the manifest is damaged (or unreadable by this version): why. */
+  error?: ErrorData;
 }
 
 /** The backup header record of docs/design.md §3.1. */

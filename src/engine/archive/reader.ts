@@ -38,6 +38,17 @@ export interface ReadSummary {
 export interface ArchiveReaderOptions {
   /** Segments decompressed ahead of the consumer. */
   readAhead?: number;
+  /**
+   * Called with the header and envelope bytes and the envelope's key id, before any key
+   * is looked up: a caller that knows which archive it expects can refuse another here.
+   */
+  onPrologue?: (prologue: { bytes: Buffer; keyId: string }) => void;
+  /**
+   * Called with each segment's sealed bytes (ciphertext ‖ tag) before they are opened,
+   * so before any record of the segment is yielded: a caller can bind this read to an
+   * earlier one (operations/bind-to-manifest.ts).
+   */
+  onSegment?: (index: number, sealed: Buffer) => void;
 }
 
 /** Reads just the key id of an archive from its first bytes, without any key. */
@@ -98,6 +109,10 @@ export class ArchiveReader {
     );
     this.header = header;
     this.keyId = envelope.keyId;
+    this.options.onPrologue?.({
+      bytes: Buffer.concat([header.bytes, envelope.bytes]),
+      keyId: envelope.keyId,
+    });
     const keys: SegmentKeys = {
       dataKey: openEnvelope(header.bytes, envelope, this.keyring),
       noncePrefix: header.noncePrefix,
@@ -190,6 +205,7 @@ export class ArchiveReader {
       );
     }
     const sealed = await this.bytes.read(length, `segment ${index}`);
+    this.options.onSegment?.(index, sealed);
     const last = await this.bytes.atEnd();
     const coded = openSegment(keys, index, last, sealed);
     if (coded) return { coded, last };

@@ -1,5 +1,5 @@
 import type { BackupSummary } from '../../shared/backups.js';
-import { isAppError } from '../../shared/errors.js';
+import { AppError, isAppError, toErrorData } from '../../shared/errors.js';
 import { peekKeyId } from '../archive/reader.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { StorageBackend } from '../storage/backend.js';
@@ -10,7 +10,8 @@ import { readManifest } from './manifest.js';
 /**
  * The complete backups in a destination, newest first. A backup is complete when its
  * manifest exists (it is written last); other objects are ignored. Backups whose key is
- * not held are still listed, with what can be known without it.
+ * not held are still listed, with what can be known without it, and so are backups whose
+ * manifest is damaged, with `error` set: one bad object must not hide the others.
  */
 export async function listBackups(
   destination: StorageBackend,
@@ -64,11 +65,26 @@ async function summarise(
       completedAt: m.completedAt,
     };
   } catch (error) {
-    if (!isAppError(error) || error.code !== 'KEY_NOT_FOUND') throw error;
-    const keyId = await peekKeyId(await destination.get(manifestKeyOf(id)));
-    return { id, createdAt: createdAtOf(id), keyId, size, readable: false };
+    if (isAppError(error) && error.code === 'KEY_NOT_FOUND') {
+      const keyId = await peekKeyId(await destination.get(manifestKeyOf(id)));
+      return { id, createdAt: createdAtOf(id), keyId, size, readable: false };
+    }
+    if (!isAppError(error) || !DAMAGE.has(error.code)) throw error;
+    const keyId = await peekKeyId(await destination.get(manifestKeyOf(id))).catch(() => '');
+    const damage = new AppError(error.code, `The manifest of ${id} is damaged: ${error.message}`);
+    return {
+      id,
+      createdAt: createdAtOf(id),
+      keyId,
+      size,
+      readable: false,
+      error: toErrorData(damage),
+    };
   }
 }
+
+/** Errors that say a manifest's bytes are bad (not that storage or a key is missing). */
+const DAMAGE = new Set(['ARCHIVE_CORRUPT', 'ARCHIVE_UNSUPPORTED', 'ARCHIVE_MISMATCH', 'INTEGRITY']);
 
 /** The newest complete backup's id, or undefined when there is none. */
 export async function latestBackupId(destination: StorageBackend): Promise<string | undefined> {

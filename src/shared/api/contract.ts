@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { BACKUP_ID_PATTERN } from '../backups.js';
-import { JobEventSchema, JobKindSchema, RunSchema, RunStatusSchema } from '../jobs.js';
+import {
+  ErrorDataSchema,
+  JobEventSchema,
+  JobKindSchema,
+  RunSchema,
+  RunStatusSchema,
+} from '../jobs.js';
 import type { Action } from '../rbac.js';
 import { ScheduleSchema } from '../schedules.js';
 
@@ -39,6 +45,8 @@ export const BackupSummarySchema = z.object({
   documents: z.number().int().nonnegative().optional(),
   readTime: z.string().optional(),
   completedAt: z.string().optional(),
+  /** Set when the backup's manifest is damaged: the backup is listed, marked. */
+  error: ErrorDataSchema.optional(),
 });
 
 export const JobStateSchema = z.object({
