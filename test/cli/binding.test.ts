@@ -9,7 +9,9 @@ import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { archiveKeyOf, manifestKeyOf } from '../../src/engine/operations/backup-names.js';
 import { readManifest, writeManifest } from '../../src/engine/operations/manifest.js';
 import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
-import type { DestinationRecord } from '../../src/engine/catalog/projects.js';
+import { Catalog } from '../../src/engine/catalog/catalog.js';
+import { rebuildCatalog } from '../../src/engine/catalog/rebuild.js';
+import { ManualClock } from '../../src/engine/clock.js';
 import { craftBackup, sampleDocuments } from '../helpers/craft-backup.js';
 import { flipBitAtRest } from '../helpers/corruption-at-rest.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -140,10 +142,23 @@ describe('archives bound to their backup (issue #7)', () => {
     for (const id of [a.id, b.id, c.id]) expect(human.stdout).toContain(id);
     expect(human.stdout).toMatch(new RegExp(`${b.id}.*DAMAGED`));
 
-    // The jobs' list path (catalog rebuild) keeps the damaged backup, with no project.
+    const verify = await runCli(['verify', b.id, '--from', dir], env);
+    expect(verify.code).toBe(3);
+    expect(verify.stderr).toContain(`The manifest of backup ${b.id} (${b.id}.fbm) is damaged`);
+
+    // The jobs' list path (catalog rebuild) keeps the damaged backup, with no project
+    // (so retention, which works per project, never deletes it).
+    const catalog = Catalog.open(
+      path.join(dir, 'catalog.sqlite'),
+      new ManualClock('2026-03-02T00:00:00Z'),
+    );
+    const d = catalog.destinations.upsert({ name: 'here', url: dir });
     const ops = createEngineOps({ keyring: new Keyring(key), open: async () => dest });
-    const facts = await ops.list({ id: 'd1' } as DestinationRecord);
-    expect(facts.map((f) => f.id)).toEqual([c.id, b.id, a.id]);
-    expect(facts[1]).toMatchObject({ firebaseProjectId: null, counts: null });
+    const rebuilt = await rebuildCatalog(catalog, (x) => ops.list(x));
+    expect(rebuilt.destinations).toEqual([expect.objectContaining({ backups: 3, added: 3 })]);
+    expect(rebuilt.destinations[0]!.error).toBeUndefined();
+    const cataloged = catalog.backups.list({ destinationId: d.id });
+    expect(cataloged.map((r) => r.id).sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(cataloged.find((r) => r.id === b.id)).toMatchObject({ firebaseProjectId: null });
   });
 });

@@ -52,7 +52,7 @@ export function registerList(program: Command, io: CliIO, done: (code: number) =
 `);
         io.stderr.write(
           `${damaged.length} of ${backups.length} backups have a damaged manifest: ${damaged.map((b) => b.id).join(', ')}. ` +
-            `The others are listed above. Check each with \`firebackup verify <id> --from ${flags.from}\`, and keep or restore a copy of the destination before deleting anything.\n`,
+            `The other backups are listed above. \`firebackup verify <id> --from ${flags.from}\` checks one; do not delete or prune anything there before you know which copies are intact.\n`,
         );
         return 1;
       }),

@@ -3,7 +3,7 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import { TAG_LENGTH } from '../archive/format.js';
 import type { ArchiveReaderOptions, ReadSummary } from '../archive/reader.js';
 import type { Keyring } from '../keys/keyring.js';
-import { manifestKeyOf } from './backup-names.js';
+import { archiveKeyOf, manifestKeyOf } from './backup-names.js';
 import { readManifest } from './manifest.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 
@@ -42,17 +42,31 @@ export async function bindingFor(
     };
   }
   if (await objectExists(backup, manifestKeyOf(id))) {
-    return {
-      backupId: id,
-      manifest: await readManifest(backup.destination, id, keyring),
-      note: undefined,
-    };
+    const manifest = await readManifest(backup.destination, id, keyring).catch((error: unknown) => {
+      throw damagedManifest(id, error) ?? error;
+    });
+    return { backupId: id, manifest, note: undefined };
   }
   return {
     backupId: id,
     manifest: undefined,
     note: `${backup.label}: no manifest beside it: only its backup id was checked (against its name), not its size and SHA-256.`,
   };
+}
+
+/** Errors that say a manifest's bytes are bad (not that storage or a key is missing). */
+const DAMAGE = new Set(['ARCHIVE_CORRUPT', 'ARCHIVE_UNSUPPORTED', 'ARCHIVE_MISMATCH', 'INTEGRITY']);
+
+/**
+ * A manifest read failure that means its bytes are bad, named as such with what to do;
+ * undefined for other failures (storage, keys), which keep their own message.
+ */
+export function damagedManifest(id: string, error: unknown): AppError | undefined {
+  if (!isAppError(error) || !DAMAGE.has(error.code)) return undefined;
+  return new AppError(
+    error.code,
+    `The manifest of backup ${id} (${manifestKeyOf(id)}) is damaged: ${error.message} Its archive may still be intact: copy ${archiveKeyOf(id)} out of the destination and run \`firebackup verify <that file>\` to check it on its own.`,
+  );
 }
 
 /** How a report says what was bound: JSON for programs, the note for people. */

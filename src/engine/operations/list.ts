@@ -1,10 +1,11 @@
 import type { BackupSummary } from '../../shared/backups.js';
-import { AppError, isAppError, toErrorData } from '../../shared/errors.js';
+import { isAppError, toErrorData } from '../../shared/errors.js';
 import { peekKeyId } from '../archive/reader.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { mapLimit } from '../util/map-limit.js';
 import { archiveKeyOf, createdAtOf, idOfManifestKey, manifestKeyOf } from './backup-names.js';
+import { damagedManifest } from './bind-to-manifest.js';
 import { readManifest } from './manifest.js';
 
 /**
@@ -69,9 +70,9 @@ async function summarise(
       const keyId = await peekKeyId(await destination.get(manifestKeyOf(id)));
       return { id, createdAt: createdAtOf(id), keyId, size, readable: false };
     }
-    if (!isAppError(error) || !DAMAGE.has(error.code)) throw error;
+    const damage = damagedManifest(id, error);
+    if (!damage) throw error;
     const keyId = await peekKeyId(await destination.get(manifestKeyOf(id))).catch(() => '');
-    const damage = new AppError(error.code, `The manifest of ${id} is damaged: ${error.message}`);
     return {
       id,
       createdAt: createdAtOf(id),
@@ -82,9 +83,6 @@ async function summarise(
     };
   }
 }
-
-/** Errors that say a manifest's bytes are bad (not that storage or a key is missing). */
-const DAMAGE = new Set(['ARCHIVE_CORRUPT', 'ARCHIVE_UNSUPPORTED', 'ARCHIVE_MISMATCH', 'INTEGRITY']);
 
 /** The newest complete backup's id, or undefined when there is none. */
 export async function latestBackupId(destination: StorageBackend): Promise<string | undefined> {
