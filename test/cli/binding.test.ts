@@ -118,6 +118,9 @@ describe('archives bound to their backup (issue #7)', () => {
     const inspect = await runCli(['inspect', honest], env);
     expect(inspect.code, inspect.stderr).toBe(0);
     expect(inspect.stderr).toMatch(/no manifest beside it/);
+    const restored = await runCli(['restore', honest, '--to-dir', out], env);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).toMatch(/no manifest beside it/);
   });
 
   it('lists every backup when one manifest is damaged, marks it, and exits 1 naming it', async () => {

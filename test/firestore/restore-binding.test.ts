@@ -9,6 +9,8 @@ import { RECORD_PREFIX_LENGTH } from '../../src/engine/archive/records.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { archiveKeyOf } from '../../src/engine/operations/backup-names.js';
+import { inspectBackup } from '../../src/engine/operations/inspect.js';
+import { verifyBackup } from '../../src/engine/operations/verify.js';
 import { resolveBackup } from '../../src/engine/operations/resolve-backup.js';
 import { restoreToFirestore } from '../../src/engine/operations/restore.js';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
@@ -141,6 +143,18 @@ describe.skipIf(!host)('restore reads only the archive its backup describes (iss
         message: expect.stringContaining(`holds backup ${a.id}`),
       });
       expect(await countDocuments(to.projectId)).toBe(0);
+      // inspect and verify refuse it too.
+      const backup = await resolveBackup(b.id, dest);
+      await expect(inspectBackup(backup, keyring)).rejects.toMatchObject({
+        code: 'ARCHIVE_MISMATCH',
+      });
+      expect(await verifyBackup(backup, keyring)).toMatchObject({
+        ok: false,
+        error: {
+          code: 'ARCHIVE_MISMATCH',
+          message: expect.stringContaining(`holds backup ${a.id}`),
+        },
+      });
     });
   }
 
