@@ -47,9 +47,7 @@ export function registerList(program: Command, io: CliIO, done: (code: number) =
         const damaged = backups.filter((b) => b.error);
         if (damaged.length === 0) return 0;
         // Listed, but not silently: the damaged ones are named, with what to do.
-        for (const b of damaged)
-          io.stderr.write(`DAMAGED: ${b.error!.message}
-`);
+        for (const b of damaged) io.stderr.write(`DAMAGED: ${b.error!.message}\n`);
         io.stderr.write(
           `${damaged.length} of ${backups.length} backups have a damaged manifest: ${damaged.map((b) => b.id).join(', ')}. ` +
             `The other backups are listed above. \`firebackup verify <id> --from ${flags.from}\` checks one; do not delete or prune anything there before you know which copies are intact.\n`,

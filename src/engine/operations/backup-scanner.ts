@@ -158,13 +158,13 @@ export async function openBoundScanner(
   backup: ResolvedBackup,
   keyring: Keyring,
   ctx: OperationContext,
-  meter?: ProgressMeter,
+  extra: { meter?: ProgressMeter; pass?: PassBinding } = {},
 ): Promise<{ scanner: BackupScanner; binding: ArchiveBinding }> {
   const binding = await bindingFor(backup, keyring);
   if (binding.note) ctx.onNotice?.(binding.note);
   const scanner = new BackupScanner(backup, keyring, {
     binding,
-    ...(meter ? { meter } : {}),
+    ...extra,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   return { scanner, binding };

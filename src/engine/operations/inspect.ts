@@ -40,7 +40,7 @@ export async function inspectBackup(
   ctx: OperationContext = {},
 ): Promise<InspectReport> {
   const meter = new ProgressMeter(ctx.onProgress, 'reading');
-  const { scanner, binding } = await openBoundScanner(backup, keyring, ctx, meter);
+  const { scanner, binding } = await openBoundScanner(backup, keyring, ctx, { meter });
   const roots = new Map<string, number>();
   const shapes = new Map<string, number>();
   let documents = 0;
@@ -81,7 +81,7 @@ export async function findDocument(
     );
   }
   const meter = new ProgressMeter(ctx.onProgress, 'searching');
-  const { scanner } = await openBoundScanner(backup, keyring, ctx, meter);
+  const { scanner } = await openBoundScanner(backup, keyring, ctx, { meter });
   let found: FirestoreDocumentRecord | undefined;
   // Read to the end even after a match, so the answer comes from an authenticated archive.
   for await (const { doc } of scanner.documents()) if (doc.path === wanted) found = doc;

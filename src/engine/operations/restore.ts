@@ -10,8 +10,8 @@ import { isUnder, normaliseSelection } from '../sources/firestore/paths.js';
 import { restoreDocuments, type RestoreReport } from '../sources/firestore/restore.js';
 import { fromFsError } from '../util/fs-errors.js';
 import { waitForDrain } from '../util/streams.js';
-import { BackupScanner, scanToEnd } from './backup-scanner.js';
-import { PassBinding, bindingFor } from './bind-to-manifest.js';
+import { BackupScanner, openBoundScanner, scanToEnd } from './backup-scanner.js';
+import { PassBinding } from './bind-to-manifest.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
@@ -47,15 +47,19 @@ async function verifyFirst(
   meter: ProgressMeter,
 ): Promise<BackupScanner> {
   meter.startPhase('verifying');
-  const binding = await bindingFor(opts.backup, opts.keyring);
-  if (binding.note) ctx.onNotice?.(binding.note);
   const pass = new PassBinding(opts.backup.label);
-  const signal = ctx.signal ? { signal: ctx.signal } : {};
-  const check = new BackupScanner(opts.backup, opts.keyring, { meter, binding, pass, ...signal });
+  const { scanner: check, binding } = await openBoundScanner(opts.backup, opts.keyring, ctx, {
+    meter,
+    pass,
+  });
   const { documents } = await scanToEnd(check);
   pass.firstPassDone(check.summary!);
   meter.startPhase('restoring', documents);
-  return new BackupScanner(opts.backup, opts.keyring, { binding, pass, ...signal });
+  return new BackupScanner(opts.backup, opts.keyring, {
+    binding,
+    pass,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
 }
 
 /** Keeps the documents under every given list (collections, paths); all when a list is empty. */

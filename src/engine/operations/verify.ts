@@ -51,7 +51,7 @@ export async function verifyBackup(
     return verifyDigest(backup, manifest, ctx);
   }
   // The scanner refuses an archive that is not the one its manifest (or name) describes.
-  const { scanner, binding } = await openBoundScanner(backup, keyring, ctx, meter);
+  const { scanner, binding } = await openBoundScanner(backup, keyring, ctx, { meter });
   const manifest = binding.manifest;
   if (manifest) meter.setTotal(manifest.counts['firestore.documents']);
   const report: VerifyReport = {
