@@ -45,7 +45,11 @@ export async function runCommand(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const ctx: OperationContext = { signal: controller.signal, onProgress: (p) => out.progress(p) };
+    const ctx: OperationContext = {
+      signal: controller.signal,
+      onProgress: (p) => out.progress(p),
+      onNotice: (line) => out.info(`Note: ${line}`),
+    };
     return (await body({ out, signal: controller.signal, ctx })) ?? 0;
   } catch (error) {
     out.endProgress();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ErrorData } from './errors.js';
 
 /** Backup ids sort by creation time: bkp_<YYYYMMDDTHHMMSSmmmZ>_<8 hex>. */
 export const BACKUP_ID_PATTERN = /^bkp_\d{8}T\d{9}Z_[0-9a-f]{8}$/;
@@ -68,6 +69,8 @@ export interface BackupSummary {
   scheduleId?: string;
   /** Absent for manifests written before the selection was recorded. */
   selection?: BackupSelection;
+  /** Set when the manifest is damaged (or unreadable by this version): why. */
+  error?: ErrorData;
 }
 
 /** The backup header record of docs/design.md §3.1. */

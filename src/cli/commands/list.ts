@@ -35,15 +35,24 @@ export function registerList(program: Command, io: CliIO, done: (code: number) =
               backups.map((b) => [
                 b.id,
                 b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ''),
-                b.project ?? '(key not held)',
+                b.error ? 'DAMAGED manifest' : (b.project ?? '(key not held)'),
                 b.database ?? '',
                 b.documents === undefined ? '' : formatCount(b.documents),
                 formatBytes(b.size),
-                b.keyId,
+                b.keyId || '?',
               ]),
             )
           : `No backups in ${destination.displayUrl}.`;
         out.result(backups, human);
+        const damaged = backups.filter((b) => b.error);
+        if (damaged.length === 0) return 0;
+        // Listed, but not silently: the damaged ones are named, with what to do.
+        for (const b of damaged) io.stderr.write(`DAMAGED: ${b.error!.message}\n`);
+        io.stderr.write(
+          `${damaged.length} of ${backups.length} backups have a damaged manifest: ${damaged.map((b) => b.id).join(', ')}. ` +
+            `The other backups are listed above. \`firebackup verify <id> --from ${flags.from}\` checks one; do not delete or prune anything there before you know which copies are intact.\n`,
+        );
+        return 1;
       }),
     );
   });

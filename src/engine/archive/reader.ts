@@ -52,6 +52,17 @@ export interface ArchiveReaderOptions {
   expectKeyId?: string | readonly string[];
   /** Caps for reads whose records are buffered; manifests get MANIFEST_READ_LIMITS. */
   limits?: ReadLimits;
+  /**
+   * Called with the header and envelope bytes and the envelope's key id, before any key
+   * is looked up: a caller that knows which archive it expects can refuse another here.
+   */
+  onPrologue?: (prologue: { bytes: Buffer; keyId: string }) => void;
+  /**
+   * Called with each segment's sealed bytes (ciphertext ‖ tag) before they are opened,
+   * so before any record of the segment is yielded: a caller can bind this read to an
+   * earlier one (operations/bind-to-manifest.ts).
+   */
+  onSegment?: (index: number, sealed: Buffer) => void;
 }
 
 export interface ReadLimits {
@@ -153,6 +164,10 @@ export class ArchiveReader {
       checkEnvelopeKeyId(envelope, this.options.expectKeyId);
     this.header = header;
     this.keyId = envelope.keyId;
+    this.options.onPrologue?.({
+      bytes: Buffer.concat([header.bytes, envelope.bytes]),
+      keyId: envelope.keyId,
+    });
     const keys: SegmentKeys = {
       dataKey: openEnvelope(header.bytes, envelope, this.keyring),
       noncePrefix: header.noncePrefix,
@@ -254,6 +269,7 @@ export class ArchiveReader {
       );
     }
     const sealed = await this.bytes.read(length, `segment ${index}`);
+    this.options.onSegment?.(index, sealed);
     const last = await this.bytes.atEnd();
     const coded = openSegment(keys, index, last, sealed);
     if (coded) return { coded, last };

@@ -171,7 +171,8 @@ async function verifyOne(
     if (ctx.signal.aborted) throw error;
     // Corruption surfaces as an error from the reader; it is a verdict, not a crash.
     const code = (error as { code?: string }).code;
-    if (code !== 'ARCHIVE_CORRUPT' && code !== 'INTEGRITY') throw error;
+    if (code !== 'ARCHIVE_CORRUPT' && code !== 'ARCHIVE_MISMATCH' && code !== 'INTEGRITY')
+      throw error;
     verdict = { ok: false, problem: (error as Error).message };
   }
   deps.catalog.backups.recordVerification(destination.id, backupId, verdict.ok, verdict.problem);

@@ -2,7 +2,8 @@ import type { BackupHeader } from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
-import { BackupScanner } from './backup-scanner.js';
+import { openBoundScanner } from './backup-scanner.js';
+import { bindingReport } from './bind-to-manifest.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
@@ -21,6 +22,8 @@ export interface InspectReport {
   rootCollections: Array<{ collection: string; documents: number }>;
   /** Documents per collection shape, every depth. */
   collections: CollectionCount[];
+  /** Whether the archive was checked against its manifest, and what was not checked. */
+  binding: { manifest: boolean; note?: string };
 }
 
 /** The shape of a document's collection: ids replaced, so counts stay few however many docs. */
@@ -37,10 +40,7 @@ export async function inspectBackup(
   ctx: OperationContext = {},
 ): Promise<InspectReport> {
   const meter = new ProgressMeter(ctx.onProgress, 'reading');
-  const scanner = new BackupScanner(backup, keyring, {
-    meter,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const { scanner, binding } = await openBoundScanner(backup, keyring, ctx, { meter });
   const roots = new Map<string, number>();
   const shapes = new Map<string, number>();
   let documents = 0;
@@ -62,6 +62,7 @@ export async function inspectBackup(
     documents,
     rootCollections: sorted(roots),
     collections: sorted(shapes),
+    binding: bindingReport(binding),
   };
 }
 
@@ -80,10 +81,7 @@ export async function findDocument(
     );
   }
   const meter = new ProgressMeter(ctx.onProgress, 'searching');
-  const scanner = new BackupScanner(backup, keyring, {
-    meter,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const { scanner } = await openBoundScanner(backup, keyring, ctx, { meter });
   let found: FirestoreDocumentRecord | undefined;
   // Read to the end even after a match, so the answer comes from an authenticated archive.
   for await (const { doc } of scanner.documents()) if (doc.path === wanted) found = doc;

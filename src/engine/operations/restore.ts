@@ -10,7 +10,8 @@ import { isUnder, normaliseSelection } from '../sources/firestore/paths.js';
 import { restoreDocuments, type RestoreReport } from '../sources/firestore/restore.js';
 import { fromFsError } from '../util/fs-errors.js';
 import { waitForDrain } from '../util/streams.js';
-import { BackupScanner, scanToEnd } from './backup-scanner.js';
+import { BackupScanner, openBoundScanner, scanToEnd } from './backup-scanner.js';
+import { PassBinding } from './bind-to-manifest.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
@@ -36,6 +37,9 @@ export interface RestoreToFirestoreOptions extends RestoreCommon {
 /**
  * Authenticates the whole archive first, then streams it a second time into the target:
  * an archive that fails anywhere writes nothing. Both passes run in constant memory.
+ * The archive must be the one its backup describes (bind-to-manifest.ts), and the second
+ * read is bound to the first segment by segment, so storage that serves other bytes the
+ * second time is caught before any record of them is released.
  */
 async function verifyFirst(
   opts: RestoreCommon,
@@ -43,13 +47,17 @@ async function verifyFirst(
   meter: ProgressMeter,
 ): Promise<BackupScanner> {
   meter.startPhase('verifying');
-  const check = new BackupScanner(opts.backup, opts.keyring, {
+  const pass = new PassBinding(opts.backup.label);
+  const { scanner: check, binding } = await openBoundScanner(opts.backup, opts.keyring, ctx, {
     meter,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    pass,
   });
   const { documents } = await scanToEnd(check);
+  pass.firstPassDone(check.summary!);
   meter.startPhase('restoring', documents);
   return new BackupScanner(opts.backup, opts.keyring, {
+    binding,
+    pass,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
 }

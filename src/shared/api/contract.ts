@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { BACKUP_ID_PATTERN, backupSelectionSchema } from '../backups.js';
 import { CheckReportSchema } from '../check.js';
-import { JobEventSchema, JobKindSchema, RunSchema, RunStatusSchema } from '../jobs.js';
+import {
+  ErrorDataSchema,
+  JobEventSchema,
+  JobKindSchema,
+  RunSchema,
+  RunStatusSchema,
+} from '../jobs.js';
 import type { Action } from '../rbac.js';
 import { ScheduleSchema } from '../schedules.js';
 
@@ -42,6 +48,8 @@ export const BackupSummarySchema = z.object({
   completedAt: z.string().optional(),
   scheduleId: z.string().optional(),
   selection: backupSelectionSchema.optional(),
+  /** Set when the backup's manifest is damaged: the backup is listed, marked. */
+  error: ErrorDataSchema.optional(),
 });
 
 export const JobStateSchema = z.object({
