@@ -42,10 +42,10 @@ export function inScope(b: CatalogBackup, scope: RetentionScope): boolean {
   if (b.firebaseProjectId !== scope.firebaseProjectId || b.databaseId !== scope.databaseId) {
     return false;
   }
+  // No recorded selection means the manifest predates scopes: in no scope at all.
+  if (b.selection === null) return false;
   if (scope.scheduleId !== null) return b.scheduleId === scope.scheduleId;
-  return (
-    b.scheduleId === null && b.selection !== null && sameSelection(b.selection, scope.selection)
-  );
+  return b.scheduleId === null && sameSelection(b.selection, scope.selection);
 }
 
 export const isEmptyBackup = (b: CatalogBackup): boolean =>
