@@ -5,7 +5,11 @@ import { AppError } from '../shared/errors.js';
 import { backendKinds, openDestination, schemeOf } from '../engine/storage/index.js';
 import type { StorageBackend } from '../engine/storage/backend.js';
 import { fromFsError } from '../engine/util/fs-errors.js';
-import { resolveBackup, type ResolvedBackup } from '../engine/operations/resolve-backup.js';
+import {
+  resolveBackup,
+  type ResolveOptions,
+  type ResolvedBackup,
+} from '../engine/operations/resolve-backup.js';
 
 /**
  * CLI flags for destination options, made from each back end's zod schema (the same
@@ -165,9 +169,11 @@ export function addBackupLocationFlags(command: Command): Command {
 export async function resolveBackupFromFlags(
   ref: string,
   flags: { from?: string | undefined },
+  options: ResolveOptions = {},
 ): Promise<ResolvedBackup> {
   return resolveBackup(
     ref,
     flags.from ? await openDestinationFromFlags(flags.from, flags) : undefined,
+    options,
   );
 }

@@ -8,11 +8,11 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
-import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
+import { addScopeFlags, resolveAndAnnounce, type ScopeFlags } from '../backup-ref.js';
+import { addBackupLocationFlags } from '../destination-flags.js';
 import { formatBytes, formatCount } from '../output.js';
 
-interface VerifyFlags extends CommonFlags {
-  from?: string;
+interface VerifyFlags extends CommonFlags, ScopeFlags {
   digestOnly?: boolean;
 }
 
@@ -30,15 +30,19 @@ export function registerVerify(program: Command, io: CliIO, done: (code: number)
       'only check that the stored archive is byte for byte the one written (size and SHA-256 against its manifest); faster, no decryption',
     );
   addBackupLocationFlags(command);
+  addScopeFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: VerifyFlags) => {
     done(
       await runCommand(io, flags, async ({ out, ctx }) => {
         const keyring = await keyringFor(io, flags);
-        const backup = await resolveBackupFromFlags(ref, flags);
-        const report = await verifyBackup(backup, keyring, ctx, {
-          depth: flags.digestOnly ? 'digest' : 'full',
-        });
+        const { backup, origin } = await resolveAndAnnounce(ref, flags, keyring, out);
+        const report = {
+          ...(await verifyBackup(backup, keyring, ctx, {
+            depth: flags.digestOnly ? 'digest' : 'full',
+          })),
+          of: origin,
+        };
         out.endProgress();
         if (!report.ok) {
           io.stderr.write(`FAILED: ${report.error?.message ?? 'unknown error'}\n`);

@@ -69,8 +69,3 @@ async function summarise(
     return { id, createdAt: createdAtOf(id), keyId, size, readable: false };
   }
 }
-
-/** The newest complete backup's id, or undefined when there is none. */
-export async function latestBackupId(destination: StorageBackend): Promise<string | undefined> {
-  return (await completeBackups(destination))[0]?.id;
-}
