@@ -11,7 +11,17 @@ export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /**
+   * Ends the process (the real CLI passes process.exit; in-process tests do not). Used
+   * only after Ctrl-C, as a last resort, if something still keeps the process alive once
+   * the command has cleaned up.
+   */
+  exit?: (code: number) => void;
 }
+
+/** After Ctrl-C, how long cleanup may take, and how long after it the process may linger. */
+const CANCEL_LIMIT_MS = 15_000;
+const LINGER_MS = 2_000;
 
 export interface CommonFlags {
   json?: boolean;
@@ -40,9 +50,25 @@ export async function runCommand(
     stderr: io.stderr,
   });
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const exitLater = (ms: number, note?: string): void => {
+    const exit = io.exit;
+    if (!exit) return;
+    // Unref'd: a process with nothing left to do ends on its own, sooner.
+    setTimeout(() => {
+      if (note) io.stderr.write(note);
+      exit(130);
+    }, ms).unref();
+  };
+  const onSignal = (): void => {
+    if (controller.signal.aborted) return io.exit?.(130); // a second Ctrl-C: stop now
+    controller.abort();
+    exitLater(
+      CANCEL_LIMIT_MS,
+      `Error: cleanup did not finish within ${CANCEL_LIMIT_MS / 1000} s; stopping anyway.\n`,
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const ctx: OperationContext = { signal: controller.signal, onProgress: (p) => out.progress(p) };
     return (await body({ out, signal: controller.signal, ctx })) ?? 0;
@@ -55,6 +81,7 @@ export async function runCommand(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (controller.signal.aborted) exitLater(LINGER_MS);
   }
 }
 

@@ -50,7 +50,12 @@ export function buildProgram(io: CliIO, done: (code: number) => void): Command {
 /** Runs the CLI with `argv` (as process.argv) and resolves to the process exit code. */
 export async function main(
   argv: string[],
-  io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+  io: CliIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    exit: (code) => process.exit(code),
+  },
 ): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => {

@@ -78,7 +78,10 @@ export function toAppError(error: unknown, ctx: ErrorContext): AppError {
         `Could not reach ${ctx.endpoint}. Check the network (or that the emulator is running) and try again.`,
       );
     case Grpc.DEADLINE_EXCEEDED:
-      return map('DEADLINE_EXCEEDED', 'The server took too long to answer; try again later.');
+      return map(
+        'DEADLINE_EXCEEDED',
+        `Check that ${ctx.endpoint} is running and reachable, then try again (the limit per request is set by FIREBACKUP_FIRESTORE_TIMEOUT_MS, in milliseconds).`,
+      );
     case Grpc.RESOURCE_EXHAUSTED:
       return map(
         'RESOURCE_EXHAUSTED',
@@ -114,6 +117,12 @@ export type RetryPolicy = BackoffPolicy;
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 5000 };
 
+/**
+ * Tries in total for a call that timed out: each already waited a whole deadline, so a
+ * server that stopped answering is given up on after a few (minutes, not a quarter hour).
+ */
+export const DEADLINE_ATTEMPTS = 3;
+
 export { backoffDelay, sleep };
 
 export function throwIfAborted(signal: AbortSignal | undefined, action: string): void {
@@ -133,22 +142,28 @@ export async function withRetry<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   throwIfAborted(signal, ctx.action);
+  let tries = 0;
+  let deadlines = 0;
   try {
-    return await retrying(attempt, {
-      policy,
-      ...(signal ? { signal } : {}),
-      shouldRetry: isTransientGrpc,
-    });
+    return await retrying(
+      (n) => {
+        tries = n + 1;
+        return attempt(n);
+      },
+      {
+        policy,
+        ...(signal ? { signal } : {}),
+        shouldRetry: (error) =>
+          isTransientGrpc(error) &&
+          (grpcCode(error) !== Grpc.DEADLINE_EXCEEDED || ++deadlines < DEADLINE_ATTEMPTS),
+      },
+    );
   } catch (error) {
     throwIfAborted(signal, ctx.action);
     const appError = toAppError(error, ctx);
     if (!isTransientGrpc(error)) throw appError;
-    throw new AppError(
-      appError.code,
-      `${appError.message} (gave up after ${policy.maxAttempts} tries)`,
-      {
-        cause: error,
-      },
-    );
+    throw new AppError(appError.code, `${appError.message} (gave up after ${tries} tries)`, {
+      cause: error,
+    });
   }
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { fromFsError } from '../../util/fs-errors.js';
+import { makeDirectory } from '../../util/make-directory.js';
 import {
   assertValidKey,
   type GetOptions,
@@ -46,7 +47,7 @@ export class LocalBackend implements StorageBackend {
     );
     let handle: FileHandle | undefined;
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirectory(dir);
       await this.sweepStaleTemporaries(dir);
       // Create the temporary before streaming: a stream that fails early must not be
       // able to create it after the cleanup below has run.
