@@ -42,9 +42,10 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
           [
             `Backup ${h.backupId} of ${h.project}/${h.database}, read at ${h.readTime}, ${formatCount(report.documents)} documents`,
             '',
+            // Paths last: a deep subcollection path then widens only its own line.
             table(
-              ['COLLECTION', 'DOCUMENTS'],
-              report.collections.map((c) => [c.collection, formatCount(c.documents)]),
+              ['DOCUMENTS', 'COLLECTION'],
+              report.collections.map((c) => [formatCount(c.documents), c.collection]),
             ),
           ].join('\n'),
         );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { AppError } from '../../shared/errors.js';
 import { verifyBackup } from '../../engine/operations/verify.js';
 import {
   addCommonFlags,
@@ -27,7 +28,7 @@ export function registerVerify(program: Command, io: CliIO, done: (code: number)
     )
     .option(
       '--digest-only',
-      'only check that the stored archive is byte for byte the one written (size and SHA-256 against its manifest); faster, no decryption',
+      'only check that the stored archive is byte for byte the one written (size and SHA-256 against its manifest); faster: decrypts only the small manifest, so the key is still needed',
     );
   addBackupLocationFlags(command);
   addScopeFlags(command);
@@ -36,6 +37,14 @@ export function registerVerify(program: Command, io: CliIO, done: (code: number)
     done(
       await runCommand(io, flags, async ({ out, ctx }) => {
         const keyring = await keyringFor(io, flags);
+        if (flags.digestOnly && !keyring.ids.length) {
+          // The digest to compare with is in the manifest, which is encrypted and
+          // authenticated: without the key it can be neither read nor trusted.
+          throw new AppError(
+            'KEY_NOT_FOUND',
+            "verify --digest-only reads the archive's SHA-256 from its manifest, which is encrypted: it needs the key too (it decrypts only the manifest, not the archive). Set ENCRYPTION_KEY or pass --key-file <file>.",
+          );
+        }
         const { backup, origin } = await resolveAndAnnounce(ref, flags, keyring, out);
         const report = {
           ...(await verifyBackup(backup, keyring, ctx, {

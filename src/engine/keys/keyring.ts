@@ -57,6 +57,23 @@ export interface KeySources {
   keyFile?: string;
 }
 
+/**
+ * A key file that cannot be read is a key problem (exit code 4), whatever the reason;
+ * the message says which reason.
+ */
+function keyFileError(error: unknown, keyFile: string): AppError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const advice =
+    code === 'ENOENT'
+      ? 'it does not exist. Check the path; make a key with `firebackup keys generate --out <file>`.'
+      : code === 'EISDIR'
+        ? 'it is a folder. Give the path of the file holding the key.'
+        : fromFsError(error, 'it', 'read').message.replace(/^it: /, '');
+  return new AppError('KEY_NOT_FOUND', `Cannot read the key file ${keyFile}: ${advice}`, {
+    cause: error,
+  });
+}
+
 /** Builds the keyring from ENCRYPTION_KEY / --key-file and ENCRYPTION_OLD_KEYS. */
 export async function loadKeyring({
   env = process.env,
@@ -65,7 +82,7 @@ export async function loadKeyring({
   let current: MasterKey | undefined;
   if (keyFile) {
     const text = await readFile(keyFile, 'utf8').catch((error: unknown) => {
-      throw fromFsError(error, `Cannot read the key file ${keyFile}`);
+      throw keyFileError(error, keyFile);
     });
     current = MasterKey.fromHex(text, `the key file ${keyFile}`);
   } else if (env.ENCRYPTION_KEY) {

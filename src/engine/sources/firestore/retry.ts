@@ -44,8 +44,11 @@ export function isTransientGrpc(error: unknown): boolean {
 
 function details(error: unknown): string {
   const d = (error as { details?: unknown } | null)?.details;
-  if (typeof d === 'string' && d) return d;
-  return error instanceof Error ? error.message : String(error);
+  const text =
+    typeof d === 'string' && d ? d : error instanceof Error ? error.message : String(error);
+  // grpc-js appends "Resolution note: <note>" even when the note is empty; a trailing
+  // period is dropped as the message adds its own.
+  return text.replace(/\.?\s*Resolution note:\s*\.?\s*$/, '').replace(/\.\s*$/, '');
 }
 
 export interface ErrorContext {

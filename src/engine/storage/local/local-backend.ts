@@ -76,7 +76,7 @@ export class LocalBackend implements StorageBackend {
     const file = this.pathOf(key);
     // Open first so a missing file rejects here rather than as a stream error later.
     const handle = await open(file, 'r').catch((error: unknown) => {
-      throw fromFsError(error, `Cannot read ${key} in ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot read ${key} in ${this.displayUrl}`, 'read');
     });
     const range = options?.range;
     return createReadStream('', {
@@ -94,7 +94,7 @@ export class LocalBackend implements StorageBackend {
       if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
       return { key, size: info.size, modified: info.mtime };
     } catch (error) {
-      throw fromFsError(error, `Cannot find ${key} in ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot find ${key} in ${this.displayUrl}`, 'read');
     }
   }
 
@@ -138,7 +138,7 @@ export class LocalBackend implements StorageBackend {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
-      throw fromFsError(error, `Cannot list ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot list ${this.displayUrl}`, 'read');
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
