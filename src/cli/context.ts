@@ -42,6 +42,10 @@ export async function runCommand(
     signal: AbortSignal;
     ctx: OperationContext;
   }) => Promise<number | void>,
+  options: {
+    /** False for commands that bound their own shutdown (the daemon's --grace). */
+    cancelLimit?: boolean;
+  } = {},
 ): Promise<number> {
   const out = createOutput({
     json: flags.json,
@@ -50,38 +54,43 @@ export async function runCommand(
     stderr: io.stderr,
   });
   const controller = new AbortController();
-  const exitLater = (ms: number, note?: string): void => {
+  // Unref'd: a process with nothing left to do ends on its own, sooner.
+  const exitLater = (ms: number, code: number, note?: string): void => {
     const exit = io.exit;
     if (!exit) return;
-    // Unref'd: a process with nothing left to do ends on its own, sooner.
     setTimeout(() => {
       if (note) io.stderr.write(note);
-      exit(130);
+      exit(code);
     }, ms).unref();
   };
   const onSignal = (): void => {
     if (controller.signal.aborted) return io.exit?.(130); // a second Ctrl-C: stop now
     controller.abort();
+    if (options.cancelLimit === false) return;
     exitLater(
       CANCEL_LIMIT_MS,
+      130,
       `Error: cleanup did not finish within ${CANCEL_LIMIT_MS / 1000} s; stopping anyway.\n`,
     );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let code = 1;
   try {
     const ctx: OperationContext = { signal: controller.signal, onProgress: (p) => out.progress(p) };
-    return (await body({ out, signal: controller.signal, ctx })) ?? 0;
+    code = (await body({ out, signal: controller.signal, ctx })) ?? 0;
+    return code;
   } catch (error) {
     out.endProgress();
     const data = toErrorData(error);
     io.stderr.write(`Error: ${data.message}\n`);
     if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, error: data }, null, 2)}\n`);
-    return exitCodeFor(error);
+    code = exitCodeFor(error);
+    return code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (controller.signal.aborted) exitLater(LINGER_MS);
+    if (controller.signal.aborted) exitLater(LINGER_MS, code);
   }
 }
 
