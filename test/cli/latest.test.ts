@@ -59,9 +59,13 @@ describe('"latest" with backups of several projects in one folder (offline)', ()
       of: { project: 'prod', database: '(default)' },
     });
     expect(run.stderr).toContain(`Backup ${prod.id} of prod/(default)`);
-    const inspect = await runCli(['inspect', 'latest', '--from', dir, '--project', 'staging'], env);
+    const inspect = await runCli(
+      ['inspect', 'latest', '--from', dir, '--project', 'staging', '--json'],
+      env,
+    );
     expect(inspect.code, inspect.stderr).toBe(0);
     expect(inspect.stderr).toContain(`Backup ${staging.id} of staging/(default)`);
+    expect(inspect.json()).toMatchObject({ of: { project: 'staging', database: '(default)' } });
   });
 
   it('refuses a project with no backups, and an id of another project', async () => {

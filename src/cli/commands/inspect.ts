@@ -29,7 +29,7 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
     done(
       await runCommand(io, flags, async ({ out, ctx }) => {
         const keyring = await keyringFor(io, flags);
-        const { backup } = await resolveAndAnnounce(ref, flags, keyring, out);
+        const { backup, origin } = await resolveAndAnnounce(ref, flags, keyring, out);
         if (flags.path) {
           const doc = await findDocument(backup, keyring, flags.path, ctx);
           out.result(doc, JSON.stringify(doc, null, 2));
@@ -38,7 +38,7 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
         const report = await inspectBackup(backup, keyring, ctx);
         const h = report.header;
         out.result(
-          report,
+          { ...report, of: origin },
           [
             `Backup ${h.backupId} of ${h.project}/${h.database}, read at ${h.readTime}, ${formatCount(report.documents)} documents`,
             '',
