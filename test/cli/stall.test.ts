@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
+import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
+import { craftBackup, sampleDocuments } from '../helpers/craft-backup.js';
 import {
   emulatorJar,
   startFirestoreEmulator,
@@ -97,3 +99,21 @@ describe.skipIf(!inject('firestoreEmulatorHost'))(
     }, 30_000);
   },
 );
+
+describe('a restore folder that can never be made', () => {
+  it('fails fast with a clear message (no endless mkdir on /proc/x)', async () => {
+    const key = MasterKey.generate();
+    const dir = await mkdtemp(path.join(tmpdir(), 'fb-proc-restore-'));
+    await craftBackup(new LocalBackend(dir), key, sampleDocuments(3));
+    const run = spawnCli(['restore', 'latest', '--from', dir, '--to-dir', '/proc/x/restored'], {
+      ENCRYPTION_KEY: key.revealHex(),
+    });
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+    const result = await run.exited;
+    clearTimeout(timer);
+    expect(result.signal, 'killed after 20 s: the restore hung').toBeNull();
+    expect(result.ms).toBeLessThan(15_000);
+    expect(result.code, run.stderr()).toBe(2);
+    expect(run.stderr()).toMatch(/Cannot create the folder .*Choose another destination/);
+  }, 30_000);
+});
