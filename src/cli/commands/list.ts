@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { AppError } from '../../shared/errors.js';
 import { listBackups } from '../../engine/operations/list.js';
+import { LocalBackend } from '../../engine/storage/local/local-backend.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -28,7 +31,21 @@ export function registerList(program: Command, io: CliIO, done: (code: number) =
       await runCommand(io, flags, async ({ out }) => {
         const keyring = await keyringFor(io, flags);
         const destination = await openDestinationFromFlags(flags.from, flags);
+        // A folder that does not exist is most likely a typo: say so, not "No backups".
+        if (destination instanceof LocalBackend && !existsSync(destination.displayUrl)) {
+          throw new AppError(
+            'NOT_FOUND',
+            `There is no folder ${destination.displayUrl}. Check the path given to --from.`,
+          );
+        }
         const backups = await listBackups(destination, keyring);
+        const unreadable = backups.filter((b) => !b.readable);
+        if (unreadable.length) {
+          const keys = [...new Set(unreadable.map((b) => b.keyId))].join(', ');
+          out.info(
+            `${unreadable.length} of ${backups.length} backups were made with a key not given (${keys}): their project, database and counts cannot be shown. Set ENCRYPTION_KEY, ENCRYPTION_OLD_KEYS or --key-file to see them.`,
+          );
+        }
         const human = backups.length
           ? table(
               ['ID', 'CREATED (UTC)', 'PROJECT', 'DATABASE', 'DOCUMENTS', 'SIZE', 'KEY'],

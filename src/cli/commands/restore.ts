@@ -17,11 +17,16 @@ import {
   type CommonFlags,
   type SourceFlags,
 } from '../context.js';
-import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
+import {
+  RESTORE_SCOPE_FLAGS,
+  addScopeFlags,
+  resolveAndAnnounce,
+  type ScopeFlags,
+} from '../backup-ref.js';
+import { addBackupLocationFlags } from '../destination-flags.js';
 import { formatCount } from '../output.js';
 
-interface RestoreFlags extends CommonFlags, SourceFlags {
-  from?: string;
+interface RestoreFlags extends CommonFlags, Omit<SourceFlags, 'project'>, ScopeFlags {
   toProject?: string;
   toDir?: string;
   collections?: string[];
@@ -56,6 +61,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
     .option('--dry-run', 'show what would be created, overwritten and skipped; write nothing');
   addSourceFlags(command, '--to-project <id>');
   addBackupLocationFlags(command);
+  addScopeFlags(command, RESTORE_SCOPE_FLAGS);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: RestoreFlags) => {
     done(
@@ -73,7 +79,13 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           );
         }
         const keyring = await keyringFor(io, flags);
-        const backup = await resolveBackupFromFlags(ref, flags);
+        const { backup, origin } = await resolveAndAnnounce(
+          ref,
+          flags,
+          keyring,
+          out,
+          RESTORE_SCOPE_FLAGS,
+        );
         const common = {
           backup,
           keyring,
@@ -83,7 +95,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
         if (flags.toDir) {
           const report = await restoreToDir({ ...common, directory: flags.toDir }, ctx);
           out.result(
-            { ok: true, ...report },
+            { ok: true, ...report, of: origin },
             `Restored ${formatCount(report.documents)} documents from ${report.backup} into ${report.directory} (${report.files.length} files).`,
           );
           return 0;
@@ -97,7 +109,10 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           ctx,
         );
         const failed = report.failedCount;
-        out.result({ ok: failed === 0, ...report }, describeRestore(report, Boolean(flags.dryRun)));
+        out.result(
+          { ok: failed === 0, ...report, of: origin },
+          describeRestore(report, Boolean(flags.dryRun)),
+        );
         return failed > 0 ? 1 : 0;
       }),
     );

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { nextOccurrence } from '../../engine/scheduler/cron.js';
 import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
 import { scheduledRotation } from './keys-rotate.js';
@@ -226,11 +226,11 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
     )
     .option('--collections <ids>', 'only these collections', listFlag)
     .option('--exclude <ids>', 'leave out these collections', listFlag)
-    .option(
-      '--verify <how>',
-      'after each backup: "full", "none" or "sample:<fraction>"',
-      parseVerify,
-      { mode: 'full' },
+    .addOption(
+      // The default is an object: its help text says "full", not {"mode":"full"}.
+      new Option('--verify <how>', 'after each backup: "full", "none" or "sample:<fraction>"')
+        .argParser(parseVerify)
+        .default({ mode: 'full' }, 'full'),
     )
     .option(
       '--verify-batch <n>',

@@ -115,7 +115,7 @@ describe('keyring', () => {
 
   it('reports a missing key file clearly', async () => {
     await expect(loadKeyring({ keyFile: '/nonexistent/key.hex' })).rejects.toMatchObject({
-      code: 'NOT_FOUND',
+      code: 'KEY_NOT_FOUND',
     });
   });
 });

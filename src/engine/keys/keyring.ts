@@ -70,6 +70,23 @@ export interface KeySources {
 }
 
 /**
+ * A key file that cannot be read is a key problem (exit code 4), whatever the reason;
+ * the message says which reason.
+ */
+function keyFileError(error: unknown, keyFile: string): AppError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const advice =
+    code === 'ENOENT'
+      ? 'it does not exist. Check the path; make a key with `firebackup keys generate --out <file>`.'
+      : code === 'EISDIR'
+        ? 'it is a folder. Give the path of the file holding the key.'
+        : fromFsError(error, 'it', 'read').message.replace(/^it: /, '');
+  return new AppError('KEY_NOT_FOUND', `Cannot read the key file ${keyFile}: ${advice}`, {
+    cause: error,
+  });
+}
+
+/**
  * Builds the keyring. When a key store exists (see key-store.ts) its current key makes
  * new backups and all its keys read; ENCRYPTION_KEY or --key-file may still be set, but
  * only to a key the store holds (a stale one after a rotation is fine): a different key
@@ -100,7 +117,7 @@ async function loadGivenKeys({ env = process.env, keyFile }: KeySources): Promis
   if (keyFile) {
     await assertOwnerOnly(keyFile);
     const text = await readFile(keyFile, 'utf8').catch((error: unknown) => {
-      throw fromFsError(error, `Cannot read the key file ${keyFile}`);
+      throw keyFileError(error, keyFile);
     });
     current = MasterKey.fromHex(text, `the key file ${keyFile}`);
   } else if (env.ENCRYPTION_KEY) {
@@ -122,7 +139,7 @@ async function loadGivenKeys({ env = process.env, keyFile }: KeySources): Promis
 export async function assertOwnerOnly(file: string, platform = process.platform): Promise<void> {
   if (platform === 'win32') return;
   const info = await stat(file).catch((error: unknown) => {
-    throw fromFsError(error, `Cannot read the key file ${file}`);
+    throw keyFileError(error, file);
   });
   const mode = info.mode & 0o777;
   if ((mode & 0o077) !== 0) {

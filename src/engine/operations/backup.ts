@@ -93,9 +93,10 @@ export async function runBackup(
   let writer: ArchiveWriter | undefined;
   let upload: Promise<unknown> | undefined;
   try {
-    const readTime = await chooseReadTime(conn);
+    const signal = ctx.signal ? { signal: ctx.signal } : {};
+    const readTime = await chooseReadTime(conn, signal);
     meter.startPhase('reading');
-    void countDocuments(conn, { ...selection, readTime })
+    void countDocuments(conn, { ...selection, readTime, ...signal })
       .then((total) => meter.setTotal(total))
       .catch(() => undefined); // the count only feeds the ETA
 

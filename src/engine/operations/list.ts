@@ -85,8 +85,3 @@ async function summarise(
     };
   }
 }
-
-/** The newest complete backup's id, or undefined when there is none. */
-export async function latestBackupId(destination: StorageBackend): Promise<string | undefined> {
-  return (await completeBackups(destination))[0]?.id;
-}

@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../shared/errors.js';
@@ -15,6 +15,7 @@ import { PassBinding } from './bind-to-manifest.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
+import { makeDirectory } from '../util/make-directory.js';
 
 export type RestoreMode = 'create' | 'overwrite' | 'merge';
 
@@ -148,7 +149,7 @@ export async function restoreToDir(
   );
   const streams = new Map<string, { stream: WriteStream; file: string; documents: number }>();
   try {
-    await mkdir(temp, { recursive: true });
+    await makeDirectory(temp); // not mkdir -p: it spins forever under /proc
     let documents = 0;
     for await (const { doc, json } of selected(scanner, opts)) {
       const collection = doc.path.slice(0, doc.path.indexOf('/'));

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { fromFsError } from '../../util/fs-errors.js';
+import { makeDirectory } from '../../util/make-directory.js';
 import {
   assertValidKey,
   type GetOptions,
@@ -61,7 +62,7 @@ export class LocalBackend implements StorageBackend {
     );
     let handle: FileHandle | undefined;
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirectory(dir);
       await this.sweepStaleTemporaries(dir);
       // Create the temporary before streaming: a stream that fails early must not be
       // able to create it after the cleanup below has run.
@@ -90,7 +91,7 @@ export class LocalBackend implements StorageBackend {
     const file = this.pathOf(key);
     // Open first so a missing file rejects here rather than as a stream error later.
     const handle = await open(file, 'r').catch((error: unknown) => {
-      throw fromFsError(error, `Cannot read ${key} in ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot read ${key} in ${this.displayUrl}`, 'read');
     });
     const range = options?.range;
     return createReadStream('', {
@@ -108,7 +109,7 @@ export class LocalBackend implements StorageBackend {
       if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
       return { key, size: info.size, modified: info.mtime };
     } catch (error) {
-      throw fromFsError(error, `Cannot find ${key} in ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot find ${key} in ${this.displayUrl}`, 'read');
     }
   }
 
@@ -178,7 +179,7 @@ export class LocalBackend implements StorageBackend {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
-      throw fromFsError(error, `Cannot list ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot list ${this.displayUrl}`, 'read');
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
