@@ -82,6 +82,9 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
         };
         if (flags.toDir) {
           const report = await restoreToDir({ ...common, directory: flags.toDir }, ctx);
+          for (const swept of report.sweptTemporaries) {
+            out.info(`Removed ${swept}, left by an earlier restore that was killed.`);
+          }
           out.result(
             { ok: true, ...report },
             `Restored ${formatCount(report.documents)} documents from ${report.backup} into ${report.directory} (${report.files.length} files).`,
