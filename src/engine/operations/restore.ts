@@ -5,10 +5,15 @@ import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
 import { openFirestore, type OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import { isUnder, normaliseSelection } from '../sources/firestore/paths.js';
-import { restoreDocuments, type RestoreReport } from '../sources/firestore/restore.js';
+import {
+  restoreDocuments,
+  type RestoreMode,
+  type RestoreReport,
+} from '../sources/firestore/restore.js';
 import { fromFsError } from '../util/fs-errors.js';
 import { BackupScanner, scanToEnd } from './backup-scanner.js';
 import { ProgressMeter } from './progress-meter.js';
+import { extraDocuments } from './restore-mirror.js';
 import {
   CollectionFileNames,
   makePrivateDir,
@@ -20,7 +25,7 @@ import {
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
 
-export type RestoreMode = 'create' | 'overwrite' | 'merge';
+export type { RestoreMode };
 
 interface RestoreCommon {
   backup: ResolvedBackup;
@@ -84,14 +89,32 @@ export async function restoreToFirestore(
   const meter = new ProgressMeter(ctx.onProgress, 'verifying');
   const scanner = await verifyFirst(opts, ctx, meter);
   const conn = await openFirestore(opts.target);
+  // Mirror: the archive's paths, to tell the target's extra documents (memory grows
+  // with the number of documents restored: about 100 bytes each).
+  const present = opts.mode === 'mirror' ? new Set<string>() : undefined;
   try {
     const docs = (async function* () {
-      for await (const { doc } of selected(scanner, opts)) yield doc;
+      for await (const { doc } of selected(scanner, opts)) {
+        present?.add(doc.path);
+        yield doc;
+      }
     })();
+    const extras = (): AsyncIterable<string> =>
+      extraDocuments(
+        conn,
+        {
+          collections: opts.collections ?? [],
+          paths: opts.paths ?? [],
+          backup: scanner.header?.selection ?? { collections: [], exclude: [] },
+        },
+        present ?? new Set(),
+        ctx.signal,
+      );
     // The header is read with the first record, before any document reaches the writer.
     const report = await restoreDocuments(conn, docs, {
       mode: opts.mode,
       dryRun: opts.dryRun ?? false,
+      ...(present ? { extras } : {}),
       sourceDocumentsRoot: () =>
         scanner.header
           ? `projects/${scanner.header.project}/databases/${scanner.header.database}/documents`
