@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
 import type { ProtoValue } from '../../src/engine/sources/firestore/protos.js';
+import { emulatorJar, startFirestoreEmulator } from '../helpers/firestore-emulator.js';
 import { readAllRaw, seedDocuments, testProject, writeRaw } from '../helpers/firestore-seed.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -35,6 +36,55 @@ async function contents(project: string): Promise<Record<string, unknown>> {
     const plain = (v: unknown): unknown =>
       JSON.parse(JSON.stringify(v, (k, x: unknown) => (k === 'valueType' ? undefined : x)));
     return Object.fromEntries([...raw].map(([p, d]) => [p, plain(d.fields)]));
+  } finally {
+    await conn.close();
+  }
+}
+
+/**
+ * Runs the CLI in a child process and calls `whileWriting` shortly after it starts
+ * writing documents (its progress names the phase), to interrupt it mid-way.
+ */
+async function interruptedCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  whileWriting: (child: ChildProcess) => unknown,
+): Promise<{ code: number | null; stdout: string; stderr: string; interrupted: boolean }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli-entry.ts', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let interrupted = false;
+  child.stdout!.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    if (!interrupted && /restoring/.test(stderr)) {
+      interrupted = true;
+      setTimeout(() => whileWriting(child), 300);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, stderr, interrupted };
+}
+
+/** How many documents the project holds, counting no further than `limit`. */
+async function countUpTo(emulatorHost: string, project: string, limit: number): Promise<number> {
+  const conn = await openFirestore({ projectId: project, emulatorHost });
+  try {
+    const stream = conn.client.runQuery(
+      {
+        parent: conn.documentsRoot,
+        structuredQuery: { from: [{ allDescendants: true }], limit: { value: limit } },
+      },
+      conn.callOptions(),
+    );
+    let n = 0;
+    for await (const r of stream as AsyncIterable<{ document?: unknown }>) if (r.document) n++;
+    return n;
   } finally {
     await conn.close();
   }
@@ -228,39 +278,11 @@ describe.skipIf(!host)('restore modes', () => {
     const backup = await runCli(['backup', '--project', big, '--to', bigDir, '--json'], env);
     expect(backup.code, backup.stderr).toBe(0);
     const project = testProject('modes-cancel-dst');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'test/helpers/cli-entry.ts',
-        'restore',
-        'latest',
-        '--from',
-        bigDir,
-        '--to-project',
-        project,
-        '--json',
-      ],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    const { code, stdout, stderr, interrupted } = await interruptedCli(
+      ['restore', 'latest', '--from', bigDir, '--to-project', project, '--json'],
+      env,
+      (child) => child.kill('SIGINT'), // Ctrl-C
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    // Ctrl-C once documents are being written.
-    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    let interrupted = false;
-    const timer = setInterval(() => {
-      if (!interrupted && /restoring/.test(stderr)) {
-        interrupted = true;
-        setTimeout(() => child.kill('SIGINT'), 300);
-      }
-    }, 20);
-    const code = await exit;
-    clearInterval(timer);
     expect(interrupted, 'the restore finished before it could be interrupted').toBe(true);
     expect(code, stderr).toBe(130);
     const result = JSON.parse(stdout) as Counts & {
@@ -289,5 +311,67 @@ describe.skipIf(!host)('restore modes', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.json()).toMatchObject({ created: 20000 - written, skipped: written });
     expect(Object.keys(await contents(project))).toHaveLength(20000);
+  }, 180_000);
+});
+
+describe.skipIf(!emulatorJar())('a restore when Firestore goes away mid-way', () => {
+  it('says what it wrote before the connection was lost, and how to finish', async () => {
+    const emulator = await startFirestoreEmulator(emulatorJar()!);
+    const env = {
+      ENCRYPTION_KEY: MasterKey.generate().revealHex(),
+      FIRESTORE_EMULATOR_HOST: emulator.host,
+    };
+    try {
+      const source = testProject('lost-src');
+      await seedDocuments(emulator.host, source, { count: 20000, docBytes: 300 });
+      const dir = await mkdtemp(path.join(tmpdir(), 'fb-lost-'));
+      const backup = await runCli(['backup', '--project', source, '--to', dir, '--json'], env);
+      expect(backup.code, backup.stderr).toBe(0);
+      const project = testProject('lost-dst');
+      const run = await interruptedCli(
+        [
+          'restore',
+          'latest',
+          '--from',
+          dir,
+          '--to-project',
+          project,
+          '--mode',
+          'overwrite',
+          '--json',
+        ],
+        env,
+        async () => {
+          // Stop it once several batches have been acknowledged, not only sent.
+          while ((await countUpTo(emulator.host, project, 2000)) < 2000) {
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          await emulator.stop();
+        },
+      );
+      expect(run.interrupted, 'the restore finished before Firestore went away').toBe(true);
+      expect(run.code, run.stderr).toBe(1);
+      const result = JSON.parse(run.stdout) as Counts & {
+        complete: boolean;
+        written: number;
+        error: { code: string };
+        finish: { command: string; effect: string };
+        ok: boolean;
+      };
+      expect(result).toMatchObject({ ok: false, complete: false, error: { code: 'UNAVAILABLE' } });
+      expect(result.written).toBeGreaterThan(0);
+      expect(result.written).toBeLessThan(20000);
+      expect(result.created).toBe(result.written); // an empty target: nothing was overwritten
+      const backupId = backup.json<{ id: string }>().id;
+      expect(result.finish.command).toBe(
+        `firebackup restore ${backupId} --from ${dir} --to-project ${project} --mode overwrite --json`,
+      );
+      expect(result.finish.effect).toMatch(/writes every selected document again/);
+      expect(run.stderr).toMatch(
+        /documents were written into .*\nTo finish, run: firebackup restore/,
+      );
+    } finally {
+      await emulator.stop().catch(() => undefined);
+    }
   }, 180_000);
 });
