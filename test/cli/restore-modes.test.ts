@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
 import type { ProtoValue } from '../../src/engine/sources/firestore/protos.js';
+import type { RestoreReport } from '../../src/engine/sources/firestore/restore.js';
 import { emulatorJar, startFirestoreEmulator } from '../helpers/firestore-emulator.js';
 import { readAllRaw, seedDocuments, testProject, writeRaw } from '../helpers/firestore-seed.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -90,22 +91,8 @@ async function countUpTo(emulatorHost: string, project: string, limit: number): 
   }
 }
 
-interface Counts {
-  created: number;
-  overwritten: number;
-  merged: number;
-  skipped: number;
-  deleted: number;
-  failedCount: number;
-  planned?: {
-    create: number;
-    overwrite: number;
-    merge: number;
-    skip: number;
-    delete: number;
-    deletePaths: string[];
-  };
-}
+/** A restore's JSON result. */
+type Counts = RestoreReport;
 
 /** The plan in the report's own terms, so a plan and a report compare with toEqual. */
 function asReport(p: NonNullable<Counts['planned']>) {
