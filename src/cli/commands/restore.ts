@@ -6,7 +6,11 @@ import {
   restoreToFirestore,
   type RestoreMode,
 } from '../../engine/operations/restore.js';
-import { isRestoreIncomplete, type RestoreReport } from '../../engine/sources/firestore/restore.js';
+import {
+  isRestoreIncomplete,
+  MAX_LISTED_DELETIONS,
+  type RestoreReport,
+} from '../../engine/sources/firestore/restore.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -110,7 +114,8 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           out.result({ ok: failed === 0, ...report }, describeRestore(report, dryRun));
           return failed > 0 ? 1 : 0;
         } catch (error) {
-          if (!isRestoreIncomplete(error) || dryRun) throw error;
+          // A restore that wrote nothing needs no account of what it left.
+          if (!isRestoreIncomplete(error) || dryRun || touched(error.report) === 0) throw error;
           // Argv as typed, with "latest" pinned to the backup it meant.
           // (commander keeps the argv it parsed on the program as `rawArgs`, untyped)
           const raw = (self.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [];
@@ -166,6 +171,11 @@ const RERUN: Record<RestoreMode, string> = {
     'it writes every selected document again, then deletes the documents the backup does not have',
 };
 
+/** Documents a restore changed or looked at in the target. */
+function touched(r: RestoreReport): number {
+  return r.created + r.overwritten + r.merged + r.skipped + r.deleted + r.failedCount;
+}
+
 function counts(r: RestoreReport): string {
   return `created ${formatCount(r.created)}, overwritten ${formatCount(r.overwritten)}, merged ${formatCount(r.merged)}, skipped (already there) ${formatCount(r.skipped)}, deleted ${formatCount(r.deleted)}, failed ${formatCount(r.failedCount)}`;
 }
@@ -216,10 +226,11 @@ function describeRestore(
     for (const path of p.deletePaths.slice(0, PRINTED_DELETIONS))
       lines.push(`  would delete ${path}`);
     const unlisted = p.delete - Math.min(p.deletePaths.length, PRINTED_DELETIONS);
-    if (unlisted > 0)
+    if (unlisted > 0) {
       lines.push(
-        `  … and ${formatCount(unlisted)} more (--json lists up to ${p.deletePaths.length > PRINTED_DELETIONS ? p.deletePaths.length : PRINTED_DELETIONS})`,
+        `  … and ${formatCount(unlisted)} more (--json lists the first ${MAX_LISTED_DELETIONS})`,
       );
+    }
     return lines.join('\n');
   }
   const lines = [`Restored into ${report.target}: ${counts(report)}.`];
