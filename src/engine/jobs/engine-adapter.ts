@@ -124,6 +124,7 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
           overwritten: report.overwritten,
           merged: report.merged,
           skipped: report.skipped,
+          deleted: report.deleted,
           failed: report.failedCount,
         },
         detail: { ...report },
