@@ -11,12 +11,23 @@ export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /**
+   * Ends the process (the real CLI passes process.exit; in-process tests do not). Used
+   * only after Ctrl-C, as a last resort, if something still keeps the process alive once
+   * the command has cleaned up.
+   */
+  exit?: (code: number) => void;
 }
+
+/** After Ctrl-C, how long cleanup may take, and how long after it the process may linger. */
+const CANCEL_LIMIT_MS = 15_000;
+const LINGER_MS = 2_000;
 
 export interface CommonFlags {
   json?: boolean;
   quiet?: boolean;
   keyFile?: string;
+  keyStore?: string;
 }
 
 /**
@@ -32,6 +43,10 @@ export async function runCommand(
     signal: AbortSignal;
     ctx: OperationContext;
   }) => Promise<number | void>,
+  options: {
+    /** False for commands that bound their own shutdown (the daemon's --grace). */
+    cancelLimit?: boolean;
+  } = {},
 ): Promise<number> {
   const out = createOutput({
     json: flags.json,
@@ -40,21 +55,47 @@ export async function runCommand(
     stderr: io.stderr,
   });
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Unref'd: a process with nothing left to do ends on its own, sooner.
+  const exitLater = (ms: number, code: number, note?: string): void => {
+    const exit = io.exit;
+    if (!exit) return;
+    setTimeout(() => {
+      if (note) io.stderr.write(note);
+      exit(code);
+    }, ms).unref();
+  };
+  const onSignal = (): void => {
+    if (controller.signal.aborted) return io.exit?.(130); // a second Ctrl-C: stop now
+    controller.abort();
+    if (options.cancelLimit === false) return;
+    exitLater(
+      CANCEL_LIMIT_MS,
+      130,
+      `Error: cleanup did not finish within ${CANCEL_LIMIT_MS / 1000} s; stopping anyway.\n`,
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code = 1;
   try {
-    const ctx: OperationContext = { signal: controller.signal, onProgress: (p) => out.progress(p) };
-    return (await body({ out, signal: controller.signal, ctx })) ?? 0;
+    const ctx: OperationContext = {
+      signal: controller.signal,
+      onProgress: (p) => out.progress(p),
+      onNotice: (line) => out.info(`Note: ${line}`),
+    };
+    code = (await body({ out, signal: controller.signal, ctx })) ?? 0;
+    return code;
   } catch (error) {
     out.endProgress();
     const data = toErrorData(error);
     io.stderr.write(`Error: ${data.message}\n`);
     if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, error: data }, null, 2)}\n`);
-    return exitCodeFor(error);
+    code = exitCodeFor(error);
+    return code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (controller.signal.aborted) exitLater(LINGER_MS, code);
   }
 }
 
@@ -65,14 +106,23 @@ export function addCommonFlags(command: Command): Command {
 }
 
 export function addKeyFlags(command: Command): Command {
-  return command.option(
-    '--key-file <file>',
-    'file holding the 64-hex-character encryption key (default: $ENCRYPTION_KEY); older keys in $ENCRYPTION_OLD_KEYS',
-  );
+  return command
+    .option(
+      '--key-file <file>',
+      'file holding the 64-hex-character encryption key (default: $ENCRYPTION_KEY); older keys in $ENCRYPTION_OLD_KEYS',
+    )
+    .option(
+      '--key-store <file>',
+      'the key store (made by `keys rotate`); when it exists its current key is used (default: $FIREBACKUP_KEY_STORE or keys.json in $FIREBACKUP_HOME)',
+    );
 }
 
 export function keyringFor(io: CliIO, flags: CommonFlags): Promise<Keyring> {
-  return loadKeyring({ env: io.env, ...(flags.keyFile ? { keyFile: flags.keyFile } : {}) });
+  return loadKeyring({
+    env: io.env,
+    ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
+    ...(flags.keyStore ? { keyStore: flags.keyStore } : {}),
+  });
 }
 
 export interface SourceFlags {

@@ -1,11 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { backendKinds, openDestination, schemeOf } from '../engine/storage/index.js';
 import type { StorageBackend } from '../engine/storage/backend.js';
 import { fromFsError } from '../engine/util/fs-errors.js';
-import { resolveBackup, type ResolvedBackup } from '../engine/operations/resolve-backup.js';
+import {
+  resolveBackup,
+  type ResolveOptions,
+  type ResolvedBackup,
+} from '../engine/operations/resolve-backup.js';
 
 /**
  * CLI flags for destination options, made from each back end's zod schema (the same
@@ -29,7 +33,18 @@ function baseType(schema: z.ZodTypeAny): z.ZodTypeAny {
   return s;
 }
 
+/** partSizeMiB → part-size-mib: a unit stays one word. */
 function kebab(name: string): string {
+  return name.replace(/MiB$/, 'Mib').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The attribute commander stores `--a-b-c` under: aBC. */
+function camel(flagName: string): string {
+  return flagName.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The spelling before units were kept whole (--s3-part-size-mi-b): still accepted, not shown. */
+function legacyKebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
@@ -52,7 +67,7 @@ function optionFields(): Array<OptionFlag & { secret: boolean }> {
           : base instanceof z.ZodBoolean
             ? 'boolean'
             : 'string';
-      const attribute = `${scheme}${field[0]!.toUpperCase()}${field.slice(1)}`;
+      const attribute = camel(`${scheme}-${kebab(field)}`);
       fields.push({
         scheme,
         field,
@@ -85,10 +100,12 @@ export function addDestinationFlags(command: Command): Command {
   );
   for (const flag of optionFlags()) {
     const name = `--${flag.scheme}-${kebab(flag.field)}`;
-    command.option(
-      flag.kind === 'boolean' ? `${name} [true|false]` : `${name} <value>`,
-      flag.description,
-    );
+    const value = flag.kind === 'boolean' ? ' [true|false]' : ' <value>';
+    command.option(`${name}${value}`, flag.description);
+    const legacy = `--${flag.scheme}-${legacyKebab(flag.field)}`;
+    if (legacy !== name) {
+      command.addOption(new Option(`${legacy}${value}`).hideHelp());
+    }
   }
   return command;
 }
@@ -122,7 +139,7 @@ export async function destinationOptionsFromFlags(
   const configFile = flags.destinationConfig;
   if (typeof configFile === 'string') {
     const text = await readFile(configFile, 'utf8').catch((error: unknown) => {
-      throw fromFsError(error, `Cannot read the destination config ${configFile}`);
+      throw fromFsError(error, `Cannot read the destination config ${configFile}`, 'read');
     });
     try {
       options = JSON.parse(text) as Record<string, unknown>;
@@ -131,7 +148,8 @@ export async function destinationOptionsFromFlags(
     }
   }
   for (const flag of optionFlags()) {
-    const value = flags[flag.attribute];
+    const value =
+      flags[flag.attribute] ?? flags[camel(`${flag.scheme}-${legacyKebab(flag.field)}`)];
     if (value === undefined) continue;
     if (flag.scheme !== scheme) {
       throw new AppError(
@@ -165,9 +183,11 @@ export function addBackupLocationFlags(command: Command): Command {
 export async function resolveBackupFromFlags(
   ref: string,
   flags: { from?: string | undefined },
+  options: ResolveOptions = {},
 ): Promise<ResolvedBackup> {
   return resolveBackup(
     ref,
     flags.from ? await openDestinationFromFlags(flags.from, flags) : undefined,
+    options,
   );
 }

@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../engine/version.js';
-import { toErrorData, exitCodeFor } from '../shared/errors.js';
+import { AppError, toErrorData, exitCodeFor } from '../shared/errors.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCatalog } from './commands/catalog.js';
+import { registerCheck } from './commands/check.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDelete } from './commands/delete.js';
 import { registerHistory } from './commands/history.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIO, done: (code: number) => void): Command {
     registerBackup,
     registerList,
     registerVerify,
+    registerCheck,
     registerInspect,
     registerRestore,
     registerDelete,
@@ -50,9 +52,15 @@ export function buildProgram(io: CliIO, done: (code: number) => void): Command {
 /** Runs the CLI with `argv` (as process.argv) and resolves to the process exit code. */
 export async function main(
   argv: string[],
-  io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+  io: CliIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    exit: (code) => process.exit(code),
+  },
 ): Promise<number> {
   let code = 0;
+  if (io.stdout === process.stdout) endQuietlyOnBrokenPipe();
   const program = buildProgram(io, (c) => {
     code = c;
   });
@@ -61,10 +69,32 @@ export async function main(
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version exit 0; usage errors were already printed by commander.
-      return error.exitCode === 0 ? 0 : 2;
+      // Help and version exit 0; usage errors were already printed by commander (on
+      // stderr), and programs asking for --json get them as JSON too.
+      if (error.exitCode === 0) return 0;
+      if (argv.includes('--json')) {
+        const message = error.message.replace(/^error: /, '');
+        const data = toErrorData(
+          new AppError('INVALID_ARGUMENT', `${message}. Run with --help for usage.`),
+        );
+        io.stdout.write(`${JSON.stringify({ ok: false, error: data }, null, 2)}\n`);
+      }
+      return 2;
     }
     io.stderr.write(`Error: ${toErrorData(error).message}\n`);
     return exitCodeFor(error);
+  }
+}
+
+/**
+ * `firebackup list | head` closes the pipe early: the rest of the output has nowhere to
+ * go, which is not an error worth a stack trace. End quietly, as Unix tools do.
+ */
+function endQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
   }
 }

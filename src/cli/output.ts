@@ -39,12 +39,10 @@ export function formatProgress(p: Progress): string {
     p.itemsTotal !== undefined
       ? `${formatCount(p.items)}/${formatCount(p.itemsTotal)}`
       : formatCount(p.items);
-  const parts = [
-    `${p.phase.padEnd(10)}`,
-    `${items} docs`,
-    formatBytes(p.bytes),
-    `${formatCount(p.itemsPerSecond)} docs/s`,
-  ];
+  const parts = [`${p.phase.padEnd(10)}`, `${items} docs`];
+  // Phases that count no bytes (writing to Firestore) would show a misleading "0 B".
+  if (p.bytes > 0) parts.push(formatBytes(p.bytes));
+  parts.push(`${formatCount(p.itemsPerSecond)} docs/s`);
   if (p.bytesPerSecond > 0) parts.push(`${formatBytes(p.bytesPerSecond)}/s`);
   if (p.etaSeconds !== undefined && p.items > 0) parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
   return parts.join('  ');

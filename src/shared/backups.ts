@@ -1,8 +1,16 @@
 import { z } from 'zod';
+import type { ErrorData } from './errors.js';
 
 /** Backup ids sort by creation time: bkp_<YYYYMMDDTHHMMSSmmmZ>_<8 hex>. */
 export const BACKUP_ID_PATTERN = /^bkp_\d{8}T\d{9}Z_[0-9a-f]{8}$/;
 export const backupIdSchema = z.string().regex(BACKUP_ID_PATTERN, 'not a backup id (bkp_…)');
+
+/** Which collections a backup holds: empty `collections` means all of them. */
+export const backupSelectionSchema = z.object({
+  collections: z.array(z.string()),
+  exclude: z.array(z.string()),
+});
+export type BackupSelection = z.infer<typeof backupSelectionSchema>;
 
 /** The manifest record of docs/design.md §3.4, validated whenever one is read. */
 export const backupManifestSchema = z.object({
@@ -21,7 +29,25 @@ export const backupManifestSchema = z.object({
     key: z.string(),
     size: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /**
+     * Only while `keys rewrap` replaces the archive (docs/design.md §6): the archive still
+     * stored before the switch, same segments under the old envelope.
+     */
+    previous: z
+      .object({
+        size: z.number().int().nonnegative(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        keyId: z.string(),
+      })
+      .optional(),
   }),
+  /**
+   * Who made the backup and of what, so retention only ever considers backups of one
+   * scope. Optional: manifests written before these fields existed lack them (such
+   * backups belong to no scope, so retention never deletes them). Sealed with the rest.
+   */
+  scheduleId: z.string().min(1).optional(),
+  selection: backupSelectionSchema.optional(),
 });
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
@@ -42,6 +68,12 @@ export interface BackupSummary {
   counts?: Record<string, number>;
   readTime?: string;
   completedAt?: string;
+  /** The schedule that made it; absent for manual backups and for older manifests. */
+  scheduleId?: string;
+  /** Absent for manifests written before the selection was recorded. */
+  selection?: BackupSelection;
+  /** Set when the manifest is damaged (or unreadable by this version): why. */
+  error?: ErrorData;
 }
 
 /** The backup header record of docs/design.md §3.1. */

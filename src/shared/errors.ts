@@ -15,6 +15,12 @@ export const ERROR_CODES = {
   KEY_NOT_FOUND: { fault: 'user', retryable: false, exit: 4 },
   /** The archive failed authentication or parsing: corrupt, truncated, tampered. */
   ARCHIVE_CORRUPT: { fault: 'system', retryable: false, exit: 3 },
+  /**
+   * The archive authenticates but is not the one its backup describes: another backup's
+   * archive in its place, bytes other than those its manifest records, or bytes that
+   * changed between the verifying and the writing pass of a restore.
+   */
+  ARCHIVE_MISMATCH: { fault: 'system', retryable: false, exit: 3 },
   /** The archive was written by a newer (or unknown) format version. */
   ARCHIVE_UNSUPPORTED: { fault: 'user', retryable: false, exit: 3 },
   /** A storage object or backup does not exist. */

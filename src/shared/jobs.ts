@@ -5,7 +5,8 @@ import { z } from 'zod';
  * ends. Pure schemas, part of the typed contract the GUI binds to.
  */
 
-export const JobKindSchema = z.enum(['backup', 'restore', 'verify', 'prune']);
+/** `rotate`: a scheduled key rotation, recorded as a run; `check`: a whole-destination check. */
+export const JobKindSchema = z.enum(['backup', 'restore', 'verify', 'prune', 'check', 'rotate']);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
 /**

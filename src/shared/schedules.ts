@@ -74,7 +74,8 @@ export const TimeZoneSchema = z.string().refine((tz) => {
   }
 }, 'not a known IANA time zone (for example "UTC" or "Europe/Paris")');
 
-export const ScheduleKindSchema = z.enum(['backup', 'verify']);
+/** backup; verify: re-check old backups; check: the whole destination (`firebackup check`). */
+export const ScheduleKindSchema = z.enum(['backup', 'verify', 'check']);
 export type ScheduleKind = z.infer<typeof ScheduleKindSchema>;
 
 /** What a user (or the GUI) sends to create a schedule. */
@@ -93,6 +94,11 @@ export const ScheduleInputSchema = z
     verifyBatch: z.number().int().min(1).max(1000).default(3),
     /** Also notify when runs succeed (failures and missed runs are always notified). */
     notifyOnSuccess: z.boolean().default(false),
+    /**
+     * An empty backup (0 documents) is expected. Otherwise a run that backs up nothing
+     * fails (flagged in history and notified) and retention ignores empty backups.
+     */
+    allowEmpty: z.boolean().default(false),
     enabled: z.boolean().default(true),
   })
   .strict();

@@ -25,3 +25,17 @@ export async function expectCorruptionAtRestNamed(
     }),
   ).rejects.toMatchObject({ code: 'INTEGRITY', message: expect.stringContaining(key) });
 }
+
+/** Flips one bit of a stored object behind every wrapper's back, as bit rot would. */
+export async function flipBitAtRest(
+  bare: StorageBackend,
+  key: string,
+  at: (size: number) => number = (size) => Math.floor(size / 2),
+): Promise<void> {
+  const parts: Buffer[] = [];
+  for await (const chunk of await bare.get(key)) parts.push(Buffer.from(chunk as Uint8Array));
+  const bytes = Buffer.concat(parts);
+  const offset = at(bytes.length);
+  bytes[offset] = bytes[offset]! ^ 0x01;
+  await bare.put(key, bytes);
+}

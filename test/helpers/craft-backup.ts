@@ -29,10 +29,11 @@ export async function craftBackup(
   destination: StorageBackend,
   key: MasterKey,
   docs: FirestoreDocumentRecord[],
-  options: { project?: string; blockSize?: number; createdAt?: Date } = {},
+  options: { project?: string; blockSize?: number; createdAt?: Date; id?: string } = {},
 ): Promise<{ id: string; archive: Buffer }> {
   const createdAt = options.createdAt ?? new Date();
-  const id = newBackupId(createdAt);
+  // A given id makes a second, different archive of the same backup (attack tests).
+  const id = options.id ?? newBackupId(createdAt);
   const header: BackupHeader = {
     format: 1,
     backupId: id,

@@ -8,6 +8,8 @@ export const DEFAULT_EMULATOR_JAR =
 
 export interface RunningEmulator {
   host: string;
+  /** The java process, for tests that freeze it (SIGSTOP) to simulate a stalled server. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startFirestoreEmulator(jar: string): Promise<RunningEmulat
   }
   return {
     host,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

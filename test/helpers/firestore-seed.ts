@@ -3,13 +3,11 @@ import {
   openFirestore,
   type FirestoreConnection,
 } from '../../src/engine/sources/firestore/connection.js';
-import type {
-  ProtoDocument,
-  ProtoValue,
-  ProtoWrite,
-} from '../../src/engine/sources/firestore/protos.js';
+import type { ProtoDocument, ProtoValue } from '../../src/engine/sources/firestore/protos.js';
+import { autoId, writeRaw } from '../../src/engine/sources/firestore/testing/seed.js';
 
 export { bareRead } from '../../src/engine/sources/firestore/testing/bare-read.js';
+export { autoId, writeRaw };
 
 export interface SeedOptions {
   /** Total documents written (root documents plus subcollection documents). */
@@ -21,16 +19,6 @@ export interface SeedOptions {
   /** Root collections the documents are spread over, round robin. */
   rootCollections?: string[];
   databaseId?: string;
-}
-
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A Firestore-style 20-character auto id: uniformly spread over the key space. */
-export function autoId(): string {
-  const bytes = randomBytes(20);
-  let id = '';
-  for (const b of bytes) id += ID_ALPHABET[b % ID_ALPHABET.length];
-  return id;
 }
 
 /** A ~docBytes document with a spread of value types, like a real app's. */
@@ -88,34 +76,6 @@ export async function seedWith(conn: FirestoreConnection, options: SeedOptions):
     paths.map((path, i) => ({ path, fields: sampleFields(i, docBytes) })),
   );
   return paths;
-}
-
-/** Writes raw proto documents with batchWrite (no preconditions), 4 batches in flight. */
-export async function writeRaw(
-  conn: FirestoreConnection,
-  docs: { path: string; fields: Record<string, ProtoValue> }[],
-): Promise<void> {
-  const batches: ProtoWrite[][] = [];
-  for (let i = 0; i < docs.length; i += 500) {
-    batches.push(
-      docs.slice(i, i + 500).map((d) => ({
-        update: { name: `${conn.documentsRoot}/${d.path}`, fields: d.fields },
-      })),
-    );
-  }
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < batches.length) {
-      const writes = batches[next++];
-      const [res] = await conn.client.batchWrite(
-        { database: conn.databaseName, writes },
-        conn.callOptions(),
-      );
-      const failed = (res.status ?? []).find((s) => (s.code ?? 0) !== 0);
-      if (failed) throw new Error(`seeding failed: ${failed.code} ${failed.message}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 /** A fresh project id per test, so tests sharing one emulator never see each other's data. */

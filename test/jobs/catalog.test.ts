@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackupFacts } from '../../src/engine/catalog/backups.js';
 import { Catalog } from '../../src/engine/catalog/catalog.js';
-import { openDb } from '../../src/engine/catalog/db.js';
+import Database from 'better-sqlite3';
+import { migrate, openDb } from '../../src/engine/catalog/db.js';
+import { MIGRATIONS } from '../../src/engine/catalog/migrations/index.js';
 import { rebuildCatalog } from '../../src/engine/catalog/rebuild.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { appDataDir } from '../../src/engine/paths.js';
@@ -39,7 +41,28 @@ describe('catalog', () => {
   it('migrates a new file to the latest version and reopens it without re-running', () => {
     const file = path.join(dir, 'catalog.sqlite');
     const db = openDb(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
+    db.close();
+  });
+
+  it('migration 2 keeps the backups of a version-1 catalog, with their scope unknown', () => {
+    const db = new Database(path.join(dir, 'v1.sqlite'));
+    db.exec(MIGRATIONS[0]!.sql);
+    db.pragma('user_version = 1');
+    db.prepare(
+      "INSERT INTO backups (destination_id, id, firebase_project_id, created_at, archive_key) VALUES ('d', 'bkp_1', 'demo', '2024-01-01T00:00:00Z', 'bkp_1.fbk')",
+    ).run();
+    migrate(db);
+    const backups = new Catalog(db, clock).backups.list();
+    expect(backups).toMatchObject([
+      {
+        id: 'bkp_1',
+        firebaseProjectId: 'demo',
+        databaseId: null,
+        scheduleId: null,
+        selection: null,
+      },
+    ]);
     db.close();
   });
 

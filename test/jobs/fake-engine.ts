@@ -17,6 +17,8 @@ export class FakeEngine implements EngineOps {
   failNext: (AppError | undefined)[] = [];
   /** Backup ids whose verification fails. */
   readonly corrupt = new Set<string>();
+  /** Documents in the next backups, in order (undefined = 100). */
+  documentsNext: (number | undefined)[] = [];
   running = 0;
   maxConcurrent = 0;
   private n = 0;
@@ -57,10 +59,13 @@ export class FakeEngine implements EngineOps {
         destinationId: req.destination.id,
         id,
         firebaseProjectId: req.project.firebaseProjectId,
+        databaseId: req.project.databaseId,
+        scheduleId: req.scheduleId ?? null,
+        selection: { collections: req.scope.collections ?? [], exclude: req.scope.exclude ?? [] },
         createdAt,
         archiveKey: `${id}.fbk`,
         manifestKey: `${id}.fbm`,
-        counts: { 'firestore.documents': 100 },
+        counts: { 'firestore.documents': this.documentsNext.shift() ?? 100 },
         bytes: 1234,
       };
       this.dest(req.destination.id).set(id, facts);

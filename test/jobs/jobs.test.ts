@@ -36,6 +36,13 @@ beforeEach(() => {
 afterEach(() => catalog.close());
 
 const deps = () => ({ catalog, engine });
+/** Manual full backups of the demo project: what backupJob without a schedule makes. */
+const manualFull = {
+  firebaseProjectId: 'demo',
+  databaseId: '(default)',
+  scheduleId: null,
+  selection: { collections: [], exclude: [] },
+};
 
 describe('jobs', () => {
   it('a backup job pushes progress, records the run and the backup, verifies it', async () => {
@@ -170,6 +177,110 @@ describe('jobs', () => {
     expect(catalog.backups.deletions().map((d) => d.backupId)).toEqual(['bkp_0001']);
   });
 
+  const runBackup = async (o: Partial<Parameters<typeof backupJob>[1]> = {}) => {
+    const job = jobs.start(backupJob(deps(), { project, destination, ...o }));
+    await clock.advance(1000);
+    return job.done;
+  };
+
+  it("a schedule's retention only considers that schedule's backups, and logs each deletion by id", async () => {
+    await runBackup(); // manual, full: bkp_0001
+    await runBackup({ scope: { collections: ['users'] } }); // manual, users only: bkp_0002
+    await runBackup({ scheduleId: 'sch_other', retention: { keepLast: 1 } }); // bkp_0003
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push(await runBackup({ scheduleId: 'sch_mine', retention: { keepLast: 1 } }));
+    }
+    // Only sch_mine's older backups went; manual ones and the other schedule's stayed.
+    expect(engine.visible(destination.id)).toEqual([
+      'bkp_0001',
+      'bkp_0002',
+      'bkp_0003',
+      'bkp_0006',
+    ]);
+    expect(runs.map((r) => (r.detail as { pruned: { deleted: string[] } }).pruned.deleted)).toEqual(
+      [[], ['bkp_0004'], ['bkp_0005']],
+    );
+    expect(runs[1]!.detail).toMatchObject({
+      pruned: { scope: expect.stringMatching(/made by schedule sch_mine/) },
+    });
+    expect(catalog.backups.deletions().map((d) => [d.backupId, d.runId])).toEqual([
+      ['bkp_0005', runs[2]!.id],
+      ['bkp_0004', runs[1]!.id],
+    ]);
+  });
+
+  it('a manual prune considers only manual backups of exactly the named selection', async () => {
+    await runBackup(); // full: 0001
+    await runBackup({ scope: { collections: ['users'] } }); // 0002
+    await runBackup({ scope: { collections: ['users'] } }); // 0003
+    await runBackup({ scheduleId: 'sch_a' }); // 0004
+    const run = await jobs.start(
+      pruneJob(deps(), {
+        project,
+        destination,
+        scope: { ...manualFull, selection: { collections: ['users'], exclude: [] } },
+        policy: { keepLast: 1 },
+      }),
+    ).done;
+    expect(run.detail).toMatchObject({ deleted: ['bkp_0002'], keep: [{ id: 'bkp_0003' }] });
+    expect(engine.visible(destination.id)).toEqual(['bkp_0001', 'bkp_0003', 'bkp_0004']);
+  });
+
+  it('backups without a recorded scope (older manifests) are never pruned', async () => {
+    await runBackup({ scheduleId: 'sch_a' }); // 0001
+    await runBackup({ scheduleId: 'sch_a' }); // 0002
+    await runBackup(); // 0003
+    // Make 0001 and 0003 look like backups from before scopes were recorded.
+    for (const id of ['bkp_0001', 'bkp_0003']) {
+      const facts = engine.stored.get(destination.id)!.get(id)!;
+      engine.stored.get(destination.id)!.set(id, {
+        ...facts,
+        scheduleId: null,
+        selection: null,
+      });
+    }
+    await runBackup({ scheduleId: 'sch_a', retention: { keepLast: 1 } }); // 0004
+    await jobs.start(
+      pruneJob(deps(), { project, destination, scope: manualFull, policy: { keepLast: 1 } }),
+    ).done;
+    expect(engine.visible(destination.id)).toEqual(['bkp_0001', 'bkp_0003', 'bkp_0004']);
+  });
+
+  it('an unexpected empty scheduled backup fails the run, and never pushes a real backup out', async () => {
+    await runBackup({ scheduleId: 'sch_a', retention: { keepLast: 1 } }); // 0001, 100 docs
+    engine.documentsNext = [0];
+    const empty = await runBackup({ scheduleId: 'sch_a', retention: { keepLast: 1 } }); // 0002
+    expect(empty).toMatchObject({
+      status: 'failed',
+      backupId: 'bkp_0002',
+      error: { code: 'NOT_FOUND', message: expect.stringMatching(/holds no documents/) },
+    });
+    // A later prune of the schedule's backups still keeps the real one, not the empty one.
+    const prune = await jobs.start(
+      pruneJob(deps(), {
+        project,
+        destination,
+        scope: { ...manualFull, scheduleId: 'sch_a' },
+        policy: { keepLast: 1 },
+      }),
+    ).done;
+    expect(prune.detail).toMatchObject({ keep: [{ id: 'bkp_0001' }], emptyIgnored: ['bkp_0002'] });
+    expect(engine.visible(destination.id)).toEqual(['bkp_0001', 'bkp_0002']);
+  });
+
+  it('with allowEmpty, an empty backup is an ordinary backup', async () => {
+    await runBackup({ scheduleId: 'sch_a', retention: { keepLast: 1 }, allowEmpty: true });
+    engine.documentsNext = [0];
+    const run = await runBackup({
+      scheduleId: 'sch_a',
+      retention: { keepLast: 1 },
+      allowEmpty: true,
+    });
+    expect(run.status).toBe('succeeded');
+    expect(engine.visible(destination.id)).toEqual(['bkp_0002']);
+  });
+
   it('prune --dry-run reports what would go and deletes nothing', async () => {
     for (let i = 0; i < 3; i++) {
       const job = jobs.start(
@@ -179,7 +290,13 @@ describe('jobs', () => {
       await job.done;
     }
     const run = await jobs.start(
-      pruneJob(deps(), { project, destination, policy: { keepLast: 1 }, dryRun: true }),
+      pruneJob(deps(), {
+        project,
+        destination,
+        scope: manualFull,
+        policy: { keepLast: 1 },
+        dryRun: true,
+      }),
     ).done;
     expect(run.detail).toMatchObject({
       dryRun: true,

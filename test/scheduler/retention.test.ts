@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../../src/shared/schedules.js';
+import type { CatalogBackup } from '../../src/engine/catalog/backups.js';
+import {
+  scopedCandidates,
+  type RetentionScope,
+} from '../../src/engine/scheduler/retention-scope.js';
 import { prune } from '../../src/engine/scheduler/prune.js';
 import {
   applyRetention,
@@ -176,5 +181,121 @@ describe('retention property', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+/** A catalog row of one of a few scopes, full or empty, with or without a recorded scope. */
+const scopedBackupArb = fc.record({
+  project: fc.constantFrom('p1', 'p2'),
+  database: fc.constantFrom('(default)', 'other'),
+  schedule: fc.constantFrom(null, 'sch_a', 'sch_b'),
+  selection: fc.constantFrom<string[] | null>(
+    null,
+    [],
+    ['users'],
+    ['users', 'orders'],
+    ['orders', 'users'],
+  ),
+  documents: fc.constantFrom(0, 10),
+  minutes: fc.integer({ min: 0, max: 60 * 24 * 60 }),
+});
+const scopeArb: fc.Arbitrary<RetentionScope> = fc.record({
+  firebaseProjectId: fc.constantFrom('p1', 'p2'),
+  databaseId: fc.constantFrom('(default)', 'other'),
+  scheduleId: fc.constantFrom(null, 'sch_a'),
+  selection: fc.constantFrom<string[]>([], ['users'], ['orders', 'users']).map((collections) => ({
+    collections,
+    exclude: [],
+  })),
+});
+
+describe('retention scope property', () => {
+  it('a prune never deletes a backup of another scope, nor an unexpected empty one', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(scopedBackupArb, { maxLength: 40 }),
+        scopeArb,
+        policyArb,
+        fc.boolean(),
+        async (rows, scope, policy, allowEmpty) => {
+          const backups: CatalogBackup[] = rows.map((r, i) => ({
+            destinationId: 'd',
+            id: `b${String(i).padStart(3, '0')}`,
+            firebaseProjectId: r.project,
+            databaseId: r.database,
+            scheduleId: r.schedule,
+            selection: r.selection && { collections: r.selection, exclude: [] },
+            createdAt: new Date(Date.UTC(2024, 0, 1) + r.minutes * 60_000).toISOString(),
+            archiveKey: 'x',
+            manifestKey: 'y',
+            counts: { 'firestore.documents': r.documents },
+            bytes: 1,
+            verifiedAt: null,
+            verifyStatus: null,
+            verifyError: null,
+          }));
+          const { candidates } = scopedCandidates(backups, scope, { allowEmpty });
+          const deleted: string[] = [];
+          await prune({
+            backups: candidates,
+            policy,
+            deleteBackup: async (id) => void deleted.push(id),
+          });
+          for (const id of deleted) {
+            const b = backups.find((x) => x.id === id)!;
+            expect(b.firebaseProjectId).toBe(scope.firebaseProjectId);
+            expect(b.databaseId).toBe(scope.databaseId);
+            expect(b.scheduleId).toBe(scope.scheduleId);
+            // Never a backup without a recorded scope (made before scopes existed).
+            expect(b.selection).not.toBeNull();
+            if (scope.scheduleId === null) {
+              expect([...b.selection!.collections].sort()).toEqual(
+                [...scope.selection.collections].sort(),
+              );
+            }
+            if (!allowEmpty) expect(b.counts!['firestore.documents']).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an empty backup never pushes a real one out', () => {
+    const row = (id: string, iso: string, documents: number): CatalogBackup => ({
+      destinationId: 'd',
+      id,
+      firebaseProjectId: 'p',
+      databaseId: '(default)',
+      scheduleId: 'sch_a',
+      selection: { collections: [], exclude: [] },
+      createdAt: iso,
+      archiveKey: 'x',
+      manifestKey: 'y',
+      counts: { 'firestore.documents': documents },
+      bytes: 1,
+      verifiedAt: null,
+      verifyStatus: null,
+      verifyError: null,
+    });
+    const backups = [
+      row('real', '2024-01-01T02:00:00Z', 10),
+      row('empty1', '2024-01-01T03:00:00Z', 0),
+      row('empty2', '2024-01-02T02:00:00Z', 0),
+    ];
+    const scope: RetentionScope = {
+      firebaseProjectId: 'p',
+      databaseId: '(default)',
+      scheduleId: 'sch_a',
+      selection: { collections: [], exclude: [] },
+    };
+    const { candidates, emptyIgnored } = scopedCandidates(backups, scope);
+    expect(applyRetention(candidates, { keepLast: 1, keepDaily: 1 }).keep.map((k) => k.id)).toEqual(
+      ['real'],
+    );
+    expect(emptyIgnored).toEqual(['empty1', 'empty2']);
+    // Said to be expected, they count like any other.
+    const allowed = scopedCandidates(backups, scope, { allowEmpty: true }).candidates;
+    expect(applyRetention(allowed, { keepLast: 1 }).keep.map((k) => k.id)).toEqual(['empty2']);
   });
 });

@@ -23,6 +23,7 @@ interface BackupFlags extends CommonFlags, SourceFlags, OtherSourceFlags {
   collections?: string[];
   exclude?: string[];
   compressionLevel?: number;
+  allowEmpty?: boolean;
 }
 
 export function registerBackup(program: Command, io: CliIO, done: (code: number) => void): void {
@@ -46,7 +47,8 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
       'Brotli quality: higher is smaller and slower',
       parseQuality,
       5,
-    );
+    )
+    .option('--allow-empty', 'an empty (0-document) backup is expected: no warning');
   addSourceFlags(command);
   addOtherSourceFlags(command, 'backup');
   addDestinationFlags(command);
@@ -79,10 +81,12 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
             sources: chosen.sources,
             auth: others.auth,
             storage: others.storage,
+            allowEmpty: Boolean(flags.allowEmpty),
           },
           ctx,
         );
         out.endProgress();
+        for (const warning of result.warnings) out.info(`Warning: ${warning}`);
         const seconds = result.durationMs / 1000;
         const extra = [
           result.sources.includes('auth')

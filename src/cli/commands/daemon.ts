@@ -8,6 +8,8 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
+import { rotationImpossibleMessage } from '../../engine/keys/rotation.js';
+import { scheduledRotation } from './keys-rotate.js';
 import { openRuntime, runSummary } from './schedule.js';
 
 interface DaemonFlags extends CommonFlags {
@@ -50,66 +52,76 @@ export function registerDaemon(program: Command, io: CliIO, done: (code: number)
   addKeyFlags(command);
   addCommonFlags(command).action(async (flags: DaemonFlags) => {
     done(
-      await runCommand(io, flags, async ({ out, signal }) => {
-        const log = (line: string): void => out.info(`${new Date().toISOString()} ${line}`);
-        const runtime = await openRuntime(io, flags, { ...out, info: log });
-        try {
-          const { scheduler, jobs, catalog } = runtime;
-          const schedules = catalog.schedules.list().filter((s) => s.enabled);
-          if (schedules.length === 0) {
-            log(
-              'No enabled schedules yet; add one with "firebackup schedule add". Waiting for schedules to appear.',
-            );
-          }
-          jobs.subscribe((e: JobEvent) => {
-            if (e.type !== 'state') return;
-            if (e.status === 'running')
-              log(`job ${e.jobId} (${e.kind}) running, attempt ${e.attempt}`);
-            if (['succeeded', 'failed', 'cancelled'].includes(e.status)) {
-              const run = catalog.runs.get(e.jobId);
-              if (run) log(`job ${e.jobId}: ${runSummary(run)}`);
+      await runCommand(
+        io,
+        flags,
+        async ({ out, signal }) => {
+          const log = (line: string): void => out.info(`${new Date().toISOString()} ${line}`);
+          const runtime = await openRuntime(io, flags, { ...out, info: log });
+          try {
+            const { scheduler, jobs, catalog } = runtime;
+            const schedules = catalog.schedules.list().filter((s) => s.enabled);
+            if (schedules.length === 0) {
+              log(
+                'No enabled schedules yet; add one with "firebackup schedule add". Waiting for schedules to appear.',
+              );
             }
-          });
-          const caughtUp = await scheduler.start();
-          log(
-            `FireBackup daemon running ${schedules.length} schedule(s) from ${catalog.db.name}${caughtUp.length ? `; catching up ${caughtUp.length} run(s)` : ''}.`,
-          );
+            jobs.subscribe((e: JobEvent) => {
+              if (e.type !== 'state') return;
+              if (e.status === 'running')
+                log(`job ${e.jobId} (${e.kind}) running, attempt ${e.attempt}`);
+              if (['succeeded', 'failed', 'cancelled'].includes(e.status)) {
+                const run = catalog.runs.get(e.jobId);
+                if (run) log(`job ${e.jobId}: ${runSummary(run)}`);
+              }
+            });
+            if (runtime.keyRotation) log(await runtime.keyRotation.describe());
+            else {
+              const rotation = scheduledRotation(io, flags);
+              if (rotation.enabled) log(rotationImpossibleMessage(rotation.storeFile));
+            }
+            const caughtUp = await scheduler.start();
+            log(
+              `FireBackup daemon running ${schedules.length} schedule(s) from ${catalog.db.name}${caughtUp.length ? `; catching up ${caughtUp.length} run(s)` : ''}.`,
+            );
 
-          await new Promise<void>((resolve) => {
-            if (signal.aborted) resolve();
-            signal.addEventListener('abort', () => resolve(), { once: true });
-          });
+            await new Promise<void>((resolve) => {
+              if (signal.aborted) resolve();
+              signal.addEventListener('abort', () => resolve(), { once: true });
+            });
 
-          scheduler.stop();
-          const active = jobs.active();
-          if (active.length > 0) {
-            log(`Stopping: waiting up to ${flags.grace}s for ${active.length} job(s) to finish.`);
-            const finished = await Promise.race([
-              Promise.all(active.map((j) => j.done)).then(() => true),
-              new Promise<false>((r) => setTimeout(() => r(false), flags.grace * 1000).unref()),
-            ]);
-            if (!finished) {
-              log('Grace period over: cancelling; nothing partial will be kept.');
-              const cancelled = await Promise.race([
-                jobs.cancelAll('Cancelled because the daemon is stopping.').then(() => true),
-                new Promise<false>((r) =>
-                  setTimeout(() => r(false), flags.cancelTimeout * 1000).unref(),
-                ),
+            scheduler.stop();
+            const active = jobs.active();
+            if (active.length > 0) {
+              log(`Stopping: waiting up to ${flags.grace}s for ${active.length} job(s) to finish.`);
+              const finished = await Promise.race([
+                Promise.all(active.map((j) => j.done)).then(() => true),
+                new Promise<false>((r) => setTimeout(() => r(false), flags.grace * 1000).unref()),
               ]);
-              if (!cancelled) {
-                log(
-                  'Jobs did not stop in time; exiting anyway (their runs are marked failed at next start).',
-                );
-                return 1;
+              if (!finished) {
+                log('Grace period over: cancelling; nothing partial will be kept.');
+                const cancelled = await Promise.race([
+                  jobs.cancelAll('Cancelled because the daemon is stopping.').then(() => true),
+                  new Promise<false>((r) =>
+                    setTimeout(() => r(false), flags.cancelTimeout * 1000).unref(),
+                  ),
+                ]);
+                if (!cancelled) {
+                  log(
+                    'Jobs did not stop in time; exiting anyway (their runs are marked failed at next start).',
+                  );
+                  return 1;
+                }
               }
             }
+            log('Stopped.');
+            return 0;
+          } finally {
+            runtime.close();
           }
-          log('Stopped.');
-          return 0;
-        } finally {
-          runtime.close();
-        }
-      }),
+        },
+        { cancelLimit: false },
+      ),
     );
   });
 }

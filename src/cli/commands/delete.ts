@@ -1,11 +1,18 @@
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
 import { deleteBackup } from '../../engine/operations/delete.js';
-import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
-import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
+import { addScopeFlags, resolveAndDescribe, type ScopeFlags } from '../backup-ref.js';
+import {
+  addCommonFlags,
+  addKeyFlags,
+  keyringFor,
+  runCommand,
+  type CliIO,
+  type CommonFlags,
+} from '../context.js';
+import { addBackupLocationFlags } from '../destination-flags.js';
 
-interface DeleteFlags extends CommonFlags {
-  from?: string;
+interface DeleteFlags extends CommonFlags, ScopeFlags {
   yes?: boolean;
 }
 
@@ -15,16 +22,14 @@ export function registerDelete(program: Command, io: CliIO, done: (code: number)
     .description('delete one backup (its archive and manifest) from a destination')
     .option('--yes', 'really delete: a deleted backup cannot be restored');
   addBackupLocationFlags(command);
+  addScopeFlags(command);
+  // Optional: with the key, the backup's project and database are named before deleting.
+  addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: DeleteFlags) => {
     done(
       await runCommand(io, flags, async ({ out }) => {
-        if (!flags.from) {
-          throw new AppError(
-            'INVALID_ARGUMENT',
-            'Delete from where? Pass --from <destination> with the backup id.',
-          );
-        }
-        const backup = await resolveBackupFromFlags(ref, flags);
+        const keyring = await keyringFor(io, flags);
+        const { backup, origin } = await resolveAndDescribe(ref, flags, keyring, out);
         if (!backup.id)
           throw new AppError(
             'INVALID_ARGUMENT',
@@ -38,7 +43,7 @@ export function registerDelete(program: Command, io: CliIO, done: (code: number)
         }
         await deleteBackup(backup.destination, backup.id);
         out.result(
-          { ok: true, deleted: backup.id },
+          { ok: true, deleted: backup.id, of: origin ?? null },
           `Deleted backup ${backup.id} from ${backup.destination.displayUrl}.`,
         );
       }),

@@ -5,6 +5,7 @@ import { JobKindSchema, RunStatusSchema, type Run } from '../../shared/jobs.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
 import { formatBytes, formatCount, formatDuration } from '../output.js';
 import { table } from '../table.js';
+import { deletedBy } from './schedule.js';
 
 interface HistoryFlags extends CommonFlags {
   schedule?: string;
@@ -87,7 +88,12 @@ export function registerHistory(program: Command, io: CliIO, done: (code: number
                     ? formatCount(r.counts['firestore.documents'])
                     : '',
                   r.bytes !== null ? formatBytes(r.bytes) : '',
-                  r.error ? r.error.message : (r.backupId ?? ''),
+                  [
+                    r.error ? r.error.message : (r.backupId ?? ''),
+                    deletedBy(r).length ? `deleted ${deletedBy(r).join(', ')}` : '',
+                  ]
+                    .filter(Boolean)
+                    .join('; '),
                 ]),
               )
             : 'No runs recorded yet.';

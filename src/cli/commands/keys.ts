@@ -1,8 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { AppError } from '../../shared/errors.js';
 import { MasterKey } from '../../engine/keys/master-key.js';
 import { fromFsError } from '../../engine/util/fs-errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
+import { registerKeysRewrap } from './keys-rewrap.js';
+import { registerKeyRotation } from './keys-rotate.js';
 
 interface GenerateFlags extends CommonFlags {
   out?: string;
@@ -25,6 +28,12 @@ export function registerKeys(program: Command, io: CliIO, done: (code: number) =
         if (flags.out) {
           await writeFile(flags.out, `${key.revealHex()}\n`, { mode: 0o600, flag: 'wx' }).catch(
             (error: unknown) => {
+              if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+                throw new AppError(
+                  'ALREADY_EXISTS',
+                  `${flags.out} already exists, and a key file is never overwritten (the key in it may be the only copy). Choose a new file name.`,
+                );
+              }
               throw fromFsError(error, `Cannot write the key to ${flags.out}`);
             },
           );
@@ -40,4 +49,6 @@ export function registerKeys(program: Command, io: CliIO, done: (code: number) =
       }),
     );
   });
+  registerKeysRewrap(keys, io, done);
+  registerKeyRotation(keys, io, done);
 }

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { pruneJob } from '../../engine/jobs/specs.js';
+import { selectionOf, type RetentionScope } from '../../engine/scheduler/retention-scope.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
 import { retentionHasRules } from '../../shared/schedules.js';
 import {
   addCommonFlags,
   addKeyFlags,
+  listFlag,
   runCommand,
   type CliIO,
   type CommonFlags,
@@ -23,11 +25,17 @@ interface PruneFlags extends CommonFlags, RetentionFlags {
   schedule?: string;
   project?: string;
   from?: string;
+  database?: string;
+  collections?: string[];
+  exclude?: string[];
+  allowEmpty?: boolean;
   tz?: string;
   dryRun?: boolean;
 }
 
 interface PruneDetail {
+  scope: string;
+  emptyIgnored: string[];
   dryRun: boolean;
   keep: { id: string; reasons: string[] }[];
   remove: string[];
@@ -35,7 +43,11 @@ interface PruneDetail {
   failed: { id: string; error: { message: string } }[];
 }
 
-/** `firebackup prune`: apply a retention policy now (a schedule's, or one given by flags). */
+/**
+ * `firebackup prune`: apply a retention policy now (a schedule's, or one given by flags)
+ * to the backups of one scope only: a schedule's own backups, or the manual backups of
+ * exactly the project, database and selection named by the flags.
+ */
 export function registerPrune(program: Command, io: CliIO, done: (code: number) => void): void {
   const command = program
     .command('prune')
@@ -43,8 +55,16 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
       'delete backups a retention policy does not keep (never the newest good one); --dry-run first',
     )
     .option('--schedule <name>', "use this schedule's project, destination and policy")
-    .option('--project <id>', 'the Firebase project whose backups to prune (with --from)')
+    .option('--project <id>', 'the Firebase project whose manual backups to prune (with --from)')
     .option('--from <destination>', 'the destination to prune (with --project)')
+    .option('--database <id>', 'the Firestore database of those backups (default "(default)")')
+    .option(
+      '--collections <ids>',
+      'only manual backups made with exactly this --collections (default: full backups)',
+      listFlag,
+    )
+    .option('--exclude <ids>', 'only manual backups made with exactly this --exclude', listFlag)
+    .option('--allow-empty', 'count empty (0-document) backups like any other')
     .option('--tz <zone>', 'time zone of the daily/weekly/monthly periods')
     .option('--dry-run', 'show what would be deleted, delete nothing');
   addRetentionFlags(command);
@@ -66,6 +86,21 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
           }
           let project = schedule ? catalog.projects.get(schedule.projectId) : undefined;
           let destination = schedule ? catalog.destinations.get(schedule.destinationId) : undefined;
+          let scope: RetentionScope | undefined = schedule && {
+            firebaseProjectId: project!.firebaseProjectId,
+            databaseId: project!.databaseId,
+            scheduleId: schedule.id,
+            selection: selectionOf(schedule.scope),
+          };
+          const scopeFlags = (['project', 'from', 'database', 'collections', 'exclude'] as const)
+            .filter((f) => flags[f] !== undefined)
+            .map((f) => `--${f}`);
+          if (schedule && scopeFlags.length) {
+            throw new AppError(
+              'INVALID_ARGUMENT',
+              `--schedule prunes the backups that schedule made; ${scopeFlags.join(', ')} name manual backups instead. Give one or the other.`,
+            );
+          }
           if (!schedule) {
             if (!flags.project || !flags.from) {
               throw new AppError(
@@ -78,11 +113,19 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
             project =
               catalog.projects.list().find((p) => p.firebaseProjectId === flags.project) ??
               catalog.projects.upsert({ name: flags.project, firebaseProjectId: flags.project });
+            scope = {
+              firebaseProjectId: flags.project,
+              databaseId: flags.database ?? '(default)',
+              scheduleId: null,
+              selection: selectionOf(flags),
+            };
           }
           const run = await runtime.jobs.start(
             pruneJob(runtime, {
               project: project!,
               destination: destination!,
+              scope: scope!,
+              allowEmpty: Boolean(flags.allowEmpty) || Boolean(schedule?.allowEmpty),
               policy,
               timeZone: flags.tz ?? schedule?.timeZone ?? 'UTC',
               dryRun: Boolean(flags.dryRun),
@@ -105,7 +148,15 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
               detail.failed.find((f) => f.id === id)?.error.message ?? '',
             ]),
           ];
-          const heading = `Policy: ${describeRetention(policy)} for ${project!.name} in ${destination!.url}${detail.dryRun ? ' (dry run: nothing deleted)' : ''}.`;
+          const heading = [
+            `Policy: ${describeRetention(policy)} in ${destination!.url}${detail.dryRun ? ' (dry run: nothing deleted)' : ''}.`,
+            `Considered only ${detail.scope}; other backups in the destination are never touched.`,
+            ...(detail.emptyIgnored.length
+              ? [
+                  `Left alone (empty, not counted): ${detail.emptyIgnored.join(', ')}. Pass --allow-empty to count them.`,
+                ]
+              : []),
+          ].join('\n');
           out.result(
             run,
             `${heading}\n${rows.length ? table(['BACKUP', 'ACTION', 'WHY'], rows) : 'No backups.'}`,

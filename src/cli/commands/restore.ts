@@ -1,11 +1,17 @@
 import type { Command } from 'commander';
-import { AppError } from '../../shared/errors.js';
+import { createInterface } from 'node:readline/promises';
+import { AppError, exitCodeFor, toErrorData } from '../../shared/errors.js';
 import {
   restoreSourcesToProject,
   restoreToDir,
   restoreToFirestore,
   type RestoreMode,
 } from '../../engine/operations/restore.js';
+import {
+  isRestoreIncomplete,
+  MAX_LISTED_DELETIONS,
+  type RestoreReport,
+} from '../../engine/sources/firestore/restore.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -18,21 +24,30 @@ import {
   type CommonFlags,
   type SourceFlags,
 } from '../context.js';
-import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
-import { formatBytes, formatCount } from '../output.js';
+import {
+  RESTORE_SCOPE_FLAGS,
+  addScopeFlags,
+  resolveAndAnnounce,
+  type ScopeFlags,
+} from '../backup-ref.js';
+import { addBackupLocationFlags } from '../destination-flags.js';
+import { formatBytes, formatCount, type Output } from '../output.js';
 import { addOtherSourceFlags, otherSourceOptions, type OtherSourceFlags } from '../source-flags.js';
 
-interface RestoreFlags extends CommonFlags, SourceFlags, OtherSourceFlags {
-  from?: string;
+interface RestoreFlags
+  extends CommonFlags, Omit<SourceFlags, 'project'>, ScopeFlags, OtherSourceFlags {
   toProject?: string;
   toDir?: string;
   collections?: string[];
   paths?: string[];
   mode: string;
   dryRun?: boolean;
+  yes?: boolean;
 }
 
-const MODES: RestoreMode[] = ['create', 'overwrite', 'merge'];
+const MODES: RestoreMode[] = ['create', 'overwrite', 'merge', 'mirror'];
+/** Paths a mirror's dry run prints (the JSON has up to MAX_LISTED_DELETIONS). */
+const PRINTED_DELETIONS = 20;
 
 export function registerRestore(program: Command, io: CliIO, done: (code: number) => void): void {
   const command = program
@@ -52,15 +67,17 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
     )
     .option(
       '--mode <mode>',
-      'create (skip existing), overwrite, or merge (update fields)',
+      'create (skip existing), overwrite, merge (deep: keep fields only the target has), or mirror (overwrite, then delete what the backup lacks, within the selection)',
       'create',
     )
-    .option('--dry-run', 'show what would be created, overwritten and skipped; write nothing');
+    .option('--dry-run', 'show what would be created, overwritten, merged, skipped and deleted')
+    .option('--yes', 'mirror: really delete the documents the backup does not have');
   addSourceFlags(command, '--to-project <id>');
   addOtherSourceFlags(command, 'restore');
   addBackupLocationFlags(command);
+  addScopeFlags(command, RESTORE_SCOPE_FLAGS);
   addKeyFlags(command);
-  addCommonFlags(command).action(async (ref: string, flags: RestoreFlags) => {
+  addCommonFlags(command).action(async (ref: string, flags: RestoreFlags, self: Command) => {
     done(
       await runCommand(io, flags, async ({ out, ctx }) => {
         if (!MODES.includes(flags.mode as RestoreMode)) {
@@ -69,6 +86,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
             `--mode must be one of ${MODES.join(', ')} (got "${flags.mode}").`,
           );
         }
+        const mode = flags.mode as RestoreMode;
         if (Boolean(flags.toDir) === Boolean(flags.toProject)) {
           throw new AppError(
             'INVALID_ARGUMENT',
@@ -76,7 +94,13 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           );
         }
         const keyring = await keyringFor(io, flags);
-        const backup = await resolveBackupFromFlags(ref, flags);
+        const { backup, origin } = await resolveAndAnnounce(
+          ref,
+          flags,
+          keyring,
+          out,
+          RESTORE_SCOPE_FLAGS,
+        );
         const common = {
           backup,
           keyring,
@@ -86,6 +110,9 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
         };
         if (flags.toDir) {
           const report = await restoreToDir({ ...common, directory: flags.toDir }, ctx);
+          for (const swept of report.sweptTemporaries) {
+            out.info(`Removed ${swept}, left by an earlier restore that was killed.`);
+          }
           const { auth, storage } = report.sources;
           const more = [
             auth ? `, ${formatCount(auth.users)} users` : '',
@@ -94,34 +121,57 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
               : '',
           ].join('');
           out.result(
-            { ok: true, ...report },
+            { ok: true, ...report, of: origin },
             `Restored ${formatCount(report.documents)} documents${more} from ${report.backup} into ${report.directory} (${report.files.length} files).`,
           );
           return 0;
         }
         const target = sourceOptions(io, flags, flags.toProject);
+        const dryRun = Boolean(flags.dryRun);
         // Into a project, Firestore unless others are named: users and files are opt-in.
         const sources = flags.sources ?? ['firestore'];
         const others = sources.filter((s) => s !== 'firestore');
-        const dryRun = Boolean(flags.dryRun);
-        const mode = flags.mode as RestoreMode;
+        if (mode === 'mirror' && others.length > 0) {
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `--mode mirror is for Firestore documents only; restore ${others.join(' and ')} with --mode create, overwrite or merge.`,
+          );
+        }
         let failed = 0;
-        let result: Record<string, unknown> = {};
+        let result: Record<string, unknown> = { of: origin };
         const human: string[] = [];
         if (sources.includes('firestore')) {
+          if (mode === 'mirror' && !dryRun && !flags.yes) await confirmMirror(io, target.projectId);
           out.info(
-            `Restoring ${backup.label} into ${target.projectId}/${target.databaseId}${dryRun ? ' (dry run: nothing is written)' : ''}`,
+            `Restoring ${backup.label} into ${target.projectId}/${target.databaseId} (mode ${mode})${dryRun ? ' (dry run: nothing is written)' : ''}`,
           );
-          const report = await restoreToFirestore({ ...common, target, mode, dryRun }, ctx);
-          failed += report.failedCount;
-          result = { ...report };
-          human.push(describeRestore(report, dryRun));
+          try {
+            const report = await restoreToFirestore({ ...common, target, mode, dryRun }, ctx);
+            failed += report.failedCount;
+            result = { ...result, ...report };
+            human.push(describeRestore(report, dryRun));
+          } catch (error) {
+            // A restore that wrote nothing needs no account of what it left.
+            if (!isRestoreIncomplete(error) || dryRun || touched(error.report) === 0) throw error;
+            // Argv as typed, with "latest" pinned to the backup it meant.
+            // (commander keeps the argv it parsed on the program as `rawArgs`, untyped)
+            const raw = (self.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+            const argv = raw.slice(2);
+            const at = argv.indexOf(ref, argv.indexOf('restore') + 1);
+            if (ref === 'latest' && backup.id && at >= 0) argv[at] = backup.id;
+            reportIncomplete(io, out, error, {
+              target: `${target.projectId}/${target.databaseId}`,
+              mode,
+              command: ['firebackup', ...argv].map(shellQuote).join(' '),
+            });
+            return exitCodeFor(error);
+          }
         }
         if (others.length > 0) {
           const targets = {
             ...otherSourceOptions(io, flags, target),
             sources: others,
-            mode,
+            mode: mode as Exclude<RestoreMode, 'mirror'>,
             dryRun,
           };
           const more = await restoreSourcesToProject({ ...common, targets }, ctx);
@@ -173,17 +223,106 @@ function describeOthers(
   return lines.join('\n');
 }
 
+/** Mirror deletes documents: --yes, or the project id typed at a terminal. */
+async function confirmMirror(io: CliIO, projectId: string): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `${why} Mirror deletes the documents of ${projectId} (within the selection) that the backup does not have. See them with --dry-run, then run again with --yes.`,
+    );
+  };
+  if (!process.stdin.isTTY) refuse('Not confirmed.');
+  const rl = createInterface({ input: process.stdin, output: io.stderr });
+  try {
+    const answer = await rl.question(
+      `Mirror deletes documents of ${projectId} that the backup does not have. Type the project id to go on: `,
+    );
+    if (answer.trim() !== projectId)
+      refuse(`"${answer.trim()}" is not ${projectId}; nothing was done.`);
+  } finally {
+    rl.close();
+  }
+}
+
+const SAFE_ARG = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+function shellQuote(arg: string): string {
+  return SAFE_ARG.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** What re-running the same command does to a target a restore in `mode` left part-way. */
+const RERUN: Record<RestoreMode, string> = {
+  create: 'it writes only the documents still missing and skips those already written',
+  overwrite:
+    'it writes every selected document again (those already written are replaced by the same content)',
+  merge: 'it merges every selected document again (merging the same content twice changes nothing)',
+  mirror:
+    'it writes every selected document again, then deletes the documents the backup does not have',
+};
+
+/** Documents a restore changed or looked at in the target. */
+function touched(r: RestoreReport): number {
+  return r.created + r.overwritten + r.merged + r.skipped + r.deleted + r.failedCount;
+}
+
+function counts(r: RestoreReport): string {
+  return `created ${formatCount(r.created)}, overwritten ${formatCount(r.overwritten)}, merged ${formatCount(r.merged)}, skipped (already there) ${formatCount(r.skipped)}, deleted ${formatCount(r.deleted)}, failed ${formatCount(r.failedCount)}`;
+}
+
+/** A restore that stopped part-way: what the target holds now, and the command that finishes it. */
+function reportIncomplete(
+  io: CliIO,
+  out: Output,
+  error: Error & { report: RestoreReport },
+  how: { target: string; mode: RestoreMode; command: string },
+): void {
+  out.endProgress();
+  const r = error.report;
+  const written = r.created + r.overwritten + r.merged;
+  const finish = {
+    command: how.command,
+    effect: `Re-running the same command finishes the job: ${RERUN[how.mode]}.`,
+  };
+  io.stderr.write(
+    [
+      `Error: ${error.message}`,
+      `The restore stopped part-way: ${formatCount(written)} documents were written into ${how.target} (${counts(r)}).`,
+      `To finish, run: ${finish.command}`,
+      finish.effect,
+      '',
+    ].join('\n'),
+  );
+  if (out.json) {
+    const { report, ...rest } = {
+      report: r,
+      ok: false,
+      complete: false,
+      error: toErrorData(error),
+    };
+    io.stdout.write(`${JSON.stringify({ ...rest, ...report, written, finish }, null, 2)}\n`);
+  }
+}
+
 function describeRestore(
   report: Awaited<ReturnType<typeof restoreToFirestore>>,
   dryRun: boolean,
 ): string {
   if (dryRun && report.planned) {
     const p = report.planned;
-    return `Dry run for ${report.target}: would create ${formatCount(p.create)}, overwrite ${formatCount(p.overwrite)}, skip ${formatCount(p.skip)} documents. Nothing was written.`;
+    const lines = [
+      `Dry run for ${report.target}: would create ${formatCount(p.create)}, overwrite ${formatCount(p.overwrite)}, merge into ${formatCount(p.merge)}, skip ${formatCount(p.skip)}, delete ${formatCount(p.delete)} documents. Nothing was written.`,
+    ];
+    for (const path of p.deletePaths.slice(0, PRINTED_DELETIONS))
+      lines.push(`  would delete ${path}`);
+    const unlisted = p.delete - Math.min(p.deletePaths.length, PRINTED_DELETIONS);
+    if (unlisted > 0) {
+      lines.push(
+        `  … and ${formatCount(unlisted)} more (--json lists the first ${MAX_LISTED_DELETIONS})`,
+      );
+    }
+    return lines.join('\n');
   }
-  const lines = [
-    `Restored into ${report.target}: created ${formatCount(report.created)}, overwritten ${formatCount(report.overwritten)}, merged ${formatCount(report.merged)}, skipped (already there) ${formatCount(report.skipped)}, failed ${formatCount(report.failedCount)}.`,
-  ];
+  const lines = [`Restored into ${report.target}: ${counts(report)}.`];
   for (const f of report.failed) lines.push(`  failed ${f.path}: ${f.message}`);
   if (report.failedCount > report.failed.length) {
     lines.push(`  … and ${formatCount(report.failedCount - report.failed.length)} more`);

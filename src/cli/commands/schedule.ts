@@ -1,12 +1,18 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { nextOccurrence } from '../../engine/scheduler/cron.js';
 import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
+import { scheduledRotation } from './keys-rotate.js';
 import { WebhookNotifier } from '../../engine/notify/webhook.js';
 import { openDestination, schemeOf } from '../../engine/storage/index.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
 import type { Run } from '../../shared/jobs.js';
-import type { RetentionPolicy, Schedule, VerifyAfterBackup } from '../../shared/schedules.js';
+import type {
+  RetentionPolicy,
+  Schedule,
+  ScheduleKind,
+  VerifyAfterBackup,
+} from '../../shared/schedules.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -24,6 +30,10 @@ import {
   destinationOptionsFromFlags,
   secretOptionNames,
 } from '../destination-flags.js';
+import type { Catalog } from '../../engine/catalog/catalog.js';
+import type { DestinationRecord } from '../../engine/catalog/projects.js';
+import { storedSchedulesFor } from '../../engine/catalog/schedule-backup.js';
+import { writeSchedulesObject } from '../../engine/operations/schedules-object.js';
 import type { Output } from '../output.js';
 import { formatBytes, formatCount, formatDuration } from '../output.js';
 import { table } from '../table.js';
@@ -108,12 +118,24 @@ function parseVerify(value: string): VerifyAfterBackup {
 export async function openRuntime(io: CliIO, flags: CommonFlags, out?: Output): Promise<Runtime> {
   const keyring = await keyringFor(io, flags);
   const notifier = WebhookNotifier.fromEnv(io.env);
+  const rotation = scheduledRotation(io, flags);
   return createRuntime({
     env: io.env,
     keyring,
+    ...(rotation.store
+      ? { keyRotation: { store: rotation.store, intervalMs: rotation.intervalMs } }
+      : {}),
     ...(notifier ? { notifier } : {}),
     ...(out ? { log: (m: string) => out.info(m) } : {}),
   });
+}
+
+/** The backups a run deleted (a prune, or a backup's retention), for logs and history. */
+export function deletedBy(run: Run): string[] {
+  const detail = run.detail as
+    { deleted?: unknown; pruned?: { deleted?: unknown } } | null | undefined;
+  const deleted = detail?.pruned?.deleted ?? detail?.deleted;
+  return Array.isArray(deleted) ? deleted.map(String) : [];
 }
 
 export function runSummary(run: Run): string {
@@ -128,19 +150,56 @@ export function runSummary(run: Run): string {
     run.bytes !== null ? formatBytes(run.bytes) : '',
   ].filter(Boolean);
   const error = run.error ? `: ${run.error.message}` : '';
-  return `${run.kind} ${run.status}${took}${what.length ? ` (${what.join(', ')})` : ''}${error}`;
+  const deleted = deletedBy(run);
+  const pruned = deleted.length ? `; retention deleted ${deleted.join(', ')}` : '';
+  return `${run.kind} ${run.status}${took}${what.length ? ` (${what.join(', ')})` : ''}${error}${pruned}`;
+}
+
+/**
+ * Keeps the destination's copy of the schedules that target it current (schedules.fbc),
+ * so `catalog rebuild` can bring them back. The catalog is what runs them, so a failure
+ * here only warns, saying what it means.
+ */
+async function keepSchedulesInDestination(
+  io: CliIO,
+  flags: CommonFlags,
+  catalog: Catalog,
+  destination: DestinationRecord,
+  out: Output,
+): Promise<{ saved: boolean; problem?: string }> {
+  let problem: string;
+  try {
+    const keyring = await keyringFor(io, flags);
+    if (!keyring.currentKey) {
+      problem = 'no key given: use --key-file or ENCRYPTION_KEY';
+    } else {
+      await writeSchedulesObject(
+        await openDestination(destination.url, destination.options),
+        keyring.current(),
+        storedSchedulesFor(catalog, destination.id),
+      );
+      return { saved: true };
+    }
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  out.info(
+    `Warning: the schedules were not saved in ${destination.url} (${problem}). The catalog has them and runs them, but "firebackup catalog rebuild" can only bring back schedules saved there; repeat the command with the key (and the destination's credentials) to save them.`,
+  );
+  return { saved: false, problem };
 }
 
 interface AddFlags extends CommonFlags, SourceFlags, RetentionFlags {
   to: string;
   cron: string;
   tz: string;
-  kind: 'backup' | 'verify';
+  kind: ScheduleKind;
   collections?: string[];
   exclude?: string[];
   verify: VerifyAfterBackup;
   verifyBatch?: number;
   notifySuccess?: boolean;
+  allowEmpty?: boolean;
   disabled?: boolean;
 }
 
@@ -160,14 +219,18 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
       'IANA time zone of the cron times and retention days',
       Intl.DateTimeFormat().resolvedOptions().timeZone,
     )
-    .option('--kind <kind>', '"backup", or "verify" to re-check old backups', 'backup')
+    .option(
+      '--kind <kind>',
+      '"backup"; "verify" to re-check old backups; "check" to check the whole destination (--verify sets its read-data share)',
+      'backup',
+    )
     .option('--collections <ids>', 'only these collections', listFlag)
     .option('--exclude <ids>', 'leave out these collections', listFlag)
-    .option(
-      '--verify <how>',
-      'after each backup: "full", "none" or "sample:<fraction>"',
-      parseVerify,
-      { mode: 'full' },
+    .addOption(
+      // The default is an object: its help text says "full", not {"mode":"full"}.
+      new Option('--verify <how>', 'after each backup: "full", "none" or "sample:<fraction>"')
+        .argParser(parseVerify)
+        .default({ mode: 'full' }, 'full'),
     )
     .option(
       '--verify-batch <n>',
@@ -175,10 +238,15 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
       count('--verify-batch'),
     )
     .option('--notify-success', 'also notify on success (failures and missed runs always notify)')
+    .option(
+      '--allow-empty',
+      'an empty (0-document) backup is expected: do not fail the run, count it for retention',
+    )
     .option('--disabled', 'add it switched off');
   addSourceFlags(command);
   addDestinationFlags(command);
   addRetentionFlags(command);
+  addKeyFlags(command);
   addCommonFlags(command).action(async (name: string, flags: AddFlags) => {
     done(
       await runCommand(io, flags, async ({ out }) => {
@@ -220,11 +288,13 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
             verifyAfter: flags.verify,
             ...(flags.verifyBatch ? { verifyBatch: flags.verifyBatch } : {}),
             notifyOnSuccess: Boolean(flags.notifySuccess),
+            allowEmpty: Boolean(flags.allowEmpty),
             enabled: !flags.disabled,
           });
+          const kept = await keepSchedulesInDestination(io, flags, catalog, destination, out);
           const next = nextOccurrence(s.cron, s.timeZone, new Date());
           out.result(
-            { schedule: s, nextRun: next.toISOString() },
+            { schedule: s, nextRun: next.toISOString(), savedInDestination: kept.saved },
             `Added schedule "${s.name}": ${s.kind} ${project.name} to ${url}, "${s.cron}" (${s.timeZone}), retention: ${describeRetention(s.retention)}.\nNext run: ${next.toISOString()}. Runs happen while "firebackup daemon" (or the desktop app) is running.`,
           );
         } finally {
@@ -295,18 +365,20 @@ function registerList(schedule: Command, io: CliIO, done: (code: number) => void
 }
 
 function registerRemove(schedule: Command, io: CliIO, done: (code: number) => void): void {
-  addCommonFlags(
-    schedule
-      .command('remove <name>')
-      .description('remove a schedule (its backups and history stay)'),
-  ).action(async (name: string, flags: CommonFlags) => {
+  const command = schedule
+    .command('remove <name>')
+    .description('remove a schedule (its backups and history stay)');
+  addKeyFlags(command);
+  addCommonFlags(command).action(async (name: string, flags: CommonFlags) => {
     done(
       await runCommand(io, flags, async ({ out }) => {
         const catalog = openCatalog(io.env);
         try {
           const s = catalog.schedules.remove(name);
+          const destination = catalog.destinations.get(s.destinationId);
+          const kept = await keepSchedulesInDestination(io, flags, catalog, destination, out);
           out.result(
-            { removed: s },
+            { removed: s, savedInDestination: kept.saved },
             `Removed schedule "${s.name}". Its backups and run history are kept.`,
           );
         } finally {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { AppError } from '../../shared/errors.js';
 import { verifyBackup } from '../../engine/operations/verify.js';
 import {
   addCommonFlags,
@@ -8,11 +9,11 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
-import { addBackupLocationFlags, resolveBackupFromFlags } from '../destination-flags.js';
+import { addScopeFlags, resolveAndAnnounce, type ScopeFlags } from '../backup-ref.js';
+import { addBackupLocationFlags } from '../destination-flags.js';
 import { formatBytes, formatCount } from '../output.js';
 
-interface VerifyFlags extends CommonFlags {
-  from?: string;
+interface VerifyFlags extends CommonFlags, ScopeFlags {
   digestOnly?: boolean;
 }
 
@@ -27,18 +28,30 @@ export function registerVerify(program: Command, io: CliIO, done: (code: number)
     )
     .option(
       '--digest-only',
-      'only check that the stored archive is byte for byte the one written (size and SHA-256 against its manifest); faster, no decryption',
+      'only check that the stored archive is byte for byte the one written (size and SHA-256 against its manifest); faster: decrypts only the small manifest, so the key is still needed',
     );
   addBackupLocationFlags(command);
+  addScopeFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (ref: string, flags: VerifyFlags) => {
     done(
       await runCommand(io, flags, async ({ out, ctx }) => {
         const keyring = await keyringFor(io, flags);
-        const backup = await resolveBackupFromFlags(ref, flags);
-        const report = await verifyBackup(backup, keyring, ctx, {
-          depth: flags.digestOnly ? 'digest' : 'full',
-        });
+        if (flags.digestOnly && !keyring.ids.length) {
+          // The digest to compare with is in the manifest, which is encrypted and
+          // authenticated: without the key it can be neither read nor trusted.
+          throw new AppError(
+            'KEY_NOT_FOUND',
+            "verify --digest-only reads the archive's SHA-256 from its manifest, which is encrypted: it needs the key too (it decrypts only the manifest, not the archive). Set ENCRYPTION_KEY or pass --key-file <file>.",
+          );
+        }
+        const { backup, origin } = await resolveAndAnnounce(ref, flags, keyring, out);
+        const report = {
+          ...(await verifyBackup(backup, keyring, ctx, {
+            depth: flags.digestOnly ? 'digest' : 'full',
+          })),
+          of: origin,
+        };
         out.endProgress();
         if (!report.ok) {
           io.stderr.write(`FAILED: ${report.error?.message ?? 'unknown error'}\n`);

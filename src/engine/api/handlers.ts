@@ -1,4 +1,7 @@
 import type { Handlers } from '../../shared/api/dispatch.js';
+import type { CheckReport } from '../../shared/check.js';
+import { AppError, type ErrorCode } from '../../shared/errors.js';
+import { checkJob } from '../jobs/check-job.js';
 import { backupJob, verifyJob } from '../jobs/specs.js';
 import type { Runtime } from '../jobs/runtime.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -12,6 +15,20 @@ import { openDestination } from '../storage/index.js';
  */
 export function createApiHandlers(runtime: Runtime, keyring: Keyring): Handlers {
   const { catalog, jobs, scheduler } = runtime;
+  /** Runs the check as a job (so it is in the history) and answers with its report. */
+  const check = async (destinationId: string, readData: number, repair: boolean) => {
+    const job = jobs.start(
+      checkJob(runtime, { destination: catalog.destinations.get(destinationId), readData, repair }),
+    );
+    const run = await job.done;
+    const report = (run.detail as { report?: CheckReport } | null)?.report;
+    if (!report)
+      throw new AppError(
+        (run.error?.code as ErrorCode | undefined) ?? 'INTERNAL',
+        run.error?.message ?? 'The check did not finish.',
+      );
+    return report;
+  };
   return {
     'backups.list': async ({ destinationId }) => {
       const destination = catalog.destinations.get(destinationId);
@@ -41,6 +58,10 @@ export function createApiHandlers(runtime: Runtime, keyring: Keyring): Handlers 
       jobs.active().map((j) => ({ id: j.id, kind: j.kind, status: j.status() })),
     'runs.history': async ({ limit, kind, status }) =>
       catalog.runs.list({ limit, ...(kind ? { kind } : {}), ...(status ? { status } : {}) }),
+    'destinations.check': async ({ destinationId, readData }) =>
+      check(destinationId, readData, false),
+    'destinations.repair': async ({ destinationId, readData }) =>
+      check(destinationId, readData, true),
     'schedules.list': async () => catalog.schedules.list(),
     'schedules.runNow': async ({ schedule }) => ({ jobId: scheduler.runNow(schedule).id }),
   };

@@ -5,7 +5,10 @@ import type { MasterKey } from '../keys/master-key.js';
 
 /** The container layout of docs/design.md §2. Every constant here is part of the format. */
 export const MAGIC = Buffer.from([0x89, 0x46, 0x42, 0x4b, 0x0d, 0x0a, 0x1a, 0x0a]);
-export const FORMAT_VERSION = 1;
+/** The version writers produce. */
+export const FORMAT_VERSION = 2;
+/** Versions readers accept: 1 (master key wraps directly, no purpose) and 2. */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 export const HEADER_LENGTH = 24;
 export const NONCE_PREFIX_LENGTH = 7;
 export const TAG_LENGTH = 16;
@@ -18,8 +21,19 @@ export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
 export const CODING_RAW = 0x00;
 export const CODING_BROTLI = 0x01;
 
+/**
+ * What an object is (header byte 23 in version 2, authenticated as part of the header):
+ * an archive can never stand in for a manifest, nor a manifest for an archive.
+ * 0x03–0x0f are reserved for configuration objects.
+ */
+export const Purpose = { archive: 0x01, manifest: 0x02 } as const;
+export type ObjectPurpose = keyof typeof Purpose;
+const PURPOSE_NAMES: Record<number, string> = { 0x01: 'a backup archive', 0x02: 'a manifest' };
+
 export interface ArchiveHeader {
   version: number;
+  /** Header byte 23 in version 2; undefined for version 1, which has no purpose. */
+  purpose: number | undefined;
   blockSize: number;
   noncePrefix: Buffer;
   /** The 24 header bytes: the associated data of every segment. */
@@ -37,7 +51,11 @@ export function corrupt(message: string): AppError {
   return new AppError('ARCHIVE_CORRUPT', message);
 }
 
-export function newHeader(blockSize: number, envelopeLength: number): ArchiveHeader {
+export function newHeader(
+  blockSize: number,
+  envelopeLength: number,
+  purpose: ObjectPurpose = 'archive',
+): ArchiveHeader {
   if (!Number.isInteger(blockSize) || blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE) {
     throw new AppError(
       'INVALID_ARGUMENT',
@@ -51,7 +69,8 @@ export function newHeader(blockSize: number, envelopeLength: number): ArchiveHea
   bytes.writeUInt32BE(blockSize, 12);
   const noncePrefix = randomBytes(NONCE_PREFIX_LENGTH);
   noncePrefix.copy(bytes, 16);
-  return { version: FORMAT_VERSION, blockSize, noncePrefix, bytes };
+  bytes[23] = Purpose[purpose];
+  return { version: FORMAT_VERSION, purpose: Purpose[purpose], blockSize, noncePrefix, bytes };
 }
 
 /**
@@ -67,23 +86,54 @@ export function parseHeader(bytes: Buffer): ArchiveHeader & { envelopeLength: nu
     );
   }
   const version = bytes.readUInt16BE(8);
-  if (version !== FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(version)) {
     throw new AppError(
       'ARCHIVE_UNSUPPORTED',
-      `This archive uses format version ${version}; this FireBackup reads version ${FORMAT_VERSION}. Upgrade FireBackup to read it.`,
+      `This archive uses format version ${version}; this FireBackup reads versions ${READABLE_VERSIONS.join(' and ')}. Upgrade FireBackup to read it.`,
     );
   }
   const blockSize = bytes.readUInt32BE(12);
-  if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE || bytes[23] !== 0) {
-    throw corrupt('The archive header is corrupt (impossible block size or reserved byte).');
+  const purpose = version === 1 ? undefined : bytes[23]!;
+  if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE) {
+    throw corrupt('The archive header is corrupt (impossible block size).');
+  }
+  if (purpose === undefined ? bytes[23] !== 0 : !PURPOSE_NAMES[purpose]) {
+    throw corrupt(
+      `The archive header is corrupt (${purpose === undefined ? 'reserved byte' : `unknown purpose ${purpose}`}).`,
+    );
   }
   return {
     version,
+    purpose,
     blockSize,
     envelopeLength: bytes.readUInt16BE(10),
     noncePrefix: Buffer.from(bytes.subarray(16, 23)),
     bytes: Buffer.from(bytes.subarray(0, HEADER_LENGTH)),
   };
+}
+
+/**
+ * Refuses an object made for another purpose (docs/design.md §2.1). Version 1 objects
+ * carry no purpose and pass; the reader's size limits guard those.
+ */
+export function checkPurpose(header: ArchiveHeader, expected: ObjectPurpose): void {
+  if (header.purpose === undefined || header.purpose === Purpose[expected]) return;
+  throw corrupt(
+    `This object is ${PURPOSE_NAMES[header.purpose]}, not ${PURPOSE_NAMES[Purpose[expected]]}: it was put in the place of another (a copied or renamed file).`,
+  );
+}
+
+/**
+ * Refuses an envelope that names another key than the one expected (the manifest's
+ * keyId): a flipped bit in the key id, or another backup's archive, is corruption, not a
+ * missing key.
+ */
+export function checkEnvelopeKeyId(envelope: Envelope, expected: string | readonly string[]): void {
+  const ids = typeof expected === 'string' ? [expected] : expected;
+  if (ids.includes(envelope.keyId)) return;
+  throw corrupt(
+    `The archive's key envelope names key ${envelope.keyId}, but its manifest names key ${ids.join(' or ')}: the archive header is corrupt or this is not the backup's archive.`,
+  );
 }
 
 export function envelopeLengthFor(keyId: string): number {
@@ -94,11 +144,23 @@ function wrapAad(header: Buffer, keyIdBytes: Buffer): Buffer {
   return Buffer.concat([header, Buffer.from([keyIdBytes.length]), keyIdBytes]);
 }
 
-/** Wraps a data key under the master key; the envelope authenticates the header too. */
+/**
+ * The key that wraps data keys, by the header's version: the derived wrap key in
+ * version 2, the master key itself in version 1 (docs/design.md §2.2).
+ */
+function wrappingKey(header: Buffer, master: MasterKey): Buffer {
+  return header.readUInt16BE(8) === 1 ? master.material() : master.wrapKey();
+}
+
+/**
+ * Wraps a data key under the master key; the envelope authenticates the header too.
+ * Also re-wraps an existing archive's data key (`keys rewrap`): the header is kept, so
+ * its version decides how the key is wrapped.
+ */
 export function sealEnvelope(header: Buffer, master: MasterKey, dataKey: Buffer): Envelope {
   const keyIdBytes = Buffer.from(master.id, 'ascii');
   const wrapNonce = randomBytes(WRAP_NONCE_LENGTH);
-  const cipher = createCipheriv('aes-256-gcm', master.material(), wrapNonce, {
+  const cipher = createCipheriv('aes-256-gcm', wrappingKey(header, master), wrapNonce, {
     authTagLength: TAG_LENGTH,
   });
   cipher.setAAD(wrapAad(header, keyIdBytes));
@@ -132,9 +194,14 @@ export function parseEnvelope(bytes: Buffer): Envelope {
 export function openEnvelope(header: Buffer, envelope: Envelope, keyring: Keyring): Buffer {
   const master = keyring.require(envelope.keyId);
   const keyIdBytes = Buffer.from(envelope.keyId, 'ascii');
-  const decipher = createDecipheriv('aes-256-gcm', master.material(), envelope.wrapNonce, {
-    authTagLength: TAG_LENGTH,
-  });
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    wrappingKey(header, master),
+    envelope.wrapNonce,
+    {
+      authTagLength: TAG_LENGTH,
+    },
+  );
   decipher.setAAD(wrapAad(header, keyIdBytes));
   decipher.setAuthTag(envelope.wrappedKey.subarray(KEY_LENGTH));
   try {

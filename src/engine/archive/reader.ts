@@ -3,12 +3,16 @@ import type { Keyring } from '../keys/keyring.js';
 import { ByteSource } from './byte-source.js';
 import {
   HEADER_LENGTH,
+  checkEnvelopeKeyId,
+  checkPurpose,
   corrupt,
   maxSegmentLength,
   openEnvelope,
   parseEnvelope,
   parseHeader,
   type ArchiveHeader,
+  type Envelope,
+  type ObjectPurpose,
 } from './format.js';
 import {
   COUNT_NAMES,
@@ -38,17 +42,66 @@ export interface ReadSummary {
 export interface ArchiveReaderOptions {
   /** Segments decompressed ahead of the consumer. */
   readAhead?: number;
+  /** What the object must be (docs/design.md §2.1); 'archive' unless said. */
+  purpose?: ObjectPurpose;
+  /**
+   * The key id the envelope must name, when known (the manifest's keyId; during a
+   * `keys rewrap` also the previous archive's, see expectedKeyIds): another id is
+   * ARCHIVE_CORRUPT, not KEY_NOT_FOUND.
+   */
+  expectKeyId?: string | readonly string[];
+  /** Caps for reads whose records are buffered; manifests get MANIFEST_READ_LIMITS. */
+  limits?: ReadLimits;
+  /**
+   * Called with the header and envelope bytes and the envelope's key id, before any key
+   * is looked up: a caller that knows which archive it expects can refuse another here.
+   */
+  onPrologue?: (prologue: { bytes: Buffer; keyId: string }) => void;
+  /**
+   * Called with each segment's sealed bytes (ciphertext ‖ tag) before they are opened,
+   * so before any record of the segment is yielded: a caller can bind this read to an
+   * earlier one (operations/bind-to-manifest.ts).
+   */
+  onSegment?: (index: number, sealed: Buffer) => void;
+}
+
+export interface ReadLimits {
+  maxBlockSize: number;
+  maxSegments: number;
+  /** Decompressed bytes across all segments. */
+  maxPlaintextBytes: number;
+}
+
+/** A manifest is about a kilobyte in one segment; these leave room and bound memory. */
+export const MANIFEST_READ_LIMITS: ReadLimits = {
+  maxBlockSize: 1024 * 1024,
+  maxSegments: 8,
+  maxPlaintextBytes: 1024 * 1024,
+};
+
+/** The header and key envelope at the start of an archive, as stored. */
+export interface ArchivePrefix {
+  header: ReturnType<typeof parseHeader>;
+  envelope: Envelope;
+  /** header ‖ envelope, exactly as stored. */
+  bytes: Buffer;
+}
+
+/** Reads just the header and key envelope of an archive, without any key. */
+export async function readArchivePrefix(source: AsyncIterable<Uint8Array>): Promise<ArchivePrefix> {
+  const bytes = new ByteSource(source);
+  try {
+    const header = parseHeader(await bytes.read(HEADER_LENGTH, 'the header'));
+    const envelope = parseEnvelope(await bytes.read(header.envelopeLength, 'the key envelope'));
+    return { header, envelope, bytes: Buffer.concat([header.bytes, envelope.bytes]) };
+  } finally {
+    await bytes.close();
+  }
 }
 
 /** Reads just the key id of an archive from its first bytes, without any key. */
 export async function peekKeyId(source: AsyncIterable<Uint8Array>): Promise<string> {
-  const bytes = new ByteSource(source);
-  try {
-    const header = parseHeader(await bytes.read(HEADER_LENGTH, 'the header'));
-    return parseEnvelope(await bytes.read(header.envelopeLength, 'the key envelope')).keyId;
-  } finally {
-    await bytes.close();
-  }
+  return (await readArchivePrefix(source)).envelope.keyId;
 }
 
 /**
@@ -66,6 +119,7 @@ export class ArchiveReader {
   keyId: string | undefined;
   private readonly bytes: ByteSource;
   private readonly archiveHash: Hash = createHash('sha256');
+  private readonly parser = new RecordParser();
 
   constructor(
     source: AsyncIterable<Uint8Array>,
@@ -83,6 +137,11 @@ export class ArchiveReader {
     );
   }
 
+  /** Bytes copied to reassemble records that span blocks (linear in the archive). */
+  get recordBytesCopied(): number {
+    return this.parser.bytesCopied;
+  }
+
   async *records(): AsyncGenerator<RawRecord> {
     try {
       yield* this.readAll();
@@ -92,19 +151,31 @@ export class ArchiveReader {
   }
 
   private async *readAll(): AsyncGenerator<RawRecord> {
+    const purpose = this.options.purpose ?? 'archive';
+    const limits =
+      this.options.limits ?? (purpose === 'manifest' ? MANIFEST_READ_LIMITS : undefined);
     const header = parseHeader(await this.bytes.read(HEADER_LENGTH, 'the header'));
+    checkPurpose(header, purpose);
+    if (limits && header.blockSize > limits.maxBlockSize) throw tooLarge(purpose);
     const envelope = parseEnvelope(
       await this.bytes.read(header.envelopeLength, 'the key envelope'),
     );
+    if (this.options.expectKeyId !== undefined)
+      checkEnvelopeKeyId(envelope, this.options.expectKeyId);
     this.header = header;
     this.keyId = envelope.keyId;
+    this.options.onPrologue?.({
+      bytes: Buffer.concat([header.bytes, envelope.bytes]),
+      keyId: envelope.keyId,
+    });
     const keys: SegmentKeys = {
       dataKey: openEnvelope(header.bytes, envelope, this.keyring),
       noncePrefix: header.noncePrefix,
       aad: header.bytes,
     };
 
-    const parser = new RecordParser();
+    const parser = this.parser;
+    let plaintextBytes = 0;
     const recordHash = createHash('sha256');
     const counts: Record<string, number> = {};
     let records = 0;
@@ -134,15 +205,23 @@ export class ArchiveReader {
     };
 
     while (!sawLast) {
+      if (limits && index >= limits.maxSegments) throw tooLarge(purpose);
       const { coded, last } = await this.readSegment(keys, header.blockSize, index);
       sawLast = last;
       const segment = index++;
       const block = decompressBlock(coded, header.blockSize, segment).then((plain) => {
-        if (plain.length === 0 || (!last && plain.length !== header.blockSize)) {
+        // Every block, raw or decompressed, final or not, is at most B bytes.
+        if (
+          plain.length === 0 ||
+          plain.length > header.blockSize ||
+          (!last && plain.length !== header.blockSize)
+        ) {
           throw corrupt(
-            `Segment ${segment} holds a block of the wrong size (${plain.length} bytes).`,
+            `Segment ${segment} holds a block of the wrong size (${plain.length} bytes; the block size is ${header.blockSize}).`,
           );
         }
+        plaintextBytes += plain.length;
+        if (limits && plaintextBytes > limits.maxPlaintextBytes) throw tooLarge(purpose);
         return plain;
       });
       block.catch(() => undefined); // awaited in order below
@@ -190,6 +269,7 @@ export class ArchiveReader {
       );
     }
     const sealed = await this.bytes.read(length, `segment ${index}`);
+    this.options.onSegment?.(index, sealed);
     const last = await this.bytes.atEnd();
     const coded = openSegment(keys, index, last, sealed);
     if (coded) return { coded, last };
@@ -204,6 +284,12 @@ export class ArchiveReader {
       `Segment ${index} (at byte ${start}) failed authentication: the archive is corrupt or was tampered with.`,
     );
   }
+}
+
+function tooLarge(purpose: ObjectPurpose): Error {
+  return corrupt(
+    `The object is too large for ${purpose === 'manifest' ? 'a manifest' : 'what was asked'}: reading stopped before buffering more (it may be an archive put in its place).`,
+  );
 }
 
 function sortKeys(record: Record<string, number>): Array<[string, number]> {

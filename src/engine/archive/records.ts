@@ -45,47 +45,95 @@ export function encodeRecordPrefix(type: RecordType, payloadLength: number): Buf
 
 /**
  * Splits the decompressed plaintext stream into records, whatever the block boundaries.
- * Holds at most one incomplete record between calls.
+ *
+ * A record that spans blocks is kept as a list of pieces (views of the blocks, no copy)
+ * and joined once, when its last byte arrives: copying is linear in the stream, where
+ * joining the partial record on every block was quadratic in the record's size.
+ * Holds at most one incomplete record (≤ MAX_RECORD_PAYLOAD) between calls.
  */
 export class RecordParser {
   private pending: Buffer[] = [];
   private pendingLength = 0;
+  /** The whole length (prefix included) of the pending record, once its prefix is in. */
+  private pendingTotal: number | undefined;
+  /** Bytes copied to join the pieces of records that span blocks. */
+  bytesCopied = 0;
 
   *push(block: Buffer): Generator<RawRecord> {
-    let data = block;
-    if (this.pendingLength > 0) {
-      this.pending.push(block);
-      data = Buffer.concat(this.pending, this.pendingLength + block.length);
-      this.pending = [];
-      this.pendingLength = 0;
-    }
     let offset = 0;
-    while (data.length - offset >= RECORD_PREFIX_LENGTH) {
-      const type = data[offset]!;
-      const length = data.readUInt32BE(offset + 1);
-      if (!KNOWN_TYPES.has(type))
-        throw corrupt(`The archive holds a record of unknown type ${type}.`);
-      if (length > MAX_RECORD_PAYLOAD)
-        throw corrupt(`The archive holds a record claiming ${length} bytes.`);
-      const end = offset + RECORD_PREFIX_LENGTH + length;
-      if (end > data.length) break;
+    if (this.pendingLength > 0) {
+      offset = this.completePending(block);
+      if (this.pendingTotal === undefined || this.pendingLength < this.pendingTotal) return;
+      const whole = this.join();
       yield {
-        type: type as RecordType,
-        payload: data.subarray(offset + RECORD_PREFIX_LENGTH, end),
+        type: whole[0] as RecordType,
+        payload: whole.subarray(RECORD_PREFIX_LENGTH),
+      };
+    }
+    while (block.length - offset >= RECORD_PREFIX_LENGTH) {
+      const end = offset + recordLength(block, offset);
+      if (end > block.length) break;
+      yield {
+        type: block[offset] as RecordType,
+        payload: block.subarray(offset + RECORD_PREFIX_LENGTH, end),
       };
       offset = end;
     }
-    if (offset < data.length) {
-      const rest = data.subarray(offset);
-      this.pending = [rest];
-      this.pendingLength = rest.length;
-    }
+    if (offset < block.length) this.keep(block.subarray(offset));
   }
 
   /** Throws if the stream ended inside a record. */
   end(): void {
     if (this.pendingLength > 0) throw corrupt('The archive ends in the middle of a record.');
   }
+
+  /** Adds what `block` holds of the pending record; returns where the block's rest starts. */
+  private completePending(block: Buffer): number {
+    let offset = 0;
+    if (this.pendingTotal === undefined) {
+      // The prefix itself was cut: join its few bytes to learn the record's length.
+      const missing = Math.min(RECORD_PREFIX_LENGTH - this.pendingLength, block.length);
+      const head = Buffer.concat([...this.pending, block.subarray(0, missing)]);
+      this.bytesCopied += head.length;
+      this.pending = [head];
+      this.pendingLength = head.length;
+      offset = missing;
+      if (head.length < RECORD_PREFIX_LENGTH) return offset;
+      this.pendingTotal = recordLength(head, 0);
+    }
+    const take = Math.min(this.pendingTotal - this.pendingLength, block.length - offset);
+    this.pending.push(block.subarray(offset, offset + take));
+    this.pendingLength += take;
+    return offset + take;
+  }
+
+  private keep(rest: Buffer): void {
+    this.pending = [rest];
+    this.pendingLength = rest.length;
+    this.pendingTotal = rest.length >= RECORD_PREFIX_LENGTH ? recordLength(rest, 0) : undefined;
+  }
+
+  private join(): Buffer {
+    const whole =
+      this.pending.length === 1
+        ? this.pending[0]!
+        : Buffer.concat(this.pending, this.pendingLength);
+    if (this.pending.length > 1) this.bytesCopied += whole.length;
+    this.pending = [];
+    this.pendingLength = 0;
+    this.pendingTotal = undefined;
+    return whole;
+  }
+}
+
+/** The whole length (prefix + payload) of the record at `offset`, checked. */
+function recordLength(data: Buffer, offset: number): number {
+  const type = data[offset]!;
+  const length = data.readUInt32BE(offset + 1);
+  if (!KNOWN_TYPES.has(type)) throw corrupt(`The archive holds a record of unknown type ${type}.`);
+  if (length > MAX_RECORD_PAYLOAD)
+    throw corrupt(`The archive holds a record claiming ${length} bytes.`);
+  return RECORD_PREFIX_LENGTH + length;
 }
 
 export function parseJsonPayload<T>(record: RawRecord): T {

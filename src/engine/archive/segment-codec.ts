@@ -38,7 +38,11 @@ export async function decompressBlock(
   maxLength: number,
   index: number,
 ): Promise<Buffer> {
-  if (coded.coding === CODING_RAW) return coded.payload;
+  if (coded.coding === CODING_RAW) {
+    if (coded.payload.length > maxLength)
+      throw corrupt(`Segment ${index} holds a raw block longer than the block size.`);
+    return coded.payload;
+  }
   if (coded.coding !== CODING_BROTLI)
     throw corrupt(`Segment ${index} uses an unknown coding ${coded.coding}.`);
   try {

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import type { Keyring } from '../keys/keyring.js';
 import type { MasterKey } from '../keys/master-key.js';
-import { ArchiveReader, type ReadSummary } from './reader.js';
+import type { ObjectPurpose } from './format.js';
+import { ArchiveReader, type ArchiveReaderOptions, type ReadSummary } from './reader.js';
 import type { RawRecord, RecordType } from './records.js';
 import { ArchiveWriter, type WriteSummary } from './writer.js';
 
@@ -9,9 +10,13 @@ import { ArchiveWriter, type WriteSummary } from './writer.js';
 export async function sealJsonRecords(
   key: MasterKey,
   records: ReadonlyArray<{ type: RecordType; value: unknown }>,
-  options: { blockSize?: number } = {},
+  options: { blockSize?: number; purpose?: ObjectPurpose } = {},
 ): Promise<{ bytes: Buffer; summary: WriteSummary }> {
-  const writer = new ArchiveWriter({ key, blockSize: options.blockSize ?? 64 * 1024 });
+  const writer = new ArchiveWriter({
+    key,
+    blockSize: options.blockSize ?? 64 * 1024,
+    purpose: options.purpose ?? 'archive',
+  });
   const chunks: Buffer[] = [];
   writer.output.on('data', (chunk: Buffer) => chunks.push(chunk));
   const ended = new Promise<void>((resolve, reject) => {
@@ -24,13 +29,17 @@ export async function sealJsonRecords(
   return { bytes: Buffer.concat(chunks), summary };
 }
 
-/** Reads every record of an archive held in memory (small archives only). */
+/**
+ * Reads every record of a small archive into memory. A manifest read (purpose
+ * 'manifest') is capped by MANIFEST_READ_LIMITS, so what it buffers stays small.
+ */
 export async function openAllRecords(
   bytes: Buffer | AsyncIterable<Uint8Array>,
   keyring: Keyring,
+  options: ArchiveReaderOptions = {},
 ): Promise<{ records: RawRecord[]; summary: ReadSummary }> {
   const source: AsyncIterable<Uint8Array> = Buffer.isBuffer(bytes) ? Readable.from([bytes]) : bytes;
-  const reader = new ArchiveReader(source, keyring);
+  const reader = new ArchiveReader(source, keyring, options);
   const records: RawRecord[] = [];
   for await (const record of reader.records()) records.push(record);
   return { records, summary: reader.summary! };

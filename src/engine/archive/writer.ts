@@ -11,12 +11,15 @@ import {
   envelopeLengthFor,
   newHeader,
   sealEnvelope,
+  type ObjectPurpose,
 } from './format.js';
 import { COUNT_NAMES, RecordType, encodeRecordPrefix } from './records.js';
 import { compressBlock, sealSegment, type CodedBlock, type SegmentKeys } from './segment-codec.js';
 
 export interface ArchiveWriterOptions {
   key: MasterKey;
+  /** What the object is, authenticated in its header (docs/design.md §2.1). */
+  purpose?: ObjectPurpose;
   /** Plaintext bytes per segment (docs/design.md §2.3). */
   blockSize?: number;
   /** Brotli quality 0–11; 5 keeps most of the ratio at tens of MB/s per core. */
@@ -92,7 +95,11 @@ export class ArchiveWriter {
     // One block per core in flight (plus one so a core never waits for the next block):
     // more only holds memory, as libuv's pool has no more cores to run them on.
     this.concurrency = Math.max(1, options.concurrency ?? Math.min(4, availableParallelism() + 1));
-    const header = newHeader(this.blockSize, envelopeLengthFor(options.key.id));
+    const header = newHeader(
+      this.blockSize,
+      envelopeLengthFor(options.key.id),
+      options.purpose ?? 'archive',
+    );
     const dataKey = randomBytes(KEY_LENGTH);
     const envelope = sealEnvelope(header.bytes, options.key, dataKey);
     this.keys = { dataKey, noncePrefix: header.noncePrefix, aad: header.bytes };

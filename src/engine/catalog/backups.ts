@@ -1,3 +1,4 @@
+import type { BackupSelection } from '../../shared/backups.js';
 import type { Clock } from '../clock.js';
 import { json, type Db } from './db.js';
 
@@ -6,6 +7,12 @@ export interface CatalogBackup {
   destinationId: string;
   id: string;
   firebaseProjectId: string | null;
+  /** Null when unknown (the key is not held). */
+  databaseId: string | null;
+  /** The schedule that made it; null for manual backups (and older manifests). */
+  scheduleId: string | null;
+  /** Null when the manifest predates recording it: such a backup is in no retention scope. */
+  selection: BackupSelection | null;
   createdAt: string;
   archiveKey: string;
   manifestKey: string | null;
@@ -16,12 +23,21 @@ export interface CatalogBackup {
   verifyError: string | null;
 }
 
-export type BackupFacts = Omit<CatalogBackup, 'verifiedAt' | 'verifyStatus' | 'verifyError'>;
+type ScopeFields = 'databaseId' | 'scheduleId' | 'selection';
+/** What storage says about a backup; the scope fields default to unknown (null). */
+export type BackupFacts = Omit<
+  CatalogBackup,
+  'verifiedAt' | 'verifyStatus' | 'verifyError' | ScopeFields
+> &
+  Partial<Pick<CatalogBackup, ScopeFields>>;
 
 interface BackupRow {
   destination_id: string;
   id: string;
   firebase_project_id: string | null;
+  database_id: string | null;
+  schedule_id: string | null;
+  selection_json: string | null;
   created_at: string;
   archive_key: string;
   manifest_key: string | null;
@@ -36,6 +52,9 @@ const toBackup = (r: BackupRow): CatalogBackup => ({
   destinationId: r.destination_id,
   id: r.id,
   firebaseProjectId: r.firebase_project_id,
+  databaseId: r.database_id,
+  scheduleId: r.schedule_id,
+  selection: json.read(r.selection_json),
   createdAt: r.created_at,
   archiveKey: r.archive_key,
   manifestKey: r.manifest_key,
@@ -56,16 +75,20 @@ export class BackupsRepo {
   upsert(b: BackupFacts): void {
     this.db
       .prepare(
-        `INSERT INTO backups (destination_id, id, firebase_project_id, created_at, archive_key, manifest_key, counts_json, bytes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO backups (destination_id, id, firebase_project_id, database_id, schedule_id, selection_json, created_at, archive_key, manifest_key, counts_json, bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(destination_id, id) DO UPDATE SET firebase_project_id = excluded.firebase_project_id,
-           created_at = excluded.created_at, archive_key = excluded.archive_key,
+           database_id = excluded.database_id, schedule_id = excluded.schedule_id,
+           selection_json = excluded.selection_json, created_at = excluded.created_at, archive_key = excluded.archive_key,
            manifest_key = excluded.manifest_key, counts_json = excluded.counts_json, bytes = excluded.bytes`,
       )
       .run(
         b.destinationId,
         b.id,
         b.firebaseProjectId,
+        b.databaseId ?? null,
+        b.scheduleId ?? null,
+        json.write(b.selection),
         b.createdAt,
         b.archiveKey,
         b.manifestKey,

@@ -1,5 +1,10 @@
 import { AppError } from '../../shared/errors.js';
-import { ScheduleInputSchema, type Schedule, type ScheduleInput } from '../../shared/schedules.js';
+import {
+  ScheduleInputSchema,
+  type Schedule,
+  type ScheduleInput,
+  type ScheduleKind,
+} from '../../shared/schedules.js';
 import type { Clock } from '../clock.js';
 import { validateCron } from '../scheduler/cron.js';
 import type { Db } from './db.js';
@@ -9,7 +14,7 @@ import { parseOrThrow } from './projects.js';
 interface ScheduleRow {
   id: string;
   name: string;
-  kind: 'backup' | 'verify';
+  kind: ScheduleKind;
   project_id: string;
   destination_id: string;
   cron: string;
@@ -23,7 +28,7 @@ interface ScheduleRow {
 /** The parts of a schedule without a column of their own. */
 type ScheduleConfig = Pick<
   Schedule,
-  'scope' | 'retention' | 'verifyAfter' | 'verifyBatch' | 'notifyOnSuccess'
+  'scope' | 'retention' | 'verifyAfter' | 'verifyBatch' | 'notifyOnSuccess' | 'allowEmpty'
 >;
 
 const toSchedule = (r: ScheduleRow): Schedule => ({
@@ -37,7 +42,17 @@ const toSchedule = (r: ScheduleRow): Schedule => ({
   enabled: r.enabled === 1,
   createdAt: r.created_at,
   lastScheduledFor: r.last_scheduled_for,
-  ...(JSON.parse(r.config_json) as ScheduleConfig),
+  // Schedules added before the option existed lack it in their config.
+  ...({ allowEmpty: false, ...JSON.parse(r.config_json) } as ScheduleConfig),
+});
+
+const configOf = (s: ScheduleConfig): ScheduleConfig => ({
+  scope: s.scope,
+  retention: s.retention,
+  verifyAfter: s.verifyAfter,
+  verifyBatch: s.verifyBatch,
+  notifyOnSuccess: s.notifyOnSuccess,
+  allowEmpty: s.allowEmpty,
 });
 
 export class SchedulesRepo {
@@ -51,6 +66,21 @@ export class SchedulesRepo {
    * "missed". The cron expression is checked with the parser the scheduler uses.
    */
   add(input: ScheduleInput): Schedule {
+    const now = this.clock.now().toISOString();
+    return this.insert(input, newId('sch', this.clock.now()), now);
+  }
+
+  /**
+   * Re-adds a schedule kept in a destination (`catalog rebuild`), under its old id so it
+   * still owns its backups for retention. Its history restarts now: nothing before the
+   * rebuild counts as missed.
+   */
+  restore(input: ScheduleInput & { id: string; createdAt: string }): Schedule {
+    const { id, createdAt, ...rest } = input;
+    return this.insert(rest, id, createdAt);
+  }
+
+  private insert(input: ScheduleInput, id: string, createdAt: string): Schedule {
     const s = parseOrThrow(ScheduleInputSchema, input, 'schedule');
     validateCron(s.cron, s.timeZone);
     if (this.findByName(s.name)) {
@@ -59,15 +89,6 @@ export class SchedulesRepo {
         `A schedule named "${s.name}" already exists. Pick another name, or remove it first.`,
       );
     }
-    const now = this.clock.now().toISOString();
-    const id = newId('sch', this.clock.now());
-    const config: ScheduleConfig = {
-      scope: s.scope,
-      retention: s.retention,
-      verifyAfter: s.verifyAfter,
-      verifyBatch: s.verifyBatch,
-      notifyOnSuccess: s.notifyOnSuccess,
-    };
     this.db
       .prepare(
         `INSERT INTO schedules (id, name, kind, project_id, destination_id, cron, time_zone, config_json, enabled, created_at, last_scheduled_for)
@@ -81,10 +102,10 @@ export class SchedulesRepo {
         s.destinationId,
         s.cron,
         s.timeZone,
-        JSON.stringify(config),
+        JSON.stringify(configOf(s)),
         s.enabled ? 1 : 0,
-        now,
-        now,
+        createdAt,
+        this.clock.now().toISOString(),
       );
     return this.get(id);
   }

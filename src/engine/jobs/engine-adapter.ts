@@ -4,10 +4,12 @@ import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
 import type { Keyring } from '../keys/keyring.js';
 import { archiveKeyOf, createdAtOf, manifestKeyOf } from '../operations/backup-names.js';
 import { runBackup } from '../operations/backup.js';
+import { checkDestination } from '../operations/check.js';
 import { deleteBackup } from '../operations/delete.js';
 import { listBackups } from '../operations/list.js';
 import { restoreToDir, restoreToFirestore } from '../operations/restore.js';
 import { resolveBackup } from '../operations/resolve-backup.js';
+import { readSchedulesObject } from '../operations/schedules-object.js';
 import { verifyBackup } from '../operations/verify.js';
 import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import type { StorageBackend } from '../storage/backend.js';
@@ -41,6 +43,9 @@ export function factsOf(destinationId: string, s: BackupSummary): BackupFacts {
     // Unknown when the key is not held: such backups match no project, so retention
     // (which works per project) never deletes what it cannot read.
     firebaseProjectId: s.project ?? null,
+    databaseId: s.database ?? null,
+    scheduleId: s.scheduleId ?? null,
+    selection: s.selection ?? null,
     createdAt: s.createdAt,
     archiveKey: archiveKeyOf(s.id),
     manifestKey: manifestKeyOf(s.id),
@@ -62,6 +67,8 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
           source: sourceOf(req.project),
           ...(req.scope.collections ? { collections: req.scope.collections } : {}),
           ...(req.scope.exclude ? { exclude: req.scope.exclude } : {}),
+          ...(req.scheduleId ? { scheduleId: req.scheduleId } : {}),
+          ...(req.allowEmpty ? { allowEmpty: true } : {}),
         },
         ctx,
       );
@@ -72,6 +79,9 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         manifestKey: r.manifestKey,
         counts: { 'firestore.documents': r.documents, ...r.counts },
         bytes: r.archiveBytes,
+        databaseId: r.database,
+        selection: r.selection,
+        warnings: r.warnings,
       };
     },
 
@@ -114,10 +124,23 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
           overwritten: report.overwritten,
           merged: report.merged,
           skipped: report.skipped,
+          deleted: report.deleted,
           failed: report.failedCount,
         },
         detail: { ...report },
       };
+    },
+
+    async readSchedules(d) {
+      return readSchedulesObject(await open(d), keyring);
+    },
+
+    async check(req, ctx) {
+      return checkDestination(await open(req.destination), keyring, ctx, {
+        readData: req.readData,
+        repair: req.repair,
+        ...(req.catalogIds ? { catalogIds: req.catalogIds } : {}),
+      });
     },
 
     async list(d) {

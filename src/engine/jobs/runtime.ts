@@ -1,7 +1,9 @@
 import { AppError } from '../../shared/errors.js';
 import { Catalog } from '../catalog/catalog.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
+import { KeyRotator } from '../keys/rotation.js';
 import type { Notifier } from '../notify/notifier.js';
 import { catalogPath, appDataDir } from '../paths.js';
 import { isPidAlive, LockManager } from '../scheduler/locks.js';
@@ -20,6 +22,8 @@ export interface Runtime extends JobDeps {
   locks: LockManager;
   jobs: JobManager;
   scheduler: Scheduler;
+  /** Present when scheduled key rotation is on and there is a key store to keep keys in. */
+  keyRotation?: KeyRotator;
   close(): void;
 }
 
@@ -33,6 +37,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   notifier?: Notifier;
   log?: (message: string) => void;
+  /** Scheduled key rotation (needs `keyring`): the store that keeps keys, and how often. */
+  keyRotation?: { store: KeyStore; intervalMs: number };
 }
 
 export function openCatalog(
@@ -57,6 +63,17 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   });
   const locks = new LockManager(catalog.db, { clock });
   const jobs = new JobManager({ catalog, locks, clock });
+  const keyRotation =
+    o.keyRotation && o.keyring
+      ? new KeyRotator({
+          ...o.keyRotation,
+          keyring: o.keyring,
+          catalog,
+          clock,
+          ...(o.notifier ? { notifier: o.notifier } : {}),
+          ...(o.log ? { log: o.log } : {}),
+        })
+      : undefined;
   const scheduler = new Scheduler({
     catalog,
     engine,
@@ -64,8 +81,18 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     clock,
     ...(o.notifier ? { notifier: o.notifier } : {}),
     ...(o.log ? { log: o.log } : {}),
+    ...(keyRotation ? { keyRotation } : {}),
   });
-  return { catalog, engine, clock, locks, jobs, scheduler, close: () => catalog.close() };
+  return {
+    catalog,
+    engine,
+    clock,
+    locks,
+    jobs,
+    scheduler,
+    ...(keyRotation ? { keyRotation } : {}),
+    close: () => catalog.close(),
+  };
 }
 
 const noKey = (): never => {

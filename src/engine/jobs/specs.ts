@@ -6,11 +6,16 @@ import {
   type RetentionPolicy,
   type VerifyAfterBackup,
 } from '../../shared/schedules.js';
-import type { CatalogBackup } from '../catalog/backups.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
 import { projectLockName } from '../scheduler/locks.js';
 import { prune, type PruneResult } from '../scheduler/prune.js';
+import {
+  describeScope,
+  scopedCandidates,
+  selectionOf,
+  type RetentionScope,
+} from '../scheduler/retention-scope.js';
 import { JobFailure, type JobContext, type JobOutput, type JobSpec } from './job-manager.js';
 import type { RetryPolicy } from './retry.js';
 import type { EngineOps, RestoreRequest } from './types.js';
@@ -40,6 +45,18 @@ export interface BackupJobOptions extends Common {
   retention?: RetentionPolicy;
   /** Time zone of the retention periods (the schedule's). */
   timeZone?: string;
+  /** An empty backup is expected: no failure, and it counts for retention. */
+  allowEmpty?: boolean;
+}
+
+/** The retention scope of a backup job's backups: its schedule's, or manual ones of its selection. */
+export function scopeOfBackupJob(o: BackupJobOptions): RetentionScope {
+  return {
+    firebaseProjectId: o.project.firebaseProjectId,
+    databaseId: o.project.databaseId,
+    scheduleId: o.scheduleId ?? null,
+    selection: selectionOf(o.scope ?? {}),
+  };
 }
 
 const cancelled = (): AppError =>
@@ -59,7 +76,13 @@ export function backupJob(deps: JobDeps, o: BackupJobOptions): JobSpec {
     ...(o.retry ? { retry: o.retry } : {}),
     async execute(ctx): Promise<JobOutput> {
       const result = await engine.backup(
-        { project: o.project, destination: o.destination, scope: o.scope ?? {} },
+        {
+          project: o.project,
+          destination: o.destination,
+          scope: o.scope ?? {},
+          ...(o.scheduleId ? { scheduleId: o.scheduleId } : {}),
+          ...(o.allowEmpty ? { allowEmpty: true } : {}),
+        },
         ctx,
       );
       if (ctx.signal.aborted) {
@@ -72,6 +95,9 @@ export function backupJob(deps: JobDeps, o: BackupJobOptions): JobSpec {
         destinationId: o.destination.id,
         id: result.backupId,
         firebaseProjectId: o.project.firebaseProjectId,
+        databaseId: result.databaseId ?? o.project.databaseId,
+        scheduleId: o.scheduleId ?? null,
+        selection: result.selection ?? selectionOf(o.scope ?? {}),
         createdAt: result.createdAt,
         archiveKey: result.archiveKey,
         manifestKey: result.manifestKey,
@@ -82,7 +108,7 @@ export function backupJob(deps: JobDeps, o: BackupJobOptions): JobSpec {
         backupId: result.backupId,
         counts: result.counts,
         bytes: result.bytes,
-        detail: {},
+        detail: result.warnings?.length ? { warnings: result.warnings } : {},
       };
       const verifyAfter = o.verifyAfter ?? { mode: 'full' };
       if (verifyAfter.mode !== 'none') {
@@ -102,10 +128,23 @@ export function backupJob(deps: JobDeps, o: BackupJobOptions): JobSpec {
           );
         }
       }
+      if (o.scheduleId && !o.allowEmpty && result.counts['firestore.documents'] === 0) {
+        // A schedule that suddenly backs up nothing is flagged in history (and notified),
+        // not recorded as a success; the backup stays, and retention ignores it.
+        throw new JobFailure(
+          new AppError(
+            'NOT_FOUND',
+            `Backup ${result.backupId} holds no documents (${describeScope(scopeOfBackupJob(o))}). Check the schedule's project, database and collections; if empty is expected, re-add the schedule with --allow-empty. Nothing was pruned.`,
+          ),
+          output.detail!,
+          result.backupId,
+        );
+      }
       if (o.retention && retentionHasRules(o.retention)) {
         const pruned = await pruneProject(deps, {
-          project: o.project,
           destination: o.destination,
+          scope: scopeOfBackupJob(o),
+          allowEmpty: o.allowEmpty ?? false,
           policy: o.retention,
           timeZone: o.timeZone ?? 'UTC',
           runId: ctx.runId,
@@ -132,7 +171,8 @@ async function verifyOne(
     if (ctx.signal.aborted) throw error;
     // Corruption surfaces as an error from the reader; it is a verdict, not a crash.
     const code = (error as { code?: string }).code;
-    if (code !== 'ARCHIVE_CORRUPT' && code !== 'INTEGRITY') throw error;
+    if (code !== 'ARCHIVE_CORRUPT' && code !== 'ARCHIVE_MISMATCH' && code !== 'INTEGRITY')
+      throw error;
     verdict = { ok: false, problem: (error as Error).message };
   }
   deps.catalog.backups.recordVerification(destination.id, backupId, verdict.ok, verdict.problem);
@@ -195,6 +235,10 @@ export function verifyJob(deps: JobDeps, o: VerifyJobOptions): JobSpec {
 export interface PruneJobOptions extends Common {
   project: ProjectRecord;
   destination: DestinationRecord;
+  /** Which backups the policy considers (see retention-scope.ts). */
+  scope: RetentionScope;
+  /** Empty backups count like any other (otherwise they are left out). */
+  allowEmpty?: boolean;
   policy: RetentionPolicy;
   timeZone?: string;
   dryRun?: boolean;
@@ -212,8 +256,9 @@ export function pruneJob(deps: JobDeps, o: PruneJobOptions): JobSpec {
     lockLabel: `Project "${o.project.name}"`,
     async execute(ctx) {
       const result = await pruneProject(deps, {
-        project: o.project,
         destination: o.destination,
+        scope: o.scope,
+        allowEmpty: o.allowEmpty ?? false,
         policy: o.policy,
         timeZone: o.timeZone ?? 'UTC',
         dryRun: o.dryRun ?? false,
@@ -264,33 +309,40 @@ export function restoreJob(deps: JobDeps, o: RestoreJobOptions): JobSpec {
   };
 }
 
+export interface ScopedPruneResult extends PruneResult {
+  /** What was considered, in words. */
+  scope: string;
+  /** Empty backups of the scope that were left out (and left in place). */
+  emptyIgnored: string[];
+}
+
 /**
  * Applies retention to what the destination holds now (refreshing the catalog first,
- * since the catalog is only a cache) and records each deletion.
+ * since the catalog is only a cache), to the backups of one scope only, and records
+ * each deletion by id.
  */
 export async function pruneProject(
   deps: JobDeps,
   o: {
-    project: ProjectRecord;
     destination: DestinationRecord;
+    scope: RetentionScope;
+    allowEmpty: boolean;
     policy: RetentionPolicy;
     timeZone: string;
     dryRun?: boolean;
     runId: string | null;
     signal?: AbortSignal;
   },
-): Promise<PruneResult> {
+): Promise<ScopedPruneResult> {
   const { catalog, engine } = deps;
   catalog.backups.replaceForDestination(o.destination.id, await engine.list(o.destination));
-  const backups = catalog.backups
-    .list({ destinationId: o.destination.id, firebaseProjectId: o.project.firebaseProjectId })
-    .map((b: CatalogBackup) => ({
-      id: b.id,
-      createdAt: new Date(b.createdAt),
-      good: b.verifyStatus !== 'failed',
-    }));
-  return prune({
-    backups,
+  const { candidates, emptyIgnored } = scopedCandidates(
+    catalog.backups.list({ destinationId: o.destination.id }),
+    o.scope,
+    { allowEmpty: o.allowEmpty },
+  );
+  const result = await prune({
+    backups: candidates,
     policy: o.policy,
     timeZone: o.timeZone,
     dryRun: o.dryRun ?? false,
@@ -298,14 +350,20 @@ export async function pruneProject(
     onDeleted: (id) => catalog.backups.recordDeletion(o.destination.id, id, 'retention', o.runId),
     ...(o.signal ? { signal: o.signal } : {}),
   });
+  const scheduleName = o.scope.scheduleId
+    ? catalog.schedules.list().find((s) => s.id === o.scope.scheduleId)?.name
+    : undefined;
+  return { ...result, scope: describeScope(o.scope, scheduleName), emptyIgnored };
 }
 
-export function pruneSummary(r: PruneResult): Record<string, unknown> {
+export function pruneSummary(r: ScopedPruneResult): Record<string, unknown> {
   return {
+    scope: r.scope,
     dryRun: r.dryRun,
     keep: r.decision.keep,
     remove: r.decision.remove.map((x) => x.id),
     deleted: r.deleted,
     failed: r.failed,
+    emptyIgnored: r.emptyIgnored,
   };
 }

@@ -1,3 +1,5 @@
+import type { BackupSelection } from '../../shared/backups.js';
+import type { CheckReport } from '../../shared/check.js';
 import type { BackupScope } from '../../shared/schedules.js';
 import type { BackupFacts } from '../catalog/backups.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
@@ -13,6 +15,10 @@ export interface BackupRequest {
   project: ProjectRecord;
   destination: DestinationRecord;
   scope: BackupScope;
+  /** The schedule making it (recorded in the manifest); absent for a manual backup. */
+  scheduleId?: string;
+  /** An empty backup is expected. */
+  allowEmpty?: boolean;
 }
 
 export interface BackupOutcome {
@@ -23,6 +29,11 @@ export interface BackupOutcome {
   manifestKey: string | null;
   counts: Record<string, number>;
   bytes: number;
+  /** The backup's scope as its manifest records it (defaults: the request's). */
+  databaseId?: string;
+  selection?: BackupSelection;
+  /** Warnings for the user (an unexpected empty backup). */
+  warnings?: string[];
 }
 
 export interface VerifyRequest {
@@ -48,6 +59,14 @@ export interface RestoreOutcome {
   detail?: Record<string, unknown>;
 }
 
+export interface CheckRequest {
+  destination: DestinationRecord;
+  readData: number;
+  repair: boolean;
+  /** What the catalog holds for this destination, to compare with what is there. */
+  catalogIds?: readonly string[];
+}
+
 export interface EngineOps {
   backup(request: BackupRequest, ctx: OperationContext): Promise<BackupOutcome>;
   verify(request: VerifyRequest, ctx: OperationContext): Promise<VerifyOutcome>;
@@ -55,6 +74,10 @@ export interface EngineOps {
   deleteBackup(destination: DestinationRecord, backupId: string): Promise<void>;
   /** What the destination holds (its manifests): the truth the catalog caches. */
   list(destination: DestinationRecord): Promise<BackupFacts[]>;
+  /** The schedules kept in a destination (schedules.fbc), undefined when none are. */
+  readSchedules?(destination: DestinationRecord): Promise<unknown[] | undefined>;
   /** Restores take the restore operation's own options; the job layer only schedules them. */
   restore?(request: RestoreRequest, ctx: OperationContext): Promise<RestoreOutcome>;
+  /** The whole-destination check (`firebackup check`). */
+  check?(request: CheckRequest, ctx: OperationContext): Promise<CheckReport>;
 }

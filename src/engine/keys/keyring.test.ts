@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadKeyring } from './keyring.js';
 import { MasterKey, keyIdOf } from './master-key.js';
 
-const GOOD = 'a'.repeat(32) + 'b'.repeat(32);
+const GOOD = '3f9a0c71e25bd4868f1e7a2c90b35d6e41f8c27a093be5d16f4a82c7e019b3d5';
 
 describe('master keys', () => {
   it('accepts 64 hex characters, in either case and with surrounding whitespace', () => {
@@ -20,8 +20,12 @@ describe('master keys', () => {
     ['too short', 'ab'.repeat(31), /has 62 hex characters/],
     ['too long', 'ab'.repeat(33), /has 66 hex characters/],
     ['not hex', 'zz'.repeat(32), /characters other than 0-9 and a-f/],
-    ['all zeros', '0'.repeat(64), /same byte repeated/],
-    ['one repeated byte', 'ff'.repeat(32), /same byte repeated/],
+    ['all zeros', '0'.repeat(64), /only 1 distinct byte value among/],
+    ['one repeated byte', 'ff'.repeat(32), /only 1 distinct byte value among/],
+    ['deadbeef repeated', 'deadbeef'.repeat(8), /only 4 distinct byte values.*pattern/],
+    ['00…01', '0'.repeat(62) + '01', /only 2 distinct byte values/],
+    ['two halves', 'a'.repeat(32) + 'b'.repeat(32), /only 2 distinct/],
+    ['a period of 15', '000102030405060708090a0b0c0d0e'.repeat(3).slice(0, 64), /only 15 distinct/],
   ])('refuses a key that is %s, saying how to make one', (_what, hex, pattern) => {
     expect(() => MasterKey.fromHex(hex, 'ENCRYPTION_KEY')).toThrow(pattern);
     expect(() => MasterKey.fromHex(hex, 'ENCRYPTION_KEY')).toThrow(/firebackup keys generate/);
@@ -64,7 +68,7 @@ describe('keyring', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'fb-key-'));
     const file = path.join(dir, 'key.hex');
     const other = MasterKey.generate().revealHex();
-    await writeFile(file, `${other}\n`);
+    await writeFile(file, `${other}\n`, { mode: 0o600 });
     const ring = await loadKeyring({ env: { ENCRYPTION_KEY: GOOD }, keyFile: file });
     expect(ring.current().revealHex()).toBe(other);
   });
@@ -87,9 +91,31 @@ describe('keyring', () => {
     );
   });
 
+  it('refuses a key file others can read, as ssh does, and says how to fix it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fb-key-'));
+    const file = path.join(dir, 'key.hex');
+    await writeFile(file, `${MasterKey.generate().revealHex()}\n`, { mode: 0o600 });
+    for (const mode of [0o644, 0o640, 0o604, 0o660]) {
+      await chmod(file, mode);
+      await expect(loadKeyring({ keyFile: file })).rejects.toMatchObject({
+        code: 'KEY_INVALID',
+        message: expect.stringContaining(
+          `Permissions 0${mode.toString(8)} for '${file}' are too open`,
+        ),
+      });
+    }
+    await chmod(file, 0o400);
+    expect((await loadKeyring({ keyFile: file })).current().id).toMatch(/^k/);
+  });
+
+  it('accepts every random key (none has fewer than 16 distinct bytes in practice)', () => {
+    for (let i = 0; i < 2000; i++)
+      expect(() => MasterKey.fromHex(MasterKey.generate().revealHex(), 't')).not.toThrow();
+  });
+
   it('reports a missing key file clearly', async () => {
     await expect(loadKeyring({ keyFile: '/nonexistent/key.hex' })).rejects.toMatchObject({
-      code: 'NOT_FOUND',
+      code: 'KEY_NOT_FOUND',
     });
   });
 });

@@ -1,9 +1,18 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { AppError } from '../../shared/errors.js';
 
 const HOW_TO_MAKE =
   'Make one with `firebackup keys generate` (or `openssl rand -hex 32`) and keep it safe: without it no backup can be read.';
+
+/**
+ * A key with fewer distinct byte values than this is refused as a pattern: all one byte,
+ * `deadbeef` repeated (4), `00…01` (2), any pattern of period ≤ 15. A random 32-byte key
+ * has about 30.1 distinct values; the chance it has fewer than 16 is
+ * Σ_{k<16} C(256,k)·k!·S(32,k) / 256^32 ≈ 3.2·10⁻¹⁷ (S: Stirling numbers of the second
+ * kind, computed exactly), so no randomly made key is ever refused.
+ */
+export const MIN_DISTINCT_BYTES = 16;
 
 /**
  * A 256-bit master key. The bytes stay inside this object: it prints, logs and
@@ -13,6 +22,7 @@ const HOW_TO_MAKE =
 export class MasterKey {
   readonly id: string;
   readonly #bytes: Buffer;
+  #wrapKey: Buffer | undefined;
 
   private constructor(bytes: Buffer) {
     this.#bytes = bytes;
@@ -32,10 +42,11 @@ export class MasterKey {
       );
     }
     const bytes = Buffer.from(text, 'hex');
-    if (bytes.every((b) => b === bytes[0])) {
+    const distinct = new Set(bytes).size;
+    if (distinct < MIN_DISTINCT_BYTES) {
       throw new AppError(
         'KEY_INVALID',
-        `The encryption key from ${source} is the same byte repeated (all zeros, say), which is no secret. ${HOW_TO_MAKE}`,
+        `The encryption key from ${source} has only ${distinct} distinct byte value${distinct === 1 ? '' : 's'} among its 32: it is a pattern (the same byte repeated, deadbeef repeated, 00…01), which is no secret. ${HOW_TO_MAKE}`,
       );
     }
     return new MasterKey(bytes);
@@ -53,6 +64,15 @@ export class MasterKey {
   /** The raw bytes, for the cipher calls in this engine only. */
   material(): Buffer {
     return this.#bytes;
+  }
+
+  /**
+   * The key that wraps data keys in format version 2: HKDF-SHA256 of the master key with
+   * its own info string (docs/design.md §4), so the master key itself encrypts nothing.
+   */
+  wrapKey(): Buffer {
+    this.#wrapKey ??= deriveKey(this.#bytes, 'wrap-key');
+    return this.#wrapKey;
   }
 
   toJSON(): string {
@@ -74,4 +94,9 @@ export class MasterKey {
  */
 export function keyIdOf(key: Buffer): string {
   return `k${createHmac('sha256', key).update('firebackup/key-id/v1').digest('hex').slice(0, 16)}`;
+}
+
+/** A 32-byte key for one purpose, derived from the master key (docs/design.md §4). */
+function deriveKey(master: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `firebackup/v2/${purpose}`, 32));
 }

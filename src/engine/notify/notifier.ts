@@ -4,7 +4,7 @@ import type { Run } from '../../shared/jobs.js';
  * Notifications: a small interface so the daemon can post to a webhook and the desktop
  * app can show a system notification, from the same scheduler code.
  */
-export type NotificationKind = 'run.failed' | 'run.missed' | 'run.succeeded';
+export type NotificationKind = 'run.failed' | 'run.missed' | 'run.succeeded' | 'key.rotated';
 
 export interface Notification {
   kind: NotificationKind;

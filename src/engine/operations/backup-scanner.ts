@@ -4,9 +4,18 @@ import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import { ArchiveReader, type ReadSummary } from '../archive/reader.js';
 import { RecordType, parseJsonPayload, type RawRecord } from '../archive/records.js';
 import type { Keyring } from '../keys/keyring.js';
+import {
+  bindingFor,
+  checkDigest,
+  checkHeader,
+  checkKeyId,
+  type ArchiveBinding,
+  type PassBinding,
+} from './bind-to-manifest.js';
 import { decodeSourceRecord, type ScannedRecord } from './source-records.js';
 import type { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
+import type { OperationContext } from './types.js';
 
 /** A document as scanned: the parsed record and its exact JSON bytes (for NDJSON output). */
 export interface ScannedDocument {
@@ -27,7 +36,14 @@ export class BackupScanner {
   constructor(
     private readonly backup: ResolvedBackup,
     private readonly keyring: Keyring,
-    private readonly options: { signal?: AbortSignal; meter?: ProgressMeter } = {},
+    private readonly options: {
+      signal?: AbortSignal;
+      meter?: ProgressMeter;
+      /** What the archive must be (bind-to-manifest.ts); every read passes one. */
+      binding?: ArchiveBinding;
+      /** Ties the two reads of a restore together. */
+      pass?: PassBinding;
+    } = {},
   ) {}
 
   /** The Firestore documents only (the other sources' records are read and checked too). */
@@ -39,7 +55,8 @@ export class BackupScanner {
 
   /** Every record after the header, of every source, checked for shape. */
   async *records(): AsyncGenerator<ScannedRecord> {
-    const { signal, meter } = this.options;
+    const { signal, meter, binding, pass } = this.options;
+    const label = this.backup.label;
     const stream = await this.backup.destination.get(
       this.backup.archiveKey,
       signal ? { signal } : {},
@@ -50,7 +67,13 @@ export class BackupScanner {
         yield chunk;
       }
     })();
-    const reader = new ArchiveReader(counted, this.keyring);
+    const reader = new ArchiveReader(counted, this.keyring, {
+      onPrologue: (prologue) => {
+        if (binding) checkKeyId(binding, label, prologue.keyId);
+        pass?.hooks.onPrologue(prologue);
+      },
+      ...(pass ? { onSegment: pass.hooks.onSegment } : {}),
+    });
     let first = true;
     try {
       for await (const record of reader.records()) {
@@ -58,6 +81,8 @@ export class BackupScanner {
         if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
         if (first) {
           this.header = this.parseHeader(record);
+          // Before any document of the archive is released.
+          if (binding) checkHeader(binding, label, this.header);
           first = false;
           continue;
         }
@@ -76,7 +101,12 @@ export class BackupScanner {
         meter?.add(1);
         yield { kind: 'firestore', doc, json: record.payload };
       }
-    } catch (error) {
+      if (reader.summary) {
+        if (binding) checkDigest(binding, label, reader.summary);
+        if (pass?.checking) pass.checkSecondPass(reader.summary);
+      }
+    } catch (caught) {
+      const error = pass ? pass.explain(caught) : caught;
       if (
         error instanceof AppError &&
         error.code === 'ARCHIVE_CORRUPT' &&
@@ -132,4 +162,24 @@ export async function scanToEnd(scanner: BackupScanner): Promise<{ documents: nu
   let documents = 0;
   for await (const record of scanner.records()) if (record.kind === 'firestore') documents++;
   return { documents };
+}
+
+/**
+ * A scanner that refuses any archive but the one its backup describes (its manifest, or
+ * the id its name carries), telling the user through `ctx` what could not be checked.
+ */
+export async function openBoundScanner(
+  backup: ResolvedBackup,
+  keyring: Keyring,
+  ctx: OperationContext,
+  extra: { meter?: ProgressMeter; pass?: PassBinding } = {},
+): Promise<{ scanner: BackupScanner; binding: ArchiveBinding }> {
+  const binding = await bindingFor(backup, keyring);
+  if (binding.note) ctx.onNotice?.(binding.note);
+  const scanner = new BackupScanner(backup, keyring, {
+    binding,
+    ...extra,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  return { scanner, binding };
 }

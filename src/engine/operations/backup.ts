@@ -1,4 +1,4 @@
-import type { BackupHeader } from '../../shared/backups.js';
+import type { BackupHeader, BackupSelection } from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
 import { RecordType } from '../archive/records.js';
 import { ArchiveWriter, DEFAULT_QUALITY } from '../archive/writer.js';
@@ -15,6 +15,7 @@ import {
   type StorageSelection,
 } from './backup-sources.js';
 import { manifestFor, writeManifest } from './manifest.js';
+import { preflight } from './preflight.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { OperationContext } from './types.js';
 
@@ -30,6 +31,10 @@ export interface BackupOptions extends OtherSourcesOptions {
   quality?: number;
   blockSize?: number;
   now?: () => Date;
+  /** The schedule making this backup, recorded in its manifest (retention's scope). */
+  scheduleId?: string;
+  /** An empty backup is expected (no warning). */
+  allowEmpty?: boolean;
 }
 
 export interface BackupResult {
@@ -50,6 +55,21 @@ export interface BackupResult {
   /** Bytes stored. */
   archiveBytes: number;
   durationMs: number;
+  selection: BackupSelection;
+  /** Things the user should hear about although the backup succeeded (an empty backup). */
+  warnings: string[];
+}
+
+/** What to tell a user whose backup holds no document (almost always a wrong selection). */
+export function emptyBackupWarning(
+  project: string,
+  database: string,
+  selection: BackupSelection,
+): string {
+  const what = selection.collections.length
+    ? `collections ${selection.collections.join(', ')}`
+    : 'the database';
+  return `The backup holds no documents: ${what} of ${project}/${database} had none at the read time. Check the project, --database and --collections; pass --allow-empty if an empty backup is expected. Retention never lets an unexpected empty backup replace a real one.`;
 }
 
 /**
@@ -71,19 +91,23 @@ export async function runBackup(
   const archiveKey = archiveKeyOf(id);
   const quality = options.quality ?? DEFAULT_QUALITY;
   const selection = { collections: options.collections ?? [], exclude: options.exclude ?? [] };
-  const meter = new ProgressMeter(ctx.onProgress, 'connecting');
+  const meter = new ProgressMeter(ctx.onProgress, 'checking destination');
   meter.flush();
 
+  // Nothing billed happens before we know the result can be kept.
+  await preflight(destination, options.keyring, ctx.signal);
+  meter.setPhase('connecting');
   const sources = options.sources ?? ['firestore'];
   // Without Firestore there is no connection and no read time but the start.
   const conn = sources.includes('firestore') ? await openFirestore(options.source) : undefined;
   let writer: ArchiveWriter | undefined;
   let upload: Promise<unknown> | undefined;
   try {
-    const readTime = conn ? await chooseReadTime(conn) : createdAt.toISOString();
+    const signal = ctx.signal ? { signal: ctx.signal } : {};
+    const readTime = conn ? await chooseReadTime(conn, signal) : createdAt.toISOString();
     meter.startPhase('reading');
     if (conn) {
-      void countDocuments(conn, { ...selection, readTime })
+      void countDocuments(conn, { ...selection, readTime, ...signal })
         .then((total) => meter.setTotal(total))
         .catch(() => undefined); // the count only feeds the ETA
     }
@@ -149,9 +173,10 @@ export async function runBackup(
       );
     }
     const counts = written.trailer.counts;
-    const manifest = manifestFor(header, written, key.id, now());
+    const manifest = manifestFor(header, written, key.id, now(), options.scheduleId);
     await writeManifest(destination, manifest, key);
     meter.done();
+    const documents = counts['firestore.documents'] ?? 0;
     return {
       id,
       archiveKey,
@@ -163,10 +188,16 @@ export async function runBackup(
       keyId: key.id,
       sources,
       counts,
-      documents: counts['firestore.documents'] ?? 0,
+      documents,
       plaintextBytes,
       archiveBytes: written.archiveBytes,
       durationMs: performance.now() - started,
+      selection,
+      // An empty Firestore selection is the suspicious case; a backup without Firestore is not.
+      warnings:
+        conn && documents === 0 && !options.allowEmpty
+          ? [emptyBackupWarning(header.project, header.database, selection)]
+          : [],
     };
   } catch (error) {
     const reason = ctx.signal?.aborted

@@ -2,7 +2,8 @@ import type { BackupHeader } from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
-import { BackupScanner } from './backup-scanner.js';
+import { openBoundScanner } from './backup-scanner.js';
+import { bindingReport } from './bind-to-manifest.js';
 import { SourceTally, type SourceCounts } from './source-tally.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
@@ -22,6 +23,8 @@ export interface InspectReport {
   rootCollections: Array<{ collection: string; documents: number }>;
   /** Documents per collection shape, every depth. */
   collections: CollectionCount[];
+  /** Whether the archive was checked against its manifest, and what was not checked. */
+  binding: { manifest: boolean; note?: string };
   /** Auth users and Storage objects (per bucket), when the backup holds them. */
   sources: SourceCounts;
 }
@@ -40,10 +43,7 @@ export async function inspectBackup(
   ctx: OperationContext = {},
 ): Promise<InspectReport> {
   const meter = new ProgressMeter(ctx.onProgress, 'reading');
-  const scanner = new BackupScanner(backup, keyring, {
-    meter,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const { scanner, binding } = await openBoundScanner(backup, keyring, ctx, { meter });
   const roots = new Map<string, number>();
   const shapes = new Map<string, number>();
   let documents = 0;
@@ -71,6 +71,7 @@ export async function inspectBackup(
     documents,
     rootCollections: sorted(roots),
     collections: sorted(shapes),
+    binding: bindingReport(binding),
     sources: tally.counts(),
   };
 }
@@ -90,10 +91,7 @@ export async function findDocument(
     );
   }
   const meter = new ProgressMeter(ctx.onProgress, 'searching');
-  const scanner = new BackupScanner(backup, keyring, {
-    meter,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const { scanner } = await openBoundScanner(backup, keyring, ctx, { meter });
   let found: FirestoreDocumentRecord | undefined;
   // Read to the end even after a match, so the answer comes from an authenticated archive.
   for await (const { doc } of scanner.documents()) if (doc.path === wanted) found = doc;

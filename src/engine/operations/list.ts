@@ -1,16 +1,18 @@
 import type { BackupSummary } from '../../shared/backups.js';
-import { isAppError } from '../../shared/errors.js';
+import { isAppError, toErrorData } from '../../shared/errors.js';
 import { peekKeyId } from '../archive/reader.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { mapLimit } from '../util/map-limit.js';
 import { archiveKeyOf, createdAtOf, idOfManifestKey, manifestKeyOf } from './backup-names.js';
+import { damagedManifest } from './bind-to-manifest.js';
 import { readManifest } from './manifest.js';
 
 /**
  * The complete backups in a destination, newest first. A backup is complete when its
  * manifest exists (it is written last); other objects are ignored. Backups whose key is
- * not held are still listed, with what can be known without it.
+ * not held are still listed, with what can be known without it, and so are backups whose
+ * manifest is damaged, with `error` set: one bad object must not hide the others.
  */
 export async function listBackups(
   destination: StorageBackend,
@@ -25,7 +27,7 @@ export async function listBackups(
  * The backups whose manifest and archive both exist, newest first (ids sort by time), with
  * their archive sizes. A manifest without its archive is a deletion stopped half-way.
  */
-async function completeBackups(
+export async function completeBackups(
   destination: StorageBackend,
 ): Promise<Array<{ id: string; size: number }>> {
   const ids: string[] = [];
@@ -64,15 +66,24 @@ async function summarise(
       counts: m.counts,
       readTime: m.readTime,
       completedAt: m.completedAt,
+      ...(m.scheduleId ? { scheduleId: m.scheduleId } : {}),
+      ...(m.selection ? { selection: m.selection } : {}),
     };
   } catch (error) {
-    if (!isAppError(error) || error.code !== 'KEY_NOT_FOUND') throw error;
-    const keyId = await peekKeyId(await destination.get(manifestKeyOf(id)));
-    return { id, createdAt: createdAtOf(id), keyId, size, readable: false };
+    if (isAppError(error) && error.code === 'KEY_NOT_FOUND') {
+      const keyId = await peekKeyId(await destination.get(manifestKeyOf(id)));
+      return { id, createdAt: createdAtOf(id), keyId, size, readable: false };
+    }
+    const damage = damagedManifest(id, error);
+    if (!damage) throw error;
+    const keyId = await peekKeyId(await destination.get(manifestKeyOf(id))).catch(() => '');
+    return {
+      id,
+      createdAt: createdAtOf(id),
+      keyId,
+      size,
+      readable: false,
+      error: toErrorData(damage),
+    };
   }
-}
-
-/** The newest complete backup's id, or undefined when there is none. */
-export async function latestBackupId(destination: StorageBackend): Promise<string | undefined> {
-  return (await completeBackups(destination))[0]?.id;
 }

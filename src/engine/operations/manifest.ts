@@ -12,12 +12,17 @@ import type { StorageBackend } from '../storage/backend.js';
 import type { WriteSummary } from '../archive/writer.js';
 import { archiveKeyOf, manifestKeyOf } from './backup-names.js';
 
-/** The manifest of a finished archive: what `list` shows without opening the archive. */
+/**
+ * The manifest of a finished archive: what `list` shows without opening the archive.
+ * `scheduleId` names the schedule that made it (absent for a manual backup); with the
+ * selection it is the backup's retention scope.
+ */
 export function manifestFor(
   header: BackupHeader,
   written: WriteSummary,
   keyId: string,
   completedAt: Date,
+  scheduleId?: string,
 ): BackupManifest {
   return {
     format: 1,
@@ -36,6 +41,8 @@ export function manifestFor(
       size: written.archiveBytes,
       sha256: written.archiveSha256,
     },
+    ...(scheduleId ? { scheduleId } : {}),
+    selection: header.selection,
   };
 }
 
@@ -45,7 +52,9 @@ export async function writeManifest(
   manifest: BackupManifest,
   key: MasterKey,
 ): Promise<void> {
-  const { bytes } = await sealJsonRecords(key, [{ type: RecordType.Manifest, value: manifest }]);
+  const { bytes } = await sealJsonRecords(key, [{ type: RecordType.Manifest, value: manifest }], {
+    purpose: 'manifest',
+  });
   await destination.put(manifestKeyOf(manifest.backupId), bytes, { contentLength: bytes.length });
 }
 
@@ -56,11 +65,33 @@ export async function readManifest(
   keyring: Keyring,
 ): Promise<BackupManifest> {
   const stream = await destination.get(manifestKeyOf(id));
-  const { records } = await openAllRecords(stream, keyring);
+  const { records } = await openAllRecords(stream, keyring, { purpose: 'manifest' });
   const record = records.find((r) => r.type === RecordType.Manifest);
   const parsed = record ? backupManifestSchema.safeParse(parseJsonPayload(record)) : undefined;
   if (!parsed?.success || parsed.data.backupId !== id) {
     throw new AppError('ARCHIVE_CORRUPT', `The manifest of backup ${id} is not valid.`);
   }
   return parsed.data;
+}
+
+/**
+ * Whether a stored archive of this size and digest is the one the manifest describes:
+ * its archive, or, while `keys rewrap` switches it (docs/design.md §6), the previous one.
+ */
+export function archiveMatchesManifest(
+  manifest: BackupManifest,
+  stored: { size: number; sha256: string },
+): boolean {
+  return [manifest.archive, manifest.archive.previous].some(
+    (a) => a !== undefined && a.size === stored.size && a.sha256 === stored.sha256,
+  );
+}
+
+/**
+ * The key ids an archive's envelope may name for this manifest (ArchiveReader's
+ * `expectKeyId`): its own, and while `keys rewrap` switches it, the previous archive's.
+ */
+export function expectedKeyIds(manifest: BackupManifest): string[] {
+  const previous = manifest.archive.previous?.keyId;
+  return previous && previous !== manifest.keyId ? [manifest.keyId, previous] : [manifest.keyId];
 }

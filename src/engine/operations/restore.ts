@@ -1,17 +1,28 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
 import { openFirestore, type OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import { isUnder, normaliseSelection } from '../sources/firestore/paths.js';
-import { restoreDocuments, type RestoreReport } from '../sources/firestore/restore.js';
+import {
+  restoreDocuments,
+  type RestoreMode,
+  type RestoreReport,
+} from '../sources/firestore/restore.js';
 import { fromFsError } from '../util/fs-errors.js';
-import { waitForDrain } from '../util/streams.js';
-import { BackupScanner, scanToEnd } from './backup-scanner.js';
+import { BackupScanner, openBoundScanner, scanToEnd } from './backup-scanner.js';
+import { PassBinding } from './bind-to-manifest.js';
 import { ProgressMeter } from './progress-meter.js';
+import { extraDocuments } from './restore-mirror.js';
+import {
+  CollectionFileNames,
+  makePrivateDir,
+  PrivateFile,
+  sweepStaleTemporaries,
+  temporaryFor,
+  writePrivateFile,
+} from './restore-files.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import {
   restoreOtherSources,
@@ -21,8 +32,9 @@ import {
 import type { ScannedRecord, SourceName } from './source-records.js';
 import { OtherSourcesDirWriter, type OtherSourcesDirSummary } from './to-dir-sources.js';
 import type { OperationContext } from './types.js';
+import { makeDirectory } from '../util/make-directory.js';
 
-export type RestoreMode = 'create' | 'overwrite' | 'merge';
+export type { RestoreMode };
 
 interface RestoreCommon {
   backup: ResolvedBackup;
@@ -45,6 +57,9 @@ export interface RestoreToFirestoreOptions extends RestoreCommon {
 /**
  * Authenticates the whole archive first, then streams it a second time into the target:
  * an archive that fails anywhere writes nothing. Both passes run in constant memory.
+ * The archive must be the one its backup describes (bind-to-manifest.ts), and the second
+ * read is bound to the first segment by segment, so storage that serves other bytes the
+ * second time is caught before any record of them is released.
  */
 async function verifyFirst(
   opts: RestoreCommon,
@@ -52,13 +67,17 @@ async function verifyFirst(
   meter: ProgressMeter,
 ): Promise<BackupScanner> {
   meter.startPhase('verifying');
-  const check = new BackupScanner(opts.backup, opts.keyring, {
+  const pass = new PassBinding(opts.backup.label);
+  const { scanner: check, binding } = await openBoundScanner(opts.backup, opts.keyring, ctx, {
     meter,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    pass,
   });
   const { documents } = await scanToEnd(check);
+  pass.firstPassDone(check.summary!);
   meter.startPhase('restoring', documents);
   return new BackupScanner(opts.backup, opts.keyring, {
+    binding,
+    pass,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
 }
@@ -94,14 +113,32 @@ export async function restoreToFirestore(
   const meter = new ProgressMeter(ctx.onProgress, 'verifying');
   const scanner = await verifyFirst(opts, ctx, meter);
   const conn = await openFirestore(opts.target);
+  // Mirror: the archive's paths, to tell the target's extra documents (memory grows
+  // with the number of documents restored: about 100 bytes each).
+  const present = opts.mode === 'mirror' ? new Set<string>() : undefined;
   try {
     const docs = (async function* () {
-      for await (const { doc } of selected(scanner, opts)) yield doc;
+      for await (const { doc } of selected(scanner, opts)) {
+        present?.add(doc.path);
+        yield doc;
+      }
     })();
+    const extras = (): AsyncIterable<string> =>
+      extraDocuments(
+        conn,
+        {
+          collections: opts.collections ?? [],
+          paths: opts.paths ?? [],
+          backup: scanner.header?.selection ?? { collections: [], exclude: [] },
+        },
+        present ?? new Set(),
+        ctx.signal,
+      );
     // The header is read with the first record, before any document reaches the writer.
     const report = await restoreDocuments(conn, docs, {
       mode: opts.mode,
       dryRun: opts.dryRun ?? false,
+      ...(present ? { extras } : {}),
       sourceDocumentsRoot: () =>
         scanner.header
           ? `projects/${scanner.header.project}/databases/${scanner.header.database}/documents`
@@ -145,21 +182,20 @@ export interface RestoreToDirReport {
   backup: string;
   directory: string;
   documents: number;
+  /** One file per root collection: `collection` is the real id, `file` its name in the folder. */
   files: Array<{ collection: string; file: string; documents: number }>;
+  /** Temporary folders of earlier killed restores into the same folder, removed first. */
+  sweptTemporaries: string[];
   /** Auth users and Storage objects written, when the backup holds them. */
   sources: OtherSourcesDirSummary;
 }
 
-/** A file name for a root collection id that is safe on every file system. */
-export function fileNameForCollection(id: string): string {
-  const safe = encodeURIComponent(id).replace(/\*/g, '%2A').replace(/^\./, '%2E');
-  return `${safe}.ndjson`;
-}
-
 /**
  * The offline restore: decrypted NDJSON, one file per root collection (documents of its
- * subcollections included, each line carrying its full path), plus backup.json. Written
- * into a hidden folder that is renamed into place only when complete.
+ * subcollections included, each line carrying its full path), plus backup.json, whose
+ * index maps every real collection id to its file. Written owner-only into a hidden
+ * folder that is renamed into place only when every byte was written: any write error
+ * fails the restore and removes the folder.
  */
 export async function restoreToDir(
   opts: RestoreToDirOptions,
@@ -167,52 +203,54 @@ export async function restoreToDir(
 ): Promise<RestoreToDirReport> {
   const target = path.resolve(opts.directory);
   await assertEmptyOrMissing(target);
+  const sweptTemporaries = await sweepStaleTemporaries(target);
   const meter = new ProgressMeter(ctx.onProgress, 'verifying');
   const scanner = await verifyFirst(opts, ctx, meter);
-  const temp = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.fbtmp-${randomBytes(4).toString('hex')}`,
-  );
-  const streams = new Map<string, { stream: WriteStream; file: string; documents: number }>();
+  const temp = temporaryFor(target);
+  const names = new CollectionFileNames();
+  const outputs = new Map<string, { out: PrivateFile; file: string; documents: number }>();
   const others = new OtherSourcesDirWriter(temp);
   try {
-    await mkdir(temp, { recursive: true });
+    await makeDirectory(temp); // not mkdir -p: it spins forever under /proc
+    await makePrivateDir(temp);
     let documents = 0;
     for await (const { doc, json } of selected(scanner, opts, (r) => others.write(r))) {
       const collection = doc.path.slice(0, doc.path.indexOf('/'));
-      let out = streams.get(collection);
-      if (!out) {
-        const file = fileNameForCollection(collection);
-        out = {
-          stream: createWriteStream(path.join(temp, file), { flags: 'wx' }),
-          file,
-          documents: 0,
-        };
-        out.stream.on('error', () => undefined); // surfaced by write/close below
-        streams.set(collection, out);
+      let output = outputs.get(collection);
+      if (!output) {
+        const file = names.nameFor(collection);
+        output = { out: await PrivateFile.create(path.join(temp, file)), file, documents: 0 };
+        outputs.set(collection, output);
       }
-      out.documents++;
+      await output.out.write(Buffer.concat([json, NEWLINE]));
+      output.documents++;
       documents++;
-      if (!out.stream.write(Buffer.concat([json, NEWLINE]))) await waitForDrain(out.stream);
       meter.add(1, json.length);
     }
-    for (const { stream } of streams.values()) await closeStream(stream);
+    for (const { out } of outputs.values()) await out.close();
     const sources = await others.close();
-    const files = [...streams].map(([collection, s]) => ({
+    const files = [...outputs].map(([collection, o]) => ({
       collection,
-      file: s.file,
-      documents: s.documents,
+      file: o.file,
+      documents: o.documents,
     }));
-    await writeFile(
+    await writePrivateFile(
       path.join(temp, 'backup.json'),
       `${JSON.stringify({ header: scanner.header, trailer: scanner.summary?.trailer, documents, files, sources }, null, 2)}\n`,
     );
     await rmdir(target).catch(() => undefined);
     await rename(temp, target);
     meter.done();
-    return { backup: opts.backup.label, directory: target, documents, files, sources };
+    return {
+      backup: opts.backup.label,
+      directory: target,
+      documents,
+      files,
+      sweptTemporaries,
+      sources,
+    };
   } catch (error) {
-    for (const { stream } of streams.values()) stream.destroy();
+    for (const { out } of outputs.values()) out.destroy();
     others.destroy();
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     if (isAppError(error)) throw error;
@@ -221,13 +259,6 @@ export async function restoreToDir(
 }
 
 const NEWLINE = Buffer.from('\n');
-
-async function closeStream(stream: WriteStream): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    stream.once('error', reject);
-    stream.end(() => resolve());
-  });
-}
 
 async function assertEmptyOrMissing(dir: string): Promise<void> {
   try {

@@ -5,7 +5,9 @@ import type { Schedule } from '../../shared/schedules.js';
 import type { Clock } from '../clock.js';
 import type { Job, JobManager } from '../jobs/job-manager.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../jobs/retry.js';
+import { checkJob } from '../jobs/check-job.js';
 import { backupJob, verifyJob, type JobDeps } from '../jobs/specs.js';
+import type { KeyRotator } from '../keys/rotation.js';
 import type { Notification, Notifier } from '../notify/notifier.js';
 import { occurrencesBetween, validateCron } from './cron.js';
 
@@ -31,6 +33,8 @@ export interface SchedulerOptions extends JobDeps {
   /** How often the real driver reconciles (and detects wake-ups). */
   reconcileMs?: number;
   log?: (message: string) => void;
+  /** Scheduled key rotation (ENCRYPTION_KEY_ROTATION): asked before any backup starts. */
+  keyRotation?: KeyRotator;
 }
 
 export const DEFAULT_GRACE_MS = 5 * 60_000;
@@ -60,6 +64,9 @@ export class Scheduler {
 
   private async checkNow(now: Date): Promise<Job[]> {
     const started: Job[] = [];
+    // A key store gone, damaged or exposed: the current key may now exist only in this
+    // process's memory, so no run starts until the store is put back (logged each tick).
+    if (!(await this.rotateKeyIfDue())) return started;
     for (const schedule of this.o.catalog.schedules.list()) {
       if (!schedule.enabled) continue;
       try {
@@ -114,6 +121,30 @@ export class Scheduler {
     return busy ? undefined : this.startRun(s, latest, 'catch-up');
   }
 
+  /**
+   * Before backups start: a new key when the current one is older than the interval.
+   * A rotation that fails for a passing reason (a lock held too long, a full disk) is
+   * logged and backups go on under the current key, which the store holds. False when
+   * the store itself is missing or unreadable.
+   */
+  private async rotateKeyIfDue(): Promise<boolean> {
+    if (!this.o.keyRotation) return true;
+    try {
+      await this.o.keyRotation.rotateIfDue();
+      return true;
+    } catch (error) {
+      const data = toErrorData(error);
+      if (data.code === 'NOT_FOUND' || data.code === 'KEY_INVALID') {
+        this.o.log?.(
+          `No runs start: the key store cannot be read (${data.message}). Restore it from your backup copy.`,
+        );
+        return false;
+      }
+      this.o.log?.(`Key rotation failed, keeping the current key: ${data.message}`);
+      return true;
+    }
+  }
+
   /** Starts a run of a schedule now (the CLI's run-now, and the GUI's "Run now"). */
   runNow(idOrName: string): Job {
     const s = this.o.catalog.schedules.get(idOrName);
@@ -134,24 +165,34 @@ export class Scheduler {
       scheduledFor,
       retry: this.o.retry ?? DEFAULT_RETRY,
     };
+    // verify and check schedules read their share of full decryption from verifyAfter.
+    const sample =
+      s.verifyAfter.mode === 'sample'
+        ? s.verifyAfter.fraction
+        : s.verifyAfter.mode === 'full'
+          ? 1
+          : 0;
     const spec =
-      s.kind === 'verify'
-        ? verifyJob(this.o, {
-            ...common,
-            destination,
-            project,
-            batch: s.verifyBatch,
-            sample: s.verifyAfter.mode === 'sample' ? s.verifyAfter.fraction : 1,
-          })
-        : backupJob(this.o, {
-            ...common,
-            project,
-            destination,
-            scope: s.scope,
-            verifyAfter: s.verifyAfter,
-            retention: s.retention,
-            timeZone: s.timeZone,
-          });
+      s.kind === 'check'
+        ? checkJob(this.o, { ...common, destination, readData: sample })
+        : s.kind === 'verify'
+          ? verifyJob(this.o, {
+              ...common,
+              destination,
+              project,
+              batch: s.verifyBatch,
+              sample: sample || 1,
+            })
+          : backupJob(this.o, {
+              ...common,
+              project,
+              destination,
+              scope: s.scope,
+              verifyAfter: s.verifyAfter,
+              retention: s.retention,
+              timeZone: s.timeZone,
+              allowEmpty: s.allowEmpty,
+            });
     const job = this.o.jobs.start(spec);
     this.running.set(s.id, job);
     void job.done.then(async (run) => {

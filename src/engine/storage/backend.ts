@@ -27,6 +27,33 @@ export interface StorageBackend {
   stat(key: string): Promise<ObjectInfo>;
   list(prefix: string): AsyncIterable<ObjectInfo>;
   delete(key: string): Promise<void>;
+  /** What interrupted writes leave behind out of `list`'s sight; absent when nothing can be. */
+  readonly housekeeping?: StorageHousekeeping;
+}
+
+/**
+ * Leftovers of interrupted writes that `list` never shows: a local folder's hidden
+ * temporaries, an S3 bucket's unfinished multipart uploads. `firebackup check` reports
+ * them and, with --repair, removes the old ones.
+ */
+export type LeftoverKind = 'temporary' | 'upload';
+
+export interface Leftover {
+  kind: LeftoverKind;
+  /** The object the write was for (a temporary's own name for local folders). */
+  key: string;
+  /** When it was started or last written: young ones may belong to a running write. */
+  modified: Date;
+  size?: number;
+  /** What `removeLeftover` needs to find it again (a path, an upload id). */
+  ref: string;
+}
+
+export interface StorageHousekeeping {
+  /** The kinds of leftover this back end can have (and `leftovers` looks for). */
+  readonly kinds: readonly LeftoverKind[];
+  leftovers(signal?: AbortSignal): AsyncIterable<Leftover>;
+  removeLeftover(leftover: Leftover): Promise<void>;
 }
 
 export type PutBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
@@ -97,6 +124,17 @@ export function objectError(mapped: AppError, displayUrl: string, key?: string):
     return notFound(displayUrl, key);
   }
   return mapped;
+}
+
+/** True when `key` exists; false on NOT_FOUND; other failures are thrown. */
+export async function objectExists(backend: StorageBackend, key: string): Promise<boolean> {
+  try {
+    await backend.stat(key);
+    return true;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'NOT_FOUND') return false;
+    throw error;
+  }
 }
 
 export function notFound(displayUrl: string, key: string): AppError {

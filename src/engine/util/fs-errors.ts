@@ -1,7 +1,15 @@
 import { AppError } from '../../shared/errors.js';
 
-/** Turns a Node filesystem error into an AppError that tells the user what to do. */
-export function fromFsError(error: unknown, what: string): AppError {
+/**
+ * Turns a Node filesystem error into an AppError that tells the user what to do.
+ * `intent` picks the advice for a permission error: a file we only read needs read
+ * access, not "a folder you can write to".
+ */
+export function fromFsError(
+  error: unknown,
+  what: string,
+  intent: 'read' | 'write' = 'write',
+): AppError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':
@@ -11,7 +19,9 @@ export function fromFsError(error: unknown, what: string): AppError {
     case 'EROFS':
       return new AppError(
         'PERMISSION_DENIED',
-        `${what}: permission denied. Choose a folder you can write to, or fix its permissions.`,
+        intent === 'read'
+          ? `${what}: permission denied. Check its permissions: the user running firebackup must be able to read it.`
+          : `${what}: permission denied. Choose a folder you can write to, or fix its permissions.`,
         { cause: error },
       );
     case 'ENOSPC':
@@ -21,15 +31,17 @@ export function fromFsError(error: unknown, what: string): AppError {
         `${what}: the disk is full. Free some space or choose another destination; nothing partial was kept.`,
         { cause: error },
       );
-    case 'ENOTDIR':
     case 'EEXIST':
+      return new AppError('ALREADY_EXISTS', `${what}: it already exists.`, { cause: error });
     case 'EISDIR':
+      return new AppError('INVALID_ARGUMENT', `${what}: it is a folder, not a file.`, {
+        cause: error,
+      });
+    case 'ENOTDIR':
       return new AppError(
         'INVALID_ARGUMENT',
         `${what}: a part of the path is a file, not a folder. Choose a folder path.`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     default:
       return new AppError(

@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import { BACKUP_ID_PATTERN } from '../backups.js';
-import { JobEventSchema, JobKindSchema, RunSchema, RunStatusSchema } from '../jobs.js';
+import { BACKUP_ID_PATTERN, backupSelectionSchema } from '../backups.js';
+import { CheckReportSchema } from '../check.js';
+import {
+  ErrorDataSchema,
+  JobEventSchema,
+  JobKindSchema,
+  RunSchema,
+  RunStatusSchema,
+} from '../jobs.js';
 import type { Action } from '../rbac.js';
 import { ScheduleSchema } from '../schedules.js';
 
@@ -39,6 +46,10 @@ export const BackupSummarySchema = z.object({
   documents: z.number().int().nonnegative().optional(),
   readTime: z.string().optional(),
   completedAt: z.string().optional(),
+  scheduleId: z.string().optional(),
+  selection: backupSelectionSchema.optional(),
+  /** Set when the backup's manifest is damaged: the backup is listed, marked. */
+  error: ErrorDataSchema.optional(),
 });
 
 export const JobStateSchema = z.object({
@@ -91,6 +102,20 @@ export const contract = {
       .strict(),
     output: z.array(RunSchema),
     permission: 'backups:view',
+  }),
+  'destinations.check': method({
+    description:
+      'Check a whole destination (manifests, digests, orphans, leftovers, the catalog; readData = share of archives decrypted in full). Recorded as a check run.',
+    input: z.object({ destinationId: id, readData: z.number().min(0).max(1).default(0) }).strict(),
+    output: CheckReportSchema,
+    permission: 'backups:view',
+  }),
+  'destinations.repair': method({
+    description:
+      'The same check, then remove orphans and leftovers older than a day (never an archive that has a manifest).',
+    input: z.object({ destinationId: id, readData: z.number().min(0).max(1).default(0) }).strict(),
+    output: CheckReportSchema,
+    permission: 'backups:delete',
   }),
   'schedules.list': method({
     description: 'Every schedule.',

@@ -21,6 +21,8 @@ function handlers(calls: string[]): Handlers {
       calls.push(`history ${input.limit}`);
       return [];
     },
+    'destinations.check': reject,
+    'destinations.repair': reject,
     'schedules.list': reject,
     'schedules.runNow': async () => {
       throw new TypeError('secret detail at /home/me/key.hex');

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import firestorePkg from '@google-cloud/firestore';
 import gax from 'google-gax';
 import { AppError } from '../../../shared/errors.js';
+import { CallRegistry, firestoreTimeoutMs } from './calls.js';
 
 /**
  * The raw GAPIC client. We use it instead of the Firestore SDK's document API because
@@ -17,6 +18,11 @@ export interface OpenFirestoreOptions {
   emulatorHost?: string;
   /** A service-account JSON key file. Without it (and without an emulator), ADC is used. */
   credentialsFile?: string;
+  /**
+   * Deadline of one request, and how long a streamed read may go without an answer.
+   * Default: $FIREBACKUP_FIRESTORE_TIMEOUT_MS, else 60 s.
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface FirestoreConnection {
@@ -35,6 +41,10 @@ export interface FirestoreConnection {
    * that the total wait is bounded and errors name the host).
    */
   callOptions(timeoutMs?: number): gax.CallOptions;
+  /** The deadline of one request (callOptions' default) and the stall limit of a stream. */
+  readonly timeoutMs: number;
+  /** Calls in flight: close() cancels them, so none keeps the process alive. */
+  readonly calls: CallRegistry;
   close(): Promise<void>;
 }
 
@@ -86,6 +96,8 @@ export async function openFirestore(options: OpenFirestoreOptions): Promise<Fire
   const client = new firestorePkg.v1.FirestoreClient(clientOptions);
   const databaseName = `projects/${projectId}/databases/${databaseId}`;
   const noRetry = gax.createRetryOptions([], gax.createDefaultBackoffSettings());
+  const timeoutMs = options.requestTimeoutMs ?? firestoreTimeoutMs();
+  const calls = new CallRegistry();
   return {
     client,
     projectId,
@@ -93,12 +105,21 @@ export async function openFirestore(options: OpenFirestoreOptions): Promise<Fire
     databaseName,
     documentsRoot: `${databaseName}/documents`,
     endpoint,
-    callOptions: (timeoutMs = 120_000) => ({
-      timeout: timeoutMs,
+    callOptions: (timeout = timeoutMs) => ({
+      timeout,
       retry: noRetry,
+      // Streamed calls go through retry-request, which otherwise re-sends a call that
+      // failed before its first response (a cancelled one too) after a delay: that kept
+      // a cancelled backup's process alive and re-queried a server already given up on.
+      retryRequestOptions: { retries: 0, noResponseRetries: 0 },
       otherArgs: { headers },
     }),
-    close: () => client.close(),
+    timeoutMs,
+    calls,
+    close: () => {
+      calls.cancelAll();
+      return client.close();
+    },
   };
 }
 

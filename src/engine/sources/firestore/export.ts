@@ -13,6 +13,7 @@
  */
 import { AppError } from '../../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../../shared/firestore.js';
+import { guardStream, guardUnary, type CancellableStream } from './calls.js';
 import { BoundedChannel } from './channel.js';
 import type { FirestoreConnection } from './connection.js';
 import {
@@ -60,6 +61,29 @@ const ORDER_BY_NAME = [{ field: { fieldPath: '__name__' }, direction: 'ASCENDING
  */
 const BATCH = 64;
 
+/**
+ * The total deadline of a streamed read: generous, as a page of thousands of documents may
+ * take long; a server that stops answering is caught sooner by the stall limit.
+ */
+const STREAM_DEADLINE_MS = 300_000;
+
+/** Responses of a streamed call, failing on a stall and cancelled on abort or close. */
+function guarded<T>(
+  conn: FirestoreConnection,
+  stream: unknown,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<T> {
+  return guardStream<T>(stream as CancellableStream, {
+    stallMs: conn.timeoutMs,
+    registry: conn.calls,
+    signal,
+  });
+}
+
+function streamOptions(conn: FirestoreConnection): ReturnType<FirestoreConnection['callOptions']> {
+  return conn.callOptions(Math.max(STREAM_DEADLINE_MS, conn.timeoutMs));
+}
+
 function context(conn: FirestoreConnection, action: string): ErrorContext {
   return { endpoint: conn.endpoint, database: conn.databaseName, action };
 }
@@ -92,10 +116,10 @@ export async function chooseReadTime(
           parent: conn.documentsRoot,
           structuredQuery: { from: [{ allDescendants: true }], limit: { value: 1 } },
         },
-        conn.callOptions(60_000),
+        conn.callOptions(),
       );
       let readTime: string | undefined;
-      for await (const response of stream as AsyncIterable<ProtoRunQueryResponse>) {
+      for await (const response of guarded<ProtoRunQueryResponse>(conn, stream, options.signal)) {
         if (response.readTime && !readTime) readTime = timestampToString(response.readTime);
       }
       if (!readTime) {
@@ -118,9 +142,12 @@ async function listRootCollections(
 ): Promise<string[]> {
   return withRetry(
     async () => {
-      const [ids] = await conn.client.listCollectionIds(
-        { parent: conn.documentsRoot, readTime: timestampFromString(readTime) },
-        { ...conn.callOptions(60_000), autoPaginate: true },
+      const [ids] = await guardUnary(
+        conn.client.listCollectionIds(
+          { parent: conn.documentsRoot, readTime: timestampFromString(readTime) },
+          { ...conn.callOptions(), autoPaginate: true },
+        ),
+        { registry: conn.calls, signal },
       );
       return ids;
     },
@@ -190,31 +217,25 @@ async function scanRange(
             structuredQuery: { ...rangeQuery(range, from), limit: { value: opts.pageSize } },
             readTime,
           },
-          conn.callOptions(300_000),
+          streamOptions(conn),
         );
-        const cancel = (): void => stream.cancel();
-        opts.signal.addEventListener('abort', cancel, { once: true });
-        try {
-          let seen = 0;
-          for await (const response of stream as AsyncIterable<ProtoRunQueryResponse>) {
-            const doc = response.document;
-            if (!doc?.name) continue;
-            seen++;
-            const record = toRecord(conn, doc);
-            const excluded = opts.exclude.find((prefix) => isUnder(record.path, prefix));
-            if (excluded) {
-              // Skip the whole subtree with one new query instead of reading it.
-              from = { name: rangeOf(conn.documentsRoot, excluded).end, inclusive: true };
-              return;
-            }
-            await opts.deliver(record);
-            from = { name: doc.name, inclusive: false };
-            throwIfAborted(opts.signal, 'reading documents');
+        let seen = 0;
+        for await (const response of guarded<ProtoRunQueryResponse>(conn, stream, opts.signal)) {
+          const doc = response.document;
+          if (!doc?.name) continue;
+          seen++;
+          const record = toRecord(conn, doc);
+          const excluded = opts.exclude.find((prefix) => isUnder(record.path, prefix));
+          if (excluded) {
+            // Skip the whole subtree with one new query instead of reading it.
+            from = { name: rangeOf(conn.documentsRoot, excluded).end, inclusive: true };
+            return;
           }
-          if (seen < opts.pageSize) finished = true;
-        } finally {
-          opts.signal.removeEventListener('abort', cancel);
+          await opts.deliver(record);
+          from = { name: doc.name, inclusive: false };
+          throwIfAborted(opts.signal, 'reading documents');
         }
+        if (seen < opts.pageSize) finished = true;
       },
       ctx,
       opts.policy,
@@ -325,12 +346,12 @@ export async function countDocuments(
             },
             ...(readTime ? { readTime } : {}),
           },
-          conn.callOptions(300_000),
+          streamOptions(conn),
         );
         let n = 0;
-        for await (const response of stream as AsyncIterable<{
+        for await (const response of guarded<{
           result?: { aggregateFields?: Record<string, { integerValue?: unknown }> } | null;
-        }>) {
+        }>(conn, stream, options.signal)) {
           const v = response.result?.aggregateFields?.n?.integerValue;
           if (v !== undefined && v !== null) n = Number(String(v));
         }

@@ -7,11 +7,11 @@
  * batches are in flight at once; transient failures are retried with capped exponential
  * backoff and jitter, per batch and per write.
  */
-import { AppError, type ErrorCode } from '../../../shared/errors.js';
+import { AppError, isAppError, type ErrorCode } from '../../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../../shared/firestore.js';
 import type { FirestoreConnection } from './connection.js';
 import { escapeFieldPath } from './paths.js';
-import type { ProtoBatchGetResponse, ProtoWrite } from './protos.js';
+import type { ProtoBatchGetResponse, ProtoValue, ProtoWrite } from './protos.js';
 import {
   backoffDelay,
   DEFAULT_RETRY,
@@ -27,17 +27,25 @@ import {
 } from './retry.js';
 import { toProtoFields } from './value-codec.js';
 
-export type RestoreMode = 'create' | 'overwrite' | 'merge';
+export type RestoreMode = 'create' | 'overwrite' | 'merge' | 'mirror';
 
 export interface RestoreOptions {
   /**
    * create: only documents that do not exist (others are skipped and counted);
-   * overwrite: replace whole documents; merge: replace only the top-level fields the
-   * archived document has, keep the others.
+   * overwrite: replace whole documents; merge: a deep merge into existing documents
+   * (every leaf field of the archived document is set, nested maps are merged, fields
+   * only the target has are kept; see `mergeMask`); mirror: overwrite, then delete the
+   * documents `extras` names.
    */
   mode: RestoreMode;
   /** Read which documents exist and report what would happen; write nothing. */
   dryRun?: boolean;
+  /**
+   * Mirror mode: the paths to delete once every document is written (the target's
+   * documents in the selection that the archive does not hold). Asked only after the
+   * last write, so an interrupted mirror has deleted nothing yet.
+   */
+  extras?: () => AsyncIterable<string>;
   /**
    * "projects/P/databases/D/documents" of the database the archive was taken from:
    * references into it are rewritten to point into the target. A function is asked
@@ -60,29 +68,99 @@ export interface RestoreFailure {
   message: string;
 }
 
+/** What a real run did; a dry run's `planned` uses the same categories. */
 export interface RestoreReport {
+  /** Documents that did not exist and were written. */
   created: number;
+  /** Existing documents replaced whole (overwrite and mirror modes). */
   overwritten: number;
+  /** Existing documents merged into (merge mode). */
   merged: number;
   /** Create mode: documents that already existed and were left alone. */
   skipped: number;
+  /** Mirror mode: documents of the target absent from the archive, deleted. */
+  deleted: number;
   /** The first MAX_LISTED_FAILURES failures; `failedCount` has them all. */
   failed: RestoreFailure[];
   failedCount: number;
-  /** Dry run only: what a real run would do (merge into an existing document counts as overwrite). */
-  planned?: { create: number; overwrite: number; skip: number };
+  /** Dry run only: what a real run would do, category by category. */
+  planned?: PlannedRestore;
+}
+
+export interface PlannedRestore {
+  create: number;
+  overwrite: number;
+  merge: number;
+  skip: number;
+  delete: number;
+  /** The first MAX_LISTED_DELETIONS paths a mirror would delete. */
+  deletePaths: string[];
 }
 
 export const MAX_LISTED_FAILURES = 100;
+export const MAX_LISTED_DELETIONS = 100;
 const MAX_BATCH = 500;
+/** Times one document may flip between "exists" and "missing" under concurrent writers. */
+const MAX_SWITCHES = 5;
+
+/**
+ * How one document is written. Every mode but create first tries a create (precondition
+ * "does not exist"), and only a document the server says exists is written again as a
+ * replace or a merge (precondition "exists"). So the report knows exactly which
+ * documents were created and which existed, with no read: an empty target costs
+ * nothing extra, an existing document one refused write more.
+ */
+type WriteKind = 'create' | 'replace' | 'merge' | 'delete';
 
 interface Item {
-  doc: FirestoreDocumentRecord;
-  write: ProtoWrite;
+  path: string;
+  name: string;
+  kind: WriteKind;
+  fields?: Record<string, ProtoValue>;
+  switches: number;
 }
 
+/** Outcome counters in the report, by the kind of write that succeeded. */
+const COUNTER: Record<WriteKind, 'created' | 'overwritten' | 'merged' | 'deleted'> = {
+  create: 'created',
+  replace: 'overwritten',
+  merge: 'merged',
+  delete: 'deleted',
+};
+
 function emptyReport(): RestoreReport {
-  return { created: 0, overwritten: 0, merged: 0, skipped: 0, failed: [], failedCount: 0 };
+  return {
+    created: 0,
+    overwritten: 0,
+    merged: 0,
+    skipped: 0,
+    deleted: 0,
+    failed: [],
+    failedCount: 0,
+  };
+}
+
+function emptyPlan(): PlannedRestore {
+  return { create: 0, overwrite: 0, merge: 0, skip: 0, delete: 0, deletePaths: [] };
+}
+
+/**
+ * A restore that stopped part-way (cancelled, or a failure that ends every write): the
+ * error that stopped it, and what had been done by then, so the user knows what the
+ * target holds and how to finish.
+ */
+export class RestoreIncompleteError extends AppError {
+  constructor(
+    readonly stoppedBy: AppError,
+    readonly report: RestoreReport,
+  ) {
+    super(stoppedBy.code, stoppedBy.message, { cause: stoppedBy });
+    this.name = 'RestoreIncompleteError';
+  }
+}
+
+export function isRestoreIncomplete(error: unknown): error is RestoreIncompleteError {
+  return error instanceof RestoreIncompleteError;
 }
 
 /** Points references at the source database to the same path in the target database. */
@@ -95,23 +173,41 @@ function referenceMapper(
   return (name) => (name.startsWith(prefix) ? `${target}/${name.slice(prefix.length)}` : name);
 }
 
-function toWrite(
-  conn: FirestoreConnection,
-  doc: FirestoreDocumentRecord,
-  mode: RestoreMode,
-  mapReference: ((name: string) => string) | undefined,
-): ProtoWrite {
-  const update = {
-    name: `${conn.documentsRoot}/${doc.path}`,
-    fields: toProtoFields(doc.fields, mapReference ? { mapReference } : {}),
-  };
-  switch (mode) {
+/**
+ * The update mask of a deep merge: the path of every leaf field, as the Firestore SDKs'
+ * `set(data, { merge: true })` builds it. Maps are merged key by key; anything else
+ * (arrays included) is a leaf and replaces the target's value; an empty map sets an
+ * empty map; a vector (a map tagged `__type__`) is one value, never merged.
+ */
+export function mergeMask(fields: Record<string, ProtoValue>, prefix = ''): string[] {
+  const paths: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    const path = prefix ? `${prefix}.${escapeFieldPath(name)}` : escapeFieldPath(name);
+    const inner = value.mapValue?.fields;
+    if (inner && Object.keys(inner).length > 0 && !('__type__' in inner)) {
+      paths.push(...mergeMask(inner, path));
+    } else {
+      paths.push(path);
+    }
+  }
+  return paths;
+}
+
+function toWrite(item: Item): ProtoWrite {
+  const update = { name: item.name, fields: item.fields ?? {} };
+  switch (item.kind) {
     case 'create':
       return { update, currentDocument: { exists: false } };
-    case 'overwrite':
-      return { update };
+    case 'replace':
+      return { update, currentDocument: { exists: true } };
     case 'merge':
-      return { update, updateMask: { fieldPaths: Object.keys(doc.fields).map(escapeFieldPath) } };
+      return {
+        update,
+        updateMask: { fieldPaths: mergeMask(update.fields) },
+        currentDocument: { exists: true },
+      };
+    case 'delete':
+      return { delete: item.name };
   }
 }
 
@@ -140,34 +236,62 @@ class BatchWriter {
     }
   }
 
-  private succeed(): void {
+  /** The same document written the other way: it exists after all, or no longer does. */
+  private switchTo(item: Item, kind: WriteKind): Item | undefined {
+    if (item.switches >= MAX_SWITCHES) {
+      this.fail(item.path, {
+        code: Grpc.ABORTED,
+        details: 'it kept being created and deleted by someone else while it was restored',
+      });
+      return undefined;
+    }
+    return { ...item, kind, switches: item.switches + 1 };
+  }
+
+  /** What to do with a write the server refused for `code`; undefined when settled. */
+  private settle(
+    item: Item,
+    code: number,
+    message: string,
+    canRetry: boolean,
+  ): Item | 'retry' | undefined {
     const mode = this.options.mode;
-    if (mode === 'create') this.report.created++;
-    else if (mode === 'overwrite') this.report.overwritten++;
-    else this.report.merged++;
+    if (code === Grpc.ALREADY_EXISTS && item.kind === 'create') {
+      if (mode === 'create') {
+        this.report.skipped++;
+        return undefined;
+      }
+      return this.switchTo(item, mode === 'merge' ? 'merge' : 'replace');
+    }
+    if (code === Grpc.NOT_FOUND && (item.kind === 'replace' || item.kind === 'merge')) {
+      return this.switchTo(item, 'create');
+    }
+    if (isTransientGrpc({ code }) && canRetry) return 'retry';
+    this.fail(item.path, { code, details: message });
+    return undefined;
   }
 
   /** Writes `items`, retrying transient failures; only fatal errors (credentials, missing database) throw. */
   async write(items: Item[]): Promise<void> {
     let pending = items;
-    for (let attempt = 0; pending.length > 0; attempt++) {
+    for (let attempt = 0; pending.length > 0;) {
       throwIfAborted(this.options.signal, 'restoring documents');
       let statuses: { code?: number | null; message?: string | null }[];
       try {
         const [response] = await this.conn.client.batchWrite(
-          { database: this.conn.databaseName, writes: pending.map((i) => i.write) },
+          { database: this.conn.databaseName, writes: pending.map(toWrite) },
           this.conn.callOptions(120_000),
         );
         statuses = response.status ?? [];
       } catch (error) {
         if (isTransientGrpc(error) && attempt + 1 < this.policy.maxAttempts) {
-          await sleep(backoffDelay(attempt, this.policy), this.options.signal);
+          await sleep(backoffDelay(attempt++, this.policy), this.options.signal);
           continue;
         }
         if (grpcCode(error) === Grpc.INVALID_ARGUMENT) {
           // One bad document (too big, bad name…) fails the whole request: halve the
           // batch until the culprit is alone, so the others still get written.
-          if (pending.length === 1) this.fail(pending[0]?.doc.path ?? '', error);
+          if (pending.length === 1) this.fail(pending[0]?.path ?? '', error);
           else {
             const half = Math.ceil(pending.length / 2);
             await this.write(pending.slice(0, half));
@@ -178,32 +302,41 @@ class BatchWriter {
         throw toAppError(error, this.ctx);
       }
       const retry: Item[] = [];
+      const again: Item[] = [];
+      const canRetry = attempt + 1 < this.policy.maxAttempts;
       pending.forEach((item, i) => {
         const code = statuses[i]?.code ?? Grpc.OK;
-        if (code === Grpc.OK) this.succeed();
-        else if (code === Grpc.ALREADY_EXISTS && this.options.mode === 'create') {
-          this.report.skipped++;
-        } else if (isTransientGrpc({ code }) && attempt + 1 < this.policy.maxAttempts) {
-          retry.push(item);
-        } else {
-          this.fail(item.doc.path, { code, details: statuses[i]?.message ?? '' });
+        if (code === Grpc.OK) {
+          this.report[COUNTER[item.kind]]++;
+          return;
         }
+        const next = this.settle(item, code, statuses[i]?.message ?? '', canRetry);
+        if (next === 'retry') retry.push(item);
+        else if (next) again.push(next);
       });
-      pending = retry;
-      if (pending.length) await sleep(backoffDelay(attempt, this.policy), this.options.signal);
+      // Writes switched to the other precondition go at once; transient failures back off.
+      if (retry.length) await sleep(backoffDelay(attempt++, this.policy), this.options.signal);
+      pending = [...again, ...retry];
     }
   }
 
   /** Dry run: which of these documents exist? (batchGet with an empty mask: names only.) */
   async plan(items: Item[]): Promise<void> {
-    const planned = (this.report.planned ??= { create: 0, overwrite: 0, skip: 0 });
+    const planned = (this.report.planned ??= emptyPlan());
+    const deletions = items.filter((i) => i.kind === 'delete');
+    planned.delete += deletions.length;
+    for (const d of deletions) {
+      if (planned.deletePaths.length < MAX_LISTED_DELETIONS) planned.deletePaths.push(d.path);
+    }
+    const writes = items.filter((i) => i.kind !== 'delete');
+    if (!writes.length) return;
     const existing = await withRetry(
       async () => {
         const found = new Set<string>();
         const stream = this.conn.client.batchGetDocuments(
           {
             database: this.conn.databaseName,
-            documents: items.map((i) => i.write.update?.name ?? ''),
+            documents: writes.map((i) => i.name),
             mask: { fieldPaths: [] },
           },
           this.conn.callOptions(120_000),
@@ -217,19 +350,24 @@ class BatchWriter {
       this.policy,
       this.options.signal,
     );
-    for (const item of items) {
-      const exists = existing.has(item.write.update?.name ?? '');
-      if (!exists) planned.create++;
-      else if (this.options.mode === 'create') planned.skip++;
-      else planned.overwrite++;
+    const ifExists = {
+      create: 'skip',
+      merge: 'merge',
+      overwrite: 'overwrite',
+      mirror: 'overwrite',
+    } as const;
+    for (const item of writes) {
+      planned[existing.has(item.name) ? ifExists[this.options.mode] : 'create']++;
     }
   }
 }
 
 /**
- * Writes `docs` into the connection's database. Memory stays at about
- * `concurrency × batchSize` documents. Per-document failures are reported, not thrown;
- * errors that make every write fail (credentials, missing database) throw.
+ * Writes `docs` into the connection's database (then, in mirror mode, deletes `extras`).
+ * Memory stays at about `concurrency × batchSize` documents. Per-document failures are
+ * reported, not thrown; a cancellation or an error that makes every write fail
+ * (credentials, lost connection, missing database) throws a RestoreIncompleteError that
+ * carries what was done by then.
  */
 export async function restoreDocuments(
   conn: FirestoreConnection,
@@ -245,7 +383,7 @@ export async function restoreDocuments(
   }
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const writer = new BatchWriter(conn, options, options.retry ?? DEFAULT_RETRY);
-  if (options.dryRun) writer.report.planned = { create: 0, overwrite: 0, skip: 0 };
+  if (options.dryRun) writer.report.planned = emptyPlan();
 
   let mapReference: ((name: string) => string) | undefined;
   let mapperReady = false;
@@ -258,8 +396,20 @@ export async function restoreDocuments(
       mapReference = referenceMapper(source, conn.documentsRoot);
       mapperReady = true;
     }
-    return { doc, write: toWrite(conn, doc, options.mode, mapReference) };
+    return {
+      path: doc.path,
+      name: `${conn.documentsRoot}/${doc.path}`,
+      kind: 'create',
+      fields: toProtoFields(doc.fields, mapReference ? { mapReference } : {}),
+      switches: 0,
+    };
   };
+  const deletionOf = (path: string): Item => ({
+    path,
+    name: `${conn.documentsRoot}/${path}`,
+    kind: 'delete',
+    switches: 0,
+  });
 
   const inFlight = new Set<Promise<void>>();
   let firstError: unknown;
@@ -275,23 +425,42 @@ export async function restoreDocuments(
     const tracked = run.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
-
-  try {
+  const drain = async <T>(source: AsyncIterable<T>, toItem: (t: T) => Item): Promise<void> => {
     let batch: Item[] = [];
-    for await (const doc of docs) {
+    for await (const each of source) {
       if (firstError) break;
       throwIfAborted(options.signal, 'restoring documents');
-      batch.push(itemOf(doc));
+      batch.push(toItem(each));
       if (batch.length >= batchSize) {
         await dispatch(batch);
         batch = [];
       }
     }
     if (batch.length && !firstError) await dispatch(batch);
-  } finally {
-    // Never return (or throw) with writes still running behind the caller's back.
+    // Every write settles before the next phase: deletions start only after the last write.
     await Promise.all(inFlight);
+  };
+
+  try {
+    try {
+      await drain(docs, itemOf);
+      if (options.mode === 'mirror' && options.extras && !firstError) {
+        await drain(options.extras(), deletionOf);
+      }
+    } finally {
+      // Never return (or throw) with writes still running behind the caller's back.
+      await Promise.all(inFlight);
+    }
+    if (firstError) throw firstError;
+  } catch (error) {
+    const stoppedBy = isAppError(error)
+      ? (error as AppError)
+      : toAppError(error, {
+          endpoint: conn.endpoint,
+          database: conn.databaseName,
+          action: 'restoring documents',
+        });
+    throw new RestoreIncompleteError(stoppedBy, writer.report);
   }
-  if (firstError) throw firstError;
   return writer.report;
 }

@@ -44,8 +44,11 @@ export function isTransientGrpc(error: unknown): boolean {
 
 function details(error: unknown): string {
   const d = (error as { details?: unknown } | null)?.details;
-  if (typeof d === 'string' && d) return d;
-  return error instanceof Error ? error.message : String(error);
+  const text =
+    typeof d === 'string' && d ? d : error instanceof Error ? error.message : String(error);
+  // grpc-js appends "Resolution note: <note>" even when the note is empty; a trailing
+  // period is dropped as the message adds its own.
+  return text.replace(/\.?\s*Resolution note:\s*\.?\s*$/, '').replace(/\.\s*$/, '');
 }
 
 export interface ErrorContext {
@@ -78,7 +81,10 @@ export function toAppError(error: unknown, ctx: ErrorContext): AppError {
         `Could not reach ${ctx.endpoint}. Check the network (or that the emulator is running) and try again.`,
       );
     case Grpc.DEADLINE_EXCEEDED:
-      return map('DEADLINE_EXCEEDED', 'The server took too long to answer; try again later.');
+      return map(
+        'DEADLINE_EXCEEDED',
+        `Check that ${ctx.endpoint} is running and reachable, then try again (the limit per request is set by FIREBACKUP_FIRESTORE_TIMEOUT_MS, in milliseconds).`,
+      );
     case Grpc.RESOURCE_EXHAUSTED:
       return map(
         'RESOURCE_EXHAUSTED',
@@ -114,6 +120,12 @@ export type RetryPolicy = BackoffPolicy;
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 250, maxDelayMs: 5000 };
 
+/**
+ * Tries in total for a call that timed out: each already waited a whole deadline, so a
+ * server that stopped answering is given up on after a few (minutes, not a quarter hour).
+ */
+export const DEADLINE_ATTEMPTS = 3;
+
 export { backoffDelay, sleep };
 
 export function throwIfAborted(signal: AbortSignal | undefined, action: string): void {
@@ -133,22 +145,28 @@ export async function withRetry<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   throwIfAborted(signal, ctx.action);
+  let tries = 0;
+  let deadlines = 0;
   try {
-    return await retrying(attempt, {
-      policy,
-      ...(signal ? { signal } : {}),
-      shouldRetry: isTransientGrpc,
-    });
+    return await retrying(
+      (n) => {
+        tries = n + 1;
+        return attempt(n);
+      },
+      {
+        policy,
+        ...(signal ? { signal } : {}),
+        shouldRetry: (error) =>
+          isTransientGrpc(error) &&
+          (grpcCode(error) !== Grpc.DEADLINE_EXCEEDED || ++deadlines < DEADLINE_ATTEMPTS),
+      },
+    );
   } catch (error) {
     throwIfAborted(signal, ctx.action);
     const appError = toAppError(error, ctx);
     if (!isTransientGrpc(error)) throw appError;
-    throw new AppError(
-      appError.code,
-      `${appError.message} (gave up after ${policy.maxAttempts} tries)`,
-      {
-        cause: error,
-      },
-    );
+    throw new AppError(appError.code, `${appError.message} (gave up after ${tries} tries)`, {
+      cause: error,
+    });
   }
 }

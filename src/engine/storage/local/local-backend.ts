@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { fromFsError } from '../../util/fs-errors.js';
+import { makeDirectory } from '../../util/make-directory.js';
 import {
   assertValidKey,
   type GetOptions,
+  type Leftover,
   type ObjectInfo,
   type PutBody,
   type PutOptions,
   type StorageBackend,
+  type StorageHousekeeping,
 } from '../backend.js';
 
 /** Temporaries start with this; `list` never shows them. */
@@ -31,6 +34,19 @@ export class LocalBackend implements StorageBackend {
   readonly displayUrl: string;
   private readonly root: string;
   private readonly swept = new Set<string>();
+  /** Temporaries of writes that never finished, anywhere under the folder. */
+  readonly housekeeping: StorageHousekeeping = {
+    kinds: ['temporary'],
+    leftovers: () => this.temporaries(''),
+    removeLeftover: async (leftover) => {
+      if (!path.posix.basename(leftover.ref).startsWith(TEMP_MARK)) {
+        throw new AppError('INTERNAL', `${leftover.ref} is not a temporary; not removing it.`);
+      }
+      await rm(this.pathOf(leftover.ref), { force: true }).catch((error: unknown) => {
+        throw fromFsError(error, `Cannot remove ${leftover.ref} in ${this.displayUrl}`);
+      });
+    },
+  };
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -46,7 +62,7 @@ export class LocalBackend implements StorageBackend {
     );
     let handle: FileHandle | undefined;
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirectory(dir);
       await this.sweepStaleTemporaries(dir);
       // Create the temporary before streaming: a stream that fails early must not be
       // able to create it after the cleanup below has run.
@@ -75,7 +91,7 @@ export class LocalBackend implements StorageBackend {
     const file = this.pathOf(key);
     // Open first so a missing file rejects here rather than as a stream error later.
     const handle = await open(file, 'r').catch((error: unknown) => {
-      throw fromFsError(error, `Cannot read ${key} in ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot read ${key} in ${this.displayUrl}`, 'read');
     });
     const range = options?.range;
     return createReadStream('', {
@@ -93,7 +109,7 @@ export class LocalBackend implements StorageBackend {
       if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
       return { key, size: info.size, modified: info.mtime };
     } catch (error) {
-      throw fromFsError(error, `Cannot find ${key} in ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot find ${key} in ${this.displayUrl}`, 'read');
     }
   }
 
@@ -129,6 +145,32 @@ export class LocalBackend implements StorageBackend {
     }
   }
 
+  private async *temporaries(relDir: string): AsyncIterable<Leftover> {
+    const dir = relDir ? path.join(this.root, ...relDir.split('/')) : this.root;
+    const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw fromFsError(error, `Cannot list ${this.displayUrl}`);
+    });
+    for (const entry of entries) {
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) yield* this.temporaries(rel);
+      else if (entry.isFile() && entry.name.startsWith(TEMP_MARK)) {
+        const info = await stat(path.join(dir, entry.name)).catch(() => undefined);
+        if (!info) continue; // finished (renamed) or swept meanwhile
+        // ".fbtmp-<12 hex>-<target name>": the target's name says which write it was.
+        const target = entry.name.slice(TEMP_MARK.length).replace(/^[0-9a-f]{12}-/, '');
+        yield {
+          kind: 'temporary',
+          key: relDir ? `${relDir}/${target}` : target,
+          modified: info.mtime,
+          size: info.size,
+          ref: rel,
+        };
+      }
+    }
+  }
+
   private async *walk(relDir: string, prefix: string): AsyncIterable<ObjectInfo> {
     const dir = relDir ? path.join(this.root, ...relDir.split('/')) : this.root;
     let entries;
@@ -137,7 +179,7 @@ export class LocalBackend implements StorageBackend {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
-      throw fromFsError(error, `Cannot list ${this.displayUrl}`);
+      throw fromFsError(error, `Cannot list ${this.displayUrl}`, 'read');
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {

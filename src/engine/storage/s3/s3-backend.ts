@@ -15,10 +15,12 @@ import {
   isValidKey,
   objectError,
   type GetOptions,
+  type Leftover,
   type ObjectInfo,
   type PutBody,
   type PutOptions,
   type StorageBackend,
+  type StorageHousekeeping,
 } from '../backend.js';
 import type { BucketLocation } from '../wrappers/bucket-url.js';
 import { guardDownload, watchSource } from '../wrappers/remote-errors.js';
@@ -168,37 +170,69 @@ export class S3Backend implements StorageBackend {
     }
   }
 
+  /** Unfinished multipart uploads under our prefix (invisible to `list`, billed all the same). */
+  readonly housekeeping: StorageHousekeeping = {
+    kinds: ['upload'],
+    leftovers: () => this.uploads(),
+    removeLeftover: (leftover) => this.abortUpload(leftover.key, leftover.ref),
+  };
+
   /**
    * Aborts multipart uploads under our prefix started more than a day ago: the parts a
    * crashed run left behind cost storage but are never listed. Returns how many it
    * aborted. Younger ones may belong to a backup running right now and are left alone.
    */
   async abortAbandonedUploads(olderThanMs = ABANDONED_AFTER_MS): Promise<number> {
-    const { bucket, prefix } = this.config.location;
     const cutoff = Date.now() - olderThanMs;
     let aborted = 0;
+    for await (const u of this.uploads()) {
+      if (u.modified.getTime() > cutoff) continue;
+      await this.abortUpload(u.key, u.ref);
+      aborted++;
+    }
+    return aborted;
+  }
+
+  private async *uploads(): AsyncIterable<Leftover> {
+    const { bucket, prefix } = this.config.location;
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     do {
-      const page = await this.config.client.send(
-        new ListMultipartUploadsCommand({
-          Bucket: bucket,
-          Prefix: prefix,
-          KeyMarker,
-          UploadIdMarker,
-        }),
-      );
-      for (const u of page.Uploads ?? []) {
-        if (!u.Key || !u.UploadId || (u.Initiated?.getTime() ?? 0) > cutoff) continue;
-        await this.config.client.send(
-          new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }),
+      let page;
+      try {
+        page = await this.config.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: prefix,
+            KeyMarker,
+            UploadIdMarker,
+          }),
         );
-        aborted++;
+      } catch (error) {
+        throw this.error(error, `Cannot list unfinished uploads in ${this.displayUrl}`);
+      }
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId) continue;
+        yield {
+          kind: 'upload',
+          key: u.Key.slice(prefix.length),
+          modified: u.Initiated ?? new Date(0),
+          ref: u.UploadId,
+        };
       }
       KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
       UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
     } while (KeyMarker);
-    return aborted;
+  }
+
+  private async abortUpload(key: string, uploadId: string): Promise<void> {
+    await this.config.client.send(
+      new AbortMultipartUploadCommand({
+        Bucket: this.config.location.bucket,
+        Key: this.config.location.prefix + key,
+        UploadId: uploadId,
+      }),
+    );
   }
 
   /** Best effort, once per instance: some S3-compatible servers lack ListMultipartUploads. */

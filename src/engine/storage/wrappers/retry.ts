@@ -1,7 +1,14 @@
 import { Readable } from 'node:stream';
 import { AppError, isAppError, isRetryable } from '../../../shared/errors.js';
 import { backoffDelay, retrying, sleep, type BackoffPolicy } from '../../util/backoff.js';
-import type { GetOptions, ObjectInfo, PutBody, PutOptions, StorageBackend } from '../backend.js';
+import type {
+  GetOptions,
+  ObjectInfo,
+  PutBody,
+  PutOptions,
+  StorageBackend,
+  StorageHousekeeping,
+} from '../backend.js';
 
 /**
  * The one place that decides how often and how long to retry a remote call. Back ends
@@ -70,6 +77,7 @@ class RetryingBackend implements StorageBackend {
   readonly kind: string;
   readonly displayUrl: string;
   readonly capabilities: StorageBackend['capabilities'];
+  readonly housekeeping?: StorageHousekeeping;
 
   constructor(
     private readonly inner: StorageBackend,
@@ -78,6 +86,8 @@ class RetryingBackend implements StorageBackend {
     this.kind = inner.kind;
     this.displayUrl = inner.displayUrl;
     this.capabilities = inner.capabilities;
+    // Housekeeping is maintenance of what lies beneath; wrappers pass it through as is.
+    if (inner.housekeeping) this.housekeeping = inner.housekeeping;
   }
 
   put(key: string, body: PutBody, options?: PutOptions): Promise<ObjectInfo> {

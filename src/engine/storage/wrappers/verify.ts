@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../../shared/errors.js';
-import type { GetOptions, ObjectInfo, PutBody, PutOptions, StorageBackend } from '../backend.js';
+import type {
+  GetOptions,
+  ObjectInfo,
+  PutBody,
+  PutOptions,
+  StorageBackend,
+  StorageHousekeeping,
+} from '../backend.js';
 
 /** Size and SHA-256 (hex) of an object's bytes. */
 export interface ObjectDigest {
@@ -95,11 +102,14 @@ class VerifyingBackend implements VerifiedBackend {
   readonly kind: string;
   readonly displayUrl: string;
   readonly capabilities: StorageBackend['capabilities'];
+  readonly housekeeping?: StorageHousekeeping;
 
   constructor(private readonly inner: StorageBackend) {
     this.kind = inner.kind;
     this.displayUrl = inner.displayUrl;
     this.capabilities = inner.capabilities;
+    // Housekeeping is maintenance of what lies beneath; wrappers pass it through as is.
+    if (inner.housekeeping) this.housekeeping = inner.housekeeping;
   }
 
   async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
