@@ -25,7 +25,6 @@ import {
 } from './restore-files.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
-import { makeDirectory } from '../util/make-directory.js';
 
 export type { RestoreMode };
 
@@ -175,7 +174,6 @@ export async function restoreToDir(
   const names = new CollectionFileNames();
   const outputs = new Map<string, { out: PrivateFile; file: string; documents: number }>();
   try {
-    await makeDirectory(temp); // not mkdir -p: it spins forever under /proc
     await makePrivateDir(temp);
     let documents = 0;
     for await (const { doc, json } of selected(scanner, opts)) {
