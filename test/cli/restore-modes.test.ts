@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,8 @@ async function interruptedCli(
   args: string[],
   env: NodeJS.ProcessEnv,
   whileWriting: (child: ChildProcess) => unknown,
+  /** Resolves once the restore has written something: the interruption lands mid-write. */
+  written: () => Promise<unknown> = () => new Promise((r) => setTimeout(r, 300)),
 ): Promise<{ code: number | null; stdout: string; stderr: string; interrupted: boolean }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/cli-entry.ts', ...args], {
     env: { ...process.env, ...env },
@@ -65,7 +68,7 @@ async function interruptedCli(
     stderr += b.toString();
     if (!interrupted && /restoring/.test(stderr)) {
       interrupted = true;
-      setTimeout(() => whileWriting(child), 300);
+      void written().then(() => whileWriting(child));
     }
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -269,6 +272,10 @@ describe.skipIf(!host)('restore modes', () => {
       ['restore', 'latest', '--from', bigDir, '--to-project', project, '--json'],
       env,
       (child) => child.kill('SIGINT'), // Ctrl-C
+      // A fixed delay can land before the first batch on a loaded machine: wait for a write.
+      async () => {
+        while ((await countUpTo(host, project, 1)) === 0) await sleep(50);
+      },
     );
     expect(interrupted, 'the restore finished before it could be interrupted').toBe(true);
     expect(code, stderr).toBe(130);

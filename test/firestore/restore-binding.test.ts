@@ -133,7 +133,7 @@ describe.skipIf(!host)('restore reads only the archive its backup describes (iss
       await dest.put(archiveKeyOf(b.id), a.archive);
       const to = target();
       const error = await restoreToFirestore({
-        backup: await resolveBackup('latest', dest),
+        backup: await resolveBackup('latest', dest, { keyring }),
         keyring,
         target: to,
         mode: 'create',

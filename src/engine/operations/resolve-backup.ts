@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import { Keyring } from '../keys/keyring.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { LocalBackend } from '../storage/local/local-backend.js';
+import { damagedManifest } from './bind-to-manifest.js';
 import { ARCHIVE_SUFFIX, archiveKeyOf } from './backup-names.js';
 import { BackupScanner } from './backup-scanner.js';
 import { listBackups } from './list.js';
@@ -125,6 +126,13 @@ async function latestOf(from: StorageBackend, options: ResolveOptions): Promise<
   const listing = [...present].map(([pair, n]) => `${pair} (${n})`).join(', ');
   const newest = matching[0];
   const newerUnreadable = all.find((b) => !b.readable && (!newest || b.id > newest.id));
+  if (newerUnreadable?.error) {
+    // Damage, not a missing key: say so (a damaged manifest could be of this project).
+    throw new AppError(
+      newerUnreadable.error.code,
+      `"latest" cannot be chosen in ${from.displayUrl}: the manifest of backup ${newerUnreadable.id}, newer than any backup it can read, is damaged (${newerUnreadable.error.message}), so which project it is of is unknown. Name the backup by id, or run \`firebackup check --from ${from.displayUrl}\`.`,
+    );
+  }
   if (newerUnreadable) {
     throw new AppError(
       'KEY_NOT_FOUND',
@@ -171,7 +179,7 @@ export async function originOf(backup: ResolvedBackup, keyring: Keyring): Promis
     const manifest = await readManifest(backup.destination, backup.id, keyring).catch(
       (error: unknown) => {
         if (isAppError(error) && error.code === 'NOT_FOUND') return undefined;
-        throw error;
+        throw damagedManifest(backup.id!, error) ?? error;
       },
     );
     if (manifest) return pick(manifest);

@@ -5,11 +5,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { WriteStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, open, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { waitForDrain } from '../util/streams.js';
+import { makeDirectory } from '../util/make-directory.js';
 
 /** Decrypted data is for its owner only, whatever the umask says. */
 export const PRIVATE_FILE_MODE = 0o600;
@@ -75,9 +76,9 @@ export class CollectionFileNames {
   }
 }
 
-/** A folder only its owner can read, created with its parents. */
+/** A folder only its owner can read, created with its parents (not mkdir -p: see makeDirectory). */
 export async function makePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await makeDirectory(dir, PRIVATE_DIR_MODE);
   await chmod(dir, PRIVATE_DIR_MODE); // the umask may have taken bits away
 }
 

@@ -32,7 +32,6 @@ import {
 import type { ScannedRecord, SourceName } from './source-records.js';
 import { OtherSourcesDirWriter, type OtherSourcesDirSummary } from './to-dir-sources.js';
 import type { OperationContext } from './types.js';
-import { makeDirectory } from '../util/make-directory.js';
 
 export type { RestoreMode };
 
@@ -211,7 +210,6 @@ export async function restoreToDir(
   const outputs = new Map<string, { out: PrivateFile; file: string; documents: number }>();
   const others = new OtherSourcesDirWriter(temp);
   try {
-    await makeDirectory(temp); // not mkdir -p: it spins forever under /proc
     await makePrivateDir(temp);
     let documents = 0;
     for await (const { doc, json } of selected(scanner, opts, (r) => others.write(r))) {

@@ -7,9 +7,9 @@ import { fromFsError } from './fs-errors.js';
  * `mkdir -p`, one level at a time. Node's recursive mkdir loops forever, at full CPU and
  * deaf to signals, on a path where a folder can never be made (`/proc/x`: the parent
  * exists but refuses with ENOENT); creating each missing level ourselves turns that into
- * one clear error.
+ * one clear error. `mode` applies to every level made (less the umask).
  */
-export async function makeDirectory(dir: string): Promise<void> {
+export async function makeDirectory(dir: string, mode?: number): Promise<void> {
   const missing: string[] = [];
   let current = path.resolve(dir);
   for (;;) {
@@ -33,7 +33,7 @@ export async function makeDirectory(dir: string): Promise<void> {
   }
   for (const level of missing.reverse()) {
     try {
-      await mkdir(level);
+      await mkdir(level, mode === undefined ? undefined : { mode });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue; // made meanwhile by someone else: fine
