@@ -28,11 +28,11 @@ const CLI = path.join(ROOT, 'bin/firebackup.js');
 const BARE_READ = path.join(ROOT, 'bench/bare-read-child.mjs');
 const BACKFIRE = path.join(ROOT, 'node_modules/firestore-backfire/dist/cjs/backfire.js');
 
-function project(name: string): string {
+export function project(name: string): string {
   return `bench-${name}-${randomBytes(3).toString('hex')}`;
 }
 
-async function withEmulator<T>(body: (host: string) => Promise<T>): Promise<T> {
+export async function withEmulator<T>(body: (host: string) => Promise<T>): Promise<T> {
   let emulator: RunningEmulator | undefined;
   let host = process.env.FIRESTORE_EMULATOR_HOST ?? '';
   if (!host) {
@@ -51,7 +51,7 @@ async function withEmulator<T>(body: (host: string) => Promise<T>): Promise<T> {
   }
 }
 
-function check(run: ChildRun, what: string): ChildRun {
+export function check(run: ChildRun, what: string): ChildRun {
   if (run.code !== 0)
     throw new Error(`${what} failed (exit ${run.code}):\n${run.stderr.slice(-3000)}`);
   return run;

@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- suite…]`: runs the benchmarks and prints one table per suite.
- * Suites: pipeline, firestore, storage, event-loop, auth (default: all). Every ratio is measured
+ * Suites: pipeline, firestore, storage, event-loop, auth (default: all), and restore-compare
+ * (only when named: it needs BENCH_BASELINE, see bench/restore-compare.ts). Every ratio is measured
  * within one run, since these machines are noisy; docs/benchmarks.md records the results.
  */
 import { execFileSync } from 'node:child_process';
@@ -8,11 +9,13 @@ import { authLines } from './auth.js';
 import { benchFirestore } from './firestore.js';
 import { ROOT, printTable, runNodeChild, type BenchLine } from './lib.js';
 import { benchPipeline } from './pipeline.js';
+import { benchRestoreCompare } from './restore-compare.js';
 import { benchStorage } from './storage.js';
 
 const suites: Record<string, () => Promise<BenchLine[]>> = {
   pipeline: () => benchPipeline(),
   firestore: () => benchFirestore(),
+  'restore-compare': () => benchRestoreCompare(),
   storage: async () => {
     const r = await benchStorage();
     return [
@@ -75,7 +78,8 @@ const suites: Record<string, () => Promise<BenchLine[]>> = {
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = wanted.length ? wanted : Object.keys(suites);
+// restore-compare needs a baseline build (BENCH_BASELINE), so only runs when named.
+const names = wanted.length ? wanted : Object.keys(suites).filter((n) => n !== 'restore-compare');
 const unknown = names.filter((n) => !suites[n]);
 if (unknown.length) {
   console.error(
