@@ -97,6 +97,8 @@ describe.skipIf(!firestoreHost || !gcsHost)('backup of Firestore, Auth and Stora
     expect((await runCli(['list', '--from', dir], env)).stdout).toMatch(
       /120, 1,500 users, 2 files/,
     );
+    const verify = await runCli(['verify', result.id, '--from', dir], env);
+    expect(verify.code, verify.stderr).toBe(0);
     const inspect = await runCli(['inspect', result.id, '--from', dir], env);
     expect(inspect.stdout).toMatch(/Auth: 1,500 users \(password hashes: FIREBASE_AUTH_EMULATOR\)/);
     expect(inspect.stdout).toMatch(new RegExp(`gs://${bucket}: 2 files, 1\\.5 MB`));
