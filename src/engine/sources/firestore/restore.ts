@@ -9,6 +9,7 @@
  */
 import { AppError, isAppError, type ErrorCode } from '../../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../../shared/firestore.js';
+import { guardStream, guardUnary, type CancellableStream } from './calls.js';
 import type { FirestoreConnection } from './connection.js';
 import { escapeFieldPath } from './paths.js';
 import type { ProtoBatchGetResponse, ProtoValue, ProtoWrite } from './protos.js';
@@ -21,6 +22,7 @@ import {
   sleep,
   throwIfAborted,
   toAppError,
+  transientWithinDeadlines,
   withRetry,
   type ErrorContext,
   type RetryPolicy,
@@ -274,17 +276,24 @@ class BatchWriter {
   /** Writes `items`, retrying transient failures; only fatal errors (credentials, missing database) throw. */
   async write(items: Item[]): Promise<void> {
     let pending = items;
+    const mayRetry = transientWithinDeadlines();
     for (let attempt = 0; pending.length > 0;) {
       throwIfAborted(this.options.signal, 'restoring documents');
       let statuses: { code?: number | null; message?: string | null }[];
       try {
-        const [response] = await this.conn.client.batchWrite(
-          { database: this.conn.databaseName, writes: pending.map(toWrite) },
-          this.conn.callOptions(120_000),
+        // The connection's deadline (FIREBACKUP_FIRESTORE_TIMEOUT_MS), not gax's 120 s: a
+        // frozen server fails the batch as DEADLINE_EXCEEDED (retried, then reported with
+        // what was written), and an abort cancels it at once.
+        const [response] = await guardUnary(
+          this.conn.client.batchWrite(
+            { database: this.conn.databaseName, writes: pending.map(toWrite) },
+            this.conn.callOptions(),
+          ),
+          { registry: this.conn.calls, signal: this.options.signal },
         );
         statuses = response.status ?? [];
       } catch (error) {
-        if (isTransientGrpc(error) && attempt + 1 < this.policy.maxAttempts) {
+        if (attempt + 1 < this.policy.maxAttempts && mayRetry(error)) {
           await sleep(backoffDelay(attempt++, this.policy), this.options.signal);
           continue;
         }
@@ -339,9 +348,12 @@ class BatchWriter {
             documents: writes.map((i) => i.name),
             mask: { fieldPaths: [] },
           },
-          this.conn.callOptions(120_000),
+          this.conn.callOptions(),
         );
-        for await (const response of stream as AsyncIterable<ProtoBatchGetResponse>) {
+        for await (const response of guardStream<ProtoBatchGetResponse>(
+          stream as CancellableStream,
+          { stallMs: this.conn.timeoutMs, registry: this.conn.calls, signal: this.options.signal },
+        )) {
           if (response.found?.name) found.add(response.found.name);
         }
         return found;
