@@ -11,7 +11,7 @@ import {
   type RunningEmulator,
 } from '../helpers/firestore-emulator.js';
 import { testProject } from '../helpers/firestore-seed.js';
-import { spawnCli, waitFor } from '../helpers/spawn-cli.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 
 /** Documents in the archive: enough that the restore is still running when frozen. */
 const DOCUMENTS = 20_000;
