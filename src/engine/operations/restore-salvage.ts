@@ -46,6 +46,8 @@ export async function openSalvageScanner(
   scanner: BackupScanner;
   documents: () => AsyncGenerator<ScannedDocument>;
   summary: () => SalvageSummary;
+  /** The backup's project and database from its manifest, for when the header is lost. */
+  origin: { project: string; database: string } | undefined;
 }> {
   const binding = await bindingFor(backup, keyring);
   if (binding.note) ctx.onNotice?.(binding.note);
@@ -80,5 +82,11 @@ export async function openSalvageScanner(
       digestCheck: !binding.manifest ? 'no manifest' : complete ? 'verified' : 'not verifiable',
     };
   };
-  return { scanner, documents, summary };
+  const manifest = binding.manifest;
+  return {
+    scanner,
+    documents,
+    summary,
+    origin: manifest ? { project: manifest.project, database: manifest.database } : undefined,
+  };
 }

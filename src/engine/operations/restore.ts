@@ -54,6 +54,8 @@ interface DocumentSource {
   scanner: BackupScanner;
   documents: () => AsyncGenerator<ScannedDocument>;
   salvage?: () => SalvageSummary;
+  /** Where the backup was taken from when its header may be lost (salvage: the manifest's). */
+  origin?: { project: string; database: string } | undefined;
 }
 
 async function openSource(
@@ -63,12 +65,12 @@ async function openSource(
 ): Promise<DocumentSource> {
   if (opts.salvage) {
     meter.startPhase('restoring');
-    const { scanner, documents, summary } = await openSalvageScanner(
+    const { scanner, documents, summary, origin } = await openSalvageScanner(
       opts.backup,
       opts.keyring,
       ctx,
     );
-    return { scanner, documents, salvage: summary };
+    return { scanner, documents, salvage: summary, origin };
   }
   const scanner = await verifyFirst(opts, ctx, meter);
   return { scanner, documents: () => scanner.documents() };
@@ -161,10 +163,11 @@ export async function restoreToFirestore(
       mode: opts.mode,
       dryRun: opts.dryRun ?? false,
       ...(present ? { extras } : {}),
-      sourceDocumentsRoot: () =>
-        scanner.header
-          ? `projects/${scanner.header.project}/databases/${scanner.header.database}/documents`
-          : undefined,
+      // Salvage may have lost the header: the manifest then says where references point.
+      sourceDocumentsRoot: () => {
+        const from = scanner.header ?? source.origin;
+        return from ? `projects/${from.project}/databases/${from.database}/documents` : undefined;
+      },
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (done: number) => meter.add(done),
