@@ -252,6 +252,11 @@ function reportIncomplete(
     [
       `Error: ${error.message}`,
       `The restore stopped part-way: ${formatCount(written)} documents were written into ${how.target} (${counts(r)}).`,
+      ...(r.unconfirmed
+        ? [
+            `${formatCount(r.unconfirmed)} more documents were being written when it stopped: they may or may not be in the target.`,
+          ]
+        : []),
       `To finish, run: ${finish.command}`,
       finish.effect,
       '',

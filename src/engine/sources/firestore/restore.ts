@@ -85,6 +85,11 @@ export interface RestoreReport {
   /** The first MAX_LISTED_FAILURES failures; `failedCount` has them all. */
   failed: RestoreFailure[];
   failedCount: number;
+  /**
+   * A cancelled restore: documents whose batch was still unanswered when it was given
+   * up on; the server may or may not have applied them.
+   */
+  unconfirmed?: number;
   /** Dry run only: what a real run would do, category by category. */
   planned?: PlannedRestore;
 }
@@ -102,6 +107,12 @@ export interface PlannedRestore {
 export const MAX_LISTED_FAILURES = 100;
 export const MAX_LISTED_DELETIONS = 100;
 const MAX_BATCH = 500;
+/**
+ * After an abort, batches in flight get this long to be answered before they are
+ * cancelled: a cancelled batch may have been applied without our knowing, so letting a
+ * responsive server answer keeps the counts exact, and a frozen one still lets go fast.
+ */
+const ABORT_GRACE_MS = 2000;
 /** Times one document may flip between "exists" and "missing" under concurrent writers. */
 const MAX_SWITCHES = 5;
 
@@ -217,12 +228,19 @@ function toWrite(item: Item): ProtoWrite {
 class BatchWriter {
   readonly report = emptyReport();
   private readonly ctx: ErrorContext;
+  /** Aborts ABORT_GRACE_MS after the caller's signal: cancels the batches still in flight. */
+  private readonly giveUp = new AbortController();
 
   constructor(
     private readonly conn: FirestoreConnection,
     private readonly options: RestoreOptions,
     private readonly policy: RetryPolicy,
   ) {
+    options.signal?.addEventListener(
+      'abort',
+      () => setTimeout(() => this.giveUp.abort(), ABORT_GRACE_MS).unref(),
+      { once: true },
+    );
     this.ctx = {
       endpoint: conn.endpoint,
       database: conn.databaseName,
@@ -289,10 +307,14 @@ class BatchWriter {
             { database: this.conn.databaseName, writes: pending.map(toWrite) },
             this.conn.callOptions(),
           ),
-          { registry: this.conn.calls, signal: this.options.signal },
+          { registry: this.conn.calls, signal: this.giveUp.signal },
         );
         statuses = response.status ?? [];
       } catch (error) {
+        if (this.giveUp.signal.aborted) {
+          this.report.unconfirmed = (this.report.unconfirmed ?? 0) + pending.length;
+          throw new AppError('CANCELLED', 'Cancelled while restoring documents.');
+        }
         if (attempt + 1 < this.policy.maxAttempts && mayRetry(error)) {
           await sleep(backoffDelay(attempt++, this.policy), this.options.signal);
           continue;
