@@ -132,6 +132,12 @@ describe('restore --salvage of a damaged archive', () => {
       says: /reading stopped early: The archive is truncated/,
     },
     {
+      name: 'truncated inside the seventh segment',
+      damage: (a, s) => a.subarray(0, s.segments[6]!.start + 100),
+      lost: (b) => b >= 6,
+      says: /reading stopped early: The archive is truncated: it ends inside segment 6/,
+    },
+    {
       name: 'a damaged first segment',
       damage: (a, s) => flipMiddle(a, s, 0),
       lost: (b) => b === 0,
