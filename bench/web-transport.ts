@@ -19,14 +19,11 @@ import { createApiEvents } from '../src/engine/api/events.js';
 import { createApiHandlers } from '../src/engine/api/handlers.js';
 import { createRuntime } from '../src/engine/jobs/runtime.js';
 import { loadKeyring } from '../src/engine/keys/keyring.js';
-import { startEngineHost } from '../src/cli/web/engine-host.js';
 import { startWebServer } from '../src/cli/web/server.js';
-import type { Run } from '../src/shared/jobs.js';
 import { emulatorJar, startFirestoreEmulator } from '../test/helpers/firestore-emulator.js';
 import { seedDocuments } from '../test/helpers/firestore-seed.js';
 
 const DOCUMENTS = Number(process.argv[2] ?? 20_000);
-const inProcess = process.env.BENCH_IN_PROCESS === '1';
 const IDLE_CALLS = 1000;
 /** Pause between calls during the backup: a busy UI polling, not a flood. */
 const GAP_MS = 5;
@@ -34,21 +31,6 @@ const GAP_MS = 5;
 const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (ms: number): number => Math.round(ms * 100) / 100;
-
-/** The engine on this process's event loop, behind the same interface as the child. */
-async function inProcessEngine(env: NodeJS.ProcessEnv) {
-  const keyring = await loadKeyring({ env });
-  const runtime = createRuntime({ env, keyring });
-  return {
-    dispatch: createDispatcher(createApiHandlers(runtime, keyring)),
-    events: createApiEvents(runtime),
-    stop: async (reason: string, _timeoutMs: number) => {
-      await runtime.jobs.cancelAll(reason);
-      runtime.close();
-      return true;
-    },
-  };
-}
 
 function summary(label: string, samples: number[]): { p50: number; p99: number } {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -78,28 +60,22 @@ async function main(): Promise<number> {
       withSubcollections: true,
       docBytes: 1000,
     });
-    const env = {
-      ...process.env,
-      FIREBACKUP_HOME: dir,
-      ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    };
-    const setup = createRuntime({ env });
-    const projectId = setup.catalog.projects.upsert({
+    const keyring = await loadKeyring({ env: { ENCRYPTION_KEY: randomBytes(32).toString('hex') } });
+    const runtime = createRuntime({ catalogFile: path.join(dir, 'catalog.sqlite'), keyring });
+    const projectId = runtime.catalog.projects.upsert({
       name: 'bench',
       firebaseProjectId: firebaseProject,
       emulatorHost: host,
     }).id;
-    const destinationId = setup.catalog.destinations.upsert({
+    const destinationId = runtime.catalog.destinations.upsert({
       name: 'bench',
       url: path.join(dir, 'dest'),
     }).id;
-    setup.close();
-    // As `firebackup ui` runs it: the engine in its own process; BENCH_IN_PROCESS=1 puts
-    // it on the server's event loop instead, for comparison.
-    const engine = inProcess
-      ? await inProcessEngine(env)
-      : await startEngineHost({}, env, (m) => process.stderr.write(`${m}\n`));
-    const server = await startWebServer({ dispatch: engine.dispatch, events: engine.events });
+    const dispatch = createDispatcher(createApiHandlers(runtime, keyring));
+    const server = await startWebServer({
+      dispatch,
+      events: createApiEvents(runtime),
+    });
     // The client runs in its own process, as the page runs in the browser's.
     const child = fork(fileURLToPath(new URL('./web-transport-client.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx'],
@@ -124,19 +100,13 @@ async function main(): Promise<number> {
       const loop = monitorEventLoopDelay({ resolution: 10 });
       loop.enable();
       const started = performance.now();
-      const finished = new Promise<Run>((resolve) => {
-        const stop = engine.events.subscribe('run.finished', (run) => {
-          stop();
-          resolve(run as Run);
-        });
-      });
-      const job = await engine.dispatch(
+      const job = await dispatch(
         'jobs.startBackup',
         { projectId, destinationId },
         { kind: 'local' },
       );
       if (!job.ok) throw new Error(job.error.message);
-      const run = await finished;
+      const run = await runtime.jobs.get((job.value as { jobId: string }).jobId)!.done;
       const seconds = (performance.now() - started) / 1000;
       loop.disable();
       child.send('busy-stop');
@@ -148,7 +118,7 @@ async function main(): Promise<number> {
       const docs = run.counts?.['firestore.documents'] ?? 0;
       const a = summary('round trip idle (jobs.active)', idle);
       const b = summary(
-        `round trip during a ${docs}-document backup (${seconds.toFixed(1)} s, engine ${inProcess ? 'in the server process' : 'in its own process'})`,
+        `round trip during a ${docs}-document backup (${seconds.toFixed(1)} s)`,
         busy,
       );
       console.log(
@@ -162,7 +132,7 @@ async function main(): Promise<number> {
     } finally {
       child.kill();
       await server.close();
-      await engine.stop('bench over', 30_000);
+      runtime.close();
     }
   } finally {
     await emulator?.stop();

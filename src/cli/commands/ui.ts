@@ -1,17 +1,21 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createDispatcher } from '../../shared/api/dispatch.js';
 import { AppError } from '../../shared/errors.js';
+import { createApiEvents } from '../../engine/api/events.js';
+import { createApiHandlers } from '../../engine/api/handlers.js';
+import { createRuntime } from '../../engine/jobs/runtime.js';
 import {
   addCommonFlags,
   addKeyFlags,
+  keyringFor,
   runCommand,
   type CliIO,
   type CommonFlags,
 } from '../context.js';
 import { openBrowser } from '../web/open-browser.js';
-import { startEngineHost } from '../web/engine-host.js';
-import { startWebServer, type WebServer } from '../web/server.js';
+import { startWebServer } from '../web/server.js';
 
 interface UiFlags extends CommonFlags {
   port: number;
@@ -40,9 +44,7 @@ export function rendererDir(env: NodeJS.ProcessEnv): string {
 
 /**
  * `firebackup ui`: the app in a browser, for headless machines and remote desktops. Serves
- * the renderer and the contract on 127.0.0.1 with a per-run token (src/cli/web/server.ts);
- * the engine runs in a child process (src/cli/web/engine-host.ts) so calls stay quick
- * while a backup runs.
+ * the renderer and the contract on 127.0.0.1 with a per-run token (src/cli/web/server.ts).
  * Schedules keep running where they run today (`firebackup daemon`); this front end runs
  * what the person asks for. Ctrl-C or SIGTERM cancels running jobs cleanly (nothing
  * partial is kept) and exits.
@@ -57,20 +59,12 @@ export function registerUi(program: Command, io: CliIO, done: (code: number) => 
   addCommonFlags(command).action(async (flags: UiFlags) => {
     done(
       await runCommand(io, flags, async ({ out, signal }) => {
-        const engine = await startEngineHost(
-          {
-            ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
-            ...(flags.keyStore ? { keyStore: flags.keyStore } : {}),
-          },
-          io.env,
-          (m) => out.info(m),
-        );
-        let server: WebServer | undefined;
-        let stopped = false;
+        const keyring = await keyringFor(io, flags);
+        const runtime = createRuntime({ env: io.env, keyring, log: (m) => out.info(m) });
         try {
-          server = await startWebServer({
-            dispatch: engine.dispatch,
-            events: engine.events,
+          const server = await startWebServer({
+            dispatch: createDispatcher(createApiHandlers(runtime, keyring)),
+            events: createApiEvents(runtime),
             port: flags.port,
             staticDir: rendererDir(io.env),
           });
@@ -80,25 +74,33 @@ export function registerUi(program: Command, io: CliIO, done: (code: number) => 
           );
           if (flags.open && !(await openBrowser(server.url)))
             out.info('Could not open a browser here: open the address above yourself.');
+
           await new Promise<void>((resolve) => {
             if (signal.aborted) resolve();
             signal.addEventListener('abort', () => resolve(), { once: true });
           });
+          await server.close();
+          const active = runtime.jobs.active();
+          if (active.length > 0) {
+            out.info(`Stopping: cancelling ${active.length} job(s); nothing partial will be kept.`);
+            const stopped = await Promise.race([
+              runtime.jobs
+                .cancelAll('Cancelled because firebackup ui is stopping.')
+                .then(() => true),
+              new Promise<false>((r) => setTimeout(() => r(false), CANCEL_TIMEOUT_MS).unref()),
+            ]);
+            if (!stopped) {
+              out.info(
+                'Jobs did not stop in time; exiting anyway (their runs are marked failed at next start).',
+              );
+              return 1;
+            }
+          }
+          out.info('Stopped.');
+          return 0;
         } finally {
-          await server?.close();
-          stopped = await engine.stop(
-            'Cancelled because firebackup ui is stopping.',
-            CANCEL_TIMEOUT_MS,
-          );
+          runtime.close();
         }
-        if (!stopped) {
-          out.info(
-            'Jobs did not stop in time; exiting anyway (their runs are marked failed at next start).',
-          );
-          return 1;
-        }
-        out.info('Stopped.');
-        return 0;
       }),
     );
   });
