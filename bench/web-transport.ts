@@ -7,21 +7,14 @@
  * Uses $FIRESTORE_EMULATOR_HOST, or starts the emulator itself.
  * Run: node --import tsx bench/web-transport.ts [documents]
  */
+import { backupFixture } from './backup-fixture.js';
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createDispatcher } from '../src/shared/api/dispatch.js';
 import { createApiEvents } from '../src/engine/api/events.js';
 import { createApiHandlers } from '../src/engine/api/handlers.js';
-import { createRuntime } from '../src/engine/jobs/runtime.js';
-import { loadKeyring } from '../src/engine/keys/keyring.js';
 import { startWebServer } from '../src/cli/web/server.js';
-import { emulatorJar, startFirestoreEmulator } from '../test/helpers/firestore-emulator.js';
-import { seedDocuments } from '../test/helpers/firestore-seed.js';
 
 const DOCUMENTS = Number(process.argv[2] ?? 20_000);
 const IDLE_CALLS = 1000;
@@ -43,34 +36,12 @@ function summary(label: string, samples: number[]): { p50: number; p99: number }
 }
 
 async function main(): Promise<number> {
-  let host = process.env.FIRESTORE_EMULATOR_HOST ?? '';
-  const jar = host ? undefined : emulatorJar();
-  if (!host && !jar) {
-    console.error('No Firestore emulator: set FIRESTORE_EMULATOR_HOST or FIRESTORE_EMULATOR_JAR.');
-    return 2;
-  }
-  const emulator = jar ? await startFirestoreEmulator(jar) : undefined;
-  host ||= emulator!.host;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fb-bench-web-'));
+  const fixture = await backupFixture('web', DOCUMENTS);
+  if (!fixture) return 2;
+  const { runtime, keyring } = fixture;
+  const projectId = fixture.project.id;
+  const destinationId = fixture.destination.id;
   try {
-    const firebaseProject = `bench-web-${randomBytes(3).toString('hex')}`;
-    process.stderr.write(`seeding ${DOCUMENTS} documents…\n`);
-    await seedDocuments(host, firebaseProject, {
-      count: DOCUMENTS,
-      withSubcollections: true,
-      docBytes: 1000,
-    });
-    const keyring = await loadKeyring({ env: { ENCRYPTION_KEY: randomBytes(32).toString('hex') } });
-    const runtime = createRuntime({ catalogFile: path.join(dir, 'catalog.sqlite'), keyring });
-    const projectId = runtime.catalog.projects.upsert({
-      name: 'bench',
-      firebaseProjectId: firebaseProject,
-      emulatorHost: host,
-    }).id;
-    const destinationId = runtime.catalog.destinations.upsert({
-      name: 'bench',
-      url: path.join(dir, 'dest'),
-    }).id;
     const dispatch = createDispatcher(createApiHandlers(runtime, keyring));
     const server = await startWebServer({
       dispatch,
@@ -132,11 +103,9 @@ async function main(): Promise<number> {
     } finally {
       child.kill();
       await server.close();
-      runtime.close();
     }
   } finally {
-    await emulator?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await fixture.close();
   }
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { METHOD_NAMES, type EventName } from '../shared/api/contract.js';
+import { METHOD_NAMES } from '../shared/api/contract.js';
 import { createDispatcher, type Handlers } from '../shared/api/dispatch.js';
 import { IPC_CALL, IPC_EVENT, IPC_SUBSCRIBE } from '../shared/api/ipc-channels.js';
-import type { EventSource } from '../shared/api/memory-transport.js';
+import { createEventBus } from '../shared/api/event-bus.js';
 import { createEventFanout, createIpcCallHandler, isTrustedSender, registerIpc } from './ipc.js';
 import { APP_ORIGIN } from './security.js';
 
@@ -19,20 +19,6 @@ function dispatcher(calls: string[]) {
     ]),
   ) as unknown as Handlers;
   return createDispatcher(handlers);
-}
-
-/** A tiny event bus standing in for the engine's events (pure fan-out logic under test). */
-function bus(): EventSource & { emit(e: EventName, p: unknown): void; count(): number } {
-  const ls = new Map<string, Set<(p: unknown) => void>>();
-  return {
-    subscribe(e, l) {
-      const s = ls.get(e) ?? new Set();
-      ls.set(e, s.add(l));
-      return () => s.delete(l);
-    },
-    emit: (e, p) => ls.get(e)?.forEach((l) => l(p)),
-    count: () => [...ls.values()].reduce((n, s) => n + s.size, 0),
-  };
 }
 
 function fakeWindow(id: number) {
@@ -86,7 +72,7 @@ describe('the IPC adapter', () => {
   });
 
   it('sends events only to windows that subscribed, and forgets a closed window', () => {
-    const events = bus();
+    const events = createEventBus();
     const fanout = createEventFanout(events);
     const a = fakeWindow(1);
     const b = fakeWindow(2);
@@ -102,7 +88,7 @@ describe('the IPC adapter', () => {
     expect(a.received).toEqual([[IPC_EVENT, 'job', { n: 1 }]]);
     expect(b.received).toEqual([]);
     a.destroy();
-    expect(events.count()).toBe(0);
+    expect(events.listenerCount()).toBe(0);
     events.emit('job', { n: 2 });
     expect(a.received).toHaveLength(1);
   });
@@ -113,7 +99,7 @@ describe('the IPC adapter', () => {
     registerIpc(
       { handle: (c, l) => handlers.set(c, l as (e: unknown, ...args: unknown[]) => unknown) },
       dispatcher(calls),
-      bus(),
+      createEventBus(),
     );
     const w = fakeWindow(7);
     const mainFrame = { url: app.url };

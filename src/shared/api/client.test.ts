@@ -4,7 +4,8 @@ import type { Run } from '../jobs.js';
 import { createClient } from './client.js';
 import { METHOD_NAMES, contract } from './contract.js';
 import { createDispatcher, type Handlers, type Result } from './dispatch.js';
-import { createMemoryTransport, type EventSource } from './memory-transport.js';
+import { createEventBus } from './event-bus.js';
+import { createMemoryTransport } from './memory-transport.js';
 
 /** Handlers for the pure client tests: only what these tests call answers. */
 function handlers(): Handlers {
@@ -23,28 +24,18 @@ function handlers(): Handlers {
   };
 }
 
-function eventBus(): EventSource & { emit(name: string, payload: unknown): void } {
-  const listeners = new Map<string, Set<(p: unknown) => void>>();
-  return {
-    subscribe(event, listener) {
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set.add(listener));
-      return () => set.delete(listener);
-    },
-    emit(name, payload) {
-      for (const l of listeners.get(name) ?? []) l(payload);
-    },
-  };
-}
-
 describe('the typed client over a transport', () => {
   it('has exactly one function per contract method, no more', () => {
-    const client = createClient(createMemoryTransport(createDispatcher(handlers()), eventBus()));
+    const client = createClient(
+      createMemoryTransport(createDispatcher(handlers()), createEventBus()),
+    );
     expect(Object.keys(client.methods).sort()).toEqual(Object.keys(contract).sort());
   });
 
   it('calls through the dispatcher: defaults applied, values and errors as data', async () => {
-    const client = createClient(createMemoryTransport(createDispatcher(handlers()), eventBus()));
+    const client = createClient(
+      createMemoryTransport(createDispatcher(handlers()), createEventBus()),
+    );
     const history = await client.methods['runs.history']();
     expect(history).toEqual({ ok: true, value: [{ id: 'limit-50' }] });
     const started = await client.call('jobs.startBackup', { projectId: 'p', destinationId: 'd' });
@@ -59,7 +50,7 @@ describe('the typed client over a transport', () => {
   });
 
   it('delivers only the events subscribed to, until unsubscribed, as JSON crossed the wire', () => {
-    const bus = eventBus();
+    const bus = createEventBus();
     const client = createClient(createMemoryTransport(createDispatcher(handlers()), bus));
     const jobs: unknown[] = [];
     const stop = client.subscribe('job', (e) => jobs.push(e));
