@@ -53,7 +53,7 @@ export function registerUi(program: Command, io: CliIO, done: (code: number) => 
   const command = program
     .command('ui')
     .description('open FireBackup in your browser (served on 127.0.0.1 only); stop with Ctrl-C')
-    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', portNumber, 0)
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', portNumber, 0)
     .option('--no-open', 'do not open a browser; only print the address');
   addKeyFlags(command);
   addCommonFlags(command).action(async (flags: UiFlags) => {
