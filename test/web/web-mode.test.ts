@@ -17,6 +17,8 @@ import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { startWebServer, type WebServer } from '../../src/cli/web/server.js';
+import { listBackups } from '../../src/engine/operations/list.js';
+import { openDestination } from '../../src/engine/storage/index.js';
 import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
 
 const host = inject('firestoreEmulatorHost');
@@ -361,47 +363,108 @@ describe.skipIf(!host)('firebackup ui: the contract over loopback HTTP', () => {
   });
 });
 
+/** `firebackup ui --no-open` from source in a child process, once it printed its address. */
+async function startUi(home: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/helpers/cli-entry.ts', 'ui', '--no-open'],
+    {
+      env: {
+        ...process.env,
+        FIREBACKUP_HOME: home,
+        ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        FIREBACKUP_RENDERER_DIR: path.join(home, 'no-renderer'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const url = await new Promise<URL>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(stdout);
+      if (m) resolve(new URL(m[0]));
+    });
+    void exited.then(() => reject(new Error(`ui exited early: ${stderr}`)));
+  });
+  return {
+    child,
+    exited,
+    port: Number(url.port),
+    token: new URLSearchParams(url.hash.slice(1)).get('token')!,
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
+}
+
 describe('firebackup ui, the command', () => {
   it('prints the address once, serves the contract, and stops cleanly on SIGINT', async () => {
-    const home = await mkdtemp(path.join(tmpdir(), 'fb-ui-cli-'));
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/helpers/cli-entry.ts', 'ui', '--no-open'],
-      {
-        env: {
-          ...process.env,
-          FIREBACKUP_HOME: home,
-          ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-          FIREBACKUP_RENDERER_DIR: path.join(home, 'no-renderer'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const url = await new Promise<URL>((resolve, reject) => {
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-        const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+/.exec(stdout);
-        if (m) resolve(new URL(m[0]));
-      });
-      void exited.then(() => reject(new Error(`ui exited early: ${stderr}`)));
-    });
-    const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
-    const answer = await request(Number(url.port), {
+    const ui = await startUi(await mkdtemp(path.join(tmpdir(), 'fb-ui-cli-')));
+    const answer = await request(ui.port, {
       method: 'POST',
       path: '/api/runs.history',
-      headers: { Authorization: `Bearer ${token}` },
+      headers: { Authorization: `Bearer ${ui.token}` },
     });
     expect(JSON.parse(answer.body)).toEqual({ ok: true, value: [] });
-    expect(stdout.split(token).length - 1).toBe(1);
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(stderr).toContain('Stopped.');
-    expect(stderr).not.toContain(token);
+    expect(ui.stdout().split(ui.token).length - 1).toBe(1);
+    ui.child.kill('SIGINT');
+    expect(await ui.exited).toBe(0);
+    expect(ui.stderr()).toContain('Stopped.');
+    expect(ui.stderr()).not.toContain(ui.token);
   }, 60_000);
+
+  it.skipIf(!host)(
+    'on SIGINT cancels a running backup cleanly: the run is cancelled and no backup appears',
+    async () => {
+      const home = await mkdtemp(path.join(tmpdir(), 'fb-ui-stop-'));
+      const firebaseProject = testProject('ui-stop');
+      await seedDocuments(host, firebaseProject, { count: 8000, withSubcollections: true });
+      const setup = createRuntime({ env: { FIREBACKUP_HOME: home } });
+      const projectId = setup.catalog.projects.upsert({
+        name: 'p',
+        firebaseProjectId: firebaseProject,
+        emulatorHost: host,
+      }).id;
+      const destination = path.join(home, 'backups');
+      const destinationId = setup.catalog.destinations.upsert({ name: 'd', url: destination }).id;
+      setup.close();
+
+      const ui = await startUi(home);
+      const progress = readStream(
+        ui.port,
+        ui.token,
+        'event=job',
+        (t) => t.includes('"type":"progress"'),
+        60_000,
+      );
+      await new Promise((r) => setTimeout(r, 300)); // the stream is open
+      const started = await request(ui.port, {
+        method: 'POST',
+        path: '/api/jobs.startBackup',
+        headers: { Authorization: `Bearer ${ui.token}` },
+        body: JSON.stringify({ projectId, destinationId }),
+      });
+      const jobId = (JSON.parse(started.body) as { value: { jobId: string } }).value.jobId;
+      expect(await progress).toContain('"type":"progress"');
+      ui.child.kill('SIGINT');
+      expect(await ui.exited).toBe(0);
+      expect(ui.stderr()).toMatch(/cancelling 1 job/);
+
+      const after = createRuntime({ env: { FIREBACKUP_HOME: home } });
+      try {
+        expect(after.catalog.runs.get(jobId)).toMatchObject({ status: 'cancelled' });
+        expect(after.catalog.backups.list({ destinationId })).toEqual([]);
+      } finally {
+        after.close();
+      }
+      const keyring = new Keyring(MasterKey.generate());
+      expect(await listBackups(await openDestination(destination, {}), keyring)).toEqual([]);
+    },
+    120_000,
+  );
 });
 
 describe('firebackup ui: what it refuses before serving', () => {
