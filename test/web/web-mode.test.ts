@@ -482,6 +482,22 @@ describe('firebackup ui: what it refuses before serving', () => {
     }
   });
 
+  it('gives the client UNAVAILABLE as data, not a throw, once the server is gone', async () => {
+    const server = await startWebServer(noop);
+    await server.close();
+    const client = createClient(
+      createHttpTransport({ origin: server.origin, token: server.token }),
+    );
+    expect(await client.methods['jobs.active']()).toMatchObject({
+      ok: false,
+      error: {
+        code: 'UNAVAILABLE',
+        retryable: true,
+        message: expect.stringContaining('firebackup ui'),
+      },
+    });
+  });
+
   it('serves a placeholder page, under the same CSP, when the renderer is not built', async () => {
     const server = await startWebServer({ ...noop, staticDir: path.join(tmpdir(), 'fb-no-such') });
     try {
