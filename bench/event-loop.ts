@@ -8,16 +8,9 @@
  *
  * Note: Node's histogram includes the sampling interval (10 ms here): idle, p50 ≈ 10 ms.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { backupFixture } from './backup-fixture.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { backupJob } from '../src/engine/jobs/specs.js';
-import { createRuntime } from '../src/engine/jobs/runtime.js';
-import { loadKeyring } from '../src/engine/keys/keyring.js';
-import { emulatorJar, startFirestoreEmulator } from '../test/helpers/firestore-emulator.js';
-import { seedDocuments } from '../test/helpers/firestore-seed.js';
 
 const DOCUMENTS = Number(process.argv[2] ?? 20_000);
 const P99_LIMIT_MS = 50;
@@ -25,36 +18,10 @@ const P99_LIMIT_MS = 50;
 const verify = !process.env.BENCH_NO_VERIFY;
 
 async function main(): Promise<number> {
-  let host = process.env.FIRESTORE_EMULATOR_HOST ?? '';
-  const jar = host ? undefined : emulatorJar();
-  if (!host && !jar) {
-    console.error('No Firestore emulator: set FIRESTORE_EMULATOR_HOST or FIRESTORE_EMULATOR_JAR.');
-    return 2;
-  }
-  const emulator = jar ? await startFirestoreEmulator(jar) : undefined;
-  host ||= emulator!.host;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fb-bench-loop-'));
+  const fixture = await backupFixture('loop', DOCUMENTS);
+  if (!fixture) return 2;
+  const { runtime, project, destination } = fixture;
   try {
-    const projectId = `bench-loop-${randomBytes(3).toString('hex')}`;
-    process.stderr.write(`seeding ${DOCUMENTS} documents…\n`);
-    await seedDocuments(host, projectId, {
-      count: DOCUMENTS,
-      withSubcollections: true,
-      docBytes: 1000,
-    });
-
-    const keyring = await loadKeyring({ env: { ENCRYPTION_KEY: randomBytes(32).toString('hex') } });
-    const runtime = createRuntime({ catalogFile: path.join(dir, 'catalog.sqlite'), keyring });
-    const project = runtime.catalog.projects.upsert({
-      name: 'bench',
-      firebaseProjectId: projectId,
-      emulatorHost: host,
-    });
-    const destination = runtime.catalog.destinations.upsert({
-      name: 'bench',
-      url: path.join(dir, 'dest'),
-    });
-
     const histogram = monitorEventLoopDelay({ resolution: 10 });
     histogram.enable();
     const started = performance.now();
@@ -64,7 +31,6 @@ async function main(): Promise<number> {
     ).done;
     const seconds = (performance.now() - started) / 1000;
     histogram.disable();
-    runtime.close();
 
     if (run.status !== 'succeeded') {
       console.error(`backup ${run.status}: ${run.error?.message}`);
@@ -83,8 +49,7 @@ async function main(): Promise<number> {
     );
     return p99 < P99_LIMIT_MS ? 0 : 1;
   } finally {
-    await emulator?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await fixture.close();
   }
 }
 

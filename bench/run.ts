@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- suite…]`: runs the benchmarks and prints one table per suite.
- * Suites: pipeline, firestore, storage, event-loop, auth (default: all), and restore-compare
+ * Suites: pipeline, firestore, storage, event-loop, web, auth (default: all), and restore-compare
  * (only when named: it needs BENCH_BASELINE, see bench/restore-compare.ts). Every ratio is measured
  * within one run, since these machines are noisy; docs/benchmarks.md records the results.
  */
@@ -69,6 +69,32 @@ const suites: Record<string, () => Promise<BenchLine[]>> = {
         unit: 'ms',
         target: '< 50 ms',
         pass: p99 ? Number(p99[1]) < 50 : false,
+      },
+    ];
+  },
+  web: async () => {
+    const run = await runNodeChild(['--import', 'tsx', 'bench/web-transport.ts']);
+    const text = run.stdout + run.stderr;
+    const p99 = (label: string): number => {
+      const m = new RegExp(`${label}[^\\n]*p99 ([\\d.]+) ms`).exec(text);
+      return m ? Number(m[1]) : NaN;
+    };
+    const idle = p99('round trip idle');
+    const busy = p99('round trip during');
+    return [
+      {
+        name: 'web mode contract round trip p99, idle',
+        value: idle,
+        unit: 'ms',
+        target: '< 20 ms',
+        pass: idle < 20,
+      },
+      {
+        name: 'web mode contract round trip p99, during a 20,000-document backup',
+        value: busy,
+        unit: 'ms',
+        target: '< 50 ms',
+        pass: busy < 50,
       },
     ];
   },

@@ -13,6 +13,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
 import { registerRestore } from './commands/restore.js';
+import { registerUi } from './commands/ui.js';
 import { registerVerify } from './commands/verify.js';
 import type { CliIO } from './context.js';
 
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIO, done: (code: number) => void): Command {
     registerPrune,
     registerHistory,
     registerCatalog,
+    registerUi,
   ]) {
     register(program, io, done);
   }

@@ -117,3 +117,16 @@ describe('a restore folder that can never be made', () => {
     expect(run.stderr()).toMatch(/Cannot create the folder .*Choose another destination/);
   }, 30_000);
 });
+
+describe('a catalog home where no folder can be made', () => {
+  it('fails fast with a clear message (no endless mkdir on FIREBACKUP_HOME=/proc/x)', async () => {
+    const run = spawnCli(['history'], { FIREBACKUP_HOME: '/proc/x/home' });
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+    const result = await run.exited;
+    clearTimeout(timer);
+    expect(result.signal, 'killed after 20 s: the CLI hung').toBeNull();
+    expect(result.ms).toBeLessThan(15_000);
+    expect(result.code, run.stderr()).toBe(2);
+    expect(run.stderr()).toMatch(/Cannot create the folder \/proc\/x\/home: .*FIREBACKUP_HOME/);
+  }, 30_000);
+});

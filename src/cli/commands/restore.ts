@@ -31,6 +31,7 @@ import {
   type ScopeFlags,
 } from '../backup-ref.js';
 import { addBackupLocationFlags } from '../destination-flags.js';
+import type { SalvageSummary } from '../../engine/operations/restore-salvage.js';
 import { formatBytes, formatCount, type Output } from '../output.js';
 import { addOtherSourceFlags, otherSourceOptions, type OtherSourceFlags } from '../source-flags.js';
 
@@ -43,6 +44,7 @@ interface RestoreFlags
   mode: string;
   dryRun?: boolean;
   yes?: boolean;
+  salvage?: boolean;
 }
 
 const MODES: RestoreMode[] = ['create', 'overwrite', 'merge', 'mirror'];
@@ -71,7 +73,11 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
       'create',
     )
     .option('--dry-run', 'show what would be created, overwritten, merged, skipped and deleted')
-    .option('--yes', 'mirror: really delete the documents the backup does not have');
+    .option('--yes', 'mirror: really delete the documents the backup does not have')
+    .option(
+      '--salvage',
+      'damaged archive: restore every document from segments that authenticate, report what was skipped, exit 1 (partial). Into Firestore this is a single pass: no all-or-nothing guarantee',
+    );
   addSourceFlags(command, '--to-project <id>');
   addOtherSourceFlags(command, 'restore');
   addBackupLocationFlags(command);
@@ -107,12 +113,15 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           collections: flags.collections ?? [],
           paths: flags.paths ?? [],
           ...(flags.sources ? { sources: flags.sources } : {}),
+          salvage: Boolean(flags.salvage),
         };
         if (flags.toDir) {
           const report = await restoreToDir({ ...common, directory: flags.toDir }, ctx);
           for (const swept of report.sweptTemporaries) {
             out.info(`Removed ${swept}, left by an earlier restore that was killed.`);
           }
+          const partial = report.salvage && !report.salvage.complete;
+          if (report.salvage) reportSalvage(io, report.salvage);
           const { auth, storage } = report.sources;
           const more = [
             auth ? `, ${formatCount(auth.users)} users` : '',
@@ -121,10 +130,10 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
               : '',
           ].join('');
           out.result(
-            { ok: true, ...report, of: origin },
-            `Restored ${formatCount(report.documents)} documents${more} from ${report.backup} into ${report.directory} (${report.files.length} files).`,
+            { ok: !partial, ...report, of: origin },
+            `Restored ${formatCount(report.documents)} documents${more} from ${report.backup} into ${report.directory} (${report.files.length} files)${partial ? ': a PARTIAL restore' : ''}.`,
           );
-          return 0;
+          return partial ? 1 : 0;
         }
         const target = sourceOptions(io, flags, flags.toProject);
         const dryRun = Boolean(flags.dryRun);
@@ -147,9 +156,14 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           );
           try {
             const report = await restoreToFirestore({ ...common, target, mode, dryRun }, ctx);
-            failed += report.failedCount;
+            const partial = report.salvage && !report.salvage.complete;
+            if (report.salvage) reportSalvage(io, report.salvage);
+            // A partial (salvaged) restore counts as a failure: the exit code says so.
+            failed += report.failedCount + (partial ? 1 : 0);
             result = { ...result, ...report };
-            human.push(describeRestore(report, dryRun));
+            human.push(
+              describeRestore(report, dryRun) + (partial ? '\nThis was a PARTIAL restore.' : ''),
+            );
           } catch (error) {
             // A restore that wrote nothing needs no account of what it left.
             if (!isRestoreIncomplete(error) || dryRun || touched(error.report) === 0) throw error;
@@ -223,6 +237,34 @@ function describeOthers(
   return lines.join('\n');
 }
 
+/** What --salvage skipped, on stderr (the JSON result carries it as `salvage`). */
+function reportSalvage(io: CliIO, s: SalvageSummary): void {
+  if (s.complete) {
+    io.stderr.write('Salvage: the archive is intact; nothing was skipped.\n');
+    return;
+  }
+  const lines = [
+    'Partial restore (--salvage): the archive is damaged; what could be read was restored.',
+  ];
+  for (const seg of s.skippedSegments) {
+    lines.push(`  skipped segment ${seg.index} (bytes ${seg.start}–${seg.end}): ${seg.reason}`);
+  }
+  if (s.stoppedEarly) lines.push(`  reading stopped early: ${s.stoppedEarly}`);
+  if (s.headerLost) lines.push('  the backup header was lost: its backup id could not be checked');
+  lines.push(
+    `  ${formatCount(s.droppedRecords)} records cut by a gap were dropped; ${formatCount(s.resyncBytes)} bytes were skipped finding the next record`,
+  );
+  lines.push(
+    s.documentsExpected === undefined
+      ? `  ${formatCount(s.documentsRecovered)} documents recovered; how many the backup held is unknown (its trailer and manifest are unreadable)`
+      : `  ${formatCount(s.documentsRecovered)} of ${formatCount(s.documentsExpected)} documents recovered; ${formatCount(s.documentsLost ?? 0)} lost or could not be located`,
+  );
+  lines.push(
+    `  trailer check: ${s.trailerCheck}; archive size and SHA-256 against the manifest: ${s.digestCheck}`,
+  );
+  io.stderr.write(`${lines.join('\n')}\n`);
+}
+
 /** Mirror deletes documents: --yes, or the project id typed at a terminal. */
 async function confirmMirror(io: CliIO, projectId: string): Promise<void> {
   const refuse = (why: string): never => {
@@ -287,6 +329,11 @@ function reportIncomplete(
     [
       `Error: ${error.message}`,
       `The restore stopped part-way: ${formatCount(written)} documents were written into ${how.target} (${counts(r)}).`,
+      ...(r.unconfirmed
+        ? [
+            `${formatCount(r.unconfirmed)} more documents were being written when it stopped: they may or may not be in the target.`,
+          ]
+        : []),
       `To finish, run: ${finish.command}`,
       finish.effect,
       '',

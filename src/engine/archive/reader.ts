@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Keyring } from '../keys/keyring.js';
+import { AppError, isAppError } from '../../shared/errors.js';
 import { ByteSource } from './byte-source.js';
 import {
   HEADER_LENGTH,
@@ -63,6 +64,39 @@ export interface ArchiveReaderOptions {
    * earlier one (operations/bind-to-manifest.ts).
    */
   onSegment?: (index: number, sealed: Buffer) => void;
+  /**
+   * Salvage mode (restore --salvage; never the default): a segment that fails
+   * authentication or decompression is skipped and recorded in `report` instead of
+   * failing the read, and the record stream resumes at the next record `accept` takes
+   * as valid. A truncated archive yields what authenticated. The trailer's check cannot
+   * pass once anything was skipped: it is reported as not verifiable.
+   */
+  salvage?: { report: SalvageReport; accept: (type: RecordType, payload: Buffer) => boolean };
+}
+
+/** What a salvaging read skipped. */
+export interface SalvageReport {
+  /** Segments that did not authenticate or decompress: index, byte range [start, end), why. */
+  skippedSegments: Array<{ index: number; start: number; end: number; reason: string }>;
+  /** Why reading stopped before the final segment (truncation, an unreadable length). */
+  stoppedEarly?: string;
+  /** Records cut by a gap (their start or end lay in a skipped segment). */
+  droppedRecords: number;
+  /** Plaintext bytes skipped while looking for the next record after a gap. */
+  resyncBytes: number;
+  /** The trailer, when its record survived (its counts say what the archive held). */
+  trailer?: Trailer;
+  /** 'verified' when nothing was skipped; otherwise the counts and digest cannot match. */
+  trailerCheck: 'verified' | 'not verifiable';
+}
+
+export function emptySalvageReport(): SalvageReport {
+  return { skippedSegments: [], droppedRecords: 0, resyncBytes: 0, trailerCheck: 'verified' };
+}
+
+/** A segment salvage skipped, in place of its block. */
+interface Skipped {
+  skipped: string;
 }
 
 export interface ReadLimits {
@@ -119,13 +153,14 @@ export class ArchiveReader {
   keyId: string | undefined;
   private readonly bytes: ByteSource;
   private readonly archiveHash: Hash = createHash('sha256');
-  private readonly parser = new RecordParser();
+  private readonly parser: RecordParser;
 
   constructor(
     source: AsyncIterable<Uint8Array>,
     private readonly keyring: Keyring,
     private readonly options: ArchiveReaderOptions = {},
   ) {
+    this.parser = new RecordParser(options.salvage?.accept);
     const hash = this.archiveHash;
     this.bytes = new ByteSource(
       (async function* hashing() {
@@ -182,7 +217,7 @@ export class ArchiveReader {
     let recordBytes = 0;
     let trailer: Trailer | undefined;
     const readAhead = Math.max(1, this.options.readAhead ?? 3);
-    const pending: Array<{ index: number; last: boolean; block: Promise<Buffer> }> = [];
+    const pending: Array<{ index: number; last: boolean; block: Promise<Buffer | Skipped> }> = [];
     let index = 0;
     let sawLast = false;
 
@@ -204,34 +239,87 @@ export class ArchiveReader {
       }
     };
 
+    const salvage = this.options.salvage?.report;
+    const damaged = (): boolean =>
+      Boolean(salvage && (salvage.skippedSegments.length > 0 || salvage.stoppedEarly));
     while (!sawLast) {
       if (limits && index >= limits.maxSegments) throw tooLarge(purpose);
-      const { coded, last } = await this.readSegment(keys, header.blockSize, index);
-      sawLast = last;
-      const segment = index++;
-      const block = decompressBlock(coded, header.blockSize, segment).then((plain) => {
-        // Every block, raw or decompressed, final or not, is at most B bytes.
-        if (
-          plain.length === 0 ||
-          plain.length > header.blockSize ||
-          (!last && plain.length !== header.blockSize)
-        ) {
-          throw corrupt(
-            `Segment ${segment} holds a block of the wrong size (${plain.length} bytes; the block size is ${header.blockSize}).`,
-          );
+      const start = this.bytes.offset;
+      let read: { coded: CodedBlock; last: boolean } | Skipped;
+      try {
+        read = await this.readSegment(keys, header.blockSize, index);
+      } catch (error) {
+        if (!salvage || !isCorrupt(error)) throw error;
+        if (error instanceof SegmentUnreadable) {
+          read = { skipped: error.message };
+        } else {
+          // Truncated, an impossible length, or bytes after the final segment: the next
+          // segment cannot be located, so reading ends here with what authenticated.
+          salvage.stoppedEarly = (error as Error).message;
+          break;
         }
-        plaintextBytes += plain.length;
-        if (limits && plaintextBytes > limits.maxPlaintextBytes) throw tooLarge(purpose);
-        return plain;
-      });
-      block.catch(() => undefined); // awaited in order below
-      pending.push({ index: segment, last, block });
+      }
+      const segment = index++;
+      const end = this.bytes.offset;
+      if ('skipped' in read) {
+        salvage!.skippedSegments.push({ index: segment, start, end, reason: read.skipped });
+        pending.push({ index: segment, last: false, block: Promise.resolve(read) });
+      } else {
+        const { coded, last } = read;
+        sawLast = last;
+        const block = decompressBlock(coded, header.blockSize, segment).then((plain) => {
+          // Every block, raw or decompressed, final or not, is at most B bytes.
+          if (
+            plain.length === 0 ||
+            plain.length > header.blockSize ||
+            (!last && plain.length !== header.blockSize)
+          ) {
+            throw corrupt(
+              `Segment ${segment} holds a block of the wrong size (${plain.length} bytes; the block size is ${header.blockSize}).`,
+            );
+          }
+          plaintextBytes += plain.length;
+          if (limits && plaintextBytes > limits.maxPlaintextBytes) throw tooLarge(purpose);
+          return plain;
+        });
+        const kept: Promise<Buffer | Skipped> = salvage
+          ? block.catch((error: unknown) => {
+              if (!isCorrupt(error)) throw error;
+              salvage.skippedSegments.push({
+                index: segment,
+                start,
+                end,
+                reason: (error as Error).message,
+              });
+              return { skipped: (error as Error).message };
+            })
+          : block;
+        kept.catch(() => undefined); // awaited in order below
+        pending.push({ index: segment, last, block: kept });
+      }
       while (pending.length >= readAhead || (sawLast && pending.length > 0)) {
         const head = pending.shift()!;
-        yield* consume(await head.block, head.index);
+        const plain = await head.block;
+        if ('skipped' in plain) parser.gap();
+        else yield* consume(plain, head.index);
       }
     }
+    for (const head of pending.splice(0)) {
+      const plain = await head.block;
+      if ('skipped' in plain) parser.gap();
+      else yield* consume(plain, head.index);
+    }
     parser.end();
+    if (salvage) {
+      salvage.droppedRecords = parser.droppedRecords;
+      salvage.resyncBytes = parser.resyncBytes;
+      if (trailer) salvage.trailer = trailer;
+      if (damaged()) {
+        // Records are missing, so the trailer's counts and digest cannot match.
+        salvage.trailerCheck = 'not verifiable';
+        return;
+      }
+    }
     if (!trailer)
       throw corrupt('The archive has no trailer: the backup that wrote it did not finish.');
     const digest = recordHash.digest('hex');
@@ -273,17 +361,31 @@ export class ArchiveReader {
     const last = await this.bytes.atEnd();
     const coded = openSegment(keys, index, last, sealed);
     if (coded) return { coded, last };
-    if (openSegment(keys, index, !last, sealed)) {
-      throw corrupt(
-        last
-          ? `The archive is truncated: it ends after segment ${index}, which is not the final one.`
-          : `Unexpected bytes follow the final segment (${index}) at byte ${this.bytes.offset}: data was appended to the archive.`,
-      );
+    const other = openSegment(keys, index, !last, sealed);
+    if (other) {
+      const problem = last
+        ? `The archive is truncated: it ends after segment ${index}, which is not the final one.`
+        : `Unexpected bytes follow the final segment (${index}) at byte ${this.bytes.offset}: data was appended to the archive.`;
+      if (!this.options.salvage) throw corrupt(problem);
+      // Salvage: the segment itself is intact; reading ends after it.
+      this.options.salvage.report.stoppedEarly = problem;
+      return { coded: other, last: true };
     }
-    throw corrupt(
+    throw new SegmentUnreadable(
       `Segment ${index} (at byte ${start}) failed authentication: the archive is corrupt or was tampered with.`,
     );
   }
+}
+
+/** A segment that does not authenticate but whose length was read: the next one can be found. */
+class SegmentUnreadable extends AppError {
+  constructor(message: string) {
+    super('ARCHIVE_CORRUPT', message);
+  }
+}
+
+function isCorrupt(error: unknown): boolean {
+  return isAppError(error) && error.code === 'ARCHIVE_CORRUPT';
 }
 
 function tooLarge(purpose: ObjectPurpose): Error {

@@ -52,6 +52,17 @@ export function encodeRecordPrefix(type: RecordType, payloadLength: number): Buf
  * Holds at most one incomplete record (≤ MAX_RECORD_PAYLOAD) between calls.
  */
 export class RecordParser {
+  /**
+   * Salvage mode only (set by ArchiveReader): tells a real record from bytes that merely
+   * look like a record prefix, when looking for the next record after a gap.
+   */
+  constructor(private readonly accept?: (type: RecordType, payload: Buffer) => boolean) {}
+
+  /** Salvage: partial records dropped at gaps, and bytes skipped looking for the next record. */
+  droppedRecords = 0;
+  resyncBytes = 0;
+  /** Salvage: after a gap, the bytes not yet placed (from the first candidate boundary). */
+  private searching: Buffer | undefined;
   private pending: Buffer[] = [];
   private pendingLength = 0;
   /** The whole length (prefix included) of the pending record, once its prefix is in. */
@@ -59,7 +70,63 @@ export class RecordParser {
   /** Bytes copied to join the pieces of records that span blocks. */
   bytesCopied = 0;
 
+  /**
+   * Salvage: the stream has a gap here (a segment that did not authenticate). The record
+   * that spanned into it is dropped; the next push looks for the next record boundary.
+   */
+  gap(): void {
+    if (this.pendingLength > 0) {
+      this.droppedRecords++;
+      this.resyncBytes += this.pendingLength;
+    }
+    this.resyncBytes += this.searching?.length ?? 0;
+    this.pending = [];
+    this.pendingLength = 0;
+    this.pendingTotal = undefined;
+    this.searching = Buffer.alloc(0);
+  }
+
   *push(block: Buffer): Generator<RawRecord> {
+    if (this.searching) {
+      const found = this.resync(Buffer.concat([this.searching, block]));
+      if (!found) return;
+      block = found;
+    }
+    yield* this.parse(block);
+  }
+
+  /**
+   * Finds the first offset in `data` where a whole record starts that `accept` takes
+   * (known type, length within bounds, a payload that is a valid record of its type);
+   * returns the data from there, or keeps the undecided rest for the next block.
+   */
+  private resync(data: Buffer): Buffer | undefined {
+    for (let at = 0; at < data.length; at++) {
+      if (data.length - at < RECORD_PREFIX_LENGTH) return this.stillSearching(data, at);
+      const type = data[at]!;
+      const length = data.readUInt32BE(at + 1);
+      if (!KNOWN_TYPES.has(type) || length > MAX_RECORD_PAYLOAD) continue;
+      const end = at + RECORD_PREFIX_LENGTH + length;
+      // A plausible prefix whose record runs past what we have: decide with the next block.
+      if (end > data.length) return this.stillSearching(data, at);
+      if (this.accept?.(type as RecordType, data.subarray(at + RECORD_PREFIX_LENGTH, end))) {
+        this.resyncBytes += at;
+        this.searching = undefined;
+        return data.subarray(at);
+      }
+    }
+    this.resyncBytes += data.length;
+    this.searching = Buffer.alloc(0);
+    return undefined;
+  }
+
+  private stillSearching(data: Buffer, at: number): undefined {
+    this.resyncBytes += at;
+    this.searching = Buffer.from(data.subarray(at));
+    return undefined;
+  }
+
+  private *parse(block: Buffer): Generator<RawRecord> {
     let offset = 0;
     if (this.pendingLength > 0) {
       offset = this.completePending(block);
@@ -82,8 +149,13 @@ export class RecordParser {
     if (offset < block.length) this.keep(block.subarray(offset));
   }
 
-  /** Throws if the stream ended inside a record. */
+  /** Throws if the stream ended inside a record (salvage: counts it as dropped). */
   end(): void {
+    if (this.accept) {
+      this.gap();
+      this.searching = undefined;
+      return;
+    }
     if (this.pendingLength > 0) throw corrupt('The archive ends in the middle of a record.');
   }
 

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError } from '../../shared/errors.js';
+import { AppError, isAppError } from '../../shared/errors.js';
+import { makeDirectorySync } from '../util/make-directory.js';
 import { MIGRATIONS } from './migrations/index.js';
 
 export type Db = Database.Database;
@@ -11,7 +11,7 @@ export type Db = Database.Database;
  * WAL + a busy timeout let the daemon, the CLI and the desktop app share one file.
  */
 export function openDb(file: string): Db {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') makeCatalogFolder(path.dirname(file));
   let db: Db;
   try {
     db = new Database(file, { timeout: 5000 });
@@ -26,6 +26,20 @@ export function openDb(file: string): Db {
   db.pragma('foreign_keys = ON');
   migrate(db, file);
   return db;
+}
+
+/** The catalog's folder, one level at a time (never Node's recursive mkdir, see makeDirectory). */
+function makeCatalogFolder(dir: string): void {
+  try {
+    makeDirectorySync(dir);
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    throw new AppError(
+      error.code,
+      `${error.message.replace(/ Choose another destination\.$/, '')} (the catalog's folder). Set FIREBACKUP_HOME to a folder you can write to.`,
+      { cause: error },
+    );
+  }
 }
 
 export function migrate(db: Db, file = 'catalog'): void {

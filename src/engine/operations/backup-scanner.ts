@@ -1,7 +1,12 @@
 import { backupHeaderSchema, type BackupHeader } from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
-import { ArchiveReader, type ReadSummary } from '../archive/reader.js';
+import {
+  ArchiveReader,
+  emptySalvageReport,
+  type ReadSummary,
+  type SalvageReport,
+} from '../archive/reader.js';
 import { RecordType, parseJsonPayload, type RawRecord } from '../archive/records.js';
 import type { Keyring } from '../keys/keyring.js';
 import {
@@ -43,6 +48,12 @@ export class BackupScanner {
       binding?: ArchiveBinding;
       /** Ties the two reads of a restore together. */
       pass?: PassBinding;
+      /**
+       * restore --salvage: skip what does not authenticate and record it here (see
+       * ArchiveReaderOptions.salvage). The header's backup id and the key id are still
+       * checked; a lost header is recorded, and the digest cannot match a damaged archive.
+       */
+      salvage?: ScannerSalvage;
     } = {},
   ) {}
 
@@ -73,12 +84,21 @@ export class BackupScanner {
         pass?.hooks.onPrologue(prologue);
       },
       ...(pass ? { onSegment: pass.hooks.onSegment } : {}),
+      ...(this.options.salvage
+        ? { salvage: { report: this.options.salvage, accept: isValidRecord } }
+        : {}),
     });
+    const salvage = this.options.salvage;
     let first = true;
     try {
       for await (const record of reader.records()) {
         this.keyId ??= reader.keyId;
         if (signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.');
+        if (first && salvage && record.type !== RecordType.BackupHeader) {
+          // The header's segment was lost: its backup id cannot be checked.
+          salvage.headerLost = true;
+          first = false;
+        }
         if (first) {
           this.header = this.parseHeader(record);
           // Before any document of the archive is released.
@@ -116,7 +136,7 @@ export class BackupScanner {
       }
       throw error;
     }
-    if (first)
+    if (first && !salvage)
       throw new AppError(
         'ARCHIVE_CORRUPT',
         `${this.backup.label}: the archive holds no backup header.`,
@@ -140,21 +160,55 @@ export class BackupScanner {
   }
 }
 
+/** A salvaging scan's report: the reader's, and whether the backup header was lost. */
+export interface ScannerSalvage extends SalvageReport {
+  headerLost?: boolean;
+}
+
+export function newScannerSalvage(): ScannerSalvage {
+  return emptySalvageReport();
+}
+
+/** Salvage: is this a valid record of its type (not bytes that look like a record prefix)? */
+function isValidRecord(type: RecordType, payload: Buffer): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return false;
+  }
+  switch (type) {
+    case RecordType.FirestoreDocument:
+      return isDocument(value);
+    case RecordType.BackupHeader:
+      return backupHeaderSchema.safeParse(value).success;
+    case RecordType.Trailer:
+      return typeof (value as { records?: unknown } | null)?.records === 'number';
+    default:
+      return false;
+  }
+}
+
 function parseDocument(record: RawRecord, label: string): FirestoreDocumentRecord {
   const doc = parseJsonPayload<FirestoreDocumentRecord>(record);
-  if (
-    typeof doc !== 'object' ||
-    doc === null ||
-    typeof doc.path !== 'string' ||
-    doc.path.split('/').length % 2 !== 0 ||
-    typeof doc.createTime !== 'string' ||
-    typeof doc.updateTime !== 'string' ||
-    typeof doc.fields !== 'object' ||
-    doc.fields === null
-  ) {
+  if (!isDocument(doc)) {
     throw new AppError('ARCHIVE_CORRUPT', `${label}: a document record is malformed.`);
   }
   return doc;
+}
+
+function isDocument(doc: unknown): doc is FirestoreDocumentRecord {
+  const d = doc as FirestoreDocumentRecord | null;
+  return !(
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.path !== 'string' ||
+    d.path.split('/').length % 2 !== 0 ||
+    typeof d.createTime !== 'string' ||
+    typeof d.updateTime !== 'string' ||
+    typeof d.fields !== 'object' ||
+    d.fields === null
+  );
 }
 
 /** Reads a whole backup, checking everything; returns what it found. */

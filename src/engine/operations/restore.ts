@@ -11,7 +11,13 @@ import {
   type RestoreReport,
 } from '../sources/firestore/restore.js';
 import { fromFsError } from '../util/fs-errors.js';
-import { BackupScanner, openBoundScanner, scanToEnd } from './backup-scanner.js';
+import {
+  BackupScanner,
+  openBoundScanner,
+  scanToEnd,
+  type ScannedDocument,
+} from './backup-scanner.js';
+import { openSalvageScanner, type SalvageSummary } from './restore-salvage.js';
 import { PassBinding } from './bind-to-manifest.js';
 import { ProgressMeter } from './progress-meter.js';
 import { extraDocuments } from './restore-mirror.js';
@@ -44,6 +50,44 @@ interface RestoreCommon {
   paths?: string[];
   /** Which of the backup's sources to restore; all when absent. */
   sources?: SourceName[];
+  /**
+   * restore --salvage: restore what authenticates from a damaged archive, in one pass
+   * (restore-salvage.ts); the report's `salvage` says what was skipped.
+   */
+  salvage?: boolean;
+}
+
+/** The documents to restore, from a verified archive or, with --salvage, a damaged one. */
+interface DocumentSource {
+  scanner: BackupScanner;
+  documents: () => AsyncGenerator<ScannedDocument>;
+  /** Every source's records (not with salvage, which reads Firestore documents only). */
+  records?: () => AsyncGenerator<ScannedRecord>;
+  salvage?: () => SalvageSummary;
+  /** Where the backup was taken from when its header may be lost (salvage: the manifest's). */
+  origin?: { project: string; database: string } | undefined;
+}
+
+async function openSource(
+  opts: RestoreCommon,
+  ctx: OperationContext,
+  meter: ProgressMeter,
+): Promise<DocumentSource> {
+  if (opts.salvage) {
+    meter.startPhase('restoring');
+    const { scanner, documents, summary, origin } = await openSalvageScanner(
+      opts.backup,
+      opts.keyring,
+      ctx,
+    );
+    return { scanner, documents, salvage: summary, origin };
+  }
+  const scanner = await verifyFirst(opts, ctx, meter);
+  return {
+    scanner,
+    documents: () => scanner.documents(),
+    records: () => scanner.records(),
+  };
 }
 
 export interface RestoreToFirestoreOptions extends RestoreCommon {
@@ -90,17 +134,23 @@ function selector(opts: RestoreCommon): (path: string) => boolean {
 }
 
 async function* selected(
-  scanner: BackupScanner,
+  source: DocumentSource,
   opts: RestoreCommon,
   /** Receives the records of the other sources chosen (Auth, Storage), in order. */
   onOther?: (record: Exclude<ScannedRecord, { kind: 'firestore' }>) => Promise<void>,
 ): AsyncGenerator<{ doc: FirestoreDocumentRecord; json: Buffer }> {
   const keep = selector(opts);
-  const wanted = (source: SourceName): boolean => !opts.sources || opts.sources.includes(source);
-  for await (const item of scanner.records()) {
+  const wanted = (name: SourceName): boolean => !opts.sources || opts.sources.includes(name);
+  if (!source.records) {
+    // Salvage reads Firestore documents only.
+    if (!wanted('firestore')) return;
+    for await (const item of source.documents()) if (keep(item.doc.path)) yield item;
+    return;
+  }
+  for await (const item of source.records()) {
     if (item.kind !== 'firestore') {
-      const source = item.kind.startsWith('auth') ? 'auth' : 'storage';
-      if (onOther && wanted(source)) await onOther(item);
+      const name = item.kind.startsWith('auth') ? 'auth' : 'storage';
+      if (onOther && wanted(name)) await onOther(item);
     } else if (wanted('firestore') && keep(item.doc.path)) yield item;
   }
 }
@@ -108,16 +158,17 @@ async function* selected(
 export async function restoreToFirestore(
   opts: RestoreToFirestoreOptions,
   ctx: OperationContext = {},
-): Promise<RestoreReport & { backup: string; target: string }> {
+): Promise<RestoreReport & { backup: string; target: string; salvage?: SalvageSummary }> {
   const meter = new ProgressMeter(ctx.onProgress, 'verifying');
-  const scanner = await verifyFirst(opts, ctx, meter);
+  const source = await openSource(opts, ctx, meter);
+  const scanner = source.scanner;
   const conn = await openFirestore(opts.target);
   // Mirror: the archive's paths, to tell the target's extra documents (memory grows
   // with the number of documents restored: about 100 bytes each).
   const present = opts.mode === 'mirror' ? new Set<string>() : undefined;
   try {
     const docs = (async function* () {
-      for await (const { doc } of selected(scanner, opts)) {
+      for await (const { doc } of selected(source, opts)) {
         present?.add(doc.path);
         yield doc;
       }
@@ -138,16 +189,22 @@ export async function restoreToFirestore(
       mode: opts.mode,
       dryRun: opts.dryRun ?? false,
       ...(present ? { extras } : {}),
-      sourceDocumentsRoot: () =>
-        scanner.header
-          ? `projects/${scanner.header.project}/databases/${scanner.header.database}/documents`
-          : undefined,
+      // Salvage may have lost the header: the manifest then says where references point.
+      sourceDocumentsRoot: () => {
+        const from = scanner.header ?? source.origin;
+        return from ? `projects/${from.project}/databases/${from.database}/documents` : undefined;
+      },
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (done: number) => meter.add(done),
     });
     meter.done();
-    return { ...report, backup: opts.backup.label, target: `${conn.projectId}/${conn.databaseId}` };
+    return {
+      ...report,
+      backup: opts.backup.label,
+      target: `${conn.projectId}/${conn.databaseId}`,
+      ...(source.salvage ? { salvage: source.salvage() } : {}),
+    };
   } finally {
     // Closing must not hide the error that got us here (gax can throw on close, e.g.
     // when it never found credentials).
@@ -187,6 +244,8 @@ export interface RestoreToDirReport {
   sweptTemporaries: string[];
   /** Auth users and Storage objects written, when the backup holds them. */
   sources: OtherSourcesDirSummary;
+  /** restore --salvage: what was skipped. */
+  salvage?: SalvageSummary;
 }
 
 /**
@@ -204,7 +263,8 @@ export async function restoreToDir(
   await assertEmptyOrMissing(target);
   const sweptTemporaries = await sweepStaleTemporaries(target);
   const meter = new ProgressMeter(ctx.onProgress, 'verifying');
-  const scanner = await verifyFirst(opts, ctx, meter);
+  const source = await openSource(opts, ctx, meter);
+  const scanner = source.scanner;
   const temp = temporaryFor(target);
   const names = new CollectionFileNames();
   const outputs = new Map<string, { out: PrivateFile; file: string; documents: number }>();
@@ -212,7 +272,7 @@ export async function restoreToDir(
   try {
     await makePrivateDir(temp);
     let documents = 0;
-    for await (const { doc, json } of selected(scanner, opts, (r) => others.write(r))) {
+    for await (const { doc, json } of selected(source, opts, (r) => others.write(r))) {
       const collection = doc.path.slice(0, doc.path.indexOf('/'));
       let output = outputs.get(collection);
       if (!output) {
@@ -232,9 +292,10 @@ export async function restoreToDir(
       file: o.file,
       documents: o.documents,
     }));
+    const salvage = source.salvage?.();
     await writePrivateFile(
       path.join(temp, 'backup.json'),
-      `${JSON.stringify({ header: scanner.header, trailer: scanner.summary?.trailer, documents, files, sources }, null, 2)}\n`,
+      `${JSON.stringify({ header: scanner.header, trailer: scanner.summary?.trailer, documents, files, sources, ...(salvage ? { salvage } : {}) }, null, 2)}\n`,
     );
     await rmdir(target).catch(() => undefined);
     await rename(temp, target);
@@ -246,6 +307,7 @@ export async function restoreToDir(
       files,
       sweptTemporaries,
       sources,
+      ...(salvage ? { salvage } : {}),
     };
   } catch (error) {
     for (const { out } of outputs.values()) out.destroy();

@@ -136,8 +136,18 @@ export type MethodName = keyof Contract;
 export type MethodInput<M extends MethodName> = z.input<Contract[M]['input']>;
 export type MethodOutput<M extends MethodName> = z.output<Contract[M]['output']>;
 
-/** Events pushed to front ends, declared like methods. */
+/**
+ * Events pushed to front ends, declared like methods. A front end receives only the events
+ * it subscribed to. `job`: every state change and progress tick of a job; `run.finished`:
+ * the recorded run once a job reaches a terminal state (what history and notifications
+ * show). Schedule changes will join when the schedule-editing methods do.
+ */
 export const events = {
   job: JobEventSchema,
+  'run.finished': RunSchema,
 } as const;
-export type EventName = keyof typeof events;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+export const METHOD_NAMES = Object.keys(contract) as MethodName[];

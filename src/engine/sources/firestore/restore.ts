@@ -9,6 +9,7 @@
  */
 import { AppError, isAppError, type ErrorCode } from '../../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../../shared/firestore.js';
+import { guardStream, guardUnary, type CancellableStream } from './calls.js';
 import type { FirestoreConnection } from './connection.js';
 import { escapeFieldPath } from './paths.js';
 import type { ProtoBatchGetResponse, ProtoValue, ProtoWrite } from './protos.js';
@@ -21,6 +22,7 @@ import {
   sleep,
   throwIfAborted,
   toAppError,
+  transientWithinDeadlines,
   withRetry,
   type ErrorContext,
   type RetryPolicy,
@@ -83,6 +85,11 @@ export interface RestoreReport {
   /** The first MAX_LISTED_FAILURES failures; `failedCount` has them all. */
   failed: RestoreFailure[];
   failedCount: number;
+  /**
+   * A cancelled restore: documents whose batch was still unanswered when it was given
+   * up on; the server may or may not have applied them.
+   */
+  unconfirmed?: number;
   /** Dry run only: what a real run would do, category by category. */
   planned?: PlannedRestore;
 }
@@ -100,6 +107,12 @@ export interface PlannedRestore {
 export const MAX_LISTED_FAILURES = 100;
 export const MAX_LISTED_DELETIONS = 100;
 const MAX_BATCH = 500;
+/**
+ * After an abort, batches in flight get this long to be answered before they are
+ * cancelled: a cancelled batch may have been applied without our knowing, so letting a
+ * responsive server answer keeps the counts exact, and a frozen one still lets go fast.
+ */
+const ABORT_GRACE_MS = 2000;
 /** Times one document may flip between "exists" and "missing" under concurrent writers. */
 const MAX_SWITCHES = 5;
 
@@ -215,12 +228,19 @@ function toWrite(item: Item): ProtoWrite {
 class BatchWriter {
   readonly report = emptyReport();
   private readonly ctx: ErrorContext;
+  /** Aborts ABORT_GRACE_MS after the caller's signal: cancels the batches still in flight. */
+  private readonly giveUp = new AbortController();
 
   constructor(
     private readonly conn: FirestoreConnection,
     private readonly options: RestoreOptions,
     private readonly policy: RetryPolicy,
   ) {
+    options.signal?.addEventListener(
+      'abort',
+      () => setTimeout(() => this.giveUp.abort(), ABORT_GRACE_MS).unref(),
+      { once: true },
+    );
     this.ctx = {
       endpoint: conn.endpoint,
       database: conn.databaseName,
@@ -274,17 +294,28 @@ class BatchWriter {
   /** Writes `items`, retrying transient failures; only fatal errors (credentials, missing database) throw. */
   async write(items: Item[]): Promise<void> {
     let pending = items;
+    const mayRetry = transientWithinDeadlines();
     for (let attempt = 0; pending.length > 0;) {
       throwIfAborted(this.options.signal, 'restoring documents');
       let statuses: { code?: number | null; message?: string | null }[];
       try {
-        const [response] = await this.conn.client.batchWrite(
-          { database: this.conn.databaseName, writes: pending.map(toWrite) },
-          this.conn.callOptions(120_000),
+        // The connection's deadline (FIREBACKUP_FIRESTORE_TIMEOUT_MS), not gax's 120 s: a
+        // frozen server fails the batch as DEADLINE_EXCEEDED (retried, then reported with
+        // what was written), and an abort cancels it at once.
+        const [response] = await guardUnary(
+          this.conn.client.batchWrite(
+            { database: this.conn.databaseName, writes: pending.map(toWrite) },
+            this.conn.callOptions(),
+          ),
+          { registry: this.conn.calls, signal: this.giveUp.signal },
         );
         statuses = response.status ?? [];
       } catch (error) {
-        if (isTransientGrpc(error) && attempt + 1 < this.policy.maxAttempts) {
+        if (this.giveUp.signal.aborted) {
+          this.report.unconfirmed = (this.report.unconfirmed ?? 0) + pending.length;
+          throw new AppError('CANCELLED', 'Cancelled while restoring documents.');
+        }
+        if (attempt + 1 < this.policy.maxAttempts && mayRetry(error)) {
           await sleep(backoffDelay(attempt++, this.policy), this.options.signal);
           continue;
         }
@@ -339,9 +370,12 @@ class BatchWriter {
             documents: writes.map((i) => i.name),
             mask: { fieldPaths: [] },
           },
-          this.conn.callOptions(120_000),
+          this.conn.callOptions(),
         );
-        for await (const response of stream as AsyncIterable<ProtoBatchGetResponse>) {
+        for await (const response of guardStream<ProtoBatchGetResponse>(
+          stream as CancellableStream,
+          { stallMs: this.conn.timeoutMs, registry: this.conn.calls, signal: this.options.signal },
+        )) {
           if (response.found?.name) found.add(response.found.name);
         }
         return found;

@@ -128,6 +128,18 @@ export const DEADLINE_ATTEMPTS = 3;
 
 export { backoffDelay, sleep };
 
+/**
+ * Whether a failed call may be tried again, for one call's successive failures: transient
+ * ones may, but at most DEADLINE_ATTEMPTS timeouts in all (each already waited a whole
+ * deadline). One predicate per call, as it counts.
+ */
+export function transientWithinDeadlines(): (error: unknown) => boolean {
+  let deadlines = 0;
+  return (error) =>
+    isTransientGrpc(error) &&
+    (grpcCode(error) !== Grpc.DEADLINE_EXCEEDED || ++deadlines < DEADLINE_ATTEMPTS);
+}
+
 export function throwIfAborted(signal: AbortSignal | undefined, action: string): void {
   if (signal?.aborted) {
     throw new AppError('CANCELLED', `Cancelled while ${action}.`);
@@ -146,7 +158,6 @@ export async function withRetry<T>(
 ): Promise<T> {
   throwIfAborted(signal, ctx.action);
   let tries = 0;
-  let deadlines = 0;
   try {
     return await retrying(
       (n) => {
@@ -156,9 +167,7 @@ export async function withRetry<T>(
       {
         policy,
         ...(signal ? { signal } : {}),
-        shouldRetry: (error) =>
-          isTransientGrpc(error) &&
-          (grpcCode(error) !== Grpc.DEADLINE_EXCEEDED || ++deadlines < DEADLINE_ATTEMPTS),
+        shouldRetry: transientWithinDeadlines(),
       },
     );
   } catch (error) {
