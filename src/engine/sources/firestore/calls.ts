@@ -6,7 +6,7 @@
  * in flight keeps the process alive after the user pressed Ctrl-C.
  */
 import { AppError } from '../../../shared/errors.js';
-import { Grpc } from './retry.js';
+import { Grpc, formatSeconds } from './retry.js';
 
 /** Default deadline of one Firestore request, and the stall limit of a streamed read. */
 export const DEFAULT_FIRESTORE_TIMEOUT_MS = 60_000;
@@ -21,10 +21,6 @@ export function firestoreTimeoutMs(env: NodeJS.ProcessEnv = process.env): number
 export function stallError(ms: number): Error & { code: number; details: string } {
   const details = `no answer within ${formatSeconds(ms)}`;
   return Object.assign(new Error(details), { code: Grpc.DEADLINE_EXCEEDED, details });
-}
-
-function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /** What gax returns for a streamed call: a readable stream that can cancel its RPC. */

@@ -85,7 +85,12 @@ function streamOptions(conn: FirestoreConnection): ReturnType<FirestoreConnectio
 }
 
 function context(conn: FirestoreConnection, action: string): ErrorContext {
-  return { endpoint: conn.endpoint, database: conn.databaseName, action };
+  return {
+    endpoint: conn.endpoint,
+    database: conn.databaseName,
+    action,
+    timeoutMs: conn.timeoutMs,
+  };
 }
 
 function rangeQuery(

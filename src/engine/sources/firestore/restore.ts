@@ -245,6 +245,7 @@ class BatchWriter {
       endpoint: conn.endpoint,
       database: conn.databaseName,
       action: 'writing documents',
+      timeoutMs: conn.timeoutMs,
     };
   }
 
@@ -493,6 +494,7 @@ export async function restoreDocuments(
           endpoint: conn.endpoint,
           database: conn.databaseName,
           action: 'restoring documents',
+          timeoutMs: conn.timeoutMs,
         });
     throw new RestoreIncompleteError(stoppedBy, writer.report);
   }

@@ -58,6 +58,13 @@ export interface ErrorContext {
   database: string;
   /** What we were doing: "reading documents", "writing documents"… */
   action: string;
+  /** The deadline of one request (FIREBACKUP_FIRESTORE_TIMEOUT_MS), for messages. */
+  timeoutMs?: number;
+}
+
+/** "1.5 s", "60 s": a deadline as users read it. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /** Maps a gRPC (or any) error to an AppError whose message says what to do. */
@@ -81,6 +88,14 @@ export function toAppError(error: unknown, ctx: ErrorContext): AppError {
         `Could not reach ${ctx.endpoint}. Check the network (or that the emulator is running) and try again.`,
       );
     case Grpc.DEADLINE_EXCEEDED:
+      // gRPC's own deadline and our stall timer say the same thing: say it one way.
+      if (ctx.timeoutMs !== undefined) {
+        return new AppError(
+          'DEADLINE_EXCEEDED',
+          `${what}: no answer within ${formatSeconds(ctx.timeoutMs)}. Check that ${ctx.endpoint} is running and reachable, then try again (the limit per request is set by FIREBACKUP_FIRESTORE_TIMEOUT_MS, in milliseconds).`,
+          { cause: error },
+        );
+      }
       return map(
         'DEADLINE_EXCEEDED',
         `Check that ${ctx.endpoint} is running and reachable, then try again (the limit per request is set by FIREBACKUP_FIRESTORE_TIMEOUT_MS, in milliseconds).`,
