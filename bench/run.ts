@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- suite…]`: runs the benchmarks and prints one table per suite.
- * Suites: pipeline, firestore, storage, event-loop, web (default: all), and restore-compare
+ * Suites: pipeline, firestore, storage, event-loop, web, auth (default: all), and restore-compare
  * (only when named: it needs BENCH_BASELINE, see bench/restore-compare.ts). Every ratio is measured
  * within one run, since these machines are noisy; docs/benchmarks.md records the results.
  */
 import { execFileSync } from 'node:child_process';
+import { authLines } from './auth.js';
 import { benchFirestore } from './firestore.js';
 import { ROOT, printTable, runNodeChild, type BenchLine } from './lib.js';
 import { benchPipeline } from './pipeline.js';
@@ -57,6 +58,7 @@ const suites: Record<string, () => Promise<BenchLine[]>> = {
       },
     ];
   },
+  auth: () => authLines(),
   'event-loop': async () => {
     const run = await runNodeChild(['--import', 'tsx', 'bench/event-loop.ts']);
     const p99 = /p99 ([\d.]+) ms/.exec(run.stdout + run.stderr);

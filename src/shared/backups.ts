@@ -63,6 +63,9 @@ export interface BackupSummary {
   project?: string;
   database?: string;
   documents?: number;
+  /** The sources the backup holds and the manifest's per-source counts. */
+  sources?: string[];
+  counts?: Record<string, number>;
   readTime?: string;
   completedAt?: string;
   /** The schedule that made it; absent for manual backups and for older manifests. */
@@ -85,5 +88,7 @@ export const backupHeaderSchema = z.object({
   readTime: z.string(),
   selection: z.object({ collections: z.array(z.string()), exclude: z.array(z.string()) }),
   compression: z.object({ algorithm: z.string(), quality: z.number() }),
+  /** The Storage buckets and prefix read, when the backup holds Storage objects. */
+  storage: z.object({ buckets: z.array(z.string()), prefix: z.string() }).optional(),
 });
 export type BackupHeader = z.infer<typeof backupHeaderSchema>;

@@ -39,7 +39,7 @@ export const VerifyAfterBackupSchema = z.union([
 ]);
 export type VerifyAfterBackup = z.infer<typeof VerifyAfterBackupSchema>;
 
-/** What a backup schedule backs up (Firestore for now). */
+/** What a backup schedule backs up: Firestore, and Auth users and Storage files when named. */
 export const BackupScopeSchema = z
   .object({
     /** Top-level collection ids to include; empty or absent means all. */
@@ -48,6 +48,15 @@ export const BackupScopeSchema = z
     exclude: z.array(z.string().min(1)).optional(),
     /** Named Firestore database; "(default)" when absent. */
     database: z.string().min(1).optional(),
+    /** The sources, in archive order; Firestore only when absent. */
+    sources: z
+      .array(z.enum(['firestore', 'auth', 'storage']))
+      .min(1)
+      .optional(),
+    /** Storage buckets; the project's default bucket when absent. */
+    buckets: z.array(z.string().min(1)).optional(),
+    /** Only Storage objects whose name starts with this. */
+    storagePrefix: z.string().min(1).optional(),
   })
   .strict();
 export type BackupScope = z.infer<typeof BackupScopeSchema>;

@@ -107,12 +107,17 @@ async function runGcsEmulator(port: number, dir: string): Promise<void> {
   await EmulatorRegistry.start(emulator);
 }
 
-async function waitUntilUp(child: ChildProcess, name: string, url: string): Promise<void> {
+export async function waitUntilUp(
+  child: ChildProcess,
+  name: string,
+  url: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited early:\n${stderr}`);
     try {
@@ -123,10 +128,10 @@ async function waitUntilUp(child: ChildProcess, name: string, url: string): Prom
     }
   }
   await stopChild(child);
-  throw new Error(`${name} did not start within 60 s:\n${stderr}`);
+  throw new Error(`${name} did not start within ${timeoutMs / 1000} s:\n${stderr}`);
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

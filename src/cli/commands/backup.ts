@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runBackup } from '../../engine/operations/backup.js';
+import { chooseSources } from '../../engine/operations/backup-sources.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -15,8 +16,9 @@ import {
 } from '../context.js';
 import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
 import { formatBytes, formatCount, formatDuration } from '../output.js';
+import { addOtherSourceFlags, otherSourceOptions, type OtherSourceFlags } from '../source-flags.js';
 
-interface BackupFlags extends CommonFlags, SourceFlags {
+interface BackupFlags extends CommonFlags, SourceFlags, OtherSourceFlags {
   to: string;
   collections?: string[];
   exclude?: string[];
@@ -27,7 +29,9 @@ interface BackupFlags extends CommonFlags, SourceFlags {
 export function registerBackup(program: Command, io: CliIO, done: (code: number) => void): void {
   const command = program
     .command('backup')
-    .description('back up a Firestore database into an encrypted archive')
+    .description(
+      'back up a Firebase project (Firestore, Auth users, Storage files) into an encrypted archive',
+    )
     .requiredOption(
       '--to <destination>',
       'where to store the backup: a folder (or file://, s3://, gs:// URL)',
@@ -46,6 +50,7 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
     )
     .option('--allow-empty', 'an empty (0-document) backup is expected: no warning');
   addSourceFlags(command);
+  addOtherSourceFlags(command, 'backup');
   addDestinationFlags(command);
   addKeyFlags(command);
   addCommonFlags(command).action(async (flags: BackupFlags) => {
@@ -55,6 +60,13 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
         keyring.current(); // no key: say so before connecting to anything
         const destination = await openDestinationFromFlags(flags.to, flags);
         const source = sourceOptions(io, flags, flags.project);
+        const others = otherSourceOptions(io, flags, source);
+        const chosen = flags.sources
+          ? { sources: flags.sources, skipped: [] }
+          : await chooseSources({ projectId: source.projectId, ...others });
+        for (const { source: name, reason } of chosen.skipped) {
+          out.info(`Skipping ${name}: ${reason}`);
+        }
         out.info(
           `Backing up ${source.projectId}/${source.databaseId ?? '(default)'}${source.emulatorHost ? ` (emulator ${source.emulatorHost})` : ''} to ${destination.displayUrl}`,
         );
@@ -66,6 +78,9 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
             collections: flags.collections ?? [],
             exclude: flags.exclude ?? [],
             quality: flags.compressionLevel ?? 5,
+            sources: chosen.sources,
+            auth: others.auth,
+            storage: others.storage,
             allowEmpty: Boolean(flags.allowEmpty),
           },
           ctx,
@@ -73,9 +88,20 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
         out.endProgress();
         for (const warning of result.warnings) out.info(`Warning: ${warning}`);
         const seconds = result.durationMs / 1000;
+        const extra = [
+          result.sources.includes('auth')
+            ? `${formatCount(result.counts['auth.users'] ?? 0)} users`
+            : '',
+          result.sources.includes('storage')
+            ? `${formatCount(result.counts['storage.objects'] ?? 0)} files`
+            : '',
+        ]
+          .filter(Boolean)
+          .map((s) => `, ${s}`)
+          .join('');
         out.result(
-          { ok: true, ...result },
-          `Backup ${result.id}: ${formatCount(result.documents)} documents, ${formatBytes(result.plaintextBytes)} → ${formatBytes(result.archiveBytes)} in ${formatDuration(seconds)} (${formatCount(result.documents / Math.max(seconds, 1e-3))} docs/s), key ${result.keyId}, read time ${result.readTime}`,
+          { ok: true, ...result, skipped: chosen.skipped },
+          `Backup ${result.id}: ${formatCount(result.documents)} documents${extra}, ${formatBytes(result.plaintextBytes)} → ${formatBytes(result.archiveBytes)} in ${formatDuration(seconds)} (${formatCount(result.documents / Math.max(seconds, 1e-3))} docs/s), key ${result.keyId}, read time ${result.readTime}`,
         );
       }),
     );

@@ -11,6 +11,7 @@ import {
 import { addScopeFlags, resolveAndAnnounce, type ScopeFlags } from '../backup-ref.js';
 import { addBackupLocationFlags } from '../destination-flags.js';
 import { formatCount } from '../output.js';
+import { sourceLines } from '../source-flags.js';
 import { table } from '../table.js';
 
 interface InspectFlags extends CommonFlags, ScopeFlags {
@@ -41,6 +42,7 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
           { ...report, of: origin },
           [
             `Backup ${h.backupId} of ${h.project}/${h.database}, read at ${h.readTime}, ${formatCount(report.documents)} documents`,
+            ...sourceLines(report.sources),
             '',
             // Paths last: a deep subcollection path then widens only its own line.
             table(

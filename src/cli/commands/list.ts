@@ -13,6 +13,7 @@ import {
 } from '../context.js';
 import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
 import { formatBytes, formatCount } from '../output.js';
+import { otherSourceCounts } from '../source-flags.js';
 import { table } from '../table.js';
 
 interface ListFlags extends CommonFlags {
@@ -54,7 +55,9 @@ export function registerList(program: Command, io: CliIO, done: (code: number) =
                 b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ''),
                 b.error ? 'DAMAGED manifest' : (b.project ?? '(key not held)'),
                 b.database ?? '',
-                b.documents === undefined ? '' : formatCount(b.documents),
+                b.documents === undefined
+                  ? ''
+                  : `${formatCount(b.documents)}${otherSourceCounts(b.counts)}`,
                 formatBytes(b.size),
                 b.keyId || '?',
               ]),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { AppError, exitCodeFor, toErrorData } from '../../shared/errors.js';
 import {
+  restoreSourcesToProject,
   restoreToDir,
   restoreToFirestore,
   type RestoreMode,
@@ -31,9 +32,11 @@ import {
 } from '../backup-ref.js';
 import { addBackupLocationFlags } from '../destination-flags.js';
 import type { SalvageSummary } from '../../engine/operations/restore-salvage.js';
-import { formatCount, type Output } from '../output.js';
+import { formatBytes, formatCount, type Output } from '../output.js';
+import { addOtherSourceFlags, otherSourceOptions, type OtherSourceFlags } from '../source-flags.js';
 
-interface RestoreFlags extends CommonFlags, Omit<SourceFlags, 'project'>, ScopeFlags {
+interface RestoreFlags
+  extends CommonFlags, Omit<SourceFlags, 'project'>, ScopeFlags, OtherSourceFlags {
   toProject?: string;
   toDir?: string;
   collections?: string[];
@@ -76,6 +79,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
       'damaged archive: restore every document from segments that authenticate, report what was skipped, exit 1 (partial). Into Firestore this is a single pass: no all-or-nothing guarantee',
     );
   addSourceFlags(command, '--to-project <id>');
+  addOtherSourceFlags(command, 'restore');
   addBackupLocationFlags(command);
   addScopeFlags(command, RESTORE_SCOPE_FLAGS);
   addKeyFlags(command);
@@ -108,6 +112,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           keyring,
           collections: flags.collections ?? [],
           paths: flags.paths ?? [],
+          ...(flags.sources ? { sources: flags.sources } : {}),
           salvage: Boolean(flags.salvage),
         };
         if (flags.toDir) {
@@ -117,47 +122,119 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           }
           const partial = report.salvage && !report.salvage.complete;
           if (report.salvage) reportSalvage(io, report.salvage);
+          const { auth, storage } = report.sources;
+          const more = [
+            auth ? `, ${formatCount(auth.users)} users` : '',
+            storage
+              ? `, ${formatCount(storage.objects)} files (${formatBytes(storage.bytes)})`
+              : '',
+          ].join('');
           out.result(
             { ok: !partial, ...report, of: origin },
-            `Restored ${formatCount(report.documents)} documents from ${report.backup} into ${report.directory} (${report.files.length} files)${partial ? ': a PARTIAL restore' : ''}.`,
+            `Restored ${formatCount(report.documents)} documents${more} from ${report.backup} into ${report.directory} (${report.files.length} files)${partial ? ': a PARTIAL restore' : ''}.`,
           );
           return partial ? 1 : 0;
         }
         const target = sourceOptions(io, flags, flags.toProject);
         const dryRun = Boolean(flags.dryRun);
-        if (mode === 'mirror' && !dryRun && !flags.yes) await confirmMirror(io, target.projectId);
-        out.info(
-          `Restoring ${backup.label} into ${target.projectId}/${target.databaseId} (mode ${mode})${dryRun ? ' (dry run: nothing is written)' : ''}`,
-        );
-        try {
-          const report = await restoreToFirestore({ ...common, target, mode, dryRun }, ctx);
-          const failed = report.failedCount;
-          const partial = report.salvage && !report.salvage.complete;
-          if (report.salvage) reportSalvage(io, report.salvage);
-          out.result(
-            { ok: failed === 0 && !partial, ...report, of: origin },
-            describeRestore(report, dryRun) + (partial ? '\nThis was a PARTIAL restore.' : ''),
+        // Into a project, Firestore unless others are named: users and files are opt-in.
+        const sources = flags.sources ?? ['firestore'];
+        const others = sources.filter((s) => s !== 'firestore');
+        if (mode === 'mirror' && others.length > 0) {
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `--mode mirror is for Firestore documents only; restore ${others.join(' and ')} with --mode create, overwrite or merge.`,
           );
-          return failed > 0 || partial ? 1 : 0;
-        } catch (error) {
-          // A restore that wrote nothing needs no account of what it left.
-          if (!isRestoreIncomplete(error) || dryRun || touched(error.report) === 0) throw error;
-          // Argv as typed, with "latest" pinned to the backup it meant.
-          // (commander keeps the argv it parsed on the program as `rawArgs`, untyped)
-          const raw = (self.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [];
-          const argv = raw.slice(2);
-          const at = argv.indexOf(ref, argv.indexOf('restore') + 1);
-          if (ref === 'latest' && backup.id && at >= 0) argv[at] = backup.id;
-          reportIncomplete(io, out, error, {
-            target: `${target.projectId}/${target.databaseId}`,
-            mode,
-            command: ['firebackup', ...argv].map(shellQuote).join(' '),
-          });
-          return exitCodeFor(error);
         }
+        let failed = 0;
+        let result: Record<string, unknown> = { of: origin };
+        const human: string[] = [];
+        if (sources.includes('firestore')) {
+          if (mode === 'mirror' && !dryRun && !flags.yes) await confirmMirror(io, target.projectId);
+          out.info(
+            `Restoring ${backup.label} into ${target.projectId}/${target.databaseId} (mode ${mode})${dryRun ? ' (dry run: nothing is written)' : ''}`,
+          );
+          try {
+            const report = await restoreToFirestore({ ...common, target, mode, dryRun }, ctx);
+            const partial = report.salvage && !report.salvage.complete;
+            if (report.salvage) reportSalvage(io, report.salvage);
+            // A partial (salvaged) restore counts as a failure: the exit code says so.
+            failed += report.failedCount + (partial ? 1 : 0);
+            result = { ...result, ...report };
+            human.push(
+              describeRestore(report, dryRun) + (partial ? '\nThis was a PARTIAL restore.' : ''),
+            );
+          } catch (error) {
+            // A restore that wrote nothing needs no account of what it left.
+            if (!isRestoreIncomplete(error) || dryRun || touched(error.report) === 0) throw error;
+            // Argv as typed, with "latest" pinned to the backup it meant.
+            // (commander keeps the argv it parsed on the program as `rawArgs`, untyped)
+            const raw = (self.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+            const argv = raw.slice(2);
+            const at = argv.indexOf(ref, argv.indexOf('restore') + 1);
+            if (ref === 'latest' && backup.id && at >= 0) argv[at] = backup.id;
+            reportIncomplete(io, out, error, {
+              target: `${target.projectId}/${target.databaseId}`,
+              mode,
+              command: ['firebackup', ...argv].map(shellQuote).join(' '),
+            });
+            return exitCodeFor(error);
+          }
+        }
+        if (others.length > 0) {
+          const targets = {
+            ...otherSourceOptions(io, flags, target),
+            sources: others,
+            mode: mode as Exclude<RestoreMode, 'mirror'>,
+            dryRun,
+          };
+          const more = await restoreSourcesToProject({ ...common, targets }, ctx);
+          failed += (more.auth?.failedCount ?? 0) + (more.storage?.failedCount ?? 0);
+          result = { ...result, backup: more.backup, auth: more.auth, storage: more.storage };
+          human.push(describeOthers(more, dryRun));
+        }
+        out.result({ ok: failed === 0, ...result }, human.join('\n'));
+        return failed > 0 ? 1 : 0;
       }),
     );
   });
+}
+
+function describeOthers(
+  report: Awaited<ReturnType<typeof restoreSourcesToProject>>,
+  dryRun: boolean,
+): string {
+  const lines: string[] = [];
+  const describe = (
+    what: string,
+    r: {
+      created: number;
+      overwritten: number;
+      skipped: number;
+      failedCount: number;
+      merged?: number;
+      planned?: { create: number; overwrite: number; skip: number };
+      failed: Array<{ message: string }>;
+    },
+  ): void => {
+    if (dryRun && r.planned) {
+      lines.push(
+        `Dry run, ${what}: would create ${formatCount(r.planned.create)}, overwrite ${formatCount(r.planned.overwrite)}, skip ${formatCount(r.planned.skip)}. Nothing was written.`,
+      );
+      return;
+    }
+    lines.push(
+      `Restored ${what}: created ${formatCount(r.created)}, overwritten ${formatCount(r.overwritten)}${r.merged === undefined ? '' : `, merged ${formatCount(r.merged)}`}, skipped (already there) ${formatCount(r.skipped)}, failed ${formatCount(r.failedCount)}.`,
+    );
+    for (const f of r.failed) lines.push(`  failed: ${f.message}`);
+    if (r.failedCount > r.failed.length) {
+      lines.push(`  … and ${formatCount(r.failedCount - r.failed.length)} more`);
+    }
+  };
+  if (report.auth) describe('Auth users', report.auth);
+  if (report.storage) describe('Storage files', report.storage);
+  if (lines.length === 0) lines.push(`The backup holds none of the sources asked for.`);
+  return lines.join('\n');
 }
 
 /** What --salvage skipped, on stderr (the JSON result carries it as `salvage`). */

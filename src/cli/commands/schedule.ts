@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseSources, type SourceName } from '../../engine/operations/source-records.js';
 import { Option, type Command } from 'commander';
 import { nextOccurrence } from '../../engine/scheduler/cron.js';
 import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
@@ -196,6 +197,9 @@ interface AddFlags extends CommonFlags, SourceFlags, RetentionFlags {
   kind: ScheduleKind;
   collections?: string[];
   exclude?: string[];
+  sources?: SourceName[];
+  buckets?: string[];
+  storagePrefix?: string;
   verify: VerifyAfterBackup;
   verifyBatch?: number;
   notifySuccess?: boolean;
@@ -226,6 +230,13 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
     )
     .option('--collections <ids>', 'only these collections', listFlag)
     .option('--exclude <ids>', 'leave out these collections', listFlag)
+    .option(
+      '--sources <list>',
+      'what to back up: firestore,auth,storage (default: firestore)',
+      parseSources,
+    )
+    .option('--buckets <names>', 'Storage buckets (default: the project default bucket)', listFlag)
+    .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this')
     .addOption(
       // The default is an object: its help text says "full", not {"mode":"full"}.
       new Option('--verify <how>', 'after each backup: "full", "none" or "sample:<fraction>"')
@@ -283,6 +294,9 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
             scope: {
               ...(flags.collections ? { collections: flags.collections } : {}),
               ...(flags.exclude ? { exclude: flags.exclude } : {}),
+              ...(flags.sources ? { sources: flags.sources } : {}),
+              ...(flags.buckets ? { buckets: flags.buckets } : {}),
+              ...(flags.storagePrefix ? { storagePrefix: flags.storagePrefix } : {}),
             },
             retention: retentionOf(flags),
             verifyAfter: flags.verify,

@@ -4,6 +4,12 @@ import { corrupt } from './format.js';
 export const RecordType = {
   BackupHeader: 1,
   FirestoreDocument: 2,
+  AuthHashConfig: 3,
+  AuthUser: 4,
+  // 5: reserved for Realtime Database nodes.
+  StorageObject: 6,
+  /** Raw bytes, not JSON: a piece of the preceding Storage object's content. */
+  StorageContent: 7,
   Manifest: 16,
   Trailer: 255,
 } as const;
@@ -13,6 +19,8 @@ const KNOWN_TYPES = new Set<number>(Object.values(RecordType));
 /** Names used for per-type counts in trailers and manifests. */
 export const COUNT_NAMES: Partial<Record<RecordType, string>> = {
   [RecordType.FirestoreDocument]: 'firestore.documents',
+  [RecordType.AuthUser]: 'auth.users',
+  [RecordType.StorageObject]: 'storage.objects',
 };
 
 export const RECORD_PREFIX_LENGTH = 5;

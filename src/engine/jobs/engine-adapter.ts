@@ -1,9 +1,11 @@
 import type { BackupSummary } from '../../shared/backups.js';
+import type { BackupScope } from '../../shared/schedules.js';
 import type { BackupFacts } from '../catalog/backups.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
 import type { Keyring } from '../keys/keyring.js';
 import { archiveKeyOf, createdAtOf, manifestKeyOf } from '../operations/backup-names.js';
 import { runBackup } from '../operations/backup.js';
+import type { OtherSourcesOptions } from '../operations/backup-sources.js';
 import { checkDestination } from '../operations/check.js';
 import { deleteBackup } from '../operations/delete.js';
 import { listBackups } from '../operations/list.js';
@@ -33,6 +35,32 @@ export function sourceOf(project: ProjectRecord): OpenFirestoreOptions {
     databaseId: project.databaseId,
     ...(project.emulatorHost ? { emulatorHost: project.emulatorHost } : {}),
     ...(project.credentialsPath ? { credentialsFile: project.credentialsPath } : {}),
+  };
+}
+
+/**
+ * Auth and Storage for a scheduled backup: the project's credentials and the scope's
+ * buckets; for an emulator project, the Auth and Storage emulators of the daemon's
+ * environment (FIREBASE_AUTH_EMULATOR_HOST, FIREBASE_STORAGE_EMULATOR_HOST).
+ */
+export function otherSourcesOf(
+  project: ProjectRecord,
+  scope: BackupScope,
+  env: NodeJS.ProcessEnv = process.env,
+): OtherSourcesOptions {
+  if (!scope.sources) return {};
+  const credentials = project.credentialsPath ? { credentialsFile: project.credentialsPath } : {};
+  const via = (emulatorHost: string | undefined): object =>
+    project.emulatorHost ? (emulatorHost ? { emulatorHost } : {}) : credentials;
+  return {
+    sources: scope.sources,
+    auth: { projectId: project.firebaseProjectId, ...via(env.FIREBASE_AUTH_EMULATOR_HOST) },
+    storage: {
+      projectId: project.firebaseProjectId,
+      ...via(env.FIREBASE_STORAGE_EMULATOR_HOST),
+      ...(scope.buckets ? { buckets: scope.buckets } : {}),
+      ...(scope.storagePrefix ? { prefix: scope.storagePrefix } : {}),
+    },
   };
 }
 
@@ -69,6 +97,7 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
           ...(req.scope.exclude ? { exclude: req.scope.exclude } : {}),
           ...(req.scheduleId ? { scheduleId: req.scheduleId } : {}),
           ...(req.allowEmpty ? { allowEmpty: true } : {}),
+          ...otherSourcesOf(req.project, req.scope),
         },
         ctx,
       );

@@ -17,6 +17,7 @@ import {
   type ArchiveBinding,
   type PassBinding,
 } from './bind-to-manifest.js';
+import { decodeSourceRecord, type ScannedRecord } from './source-records.js';
 import type { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
@@ -56,7 +57,15 @@ export class BackupScanner {
     } = {},
   ) {}
 
+  /** The Firestore documents only (the other sources' records are read and checked too). */
   async *documents(): AsyncGenerator<ScannedDocument> {
+    for await (const record of this.records()) {
+      if (record.kind === 'firestore') yield record;
+    }
+  }
+
+  /** Every record after the header, of every source, checked for shape. */
+  async *records(): AsyncGenerator<ScannedRecord> {
     const { signal, meter, binding, pass } = this.options;
     const label = this.backup.label;
     const stream = await this.backup.destination.get(
@@ -98,14 +107,19 @@ export class BackupScanner {
           continue;
         }
         if (record.type !== RecordType.FirestoreDocument) {
-          throw new AppError(
-            'ARCHIVE_CORRUPT',
-            `${this.backup.label}: unexpected record of type ${record.type}.`,
-          );
+          const other = decodeSourceRecord(record);
+          if (!other) {
+            throw new AppError(
+              'ARCHIVE_CORRUPT',
+              `${this.backup.label}: unexpected record of type ${record.type}.`,
+            );
+          }
+          yield other;
+          continue;
         }
         const doc = parseDocument(record, this.backup.label);
         meter?.add(1);
-        yield { doc, json: record.payload };
+        yield { kind: 'firestore', doc, json: record.payload };
       }
       if (reader.summary) {
         if (binding) checkDigest(binding, label, reader.summary);
@@ -200,7 +214,7 @@ function isDocument(doc: unknown): doc is FirestoreDocumentRecord {
 /** Reads a whole backup, checking everything; returns what it found. */
 export async function scanToEnd(scanner: BackupScanner): Promise<{ documents: number }> {
   let documents = 0;
-  for await (const _ of scanner.documents()) documents++;
+  for await (const record of scanner.records()) if (record.kind === 'firestore') documents++;
   return { documents };
 }
 

@@ -8,12 +8,18 @@ import { chooseReadTime, countDocuments, exportDocuments } from '../sources/fire
 import type { StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { archiveKeyOf, manifestKeyOf, newBackupId } from './backup-names.js';
+import {
+  storageSelection,
+  writeOtherSources,
+  type OtherSourcesOptions,
+  type StorageSelection,
+} from './backup-sources.js';
 import { manifestFor, writeManifest } from './manifest.js';
 import { preflight } from './preflight.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { OperationContext } from './types.js';
 
-export interface BackupOptions {
+export interface BackupOptions extends OtherSourcesOptions {
   destination: StorageBackend;
   keyring: Keyring;
   source: OpenFirestoreOptions;
@@ -40,6 +46,8 @@ export interface BackupResult {
   database: string;
   readTime: string;
   keyId: string;
+  /** The sources the backup holds, in archive order. */
+  sources: string[];
   counts: Record<string, number>;
   documents: number;
   /** Bytes of records before compression. */
@@ -89,16 +97,24 @@ export async function runBackup(
   // Nothing billed happens before we know the result can be kept.
   await preflight(destination, options.keyring, ctx.signal);
   meter.setPhase('connecting');
-  const conn = await openFirestore(options.source);
+  const sources = options.sources ?? ['firestore'];
+  // Without Firestore there is no connection and no read time but the start.
+  const conn = sources.includes('firestore') ? await openFirestore(options.source) : undefined;
   let writer: ArchiveWriter | undefined;
   let upload: Promise<unknown> | undefined;
   try {
     const signal = ctx.signal ? { signal: ctx.signal } : {};
-    const readTime = await chooseReadTime(conn, signal);
+    const readTime = conn ? await chooseReadTime(conn, signal) : createdAt.toISOString();
     meter.startPhase('reading');
-    void countDocuments(conn, { ...selection, readTime, ...signal })
-      .then((total) => meter.setTotal(total))
-      .catch(() => undefined); // the count only feeds the ETA
+    if (conn) {
+      void countDocuments(conn, { ...selection, readTime, ...signal })
+        .then((total) => meter.setTotal(total))
+        .catch(() => undefined); // the count only feeds the ETA
+    }
+    const storage: StorageSelection | undefined =
+      sources.includes('storage') && options.storage
+        ? await storageSelection(options.source.projectId, options.storage)
+        : undefined;
 
     writer = new ArchiveWriter({
       key,
@@ -117,26 +133,33 @@ export async function runBackup(
       backupId: id,
       app: `firebackup ${APP_VERSION}`,
       createdAt: createdAt.toISOString(),
-      project: conn.projectId,
-      database: conn.databaseId,
-      sources: ['firestore'],
+      project: options.source.projectId,
+      database: options.source.databaseId ?? '(default)',
+      sources,
       readTime,
       selection,
+      ...(storage ? { storage } : {}),
       compression: { algorithm: 'brotli', quality },
     };
     await writer.writeJson(RecordType.BackupHeader, header);
     let plaintextBytes = 0;
-    for await (const doc of exportDocuments(conn, {
-      ...selection,
-      readTime,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    })) {
+    for await (const doc of conn
+      ? exportDocuments(conn, {
+          ...selection,
+          readTime,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        })
+      : []) {
       if (ctx.signal?.aborted)
         throw new AppError('CANCELLED', 'The backup was cancelled; nothing was kept.');
       const bytes = await writer.writeText(RecordType.FirestoreDocument, JSON.stringify(doc));
       plaintextBytes += bytes;
       meter.add(1, bytes);
     }
+    await writeOtherSources(writer, options.source.projectId, options, storage, {
+      meter,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
     meter.setPhase('finishing');
     const written = await writer.finish();
     await upload;
@@ -163,14 +186,16 @@ export async function runBackup(
       database: header.database,
       readTime,
       keyId: key.id,
+      sources,
       counts,
       documents,
       plaintextBytes,
       archiveBytes: written.archiveBytes,
       durationMs: performance.now() - started,
       selection,
+      // An empty Firestore selection is the suspicious case; a backup without Firestore is not.
       warnings:
-        documents === 0 && !options.allowEmpty
+        conn && documents === 0 && !options.allowEmpty
           ? [emptyBackupWarning(header.project, header.database, selection)]
           : [],
     };
@@ -187,6 +212,6 @@ export async function runBackup(
   } finally {
     // Closing must not hide the error that got us here (gax can throw on close, e.g.
     // when it never found credentials).
-    await conn.close().catch(() => undefined);
+    await conn?.close().catch(() => undefined);
   }
 }

@@ -4,6 +4,7 @@ import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
 import { openBoundScanner } from './backup-scanner.js';
 import { bindingReport } from './bind-to-manifest.js';
+import { SourceTally, type SourceCounts } from './source-tally.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
 import type { OperationContext } from './types.js';
@@ -24,6 +25,8 @@ export interface InspectReport {
   collections: CollectionCount[];
   /** Whether the archive was checked against its manifest, and what was not checked. */
   binding: { manifest: boolean; note?: string };
+  /** Auth users and Storage objects (per bucket), when the backup holds them. */
+  sources: SourceCounts;
 }
 
 /** The shape of a document's collection: ids replaced, so counts stay few however many docs. */
@@ -44,7 +47,13 @@ export async function inspectBackup(
   const roots = new Map<string, number>();
   const shapes = new Map<string, number>();
   let documents = 0;
-  for await (const { doc } of scanner.documents()) {
+  const tally = new SourceTally();
+  for await (const record of scanner.records()) {
+    if (record.kind !== 'firestore') {
+      tally.add(record);
+      continue;
+    }
+    const { doc } = record;
     documents++;
     const root = doc.path.slice(0, doc.path.indexOf('/'));
     roots.set(root, (roots.get(root) ?? 0) + 1);
@@ -63,6 +72,7 @@ export async function inspectBackup(
     rootCollections: sorted(roots),
     collections: sorted(shapes),
     binding: bindingReport(binding),
+    sources: tally.counts(),
   };
 }
 

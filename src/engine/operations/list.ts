@@ -62,6 +62,8 @@ async function summarise(
       project: m.project,
       database: m.database,
       documents: m.counts['firestore.documents'] ?? 0,
+      sources: m.sources,
+      counts: m.counts,
       readTime: m.readTime,
       completedAt: m.completedAt,
       ...(m.scheduleId ? { scheduleId: m.scheduleId } : {}),

@@ -185,7 +185,7 @@ export async function originOf(backup: ResolvedBackup, keyring: Keyring): Promis
     if (manifest) return pick(manifest);
   }
   const scanner = new BackupScanner(backup, keyring);
-  for await (const _ of scanner.documents()) break;
+  for await (const _ of scanner.records()) break; // any first record: the header is read
   if (!scanner.header) {
     throw new AppError('ARCHIVE_CORRUPT', `${backup.label}: the archive holds no backup header.`);
   }

@@ -30,6 +30,13 @@ import {
   writePrivateFile,
 } from './restore-files.js';
 import type { ResolvedBackup } from './resolve-backup.js';
+import {
+  restoreOtherSources,
+  type OtherSourcesReport,
+  type OtherSourcesTargets,
+} from './restore-sources.js';
+import type { ScannedRecord, SourceName } from './source-records.js';
+import { OtherSourcesDirWriter, type OtherSourcesDirSummary } from './to-dir-sources.js';
 import type { OperationContext } from './types.js';
 
 export type { RestoreMode };
@@ -41,6 +48,8 @@ interface RestoreCommon {
   collections?: string[];
   /** Document or collection paths to restore; all when empty. */
   paths?: string[];
+  /** Which of the backup's sources to restore; all when absent. */
+  sources?: SourceName[];
   /**
    * restore --salvage: restore what authenticates from a damaged archive, in one pass
    * (restore-salvage.ts); the report's `salvage` says what was skipped.
@@ -52,6 +61,8 @@ interface RestoreCommon {
 interface DocumentSource {
   scanner: BackupScanner;
   documents: () => AsyncGenerator<ScannedDocument>;
+  /** Every source's records (not with salvage, which reads Firestore documents only). */
+  records?: () => AsyncGenerator<ScannedRecord>;
   salvage?: () => SalvageSummary;
   /** Where the backup was taken from when its header may be lost (salvage: the manifest's). */
   origin?: { project: string; database: string } | undefined;
@@ -72,7 +83,11 @@ async function openSource(
     return { scanner, documents, salvage: summary, origin };
   }
   const scanner = await verifyFirst(opts, ctx, meter);
-  return { scanner, documents: () => scanner.documents() };
+  return {
+    scanner,
+    documents: () => scanner.documents(),
+    records: () => scanner.records(),
+  };
 }
 
 export interface RestoreToFirestoreOptions extends RestoreCommon {
@@ -121,10 +136,22 @@ function selector(opts: RestoreCommon): (path: string) => boolean {
 async function* selected(
   source: DocumentSource,
   opts: RestoreCommon,
+  /** Receives the records of the other sources chosen (Auth, Storage), in order. */
+  onOther?: (record: Exclude<ScannedRecord, { kind: 'firestore' }>) => Promise<void>,
 ): AsyncGenerator<{ doc: FirestoreDocumentRecord; json: Buffer }> {
   const keep = selector(opts);
-  for await (const item of source.documents()) {
-    if (keep(item.doc.path)) yield item;
+  const wanted = (name: SourceName): boolean => !opts.sources || opts.sources.includes(name);
+  if (!source.records) {
+    // Salvage reads Firestore documents only.
+    if (!wanted('firestore')) return;
+    for await (const item of source.documents()) if (keep(item.doc.path)) yield item;
+    return;
+  }
+  for await (const item of source.records()) {
+    if (item.kind !== 'firestore') {
+      const name = item.kind.startsWith('auth') ? 'auth' : 'storage';
+      if (onOther && wanted(name)) await onOther(item);
+    } else if (wanted('firestore') && keep(item.doc.path)) yield item;
   }
 }
 
@@ -185,6 +212,24 @@ export async function restoreToFirestore(
   }
 }
 
+/**
+ * Restores the Auth and Storage sections of a backup (those named in `targets.sources`)
+ * after verifying the whole archive, like every restore.
+ */
+export async function restoreSourcesToProject(
+  opts: RestoreCommon & { targets: OtherSourcesTargets },
+  ctx: OperationContext = {},
+): Promise<OtherSourcesReport & { backup: string }> {
+  const meter = new ProgressMeter(ctx.onProgress, 'verifying');
+  const scanner = await verifyFirst(opts, ctx, meter);
+  const report = await restoreOtherSources(scanner, opts.targets, {
+    meter,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  meter.done();
+  return { ...report, backup: opts.backup.label };
+}
+
 export interface RestoreToDirOptions extends RestoreCommon {
   directory: string;
 }
@@ -197,6 +242,8 @@ export interface RestoreToDirReport {
   files: Array<{ collection: string; file: string; documents: number }>;
   /** Temporary folders of earlier killed restores into the same folder, removed first. */
   sweptTemporaries: string[];
+  /** Auth users and Storage objects written, when the backup holds them. */
+  sources: OtherSourcesDirSummary;
   /** restore --salvage: what was skipped. */
   salvage?: SalvageSummary;
 }
@@ -221,10 +268,11 @@ export async function restoreToDir(
   const temp = temporaryFor(target);
   const names = new CollectionFileNames();
   const outputs = new Map<string, { out: PrivateFile; file: string; documents: number }>();
+  const others = new OtherSourcesDirWriter(temp);
   try {
     await makePrivateDir(temp);
     let documents = 0;
-    for await (const { doc, json } of selected(source, opts)) {
+    for await (const { doc, json } of selected(source, opts, (r) => others.write(r))) {
       const collection = doc.path.slice(0, doc.path.indexOf('/'));
       let output = outputs.get(collection);
       if (!output) {
@@ -238,6 +286,7 @@ export async function restoreToDir(
       meter.add(1, json.length);
     }
     for (const { out } of outputs.values()) await out.close();
+    const sources = await others.close();
     const files = [...outputs].map(([collection, o]) => ({
       collection,
       file: o.file,
@@ -246,7 +295,7 @@ export async function restoreToDir(
     const salvage = source.salvage?.();
     await writePrivateFile(
       path.join(temp, 'backup.json'),
-      `${JSON.stringify({ header: scanner.header, trailer: scanner.summary?.trailer, documents, files, ...(salvage ? { salvage } : {}) }, null, 2)}\n`,
+      `${JSON.stringify({ header: scanner.header, trailer: scanner.summary?.trailer, documents, files, sources, ...(salvage ? { salvage } : {}) }, null, 2)}\n`,
     );
     await rmdir(target).catch(() => undefined);
     await rename(temp, target);
@@ -257,10 +306,12 @@ export async function restoreToDir(
       documents,
       files,
       sweptTemporaries,
+      sources,
       ...(salvage ? { salvage } : {}),
     };
   } catch (error) {
     for (const { out } of outputs.values()) out.destroy();
+    others.destroy();
     await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     if (isAppError(error)) throw error;
     throw fromFsError(error, `Cannot write the restore into ${target}`);

@@ -21,7 +21,8 @@ export interface OpenGcsExtras {
   retry?: RetryPolicy;
 }
 
-function storageOptions(o: ResolvedGcsOptions): StorageOptions {
+/** Client options for a bucket; also used by the Storage backup source. */
+export function storageOptions(o: ResolvedGcsOptions): StorageOptions {
   // Retries are ours (wrappers/retry.ts), never the library's too.
   const base: StorageOptions = { retryOptions: { autoRetry: false } };
   if (o.emulatorHost) {

@@ -1,0 +1,134 @@
+/**
+ * Flags for the sources besides Firestore (Auth users, Storage objects), shared by
+ * `backup` and `restore`: which sources, the emulators to use, the buckets and prefix.
+ */
+import type { Command } from 'commander';
+import { AppError } from '../shared/errors.js';
+import type { OpenAuthOptions } from '../engine/sources/auth/connection.js';
+import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
+import type { OpenStorageSourceOptions } from '../engine/sources/storage/connection.js';
+import { parseSources, type SourceName } from '../engine/operations/source-records.js';
+import type { SourceCounts } from '../engine/operations/source-tally.js';
+import { listFlag, type CliIO } from './context.js';
+import { formatBytes, formatCount } from './output.js';
+
+export interface OtherSourceFlags {
+  sources?: SourceName[];
+  authEmulator?: string;
+  storageEmulator?: string;
+  buckets?: string[];
+  storagePrefix?: string;
+  toBucket?: string;
+}
+
+export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'): Command {
+  command
+    .option(
+      '--sources <list>',
+      verb === 'backup'
+        ? 'what to back up: firestore,auth,storage (default: every source the credentials can read)'
+        : 'what to restore: firestore,auth,storage (default: firestore into a project, everything into a folder)',
+      parseSources,
+    )
+    .option(
+      '--auth-emulator <host:port>',
+      'use a Firebase Auth emulator (default: $FIREBASE_AUTH_EMULATOR_HOST)',
+    )
+    .option(
+      '--storage-emulator <host:port>',
+      'use a Firebase Storage emulator (default: $FIREBASE_STORAGE_EMULATOR_HOST)',
+    );
+  if (verb === 'backup') {
+    command
+      .option(
+        '--buckets <names>',
+        'Storage buckets to back up (default: the project default bucket)',
+        listFlag,
+      )
+      .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this');
+  } else {
+    command.option(
+      '--to-bucket <name>',
+      'restore Storage objects into this bucket (default: the buckets they came from, same project only)',
+    );
+  }
+  return command;
+}
+
+export interface OtherSourceOptions {
+  /** Any emulator was named: sources are then included only when their emulator is given. */
+  emulator: boolean;
+  auth: OpenAuthOptions;
+  storage: OpenStorageSourceOptions & { buckets?: string[]; prefix?: string; bucket?: string };
+}
+
+/** Connection options for Auth and Storage, from the flags and the Firestore source's. */
+export function otherSourceOptions(
+  io: CliIO,
+  flags: OtherSourceFlags,
+  firestore: OpenFirestoreOptions,
+): OtherSourceOptions {
+  const authEmulator = flags.authEmulator ?? io.env.FIREBASE_AUTH_EMULATOR_HOST;
+  const storageEmulator =
+    flags.storageEmulator ??
+    io.env.FIREBASE_STORAGE_EMULATOR_HOST ??
+    io.env.STORAGE_EMULATOR_HOST?.replace(/^https?:\/\//, '');
+  const emulator = Boolean(firestore.emulatorHost || authEmulator || storageEmulator);
+  const credentials =
+    !emulator && firestore.credentialsFile ? { credentialsFile: firestore.credentialsFile } : {};
+  if (emulator) {
+    // A real service reached with emulator settings would be a surprise: say what is missing.
+    const missing = (flags.sources ?? []).filter(
+      (s) => (s === 'auth' && !authEmulator) || (s === 'storage' && !storageEmulator),
+    );
+    if (missing.length > 0) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `--sources names ${missing.join(' and ')} but no emulator for ${missing.length > 1 ? 'them' : 'it'} is given with the other emulators: pass ${missing.map((s) => `--${s}-emulator <host:port>`).join(' and ')}.`,
+      );
+    }
+  }
+  return {
+    emulator,
+    auth: {
+      projectId: firestore.projectId,
+      ...(authEmulator ? { emulatorHost: authEmulator } : credentials),
+    },
+    storage: {
+      projectId: firestore.projectId,
+      ...(storageEmulator ? { emulatorHost: storageEmulator } : credentials),
+      ...(flags.buckets?.length ? { buckets: flags.buckets } : {}),
+      ...(flags.storagePrefix ? { prefix: flags.storagePrefix } : {}),
+      ...(flags.toBucket ? { bucket: flags.toBucket } : {}),
+    },
+  };
+}
+
+/** ", 1,500 users, 2 files" from a manifest's counts ('' when it holds neither). */
+export function otherSourceCounts(counts: Record<string, number> | undefined): string {
+  const parts: string[] = [];
+  if (counts?.['auth.users'] !== undefined)
+    parts.push(`${formatCount(counts['auth.users'])} users`);
+  if (counts?.['storage.objects'] !== undefined)
+    parts.push(`${formatCount(counts['storage.objects'])} files`);
+  return parts.map((p) => `, ${p}`).join('');
+}
+
+/** `inspect` lines for the Auth and Storage parts of a backup. */
+export function sourceLines(sources: SourceCounts): string[] {
+  const lines: string[] = [];
+  if (sources.auth) {
+    lines.push(
+      `Auth: ${formatCount(sources.auth.users)} users (password hashes: ${sources.auth.hashAlgorithm})`,
+    );
+  }
+  if (sources.storage) {
+    lines.push(
+      `Storage: ${formatCount(sources.storage.objects)} files, ${formatBytes(sources.storage.bytes)}`,
+      ...sources.storage.buckets.map(
+        (b) => `  gs://${b.bucket}: ${formatCount(b.objects)} files, ${formatBytes(b.bytes)}`,
+      ),
+    );
+  }
+  return lines;
+}

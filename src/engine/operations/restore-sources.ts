@@ -1,0 +1,145 @@
+/**
+ * Restore of the Auth and Storage sections of a backup into a project and bucket(s),
+ * from an archive pass that follows a complete verification (restore.ts: verifyFirst):
+ * one authenticated stream feeds each chosen source's restore in archive order; the
+ * others are read and skipped.
+ */
+import { AppError } from '../../shared/errors.js';
+import { openAuth, type OpenAuthOptions } from '../sources/auth/connection.js';
+import {
+  restoreUsers,
+  type AuthRestoreMode,
+  type AuthRestoreReport,
+} from '../sources/auth/restore.js';
+import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
+import type { StorageItem } from '../sources/storage/records.js';
+import {
+  restoreObjects,
+  type StorageRestoreMode,
+  type StorageRestoreReport,
+} from '../sources/storage/restore.js';
+import { addTally, emptyTally } from '../sources/restore-tally.js';
+import type { BackupScanner } from './backup-scanner.js';
+import type { ProgressMeter } from './progress-meter.js';
+import { authScopes, sections, storageItems, type SourceName } from './source-records.js';
+
+export interface OtherSourcesTargets {
+  /** Which of the backup's sources to restore (Firestore is restore.ts's own). */
+  sources: SourceName[];
+  auth?: OpenAuthOptions;
+  storage?: OpenStorageSourceOptions & {
+    /** Restore every object into this bucket instead of the bucket it came from. */
+    bucket?: string;
+  };
+  mode: AuthRestoreMode;
+  dryRun?: boolean;
+}
+
+export interface OtherSourcesReport {
+  auth?: AuthRestoreReport;
+  storage?: StorageRestoreReport;
+}
+
+/** Storage has no merge: a merged object is an overwritten one. */
+function storageMode(mode: AuthRestoreMode): StorageRestoreMode {
+  return mode === 'create' ? 'create' : 'overwrite';
+}
+
+export async function restoreOtherSources(
+  scanner: BackupScanner,
+  targets: OtherSourcesTargets,
+  ctx: { signal?: AbortSignal; meter?: ProgressMeter },
+): Promise<OtherSourcesReport> {
+  const report: OtherSourcesReport = {};
+  const signal = ctx.signal ? { signal: ctx.signal } : {};
+  let checked = false;
+  for await (const section of sections(scanner.records())) {
+    if (!checked) {
+      // The header has been read with the first record, before anything is written.
+      checked = true;
+      checkStorageTarget(scanner.header?.project, targets);
+    }
+    if (!targets.sources.includes(section.source)) continue; // skipped by `sections`
+    if (section.source === 'auth') {
+      if (!targets.auth) throw new AppError('INVALID_ARGUMENT', 'No Auth target to restore into.');
+      const conn = openAuth(targets.auth);
+      const totals: AuthRestoreReport = { ...emptyTally(targets.dryRun), merged: 0 };
+      // The project's users, then each tenant's, each under its own hash configuration.
+      for await (const scope of authScopes(section.records)) {
+        const r = await restoreUsers(conn, scope.users, {
+          mode: targets.mode,
+          hashConfig: scope.hashConfig,
+          dryRun: targets.dryRun ?? false,
+          ...signal,
+          onProgress: (n) => ctx.meter?.add(n),
+        });
+        addTally(totals, r);
+        totals.merged += r.merged;
+      }
+      report.auth = totals;
+    } else if (section.source === 'storage') {
+      const target = openStorageSource(targets.storage ?? {});
+      const fixed = targets.storage?.bucket;
+      const storage = storageItems(section.records);
+      const totals: StorageRestoreReport = { ...emptyTally(targets.dryRun), bytes: 0 };
+      // Objects go back to their own bucket unless one is named; one restore per bucket run.
+      for await (const run of bucketRuns(storage)) {
+        const r = await restoreObjects(target.bucket(fixed ?? run.bucket), run.items, {
+          mode: storageMode(targets.mode),
+          dryRun: targets.dryRun ?? false,
+          resumable: target.resumable,
+          preconditions: !target.emulator,
+          ...signal,
+          onProgress: (objects, bytes) => ctx.meter?.add(objects, bytes),
+        });
+        addTally(totals, r);
+        totals.bytes += r.bytes;
+      }
+      report.storage = totals;
+    }
+  }
+  return report;
+}
+
+/**
+ * Objects go back to the buckets they came from only when restoring into the same
+ * project: into another one, the archived buckets belong to the source project, so a
+ * target bucket must be named.
+ */
+function checkStorageTarget(backupProject: string | undefined, targets: OtherSourcesTargets): void {
+  if (!targets.sources.includes('storage') || targets.storage?.bucket) return;
+  const project = targets.storage?.projectId ?? targets.auth?.projectId;
+  if (backupProject !== undefined && project !== undefined && project !== backupProject) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `The backup's Storage objects come from buckets of ${backupProject}; restoring into ${project}, name the bucket to write them to with --to-bucket <name>.`,
+    );
+  }
+}
+
+/** Splits the Storage items into runs of consecutive objects of one bucket. */
+async function* bucketRuns(items: AsyncIterable<StorageItem>): AsyncGenerator<{
+  bucket: string;
+  items: AsyncGenerator<StorageItem>;
+}> {
+  const it = items[Symbol.asyncIterator]();
+  let next = await it.next();
+  while (!next.done) {
+    if (next.value.kind !== 'object') {
+      throw new AppError('ARCHIVE_CORRUPT', 'Storage content without its object record.');
+    }
+    const bucket = next.value.record.bucket;
+    const run = (async function* () {
+      while (!next.done && (next.value.kind === 'content' || next.value.record.bucket === bucket)) {
+        const value = next.value;
+        next = await it.next();
+        yield value;
+      }
+    })();
+    yield { bucket, items: run };
+    // What the run's restore left unread is skipped.
+    while (!next.done && (next.value.kind === 'content' || next.value.record.bucket === bucket)) {
+      next = await it.next();
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The Storage records of the archive (docs/design.md §3.6): one object record (the
+ * object's metadata, JSON), then its content in raw-byte records of at most
+ * CONTENT_CHUNK_MAX bytes each, exactly `size` bytes in all. Bounded records keep
+ * memory flat however large the object: no reader or writer ever holds more than one.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { CRC32C } from '@google-cloud/storage';
+import { AppError } from '../../../shared/errors.js';
+
+/** The largest content record; the format allows 64 MiB, a smaller bound keeps memory flat. */
+export const CONTENT_CHUNK_MAX = 1024 * 1024;
+
+/**
+ * A Cloud Storage object resource (JSON API) as listed, minus the fields that name the
+ * server it came from (selfLink, mediaLink, id, etag, kind). `size` is a decimal string.
+ */
+export interface StorageObjectRecord {
+  bucket: string;
+  name: string;
+  size: string;
+  generation?: string;
+  /** Base64 MD5 of the stored bytes; composite objects have none. */
+  md5Hash?: string;
+  /** Base64 big-endian CRC32C of the stored bytes. */
+  crc32c?: string;
+  contentType?: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  /** Custom metadata, download tokens (firebaseStorageDownloadTokens) included. */
+  metadata?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+/** What a source export yields, in order: an object, then its content. */
+export type StorageItem =
+  { kind: 'object'; record: StorageObjectRecord } | { kind: 'content'; bytes: Buffer };
+
+const SERVER_FIELDS = ['selfLink', 'mediaLink', 'id', 'etag', 'kind'];
+
+export function toObjectRecord(resource: Record<string, unknown>): StorageObjectRecord {
+  const record = Object.fromEntries(
+    Object.entries(resource).filter(([k, v]) => !SERVER_FIELDS.includes(k) && v !== undefined),
+  ) as StorageObjectRecord;
+  if (typeof record.name !== 'string' || typeof record.bucket !== 'string') {
+    throw new AppError('INTEGRITY', 'Cloud Storage listed an object without a name or bucket.');
+  }
+  record.size = String(resource.size ?? '0');
+  return record;
+}
+
+export function parseObjectRecord(value: unknown): StorageObjectRecord {
+  const r = value as StorageObjectRecord | null;
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.name !== 'string' ||
+    typeof r.size !== 'string' ||
+    !/^\d+$/.test(r.size)
+  ) {
+    throw new AppError('ARCHIVE_CORRUPT', 'A Storage object record in the archive is malformed.');
+  }
+  return r;
+}
+
+/** MD5 and CRC32C of a byte stream, as the JSON API writes them (base64). */
+export class ObjectDigest {
+  private readonly md5: Hash = createHash('md5');
+  private readonly crc = new CRC32C();
+  bytes = 0;
+
+  update(chunk: Buffer): void {
+    this.md5.update(chunk);
+    this.crc.update(chunk);
+    this.bytes += chunk.length;
+  }
+
+  /** Names what differs from the record's size and digests, or undefined when all match. */
+  mismatch(record: StorageObjectRecord): string | undefined {
+    if (String(this.bytes) !== record.size) return `${this.bytes} bytes instead of ${record.size}`;
+    const md5 = this.md5.digest('base64');
+    if (record.md5Hash && md5 !== record.md5Hash) return `MD5 ${md5} instead of ${record.md5Hash}`;
+    const crc = this.crc.toString();
+    if (record.crc32c && crc !== record.crc32c) return `CRC32C ${crc} instead of ${record.crc32c}`;
+    return undefined;
+  }
+}
