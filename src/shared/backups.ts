@@ -9,6 +9,13 @@ export const backupIdSchema = z.string().regex(BACKUP_ID_PATTERN, 'not a backup 
 export const backupSelectionSchema = z.object({
   collections: z.array(z.string()),
   exclude: z.array(z.string()),
+  /**
+   * The sources and Storage scope the backup holds, recorded in manifests (absent in those
+   * made before other sources existed: Firestore only). Part of the retention scope, so a
+   * Firestore-only backup never stands in for one that also holds Auth users or files.
+   */
+  sources: z.array(z.string()).optional(),
+  storage: z.object({ buckets: z.array(z.string()), prefix: z.string() }).optional(),
 });
 export type BackupSelection = z.infer<typeof backupSelectionSchema>;
 

@@ -4,6 +4,7 @@ import type { RetentionPolicy } from '../../src/shared/schedules.js';
 import type { CatalogBackup } from '../../src/engine/catalog/backups.js';
 import {
   scopedCandidates,
+  selectionOf,
   type RetentionScope,
 } from '../../src/engine/scheduler/retention-scope.js';
 import { prune } from '../../src/engine/scheduler/prune.js';
@@ -297,5 +298,53 @@ describe('retention scope property', () => {
     // Said to be expected, they count like any other.
     const allowed = scopedCandidates(backups, scope, { allowEmpty: true }).candidates;
     expect(applyRetention(allowed, { keepLast: 1 }).keep.map((k) => k.id)).toEqual(['empty2']);
+  });
+
+  it('a manual scope holds only backups of the same sources and buckets', () => {
+    const manual = (id: string, selection: CatalogBackup['selection']): CatalogBackup => ({
+      destinationId: 'd',
+      id,
+      firebaseProjectId: 'p',
+      databaseId: '(default)',
+      scheduleId: null,
+      selection,
+      createdAt: '2024-01-01T00:00:00Z',
+      archiveKey: 'x',
+      manifestKey: 'y',
+      counts: { 'firestore.documents': 5 },
+      bytes: 1,
+      verifiedAt: null,
+      verifyStatus: null,
+      verifyError: null,
+    });
+    const all = { collections: [], exclude: [] };
+    const backups = [
+      manual('older-manifest', all), // recorded before sources: Firestore only
+      manual('firestore', { ...all, sources: ['firestore'] }),
+      manual('everything', {
+        ...all,
+        sources: ['firestore', 'auth', 'storage'],
+        storage: { buckets: ['b1'], prefix: '' },
+      }),
+      manual('other-bucket', {
+        ...all,
+        sources: ['firestore', 'auth', 'storage'],
+        storage: { buckets: ['b2'], prefix: '' },
+      }),
+    ];
+    const ids = (selection: Parameters<typeof selectionOf>[0]): string[] =>
+      scopedCandidates(backups, {
+        firebaseProjectId: 'p',
+        databaseId: '(default)',
+        scheduleId: null,
+        selection: selectionOf(selection),
+      }).candidates.map((c) => c.id);
+    // A Firestore-only prune never touches the backups that also hold users and files.
+    expect(ids({})).toEqual(['older-manifest', 'firestore']);
+    expect(ids({ sources: ['firestore', 'auth', 'storage'], buckets: ['b1'] })).toEqual([
+      'everything',
+    ]);
+    // Naming no bucket matches no backup of a named bucket.
+    expect(ids({ sources: ['firestore', 'auth', 'storage'] })).toEqual([]);
   });
 });

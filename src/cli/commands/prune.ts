@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { pruneJob } from '../../engine/jobs/specs.js';
 import { selectionOf, type RetentionScope } from '../../engine/scheduler/retention-scope.js';
+import { parseSources, type SourceName } from '../../engine/operations/source-records.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
 import { retentionHasRules } from '../../shared/schedules.js';
 import {
@@ -28,6 +29,9 @@ interface PruneFlags extends CommonFlags, RetentionFlags {
   database?: string;
   collections?: string[];
   exclude?: string[];
+  sources?: SourceName[];
+  buckets?: string[];
+  storagePrefix?: string;
   allowEmpty?: boolean;
   tz?: string;
   dryRun?: boolean;
@@ -64,6 +68,13 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
       listFlag,
     )
     .option('--exclude <ids>', 'only manual backups made with exactly this --exclude', listFlag)
+    .option(
+      '--sources <list>',
+      'only manual backups holding exactly these sources (default: firestore)',
+      parseSources,
+    )
+    .option('--buckets <names>', 'only manual backups of exactly these Storage buckets', listFlag)
+    .option('--storage-prefix <prefix>', 'only manual backups made with this --storage-prefix')
     .option('--allow-empty', 'count empty (0-document) backups like any other')
     .option('--tz <zone>', 'time zone of the daily/weekly/monthly periods')
     .option('--dry-run', 'show what would be deleted, delete nothing');
@@ -92,9 +103,20 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
             scheduleId: schedule.id,
             selection: selectionOf(schedule.scope),
           };
-          const scopeFlags = (['project', 'from', 'database', 'collections', 'exclude'] as const)
+          const scopeFlags = (
+            [
+              'project',
+              'from',
+              'database',
+              'collections',
+              'exclude',
+              'sources',
+              'buckets',
+              'storagePrefix',
+            ] as const
+          )
             .filter((f) => flags[f] !== undefined)
-            .map((f) => `--${f}`);
+            .map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
           if (schedule && scopeFlags.length) {
             throw new AppError(
               'INVALID_ARGUMENT',

@@ -42,7 +42,12 @@ export function manifestFor(
       sha256: written.archiveSha256,
     },
     ...(scheduleId ? { scheduleId } : {}),
-    selection: header.selection,
+    // The retention scope: collections, and which sources (and buckets) the backup holds.
+    selection: {
+      ...header.selection,
+      sources: header.sources,
+      ...(header.storage ? { storage: header.storage } : {}),
+    },
   };
 }
 

@@ -24,8 +24,18 @@ export interface RetentionScope {
 }
 
 /** The selection a scope (flags or a schedule's) stands for, in a comparable form. */
-export function selectionOf(scope: Pick<BackupScope, 'collections' | 'exclude'>): BackupSelection {
-  return { collections: scope.collections ?? [], exclude: scope.exclude ?? [] };
+export function selectionOf(
+  scope: Pick<BackupScope, 'collections' | 'exclude' | 'sources' | 'buckets' | 'storagePrefix'>,
+): BackupSelection {
+  const sources = scope.sources ?? ['firestore'];
+  return {
+    collections: scope.collections ?? [],
+    exclude: scope.exclude ?? [],
+    sources,
+    ...(sources.includes('storage') && scope.buckets
+      ? { storage: { buckets: scope.buckets, prefix: scope.storagePrefix ?? '' } }
+      : {}),
+  };
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
@@ -34,8 +44,21 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
   return x.size === y.size && [...x].every((v) => y.has(v));
 };
 
+/** Manifests made before other sources existed hold Firestore only. */
+const sourcesOf = (s: BackupSelection): readonly string[] => s.sources ?? ['firestore'];
+
 export function sameSelection(a: BackupSelection, b: BackupSelection): boolean {
-  return sameSet(a.collections, b.collections) && sameSet(a.exclude, b.exclude);
+  return (
+    sameSet(a.collections, b.collections) &&
+    sameSet(a.exclude, b.exclude) &&
+    sameSet(sourcesOf(a), sourcesOf(b)) &&
+    // Strict: a scope that names no bucket never matches backups of named buckets.
+    (a.storage === undefined
+      ? b.storage === undefined
+      : b.storage !== undefined &&
+        sameSet(a.storage.buckets, b.storage.buckets) &&
+        a.storage.prefix === b.storage.prefix)
+  );
 }
 
 export function inScope(b: CatalogBackup, scope: RetentionScope): boolean {
@@ -90,10 +113,14 @@ export function describeScope(scope: RetentionScope, scheduleName?: string): str
   if (scope.scheduleId !== null) {
     return `backups of ${where} made by schedule ${scheduleName ? `"${scheduleName}"` : scope.scheduleId}`;
   }
-  const { collections, exclude } = scope.selection;
+  const { collections, exclude, storage } = scope.selection;
   const what = [
     collections.length ? `collections ${collections.join(', ')}` : 'all collections',
     exclude.length ? `excluding ${exclude.join(', ')}` : '',
+    `sources ${sourcesOf(scope.selection).join(', ')}`,
+    storage
+      ? `buckets ${storage.buckets.join(', ')}${storage.prefix ? ` under ${storage.prefix}` : ''}`
+      : '',
   ]
     .filter(Boolean)
     .join(' ');
