@@ -44,6 +44,9 @@ CREATE TABLE users (
   name text,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+-- Member lists show names and emails; users are not a tenant table (one person may be in
+-- several organisations), so the tenant role reads only these columns.
+GRANT SELECT (id, email, name) ON users TO ${APP_ROLE};
 
 CREATE TABLE organisations (
   id text PRIMARY KEY,
