@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { AppError } from '../../shared/errors.js';
 import { appendAudit, recordAudit } from '../audit.js';
 import { authenticate, type IdentityVerifier, type ServerContext } from '../auth.js';
 import { newId } from '../ids.js';
@@ -32,7 +33,9 @@ export function registerAuthRoutes(
           resource: { type: 'session', id: null },
           metadata: { reason: (error as Error).message },
         });
-        throw error;
+        throw new AppError('UNAUTHENTICATED', 'Sign-in was refused; sign in again.', {
+          cause: error,
+        });
       }
       const email = identity.email.toLowerCase();
       const userId = await ctx.db.system(async (tx) => {
