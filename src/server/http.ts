@@ -80,9 +80,10 @@ export interface RateLimitRule {
 }
 
 /**
- * Fixed-window limits per client: per API key when one is presented (so a key is limited
- * wherever it is used from), else per client address; the auth routes have their own,
- * stricter budget. Over the limit: 429 with Retry-After in seconds.
+ * Fixed-window limits per client address, and per API key when one is presented (so a
+ * key is limited wherever it is used from). Both apply: the key part of a request is
+ * chosen by the caller, so it must never buy a fresh budget for an address. The auth
+ * routes have their own, stricter budget. Over a limit: 429 with Retry-After in seconds.
  */
 export function installRateLimits(
   app: FastifyInstance,
@@ -94,22 +95,21 @@ export function installRateLimits(
   },
 ): void {
   app.addHook('onRequest', async (request, reply) => {
-    const url = request.url;
-    if (!url.startsWith('/api/')) return;
-    const isAuth = url.startsWith('/api/v1/auth/');
+    if (!request.url.startsWith('/api/')) return;
+    const isAuth = request.url.startsWith('/api/v1/auth/');
     const rule = isAuth ? options.auth : options.api;
-    const bearer = request.headers.authorization?.match(/^Bearer (fbk_[A-Za-z0-9_-]{8})/)?.[1];
-    const client = bearer !== undefined ? `key:${bearer}` : `ip:${request.ip}`;
+    const bucket = isAuth ? 'auth' : 'api';
+    const keyPrefix = request.headers.authorization?.match(/^Bearer (fbk_[A-Za-z0-9_-]{8})/)?.[1];
+    const clients = [`ip:${request.ip}`, ...(keyPrefix !== undefined ? [`key:${keyPrefix}`] : [])];
     const now = options.now();
-    const { count, resetAt } = await options.store.hit(
-      `${isAuth ? 'auth' : 'api'}:${client}`,
-      rule.windowMs,
-      now,
+    const hits = await Promise.all(
+      clients.map((client) => options.store.hit(`${bucket}:${client}`, rule.windowMs, now)),
     );
+    const worst = hits.reduce((a, b) => (b.count > a.count ? b : a));
     void reply.header('RateLimit-Limit', String(rule.max));
-    void reply.header('RateLimit-Remaining', String(Math.max(0, rule.max - count)));
-    if (count > rule.max) {
-      const retryAfter = Math.max(1, Math.ceil((resetAt - now) / 1000));
+    void reply.header('RateLimit-Remaining', String(Math.max(0, rule.max - worst.count)));
+    if (worst.count > rule.max) {
+      const retryAfter = Math.max(1, Math.ceil((worst.resetAt - now) / 1000));
       void reply.header('Retry-After', String(retryAfter));
       throw new AppError(
         'RESOURCE_EXHAUSTED',

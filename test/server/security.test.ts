@@ -382,6 +382,25 @@ describe('HTTP surface', () => {
     expect(codes[8]).toBe(429);
   });
 
+  it('a made-up API key does not buy a fresh budget; a key is limited across addresses', async () => {
+    server = await startTestServer({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_MAX: '3' });
+    const call = (key: string, ip: string) =>
+      server!.app.inject({
+        method: 'GET',
+        url: '/api/v1/me',
+        remoteAddress: ip,
+        headers: { authorization: `Bearer ${key}`, 'x-organization-id': 'org_x' },
+      });
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++)
+      codes.push((await call(`fbk_random${i}xxxxxxxxxxxx`, '10.0.0.1')).statusCode);
+    expect(codes.slice(3)).toEqual([429]);
+    const keyCodes: number[] = [];
+    for (let i = 0; i < 4; i++)
+      keyCodes.push((await call('fbk_samekeyxxxxxxxx', `10.0.1.${i}`)).statusCode);
+    expect(keyCodes.slice(3)).toEqual([429]);
+  });
+
   it('serves over a real listening port', async () => {
     server = await startTestServer();
     const address = await server.app.listen({ host: '127.0.0.1', port: 0 });
