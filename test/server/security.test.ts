@@ -114,6 +114,35 @@ describe('JWT attacks', () => {
     expect((await server.call(alice, 'GET', url)).statusCode).toBe(401);
   });
 
+  it('sessions are listed and revocable one by one or all at once', async () => {
+    const { server, alice, url } = await setup();
+    const laptop = await server.login('alice@acme.test');
+    const phone = await server.login('alice@acme.test');
+    const listed = await server.call(alice, 'GET', '/api/v1/me/sessions');
+    const sessions = listed.json<{ sessions: Array<{ id: string; current: boolean }> }>().sessions;
+    expect(sessions).toHaveLength(3);
+    expect(sessions.filter((s) => s.current)).toHaveLength(1);
+    const laptopSid = sessions.find((s) => !s.current)!.id;
+    expect(
+      (await server.call(alice, 'DELETE', `/api/v1/me/sessions/${laptopSid}`)).statusCode,
+    ).toBe(204);
+    const stillOk = [laptop, phone].map((s) => server.call(s, 'GET', url));
+    const codes = (await Promise.all(stillOk)).map((r) => r.statusCode).sort();
+    expect(codes).toEqual([200, 401]);
+    // Another user's session id is not found, not revoked.
+    const bob = await server.login('bob@acme.test');
+    const bobSid = (await server.call(bob, 'GET', '/api/v1/me/sessions')).json<{
+      sessions: Array<{ id: string }>;
+    }>().sessions[0]!.id;
+    expect((await server.call(alice, 'DELETE', `/api/v1/me/sessions/${bobSid}`)).statusCode).toBe(
+      404,
+    );
+    expect((await server.call(bob, 'GET', '/api/v1/me')).statusCode).toBe(200);
+    expect((await server.call(alice, 'DELETE', '/api/v1/me/sessions')).statusCode).toBe(204);
+    for (const s of [alice, laptop, phone])
+      expect((await server.call(s, 'GET', url)).statusCode).toBe(401);
+  });
+
   it('a refused sign-in credential is 401 and audited as auth.login_failed', async () => {
     server = await startTestServer();
     const res = await server.app.inject({

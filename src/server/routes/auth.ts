@@ -1,8 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { appendAudit, recordAudit } from '../audit.js';
-import { authenticate, type IdentityVerifier, type ServerContext } from '../auth.js';
+import {
+  authenticate,
+  type IdentityVerifier,
+  type Principal,
+  type ServerContext,
+} from '../auth.js';
 import { newId } from '../ids.js';
 import { parseBody } from './body.js';
 
@@ -11,7 +16,8 @@ const RefreshBody = z.object({ refreshToken: z.string().min(1) });
 
 /**
  * /api/v1/auth: sign-in (only when an identity verifier is configured), refresh with
- * rotation and reuse detection, sign-out, and /api/v1/me.
+ * rotation and reuse detection, sign-out, /api/v1/me and the user's sessions (listed and
+ * revocable one by one or all at once).
  */
 export function registerAuthRoutes(
   app: FastifyInstance,
@@ -72,22 +78,67 @@ export function registerAuthRoutes(
     return pair;
   });
 
-  app.post('/api/v1/auth/logout', async (request, reply) => {
-    const principal = await authenticate(ctx, request);
-    if (principal.kind === 'user') {
-      await ctx.db.system(async (tx) => {
-        await tx.query(
-          `UPDATE sessions SET revoked_at = $2, revoked_reason = 'signed out' WHERE id = $1`,
-          [principal.sessionId, ctx.now()],
-        );
+  /** Ends the user's sessions (`only` one of them, or all) and records it. */
+  const endSessions = async (
+    request: FastifyRequest,
+    principal: Extract<Principal, { kind: 'user' }>,
+    event: string,
+    only: string | null,
+  ): Promise<number> =>
+    ctx.db.system(async (tx) => {
+      const ended = await tx.query<{ id: string }>(
+        `UPDATE sessions SET revoked_at = $2, revoked_reason = $4
+          WHERE user_id = $1 AND revoked_at IS NULL AND ($3::text IS NULL OR id = $3)
+          RETURNING id`,
+        [principal.userId, ctx.now(), only, event],
+      );
+      if (ended.length > 0)
         await appendAudit(tx, null, {
-          event: 'auth.logout',
+          event,
           actor: { id: principal.userId, email: principal.email, ip: request.ip },
-          resource: { type: 'session', id: principal.sessionId },
-          metadata: {},
+          resource: { type: 'session', id: only },
+          metadata: { sessions: ended.map((r) => r.id) },
         });
-      });
-    }
+      return ended.length;
+    });
+
+  const userOnly = async (request: FastifyRequest) => {
+    const principal = await authenticate(ctx, request);
+    if (principal.kind !== 'user')
+      throw new AppError('PERMISSION_DENIED', 'Sessions belong to signed-in users, not API keys.');
+    return principal;
+  };
+
+  app.post('/api/v1/auth/logout', async (request, reply) => {
+    const principal = await userOnly(request);
+    await endSessions(request, principal, 'auth.logout', principal.sessionId);
+    return reply.status(204).send();
+  });
+
+  app.get('/api/v1/me/sessions', async (request) => {
+    const principal = await userOnly(request);
+    const sessions = await ctx.db.system((tx) =>
+      tx.query<{ id: string }>(
+        `SELECT id, created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"
+           FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+          ORDER BY created_at`,
+        [principal.userId, ctx.now()],
+      ),
+    );
+    return { sessions: sessions.map((s) => ({ ...s, current: s.id === principal.sessionId })) };
+  });
+
+  app.delete('/api/v1/me/sessions/:sessionId', async (request, reply) => {
+    const principal = await userOnly(request);
+    const id = (request.params as { sessionId: string }).sessionId;
+    if ((await endSessions(request, principal, 'auth.session_revoked', id)) === 0)
+      throw new AppError('NOT_FOUND', `No active session ${id} of yours.`);
+    return reply.status(204).send();
+  });
+
+  app.delete('/api/v1/me/sessions', async (request, reply) => {
+    const principal = await userOnly(request);
+    await endSessions(request, principal, 'auth.sessions_revoked', null);
     return reply.status(204).send();
   });
 
