@@ -321,6 +321,15 @@ describe('row-level security, the second wall', () => {
     const one = await asTenant(orgId);
     expect(one.orgs.map((o) => o.id)).toEqual([orgId]);
     expect(one.members).toHaveLength(1);
+    // The server's own login, when it is not a superuser (managed PostgreSQL), still sees
+    // across organisations for sign-in and sessions: a non-superuser role stands in for it.
+    const asServerLogin = await server.db.system(async (tx) => {
+      await tx.query('CREATE ROLE server_login NOLOGIN NOSUPERUSER');
+      await tx.query('GRANT SELECT ON organisations, memberships TO server_login');
+      await tx.query('SET LOCAL ROLE server_login');
+      return tx.query<{ id: string }>('SELECT id FROM organisations');
+    });
+    expect(asServerLogin.map((o) => o.id).sort()).toEqual([orgId, other].sort());
     // Writing another tenant's row is refused by the policy too.
     await expect(
       server.db.withOrg(orgId, (tx) =>

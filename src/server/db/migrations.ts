@@ -24,7 +24,18 @@ ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
 CREATE POLICY ${table}_tenant ON ${table}
   USING (${column} = current_setting('app.org_id', true))
   WITH CHECK (${column} = current_setting('app.org_id', true));
-GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${APP_ROLE};`;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${APP_ROLE};
+${serverPolicy(table)}`;
+}
+
+/**
+ * The server's own login (the tables' owner, often not a superuser on managed PostgreSQL)
+ * needs the cross-organisation queries of sign-in and sessions. FORCE makes policies apply
+ * to the owner too, so it gets a policy of its own that never matches the tenant role.
+ */
+function serverPolicy(table: string): string {
+  return `CREATE POLICY ${table}_server ON ${table}
+  USING (current_user <> '${APP_ROLE}') WITH CHECK (current_user <> '${APP_ROLE}');`;
 }
 
 const initial = `
@@ -60,6 +71,7 @@ CREATE POLICY organisations_tenant ON organisations
   USING (id = current_setting('app.org_id', true))
   WITH CHECK (id = current_setting('app.org_id', true));
 GRANT SELECT, UPDATE, DELETE ON organisations TO ${APP_ROLE};
+${serverPolicy('organisations')}
 
 CREATE TABLE memberships (
   organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
