@@ -9,6 +9,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerHistory } from './commands/history.js';
 import { registerPrune } from './commands/prune.js';
 import { registerSchedule } from './commands/schedule.js';
+import { registerServer } from './commands/server.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerKeys } from './commands/keys.js';
 import { registerList } from './commands/list.js';
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIO, done: (code: number) => void): Command {
     registerHistory,
     registerCatalog,
     registerUi,
+    registerServer,
   ]) {
     register(program, io, done);
   }

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   /** A storage object or backup does not exist. */
   NOT_FOUND: { fault: 'user', retryable: false, exit: 1 },
   ALREADY_EXISTS: { fault: 'user', retryable: false, exit: 1 },
+  /** No valid credentials: sign in again or send a valid API key (HTTP 401). */
+  UNAUTHENTICATED: { fault: 'user', retryable: false, exit: 1 },
   /** The destination refused access (permissions, read-only folder, credentials). */
   PERMISSION_DENIED: { fault: 'user', retryable: false, exit: 1 },
   /** The disk or quota is full. */

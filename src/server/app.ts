@@ -1,0 +1,65 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { IdentityVerifier, ServerContext } from './auth.js';
+import type { ServerConfig } from './config.js';
+import type { Db } from './db/db.js';
+import {
+  installErrorHandling,
+  installRateLimits,
+  MemoryRateLimitStore,
+  type RateLimitStore,
+} from './http.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerOrgRoutes } from './routes/org.js';
+import { Tokens } from './tokens.js';
+
+export interface AppOptions {
+  config: ServerConfig;
+  db: Db;
+  /**
+   * How sign-in credentials become identities. Production will pass the OpenID Connect
+   * verifier; tests pass their own. Without one there is no sign-in route.
+   */
+  identityVerifier?: IdentityVerifier;
+  rateLimitStore?: RateLimitStore;
+  now?: () => Date;
+  logger?: boolean;
+}
+
+/** Builds the organisation server (routes, headers, limits) without listening. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const now = options.now ?? (() => new Date());
+  const ctx: ServerContext = {
+    config: options.config,
+    db: options.db,
+    tokens: new Tokens(options.config, now),
+    now,
+  };
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: options.config.TRUST_PROXY,
+    bodyLimit: 1024 * 1024,
+  });
+  installErrorHandling(app);
+  if (options.config.RATE_LIMIT_ENABLED)
+    installRateLimits(app, {
+      store: options.rateLimitStore ?? new MemoryRateLimitStore(),
+      api: { windowMs: options.config.RATE_LIMIT_WINDOW, max: options.config.RATE_LIMIT_MAX },
+      auth: {
+        windowMs: options.config.AUTH_RATE_LIMIT_WINDOW,
+        max: options.config.AUTH_RATE_LIMIT_MAX,
+      },
+      now: () => now().getTime(),
+    });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await options.db.system((tx) => tx.query('SELECT 1'));
+      return { status: 'ready', database: options.db.kind };
+    } catch {
+      return reply.status(503).send({ status: 'not ready', database: options.db.kind });
+    }
+  });
+  registerAuthRoutes(app, ctx, options.identityVerifier);
+  registerOrgRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import type { Db, Tx } from './db/db.js';
+
+/**
+ * The audit log in the security guide's JSON format, append-only and hash-chained: each
+ * organisation has its own chain (server-wide events such as failed sign-ins go to chain
+ * '-'), every entry stores the previous entry's hash, and audit_heads keeps the last hash
+ * so `verify` detects an edited, deleted or truncated entry.
+ */
+
+export interface AuditEntry {
+  timestamp: string;
+  level: 'info' | 'warn';
+  event: string;
+  actor: { id: string | null; email: string | null; ip: string | null };
+  resource: { type: string; id: string | null };
+  organization: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export type AuditInput = Omit<AuditEntry, 'timestamp' | 'level' | 'organization'> & {
+  level?: AuditEntry['level'];
+};
+
+export const SERVER_CHAIN = '-';
+const GENESIS = '0'.repeat(64);
+
+function chainHash(prevHash: string, entryText: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(entryText).digest('hex');
+}
+
+/** Appends one entry inside the caller's transaction (so it commits with the change). */
+export async function appendAudit(
+  tx: Tx,
+  organization: string | null,
+  input: AuditInput,
+  now: Date = new Date(),
+): Promise<void> {
+  const chain = organization ?? SERVER_CHAIN;
+  const entry: AuditEntry = {
+    timestamp: now.toISOString(),
+    level: input.level ?? 'info',
+    event: input.event,
+    actor: input.actor,
+    resource: input.resource,
+    organization,
+    metadata: input.metadata,
+  };
+  const text = JSON.stringify(entry);
+  // Row lock on the head serialises appenders across server instances.
+  const [head] = await tx.query<{ seq: string; hash: string }>(
+    'SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE',
+    [chain],
+  );
+  const seq = head === undefined ? 1 : Number(head.seq) + 1;
+  const prevHash = head?.hash ?? GENESIS;
+  const hash = chainHash(prevHash, text);
+  await tx.query(
+    'INSERT INTO audit_log (chain, seq, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)',
+    [chain, seq, text, prevHash, hash],
+  );
+  await tx.query(
+    `INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3)
+     ON CONFLICT (chain) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`,
+    [chain, seq, hash],
+  );
+}
+
+/** Appends in its own transaction, in the organisation's RLS context when there is one. */
+export function recordAudit(db: Db, organization: string | null, input: AuditInput): Promise<void> {
+  return organization === null
+    ? db.system((tx) => appendAudit(tx, null, input))
+    : db.withOrg(organization, (tx) => appendAudit(tx, organization, input));
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  entries: number;
+  /** The first sequence number where the chain breaks, and why. */
+  brokenAt?: number;
+  reason?: string;
+}
+
+export async function verifyChain(tx: Tx, chain: string): Promise<VerifyResult> {
+  const rows = await tx.query<{ seq: string; entry: string; prev_hash: string; hash: string }>(
+    'SELECT seq, entry, prev_hash, hash FROM audit_log WHERE chain = $1 ORDER BY seq',
+    [chain],
+  );
+  const [head] = await tx.query<{ seq: string; hash: string }>(
+    'SELECT seq, hash FROM audit_heads WHERE chain = $1',
+    [chain],
+  );
+  let prev = GENESIS;
+  let expectedSeq = 1;
+  for (const row of rows) {
+    const seq = Number(row.seq);
+    if (seq !== expectedSeq)
+      return { ok: false, entries: rows.length, brokenAt: expectedSeq, reason: 'entry missing' };
+    if (row.prev_hash !== prev)
+      return {
+        ok: false,
+        entries: rows.length,
+        brokenAt: seq,
+        reason: 'link to previous entry broken',
+      };
+    if (chainHash(prev, row.entry) !== row.hash)
+      return { ok: false, entries: rows.length, brokenAt: seq, reason: 'entry edited' };
+    prev = row.hash;
+    expectedSeq++;
+  }
+  const lastSeq = expectedSeq - 1;
+  if (head !== undefined && (Number(head.seq) !== lastSeq || head.hash !== prev))
+    return {
+      ok: false,
+      entries: rows.length,
+      brokenAt: lastSeq + 1,
+      reason: 'entries missing at the end',
+    };
+  if (head === undefined && rows.length > 0)
+    return { ok: false, entries: rows.length, brokenAt: 1, reason: 'chain head missing' };
+  return { ok: true, entries: rows.length };
+}
+
+export interface AuditQuery {
+  event?: string;
+  actorId?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  /** Entries before this sequence number (paging backwards from the newest). */
+  before?: number;
+}
+
+export async function searchAudit(
+  tx: Tx,
+  chain: string,
+  q: AuditQuery,
+): Promise<Array<AuditEntry & { seq: number; hash: string }>> {
+  const where = ['chain = $1'];
+  const params: unknown[] = [chain];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    where.push(clause.replace('?', `$${params.length}`));
+  };
+  if (q.event !== undefined) add(`(entry::jsonb ->> 'event') = ?`, q.event);
+  if (q.actorId !== undefined) add(`(entry::jsonb -> 'actor' ->> 'id') = ?`, q.actorId);
+  if (q.since !== undefined) add(`(entry::jsonb ->> 'timestamp') >= ?`, q.since.toISOString());
+  if (q.until !== undefined) add(`(entry::jsonb ->> 'timestamp') < ?`, q.until.toISOString());
+  if (q.before !== undefined) add('seq < ?', q.before);
+  params.push(q.limit);
+  const rows = await tx.query<{ seq: string; entry: string; hash: string }>(
+    `SELECT seq, entry, hash FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map((r) => ({
+    ...(JSON.parse(r.entry) as AuditEntry),
+    seq: Number(r.seq),
+    hash: r.hash,
+  }));
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+
+/**
+ * The organisation server's configuration, read from the environment with the names the
+ * product's security guide uses (docs/server.md lists them). Anything wrong refuses to
+ * start with a message naming the variable and what to set, never a stack trace.
+ */
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** "24h", "7d", "15m", "30s", "500ms"; a bare number is seconds (as JWT libraries read it). */
+export function parseDuration(value: string): number | undefined {
+  const match = DURATION.exec(value.trim());
+  if (!match) return undefined;
+  const unit = (match[2] ?? 's') as keyof typeof UNIT_MS;
+  return Number(match[1]) * UNIT_MS[unit];
+}
+
+const duration = (example: string) =>
+  z.string().transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `a duration such as ${example} (got "${value}")` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], {
+    errorMap: () => ({ message: 'true or false' }),
+  })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Milliseconds, as the guide writes RATE_LIMIT_WINDOW=60000 and SESSION_TIMEOUT=1800000. */
+const millis = z.coerce
+  .number({ invalid_type_error: 'a number of milliseconds' })
+  .int('a whole number of milliseconds')
+  .positive('a positive number of milliseconds');
+const count = z.coerce.number().int('a whole number').positive('a positive whole number');
+
+const schema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  JWT_SECRET: z
+    .string({
+      required_error:
+        'is not set. Generate one with `openssl rand -hex 32` and set JWT_SECRET to it',
+    })
+    .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, {
+      message:
+        'is shorter than 32 bytes. Generate a strong one with `openssl rand -hex 32` and set JWT_SECRET to it',
+    }),
+  JWT_EXPIRES_IN: duration('24h').default('24h'),
+  JWT_REFRESH_EXPIRES_IN: duration('7d').default('7d'),
+  JWT_ISSUER: z.string().min(1).default('firebackup'),
+  JWT_AUDIENCE: z.string().min(1).default('firebackup-api'),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\//,
+      'a postgresql:// URL (or leave it unset for the embedded database)',
+    )
+    .optional(),
+  DATA_DIR: z.string().min(1).optional(),
+  RATE_LIMIT_ENABLED: bool.default('true'),
+  RATE_LIMIT_WINDOW: millis.default(60_000),
+  RATE_LIMIT_MAX: count.default(100),
+  AUTH_RATE_LIMIT_WINDOW: millis.default(60_000),
+  AUTH_RATE_LIMIT_MAX: count.default(5),
+  /** Idle timeout of a session in milliseconds; unset means only the refresh expiry applies. */
+  SESSION_TIMEOUT: millis.optional(),
+  AUDIT_LOG_RETENTION_DAYS: count.default(365),
+  /** Behind a reverse proxy (the guide's nginx) the client address is in X-Forwarded-For. */
+  TRUST_PROXY: bool.default('false'),
+});
+
+export type ServerConfig = z.infer<typeof schema>;
+
+/** Reads and checks the configuration; throws INVALID_ARGUMENT naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
+  // Empty variables count as unset, as shells and .env files often leave them.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in schema.shape && value !== ''),
+  );
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'configuration');
+    const message = issue.message.startsWith('is ') ? issue.message : `must be ${issue.message}`;
+    return `  ${name} ${message}`;
+  });
+  throw new AppError(
+    'INVALID_ARGUMENT',
+    `The server cannot start; fix these environment variables:\n${lines.join('\n')}`,
+  );
+}

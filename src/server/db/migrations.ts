@@ -1,0 +1,166 @@
+/**
+ * Numbered SQL migrations of the organisation server. The same SQL runs on the embedded
+ * PGlite and on PostgreSQL (DATABASE_URL); never edit an applied one, add the next number.
+ *
+ * Tenant tables carry organisation_id and have row-level security FORCED (so even their
+ * owner is filtered) with a policy on the `app.org_id` setting. The server runs tenant
+ * queries as the non-superuser role `firebackup_app` (superusers bypass RLS entirely), so
+ * a query that forgot to name the organisation sees nothing instead of everything.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const APP_ROLE = 'firebackup_app';
+
+const TENANT_TABLES = ['memberships', 'api_keys', 'projects', 'backups'] as const;
+
+function tenantPolicy(table: string, column = 'organisation_id'): string {
+  return `
+ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
+CREATE POLICY ${table}_tenant ON ${table}
+  USING (${column} = current_setting('app.org_id', true))
+  WITH CHECK (${column} = current_setting('app.org_id', true));
+GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${APP_ROLE};
+${serverPolicy(table)}`;
+}
+
+/**
+ * The server's own login (the tables' owner, often not a superuser on managed PostgreSQL)
+ * needs the cross-organisation queries of sign-in and sessions. FORCE makes policies apply
+ * to the owner too, so it gets a policy of its own that never matches the tenant role.
+ */
+function serverPolicy(table: string): string {
+  return `CREATE POLICY ${table}_server ON ${table}
+  USING (current_user <> '${APP_ROLE}') WITH CHECK (current_user <> '${APP_ROLE}');`;
+}
+
+const initial = `
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${APP_ROLE}') THEN
+    CREATE ROLE ${APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS;
+  END IF;
+  -- A non-superuser server login must be allowed to SET ROLE to it.
+  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    EXECUTE format('GRANT ${APP_ROLE} TO %I', current_user);
+  END IF;
+END $$;
+
+CREATE TABLE users (
+  id text PRIMARY KEY,
+  email text NOT NULL UNIQUE,
+  name text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+-- Member lists show names and emails; users are not a tenant table (one person may be in
+-- several organisations), so the tenant role reads only these columns.
+GRANT SELECT (id, email, name) ON users TO ${APP_ROLE};
+
+CREATE TABLE organisations (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  created_by text NOT NULL REFERENCES users(id),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE organisations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE organisations FORCE ROW LEVEL SECURITY;
+CREATE POLICY organisations_tenant ON organisations
+  USING (id = current_setting('app.org_id', true))
+  WITH CHECK (id = current_setting('app.org_id', true));
+GRANT SELECT, UPDATE, DELETE ON organisations TO ${APP_ROLE};
+${serverPolicy('organisations')}
+
+CREATE TABLE memberships (
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  user_id text NOT NULL REFERENCES users(id),
+  role text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (organisation_id, user_id)
+);
+
+-- A session is one refresh-token family: every rotation stays in it, and reuse of a
+-- rotated token revokes it (and with it every access token naming it).
+CREATE TABLE sessions (
+  id text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users(id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  last_seen_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  revoked_at timestamptz,
+  revoked_reason text
+);
+
+CREATE TABLE refresh_tokens (
+  token_hash text PRIMARY KEY,
+  session_id text NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz
+);
+
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  prefix text NOT NULL,
+  key_hash text NOT NULL UNIQUE,
+  scopes text[] NOT NULL,
+  created_by text NOT NULL REFERENCES users(id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz,
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);
+
+CREATE TABLE projects (
+  id text PRIMARY KEY,
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  firebase_project_id text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Backup records are metadata only: the archives and keys never reach the server.
+CREATE TABLE backups (
+  id text PRIMARY KEY,
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  project_id text NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  created_by text NOT NULL,
+  key_id text,
+  size_bytes bigint,
+  document_count bigint
+);
+
+-- One hash chain per organisation (chain '-' holds server-wide events such as failed
+-- sign-ins). Each entry stores the previous entry's hash; audit_heads remembers the last
+-- one so a deleted tail is detected too.
+CREATE TABLE audit_log (
+  chain text NOT NULL,
+  seq bigint NOT NULL,
+  entry text NOT NULL,
+  prev_hash text NOT NULL,
+  hash text NOT NULL,
+  PRIMARY KEY (chain, seq)
+);
+CREATE TABLE audit_heads (
+  chain text PRIMARY KEY,
+  seq bigint NOT NULL,
+  hash text NOT NULL
+);
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only';
+END $f$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+${tenantPolicy('audit_log', 'chain')}
+${tenantPolicy('audit_heads', 'chain')}
+REVOKE UPDATE, DELETE ON audit_log FROM ${APP_ROLE};
+${TENANT_TABLES.map((t) => tenantPolicy(t)).join('\n')}
+`;
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];

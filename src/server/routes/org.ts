@@ -1,0 +1,420 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../shared/errors.js';
+import { API_KEY_SCOPES, ROLES, type Role } from '../../shared/rbac.js';
+import { appendAudit, searchAudit, verifyChain, type AuditInput } from '../audit.js';
+import {
+  API_KEY_PREFIX,
+  anyMember,
+  authenticate,
+  authorize,
+  ruleFor,
+  type OrgCaller,
+  type Rule,
+  type ServerContext,
+} from '../auth.js';
+import type { Tx } from '../db/db.js';
+import { newId, sha256 } from '../ids.js';
+import { parseBody } from './body.js';
+
+/**
+ * The routes under /api/v1/organizations/:orgId. Each names the rule it is checked
+ * against (from the guide's permission matrix in src/shared/rbac.ts); the route-by-role
+ * test is generated from this same table.
+ */
+export interface OrgRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path below /api/v1/organizations/:orgId ('' for the organisation itself). */
+  path: string;
+  rule: Rule;
+  /** Runs in the organisation's RLS context; `audit` appends in the same transaction. */
+  handle: (
+    tx: Tx,
+    c: OrgCaller,
+    request: FastifyRequest,
+    audit: (input: Omit<AuditInput, 'actor'>) => Promise<void>,
+  ) => Promise<{ status?: number; body?: unknown }>;
+}
+
+const ADMIN_TASK = ruleFor('members:manage');
+
+const RoleBody = z.object({ role: z.enum(ROLES) });
+const KeyBody = z.object({
+  name: z.string().min(1).max(100),
+  scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
+  /** Days until the key stops working; keys always expire (default 90 days). */
+  expiresInDays: z.number().int().positive().max(3650).default(90),
+});
+const ProjectBody = z.object({
+  name: z.string().min(1).max(200),
+  firebaseProjectId: z.string().regex(/^[a-z0-9-]{4,40}$/, 'a Firebase project id'),
+});
+const BackupBody = z.object({
+  projectId: z.string().min(1),
+  keyId: z.string().max(200).optional(),
+  sizeBytes: z.number().int().nonnegative().optional(),
+  documentCount: z.number().int().nonnegative().optional(),
+});
+const AuditQuery = z.object({
+  event: z.string().optional(),
+  actor: z.string().optional(),
+  since: z.coerce.date().optional(),
+  until: z.coerce.date().optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+function param(request: FastifyRequest, name: string): string {
+  return (request.params as Record<string, string>)[name] ?? '';
+}
+
+function notFound(what: string, id: string): AppError {
+  return new AppError('NOT_FOUND', `No ${what} ${id} in this organisation.`);
+}
+
+async function owners(tx: Tx): Promise<number> {
+  const [row] = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM memberships WHERE role = 'owner'`,
+  );
+  return row?.n ?? 0;
+}
+
+/** Role changes and removals keep at least one owner; only owners touch owners. */
+async function checkMemberChange(
+  tx: Tx,
+  c: OrgCaller,
+  target: { role: Role },
+  newRole: Role | null,
+): Promise<void> {
+  const touchesOwner = target.role === 'owner' || newRole === 'owner';
+  if (touchesOwner && c.role !== 'owner')
+    throw new AppError('PERMISSION_DENIED', 'Only an owner may make or unmake an owner.');
+  if (target.role === 'owner' && newRole !== 'owner' && (await owners(tx)) <= 1)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      'This is the last owner of the organisation; make another member owner first.',
+    );
+}
+
+export const ORG_ROUTES: readonly OrgRoute[] = [
+  {
+    method: 'GET',
+    path: '',
+    rule: anyMember(null),
+    async handle(tx, c) {
+      const [org] = await tx.query<{ id: string; name: string; created_at: Date }>(
+        'SELECT id, name, created_at FROM organisations',
+      );
+      if (org === undefined) throw notFound('organisation', c.orgId);
+      return { body: { id: org.id, name: org.name, createdAt: org.created_at, role: c.role } };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '',
+    rule: ruleFor('org:delete'),
+    async handle(tx, c, _r, audit) {
+      // The audit chain of the organisation stays: it is the record that it was deleted.
+      await audit({
+        event: 'organization.deleted',
+        resource: { type: 'organization', id: c.orgId },
+        metadata: {},
+      });
+      await tx.query('DELETE FROM organisations');
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/members',
+    rule: anyMember(null),
+    async handle(tx) {
+      const members = await tx.query(
+        `SELECT m.user_id AS "userId", u.email, u.name, m.role, m.created_at AS "joinedAt"
+           FROM memberships m JOIN users u ON u.id = m.user_id ORDER BY m.created_at`,
+      );
+      return { body: { members } };
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/members/:userId',
+    rule: ADMIN_TASK,
+    async handle(tx, c, request, audit) {
+      const { role } = parseBody(RoleBody, request.body);
+      const userId = param(request, 'userId');
+      const [target] = await tx.query<{ role: Role }>(
+        'SELECT role FROM memberships WHERE user_id = $1 FOR UPDATE',
+        [userId],
+      );
+      if (target === undefined) throw notFound('member', userId);
+      await checkMemberChange(tx, c, target, role);
+      await tx.query('UPDATE memberships SET role = $2 WHERE user_id = $1', [userId, role]);
+      await audit({
+        event: 'member.role_changed',
+        resource: { type: 'member', id: userId },
+        metadata: { from: target.role, to: role },
+      });
+      return { body: { userId, role } };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/members/:userId',
+    rule: ADMIN_TASK,
+    async handle(tx, c, request, audit) {
+      const userId = param(request, 'userId');
+      const [target] = await tx.query<{ role: Role }>(
+        'SELECT role FROM memberships WHERE user_id = $1 FOR UPDATE',
+        [userId],
+      );
+      if (target === undefined) throw notFound('member', userId);
+      await checkMemberChange(tx, c, target, null);
+      await tx.query('DELETE FROM memberships WHERE user_id = $1', [userId]);
+      await audit({
+        event: 'member.removed',
+        resource: { type: 'member', id: userId },
+        metadata: { role: target.role },
+      });
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api-keys',
+    rule: ADMIN_TASK,
+    async handle(tx) {
+      const keys = await tx.query(
+        `SELECT id, name, prefix, scopes, created_by AS "createdBy", created_at AS "createdAt",
+                expires_at AS "expiresAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"
+           FROM api_keys ORDER BY created_at`,
+      );
+      return { body: { apiKeys: keys } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api-keys',
+    rule: ADMIN_TASK,
+    async handle(tx, c, request, audit) {
+      const body = parseBody(KeyBody, request.body);
+      const id = newId('key');
+      // fbk_ + 8 characters shown in lists and logs + the secret: recognisable by
+      // secret scanners, and identifiable without storing anything reversible.
+      const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+      const prefix = key.slice(0, API_KEY_PREFIX.length + 8);
+      const expiresAt = new Date(Date.now() + body.expiresInDays * 86_400_000);
+      await tx.query(
+        `INSERT INTO api_keys (id, organisation_id, name, prefix, key_hash, scopes, created_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [id, c.orgId, body.name, prefix, sha256(key), body.scopes, c.actor.id, expiresAt],
+      );
+      await audit({
+        event: 'apikey.created',
+        resource: { type: 'api_key', id },
+        metadata: { name: body.name, prefix, scopes: body.scopes },
+      });
+      // The key itself is in this answer only; the server keeps its hash.
+      return {
+        status: 201,
+        body: { id, name: body.name, prefix, scopes: body.scopes, expiresAt, key },
+      };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api-keys/:keyId',
+    rule: ADMIN_TASK,
+    async handle(tx, _c, request, audit) {
+      const keyId = param(request, 'keyId');
+      const rows = await tx.query(
+        'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+        [keyId],
+      );
+      if (rows.length === 0) throw notFound('active API key', keyId);
+      await audit({
+        event: 'apikey.revoked',
+        resource: { type: 'api_key', id: keyId },
+        metadata: {},
+      });
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/audit',
+    rule: ADMIN_TASK,
+    async handle(tx, c, request) {
+      const q = parseBody(AuditQuery, request.query);
+      const entries = await searchAudit(tx, c.orgId, {
+        limit: q.limit,
+        ...(q.event !== undefined ? { event: q.event } : {}),
+        ...(q.actor !== undefined ? { actorId: q.actor } : {}),
+        ...(q.since !== undefined ? { since: q.since } : {}),
+        ...(q.until !== undefined ? { until: q.until } : {}),
+        ...(q.before !== undefined ? { before: q.before } : {}),
+      });
+      return { body: { entries } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/audit/verify',
+    rule: ADMIN_TASK,
+    async handle(tx, c) {
+      return { body: await verifyChain(tx, c.orgId) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/projects',
+    rule: anyMember('projects:read'),
+    async handle(tx) {
+      const projects = await tx.query(
+        `SELECT id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"
+           FROM projects ORDER BY created_at`,
+      );
+      return { body: { projects } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/projects',
+    rule: ruleFor('projects:manage'),
+    async handle(tx, c, request, audit) {
+      const body = parseBody(ProjectBody, request.body);
+      const id = newId('prj');
+      await tx.query(
+        'INSERT INTO projects (id, organisation_id, name, firebase_project_id) VALUES ($1, $2, $3, $4)',
+        [id, c.orgId, body.name, body.firebaseProjectId],
+      );
+      await audit({ event: 'project.created', resource: { type: 'project', id }, metadata: body });
+      return { status: 201, body: { id, ...body } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/projects/:projectId',
+    rule: anyMember('projects:read'),
+    async handle(tx, _c, request) {
+      const id = param(request, 'projectId');
+      const [project] = await tx.query(
+        `SELECT id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"
+           FROM projects WHERE id = $1`,
+        [id],
+      );
+      if (project === undefined) throw notFound('project', id);
+      return { body: project };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/backups',
+    rule: ruleFor('backups:view'),
+    async handle(tx) {
+      const backups = await tx.query(
+        `SELECT id, project_id AS "projectId", created_at AS "createdAt", created_by AS "createdBy",
+                key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount"
+           FROM backups ORDER BY created_at DESC LIMIT 1000`,
+      );
+      return { body: { backups } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/backups',
+    rule: ruleFor('backups:create'),
+    async handle(tx, c, request, audit) {
+      const body = parseBody(BackupBody, request.body);
+      const [project] = await tx.query('SELECT 1 FROM projects WHERE id = $1', [body.projectId]);
+      if (project === undefined) throw notFound('project', body.projectId);
+      const id = newId('bkp');
+      await tx.query(
+        `INSERT INTO backups (id, organisation_id, project_id, created_by, key_id, size_bytes, document_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          id,
+          c.orgId,
+          body.projectId,
+          c.actor.id,
+          body.keyId ?? null,
+          body.sizeBytes ?? null,
+          body.documentCount ?? null,
+        ],
+      );
+      await audit({
+        event: 'backup.created',
+        resource: { type: 'backup', id },
+        metadata: { projectId: body.projectId },
+      });
+      return { status: 201, body: { id, ...body } };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/backups/:backupId',
+    rule: ruleFor('backups:delete'),
+    async handle(tx, _c, request, audit) {
+      const id = param(request, 'backupId');
+      const rows = await tx.query('DELETE FROM backups WHERE id = $1 RETURNING id', [id]);
+      if (rows.length === 0) throw notFound('backup', id);
+      await audit({ event: 'backup.deleted', resource: { type: 'backup', id }, metadata: {} });
+      return { status: 204 };
+    },
+  },
+];
+
+const CreateOrgBody = z.object({ name: z.string().min(1).max(200) });
+
+export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/api/v1/organizations', async (request, reply) => {
+    const principal = await authenticate(ctx, request);
+    if (principal.kind !== 'user')
+      throw new AppError('PERMISSION_DENIED', 'API keys cannot create organisations; sign in.');
+    const { name } = parseBody(CreateOrgBody, request.body);
+    const id = newId('org');
+    await ctx.db.system(async (tx) => {
+      await tx.query('INSERT INTO organisations (id, name, created_by) VALUES ($1, $2, $3)', [
+        id,
+        name,
+        principal.userId,
+      ]);
+      await tx.query(
+        `INSERT INTO memberships (organisation_id, user_id, role) VALUES ($1, $2, 'owner')`,
+        [id, principal.userId],
+      );
+      await appendAudit(tx, id, {
+        event: 'organization.created',
+        actor: { id: principal.userId, email: principal.email, ip: request.ip },
+        resource: { type: 'organization', id },
+        metadata: { name },
+      });
+    });
+    return reply.status(201).send({ id, name, role: 'owner' });
+  });
+
+  for (const route of ORG_ROUTES) {
+    app.route({
+      method: route.method,
+      url: `/api/v1/organizations/:orgId${route.path}`,
+      handler: async (request, reply) => {
+        const principal = await authenticate(ctx, request);
+        const caller = await authorize(
+          ctx,
+          request,
+          principal,
+          param(request, 'orgId'),
+          route.rule,
+        );
+        const result = await ctx.db.withOrg(caller.orgId, (tx) =>
+          route.handle(tx, caller, request, (input) =>
+            appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now()),
+          ),
+        );
+        void reply.status(result.status ?? 200);
+        return result.body === undefined ? reply.send() : reply.send(result.body);
+      },
+    });
+  }
+}

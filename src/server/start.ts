@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { appDataDir } from '../engine/paths.js';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { openDb } from './db/db.js';
+
+/**
+ * `firebackup server`: reads the configuration, opens (and migrates) the database and
+ * listens until SIGTERM/SIGINT. Resolves when the server has stopped.
+ */
+export async function startServer(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const config = loadConfig(env);
+  const dataDir = config.DATA_DIR ?? join(appDataDir(env), 'server-db');
+  const db = await openDb(
+    config.DATABASE_URL !== undefined ? { databaseUrl: config.DATABASE_URL } : { dataDir },
+  );
+  const app = await buildApp({ config, db });
+  try {
+    const address = await app.listen({ host: config.HOST, port: config.PORT });
+    log(
+      `FireBackup organisation server listening on ${address} (database: ${
+        db.kind === 'pglite' ? `embedded, in ${dataDir}` : 'PostgreSQL'
+      }).`,
+    );
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    log('Stopping: finishing requests in flight.');
+  } finally {
+    await app.close();
+    await db.close();
+  }
+}

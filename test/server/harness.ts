@@ -1,0 +1,92 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppOptions } from '../../src/server/app.js';
+import { loadConfig, type ServerConfig } from '../../src/server/config.js';
+import { openDb, type Db } from '../../src/server/db/db.js';
+import type { Role } from '../../src/shared/rbac.js';
+
+export const SECRET = 'x'.repeat(48);
+
+/**
+ * A server on an in-memory PGlite with the test sign-in: the credential `test:<email>`
+ * is vouched for as that email; anything else is refused.
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  extra: Partial<AppOptions> = {},
+): Promise<TestServer> {
+  const config = loadConfig({ JWT_SECRET: SECRET, RATE_LIMIT_ENABLED: 'false', ...env });
+  const db = await openDb({});
+  const app = await buildApp({
+    config,
+    db,
+    identityVerifier: async (credential) => {
+      if (!credential.startsWith('test:')) throw new Error('credential refused');
+      return { email: credential.slice(5) };
+    },
+    ...extra,
+  });
+  return new TestServer(app, db, config);
+}
+
+export interface Session {
+  userId: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export class TestServer {
+  constructor(
+    readonly app: FastifyInstance,
+    readonly db: Db,
+    readonly config: ServerConfig,
+  ) {}
+
+  async login(email: string): Promise<Session> {
+    const res = await this.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { credential: `test:${email}` },
+    });
+    if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
+    const body = res.json<{ accessToken: string; refreshToken: string; user: { id: string } }>();
+    return { userId: body.user.id, accessToken: body.accessToken, refreshToken: body.refreshToken };
+  }
+
+  async createOrg(owner: Session, name = 'Acme'): Promise<string> {
+    const res = await this.call(owner, 'POST', '/api/v1/organizations', { name });
+    if (res.statusCode !== 201) throw new Error(`create org failed: ${res.body}`);
+    return res.json<{ id: string }>().id;
+  }
+
+  /** Adds a member directly (invitations are not built yet). */
+  async addMember(orgId: string, userId: string, role: Role): Promise<void> {
+    await this.db.withOrg(orgId, (tx) =>
+      tx.query('INSERT INTO memberships (organisation_id, user_id, role) VALUES ($1, $2, $3)', [
+        orgId,
+        userId,
+        role,
+      ]),
+    );
+  }
+
+  call(
+    who: Session | string | null,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const token = who === null ? undefined : typeof who === 'string' ? who : who.accessToken;
+    return this.app.inject({
+      method,
+      url,
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+      headers: { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.db.close();
+  }
+}
