@@ -192,7 +192,8 @@ export async function runBackup(
       plaintextBytes,
       archiveBytes: written.archiveBytes,
       durationMs: performance.now() - started,
-      selection,
+      // As recorded in the manifest (with the sources): the backup's retention scope.
+      selection: manifest.selection ?? selection,
       // An empty Firestore selection is the suspicious case; a backup without Firestore is not.
       warnings:
         conn && documents === 0 && !options.allowEmpty
