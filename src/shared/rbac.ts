@@ -1,6 +1,6 @@
 /**
- * Roles and permissions of team sync mode, as the security guide's matrix says
- * (seed/security-hardening.txt, "Permission Matrix" and "API Key Scopes"). The org server
+ * Roles and permissions of team sync mode, as the product's security requirements give
+ * them (the permission matrix and API key scopes in docs/security.md). The org server
  * enforces these itself; the app uses the same table to show only what a role may do.
  */
 export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
