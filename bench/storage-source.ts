@@ -4,6 +4,7 @@
  * same objects with @google-cloud/storage. Both sides are child processes (wall time and
  * peak RSS), run alternately twice; the best of each counts. The emulator takes at most
  * ~130 MB per (single-request) upload, so the data is seeded as 100 MiB objects.
+ * BENCH_COMPRESSION_LEVEL runs our side at another Brotli quality (default: the CLI's).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,9 @@ export async function benchStorageSource(): Promise<StorageSourceBench> {
       runNodeChild(['bench/gcs-download-child.mjs', emulator.endpoint, bucket]).then((r) =>
         checked(r, 'bare download'),
       );
+    // BENCH_COMPRESSION_LEVEL: our side at another Brotli quality, to see what it costs.
+    const levelEnv = process.env.BENCH_COMPRESSION_LEVEL;
+    const level = levelEnv ? ['--compression-level', levelEnv] : [];
     const ours = async (): Promise<ChildRun> => {
       const to = await mkdtemp(path.join(work, 'to-'));
       const run = await runNodeChild(
@@ -62,6 +66,7 @@ export async function benchStorageSource(): Promise<StorageSourceBench> {
           ...['--project', 'demo-firebackup', '--sources', 'storage'],
           ...['--storage-emulator', emulator.endpoint],
           ...['--buckets', bucket, '--to', to, '--quiet', '--json'],
+          ...level,
         ],
         env,
       );
