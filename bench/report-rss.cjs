@@ -1,5 +1,21 @@
 // Preloaded into a benchmarked child process (node --require): on exit, prints the
 // process's peak resident set size so the parent can compare memory across tools.
+// On Linux, getrusage's maxRSS survives fork + exec: a child would report at least the
+// bench runner's own peak (seeded buffers included). VmHWM belongs to the exec'd
+// process's address space alone, so it is read first.
+// eslint-disable-next-line no-undef, @typescript-eslint/no-require-imports -- a CommonJS preload
+const { readFileSync } = require('node:fs');
+
+function peakRssKb() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS;
+}
+
 process.on('exit', () => {
-  process.stderr.write(`\nFB_BENCH_MAXRSS_KB=${process.resourceUsage().maxRSS}\n`);
+  process.stderr.write(`\nFB_BENCH_MAXRSS_KB=${peakRssKb()}\n`);
 });

@@ -1,0 +1,124 @@
+/**
+ * The Storage backup source (issue #10): `firebackup backup --sources storage` of
+ * BENCH_STORAGE_SOURCE_MB MiB (default 1024) of objects, against a bare download of the
+ * same objects with @google-cloud/storage. Both sides are child processes (wall time and
+ * peak RSS), run alternately twice; the best of each counts. The emulator takes at most
+ * ~130 MB per (single-request) upload, so the data is seeded as 100 MiB objects.
+ * BENCH_COMPRESSION_LEVEL runs our side at another Brotli quality (default: the CLI's).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MasterKey } from '../src/engine/keys/master-key.js';
+import { openStorageSource } from '../src/engine/sources/storage/connection.js';
+import { startGcsEmulator } from '../test/setup/storage-servers.js';
+import { runNodeChild, type BenchLine, type ChildRun } from './lib.js';
+import { pseudoRandom } from './pseudo-random.mjs';
+
+const MiB = 1024 * 1024;
+const OBJECT_MIB = 100;
+
+export interface StorageSourceBench {
+  sizeMiB: number;
+  objects: number;
+  bareMiBps: number;
+  oursMiBps: number;
+  ratio: number;
+  oursPeakRssMiB: number;
+  barePeakRssMiB: number;
+}
+
+function checked(run: ChildRun, what: string): ChildRun {
+  if (run.code !== 0) throw new Error(`${what} failed (exit ${run.code}):\n${run.stderr}`);
+  return run;
+}
+
+export async function benchStorageSource(): Promise<StorageSourceBench> {
+  const sizeMiB = Number(process.env.BENCH_STORAGE_SOURCE_MB ?? 1024);
+  const emulator = await startGcsEmulator();
+  const work = await mkdtemp(path.join(tmpdir(), 'fb-bench-gcs-src-'));
+  try {
+    const bucket = 'bench-source';
+    const source = openStorageSource({ emulatorHost: emulator.endpoint });
+    let objects = 0;
+    for (let left = sizeMiB; left > 0; left -= OBJECT_MIB, objects++) {
+      const size = Math.min(OBJECT_MIB, left) * MiB;
+      const body = Buffer.concat([...pseudoRandom(size)]);
+      await source
+        .bucket(bucket)
+        .file(`objects/${String(objects).padStart(3, '0')}.bin`)
+        .save(body, { resumable: false, validation: false });
+    }
+    const env = { ENCRYPTION_KEY: MasterKey.generate().revealHex() };
+    const bare = (): Promise<ChildRun> =>
+      runNodeChild(['bench/gcs-download-child.mjs', emulator.endpoint, bucket]).then((r) =>
+        checked(r, 'bare download'),
+      );
+    // BENCH_COMPRESSION_LEVEL: our side at another Brotli quality, to see what it costs.
+    const levelEnv = process.env.BENCH_COMPRESSION_LEVEL;
+    const level = levelEnv ? ['--compression-level', levelEnv] : [];
+    const ours = async (): Promise<ChildRun> => {
+      const to = await mkdtemp(path.join(work, 'to-'));
+      const run = await runNodeChild(
+        [
+          'bin/firebackup.js',
+          'backup',
+          ...['--project', 'demo-firebackup', '--sources', 'storage'],
+          ...['--storage-emulator', emulator.endpoint],
+          ...['--buckets', bucket, '--to', to, '--quiet', '--json'],
+          ...level,
+        ],
+        env,
+      );
+      await rm(to, { recursive: true, force: true });
+      return checked(run, 'firebackup backup --sources storage');
+    };
+    const bareRuns: ChildRun[] = [];
+    const ourRuns: ChildRun[] = [];
+    for (let i = 0; i < 2; i++) {
+      bareRuns.push(await bare());
+      ourRuns.push(await ours());
+    }
+    const best = (runs: ChildRun[]): ChildRun => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+    const rate = (r: ChildRun): number => sizeMiB / (r.ms / 1000);
+    const bareMiBps = rate(best(bareRuns));
+    const oursMiBps = rate(best(ourRuns));
+    return {
+      sizeMiB,
+      objects,
+      bareMiBps,
+      oursMiBps,
+      ratio: oursMiBps / bareMiBps,
+      oursPeakRssMiB: Math.max(...ourRuns.map((r) => r.maxRssMb)),
+      barePeakRssMiB: Math.max(...bareRuns.map((r) => r.maxRssMb)),
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await emulator.stop();
+  }
+}
+
+export async function storageSourceLines(): Promise<BenchLine[]> {
+  const r = await benchStorageSource();
+  return [
+    {
+      name: `bare download, @google-cloud/storage (${r.objects} objects, ${r.sizeMiB} MiB)`,
+      value: r.bareMiBps,
+      unit: 'MiB/s',
+    },
+    {
+      name: 'firebackup backup --sources storage (CLI process, encrypted archive)',
+      value: r.oursMiBps,
+      unit: 'MiB/s',
+    },
+    { name: 'ratio', value: r.ratio, unit: 'x', target: '≥ 0.8', pass: r.ratio >= 0.8 },
+    {
+      name: 'peak RSS of our backup process',
+      value: r.oursPeakRssMiB,
+      unit: 'MiB',
+      target: '< 250',
+      pass: r.oursPeakRssMiB < 250,
+    },
+    { name: 'peak RSS of the bare download', value: r.barePeakRssMiB, unit: 'MiB' },
+  ];
+}
