@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Run } from '../../src/shared/jobs.js';
 import type { Schedule } from '../../src/shared/schedules.js';
 import { seedDocuments } from '../helpers/firestore-seed.js';
+import { makeCliSandbox } from '../helpers/cli-sandbox.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /**
@@ -19,10 +19,7 @@ const PROJECT = `cat-sched-${randomBytes(3).toString('hex')}`;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'fb-cat-sched-'));
-  env = { FIREBACKUP_HOME: path.join(dir, 'home'), ENCRYPTION_KEY: KEY };
-});
+beforeAll(() => ({ dir, env } = makeCliSandbox('fb-cat-sched-', KEY)));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const add = (name: string, dest: string, extra: string[], e: NodeJS.ProcessEnv = env) =>

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Run } from '../../src/shared/jobs.js';
 import { seedDocuments } from '../helpers/firestore-seed.js';
+import { makeCliSandbox } from '../helpers/cli-sandbox.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /** The schedule/prune/history/catalog/daemon commands, end to end over the real engine. */
@@ -19,11 +19,7 @@ let dir: string;
 let dest: string;
 let env: NodeJS.ProcessEnv;
 
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'fb-cli-sched-'));
-  dest = path.join(dir, 'dest');
-  env = { FIREBACKUP_HOME: path.join(dir, 'home'), ENCRYPTION_KEY: KEY };
-});
+beforeAll(() => ({ dir, dest, env } = makeCliSandbox('fb-cli-sched-', KEY)));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('schedule commands (catalog only)', () => {

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BackupSummary } from '../../src/shared/backups.js';
 import type { Run } from '../../src/shared/jobs.js';
 import { runSummary } from '../../src/cli/commands/schedule.js';
 import { seedDocuments } from '../helpers/firestore-seed.js';
+import { makeCliSandbox } from '../helpers/cli-sandbox.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /**
@@ -21,11 +20,7 @@ let dir: string;
 let dest: string;
 let env: NodeJS.ProcessEnv;
 
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'fb-ret-scope-'));
-  dest = path.join(dir, 'dest');
-  env = { FIREBACKUP_HOME: path.join(dir, 'home'), ENCRYPTION_KEY: KEY };
-});
+beforeAll(() => ({ dir, dest, env } = makeCliSandbox('fb-ret-scope-', KEY)));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const source = (): string[] => ['--project', PROJECT, '--emulator', host];
