@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDispatcher } from '../../src/shared/api/dispatch.js';
 import type { JobEvent, Run } from '../../src/shared/jobs.js';
 import { createApiHandlers } from '../../src/engine/api/handlers.js';
-import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
-import { Keyring } from '../../src/engine/keys/keyring.js';
-import { MasterKey } from '../../src/engine/keys/master-key.js';
-import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
+import type { Runtime } from '../../src/engine/jobs/runtime.js';
+import type { Keyring } from '../../src/engine/keys/keyring.js';
+import { seededRuntime } from '../helpers/seeded-runtime.js';
 
 const host = inject('firestoreEmulatorHost');
 
@@ -22,20 +21,9 @@ describe.skipIf(!host)('the engine API through the contract', () => {
 
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'fb-api-'));
-    const keyring = new Keyring(MasterKey.generate());
-    runtime = createRuntime({ catalogFile: path.join(dir, 'catalog.sqlite'), keyring });
+    let keyring: Keyring;
+    ({ runtime, keyring, projectId, destinationId } = await seededRuntime(host, dir, 'api', 2000));
     dispatch = createDispatcher(createApiHandlers(runtime, keyring));
-    const firebaseProject = testProject('api');
-    await seedDocuments(host, firebaseProject, { count: 2000, withSubcollections: true });
-    projectId = runtime.catalog.projects.upsert({
-      name: 'api',
-      firebaseProjectId: firebaseProject,
-      emulatorHost: host,
-    }).id;
-    destinationId = runtime.catalog.destinations.upsert({
-      name: 'local',
-      url: path.join(dir, 'backups'),
-    }).id;
   });
   afterAll(() => runtime?.close());
 

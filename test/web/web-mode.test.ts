@@ -20,6 +20,7 @@ import { startWebServer, type WebServer } from '../../src/cli/web/server.js';
 import { listBackups } from '../../src/engine/operations/list.js';
 import { openDestination } from '../../src/engine/storage/index.js';
 import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
+import { seededRuntime } from '../helpers/seeded-runtime.js';
 
 const host = inject('firestoreEmulatorHost');
 
@@ -105,19 +106,8 @@ describe.skipIf(!host)('firebackup ui: the contract over loopback HTTP', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'fb-web-'));
-    const keyring = new Keyring(MasterKey.generate());
-    runtime = createRuntime({ catalogFile: path.join(dir, 'catalog.sqlite'), keyring });
-    const firebaseProject = testProject('web');
-    await seedDocuments(host, firebaseProject, { count: 3000, withSubcollections: true });
-    projectId = runtime.catalog.projects.upsert({
-      name: 'web',
-      firebaseProjectId: firebaseProject,
-      emulatorHost: host,
-    }).id;
-    destinationId = runtime.catalog.destinations.upsert({
-      name: 'local',
-      url: path.join(dir, 'backups'),
-    }).id;
+    let keyring: Keyring;
+    ({ runtime, keyring, projectId, destinationId } = await seededRuntime(host, dir, 'web', 3000));
     const renderer = path.join(dir, 'renderer');
     await mkdir(path.join(renderer, 'assets'), { recursive: true });
     await writeFile(path.join(renderer, 'index.html'), '<!doctype html><title>app</title>');
