@@ -54,7 +54,9 @@ start)
     start --host=127.0.0.1 --port="$PORT" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 150); do
-    if ! _fb_emulator_alive; then
+    # The process itself, not its command line: right after the fork it is still this
+    # shell until it execs java, and a cmdline check there would misread it as dead.
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
       rm -f "$PIDFILE"
       echo "!! The Firestore emulator exited while starting; see $LOG:" >&2
       tail -5 "$LOG" >&2
