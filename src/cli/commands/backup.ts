@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runBackup } from '../../engine/operations/backup.js';
-import { chooseSources } from '../../engine/operations/backup-sources.js';
+import { chooseSources } from '../../engine/operations/source-probes.js';
 import {
   addCommonFlags,
   addKeyFlags,

@@ -16,6 +16,7 @@ import {
 } from './backup-sources.js';
 import { manifestFor, writeManifest } from './manifest.js';
 import { preflight } from './preflight.js';
+import { preflightSources, probeRequestOf } from './source-probes.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { OperationContext } from './types.js';
 
@@ -98,6 +99,8 @@ export async function runBackup(
   await preflight(destination, options.keyring, ctx.signal);
   meter.setPhase('connecting');
   const sources = options.sources ?? ['firestore'];
+  // Every source asked for must be readable before any of them is read.
+  await preflightSources(sources, probeRequestOf(options));
   // Without Firestore there is no connection and no read time but the start.
   const conn = sources.includes('firestore') ? await openFirestore(options.source) : undefined;
   let writer: ArchiveWriter | undefined;
