@@ -112,4 +112,15 @@ describe.skipIf(!firestoreHost || !gcsHost)('choosing the sources of a backup', 
     expect(firestoreConnections).toBe(0);
     expect(await visible(dir)).toEqual([]);
   });
+
+  it('refuses a filter for a source left out of --sources', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fb-choose-'));
+    const run = await runCli(
+      ['backup', '--project', 'p', '--to', dir, '--sources', 'firestore', '--buckets', 'b'],
+      { ENCRYPTION_KEY: key.revealHex(), FIRESTORE_EMULATOR_HOST: firestoreProbeHost },
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/buckets selects storage data, .*add "storage" to sources/);
+    expect(await visible(dir)).toEqual([]);
+  });
 });

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { backupScopeProblems } from '../../shared/backup-scope.js';
+import { AppError } from '../../shared/errors.js';
 import { runBackup } from '../../engine/operations/backup.js';
 import { chooseSources } from '../../engine/operations/source-probes.js';
 import {
@@ -61,6 +63,17 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
         const destination = await openDestinationFromFlags(flags.to, flags);
         const source = sourceOptions(io, flags, flags.project);
         const others = otherSourceOptions(io, flags, source);
+        // A filter for a source left out of --sources would be ignored: refuse it.
+        const problems = backupScopeProblems({
+          ...(flags.sources ? { sources: flags.sources } : {}),
+          ...(flags.buckets ? { buckets: flags.buckets } : {}),
+          ...(flags.storagePrefix ? { storagePrefix: flags.storagePrefix } : {}),
+          ...(flags.collections ? { collections: flags.collections } : {}),
+          ...(flags.exclude ? { exclude: flags.exclude } : {}),
+        });
+        if (flags.sources && problems.length > 0) {
+          throw new AppError('INVALID_ARGUMENT', problems.join(' '));
+        }
         const chosen = flags.sources
           ? { sources: flags.sources, skipped: [] }
           : await chooseSources({ projectId: source.projectId, ...others });

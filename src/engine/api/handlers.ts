@@ -5,6 +5,7 @@ import { backupHandlers } from './handlers/backups.js';
 import { destinationHandlers } from './handlers/destinations.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { scheduleHandlers } from './handlers/schedules.js';
+import { sourceHandlers } from './handlers/sources.js';
 
 /**
  * The engine's side of the contract (src/shared/api/contract.ts): each method over the
@@ -19,5 +20,6 @@ export function createApiHandlers(runtime: Runtime, keyring: Keyring): Handlers 
     ...jobHandlers(context),
     ...destinationHandlers(context),
     ...scheduleHandlers(context),
+    ...sourceHandlers(context),
   };
 }
