@@ -8,6 +8,7 @@ import type { OpenAuthOptions } from '../engine/sources/auth/connection.js';
 import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
 import type { OpenStorageSourceOptions } from '../engine/sources/storage/connection.js';
 import { parseSources, type SourceName } from '../engine/operations/source-records.js';
+import { crossCheckLines, type CrossCheckReport } from '../engine/operations/cross-checks.js';
 import type { SourceCounts } from '../engine/operations/source-tally.js';
 import { listFlag, type CliIO } from './context.js';
 import { formatBytes, formatCount } from './output.js';
@@ -129,6 +130,21 @@ export function sourceLines(sources: SourceCounts): string[] {
         (b) => `  gs://${b.bucket}: ${formatCount(b.objects)} files, ${formatBytes(b.bytes)}`,
       ),
     );
+  }
+  return lines;
+}
+
+/** `inspect` lines for the cross-checks: each finding, then what was not listed. */
+export function crossCheckDetail(report: CrossCheckReport | undefined): string[] {
+  const summary = crossCheckLines(report);
+  if (!report || summary.length === 0) return [];
+  const lines = ['Cross-checks (reported only):', ...summary.map((l) => `  ${l}`)];
+  for (const check of [report.uidsWithoutUser, report.missingStorageObjects]) {
+    for (const f of check?.examples ?? []) {
+      lines.push(`    ${f.document}${f.field ? ` ${f.field}: ${f.value}` : ''}`);
+    }
+    const more = (check?.missing ?? 0) - (check?.examples.length ?? 0);
+    if (check && more > 0 && check.examples.length > 0) lines.push(`    … and ${more} more`);
   }
   return lines;
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { backupScopeProblems } from '../../shared/backup-scope.js';
 import { AppError } from '../../shared/errors.js';
+import { crossCheckLines } from '../../engine/operations/cross-checks.js';
 import { runBackup } from '../../engine/operations/backup.js';
 import { chooseSources } from '../../engine/operations/source-probes.js';
 import {
@@ -116,6 +117,13 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
           { ok: true, ...result, skipped: chosen.skipped },
           `Backup ${result.id}: ${formatCount(result.documents)} documents${extra}, ${formatBytes(result.plaintextBytes)} → ${formatBytes(result.archiveBytes)} in ${formatDuration(seconds)} (${formatCount(result.documents / Math.max(seconds, 1e-3))} docs/s), key ${result.keyId}, read time ${result.readTime}`,
         );
+        // Reported, never acted on: the user decides what the findings mean.
+        const findings = crossCheckLines(result.crossChecks);
+        if (findings.length > 0) {
+          out.info(
+            `Cross-checks (nothing was changed): ${findings.join('; ')}. The list: firebackup inspect ${result.id} --from ${flags.to}`,
+          );
+        }
       }),
     );
   });

@@ -10,6 +10,7 @@ import { openAuth, type OpenAuthOptions } from '../sources/auth/connection.js';
 import type { HashConfigSource } from '../sources/auth/export.js';
 import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
 import { exportObjects } from '../sources/storage/export.js';
+import type { CrossChecks } from './cross-checks.js';
 import type { ProgressMeter } from './progress-meter.js';
 import { writeAuthRecords, writeStorageRecords, type SourceName } from './source-records.js';
 
@@ -62,7 +63,7 @@ export async function writeOtherSources(
   projectId: string,
   options: OtherSourcesOptions,
   selection: StorageSelection | undefined,
-  ctx: { signal?: AbortSignal; meter?: ProgressMeter },
+  ctx: { signal?: AbortSignal; meter?: ProgressMeter; checks?: CrossChecks },
 ): Promise<void> {
   const sources = options.sources ?? ['firestore'];
   const signal = ctx.signal ? { signal: ctx.signal } : {};
@@ -72,7 +73,10 @@ export async function writeOtherSources(
     await writeAuthRecords(writer, openAuth({ ...connect, projectId: connect.projectId }), {
       ...(hashConfigSource ? { hashConfigSource } : {}),
       ...signal,
-      onUser: (bytes) => ctx.meter?.add(1, bytes),
+      onUser: (bytes, user) => {
+        ctx.meter?.add(1, bytes);
+        ctx.checks?.noteUser(user.localId);
+      },
     });
   }
   if (sources.includes('storage') && selection) {
@@ -86,7 +90,10 @@ export async function writeOtherSources(
           ...signal,
         }),
         {
-          onObject: () => ctx.meter?.add(1, 0),
+          onObject: (record) => {
+            ctx.meter?.add(1, 0);
+            ctx.checks?.noteObject(record.bucket, record.name);
+          },
           onContent: (bytes) => ctx.meter?.add(0, bytes),
         },
       );

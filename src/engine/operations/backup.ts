@@ -14,6 +14,7 @@ import {
   type OtherSourcesOptions,
   type StorageSelection,
 } from './backup-sources.js';
+import { CrossChecks, type CrossCheckReport } from './cross-checks.js';
 import { manifestFor, writeManifest } from './manifest.js';
 import { preflight } from './preflight.js';
 import { preflightSources, probeRequestOf } from './source-probes.js';
@@ -59,6 +60,8 @@ export interface BackupResult {
   selection: BackupSelection;
   /** Things the user should hear about although the backup succeeded (an empty backup). */
   warnings: string[];
+  /** Cross-checks between its sources (cross-checks.ts), when it holds two to compare. */
+  crossChecks?: CrossCheckReport;
 }
 
 /** What to tell a user whose backup holds no document (almost always a wrong selection). */
@@ -145,6 +148,7 @@ export async function runBackup(
       compression: { algorithm: 'brotli', quality },
     };
     await writer.writeJson(RecordType.BackupHeader, header);
+    const checks = new CrossChecks({ sources, storage });
     let plaintextBytes = 0;
     for await (const doc of conn
       ? exportDocuments(conn, {
@@ -158,9 +162,11 @@ export async function runBackup(
       const bytes = await writer.writeText(RecordType.FirestoreDocument, JSON.stringify(doc));
       plaintextBytes += bytes;
       meter.add(1, bytes);
+      checks.noteDocument(doc);
     }
     await writeOtherSources(writer, options.source.projectId, options, storage, {
       meter,
+      checks,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     meter.setPhase('finishing');
@@ -202,6 +208,7 @@ export async function runBackup(
         conn && documents === 0 && !options.allowEmpty
           ? [emptyBackupWarning(header.project, header.database, selection)]
           : [],
+      ...(checks.active ? { crossChecks: checks.report()! } : {}),
     };
   } catch (error) {
     const reason = ctx.signal?.aborted
