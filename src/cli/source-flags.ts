@@ -7,6 +7,7 @@ import { AppError } from '../shared/errors.js';
 import type { OpenAuthOptions } from '../engine/sources/auth/connection.js';
 import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
 import type { OpenStorageSourceOptions } from '../engine/sources/storage/connection.js';
+import { parseTenantMap } from '../engine/sources/auth/tenants.js';
 import { parseSources, type SourceName } from '../engine/operations/source-records.js';
 import { crossCheckLines, type CrossCheckReport } from '../engine/operations/cross-checks.js';
 import type { SourceCounts } from '../engine/operations/source-tally.js';
@@ -20,6 +21,7 @@ export interface OtherSourceFlags {
   buckets?: string[];
   storagePrefix?: string;
   toBucket?: string;
+  tenantMap?: Record<string, string>;
 }
 
 export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'): Command {
@@ -48,10 +50,16 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
       )
       .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this');
   } else {
-    command.option(
-      '--to-bucket <name>',
-      'restore Storage objects into this bucket (default: the buckets they came from, same project only)',
-    );
+    command
+      .option(
+        '--to-bucket <name>',
+        'restore Storage objects into this bucket (default: the buckets they came from, same project only)',
+      )
+      .option(
+        '--tenant-map <from=to,...>',
+        "restore an Auth tenant's users into another tenant of the target (default: the tenant of the same id)",
+        parseTenantMap,
+      );
   }
   return command;
 }
@@ -61,6 +69,7 @@ export interface OtherSourceOptions {
   emulator: boolean;
   auth: OpenAuthOptions;
   storage: OpenStorageSourceOptions & { buckets?: string[]; prefix?: string; bucket?: string };
+  tenantMap?: Record<string, string>;
 }
 
 /** Connection options for Auth and Storage, from the flags and the Firestore source's. */
@@ -102,6 +111,7 @@ export function otherSourceOptions(
       ...(flags.storagePrefix ? { prefix: flags.storagePrefix } : {}),
       ...(flags.toBucket ? { bucket: flags.toBucket } : {}),
     },
+    ...(flags.tenantMap ? { tenantMap: flags.tenantMap } : {}),
   };
 }
 

@@ -189,6 +189,9 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
             dryRun,
           };
           const more = await restoreSourcesToProject({ ...common, targets }, ctx);
+          for (const from of more.auth?.unusedTenantMappings ?? []) {
+            out.info(`Warning: --tenant-map names ${from}, which the backup holds no users of.`);
+          }
           failed += (more.auth?.failedCount ?? 0) + (more.storage?.failedCount ?? 0);
           result = { ...result, backup: more.backup, auth: more.auth, storage: more.storage };
           human.push(describeOthers(more, dryRun));

@@ -19,6 +19,7 @@ import {
   type StorageRestoreReport,
 } from '../sources/storage/restore.js';
 import { addTally, emptyTally } from '../sources/restore-tally.js';
+import { inTenant, TenantTargets } from '../sources/auth/tenants.js';
 import type { BackupScanner } from './backup-scanner.js';
 import type { ProgressMeter } from './progress-meter.js';
 import { authScopes, sections, storageItems, type SourceName } from './source-records.js';
@@ -31,12 +32,17 @@ export interface OtherSourcesTargets {
     /** Restore every object into this bucket instead of the bucket it came from. */
     bucket?: string;
   };
+  /** Archived tenant id → target tenant id (--tenant-map); unmapped tenants keep their id. */
+  tenantMap?: Record<string, string>;
   mode: AuthRestoreMode;
   dryRun?: boolean;
 }
 
 export interface OtherSourcesReport {
-  auth?: AuthRestoreReport;
+  auth?: AuthRestoreReport & {
+    /** --tenant-map entries that named no tenant of the backup. */
+    unusedTenantMappings?: string[];
+  };
   storage?: StorageRestoreReport;
 }
 
@@ -64,11 +70,13 @@ export async function restoreOtherSources(
       if (!targets.auth) throw new AppError('INVALID_ARGUMENT', 'No Auth target to restore into.');
       const conn = openAuth(targets.auth);
       const totals: AuthRestoreReport = { ...emptyTally(targets.dryRun), merged: 0 };
+      const tenants = new TenantTargets(conn, targets.tenantMap);
       // The project's users, then each tenant's, each under its own hash configuration.
       for await (const scope of authScopes(section.records)) {
-        const r = await restoreUsers(conn, scope.users, {
+        const hashConfig = await tenants.target(scope.hashConfig, ctx.signal);
+        const r = await restoreUsers(conn, inTenant(scope.users, hashConfig.tenantId), {
           mode: targets.mode,
-          hashConfig: scope.hashConfig,
+          hashConfig,
           dryRun: targets.dryRun ?? false,
           ...signal,
           onProgress: (n) => ctx.meter?.add(n),
@@ -76,7 +84,8 @@ export async function restoreOtherSources(
         addTally(totals, r);
         totals.merged += r.merged;
       }
-      report.auth = totals;
+      const unused = tenants.unused();
+      report.auth = { ...totals, ...(unused.length ? { unusedTenantMappings: unused } : {}) };
     } else if (section.source === 'storage') {
       const target = openStorageSource(targets.storage ?? {});
       const fixed = targets.storage?.bucket;
