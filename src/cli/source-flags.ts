@@ -10,6 +10,7 @@ import type { OpenStorageSourceOptions } from '../engine/sources/storage/connect
 import { parseTenantMap } from '../engine/sources/auth/tenants.js';
 import { parseSources, type SourceName } from '../engine/operations/source-records.js';
 import { crossCheckLines, type CrossCheckReport } from '../engine/operations/cross-checks.js';
+import type { SalvagedSources } from '../engine/operations/restore-salvage.js';
 import type { SourceCounts } from '../engine/operations/source-tally.js';
 import { listFlag, type CliIO } from './context.js';
 import { formatBytes, formatCount } from './output.js';
@@ -155,6 +156,25 @@ export function crossCheckDetail(report: CrossCheckReport | undefined): string[]
     }
     const more = (check?.missing ?? 0) - (check?.examples.length ?? 0);
     if (check && more > 0 && check.examples.length > 0) lines.push(`    … and ${more} more`);
+  }
+  return lines;
+}
+
+/** restore --salvage: what was recovered of the Auth users and Storage objects. */
+export function salvagedSourceLines(s: SalvagedSources | undefined): string[] {
+  if (!s) return [];
+  const of = (n: number, expected: number | undefined): string =>
+    expected === undefined ? formatCount(n) : `${formatCount(n)} of ${formatCount(expected)}`;
+  const lines: string[] = [];
+  if (s.usersExpected !== undefined || s.usersRecovered > 0 || s.usersWithoutConfig > 0) {
+    lines.push(
+      `  ${of(s.usersRecovered, s.usersExpected)} Auth users recovered${s.usersWithoutConfig ? `; ${formatCount(s.usersWithoutConfig)} left out because their scope's hash configuration was lost` : ''}`,
+    );
+  }
+  if (s.objectsExpected !== undefined || s.objectsRecovered > 0 || s.objectsCut.length > 0) {
+    lines.push(`  ${of(s.objectsRecovered, s.objectsExpected)} Storage objects recovered`);
+    for (const name of s.objectsCut)
+      lines.push(`  left out, its content cut by the damage: ${name}`);
   }
   return lines;
 }

@@ -20,9 +20,14 @@ import {
 } from '../sources/storage/restore.js';
 import { addTally, emptyTally } from '../sources/restore-tally.js';
 import { inTenant, TenantTargets } from '../sources/auth/tenants.js';
-import type { BackupScanner } from './backup-scanner.js';
 import type { ProgressMeter } from './progress-meter.js';
-import { authScopes, sections, storageItems, type SourceName } from './source-records.js';
+import {
+  authScopes,
+  sections,
+  storageItems,
+  type ScannedRecord,
+  type SourceName,
+} from './source-records.js';
 
 export interface OtherSourcesTargets {
   /** Which of the backup's sources to restore (Firestore is restore.ts's own). */
@@ -51,19 +56,25 @@ function storageMode(mode: AuthRestoreMode): StorageRestoreMode {
   return mode === 'create' ? 'create' : 'overwrite';
 }
 
+/** The records to restore, and the project they were backed up from (known after the first record). */
+export interface RecordSource {
+  project: () => string | undefined;
+  records: () => AsyncGenerator<ScannedRecord>;
+}
+
 export async function restoreOtherSources(
-  scanner: BackupScanner,
+  source: RecordSource,
   targets: OtherSourcesTargets,
   ctx: { signal?: AbortSignal; meter?: ProgressMeter },
 ): Promise<OtherSourcesReport> {
   const report: OtherSourcesReport = {};
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   let checked = false;
-  for await (const section of sections(scanner.records())) {
+  for await (const section of sections(source.records())) {
     if (!checked) {
       // The header has been read with the first record, before anything is written.
       checked = true;
-      checkStorageTarget(scanner.header?.project, targets);
+      checkStorageTarget(source.project(), targets);
     }
     if (!targets.sources.includes(section.source)) continue; // skipped by `sections`
     if (section.source === 'auth') {
