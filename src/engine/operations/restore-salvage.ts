@@ -151,7 +151,7 @@ export async function openSalvageScanner(
  *   configuration was lost) is left out: restored under another scope's configuration,
  *   its password would not work, and in another tenant it would be in the wrong place.
  */
-class SourceSalvage {
+export class SourceSalvage {
   readonly cutOrdinals: number[] = [];
   private readonly cutNames: string[] = [];
   private users = 0;
