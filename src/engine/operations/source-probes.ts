@@ -16,7 +16,7 @@ import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
 import { gcsError } from '../storage/gcs/errors.js';
 import { storageSelection, type StorageSelection } from './backup-sources.js';
-import type { SourceName } from './source-records.js';
+import { SOURCE_NAMES, type SourceName } from './source-records.js';
 
 export interface ProbeRequest {
   projectId: string;
@@ -138,14 +138,15 @@ export interface SourceChoice {
  * registered source is probed and left out, with the reason, when it cannot be read.
  */
 export async function chooseSources(request: ProbeRequest): Promise<SourceChoice> {
-  const sources: SourceName[] = ['firestore'];
+  const readable = new Set<SourceName>(['firestore']);
   const skipped: SourceChoice['skipped'] = [];
   for (const source of Object.keys(SOURCE_PROBES) as SourceName[]) {
     const problem = await unreadable(source, request);
     if (problem) skipped.push({ source, reason: problem.reason });
-    else sources.push(source);
+    else readable.add(source);
   }
-  return { sources, skipped };
+  // In archive order, as --sources gives them.
+  return { sources: SOURCE_NAMES.filter((s) => readable.has(s)), skipped };
 }
 
 /**
