@@ -78,6 +78,10 @@ describe.skipIf(!host || !gcsHost)('sources through the contract', () => {
     );
     expect(run.error).toBeNull();
     expect(run.status).toBe('succeeded');
+    // The run's detail carries the cross-checks (the seeded documents name no object).
+    expect(run.detail).toMatchObject({
+      crossChecks: { missingStorageObjects: { checked: 0, missing: 0, notChecked: 0 } },
+    });
     const listed = (await dispatch('backups.list', { destinationId }, local)) as {
       value: Array<Record<string, unknown>>;
     };
