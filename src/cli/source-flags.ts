@@ -7,7 +7,10 @@ import { AppError } from '../shared/errors.js';
 import type { OpenAuthOptions } from '../engine/sources/auth/connection.js';
 import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
 import type { OpenStorageSourceOptions } from '../engine/sources/storage/connection.js';
+import { parseTenantMap } from '../engine/sources/auth/tenants.js';
 import { parseSources, type SourceName } from '../engine/operations/source-records.js';
+import { crossCheckLines, type CrossCheckReport } from '../engine/operations/cross-checks.js';
+import type { SalvagedSources } from '../engine/operations/restore-salvage.js';
 import type { SourceCounts } from '../engine/operations/source-tally.js';
 import { listFlag, type CliIO } from './context.js';
 import { formatBytes, formatCount } from './output.js';
@@ -19,6 +22,7 @@ export interface OtherSourceFlags {
   buckets?: string[];
   storagePrefix?: string;
   toBucket?: string;
+  tenantMap?: Record<string, string>;
 }
 
 export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'): Command {
@@ -47,10 +51,16 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
       )
       .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this');
   } else {
-    command.option(
-      '--to-bucket <name>',
-      'restore Storage objects into this bucket (default: the buckets they came from, same project only)',
-    );
+    command
+      .option(
+        '--to-bucket <name>',
+        'restore Storage objects into this bucket (default: the buckets they came from, same project only)',
+      )
+      .option(
+        '--tenant-map <from=to,...>',
+        "restore an Auth tenant's users into another tenant of the target (default: the tenant of the same id)",
+        parseTenantMap,
+      );
   }
   return command;
 }
@@ -60,6 +70,7 @@ export interface OtherSourceOptions {
   emulator: boolean;
   auth: OpenAuthOptions;
   storage: OpenStorageSourceOptions & { buckets?: string[]; prefix?: string; bucket?: string };
+  tenantMap?: Record<string, string>;
 }
 
 /** Connection options for Auth and Storage, from the flags and the Firestore source's. */
@@ -101,6 +112,7 @@ export function otherSourceOptions(
       ...(flags.storagePrefix ? { prefix: flags.storagePrefix } : {}),
       ...(flags.toBucket ? { bucket: flags.toBucket } : {}),
     },
+    ...(flags.tenantMap ? { tenantMap: flags.tenantMap } : {}),
   };
 }
 
@@ -129,6 +141,40 @@ export function sourceLines(sources: SourceCounts): string[] {
         (b) => `  gs://${b.bucket}: ${formatCount(b.objects)} files, ${formatBytes(b.bytes)}`,
       ),
     );
+  }
+  return lines;
+}
+
+/** `inspect` lines for the cross-checks: each finding, then what was not listed. */
+export function crossCheckDetail(report: CrossCheckReport | undefined): string[] {
+  const summary = crossCheckLines(report);
+  if (!report || summary.length === 0) return [];
+  const lines = ['Cross-checks (reported only):', ...summary.map((l) => `  ${l}`)];
+  for (const check of [report.uidsWithoutUser, report.missingStorageObjects]) {
+    for (const f of check?.examples ?? []) {
+      lines.push(`    ${f.document}${f.field ? ` ${f.field}: ${f.value}` : ''}`);
+    }
+    const more = (check?.missing ?? 0) - (check?.examples.length ?? 0);
+    if (check && more > 0 && check.examples.length > 0) lines.push(`    … and ${more} more`);
+  }
+  return lines;
+}
+
+/** restore --salvage: what was recovered of the Auth users and Storage objects. */
+export function salvagedSourceLines(s: SalvagedSources | undefined): string[] {
+  if (!s) return [];
+  const of = (n: number, expected: number | undefined): string =>
+    expected === undefined ? formatCount(n) : `${formatCount(n)} of ${formatCount(expected)}`;
+  const lines: string[] = [];
+  if (s.usersExpected !== undefined || s.usersRecovered > 0 || s.usersWithoutConfig > 0) {
+    lines.push(
+      `  ${of(s.usersRecovered, s.usersExpected)} Auth users recovered${s.usersWithoutConfig ? `; ${formatCount(s.usersWithoutConfig)} left out because their scope's hash configuration was lost` : ''}`,
+    );
+  }
+  if (s.objectsExpected !== undefined || s.objectsRecovered > 0 || s.objectsCut.length > 0) {
+    lines.push(`  ${of(s.objectsRecovered, s.objectsExpected)} Storage objects recovered`);
+    for (const name of s.objectsCut)
+      lines.push(`  left out, its content cut by the damage: ${name}`);
   }
   return lines;
 }

@@ -2,53 +2,18 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { ArchiveReader, readArchivePrefix } from '../../src/engine/archive/reader.js';
-import { RECORD_PREFIX_LENGTH, RecordType } from '../../src/engine/archive/records.js';
-import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { archiveKeyOf } from '../../src/engine/operations/backup-names.js';
 import { LocalBackend } from '../../src/engine/storage/local/local-backend.js';
+import { archiveLayout, type ArchiveLayout } from '../helpers/archive-layout.js';
 import { craftBackup, sampleDocuments } from '../helpers/craft-backup.js';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
 import { readAllRaw, testProject } from '../helpers/firestore-seed.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const BLOCK = 4096;
-type Shape = Awaited<ReturnType<typeof layout>>;
+type Shape = ArchiveLayout;
 const DOCS = sampleDocuments(400);
-
-/** Where each segment's bytes lie in the archive file, and each record in the plaintext. */
-async function layout(archive: Buffer, key: MasterKey) {
-  const prefix = await readArchivePrefix(
-    (async function* () {
-      yield archive;
-    })(),
-  );
-  const segments: Array<{ start: number; end: number }> = [];
-  for (let at = prefix.bytes.length; at < archive.length;) {
-    const end = at + 4 + archive.readUInt32BE(at);
-    segments.push({ start: at, end });
-    at = end;
-  }
-  const reader = new ArchiveReader(
-    (async function* () {
-      yield archive;
-    })(),
-    new Keyring(key, []),
-  );
-  const records: Array<{ path?: string; start: number; end: number }> = [];
-  let offset = 0;
-  for await (const r of reader.records()) {
-    const end = offset + RECORD_PREFIX_LENGTH + r.payload.length;
-    const doc =
-      r.type === RecordType.FirestoreDocument
-        ? (JSON.parse(r.payload.toString()) as { path: string })
-        : undefined;
-    records.push({ ...(doc ? { path: doc.path } : {}), start: offset, end });
-    offset = end;
-  }
-  return { segments, records };
-}
 
 /** Paths of the documents whose record lies wholly in plaintext blocks not in `lost`. */
 function intactPaths(
@@ -93,7 +58,7 @@ describe('restore --salvage of a damaged archive', () => {
     const { id, archive } = await craftBackup(new LocalBackend(dir), key, DOCS, {
       blockSize: BLOCK,
     });
-    const shape = await layout(archive, key);
+    const shape = await archiveLayout(archive, key);
     expect(shape.segments.length).toBeGreaterThan(8);
     await writeFile(path.join(dir, archiveKeyOf(id)), damage(archive, shape));
     return { dir, id, shape };

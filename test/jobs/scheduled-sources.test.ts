@@ -69,6 +69,8 @@ describe.skipIf(!firestoreHost || !gcsHost)('scheduled backups of Auth and Stora
           'auth.users': 3,
           'storage.objects': 1,
         });
+        // The run's detail carries the cross-checks: the 10 seeded users/* documents have no user.
+        expect(outcome.crossChecks?.uidsWithoutUser).toMatchObject({ checked: 10, missing: 10 });
       } finally {
         process.env = saved;
       }

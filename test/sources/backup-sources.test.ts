@@ -181,7 +181,7 @@ describe.skipIf(!firestoreHost || !gcsHost)('backup of Firestore, Auth and Stora
       env,
     );
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/Skipping storage: no Storage emulator given/);
+    expect(run.stderr).toMatch(/Skipping storage: emulator host not set: .*--storage-emulator/);
     expect(run.stdout).toMatch(/120 documents, 1,500 users/);
   });
 

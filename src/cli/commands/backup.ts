@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import { backupScopeProblems } from '../../shared/backup-scope.js';
+import { AppError } from '../../shared/errors.js';
+import { crossCheckLines } from '../../engine/operations/cross-checks.js';
 import { runBackup } from '../../engine/operations/backup.js';
-import { chooseSources } from '../../engine/operations/backup-sources.js';
+import { chooseSources } from '../../engine/operations/source-probes.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -61,6 +64,17 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
         const destination = await openDestinationFromFlags(flags.to, flags);
         const source = sourceOptions(io, flags, flags.project);
         const others = otherSourceOptions(io, flags, source);
+        // A filter for a source left out of --sources would be ignored: refuse it.
+        const problems = backupScopeProblems({
+          ...(flags.sources ? { sources: flags.sources } : {}),
+          ...(flags.buckets ? { buckets: flags.buckets } : {}),
+          ...(flags.storagePrefix ? { storagePrefix: flags.storagePrefix } : {}),
+          ...(flags.collections ? { collections: flags.collections } : {}),
+          ...(flags.exclude ? { exclude: flags.exclude } : {}),
+        });
+        if (flags.sources && problems.length > 0) {
+          throw new AppError('INVALID_ARGUMENT', problems.join(' '));
+        }
         const chosen = flags.sources
           ? { sources: flags.sources, skipped: [] }
           : await chooseSources({ projectId: source.projectId, ...others });
@@ -103,6 +117,13 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
           { ok: true, ...result, skipped: chosen.skipped },
           `Backup ${result.id}: ${formatCount(result.documents)} documents${extra}, ${formatBytes(result.plaintextBytes)} → ${formatBytes(result.archiveBytes)} in ${formatDuration(seconds)} (${formatCount(result.documents / Math.max(seconds, 1e-3))} docs/s), key ${result.keyId}, read time ${result.readTime}`,
         );
+        // Reported, never acted on: the user decides what the findings mean.
+        const findings = crossCheckLines(result.crossChecks);
+        if (findings.length > 0) {
+          out.info(
+            `Cross-checks (nothing was changed): ${findings.join('; ')}. The list: firebackup inspect ${result.id} --from ${flags.to}`,
+          );
+        }
       }),
     );
   });

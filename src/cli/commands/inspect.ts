@@ -11,7 +11,7 @@ import {
 import { addScopeFlags, resolveAndAnnounce, type ScopeFlags } from '../backup-ref.js';
 import { addBackupLocationFlags } from '../destination-flags.js';
 import { formatCount } from '../output.js';
-import { sourceLines } from '../source-flags.js';
+import { crossCheckDetail, sourceLines } from '../source-flags.js';
 import { table } from '../table.js';
 
 interface InspectFlags extends CommonFlags, ScopeFlags {
@@ -43,6 +43,7 @@ export function registerInspect(program: Command, io: CliIO, done: (code: number
           [
             `Backup ${h.backupId} of ${h.project}/${h.database}, read at ${h.readTime}, ${formatCount(report.documents)} documents`,
             ...sourceLines(report.sources),
+            ...crossCheckDetail(report.crossChecks),
             '',
             // Paths last: a deep subcollection path then widens only its own line.
             table(

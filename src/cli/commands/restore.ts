@@ -33,7 +33,12 @@ import {
 import { addBackupLocationFlags } from '../destination-flags.js';
 import type { SalvageSummary } from '../../engine/operations/restore-salvage.js';
 import { formatBytes, formatCount, type Output } from '../output.js';
-import { addOtherSourceFlags, otherSourceOptions, type OtherSourceFlags } from '../source-flags.js';
+import {
+  salvagedSourceLines,
+  addOtherSourceFlags,
+  otherSourceOptions,
+  type OtherSourceFlags,
+} from '../source-flags.js';
 
 interface RestoreFlags
   extends CommonFlags, Omit<SourceFlags, 'project'>, ScopeFlags, OtherSourceFlags {
@@ -189,6 +194,18 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
             dryRun,
           };
           const more = await restoreSourcesToProject({ ...common, targets }, ctx);
+          if (more.salvage) {
+            // Firestore's restore reported the damage already; add what these sources lost.
+            if (sources.includes('firestore')) {
+              const lines = salvagedSourceLines(more.salvage.sources);
+              if (lines.length) io.stderr.write(`${lines.join('\n')}\n`);
+            } else reportSalvage(io, more.salvage);
+            if (!more.salvage.complete) failed++;
+            result = { ...result, salvage: more.salvage };
+          }
+          for (const from of more.auth?.unusedTenantMappings ?? []) {
+            out.info(`Warning: --tenant-map names ${from}, which the backup holds no users of.`);
+          }
           failed += (more.auth?.failedCount ?? 0) + (more.storage?.failedCount ?? 0);
           result = { ...result, backup: more.backup, auth: more.auth, storage: more.storage };
           human.push(describeOthers(more, dryRun));
@@ -259,6 +276,7 @@ function reportSalvage(io: CliIO, s: SalvageSummary): void {
       ? `  ${formatCount(s.documentsRecovered)} documents recovered; how many the backup held is unknown (its trailer and manifest are unreadable)`
       : `  ${formatCount(s.documentsRecovered)} of ${formatCount(s.documentsExpected)} documents recovered; ${formatCount(s.documentsLost ?? 0)} lost or could not be located`,
   );
+  lines.push(...salvagedSourceLines(s.sources));
   lines.push(
     `  trailer check: ${s.trailerCheck}; archive size and SHA-256 against the manifest: ${s.digestCheck}`,
   );

@@ -6,6 +6,7 @@ import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runt
 import { scheduledRotation } from './keys-rotate.js';
 import { WebhookNotifier } from '../../engine/notify/webhook.js';
 import { openDestination, schemeOf } from '../../engine/storage/index.js';
+import { backupScopeProblems } from '../../shared/backup-scope.js';
 import { AppError, exitCodeFor } from '../../shared/errors.js';
 import type { Run } from '../../shared/jobs.js';
 import type {
@@ -262,6 +263,16 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
     done(
       await runCommand(io, flags, async ({ out }) => {
         const source = sourceOptions(io, flags, flags.project);
+        const scope = {
+          ...(flags.collections ? { collections: flags.collections } : {}),
+          ...(flags.exclude ? { exclude: flags.exclude } : {}),
+          ...(flags.sources ? { sources: flags.sources } : {}),
+          ...(flags.buckets ? { buckets: flags.buckets } : {}),
+          ...(flags.storagePrefix ? { storagePrefix: flags.storagePrefix } : {}),
+        };
+        // A filter for a source left out would be ignored at every run: refuse it now.
+        const problems = backupScopeProblems(scope);
+        if (problems.length > 0) throw new AppError('INVALID_ARGUMENT', problems.join(' '));
         const catalog = openCatalog(io.env);
         try {
           const database = source.databaseId ?? '(default)';
@@ -291,13 +302,7 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
             destinationId: destination.id,
             cron: flags.cron,
             timeZone: flags.tz,
-            scope: {
-              ...(flags.collections ? { collections: flags.collections } : {}),
-              ...(flags.exclude ? { exclude: flags.exclude } : {}),
-              ...(flags.sources ? { sources: flags.sources } : {}),
-              ...(flags.buckets ? { buckets: flags.buckets } : {}),
-              ...(flags.storagePrefix ? { storagePrefix: flags.storagePrefix } : {}),
-            },
+            scope,
             retention: retentionOf(flags),
             verifyAfter: flags.verify,
             ...(flags.verifyBatch ? { verifyBatch: flags.verifyBatch } : {}),

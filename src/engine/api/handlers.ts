@@ -13,6 +13,7 @@ import { keyHandlers } from './handlers/keys.js';
 import { projectHandlers } from './handlers/projects.js';
 import { scheduleHandlers } from './handlers/schedules.js';
 import { settingsHandlers } from './handlers/settings.js';
+import { sourceHandlers } from './handlers/sources.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {
@@ -56,5 +57,6 @@ export function createApiHandlers(
     ...destinationSetupHandlers(context),
     ...keyHandlers(context),
     ...settingsHandlers(context),
+    ...sourceHandlers(context),
   };
 }

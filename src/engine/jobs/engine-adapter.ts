@@ -111,6 +111,7 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         databaseId: r.database,
         selection: r.selection,
         warnings: r.warnings,
+        ...(r.crossChecks ? { crossChecks: r.crossChecks } : {}),
       };
     },
 

@@ -108,7 +108,10 @@ export function backupJob(deps: JobDeps, o: BackupJobOptions): JobSpec {
         backupId: result.backupId,
         counts: result.counts,
         bytes: result.bytes,
-        detail: result.warnings?.length ? { warnings: result.warnings } : {},
+        detail: {
+          ...(result.warnings?.length ? { warnings: result.warnings } : {}),
+          ...(result.crossChecks ? { crossChecks: result.crossChecks } : {}),
+        },
       };
       const verifyAfter = o.verifyAfter ?? { mode: 'full' };
       if (verifyAfter.mode !== 'none') {

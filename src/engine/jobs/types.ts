@@ -1,3 +1,4 @@
+import type { CrossCheckReport } from '../operations/cross-checks.js';
 import type { BackupSelection } from '../../shared/backups.js';
 import type { CheckReport } from '../../shared/check.js';
 import type { BackupScope } from '../../shared/schedules.js';
@@ -34,6 +35,8 @@ export interface BackupOutcome {
   selection?: BackupSelection;
   /** Warnings for the user (an unexpected empty backup). */
   warnings?: string[];
+  /** Cross-checks between the backup's sources (reported in the run's detail). */
+  crossChecks?: CrossCheckReport;
 }
 
 export interface VerifyRequest {

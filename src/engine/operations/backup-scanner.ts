@@ -184,6 +184,15 @@ function isValidRecord(type: RecordType, payload: Buffer): boolean {
       return backupHeaderSchema.safeParse(value).success;
     case RecordType.Trailer:
       return typeof (value as { records?: unknown } | null)?.records === 'number';
+    case RecordType.AuthHashConfig:
+    case RecordType.AuthUser:
+    case RecordType.StorageObject:
+      // Storage content (raw bytes) is never taken: reading resumes at the next object.
+      try {
+        return decodeSourceRecord({ type, payload }) !== undefined;
+      } catch {
+        return false;
+      }
     default:
       return false;
   }

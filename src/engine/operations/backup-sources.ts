@@ -4,12 +4,13 @@
  * Any failure of a source fails the whole backup (runBackup discards the archive), so
  * no backup ever silently lacks a source it claims.
  */
-import { AppError, isAppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/errors.js';
 import type { ArchiveWriter } from '../archive/writer.js';
 import { openAuth, type OpenAuthOptions } from '../sources/auth/connection.js';
-import { readHashConfig, type HashConfigSource } from '../sources/auth/export.js';
+import type { HashConfigSource } from '../sources/auth/export.js';
 import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
 import { exportObjects } from '../sources/storage/export.js';
+import type { CrossChecks } from './cross-checks.js';
 import type { ProgressMeter } from './progress-meter.js';
 import { writeAuthRecords, writeStorageRecords, type SourceName } from './source-records.js';
 
@@ -56,73 +57,13 @@ export async function storageSelection(
   );
 }
 
-export interface SourceChoice {
-  sources: SourceName[];
-  /** Sources left out of a default selection, and why. */
-  skipped: Array<{ source: SourceName; reason: string }>;
-}
-
-/**
- * The default selection: every source the connection can read. Firestore is always
- * included (it is the primary source; its own errors stay as they are); Auth and Storage
- * are tried with one cheap read each and left out, with the reason, when refused or
- * not configured (against emulators: when no emulator host is given for them).
- */
-export async function chooseSources(request: {
-  projectId: string;
-  emulator: boolean;
-  auth?: OpenAuthOptions;
-  storage?: OpenStorageSourceOptions & Partial<StorageSelection>;
-}): Promise<SourceChoice> {
-  const sources: SourceName[] = ['firestore'];
-  const skipped: SourceChoice['skipped'] = [];
-  const why = (error: unknown): string =>
-    isAppError(error) ? error.message : error instanceof Error ? error.message : String(error);
-
-  if (request.emulator && !request.auth?.emulatorHost) {
-    skipped.push({
-      source: 'auth',
-      reason: 'no Auth emulator given (--auth-emulator or FIREBASE_AUTH_EMULATOR_HOST)',
-    });
-  } else {
-    try {
-      const conn = openAuth(request.auth ?? { projectId: request.projectId });
-      await readHashConfig(conn);
-      await conn.request('GET', `/v1/projects/${conn.projectId}/accounts:batchGet?maxResults=1`);
-      sources.push('auth');
-    } catch (error) {
-      skipped.push({ source: 'auth', reason: why(error) });
-    }
-  }
-
-  if (request.emulator && !request.storage?.emulatorHost) {
-    skipped.push({
-      source: 'storage',
-      reason: 'no Storage emulator given (--storage-emulator or FIREBASE_STORAGE_EMULATOR_HOST)',
-    });
-  } else {
-    try {
-      const options = request.storage ?? {};
-      const selection = await storageSelection(request.projectId, options);
-      const source = openStorageSource(options);
-      for (const bucket of selection.buckets) {
-        await source.bucket(bucket).getFiles({ maxResults: 1, autoPaginate: false });
-      }
-      sources.push('storage');
-    } catch (error) {
-      skipped.push({ source: 'storage', reason: why(error) });
-    }
-  }
-  return { sources, skipped };
-}
-
 /** Writes the Auth and Storage sections the options ask for; returns the Storage selection used. */
 export async function writeOtherSources(
   writer: ArchiveWriter,
   projectId: string,
   options: OtherSourcesOptions,
   selection: StorageSelection | undefined,
-  ctx: { signal?: AbortSignal; meter?: ProgressMeter },
+  ctx: { signal?: AbortSignal; meter?: ProgressMeter; checks?: CrossChecks },
 ): Promise<void> {
   const sources = options.sources ?? ['firestore'];
   const signal = ctx.signal ? { signal: ctx.signal } : {};
@@ -132,7 +73,10 @@ export async function writeOtherSources(
     await writeAuthRecords(writer, openAuth({ ...connect, projectId: connect.projectId }), {
       ...(hashConfigSource ? { hashConfigSource } : {}),
       ...signal,
-      onUser: (bytes) => ctx.meter?.add(1, bytes),
+      onUser: (bytes, user) => {
+        ctx.meter?.add(1, bytes);
+        ctx.checks?.noteUser(user.localId);
+      },
     });
   }
   if (sources.includes('storage') && selection) {
@@ -146,7 +90,10 @@ export async function writeOtherSources(
           ...signal,
         }),
         {
-          onObject: () => ctx.meter?.add(1, 0),
+          onObject: (record) => {
+            ctx.meter?.add(1, 0);
+            ctx.checks?.noteObject(record.bucket, record.name);
+          },
           onContent: (bytes) => ctx.meter?.add(0, bytes),
         },
       );

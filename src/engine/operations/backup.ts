@@ -14,8 +14,10 @@ import {
   type OtherSourcesOptions,
   type StorageSelection,
 } from './backup-sources.js';
+import { CrossChecks, type CrossCheckReport } from './cross-checks.js';
 import { manifestFor, writeManifest } from './manifest.js';
 import { preflight } from './preflight.js';
+import { preflightSources, probeRequestOf } from './source-probes.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { OperationContext } from './types.js';
 
@@ -58,6 +60,8 @@ export interface BackupResult {
   selection: BackupSelection;
   /** Things the user should hear about although the backup succeeded (an empty backup). */
   warnings: string[];
+  /** Cross-checks between its sources (cross-checks.ts), when it holds two to compare. */
+  crossChecks?: CrossCheckReport;
 }
 
 /** What to tell a user whose backup holds no document (almost always a wrong selection). */
@@ -98,6 +102,8 @@ export async function runBackup(
   await preflight(destination, options.keyring, ctx.signal);
   meter.setPhase('connecting');
   const sources = options.sources ?? ['firestore'];
+  // Every source asked for must be readable before any of them is read.
+  await preflightSources(sources, probeRequestOf(options));
   // Without Firestore there is no connection and no read time but the start.
   const conn = sources.includes('firestore') ? await openFirestore(options.source) : undefined;
   let writer: ArchiveWriter | undefined;
@@ -142,6 +148,7 @@ export async function runBackup(
       compression: { algorithm: 'brotli', quality },
     };
     await writer.writeJson(RecordType.BackupHeader, header);
+    const checks = new CrossChecks({ sources, storage });
     let plaintextBytes = 0;
     for await (const doc of conn
       ? exportDocuments(conn, {
@@ -155,9 +162,11 @@ export async function runBackup(
       const bytes = await writer.writeText(RecordType.FirestoreDocument, JSON.stringify(doc));
       plaintextBytes += bytes;
       meter.add(1, bytes);
+      checks.noteDocument(doc);
     }
     await writeOtherSources(writer, options.source.projectId, options, storage, {
       meter,
+      checks,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     meter.setPhase('finishing');
@@ -199,6 +208,7 @@ export async function runBackup(
         conn && documents === 0 && !options.allowEmpty
           ? [emptyBackupWarning(header.project, header.database, selection)]
           : [],
+      ...(checks.active ? { crossChecks: checks.report()! } : {}),
     };
   } catch (error) {
     const reason = ctx.signal?.aborted

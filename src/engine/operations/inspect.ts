@@ -4,6 +4,7 @@ import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
 import { openBoundScanner } from './backup-scanner.js';
 import { bindingReport } from './bind-to-manifest.js';
+import { CrossChecks, type CrossCheckReport } from './cross-checks.js';
 import { SourceTally, type SourceCounts } from './source-tally.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { ResolvedBackup } from './resolve-backup.js';
@@ -27,6 +28,8 @@ export interface InspectReport {
   binding: { manifest: boolean; note?: string };
   /** Auth users and Storage objects (per bucket), when the backup holds them. */
   sources: SourceCounts;
+  /** Cross-checks between the backup's sources, recomputed from the archive. */
+  crossChecks?: CrossCheckReport;
 }
 
 /** The shape of a document's collection: ids replaced, so counts stay few however many docs. */
@@ -48,12 +51,24 @@ export async function inspectBackup(
   const shapes = new Map<string, number>();
   let documents = 0;
   const tally = new SourceTally();
+  let checks: CrossChecks | undefined;
   for await (const record of scanner.records()) {
+    // The header has been read with the first record.
+    checks ??= new CrossChecks({
+      sources: scanner.header!.sources,
+      storage: scanner.header!.storage,
+      examples: INSPECT_EXAMPLES,
+    });
+    if (record.kind === 'auth-user') checks.noteUser(record.record.localId);
+    if (record.kind === 'storage-object') {
+      checks.noteObject(record.record.bucket, record.record.name);
+    }
     if (record.kind !== 'firestore') {
       tally.add(record);
       continue;
     }
     const { doc } = record;
+    checks.noteDocument(doc);
     documents++;
     const root = doc.path.slice(0, doc.path.indexOf('/'));
     roots.set(root, (roots.get(root) ?? 0) + 1);
@@ -73,8 +88,12 @@ export async function inspectBackup(
     collections: sorted(shapes),
     binding: bindingReport(binding),
     sources: tally.counts(),
+    ...(checks?.active ? { crossChecks: checks.report()! } : {}),
   };
 }
+
+/** Findings `inspect` lists per cross-check (the backup's own output names only the counts). */
+const INSPECT_EXAMPLES = 1000;
 
 /** One document of a backup, by path, read without restoring anything. */
 export async function findDocument(

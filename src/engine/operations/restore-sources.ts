@@ -19,9 +19,15 @@ import {
   type StorageRestoreReport,
 } from '../sources/storage/restore.js';
 import { addTally, emptyTally } from '../sources/restore-tally.js';
-import type { BackupScanner } from './backup-scanner.js';
+import { inTenant, TenantTargets } from '../sources/auth/tenants.js';
 import type { ProgressMeter } from './progress-meter.js';
-import { authScopes, sections, storageItems, type SourceName } from './source-records.js';
+import {
+  authScopes,
+  sections,
+  storageItems,
+  type ScannedRecord,
+  type SourceName,
+} from './source-records.js';
 
 export interface OtherSourcesTargets {
   /** Which of the backup's sources to restore (Firestore is restore.ts's own). */
@@ -31,12 +37,17 @@ export interface OtherSourcesTargets {
     /** Restore every object into this bucket instead of the bucket it came from. */
     bucket?: string;
   };
+  /** Archived tenant id → target tenant id (--tenant-map); unmapped tenants keep their id. */
+  tenantMap?: Record<string, string>;
   mode: AuthRestoreMode;
   dryRun?: boolean;
 }
 
 export interface OtherSourcesReport {
-  auth?: AuthRestoreReport;
+  auth?: AuthRestoreReport & {
+    /** --tenant-map entries that named no tenant of the backup. */
+    unusedTenantMappings?: string[];
+  };
   storage?: StorageRestoreReport;
 }
 
@@ -45,30 +56,38 @@ function storageMode(mode: AuthRestoreMode): StorageRestoreMode {
   return mode === 'create' ? 'create' : 'overwrite';
 }
 
+/** The records to restore, and the project they were backed up from (known after the first record). */
+export interface RecordSource {
+  project: () => string | undefined;
+  records: () => AsyncGenerator<ScannedRecord>;
+}
+
 export async function restoreOtherSources(
-  scanner: BackupScanner,
+  source: RecordSource,
   targets: OtherSourcesTargets,
   ctx: { signal?: AbortSignal; meter?: ProgressMeter },
 ): Promise<OtherSourcesReport> {
   const report: OtherSourcesReport = {};
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   let checked = false;
-  for await (const section of sections(scanner.records())) {
+  for await (const section of sections(source.records())) {
     if (!checked) {
       // The header has been read with the first record, before anything is written.
       checked = true;
-      checkStorageTarget(scanner.header?.project, targets);
+      checkStorageTarget(source.project(), targets);
     }
     if (!targets.sources.includes(section.source)) continue; // skipped by `sections`
     if (section.source === 'auth') {
       if (!targets.auth) throw new AppError('INVALID_ARGUMENT', 'No Auth target to restore into.');
       const conn = openAuth(targets.auth);
       const totals: AuthRestoreReport = { ...emptyTally(targets.dryRun), merged: 0 };
+      const tenants = new TenantTargets(conn, targets.tenantMap);
       // The project's users, then each tenant's, each under its own hash configuration.
       for await (const scope of authScopes(section.records)) {
-        const r = await restoreUsers(conn, scope.users, {
+        const hashConfig = await tenants.target(scope.hashConfig, ctx.signal);
+        const r = await restoreUsers(conn, inTenant(scope.users, hashConfig.tenantId), {
           mode: targets.mode,
-          hashConfig: scope.hashConfig,
+          hashConfig,
           dryRun: targets.dryRun ?? false,
           ...signal,
           onProgress: (n) => ctx.meter?.add(n),
@@ -76,7 +95,8 @@ export async function restoreOtherSources(
         addTally(totals, r);
         totals.merged += r.merged;
       }
-      report.auth = totals;
+      const unused = tenants.unused();
+      report.auth = { ...totals, ...(unused.length ? { unusedTenantMappings: unused } : {}) };
     } else if (section.source === 'storage') {
       const target = openStorageSource(targets.storage ?? {});
       const fixed = targets.storage?.bucket;

@@ -61,7 +61,7 @@ interface RestoreCommon {
 interface DocumentSource {
   scanner: BackupScanner;
   documents: () => AsyncGenerator<ScannedDocument>;
-  /** Every source's records (not with salvage, which reads Firestore documents only). */
+  /** Every source's records (with salvage: those that survived whole, restore-salvage.ts). */
   records?: () => AsyncGenerator<ScannedRecord>;
   salvage?: () => SalvageSummary;
   /** Where the backup was taken from when its header may be lost (salvage: the manifest's). */
@@ -75,12 +75,12 @@ async function openSource(
 ): Promise<DocumentSource> {
   if (opts.salvage) {
     meter.startPhase('restoring');
-    const { scanner, documents, summary, origin } = await openSalvageScanner(
+    const { scanner, documents, records, summary, origin } = await openSalvageScanner(
       opts.backup,
       opts.keyring,
       ctx,
     );
-    return { scanner, documents, salvage: summary, origin };
+    return { scanner, documents, records, salvage: summary, origin };
   }
   const scanner = await verifyFirst(opts, ctx, meter);
   return {
@@ -141,8 +141,8 @@ async function* selected(
 ): AsyncGenerator<{ doc: FirestoreDocumentRecord; json: Buffer }> {
   const keep = selector(opts);
   const wanted = (name: SourceName): boolean => !opts.sources || opts.sources.includes(name);
-  if (!source.records) {
-    // Salvage reads Firestore documents only.
+  if (!source.records || !onOther) {
+    // Firestore documents only (a salvaged read of the other sources takes two passes).
     if (!wanted('firestore')) return;
     for await (const item of source.documents()) if (keep(item.doc.path)) yield item;
     return;
@@ -219,15 +219,24 @@ export async function restoreToFirestore(
 export async function restoreSourcesToProject(
   opts: RestoreCommon & { targets: OtherSourcesTargets },
   ctx: OperationContext = {},
-): Promise<OtherSourcesReport & { backup: string }> {
+): Promise<OtherSourcesReport & { backup: string; salvage?: SalvageSummary }> {
   const meter = new ProgressMeter(ctx.onProgress, 'verifying');
-  const scanner = await verifyFirst(opts, ctx, meter);
-  const report = await restoreOtherSources(scanner, opts.targets, {
-    meter,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const source = await openSource(opts, ctx, meter);
+  const report = await restoreOtherSources(
+    {
+      // Salvage may have lost the header: the manifest then says where the backup is from.
+      project: () => (source.scanner.header ?? source.origin)?.project,
+      records: source.records!,
+    },
+    opts.targets,
+    { meter, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+  );
   meter.done();
-  return { ...report, backup: opts.backup.label };
+  return {
+    ...report,
+    backup: opts.backup.label,
+    ...(source.salvage ? { salvage: source.salvage() } : {}),
+  };
 }
 
 export interface RestoreToDirOptions extends RestoreCommon {

@@ -58,7 +58,12 @@ type OnRecord = (bytes: number) => void;
 export async function writeAuthRecords(
   writer: ArchiveWriter,
   conn: AuthConnection,
-  options: { hashConfigSource?: HashConfigSource; signal?: AbortSignal; onUser?: OnRecord } = {},
+  options: {
+    hashConfigSource?: HashConfigSource;
+    signal?: AbortSignal;
+    /** Per user written: its size, and the user (the cross-checks take its uid). */
+    onUser?: (bytes: number, user: AuthUserRecord) => void;
+  } = {},
 ): Promise<{ users: number; tenants: number }> {
   const tenants = await listTenants(conn, options.signal);
   let users = 0;
@@ -72,7 +77,7 @@ export async function writeAuthRecords(
     })) {
       const bytes = await writer.writeText(RecordType.AuthUser, JSON.stringify(user));
       users++;
-      options.onUser?.(bytes);
+      options.onUser?.(bytes, user);
     }
   }
   return { users, tenants: tenants.length };
@@ -82,7 +87,11 @@ export async function writeAuthRecords(
 export async function writeStorageRecords(
   writer: ArchiveWriter,
   items: AsyncIterable<StorageItem>,
-  options: { onObject?: OnRecord; onContent?: OnRecord } = {},
+  options: {
+    /** Per object record written (the cross-checks take its bucket and name). */
+    onObject?: (record: StorageObjectRecord) => void;
+    onContent?: OnRecord;
+  } = {},
 ): Promise<{ objects: number; bytes: number }> {
   let objects = 0;
   let bytes = 0;
@@ -90,7 +99,7 @@ export async function writeStorageRecords(
     if (item.kind === 'object') {
       await writer.writeJson(RecordType.StorageObject, item.record);
       objects++;
-      options.onObject?.(0);
+      options.onObject?.(item.record);
     } else {
       await writer.write(RecordType.StorageContent, item.bytes);
       bytes += item.bytes.length;

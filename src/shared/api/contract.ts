@@ -9,6 +9,7 @@ import { keyMethods } from './methods/keys.js';
 import { projectMethods } from './methods/projects.js';
 import { scheduleMethods } from './methods/schedules.js';
 import { settingsMethods } from './methods/settings.js';
+import { sourceMethods } from './methods/sources.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -30,6 +31,7 @@ export const contract = {
   ...destinationSetupMethods,
   ...keyMethods,
   ...settingsMethods,
+  ...sourceMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;

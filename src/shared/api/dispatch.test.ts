@@ -25,6 +25,7 @@ function handlers(calls: string[]): Handlers {
     'schedules.runNow': async () => {
       throw new TypeError('secret detail at /home/me/key.hex');
     },
+    'sources.probe': reject,
   };
 }
 

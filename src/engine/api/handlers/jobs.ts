@@ -8,11 +8,12 @@ export function jobHandlers({
 > {
   const { catalog, jobs } = runtime;
   return {
-    'jobs.startBackup': async ({ projectId, destinationId }) => {
+    'jobs.startBackup': async ({ projectId, destinationId, ...scope }) => {
       const job = jobs.start(
         backupJob(runtime, {
           project: catalog.projects.get(projectId),
           destination: catalog.destinations.get(destinationId),
+          scope,
         }),
       );
       return { jobId: job.id };

@@ -12,6 +12,9 @@ export const BackupSummarySchema = z.object({
   project: z.string().optional(),
   database: z.string().optional(),
   documents: z.number().int().nonnegative().optional(),
+  /** The sources the backup holds, and its per-source counts ("auth.users", "storage.objects", …). */
+  sources: z.array(z.string()).optional(),
+  counts: z.record(z.string(), z.number()).optional(),
   readTime: z.string().optional(),
   completedAt: z.string().optional(),
   scheduleId: z.string().optional(),

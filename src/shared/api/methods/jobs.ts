@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobKindSchema, RunSchema, RunStatusSchema } from '../../jobs.js';
 import { entityId, method } from '../define.js';
+import { StartBackupInputSchema } from './sources.js';
 
 export const JobStateSchema = z.object({
   id: entityId,
@@ -10,8 +11,9 @@ export const JobStateSchema = z.object({
 
 export const jobMethods = {
   'jobs.startBackup': method({
-    description: 'Back up a project of the catalog into one of its destinations now.',
-    input: z.object({ projectId: entityId, destinationId: entityId }).strict(),
+    description:
+      'Back up a project of the catalog into one of its destinations now: Firestore, or the sources named (see sources.probe for those the credentials can read), with their filters.',
+    input: StartBackupInputSchema,
     output: z.object({ jobId: entityId }),
     permission: 'backups:create',
   }),
