@@ -16,6 +16,8 @@ export const backupSelectionSchema = z.object({
    */
   sources: z.array(z.string()).optional(),
   storage: z.object({ buckets: z.array(z.string()), prefix: z.string() }).optional(),
+  /** The Realtime Database instances and paths read (empty paths: whole trees). */
+  rtdb: z.object({ instances: z.array(z.string()), paths: z.array(z.string()) }).optional(),
 });
 export type BackupSelection = z.infer<typeof backupSelectionSchema>;
 

@@ -8,10 +8,18 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import type { ArchiveWriter } from '../archive/writer.js';
 import { openAuth, type OpenAuthOptions } from '../sources/auth/connection.js';
 import { readHashConfig, type HashConfigSource } from '../sources/auth/export.js';
+import { openRtdb, type OpenRtdbOptions } from '../sources/rtdb/connection.js';
+import { exportTree } from '../sources/rtdb/export.js';
+import { normalisePaths } from '../sources/rtdb/records.js';
 import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
 import { exportObjects } from '../sources/storage/export.js';
 import type { ProgressMeter } from './progress-meter.js';
-import { writeAuthRecords, writeStorageRecords, type SourceName } from './source-records.js';
+import {
+  writeAuthRecords,
+  writeRtdbRecords,
+  writeStorageRecords,
+  type SourceName,
+} from './source-records.js';
 
 export interface StorageSelection {
   /** Bucket names; default: the project's default bucket. */
@@ -25,6 +33,28 @@ export interface OtherSourcesOptions {
   sources?: SourceName[];
   auth?: OpenAuthOptions & { hashConfigSource?: HashConfigSource };
   storage?: OpenStorageSourceOptions & Partial<StorageSelection>;
+  rtdb?: Omit<OpenRtdbOptions, 'projectId'> & { projectId?: string; paths?: string[] };
+}
+
+export interface RtdbSelection {
+  /** Instance names, in archive order. */
+  instances: string[];
+  /** Normalised paths; empty: whole trees. */
+  paths: string[];
+}
+
+/** The Realtime Database instances (given, or every one of the project) and paths to read. */
+export async function rtdbSelection(
+  projectId: string,
+  options: NonNullable<OtherSourcesOptions['rtdb']>,
+): Promise<RtdbSelection> {
+  const paths = normalisePaths(options.paths ?? []);
+  const conn = await openRtdb({ ...options, projectId: options.projectId ?? projectId });
+  try {
+    return { instances: [...(await conn.listInstances())].sort(), paths };
+  } finally {
+    await conn.close();
+  }
 }
 
 /** The buckets a project's files live in by default, newest naming first. */
@@ -73,6 +103,7 @@ export async function chooseSources(request: {
   emulator: boolean;
   auth?: OpenAuthOptions;
   storage?: OpenStorageSourceOptions & Partial<StorageSelection>;
+  rtdb?: OtherSourcesOptions['rtdb'];
 }): Promise<SourceChoice> {
   const sources: SourceName[] = ['firestore'];
   const skipped: SourceChoice['skipped'] = [];
@@ -92,6 +123,33 @@ export async function chooseSources(request: {
       sources.push('auth');
     } catch (error) {
       skipped.push({ source: 'auth', reason: why(error) });
+    }
+  }
+
+  if (request.emulator && !request.rtdb?.emulatorHost) {
+    skipped.push({
+      source: 'rtdb',
+      reason:
+        'no Realtime Database emulator given (--rtdb-emulator or FIREBASE_DATABASE_EMULATOR_HOST)',
+    });
+  } else {
+    try {
+      const selection = await rtdbSelection(request.projectId, {
+        ...request.rtdb,
+        // One quick read: an unreachable database must not hold the backup for a minute.
+        requestTimeoutMs: request.rtdb?.requestTimeoutMs ?? 15_000,
+      });
+      const conn = await openRtdb({ ...request.rtdb, projectId: request.projectId });
+      try {
+        for (const name of selection.instances) {
+          await (await conn.instance(name)).window('/', undefined, 1);
+        }
+      } finally {
+        await conn.close();
+      }
+      sources.push('rtdb');
+    } catch (error) {
+      skipped.push({ source: 'rtdb', reason: why(error) });
     }
   }
 
@@ -116,13 +174,14 @@ export async function chooseSources(request: {
   return { sources, skipped };
 }
 
-/** Writes the Auth and Storage sections the options ask for; returns the Storage selection used. */
+/** Writes the Auth, RTDB and Storage sections the options ask for, in archive order. */
 export async function writeOtherSources(
   writer: ArchiveWriter,
   projectId: string,
   options: OtherSourcesOptions,
   selection: StorageSelection | undefined,
   ctx: { signal?: AbortSignal; meter?: ProgressMeter },
+  rtdb?: RtdbSelection,
 ): Promise<void> {
   const sources = options.sources ?? ['firestore'];
   const signal = ctx.signal ? { signal: ctx.signal } : {};
@@ -134,6 +193,21 @@ export async function writeOtherSources(
       ...signal,
       onUser: (bytes) => ctx.meter?.add(1, bytes),
     });
+  }
+  if (sources.includes('rtdb') && rtdb) {
+    ctx.meter?.startPhase('reading the Realtime Database');
+    const conn = await openRtdb({
+      ...options.rtdb,
+      projectId: options.rtdb?.projectId ?? projectId,
+    });
+    try {
+      for (const name of rtdb.instances) {
+        const tree = exportTree(await conn.instance(name), { paths: rtdb.paths, ...signal });
+        await writeRtdbRecords(writer, tree, (bytes) => ctx.meter?.add(1, bytes));
+      }
+    } finally {
+      await conn.close();
+    }
   }
   if (sources.includes('storage') && selection) {
     ctx.meter?.startPhase('reading Storage objects');

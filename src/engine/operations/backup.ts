@@ -9,6 +9,7 @@ import type { StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { archiveKeyOf, manifestKeyOf, newBackupId } from './backup-names.js';
 import {
+  rtdbSelection,
   storageSelection,
   writeOtherSources,
   type OtherSourcesOptions,
@@ -115,6 +116,10 @@ export async function runBackup(
       sources.includes('storage') && options.storage
         ? await storageSelection(options.source.projectId, options.storage)
         : undefined;
+    const rtdb =
+      sources.includes('rtdb') && options.rtdb
+        ? await rtdbSelection(options.source.projectId, options.rtdb)
+        : undefined;
 
     writer = new ArchiveWriter({
       key,
@@ -139,6 +144,7 @@ export async function runBackup(
       readTime,
       selection,
       ...(storage ? { storage } : {}),
+      ...(rtdb ? { rtdb } : {}),
       compression: { algorithm: 'brotli', quality },
     };
     await writer.writeJson(RecordType.BackupHeader, header);
@@ -156,10 +162,14 @@ export async function runBackup(
       plaintextBytes += bytes;
       meter.add(1, bytes);
     }
-    await writeOtherSources(writer, options.source.projectId, options, storage, {
-      meter,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    await writeOtherSources(
+      writer,
+      options.source.projectId,
+      options,
+      storage,
+      { meter, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      rtdb,
+    );
     meter.setPhase('finishing');
     const written = await writer.finish();
     await upload;
