@@ -8,7 +8,7 @@
  * bench and by tests that need a server of their own (`startRtdbServer`), and from a
  * shell (`node --import tsx test/setup/rtdb-server.ts`, prints the export line).
  *
- * Traps handled here (see docs/design.md §9 and ADR 0006):
+ * Traps handled here (see docs/adr/0006-realtime-database-source.md):
  * - `setAuthSecret('owner')`: firebase-admin authenticates with the emulator owner
  *   token; without a secret the server never acknowledges its writes.
  * - firebase-server answers every listen with the whole node and leaves the filtering
@@ -19,6 +19,7 @@
  * - It keeps one namespace: every instance name (`?ns=`) reaches the same tree.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,13 +37,25 @@ declare module 'vitest' {
 const require = createRequire(import.meta.url);
 const thisFile = fileURLToPath(import.meta.url);
 
-export async function startRtdbServer(): Promise<RunningServer & { pid: number }> {
+/** `seedFile`: a JSON file the server starts with (much faster than writing it in). */
+export async function startRtdbServer(seedFile?: string): Promise<RunningServer & { pid: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', thisFile, 'serve', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const args = [
+    '--import',
+    'tsx',
+    thisFile,
+    'serve',
+    String(port),
+    ...(seedFile ? [seedFile] : []),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const host = `127.0.0.1:${port}`;
-  await waitUntilUp(child, 'Realtime Database stand-in (firebase-server)', `http://${host}/`);
+  await waitUntilUp(
+    child,
+    'Realtime Database stand-in (firebase-server)',
+    `http://${host}/`,
+    seedFile ? 600_000 : 60_000,
+  );
   return { endpoint: host, pid: child.pid!, stop: () => stopChild(child) };
 }
 
@@ -64,10 +77,11 @@ interface QueryLike {
 }
 
 /** Runs inside the child. */
-function serve(port: number): void {
+function serve(port: number, seedFile?: string): void {
   const FirebaseServer = require('firebase-server') as new (
     options: object,
     name: string,
+    data?: unknown,
   ) => { setAuthSecret(secret: string): void };
 
   class PagingServer extends FirebaseServer {
@@ -80,7 +94,8 @@ function serve(port: number): void {
       ).handleConnection.call(this, ws);
     }
   }
-  const server = new PagingServer({ port, address: '127.0.0.1' }, 'firebackup-test');
+  const data: unknown = seedFile ? JSON.parse(readFileSync(seedFile, 'utf8')) : null;
+  const server = new PagingServer({ port, address: '127.0.0.1' }, 'firebackup-test', data);
   server.setAuthSecret('owner');
 }
 
@@ -180,7 +195,7 @@ export async function teardown(): Promise<void> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === thisFile) {
-  if (process.argv[2] === 'serve') serve(Number(process.argv[3]));
+  if (process.argv[2] === 'serve') serve(Number(process.argv[3]), process.argv[4]);
   else {
     void startRtdbServer().then((server) => {
       running.push(server);

@@ -26,7 +26,7 @@ export interface ExportTreeOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULT_PAGE = { initial: 64, max: 2048 };
+const DEFAULT_PAGE = { initial: 16, max: 2048 };
 
 function jsonBytes(value: RtdbValue): number {
   return Buffer.byteLength(JSON.stringify(value));
@@ -129,10 +129,11 @@ async function* walk(
     }
     if (page.length < size) break;
     after = page[page.length - 1]![0];
-    // Aim at a few records' worth per query: fewer round trips for small children,
-    // less memory for large ones.
-    if (bytes > 4 * limit) size = Math.max(1, Math.floor(size / 2));
-    else if (bytes < limit) size = Math.min(bounds.max, size * 2);
+    // Aim at about one record's worth per query: the client library holds a page
+    // several times over (its own tree, then the exported copy), so pages stay small;
+    // small children still come many per round trip.
+    const fit = Math.floor((size * limit) / Math.max(bytes, 1));
+    size = Math.max(1, Math.min(bounds.max, 2 * size, fit));
   }
   yield* packer.finish();
   if (!any) {
