@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { runBackup } from '../../src/engine/operations/backup.js';
+import { chooseSources } from '../../src/engine/operations/backup-sources.js';
 import {
   openRtdb,
   type RtdbConnection,
@@ -246,6 +247,21 @@ describe.skipIf(!host)('Realtime Database source (firebase-server stand-in)', ()
     );
     expect(over.code, over.stderr).toBe(0);
     expect(await db.read(at)).toEqual(before);
+  });
+
+  it('is chosen by default when its emulator is given, and skipped with the reason when not', async () => {
+    const given = await chooseSources({
+      projectId: PROJECT,
+      emulator: true,
+      rtdb: { emulatorHost: host },
+    });
+    expect(given.sources).toEqual(['firestore', 'rtdb']);
+    const without = await chooseSources({ projectId: PROJECT, emulator: true });
+    expect(without.sources).toEqual(['firestore']);
+    expect(without.skipped).toContainEqual({
+      source: 'rtdb',
+      reason: expect.stringMatching(/--rtdb-emulator or FIREBASE_DATABASE_EMULATOR_HOST/),
+    });
   });
 
   it('fails whole, leaving nothing, when the database goes away midway', async () => {

@@ -134,12 +134,13 @@ export async function chooseSources(request: {
     });
   } else {
     try {
-      const selection = await rtdbSelection(request.projectId, {
-        ...request.rtdb,
-        // One quick read: an unreachable database must not hold the backup for a minute.
-        requestTimeoutMs: request.rtdb?.requestTimeoutMs ?? 15_000,
-      });
-      const conn = await openRtdb({ ...request.rtdb, projectId: request.projectId });
+      // One quick read each: an unreachable database must not hold the backup for a minute.
+      const quick = { ...request.rtdb, requestTimeoutMs: request.rtdb?.requestTimeoutMs ?? 15_000 };
+      const selection = await rtdbSelection(request.projectId, quick);
+      if (selection.instances.length === 0) {
+        throw new AppError('NOT_FOUND', 'the project has no Realtime Database instance');
+      }
+      const conn = await openRtdb({ ...quick, projectId: request.projectId });
       try {
         for (const name of selection.instances) {
           await (await conn.instance(name)).window('/', undefined, 1);

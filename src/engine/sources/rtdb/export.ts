@@ -28,8 +28,9 @@ export interface ExportTreeOptions {
 
 const DEFAULT_PAGE = { initial: 16, max: 2048 };
 
-function jsonBytes(value: RtdbValue): number {
-  return Buffer.byteLength(JSON.stringify(value));
+/** The bytes of `"key":value,` as the child will stand in a page. */
+function memberBytes(key: string, value: RtdbValue): number {
+  return Buffer.byteLength(JSON.stringify(value)) + Buffer.byteLength(JSON.stringify(key)) + 2;
 }
 
 /**
@@ -48,10 +49,9 @@ class PagePacker {
     private readonly priority?: string | number,
   ) {}
 
-  *add(key: string, value: RtdbValue): Generator<RtdbRecord> {
+  /** Adds a child (`size`: its member's JSON bytes, memberBytes), cutting it when too large. */
+  *add(key: string, value: RtdbValue, size = memberBytes(key, value)): Generator<RtdbRecord> {
     if (key === '.priority') return; // the node's own, carried by `priority`
-    // The member as it will stand in the page: "key":value,
-    const size = jsonBytes(value) + Buffer.byteLength(JSON.stringify(key)) + 2;
     if (size > this.limit && isObjectNode(value)) {
       // The node's earlier children (and its priority) come before the child's records.
       if (this.bytes > 0 || (this.first && this.priority !== undefined)) yield this.flush();
@@ -124,15 +124,17 @@ async function* walk(
     let bytes = 0;
     for (const [key, value] of page) {
       any = true;
-      bytes += jsonBytes(value);
-      yield* packer.add(key, value);
+      const size = memberBytes(key, value);
+      bytes += size;
+      yield* packer.add(key, value, size);
     }
     if (page.length < size) break;
     after = page[page.length - 1]![0];
-    // Aim at about one record's worth per query: the client library holds a page
-    // several times over (its own tree, then the exported copy), so pages stay small;
-    // small children still come many per round trip.
-    const fit = Math.floor((size * limit) / Math.max(bytes, 1));
+    // Aim at a quarter of a record's worth per query: the client library holds a page
+    // several times over (the message, its own tree, the exported copy), and the garbage
+    // of each page is what the heap grows by before it is collected; small children
+    // still come hundreds per round trip.
+    const fit = Math.floor((size * limit) / 4 / Math.max(bytes, 1));
     size = Math.max(1, Math.min(bounds.max, 2 * size, fit));
   }
   yield* packer.finish();
