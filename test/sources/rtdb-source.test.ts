@@ -77,7 +77,7 @@ async function collect(instance: RtdbInstance, paths: string[], recordBytes?: nu
     ...(recordBytes ? { recordBytes } : {}),
     pageSize: { initial: 4, max: 64 },
   })) {
-    records.push(JSON.parse(JSON.stringify(r)) as RtdbRecord); // as archived
+    records.push(JSON.parse(r.json) as RtdbRecord); // as archived
   }
   return records;
 }

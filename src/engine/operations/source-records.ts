@@ -179,15 +179,15 @@ export async function* authScopes(
   }
 }
 
-/** The Realtime Database section: each record, written as it comes (bounded by the export). */
+/** The Realtime Database section: each record's JSON, written as it comes (bounded by the export). */
 export async function writeRtdbRecords(
   writer: ArchiveWriter,
-  records: AsyncIterable<RtdbRecord>,
+  records: AsyncIterable<{ json: string }>,
   onRecord?: OnRecord,
 ): Promise<number> {
   let n = 0;
   for await (const record of records) {
-    const bytes = await writer.writeText(RecordType.RtdbNode, JSON.stringify(record));
+    const bytes = await writer.writeText(RecordType.RtdbNode, record.json);
     n++;
     onRecord?.(bytes);
   }

@@ -28,17 +28,21 @@ export interface ExportTreeOptions {
 
 const DEFAULT_PAGE = { initial: 16, max: 2048 };
 
-/** The bytes of `"key":value,` as the child will stand in a page. */
-function memberBytes(key: string, value: RtdbValue): number {
-  return Buffer.byteLength(JSON.stringify(value)) + Buffer.byteLength(JSON.stringify(key)) + 2;
+/** A record as the archive stores it: its JSON text, built once. */
+export interface ExportedRecord {
+  json: string;
 }
+
+const text = (record: RtdbRecord): ExportedRecord => ({ json: JSON.stringify(record) });
 
 /**
  * Packs the children of one node into page records; a child too large for a page is
- * cut into its own records (from memory: it was read whole with its page).
+ * cut into its own records (from memory: it was read whole with its page). Children are
+ * kept as their JSON text (`"key":value`), which is both the record's final form and far
+ * smaller than the objects, so little of a page outlives the query that brought it.
  */
 class PagePacker {
-  private page: Record<string, RtdbValue> = Object.create(null) as Record<string, RtdbValue>;
+  private members: string[] = [];
   private bytes = 0;
   private first = true;
 
@@ -49,36 +53,39 @@ class PagePacker {
     private readonly priority?: string | number,
   ) {}
 
-  /** Adds a child (`size`: its member's JSON bytes, memberBytes), cutting it when too large. */
-  *add(key: string, value: RtdbValue, size = memberBytes(key, value)): Generator<RtdbRecord> {
-    if (key === '.priority') return; // the node's own, carried by `priority`
+  /** Adds a child; returns the bytes of its JSON. */
+  *add(key: string, value: RtdbValue): Generator<ExportedRecord, number> {
+    if (key === '.priority') return 0; // the node's own, carried by `priority`
+    const member = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+    const size = Buffer.byteLength(member) + 1;
     if (size > this.limit && isObjectNode(value)) {
       // The node's earlier children (and its priority) come before the child's records.
       if (this.bytes > 0 || (this.first && this.priority !== undefined)) yield this.flush();
       this.first = false;
       yield* cutNode(this.instance, childPath(this.path, key), value, this.limit);
-      return;
+      return size;
     }
     if (this.bytes > 0 && this.bytes + size > this.limit) yield this.flush();
-    this.page[key] = value;
+    this.members.push(member);
     this.bytes += size;
+    return size;
   }
 
-  *finish(): Generator<RtdbRecord> {
+  *finish(): Generator<ExportedRecord> {
     if (this.bytes > 0 || (this.first && this.priority !== undefined)) yield this.flush();
   }
 
-  private flush(): RtdbRecord {
-    const record: RtdbRecord = {
-      instance: this.instance,
-      path: this.path,
-      children: this.page,
-      ...(this.first && this.priority !== undefined ? { priority: this.priority } : {}),
-    };
-    this.page = Object.create(null) as Record<string, RtdbValue>;
+  /** The page record `{ instance, path, children, priority? }` (§3.7), as text. */
+  private flush(): ExportedRecord {
+    const priority =
+      this.first && this.priority !== undefined
+        ? `,"priority":${JSON.stringify(this.priority)}`
+        : '';
+    const json = `{"instance":${JSON.stringify(this.instance)},"path":${JSON.stringify(this.path)},"children":{${this.members.join(',')}}${priority}}`;
+    this.members = [];
     this.bytes = 0;
     this.first = false;
-    return record;
+    return { json };
   }
 }
 
@@ -88,7 +95,7 @@ function* cutNode(
   path: string,
   node: { [key: string]: RtdbValue },
   limit: number,
-): Generator<RtdbRecord> {
+): Generator<ExportedRecord> {
   const priority = node['.priority'] as string | number | undefined;
   const packer = new PagePacker(instance, path, limit, priority);
   for (const key of Object.keys(node)) yield* packer.add(key, node[key]!);
@@ -99,8 +106,8 @@ function* cutNode(
 export async function* exportTree(
   instance: RtdbInstance,
   options: ExportTreeOptions = {},
-): AsyncGenerator<RtdbRecord> {
-  yield { instance: instance.name, databaseUrl: instance.databaseUrl };
+): AsyncGenerator<ExportedRecord> {
+  yield text({ instance: instance.name, databaseUrl: instance.databaseUrl });
   for (const root of options.paths?.length ? options.paths : ['/']) {
     yield* walk(instance, root, options);
   }
@@ -110,7 +117,7 @@ async function* walk(
   instance: RtdbInstance,
   root: string,
   options: ExportTreeOptions,
-): AsyncGenerator<RtdbRecord> {
+): AsyncGenerator<ExportedRecord> {
   const limit = options.recordBytes ?? RTDB_RECORD_BYTES;
   const bounds = options.pageSize ?? DEFAULT_PAGE;
   // The root's own priority is not visible to a query of its children (see ADR 0006).
@@ -124,9 +131,7 @@ async function* walk(
     let bytes = 0;
     for (const [key, value] of page) {
       any = true;
-      const size = memberBytes(key, value);
-      bytes += size;
-      yield* packer.add(key, value, size);
+      bytes += yield* packer.add(key, value);
     }
     if (page.length < size) break;
     after = page[page.length - 1]![0];
@@ -141,6 +146,6 @@ async function* walk(
   if (!any) {
     // No children: a leaf (small by the service's limits) or nothing.
     const value = await instance.read(root);
-    if (value !== null) yield { instance: instance.name, path: root, value };
+    if (value !== null) yield text({ instance: instance.name, path: root, value });
   }
 }
