@@ -231,6 +231,13 @@ describe.skipIf(!host)('Realtime Database source (firebase-server stand-in)', ()
       await readFile(path.join(out, 'rtdb', `${PROJECT}-default-rtdb.json`), 'utf8'),
     ) as Record<string, RtdbValue>;
     expect(tree[at.slice(1)]).toEqual(before);
+    const summary = JSON.parse(await readFile(path.join(out, 'backup.json'), 'utf8')) as {
+      header: { sources: string[]; rtdb: unknown };
+    };
+    expect(summary.header).toMatchObject({
+      sources: ['rtdb'],
+      rtdb: { instances: [`${PROJECT}-default-rtdb`], paths: [at] },
+    });
 
     // Back into the project: create skips the existing path, overwrite replaces it.
     await db.set(`${at}/bools`, 'changed');
