@@ -1,11 +1,13 @@
 /**
- * Flags for the sources besides Firestore (Auth users, Storage objects), shared by
- * `backup` and `restore`: which sources, the emulators to use, the buckets and prefix.
+ * Flags for the sources besides Firestore (Auth users, Realtime Database, Storage
+ * objects), shared by `backup` and `restore`: which sources, the emulators to use, the
+ * RTDB instances and paths, the buckets and prefix.
  */
 import type { Command } from 'commander';
 import { AppError } from '../shared/errors.js';
 import type { OpenAuthOptions } from '../engine/sources/auth/connection.js';
 import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
+import type { OpenRtdbOptions } from '../engine/sources/rtdb/connection.js';
 import type { OpenStorageSourceOptions } from '../engine/sources/storage/connection.js';
 import { parseTenantMap } from '../engine/sources/auth/tenants.js';
 import { parseSources, type SourceName } from '../engine/operations/source-records.js';
@@ -23,6 +25,10 @@ export interface OtherSourceFlags {
   storagePrefix?: string;
   toBucket?: string;
   tenantMap?: Record<string, string>;
+  rtdbEmulator?: string;
+  rtdbInstances?: string[];
+  rtdbPaths?: string[];
+  toRtdbInstance?: string;
 }
 
 export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'): Command {
@@ -30,8 +36,8 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
     .option(
       '--sources <list>',
       verb === 'backup'
-        ? 'what to back up: firestore,auth,storage (default: every source the credentials can read)'
-        : 'what to restore: firestore,auth,storage (default: firestore into a project, everything into a folder)',
+        ? 'what to back up: firestore,auth,rtdb,storage (default: every source the credentials can read)'
+        : 'what to restore: firestore,auth,rtdb,storage (default: firestore into a project, everything into a folder)',
       parseSources,
     )
     .option(
@@ -41,6 +47,15 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
     .option(
       '--storage-emulator <host:port>',
       'use a Firebase Storage emulator (default: $FIREBASE_STORAGE_EMULATOR_HOST)',
+    )
+    .option(
+      '--rtdb-emulator <host:port>',
+      'use a Realtime Database emulator (default: $FIREBASE_DATABASE_EMULATOR_HOST)',
+    )
+    .option(
+      '--rtdb-paths <paths>',
+      `only these Realtime Database paths (comma-separated, like /users,/rooms) ${verb === 'backup' ? 'are read' : 'are restored'} (default: whole trees)`,
+      listFlag,
     );
   if (verb === 'backup') {
     command
@@ -49,9 +64,18 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
         'Storage buckets to back up (default: the project default bucket)',
         listFlag,
       )
-      .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this');
+      .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this')
+      .option(
+        '--rtdb-instances <names>',
+        'Realtime Database instances to back up (default: every instance of the project)',
+        listFlag,
+      );
   } else {
     command
+      .option(
+        '--to-rtdb-instance <name>',
+        'restore the Realtime Database into this instance (default: the instance of the same name; the default instance into the target project’s default)',
+      )
       .option(
         '--to-bucket <name>',
         'restore Storage objects into this bucket (default: the buckets they came from, same project only)',
@@ -71,6 +95,7 @@ export interface OtherSourceOptions {
   auth: OpenAuthOptions;
   storage: OpenStorageSourceOptions & { buckets?: string[]; prefix?: string; bucket?: string };
   tenantMap?: Record<string, string>;
+  rtdb: OpenRtdbOptions & { paths?: string[]; instance?: string };
 }
 
 /** Connection options for Auth and Storage, from the flags and the Firestore source's. */
@@ -84,13 +109,19 @@ export function otherSourceOptions(
     flags.storageEmulator ??
     io.env.FIREBASE_STORAGE_EMULATOR_HOST ??
     io.env.STORAGE_EMULATOR_HOST?.replace(/^https?:\/\//, '');
-  const emulator = Boolean(firestore.emulatorHost || authEmulator || storageEmulator);
+  const rtdbEmulator = flags.rtdbEmulator ?? io.env.FIREBASE_DATABASE_EMULATOR_HOST;
+  const emulator = Boolean(
+    firestore.emulatorHost || authEmulator || storageEmulator || rtdbEmulator,
+  );
   const credentials =
     !emulator && firestore.credentialsFile ? { credentialsFile: firestore.credentialsFile } : {};
   if (emulator) {
     // A real service reached with emulator settings would be a surprise: say what is missing.
     const missing = (flags.sources ?? []).filter(
-      (s) => (s === 'auth' && !authEmulator) || (s === 'storage' && !storageEmulator),
+      (s) =>
+        (s === 'auth' && !authEmulator) ||
+        (s === 'storage' && !storageEmulator) ||
+        (s === 'rtdb' && !rtdbEmulator),
     );
     if (missing.length > 0) {
       throw new AppError(
@@ -113,6 +144,13 @@ export function otherSourceOptions(
       ...(flags.toBucket ? { bucket: flags.toBucket } : {}),
     },
     ...(flags.tenantMap ? { tenantMap: flags.tenantMap } : {}),
+    rtdb: {
+      projectId: firestore.projectId,
+      ...(rtdbEmulator ? { emulatorHost: rtdbEmulator } : credentials),
+      ...(flags.rtdbInstances?.length ? { instances: flags.rtdbInstances } : {}),
+      ...(flags.rtdbPaths?.length ? { paths: flags.rtdbPaths } : {}),
+      ...(flags.toRtdbInstance ? { instance: flags.toRtdbInstance } : {}),
+    },
   };
 }
 
@@ -121,6 +159,8 @@ export function otherSourceCounts(counts: Record<string, number> | undefined): s
   const parts: string[] = [];
   if (counts?.['auth.users'] !== undefined)
     parts.push(`${formatCount(counts['auth.users'])} users`);
+  if (counts?.['rtdb.records'] !== undefined)
+    parts.push(`${formatCount(counts['rtdb.records'])} RTDB records`);
   if (counts?.['storage.objects'] !== undefined)
     parts.push(`${formatCount(counts['storage.objects'])} files`);
   return parts.map((p) => `, ${p}`).join('');
@@ -132,6 +172,14 @@ export function sourceLines(sources: SourceCounts): string[] {
   if (sources.auth) {
     lines.push(
       `Auth: ${formatCount(sources.auth.users)} users (password hashes: ${sources.auth.hashAlgorithm})`,
+    );
+  }
+  if (sources.rtdb) {
+    lines.push(
+      `Realtime Database: ${formatCount(sources.rtdb.nodes)} values, ${formatBytes(sources.rtdb.bytes)}`,
+      ...sources.rtdb.instances.map(
+        (i) => `  ${i.instance}: ${formatCount(i.nodes)} values, ${formatBytes(i.bytes)}`,
+      ),
     );
   }
   if (sources.storage) {

@@ -97,5 +97,7 @@ export const backupHeaderSchema = z.object({
   compression: z.object({ algorithm: z.string(), quality: z.number() }),
   /** The Storage buckets and prefix read, when the backup holds Storage objects. */
   storage: z.object({ buckets: z.array(z.string()), prefix: z.string() }).optional(),
+  /** The Realtime Database instances and paths read (empty paths: whole trees). */
+  rtdb: z.object({ instances: z.array(z.string()), paths: z.array(z.string()) }).optional(),
 });
 export type BackupHeader = z.infer<typeof backupHeaderSchema>;

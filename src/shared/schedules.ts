@@ -50,7 +50,7 @@ export const BackupScopeSchema = z
     database: z.string().min(1).optional(),
     /** The sources, in archive order; Firestore only when absent. */
     sources: z
-      .array(z.enum(['firestore', 'auth', 'storage']))
+      .array(z.enum(['firestore', 'auth', 'rtdb', 'storage']))
       .min(1)
       .optional(),
     /** Storage buckets; the project's default bucket when absent. */

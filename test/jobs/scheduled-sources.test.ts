@@ -56,6 +56,8 @@ describe.skipIf(!firestoreHost || !gcsHost)('scheduled backups of Auth and Stora
         sources: ['firestore', 'auth', 'storage'],
         auth: { projectId, emulatorHost: auth.host },
         storage: { projectId, emulatorHost: gcsHost, buckets: [bucket] },
+        // No FIREBASE_DATABASE_EMULATOR_HOST: an emulator project then names no RTDB host.
+        rtdb: { projectId },
       });
       const saved = { ...process.env };
       Object.assign(process.env, env);

@@ -43,7 +43,7 @@ async function collectBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
 describe('source records', () => {
   it('parses --sources in archive order and names what is unknown', () => {
     expect(parseSources('storage, AUTH,firestore')).toEqual(['firestore', 'auth', 'storage']);
-    expect(() => parseSources('auth,rtdb')).toThrow(/not supported yet/);
+    expect(parseSources('rtdb,storage, auth')).toEqual(['auth', 'rtdb', 'storage']);
     expect(() => parseSources('auth,s3')).toThrow(/Unknown source\(s\) s3\. Choose from/);
   });
 

@@ -95,6 +95,7 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
             sources: chosen.sources,
             auth: others.auth,
             storage: others.storage,
+            rtdb: others.rtdb,
             allowEmpty: Boolean(flags.allowEmpty),
           },
           ctx,
@@ -105,6 +106,9 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
         const extra = [
           result.sources.includes('auth')
             ? `${formatCount(result.counts['auth.users'] ?? 0)} users`
+            : '',
+          result.sources.includes('rtdb')
+            ? `${formatCount(result.counts['rtdb.records'] ?? 0)} RTDB records`
             : '',
           result.sources.includes('storage')
             ? `${formatCount(result.counts['storage.objects'] ?? 0)} files`

@@ -127,9 +127,10 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           }
           const partial = report.salvage && !report.salvage.complete;
           if (report.salvage) reportSalvage(io, report.salvage);
-          const { auth, storage } = report.sources;
+          const { auth, rtdb, storage } = report.sources;
           const more = [
             auth ? `, ${formatCount(auth.users)} users` : '',
+            rtdb ? `, ${formatCount(rtdb.instances.length)} RTDB instance(s)` : '',
             storage
               ? `, ${formatCount(storage.objects)} files (${formatBytes(storage.bytes)})`
               : '',
@@ -206,8 +207,17 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
           for (const from of more.auth?.unusedTenantMappings ?? []) {
             out.info(`Warning: --tenant-map names ${from}, which the backup holds no users of.`);
           }
-          failed += (more.auth?.failedCount ?? 0) + (more.storage?.failedCount ?? 0);
-          result = { ...result, backup: more.backup, auth: more.auth, storage: more.storage };
+          failed +=
+            (more.auth?.failedCount ?? 0) +
+            (more.rtdb?.failedCount ?? 0) +
+            (more.storage?.failedCount ?? 0);
+          result = {
+            ...result,
+            backup: more.backup,
+            auth: more.auth,
+            rtdb: more.rtdb,
+            storage: more.storage,
+          };
           human.push(describeOthers(more, dryRun));
         }
         out.result({ ok: failed === 0, ...result }, human.join('\n'));
@@ -249,6 +259,10 @@ function describeOthers(
     }
   };
   if (report.auth) describe('Auth users', report.auth);
+  if (report.rtdb) {
+    describe('Realtime Database paths', report.rtdb);
+    for (const p of report.rtdb.skippedPaths) lines.push(`  skipped (exists): ${p}`);
+  }
   if (report.storage) describe('Storage files', report.storage);
   if (lines.length === 0) lines.push(`The backup holds none of the sources asked for.`);
   return lines.join('\n');

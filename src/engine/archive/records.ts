@@ -6,7 +6,8 @@ export const RecordType = {
   FirestoreDocument: 2,
   AuthHashConfig: 3,
   AuthUser: 4,
-  // 5: reserved for Realtime Database nodes.
+  /** A Realtime Database instance, subtree or page of children (§3.7). */
+  RtdbNode: 5,
   StorageObject: 6,
   /** Raw bytes, not JSON: a piece of the preceding Storage object's content. */
   StorageContent: 7,
@@ -20,6 +21,7 @@ const KNOWN_TYPES = new Set<number>(Object.values(RecordType));
 export const COUNT_NAMES: Partial<Record<RecordType, string>> = {
   [RecordType.FirestoreDocument]: 'firestore.documents',
   [RecordType.AuthUser]: 'auth.users',
+  [RecordType.RtdbNode]: 'rtdb.records',
   [RecordType.StorageObject]: 'storage.objects',
 };
 

@@ -61,6 +61,8 @@ export function otherSourcesOf(
       ...(scope.buckets ? { buckets: scope.buckets } : {}),
       ...(scope.storagePrefix ? { prefix: scope.storagePrefix } : {}),
     },
+    // Every instance of the project, whole (FIREBASE_DATABASE_EMULATOR_HOST for emulators).
+    rtdb: { projectId: project.firebaseProjectId, ...via(env.FIREBASE_DATABASE_EMULATOR_HOST) },
   };
 }
 

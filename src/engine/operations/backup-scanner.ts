@@ -186,6 +186,7 @@ function isValidRecord(type: RecordType, payload: Buffer): boolean {
       return typeof (value as { records?: unknown } | null)?.records === 'number';
     case RecordType.AuthHashConfig:
     case RecordType.AuthUser:
+    case RecordType.RtdbNode:
     case RecordType.StorageObject:
       // Storage content (raw bytes) is never taken: reading resumes at the next object.
       try {

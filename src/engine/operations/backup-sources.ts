@@ -8,11 +8,19 @@ import { AppError } from '../../shared/errors.js';
 import type { ArchiveWriter } from '../archive/writer.js';
 import { openAuth, type OpenAuthOptions } from '../sources/auth/connection.js';
 import type { HashConfigSource } from '../sources/auth/export.js';
+import { openRtdb, type OpenRtdbOptions } from '../sources/rtdb/connection.js';
+import { exportTree } from '../sources/rtdb/export.js';
+import { normalisePaths } from '../sources/rtdb/records.js';
 import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
 import { exportObjects } from '../sources/storage/export.js';
 import type { CrossChecks } from './cross-checks.js';
 import type { ProgressMeter } from './progress-meter.js';
-import { writeAuthRecords, writeStorageRecords, type SourceName } from './source-records.js';
+import {
+  writeAuthRecords,
+  writeRtdbRecords,
+  writeStorageRecords,
+  type SourceName,
+} from './source-records.js';
 
 export interface StorageSelection {
   /** Bucket names; default: the project's default bucket. */
@@ -26,6 +34,28 @@ export interface OtherSourcesOptions {
   sources?: SourceName[];
   auth?: OpenAuthOptions & { hashConfigSource?: HashConfigSource };
   storage?: OpenStorageSourceOptions & Partial<StorageSelection>;
+  rtdb?: Omit<OpenRtdbOptions, 'projectId'> & { projectId?: string; paths?: string[] };
+}
+
+export interface RtdbSelection {
+  /** Instance names, in archive order. */
+  instances: string[];
+  /** Normalised paths; empty: whole trees. */
+  paths: string[];
+}
+
+/** The Realtime Database instances (given, or every one of the project) and paths to read. */
+export async function rtdbSelection(
+  projectId: string,
+  options: NonNullable<OtherSourcesOptions['rtdb']>,
+): Promise<RtdbSelection> {
+  const paths = normalisePaths(options.paths ?? []);
+  const conn = await openRtdb({ ...options, projectId: options.projectId ?? projectId });
+  try {
+    return { instances: [...(await conn.listInstances())].sort(), paths };
+  } finally {
+    await conn.close();
+  }
 }
 
 /** The buckets a project's files live in by default, newest naming first. */
@@ -57,13 +87,14 @@ export async function storageSelection(
   );
 }
 
-/** Writes the Auth and Storage sections the options ask for; returns the Storage selection used. */
+/** Writes the Auth, RTDB and Storage sections the options ask for, in archive order. */
 export async function writeOtherSources(
   writer: ArchiveWriter,
   projectId: string,
   options: OtherSourcesOptions,
   selection: StorageSelection | undefined,
   ctx: { signal?: AbortSignal; meter?: ProgressMeter; checks?: CrossChecks },
+  rtdb?: RtdbSelection,
 ): Promise<void> {
   const sources = options.sources ?? ['firestore'];
   const signal = ctx.signal ? { signal: ctx.signal } : {};
@@ -78,6 +109,21 @@ export async function writeOtherSources(
         ctx.checks?.noteUser(user.localId);
       },
     });
+  }
+  if (sources.includes('rtdb') && rtdb) {
+    ctx.meter?.startPhase('reading the Realtime Database');
+    const conn = await openRtdb({
+      ...options.rtdb,
+      projectId: options.rtdb?.projectId ?? projectId,
+    });
+    try {
+      for (const name of rtdb.instances) {
+        const tree = exportTree(await conn.instance(name), { paths: rtdb.paths, ...signal });
+        await writeRtdbRecords(writer, tree, (bytes) => ctx.meter?.add(1, bytes));
+      }
+    } finally {
+      await conn.close();
+    }
   }
   if (sources.includes('storage') && selection) {
     ctx.meter?.startPhase('reading Storage objects');

@@ -9,6 +9,7 @@ import type { StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { archiveKeyOf, manifestKeyOf, newBackupId } from './backup-names.js';
 import {
+  rtdbSelection,
   storageSelection,
   writeOtherSources,
   type OtherSourcesOptions,
@@ -121,6 +122,10 @@ export async function runBackup(
       sources.includes('storage') && options.storage
         ? await storageSelection(options.source.projectId, options.storage)
         : undefined;
+    const rtdb =
+      sources.includes('rtdb') && options.rtdb
+        ? await rtdbSelection(options.source.projectId, options.rtdb)
+        : undefined;
 
     writer = new ArchiveWriter({
       key,
@@ -145,6 +150,7 @@ export async function runBackup(
       readTime,
       selection,
       ...(storage ? { storage } : {}),
+      ...(rtdb ? { rtdb } : {}),
       compression: { algorithm: 'brotli', quality },
     };
     await writer.writeJson(RecordType.BackupHeader, header);
@@ -164,11 +170,14 @@ export async function runBackup(
       meter.add(1, bytes);
       checks.noteDocument(doc);
     }
-    await writeOtherSources(writer, options.source.projectId, options, storage, {
-      meter,
-      checks,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    await writeOtherSources(
+      writer,
+      options.source.projectId,
+      options,
+      storage,
+      { meter, checks, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      rtdb,
+    );
     meter.setPhase('finishing');
     const written = await writer.finish();
     await upload;

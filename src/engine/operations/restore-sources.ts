@@ -11,6 +11,9 @@ import {
   type AuthRestoreMode,
   type AuthRestoreReport,
 } from '../sources/auth/restore.js';
+import { openRtdb, defaultInstance, type OpenRtdbOptions } from '../sources/rtdb/connection.js';
+import { isInstanceRecord, normalisePaths, type RtdbRecord } from '../sources/rtdb/records.js';
+import { restoreTree, type RtdbRestoreReport } from '../sources/rtdb/restore.js';
 import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
 import type { StorageItem } from '../sources/storage/records.js';
 import {
@@ -23,6 +26,7 @@ import { inTenant, TenantTargets } from '../sources/auth/tenants.js';
 import type { ProgressMeter } from './progress-meter.js';
 import {
   authScopes,
+  rtdbRecords,
   sections,
   storageItems,
   type ScannedRecord,
@@ -39,6 +43,13 @@ export interface OtherSourcesTargets {
   };
   /** Archived tenant id → target tenant id (--tenant-map); unmapped tenants keep their id. */
   tenantMap?: Record<string, string>;
+  rtdb?: Omit<OpenRtdbOptions, 'projectId'> & {
+    projectId?: string;
+    /** Only these paths (and what is under them); default: whole trees. */
+    paths?: string[];
+    /** Restore every instance into this one instead of the instance of the same name. */
+    instance?: string;
+  };
   mode: AuthRestoreMode;
   dryRun?: boolean;
 }
@@ -48,6 +59,7 @@ export interface OtherSourcesReport {
     /** --tenant-map entries that named no tenant of the backup. */
     unusedTenantMappings?: string[];
   };
+  rtdb?: RtdbRestoreReport & { instances: Array<{ from: string; to: string }> };
   storage?: StorageRestoreReport;
 }
 
@@ -97,6 +109,8 @@ export async function restoreOtherSources(
       }
       const unused = tenants.unused();
       report.auth = { ...totals, ...(unused.length ? { unusedTenantMappings: unused } : {}) };
+    } else if (section.source === 'rtdb') {
+      report.rtdb = await restoreRtdb(rtdbRecords(section.records), source.project(), targets, ctx);
     } else if (section.source === 'storage') {
       const target = openStorageSource(targets.storage ?? {});
       const fixed = targets.storage?.bucket;
@@ -119,6 +133,82 @@ export async function restoreOtherSources(
     }
   }
   return report;
+}
+
+/**
+ * Each archived instance into its target: the instance named, else the one of the same
+ * name, except that the source project's default instance goes to the target project's.
+ */
+async function restoreRtdb(
+  records: AsyncIterable<RtdbRecord>,
+  backupProject: string | undefined,
+  targets: OtherSourcesTargets,
+  ctx: { signal?: AbortSignal; meter?: ProgressMeter },
+): Promise<NonNullable<OtherSourcesReport['rtdb']>> {
+  const options = targets.rtdb ?? {};
+  const projectId = options.projectId ?? targets.auth?.projectId ?? backupProject ?? '';
+  const conn = await openRtdb({ ...options, projectId });
+  const paths = normalisePaths(options.paths ?? []);
+  const totals: NonNullable<OtherSourcesReport['rtdb']> = {
+    ...emptyTally(targets.dryRun),
+    nodes: 0,
+    bytes: 0,
+    skippedPaths: [],
+    instances: [],
+  };
+  try {
+    for await (const run of instanceRuns(records)) {
+      const to =
+        options.instance ??
+        (backupProject && run.instance === defaultInstance(backupProject)
+          ? defaultInstance(projectId)
+          : run.instance);
+      totals.instances.push({ from: run.instance, to });
+      const r = await restoreTree(await conn.instance(to), run.records, {
+        mode: targets.mode,
+        dryRun: targets.dryRun ?? false,
+        paths,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onProgress: (nodes, bytes) => ctx.meter?.add(nodes, bytes),
+      });
+      addTally(totals, r);
+      totals.nodes += r.nodes;
+      totals.bytes += r.bytes;
+      totals.skippedPaths.push(
+        ...r.skippedPaths.map((p) => (to === run.instance ? p : `${to}:${p}`)),
+      );
+    }
+  } finally {
+    await conn.close();
+  }
+  return totals;
+}
+
+/** Splits the RTDB records into one run per instance (each opened by its instance record). */
+async function* instanceRuns(
+  records: AsyncIterable<RtdbRecord>,
+): AsyncGenerator<{ instance: string; records: AsyncGenerator<RtdbRecord> }> {
+  const it = records[Symbol.asyncIterator]();
+  let next = await it.next();
+  while (!next.done) {
+    const opening = next.value;
+    if (!isInstanceRecord(opening)) {
+      throw new AppError(
+        'ARCHIVE_CORRUPT',
+        'Realtime Database nodes without their instance record.',
+      );
+    }
+    next = await it.next();
+    const run = (async function* () {
+      while (!next.done && !isInstanceRecord(next.value)) {
+        const value = next.value;
+        next = await it.next();
+        yield value;
+      }
+    })();
+    yield { instance: opening.instance, records: run };
+    while (!next.done && !isInstanceRecord(next.value)) next = await it.next();
+  }
 }
 
 /**

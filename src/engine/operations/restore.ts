@@ -35,7 +35,7 @@ import {
   type OtherSourcesReport,
   type OtherSourcesTargets,
 } from './restore-sources.js';
-import type { ScannedRecord, SourceName } from './source-records.js';
+import { sourceOf, type ScannedRecord, type SourceName } from './source-records.js';
 import { OtherSourcesDirWriter, type OtherSourcesDirSummary } from './to-dir-sources.js';
 import type { OperationContext } from './types.js';
 
@@ -149,7 +149,7 @@ async function* selected(
   }
   for await (const item of source.records()) {
     if (item.kind !== 'firestore') {
-      const name = item.kind.startsWith('auth') ? 'auth' : 'storage';
+      const name = sourceOf(item);
       if (onOther && wanted(name)) await onOther(item);
     } else if (wanted('firestore') && keep(item.doc.path)) yield item;
   }

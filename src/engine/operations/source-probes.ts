@@ -13,9 +13,15 @@ import { AppError, isAppError, type ErrorCode } from '../../shared/errors.js';
 import { openAuth, type OpenAuthOptions } from '../sources/auth/connection.js';
 import { readHashConfig, type HashConfigSource } from '../sources/auth/export.js';
 import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
+import { openRtdb } from '../sources/rtdb/connection.js';
 import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
 import { gcsError } from '../storage/gcs/errors.js';
-import { storageSelection, type StorageSelection } from './backup-sources.js';
+import {
+  rtdbSelection,
+  storageSelection,
+  type OtherSourcesOptions,
+  type StorageSelection,
+} from './backup-sources.js';
 import { SOURCE_NAMES, type SourceName } from './source-records.js';
 
 export interface ProbeRequest {
@@ -24,6 +30,7 @@ export interface ProbeRequest {
   emulator: boolean;
   auth?: OpenAuthOptions & { hashConfigSource?: HashConfigSource };
   storage?: OpenStorageSourceOptions & Partial<StorageSelection>;
+  rtdb?: OtherSourcesOptions['rtdb'];
 }
 
 /** The probe request of a backup's options (emulators in use when any source names one). */
@@ -31,13 +38,17 @@ export function probeRequestOf(options: {
   source: OpenFirestoreOptions;
   auth?: ProbeRequest['auth'];
   storage?: ProbeRequest['storage'];
+  rtdb?: ProbeRequest['rtdb'];
 }): ProbeRequest {
-  const { source, auth, storage } = options;
+  const { source, auth, storage, rtdb } = options;
   return {
     projectId: source.projectId,
-    emulator: Boolean(source.emulatorHost || auth?.emulatorHost || storage?.emulatorHost),
+    emulator: Boolean(
+      source.emulatorHost || auth?.emulatorHost || storage?.emulatorHost || rtdb?.emulatorHost,
+    ),
     ...(auth ? { auth } : {}),
     ...(storage ? { storage } : {}),
+    ...(rtdb ? { rtdb } : {}),
   };
 }
 
@@ -71,6 +82,23 @@ async function probeStorage(request: ProbeRequest): Promise<void> {
   }
 }
 
+async function probeRtdb(request: ProbeRequest): Promise<void> {
+  // One quick read per instance: an unreachable database must not hold the backup for a minute.
+  const quick = { ...request.rtdb, requestTimeoutMs: request.rtdb?.requestTimeoutMs ?? 15_000 };
+  const selection = await rtdbSelection(request.projectId, quick);
+  if (selection.instances.length === 0) {
+    throw new AppError('NOT_FOUND', 'the project has no Realtime Database instance');
+  }
+  const conn = await openRtdb({ ...quick, projectId: request.projectId });
+  try {
+    for (const name of selection.instances) {
+      await (await conn.instance(name)).window('/', undefined, 1);
+    }
+  } finally {
+    await conn.close();
+  }
+}
+
 /** The probes of the sources besides Firestore (which is always included and probed by its own reads). */
 export const SOURCE_PROBES: Partial<Record<SourceName, SourceProbe>> = {
   auth: {
@@ -83,7 +111,11 @@ export const SOURCE_PROBES: Partial<Record<SourceName, SourceProbe>> = {
     emulatorHost: (r) => r.storage?.emulatorHost,
     probe: probeStorage,
   },
-  // rtdb: added with the Realtime Database source (its probe: a shallow read of the root).
+  rtdb: {
+    emulatorSetting: '--rtdb-emulator or FIREBASE_DATABASE_EMULATOR_HOST',
+    emulatorHost: (r) => r.rtdb?.emulatorHost,
+    probe: probeRtdb,
+  },
 };
 
 /** Why a probe failed, in the words a user needs: the kind of problem first, then the detail. */

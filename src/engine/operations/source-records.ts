@@ -21,13 +21,14 @@ import {
   type AuthHashConfigRecord,
   type AuthUserRecord,
 } from '../sources/auth/records.js';
+import { parseRtdbRecord, type RtdbRecord } from '../sources/rtdb/records.js';
 import {
   parseObjectRecord,
   type StorageItem,
   type StorageObjectRecord,
 } from '../sources/storage/records.js';
 
-export const SOURCE_NAMES = ['firestore', 'auth', 'storage'] as const;
+export const SOURCE_NAMES = ['firestore', 'auth', 'rtdb', 'storage'] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
 /** `--sources firestore,auth,storage` → the list, checked. */
@@ -38,10 +39,9 @@ export function parseSources(text: string): SourceName[] {
     .filter(Boolean);
   const wrong = names.filter((n) => !(SOURCE_NAMES as readonly string[]).includes(n));
   if (wrong.length > 0 || names.length === 0) {
-    const rtdb = wrong.includes('rtdb') ? ' (the Realtime Database is not supported yet)' : '';
     throw new AppError(
       'INVALID_ARGUMENT',
-      `Unknown source(s) ${wrong.join(', ') || '(none given)'}${rtdb}. Choose from: ${SOURCE_NAMES.join(', ')}.`,
+      `Unknown source(s) ${wrong.join(', ') || '(none given)'}. Choose from: ${SOURCE_NAMES.join(', ')}.`,
     );
   }
   // Archive order, whatever the order given.
@@ -114,15 +114,13 @@ export type ScannedRecord =
   | { kind: 'firestore'; doc: FirestoreDocumentRecord; json: Buffer }
   | { kind: 'auth-config'; record: AuthHashConfigRecord; json: Buffer }
   | { kind: 'auth-user'; record: AuthUserRecord; json: Buffer }
+  | { kind: 'rtdb'; record: RtdbRecord; json: Buffer }
   | { kind: 'storage-object'; record: StorageObjectRecord; json: Buffer }
   | { kind: 'storage-content'; bytes: Buffer };
 
 export function sourceOf(record: ScannedRecord): SourceName {
-  return record.kind === 'firestore'
-    ? 'firestore'
-    : record.kind.startsWith('auth')
-      ? 'auth'
-      : 'storage';
+  if (record.kind === 'firestore' || record.kind === 'rtdb') return record.kind;
+  return record.kind.startsWith('auth') ? 'auth' : 'storage';
 }
 
 /** Decodes an Auth or Storage record; undefined for the types it does not own. */
@@ -140,6 +138,8 @@ export function decodeSourceRecord(raw: RawRecord): ScannedRecord | undefined {
         record: parseUserRecord(parseJsonPayload(raw)),
         json: raw.payload,
       };
+    case RecordType.RtdbNode:
+      return { kind: 'rtdb', record: parseRtdbRecord(parseJsonPayload(raw)), json: raw.payload };
     case RecordType.StorageObject:
       return {
         kind: 'storage-object',
@@ -186,6 +186,28 @@ export async function* authScopes(
     yield { hashConfig, users };
     while (!next.done && next.value.kind === 'auth-user') next = await it.next();
   }
+}
+
+/** The Realtime Database section: each record's JSON, written as it comes (bounded by the export). */
+export async function writeRtdbRecords(
+  writer: ArchiveWriter,
+  records: AsyncIterable<{ json: string }>,
+  onRecord?: OnRecord,
+): Promise<number> {
+  let n = 0;
+  for await (const record of records) {
+    const bytes = await writer.writeText(RecordType.RtdbNode, record.json);
+    n++;
+    onRecord?.(bytes);
+  }
+  return n;
+}
+
+/** The Realtime Database section as the RTDB restore takes it. */
+export async function* rtdbRecords(
+  records: AsyncIterable<ScannedRecord>,
+): AsyncGenerator<RtdbRecord> {
+  for await (const r of records) if (r.kind === 'rtdb') yield r.record;
 }
 
 /** The Storage section as the Storage restore takes it. */

@@ -4,6 +4,7 @@
  *   auth/hash-config.json            the project's password hash configuration
  *   auth/users.ndjson                one user per line, as archived (§3.5)
  *   auth/tenants/<tenant>/…          the same, for each tenant's users
+ *   rtdb/<instance>.json             each Realtime Database instance's tree (to-dir-rtdb.ts)
  *   storage/<bucket>/objects/<name>  each object's bytes, as stored
  *   storage/<bucket>/metadata/<name>.json   its metadata (§3.6), the real name inside
  *
@@ -20,6 +21,7 @@ import path from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { waitForDrain } from '../util/streams.js';
 import type { ScannedRecord } from './source-records.js';
+import { RtdbJsonWriter, type RtdbDirFile } from './to-dir-rtdb.js';
 
 const PRIVATE_FILE_MODE = 0o600;
 const PRIVATE_DIR_MODE = 0o700;
@@ -72,6 +74,7 @@ async function closeFile(stream: WriteStream): Promise<void> {
 
 export interface OtherSourcesDirSummary {
   auth?: { users: number; files: string[] };
+  rtdb?: { instances: RtdbDirFile[] };
   storage?: { objects: number; bytes: number; buckets: Array<{ bucket: string; folder: string }> };
 }
 
@@ -86,6 +89,23 @@ export class OtherSourcesDirWriter {
   private bytes = 0;
   private readonly authFiles: string[] = [];
   private readonly tenantNames = new SafeNames();
+  private readonly instanceNames = new SafeNames();
+  private readonly rtdb = new RtdbJsonWriter({
+    open: async (relative) => {
+      await privateDir(path.join(this.root, 'rtdb'));
+      return openPrivate(path.join(this.root, relative));
+    },
+    write: (stream, text) => writeTo(stream, Buffer.from(text)),
+    close: closeFile,
+    writeJson: async (relative, value) => {
+      await privateDir(path.join(this.root, 'rtdb'));
+      await writeFile(path.join(this.root, relative), `${JSON.stringify(value, null, 2)}\n`, {
+        flag: 'wx',
+        mode: PRIVATE_FILE_MODE,
+      });
+    },
+    fileName: (instance) => this.instanceNames.nameFor(instance),
+  });
 
   constructor(private readonly root: string) {}
 
@@ -113,6 +133,9 @@ export class OtherSourcesDirWriter {
           throw new AppError('ARCHIVE_CORRUPT', 'Auth users without their hash configuration.');
         await writeTo(this.users, Buffer.concat([record.json, NEWLINE]));
         this.userCount++;
+        return;
+      case 'rtdb':
+        await this.rtdb.write(record.record);
         return;
       case 'storage-object':
         await this.startObject(
@@ -174,8 +197,10 @@ export class OtherSourcesDirWriter {
       throw new AppError('ARCHIVE_CORRUPT', 'The archive ends inside a Storage object.');
     if (this.users) await closeFile(this.users);
     this.users = undefined;
+    const instances = await this.rtdb.close();
     return {
       ...(this.authFiles.length ? { auth: { users: this.userCount, files: this.authFiles } } : {}),
+      ...(instances.length ? { rtdb: { instances } } : {}),
       ...(this.bucketFolders.size
         ? {
             storage: {
@@ -195,6 +220,7 @@ export class OtherSourcesDirWriter {
   destroy(): void {
     this.users?.destroy();
     this.object?.stream.destroy();
+    this.rtdb.destroy();
   }
 }
 
