@@ -4,7 +4,11 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Real servers (the Firestore emulator and friends) are started once for the run.
-    globalSetup: ['test/setup/global-setup.ts', 'test/setup/storage-servers.ts'],
+    globalSetup: [
+      'test/setup/global-setup.ts',
+      'test/setup/storage-servers.ts',
+      'test/setup/pg-redis.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: keep parallelism modest so emulator-backed tests do not starve.
