@@ -12,6 +12,7 @@ import { recordAudit } from './audit.js';
 import type { ServerConfig } from './config.js';
 import type { Db } from './db/db.js';
 import { sha256 } from './ids.js';
+import type { SharedState } from './shared-state.js';
 import type { Tokens } from './tokens.js';
 
 /** A verified person: what the sign-in provider vouches for. */
@@ -32,6 +33,30 @@ export interface ServerContext {
   db: Db;
   tokens: Tokens;
   now: () => Date;
+  shared: SharedState;
+  /** Sessions this instance checked in the database lately (see SESSION_CACHE_MS). */
+  sessionCache: Map<string, CachedSession>;
+}
+
+interface CachedSession {
+  userId: string;
+  email: string;
+  expiresAt: number;
+  checkedAt: number;
+}
+
+/**
+ * How long an instance trusts its last database check of a session. Every call still
+ * asks the shared revocation list (memory, or Redis across instances), and every way a
+ * session ends before its expiry writes to that list, so a revocation is refused at once
+ * everywhere; the cache only spares the database a read and a write per call.
+ */
+export const SESSION_CACHE_MS = 5000;
+
+/** Tells every instance (through the shared revocation list) that these sessions ended. */
+export async function announceRevoked(ctx: ServerContext, sessionIds: readonly string[]) {
+  for (const id of sessionIds) ctx.sessionCache.delete(id);
+  await ctx.shared.revocations.revoke(sessionIds, ctx.config.JWT_EXPIRES_IN);
 }
 
 export type Principal =
@@ -96,7 +121,30 @@ export async function authenticate(
     return failAuth(ctx, request, 'invalid access token', (error as Error).message);
   }
   const now = ctx.now();
+  const ended = () =>
+    failAuth(
+      ctx,
+      request,
+      'session ended',
+      'This session has ended (signed out, revoked or idle); sign in again.',
+    );
+  if (await ctx.shared.revocations.isRevoked(claims.sessionId)) return ended();
   const timeout = ctx.config.SESSION_TIMEOUT;
+  // With an idle timeout the cache may not hide more than a small part of it.
+  const cacheMs = Math.min(SESSION_CACHE_MS, (timeout ?? Infinity) / 10);
+  const cached = ctx.sessionCache.get(claims.sessionId);
+  if (
+    cached !== undefined &&
+    cached.userId === claims.userId &&
+    cached.expiresAt > now.getTime() &&
+    now.getTime() - cached.checkedAt < cacheMs
+  )
+    return {
+      kind: 'user',
+      userId: claims.userId,
+      email: cached.email,
+      sessionId: claims.sessionId,
+    };
   const user = await ctx.db.system(async (tx) => {
     const [row] = await tx.query<{
       email: string;
@@ -120,13 +168,17 @@ export async function authenticate(
     await tx.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1', [claims.sessionId, now]);
     return row;
   });
-  if (user === null)
-    return failAuth(
-      ctx,
-      request,
-      'session ended',
-      'This session has ended (signed out, revoked or idle); sign in again.',
-    );
+  if (user === null) {
+    ctx.sessionCache.delete(claims.sessionId);
+    return ended();
+  }
+  if (ctx.sessionCache.size > 10_000) ctx.sessionCache.clear();
+  ctx.sessionCache.set(claims.sessionId, {
+    userId: claims.userId,
+    email: user.email,
+    expiresAt: user.expires_at.getTime(),
+    checkedAt: now.getTime(),
+  });
   return { kind: 'user', userId: claims.userId, email: user.email, sessionId: claims.sessionId };
 }
 

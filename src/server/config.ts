@@ -65,6 +65,11 @@ const schema = z.object({
     )
     .optional(),
   DATA_DIR: z.string().min(1).optional(),
+  /** Shared rate limits and revocations across instances; unset: in memory (one instance). */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL (or leave it unset for one instance)')
+    .optional(),
   RATE_LIMIT_ENABLED: bool.default('true'),
   RATE_LIMIT_WINDOW: millis.default(60_000),
   RATE_LIMIT_MAX: count.default(100),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { appendAudit, recordAudit } from '../audit.js';
 import {
+  announceRevoked,
   authenticate,
   type IdentityVerifier,
   type Principal,
@@ -66,15 +67,17 @@ export function registerAuthRoutes(
 
   app.post('/api/v1/auth/refresh', async (request) => {
     const { refreshToken } = parseBody(RefreshBody, request.body);
-    const pair = await ctx.tokens.rotate(ctx.db, refreshToken, (tx, session) =>
-      appendAudit(tx, null, {
+    const pair = await ctx.tokens.rotate(ctx.db, refreshToken, async (tx, session) => {
+      await appendAudit(tx, null, {
         level: 'warn',
         event: 'auth.refresh_reuse',
         actor: { id: session.userId, email: null, ip: request.ip },
         resource: { type: 'session', id: session.id },
         metadata: { action: 'session revoked' },
-      }),
-    );
+      });
+      // Announced before the commit: refusing a moment early is the safe side.
+      await announceRevoked(ctx, [session.id]);
+    });
     return pair;
   });
 
@@ -84,8 +87,8 @@ export function registerAuthRoutes(
     principal: Extract<Principal, { kind: 'user' }>,
     event: string,
     only: string | null,
-  ): Promise<number> =>
-    ctx.db.system(async (tx) => {
+  ): Promise<number> => {
+    const ended = await ctx.db.system(async (tx) => {
       const ended = await tx.query<{ id: string }>(
         `UPDATE sessions SET revoked_at = $2, revoked_reason = $4
           WHERE user_id = $1 AND revoked_at IS NULL AND ($3::text IS NULL OR id = $3)
@@ -99,8 +102,11 @@ export function registerAuthRoutes(
           resource: { type: 'session', id: only },
           metadata: { sessions: ended.map((r) => r.id) },
         });
-      return ended.length;
+      return ended.map((r) => r.id);
     });
+    await announceRevoked(ctx, ended);
+    return ended.length;
+  };
 
   const userOnly = async (request: FastifyRequest) => {
     const principal = await authenticate(ctx, request);
