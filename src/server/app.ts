@@ -39,11 +39,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     shared,
     sessionCache: new Map(),
   };
+  // Fastify's types follow the https option into a different instance type; the routes
+  // do not care which server carries them.
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: options.config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,
-  });
+    ...(options.config.https !== undefined ? { https: options.config.https } : {}),
+  }) as unknown as FastifyInstance;
   if (options.shared === undefined) app.addHook('onClose', () => shared.close());
   installErrorHandling(app);
   if (options.config.RATE_LIMIT_ENABLED)

@@ -16,7 +16,9 @@ export async function startServer(
   const config = loadConfig(env);
   const dataDir = config.DATA_DIR ?? join(appDataDir(env), 'server-db');
   const db = await openDb(
-    config.DATABASE_URL !== undefined ? { databaseUrl: config.DATABASE_URL } : { dataDir },
+    config.postgres !== undefined
+      ? { databaseUrl: config.postgres.connectionString, ssl: config.postgres.ssl }
+      : { dataDir },
   );
   const app = await buildApp({ config, db });
   try {
@@ -24,7 +26,7 @@ export async function startServer(
     log(
       `FireBackup organisation server listening on ${address} (database: ${
         db.kind === 'pglite' ? `embedded, in ${dataDir}` : 'PostgreSQL'
-      }).`,
+      }; ${config.REDIS_URL !== undefined ? 'Redis shared state' : 'in-memory state, one instance'}).`,
     );
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();

@@ -11,7 +11,15 @@
  * `postgres` user (the package creates it) and its folder is handed to that user.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -83,10 +91,16 @@ function postgresUser(): { uid: number; gid: number } | undefined {
 
 /**
  * initdb + pg_ctl start on 127.0.0.1. `durable: false` (tests) turns fsync off, which a
- * throwaway cluster does not need; the bench keeps PostgreSQL's defaults.
+ * throwaway cluster does not need; the bench keeps PostgreSQL's defaults. With `tls`, TCP
+ * connections must use TLS and present a client certificate of that CA naming the user
+ * (pg_hba `hostssl … cert`).
  */
 export async function startPostgres(
-  options: { port?: number; durable?: boolean } = {},
+  options: {
+    port?: number;
+    durable?: boolean;
+    tls?: { cert: string; key: string; ca: string };
+  } = {},
 ): Promise<RunningService> {
   const bin = postgresBin();
   if (bin === undefined) throw new Error('PostgreSQL is not installed (no pg_ctl found)');
@@ -107,9 +121,27 @@ export async function startPostgres(
     `-c unix_socket_directories=${dir}`,
     '-c max_connections=200',
     ...(options.durable === true ? [] : ['-c fsync=off', '-c full_page_writes=off']),
+    ...(options.tls !== undefined
+      ? ['-c ssl=on', '-c ssl_cert_file=../server.crt', '-c ssl_key_file=../server.key']
+      : []),
+    ...(options.tls !== undefined ? ['-c ssl_ca_file=../root.crt'] : []),
   ].join(' ');
   try {
     run('initdb', ['-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '-D', data]);
+    if (options.tls !== undefined) {
+      const files = {
+        'server.crt': options.tls.cert,
+        'server.key': options.tls.key,
+        'root.crt': options.tls.ca,
+        'data/pg_hba.conf': 'local all all trust\nhostssl all all 127.0.0.1/32 cert\n',
+      };
+      for (const [name, text] of Object.entries(files)) {
+        const file = path.join(dir, name);
+        writeFileSync(file, text);
+        chmodSync(file, 0o600);
+        if (user !== undefined) chownSync(file, user.uid, user.gid);
+      }
+    }
     run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-o', settings, '-w', 'start']);
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
