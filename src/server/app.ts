@@ -3,6 +3,7 @@ import type { IdentityVerifier, ServerContext } from './auth.js';
 import type { ServerConfig } from './config.js';
 import type { Db } from './db/db.js';
 import { installErrorHandling, installRateLimits } from './http.js';
+import { installOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerOrgRoutes } from './routes/org.js';
 import { memoryState, redisState, type SharedState } from './shared-state.js';
@@ -59,8 +60,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       now: () => now().getTime(),
     });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  installOpenApi(app);
+  app.get(
+    '/healthz',
+    { config: { doc: { summary: 'Alive (liveness probe).', auth: 'none', success: 200 } } },
+    async () => ({ status: 'ok' }),
+  );
+  const ready = {
+    summary: 'Database (and Redis) answer (readiness probe).',
+    auth: 'none',
+  } as const;
+  app.get('/readyz', { config: { doc: { ...ready, success: 200 } } }, async (_request, reply) => {
     // Redis is reported only when configured, so a single instance's answer stays as it was.
     const state = shared.kind === 'redis' ? { redis: 'ok' } : {};
     try {

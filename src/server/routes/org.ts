@@ -16,6 +16,7 @@ import {
 } from '../auth.js';
 import type { Tx } from '../db/db.js';
 import { newId, sha256 } from '../ids.js';
+import type { RouteDoc } from '../openapi.js';
 import { parseBody } from './body.js';
 
 /**
@@ -28,6 +29,10 @@ export interface OrgRoute {
   /** Path below /api/v1/organizations/:orgId ('' for the organisation itself). */
   path: string;
   rule: Rule;
+  /** For the OpenAPI document (with `body`/`query`, the same schemas the handler parses). */
+  summary: string;
+  body?: z.ZodTypeAny;
+  query?: z.AnyZodObject;
   /** Runs in the organisation's RLS context; `audit` appends in the same transaction. */
   handle: (
     tx: Tx,
@@ -102,6 +107,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '',
     rule: anyMember(null),
+    summary: "The organisation and the caller's role in it.",
     async handle(tx, c) {
       const [org] = await tx.query<{ id: string; name: string; created_at: Date }>(
         'SELECT id, name, created_at FROM organisations',
@@ -114,6 +120,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'DELETE',
     path: '',
     rule: ruleFor('org:delete'),
+    summary: 'Delete the organisation (owner).',
     async handle(tx, c, _r, audit) {
       // The audit chain of the organisation stays: it is the record that it was deleted.
       await audit({
@@ -129,6 +136,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/members',
     rule: anyMember(null),
+    summary: 'List the members and their roles.',
     async handle(tx) {
       const members = await tx.query(
         `SELECT m.user_id AS "userId", u.email, u.name, m.role, m.created_at AS "joinedAt"
@@ -141,6 +149,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'PATCH',
     path: '/members/:userId',
     rule: ADMIN_TASK,
+    summary: "Change a member's role.",
+    body: RoleBody,
     async handle(tx, c, request, audit) {
       const { role } = parseBody(RoleBody, request.body);
       const userId = param(request, 'userId');
@@ -163,6 +173,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'DELETE',
     path: '/members/:userId',
     rule: ADMIN_TASK,
+    summary: 'Remove a member.',
     async handle(tx, c, request, audit) {
       const userId = param(request, 'userId');
       const [target] = await tx.query<{ role: Role }>(
@@ -184,6 +195,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/api-keys',
     rule: ADMIN_TASK,
+    summary: 'List API keys (never the keys themselves).',
     async handle(tx) {
       const keys = await tx.query(
         `SELECT id, name, prefix, scopes, created_by AS "createdBy", created_at AS "createdAt",
@@ -197,6 +209,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'POST',
     path: '/api-keys',
     rule: ADMIN_TASK,
+    summary: 'Create an API key; the key is in this answer only.',
+    body: KeyBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(KeyBody, request.body);
       const id = newId('key');
@@ -226,6 +240,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'DELETE',
     path: '/api-keys/:keyId',
     rule: ADMIN_TASK,
+    summary: 'Revoke an API key.',
     async handle(tx, _c, request, audit) {
       const keyId = param(request, 'keyId');
       const rows = await tx.query(
@@ -245,6 +260,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/audit',
     rule: ADMIN_TASK,
+    summary: 'Search the audit log, newest first.',
+    query: AuditQuery,
     async handle(tx, c, request) {
       const q = parseBody(AuditQuery, request.query);
       const entries = await searchAudit(tx, c.orgId, {
@@ -262,6 +279,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/audit/verify',
     rule: ADMIN_TASK,
+    summary: "Verify the audit log's hash chain.",
     async handle(tx, c) {
       return { body: await verifyChain(tx, c.orgId) };
     },
@@ -270,6 +288,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/projects',
     rule: anyMember('projects:read'),
+    summary: 'List projects.',
     async handle(tx) {
       const projects = await tx.query(
         `SELECT id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"
@@ -282,6 +301,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'POST',
     path: '/projects',
     rule: ruleFor('projects:manage'),
+    summary: 'Add a project.',
+    body: ProjectBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(ProjectBody, request.body);
       const id = newId('prj');
@@ -297,6 +318,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/projects/:projectId',
     rule: anyMember('projects:read'),
+    summary: 'One project.',
     async handle(tx, _c, request) {
       const id = param(request, 'projectId');
       const [project] = await tx.query(
@@ -312,6 +334,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/backups',
     rule: ruleFor('backups:view'),
+    summary: 'List backup records (metadata only).',
     async handle(tx) {
       const backups = await tx.query(
         `SELECT id, project_id AS "projectId", created_at AS "createdAt", created_by AS "createdBy",
@@ -325,6 +348,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'POST',
     path: '/backups',
     rule: ruleFor('backups:create'),
+    summary: 'Record a backup (metadata only).',
+    body: BackupBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(BackupBody, request.body);
       const [project] = await tx.query('SELECT 1 FROM projects WHERE id = $1', [body.projectId]);
@@ -355,6 +380,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'DELETE',
     path: '/backups/:backupId',
     rule: ruleFor('backups:delete'),
+    summary: 'Delete a backup record.',
     async handle(tx, _c, request, audit) {
       const id = param(request, 'backupId');
       const rows = await tx.query('DELETE FROM backups WHERE id = $1 RETURNING id', [id]);
@@ -367,8 +393,17 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
 
 const CreateOrgBody = z.object({ name: z.string().min(1).max(200) });
 
+/** The status of each method's successful answer (as the handlers set it). */
+const SUCCESS = { GET: 200, POST: 201, PATCH: 200, DELETE: 204 } as const;
+
 export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/api/v1/organizations', async (request, reply) => {
+  const createDoc: RouteDoc = {
+    summary: 'Create an organisation; the caller becomes its owner.',
+    auth: 'user',
+    success: 201,
+    body: CreateOrgBody,
+  };
+  app.post('/api/v1/organizations', { config: { doc: createDoc } }, async (request, reply) => {
     const principal = await authenticate(ctx, request);
     if (principal.kind !== 'user')
       throw new AppError('PERMISSION_DENIED', 'API keys cannot create organisations; sign in.');
@@ -398,6 +433,15 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
     app.route({
       method: route.method,
       url: `/api/v1/organizations/:orgId${route.path}`,
+      config: {
+        doc: {
+          summary: route.summary,
+          auth: route.rule.scope === null ? 'user' : 'userOrKey',
+          success: SUCCESS[route.method],
+          ...(route.body !== undefined ? { body: route.body } : {}),
+          ...(route.query !== undefined ? { query: route.query } : {}),
+        },
+      },
       handler: async (request, reply) => {
         const principal = await authenticate(ctx, request);
         const caller = await authorize(
