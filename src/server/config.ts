@@ -91,6 +91,9 @@ const schema = z.object({
   TRUST_PROXY: bool.default('false'),
 });
 
+/** Every environment variable the server reads (deployment files are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export type ServerConfig = z.infer<typeof schema> & {
   /** DATABASE_URL and its TLS options, checked and read (files included) at start-up. */
   postgres?: PostgresConnection;
