@@ -24,6 +24,11 @@ export interface AppOptions {
   shared?: SharedState;
   now?: () => Date;
   logger?: boolean;
+  /**
+   * Only `npm run bench server` sets this false, to measure what the audit write adds to
+   * the request it records (docs/benchmarks.md); `firebackup server` never does.
+   */
+  auditWrites?: boolean;
 }
 
 /** Builds the organisation server (routes, headers, limits) without listening. */
@@ -39,6 +44,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     now,
     shared,
     sessionCache: new Map(),
+    auditWrites: options.auditWrites ?? true,
   };
   // Fastify's types follow the https option into a different instance type; the routes
   // do not care which server carries them.

@@ -36,6 +36,8 @@ export interface ServerContext {
   shared: SharedState;
   /** Sessions this instance checked in the database lately (see SESSION_CACHE_MS). */
   sessionCache: Map<string, CachedSession>;
+  /** False only in the benchmark that measures the audit write's cost. */
+  auditWrites: boolean;
 }
 
 interface CachedSession {

@@ -452,9 +452,10 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
           route.rule,
         );
         const result = await ctx.db.withOrg(caller.orgId, (tx) =>
-          route.handle(tx, caller, request, (input) =>
-            appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now()),
-          ),
+          route.handle(tx, caller, request, async (input) => {
+            if (ctx.auditWrites)
+              await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
+          }),
         );
         void reply.status(result.status ?? 200);
         return result.body === undefined ? reply.send() : reply.send(result.body);
