@@ -10,7 +10,7 @@ import {
 } from '../shared/rbac.js';
 import { recordAudit } from './audit.js';
 import type { ServerConfig } from './config.js';
-import type { Db } from './db/db.js';
+import type { Db, Tx } from './db/db.js';
 import { sha256 } from './ids.js';
 import type { SharedState } from './shared-state.js';
 import type { Tokens } from './tokens.js';
@@ -229,17 +229,19 @@ export interface OrgCaller {
 }
 
 /**
- * The server's own permission check for a route of organisation `orgId`. Not a member
- * (or a key of another organisation): 404, so other tenants' ids are not even confirmed.
- * A member without the right: 403, recorded in the audit log.
+ * The server's own permission check for a route of organisation `orgId`, inside the
+ * route's own transaction (`tx`, in the organisation's RLS context), so a call costs one
+ * transaction. Not a member (or a key of another organisation): 404, so other tenants' ids
+ * are not even confirmed. A member without the right: `denied`, which the caller records
+ * with recordDenial once the transaction has ended.
  */
 export async function authorize(
-  ctx: ServerContext,
+  tx: Tx,
   request: FastifyRequest,
   principal: Principal,
   orgId: string,
   rule: Rule,
-): Promise<OrgCaller> {
+): Promise<{ caller: OrgCaller; allowed: boolean }> {
   const notFound = () => new AppError('NOT_FOUND', `No organisation ${orgId}.`);
   const headerOrg = request.headers['x-organization-id'];
   if (typeof headerOrg === 'string' && headerOrg !== '' && headerOrg !== orgId)
@@ -247,45 +249,51 @@ export async function authorize(
       'INVALID_ARGUMENT',
       `X-Organization-Id (${headerOrg}) names another organisation than the URL (${orgId}).`,
     );
-  let caller: OrgCaller;
-  let allowed: boolean;
   if (principal.kind === 'user') {
-    const [membership] = await ctx.db.withOrg(orgId, (tx) =>
-      tx.query<{ role: Role }>('SELECT role FROM memberships WHERE user_id = $1', [
-        principal.userId,
-      ]),
+    const [membership] = await tx.query<{ role: Role }>(
+      'SELECT role FROM memberships WHERE user_id = $1',
+      [principal.userId],
     );
     if (membership === undefined) throw notFound();
-    caller = {
-      principal,
-      orgId,
-      role: membership.role,
-      actor: { id: principal.userId, email: principal.email, ip: clientIp(request) },
+    return {
+      caller: {
+        principal,
+        orgId,
+        role: membership.role,
+        actor: { id: principal.userId, email: principal.email, ip: clientIp(request) },
+      },
+      allowed: rule.roles.includes(membership.role),
     };
-    allowed = rule.roles.includes(membership.role);
-  } else {
-    if (principal.orgId !== orgId) throw notFound();
-    caller = {
+  }
+  if (principal.orgId !== orgId) throw notFound();
+  return {
+    caller: {
       principal,
       orgId,
       actor: { id: principal.keyId, email: null, ip: clientIp(request) },
-    };
-    allowed = rule.scope !== null && principal.scopes.includes(rule.scope);
-  }
-  if (!allowed) {
-    await recordAudit(ctx.db, orgId, {
-      level: 'warn',
-      event: 'access.denied',
-      actor: caller.actor,
-      resource: { type: 'route', id: `${request.method} ${request.routeOptions.url ?? ''}` },
-      metadata: caller.role !== undefined ? { role: caller.role } : { apiKey: true },
-    });
-    throw new AppError(
-      'PERMISSION_DENIED',
-      caller.role !== undefined
-        ? `Your role (${caller.role}) may not do this; ask an admin or owner of the organisation.`
-        : `This API key lacks the scope this needs${rule.scope !== null ? ` (${rule.scope})` : ' (only members may do this)'}.`,
-    );
-  }
-  return caller;
+    },
+    allowed: rule.scope !== null && principal.scopes.includes(rule.scope),
+  };
+}
+
+/** Records a denied call (`access.denied`) and returns the 403 to throw. */
+export async function recordDenial(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  caller: OrgCaller,
+  rule: Rule,
+): Promise<AppError> {
+  await recordAudit(ctx.db, caller.orgId, {
+    level: 'warn',
+    event: 'access.denied',
+    actor: caller.actor,
+    resource: { type: 'route', id: `${request.method} ${request.routeOptions.url ?? ''}` },
+    metadata: caller.role !== undefined ? { role: caller.role } : { apiKey: true },
+  });
+  return new AppError(
+    'PERMISSION_DENIED',
+    caller.role !== undefined
+      ? `Your role (${caller.role}) may not do this; ask an admin or owner of the organisation.`
+      : `This API key lacks the scope this needs${rule.scope !== null ? ` (${rule.scope})` : ' (only members may do this)'}.`,
+  );
 }

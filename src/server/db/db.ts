@@ -150,8 +150,11 @@ export async function openDb(options: {
     system: (body) => raw.transaction(body),
     withOrg: (orgId, body) =>
       raw.transaction(async (tx) => {
-        await tx.query(`SET LOCAL ROLE ${APP_ROLE}`);
-        await tx.query(`SELECT set_config('app.org_id', $1, true)`, [orgId]);
+        // One round trip for both: SET LOCAL ROLE is what set_config('role', …, true) does.
+        await tx.query(`SELECT set_config('role', $2, true), set_config('app.org_id', $1, true)`, [
+          orgId,
+          APP_ROLE,
+        ]);
         return body(tx);
       }),
     close: () => raw.close(),

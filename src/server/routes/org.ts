@@ -9,6 +9,7 @@ import {
   anyMember,
   authenticate,
   authorize,
+  recordDenial,
   ruleFor,
   type OrgCaller,
   type Rule,
@@ -444,19 +445,18 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
       },
       handler: async (request, reply) => {
         const principal = await authenticate(ctx, request);
-        const caller = await authorize(
-          ctx,
-          request,
-          principal,
-          param(request, 'orgId'),
-          route.rule,
-        );
-        const result = await ctx.db.withOrg(caller.orgId, (tx) =>
-          route.handle(tx, caller, request, async (input) => {
+        const orgId = param(request, 'orgId');
+        const outcome = await ctx.db.withOrg(orgId, async (tx) => {
+          const { caller, allowed } = await authorize(tx, request, principal, orgId, route.rule);
+          if (!allowed) return { denied: caller };
+          return route.handle(tx, caller, request, async (input) => {
             if (ctx.auditWrites)
               await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
-          }),
-        );
+          });
+        });
+        // The denial is recorded after the route's transaction (nothing of it ran).
+        if ('denied' in outcome) throw await recordDenial(ctx, request, outcome.denied, route.rule);
+        const result = outcome;
         void reply.status(result.status ?? 200);
         return result.body === undefined ? reply.send() : reply.send(result.body);
       },
