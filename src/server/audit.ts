@@ -46,24 +46,8 @@ export async function appendAudit(
     organization,
     metadata: input.metadata,
   };
-  const text = JSON.stringify(entry);
-  // Row lock on the head serialises appenders across server instances.
-  const [head] = await tx.query<{ seq: string; hash: string }>(
-    'SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE',
-    [chain],
-  );
-  const seq = head === undefined ? 1 : Number(head.seq) + 1;
-  const prevHash = head?.hash ?? GENESIS;
-  const hash = chainHash(prevHash, text);
-  await tx.query(
-    'INSERT INTO audit_log (chain, seq, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)',
-    [chain, seq, text, prevHash, hash],
-  );
-  await tx.query(
-    `INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3)
-     ON CONFLICT (chain) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`,
-    [chain, seq, hash],
-  );
+  // One round trip (migration 2's audit_append): lock the chain's head, link, insert.
+  await tx.query('SELECT audit_append($1, $2)', [chain, JSON.stringify(entry)]);
 }
 
 /** Appends in its own transaction, in the organisation's RLS context when there is one. */

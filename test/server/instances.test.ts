@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { recordAudit, verifyChain } from '../../src/server/audit.js';
 import type { Db } from '../../src/server/db/db.js';
 import { freePort } from '../helpers/firestore-emulator.js';
 import { openTestDb, startTestServer, unavailable, type TestServer } from './harness.js';
@@ -73,6 +74,24 @@ describe.skipIf(unavailable('postgres') || !redisUrl)(
       expect((await a.call(bob, 'POST', '/api/v1/auth/logout')).statusCode).toBe(204);
       expect((await a.call(bob, 'GET', url)).statusCode).toBe(401);
       expect((await b.call(bob, 'GET', url)).statusCode).toBe(200);
+    });
+
+    it('concurrent appends to one audit chain, its very first ones included, stay one intact chain', async () => {
+      const chain = `org_race${randomInt(1e9)}`;
+      await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          recordAudit(db, chain, {
+            event: 'project.created',
+            actor: { id: `usr_${i}`, email: null, ip: null },
+            resource: { type: 'project', id: `prj_${i}` },
+            metadata: {},
+          }),
+        ),
+      );
+      expect(await db.withOrg(chain, (tx) => verifyChain(tx, chain))).toEqual({
+        ok: true,
+        entries: 24,
+      });
     });
 
     it('readyz reports Redis; an unreachable Redis answers 503 with a clear error, not a hang', async () => {
