@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECURITY_HEADERS } from '../../src/server/http.js';
+import { pruneAudit } from '../../src/server/audit.js';
 import type { Db } from '../../src/server/db/db.js';
 import {
   BACKENDS,
@@ -335,6 +336,61 @@ function securitySuite(backend: Backend): void {
         ok: false,
         brokenAt: seq,
         reason,
+      });
+    });
+  });
+
+  describe('audit retention (AUDIT_LOG_RETENTION_DAYS)', () => {
+    it('removes entries older than the retention, records an anchor, and the rest still verifies', async () => {
+      let clock = Date.now() - 400 * 86_400_000;
+      server = await startTestServer({}, { now: () => new Date(clock) });
+      const address = email('alice');
+      let alice = await server.login(address);
+      const orgId = await server.createOrg(alice);
+      const url = `/api/v1/organizations/${orgId}`;
+      const project = async (n: number) => {
+        const res = await server!.call(alice, 'POST', `${url}/projects`, {
+          name: `p${n}`,
+          firebaseProjectId: `proj-${n}`,
+        });
+        expect(res.statusCode).toBe(201);
+      };
+      await project(1);
+      await project(2);
+      clock = Date.now();
+      alice = await server.login(address); // the old session has long expired
+      await project(3);
+      // Created 400 days ago, the organisation's first three entries are past 365 days.
+      const removed = await pruneAudit(server.db, 365, new Date(clock));
+      expect(removed).toBeGreaterThanOrEqual(3);
+      const verify = (await server.call(alice, 'GET', `${url}/audit/verify`)).json();
+      expect(verify).toEqual({ ok: true, entries: 1, prunedThrough: 3 });
+      const left = (await server.call(alice, 'GET', `${url}/audit`)).json<{
+        entries: Array<{ seq: number; event: string }>;
+      }>().entries;
+      expect(left.map((e) => [e.seq, e.event])).toEqual([[4, 'project.created']]);
+      // Nothing newer than the anchor can be deleted, even inside a pruning transaction.
+      await expect(
+        server.db.system(async (tx) => {
+          await tx.query(`SELECT set_config('app.audit_prune', 'on', true)`);
+          await tx.query('DELETE FROM audit_log WHERE chain = $1 AND seq = 4', [orgId]);
+        }),
+      ).rejects.toThrow(/append-only/);
+      // A second run finds nothing more to remove in this organisation; appends continue the chain.
+      await pruneAudit(server.db, 365, new Date(clock));
+      await project(5);
+      expect((await server.call(alice, 'GET', `${url}/audit/verify`)).json()).toEqual({
+        ok: true,
+        entries: 2,
+        prunedThrough: 3,
+      });
+      // A forged anchor (to hide more removed entries) breaks the link to the first kept one.
+      await server.db.system((tx) =>
+        tx.query(`UPDATE audit_anchors SET hash = repeat('f', 64) WHERE chain = $1`, [orgId]),
+      );
+      expect((await server.call(alice, 'GET', `${url}/audit/verify`)).json()).toMatchObject({
+        ok: false,
+        brokenAt: 4,
       });
     });
   });

@@ -190,7 +190,39 @@ BEGIN
 END $f$;
 `;
 
+/**
+ * Retention (AUDIT_LOG_RETENTION_DAYS) removes a chain's oldest entries but keeps it
+ * verifiable: audit_anchors records the sequence number and hash of the last entry removed,
+ * and verify starts from there. The append-only trigger lets a DELETE through only inside
+ * a pruning transaction (app.audit_prune) and only for entries at or below the anchor that
+ * transaction wrote first; the tenant role still has no DELETE right at all.
+ */
+const auditRetention = `
+CREATE TABLE audit_anchors (
+  chain text PRIMARY KEY,
+  seq bigint NOT NULL,
+  hash text NOT NULL,
+  pruned_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE audit_anchors ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_anchors FORCE ROW LEVEL SECURITY;
+CREATE POLICY audit_anchors_tenant ON audit_anchors
+  USING (chain = current_setting('app.org_id', true));
+GRANT SELECT ON audit_anchors TO ${APP_ROLE};
+${serverPolicy('audit_anchors')}
+
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('app.audit_prune', true) = 'on'
+     AND OLD.seq <= (SELECT seq FROM audit_anchors WHERE chain = OLD.chain) THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'audit_log is append-only';
+END $f$;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
+  { version: 3, name: 'audit_retention', sql: auditRetention },
 ];

@@ -420,12 +420,17 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
         `INSERT INTO memberships (organisation_id, user_id, role) VALUES ($1, $2, 'owner')`,
         [id, principal.userId],
       );
-      await appendAudit(tx, id, {
-        event: 'organization.created',
-        actor: { id: principal.userId, email: principal.email, ip: request.ip },
-        resource: { type: 'organization', id },
-        metadata: { name },
-      });
+      await appendAudit(
+        tx,
+        id,
+        {
+          event: 'organization.created',
+          actor: { id: principal.userId, email: principal.email, ip: request.ip },
+          resource: { type: 'organization', id },
+          metadata: { name },
+        },
+        ctx.now(),
+      );
     });
     return reply.status(201).send({ id, name, role: 'owner' });
   });
