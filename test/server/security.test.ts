@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECURITY_HEADERS } from '../../src/server/http.js';
+import { csvField } from '../../src/server/audit-export.js';
 import { pruneAudit } from '../../src/server/audit.js';
 import type { Db } from '../../src/server/db/db.js';
 import {
@@ -293,6 +294,46 @@ function securitySuite(backend: Backend): void {
       expect(JSON.stringify(entries)).not.toMatch(/fbk_[A-Za-z0-9_-]{20,}/);
       const search = await server.call(alice, 'GET', `${url}/audit?event=apikey.created`);
       expect(search.json<{ entries: unknown[] }>().entries).toHaveLength(1);
+    });
+
+    it('admins download it as NDJSON (the guide format, oldest first) and as CSV safe for spreadsheets', async () => {
+      const { server, alice, url } = await withEvents();
+      // A project name a spreadsheet would run as a formula, with a comma and quotes.
+      await server.call(alice, 'POST', `${url}/projects`, {
+        name: '=HYPERLINK("x", 1),evil',
+        firebaseProjectId: 'acme-q',
+      });
+      const listed = (await server.call(alice, 'GET', `${url}/audit`)).json<{
+        entries: Array<Record<string, unknown>>;
+      }>().entries;
+      const nd = await server.call(alice, 'GET', `${url}/audit/export`);
+      expect(nd.statusCode).toBe(200);
+      expect(nd.headers['content-type']).toMatch(/^application\/x-ndjson/);
+      expect(nd.headers['content-disposition']).toBe('attachment; filename="audit.ndjson"');
+      const lines = nd.body
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toEqual([...listed].reverse());
+      const csv = await server.call(
+        alice,
+        'GET',
+        `${url}/audit/export?format=csv&event=project.created`,
+      );
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+      const rows = csv.body.trimEnd().split('\r\n');
+      expect(rows[0]).toBe(
+        'seq,timestamp,level,event,actor_id,actor_email,actor_ip,resource_type,resource_id,organization,metadata,hash',
+      );
+      expect(rows).toHaveLength(3);
+      // The metadata column is JSON, quoted; the formula-like name inside it starts with {,
+      // so it stays as it is, and its quotes are doubled.
+      expect(rows[2]).toContain('"{""name"":""=HYPERLINK(\\""x\\"", 1),evil""');
+      expect(csvField('=1+1')).toBe("'=1+1");
+      expect(csvField('-2,3')).toBe('"\'-2,3"');
+      expect((await server.call(alice, 'GET', `${url}/audit/export?format=xml`)).statusCode).toBe(
+        400,
+      );
     });
 
     it('verify passes on an intact chain and finds an edited entry', async () => {

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { API_KEY_SCOPES, ROLES, type Role } from '../../shared/rbac.js';
+import { toCsv, toNdjson } from '../audit-export.js';
 import { appendAudit, searchAudit, verifyChain, type AuditInput } from '../audit.js';
 import {
   API_KEY_PREFIX,
@@ -40,7 +41,7 @@ export interface OrgRoute {
     c: OrgCaller,
     request: FastifyRequest,
     audit: (input: Omit<AuditInput, 'actor'>) => Promise<void>,
-  ) => Promise<{ status?: number; body?: unknown }>;
+  ) => Promise<{ status?: number; body?: unknown; file?: { type: string; name: string } }>;
 }
 
 const ADMIN_TASK = ruleFor('members:manage');
@@ -62,11 +63,19 @@ const BackupBody = z.object({
   sizeBytes: z.number().int().nonnegative().optional(),
   documentCount: z.number().int().nonnegative().optional(),
 });
-const AuditQuery = z.object({
+const AuditFilters = {
   event: z.string().optional(),
   actor: z.string().optional(),
   since: z.coerce.date().optional(),
   until: z.coerce.date().optional(),
+};
+const AuditExportQuery = z.object({
+  ...AuditFilters,
+  format: z.enum(['ndjson', 'csv']).default('ndjson'),
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
+const AuditQuery = z.object({
+  ...AuditFilters,
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -278,6 +287,31 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
   },
   {
     method: 'GET',
+    path: '/audit/export',
+    rule: ADMIN_TASK,
+    summary: 'Download the audit log (NDJSON or CSV), oldest first.',
+    query: AuditExportQuery,
+    async handle(tx, c, request) {
+      const q = parseBody(AuditExportQuery, request.query);
+      const entries = (
+        await searchAudit(tx, c.orgId, {
+          limit: q.limit,
+          ...(q.event !== undefined ? { event: q.event } : {}),
+          ...(q.actor !== undefined ? { actorId: q.actor } : {}),
+          ...(q.since !== undefined ? { since: q.since } : {}),
+          ...(q.until !== undefined ? { until: q.until } : {}),
+        })
+      ).reverse();
+      return q.format === 'csv'
+        ? { body: toCsv(entries), file: { type: 'text/csv; charset=utf-8', name: 'audit.csv' } }
+        : {
+            body: toNdjson(entries),
+            file: { type: 'application/x-ndjson; charset=utf-8', name: 'audit.ndjson' },
+          };
+    },
+  },
+  {
+    method: 'GET',
     path: '/audit/verify',
     rule: ADMIN_TASK,
     summary: "Verify the audit log's hash chain.",
@@ -463,6 +497,10 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
         if ('denied' in outcome) throw await recordDenial(ctx, request, outcome.denied, route.rule);
         const result = outcome;
         void reply.status(result.status ?? 200);
+        if (result.file !== undefined)
+          void reply
+            .type(result.file.type)
+            .header('Content-Disposition', `attachment; filename="${result.file.name}"`);
         return result.body === undefined ? reply.send() : reply.send(result.body);
       },
     });
