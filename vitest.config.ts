@@ -8,6 +8,7 @@ export default defineConfig({
       'test/setup/global-setup.ts',
       'test/setup/storage-servers.ts',
       'test/setup/rtdb-server.ts',
+      'test/setup/pg-redis.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- suite…]`: runs the benchmarks and prints one table per suite.
- * Suites: pipeline, firestore, storage, storage-source, event-loop, web, auth, rtdb (default: all), and restore-compare
+ * Suites: pipeline, firestore, storage, storage-source, event-loop, web, auth, rtdb, server (default: all), and restore-compare
  * (only when named: it needs BENCH_BASELINE, see bench/restore-compare.ts). Every ratio is measured
  * within one run, since these machines are noisy; docs/benchmarks.md records the results.
  */
@@ -11,6 +11,7 @@ import { ROOT, printTable, runNodeChild, type BenchLine } from './lib.js';
 import { benchPipeline } from './pipeline.js';
 import { benchRestoreCompare } from './restore-compare.js';
 import { rtdbLines } from './rtdb.js';
+import { serverLines } from './server.js';
 import { benchStorage } from './storage.js';
 import { storageSourceLines } from './storage-source.js';
 
@@ -63,6 +64,7 @@ const suites: Record<string, () => Promise<BenchLine[]>> = {
   'storage-source': () => storageSourceLines(),
   auth: () => authLines(),
   rtdb: () => rtdbLines(),
+  server: () => serverLines(),
   'event-loop': async () => {
     const run = await runNodeChild(['--import', 'tsx', 'bench/event-loop.ts']);
     const p99 = /p99 ([\d.]+) ms/.exec(run.stdout + run.stderr);

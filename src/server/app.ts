@@ -2,14 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { IdentityVerifier, ServerContext } from './auth.js';
 import type { ServerConfig } from './config.js';
 import type { Db } from './db/db.js';
-import {
-  installErrorHandling,
-  installRateLimits,
-  MemoryRateLimitStore,
-  type RateLimitStore,
-} from './http.js';
+import { installErrorHandling, installRateLimits } from './http.js';
+import { installOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerOrgRoutes } from './routes/org.js';
+import { memoryState, redisState, type SharedState } from './shared-state.js';
 import { Tokens } from './tokens.js';
 
 export interface AppOptions {
@@ -20,29 +17,48 @@ export interface AppOptions {
    * verifier; tests pass their own. Without one there is no sign-in route.
    */
   identityVerifier?: IdentityVerifier;
-  rateLimitStore?: RateLimitStore;
+  /**
+   * Rate limits and revocations; by default Redis when REDIS_URL is set (closed with the
+   * app), else memory (one instance).
+   */
+  shared?: SharedState;
   now?: () => Date;
   logger?: boolean;
+  /**
+   * Only `npm run bench server` sets this false, to measure what the audit write adds to
+   * the request it records (docs/benchmarks.md); `firebackup server` never does.
+   */
+  auditWrites?: boolean;
 }
 
 /** Builds the organisation server (routes, headers, limits) without listening. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
+  const shared =
+    options.shared ??
+    (options.config.REDIS_URL !== undefined ? redisState(options.config.REDIS_URL) : memoryState());
   const ctx: ServerContext = {
     config: options.config,
     db: options.db,
     tokens: new Tokens(options.config, now),
     now,
+    shared,
+    sessionCache: new Map(),
+    auditWrites: options.auditWrites ?? true,
   };
+  // Fastify's types follow the https option into a different instance type; the routes
+  // do not care which server carries them.
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: options.config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,
-  });
+    ...(options.config.https !== undefined ? { https: options.config.https } : {}),
+  }) as unknown as FastifyInstance;
+  if (options.shared === undefined) app.addHook('onClose', () => shared.close());
   installErrorHandling(app);
   if (options.config.RATE_LIMIT_ENABLED)
     installRateLimits(app, {
-      store: options.rateLimitStore ?? new MemoryRateLimitStore(),
+      store: shared.rateLimits,
       api: { windowMs: options.config.RATE_LIMIT_WINDOW, max: options.config.RATE_LIMIT_MAX },
       auth: {
         windowMs: options.config.AUTH_RATE_LIMIT_WINDOW,
@@ -50,14 +66,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       now: () => now().getTime(),
     });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  installOpenApi(app);
+  app.get(
+    '/healthz',
+    { config: { doc: { summary: 'Alive (liveness probe).', auth: 'none', success: 200 } } },
+    async () => ({ status: 'ok' }),
+  );
+  const ready = {
+    summary: 'Database (and Redis) answer (readiness probe).',
+    auth: 'none',
+  } as const;
+  app.get('/readyz', { config: { doc: { ...ready, success: 200 } } }, async (_request, reply) => {
+    // Redis is reported only when configured, so a single instance's answer stays as it was.
+    const state = shared.kind === 'redis' ? { redis: 'ok' } : {};
     try {
       await options.db.system((tx) => tx.query('SELECT 1'));
-      return { status: 'ready', database: options.db.kind };
     } catch {
       return reply.status(503).send({ status: 'not ready', database: options.db.kind });
     }
+    try {
+      await shared.ping();
+    } catch {
+      return reply
+        .status(503)
+        .send({ status: 'not ready', database: options.db.kind, redis: 'unreachable' });
+    }
+    return { status: 'ready', database: options.db.kind, ...state };
   });
   registerAuthRoutes(app, ctx, options.identityVerifier);
   registerOrgRoutes(app, ctx);

@@ -46,24 +46,8 @@ export async function appendAudit(
     organization,
     metadata: input.metadata,
   };
-  const text = JSON.stringify(entry);
-  // Row lock on the head serialises appenders across server instances.
-  const [head] = await tx.query<{ seq: string; hash: string }>(
-    'SELECT seq, hash FROM audit_heads WHERE chain = $1 FOR UPDATE',
-    [chain],
-  );
-  const seq = head === undefined ? 1 : Number(head.seq) + 1;
-  const prevHash = head?.hash ?? GENESIS;
-  const hash = chainHash(prevHash, text);
-  await tx.query(
-    'INSERT INTO audit_log (chain, seq, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)',
-    [chain, seq, text, prevHash, hash],
-  );
-  await tx.query(
-    `INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3)
-     ON CONFLICT (chain) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`,
-    [chain, seq, hash],
-  );
+  // One round trip (migration 2's audit_append): lock the chain's head, link, insert.
+  await tx.query('SELECT audit_append($1, $2)', [chain, JSON.stringify(entry)]);
 }
 
 /** Appends in its own transaction, in the organisation's RLS context when there is one. */
@@ -79,6 +63,8 @@ export interface VerifyResult {
   /** The first sequence number where the chain breaks, and why. */
   brokenAt?: number;
   reason?: string;
+  /** Entries up to this sequence number were removed by retention (the chain starts after). */
+  prunedThrough?: number;
 }
 
 export async function verifyChain(tx: Tx, chain: string): Promise<VerifyResult> {
@@ -90,8 +76,13 @@ export async function verifyChain(tx: Tx, chain: string): Promise<VerifyResult> 
     'SELECT seq, hash FROM audit_heads WHERE chain = $1',
     [chain],
   );
-  let prev = GENESIS;
-  let expectedSeq = 1;
+  const [anchor] = await tx.query<{ seq: string; hash: string }>(
+    'SELECT seq, hash FROM audit_anchors WHERE chain = $1',
+    [chain],
+  );
+  let prev = anchor?.hash ?? GENESIS;
+  let expectedSeq = anchor === undefined ? 1 : Number(anchor.seq) + 1;
+  const pruned = anchor === undefined ? {} : { prunedThrough: Number(anchor.seq) };
   for (const row of rows) {
     const seq = Number(row.seq);
     if (seq !== expectedSeq)
@@ -118,7 +109,46 @@ export async function verifyChain(tx: Tx, chain: string): Promise<VerifyResult> 
     };
   if (head === undefined && rows.length > 0)
     return { ok: false, entries: rows.length, brokenAt: 1, reason: 'chain head missing' };
-  return { ok: true, entries: rows.length };
+  return { ok: true, entries: rows.length, ...pruned };
+}
+
+/**
+ * AUDIT_LOG_RETENTION_DAYS: removes each chain's entries older than `days`, oldest first
+ * and only as a contiguous run from the start, after recording the last removed entry as
+ * the chain's anchor (in the same transaction), so verify still proves the rest intact.
+ * Returns how many entries went.
+ */
+export async function pruneAudit(db: Db, days: number, now: Date = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
+  return db.system(async (tx) => {
+    // Per chain, the last entry of the old run: the one before the first entry kept (or
+    // the newest, when all are old). A chain whose first entry is kept joins no row.
+    const ends = await tx.query<{ chain: string; seq: string; hash: string }>(
+      `SELECT l.chain, l.seq, l.hash FROM audit_log l
+         JOIN (SELECT chain,
+                      COALESCE(min(seq) FILTER (WHERE (entry::jsonb ->> 'timestamp') >= $1) - 1,
+                               max(seq)) AS seq
+                 FROM audit_log GROUP BY chain) old
+           ON old.chain = l.chain AND old.seq = l.seq`,
+      [cutoff],
+    );
+    if (ends.length === 0) return 0;
+    await tx.query(`SELECT set_config('app.audit_prune', 'on', true)`);
+    let removed = 0;
+    for (const end of ends) {
+      await tx.query(
+        `INSERT INTO audit_anchors (chain, seq, hash, pruned_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (chain) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, pruned_at = EXCLUDED.pruned_at`,
+        [end.chain, end.seq, end.hash, now],
+      );
+      const gone = await tx.query(
+        'DELETE FROM audit_log WHERE chain = $1 AND seq <= $2 RETURNING 1',
+        [end.chain, end.seq],
+      );
+      removed += gone.length;
+    }
+    return removed;
+  });
 }
 
 export interface AuditQuery {

@@ -10,8 +10,9 @@ import {
 } from '../shared/rbac.js';
 import { recordAudit } from './audit.js';
 import type { ServerConfig } from './config.js';
-import type { Db } from './db/db.js';
+import type { Db, Tx } from './db/db.js';
 import { sha256 } from './ids.js';
+import type { SharedState } from './shared-state.js';
 import type { Tokens } from './tokens.js';
 
 /** A verified person: what the sign-in provider vouches for. */
@@ -32,6 +33,32 @@ export interface ServerContext {
   db: Db;
   tokens: Tokens;
   now: () => Date;
+  shared: SharedState;
+  /** Sessions this instance checked in the database lately (see SESSION_CACHE_MS). */
+  sessionCache: Map<string, CachedSession>;
+  /** False only in the benchmark that measures the audit write's cost. */
+  auditWrites: boolean;
+}
+
+interface CachedSession {
+  userId: string;
+  email: string;
+  expiresAt: number;
+  checkedAt: number;
+}
+
+/**
+ * How long an instance trusts its last database check of a session. Every call still
+ * asks the shared revocation list (memory, or Redis across instances), and every way a
+ * session ends before its expiry writes to that list, so a revocation is refused at once
+ * everywhere; the cache only spares the database a read and a write per call.
+ */
+export const SESSION_CACHE_MS = 5000;
+
+/** Tells every instance (through the shared revocation list) that these sessions ended. */
+export async function announceRevoked(ctx: ServerContext, sessionIds: readonly string[]) {
+  for (const id of sessionIds) ctx.sessionCache.delete(id);
+  await ctx.shared.revocations.revoke(sessionIds, ctx.config.JWT_EXPIRES_IN);
 }
 
 export type Principal =
@@ -96,7 +123,30 @@ export async function authenticate(
     return failAuth(ctx, request, 'invalid access token', (error as Error).message);
   }
   const now = ctx.now();
+  const ended = () =>
+    failAuth(
+      ctx,
+      request,
+      'session ended',
+      'This session has ended (signed out, revoked or idle); sign in again.',
+    );
+  if (await ctx.shared.revocations.isRevoked(claims.sessionId)) return ended();
   const timeout = ctx.config.SESSION_TIMEOUT;
+  // With an idle timeout the cache may not hide more than a small part of it.
+  const cacheMs = Math.min(SESSION_CACHE_MS, (timeout ?? Infinity) / 10);
+  const cached = ctx.sessionCache.get(claims.sessionId);
+  if (
+    cached !== undefined &&
+    cached.userId === claims.userId &&
+    cached.expiresAt > now.getTime() &&
+    now.getTime() - cached.checkedAt < cacheMs
+  )
+    return {
+      kind: 'user',
+      userId: claims.userId,
+      email: cached.email,
+      sessionId: claims.sessionId,
+    };
   const user = await ctx.db.system(async (tx) => {
     const [row] = await tx.query<{
       email: string;
@@ -120,13 +170,17 @@ export async function authenticate(
     await tx.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1', [claims.sessionId, now]);
     return row;
   });
-  if (user === null)
-    return failAuth(
-      ctx,
-      request,
-      'session ended',
-      'This session has ended (signed out, revoked or idle); sign in again.',
-    );
+  if (user === null) {
+    ctx.sessionCache.delete(claims.sessionId);
+    return ended();
+  }
+  if (ctx.sessionCache.size > 10_000) ctx.sessionCache.clear();
+  ctx.sessionCache.set(claims.sessionId, {
+    userId: claims.userId,
+    email: user.email,
+    expiresAt: user.expires_at.getTime(),
+    checkedAt: now.getTime(),
+  });
   return { kind: 'user', userId: claims.userId, email: user.email, sessionId: claims.sessionId };
 }
 
@@ -175,17 +229,19 @@ export interface OrgCaller {
 }
 
 /**
- * The server's own permission check for a route of organisation `orgId`. Not a member
- * (or a key of another organisation): 404, so other tenants' ids are not even confirmed.
- * A member without the right: 403, recorded in the audit log.
+ * The server's own permission check for a route of organisation `orgId`, inside the
+ * route's own transaction (`tx`, in the organisation's RLS context), so a call costs one
+ * transaction. Not a member (or a key of another organisation): 404, so other tenants' ids
+ * are not even confirmed. A member without the right: `denied`, which the caller records
+ * with recordDenial once the transaction has ended.
  */
 export async function authorize(
-  ctx: ServerContext,
+  tx: Tx,
   request: FastifyRequest,
   principal: Principal,
   orgId: string,
   rule: Rule,
-): Promise<OrgCaller> {
+): Promise<{ caller: OrgCaller; allowed: boolean }> {
   const notFound = () => new AppError('NOT_FOUND', `No organisation ${orgId}.`);
   const headerOrg = request.headers['x-organization-id'];
   if (typeof headerOrg === 'string' && headerOrg !== '' && headerOrg !== orgId)
@@ -193,45 +249,51 @@ export async function authorize(
       'INVALID_ARGUMENT',
       `X-Organization-Id (${headerOrg}) names another organisation than the URL (${orgId}).`,
     );
-  let caller: OrgCaller;
-  let allowed: boolean;
   if (principal.kind === 'user') {
-    const [membership] = await ctx.db.withOrg(orgId, (tx) =>
-      tx.query<{ role: Role }>('SELECT role FROM memberships WHERE user_id = $1', [
-        principal.userId,
-      ]),
+    const [membership] = await tx.query<{ role: Role }>(
+      'SELECT role FROM memberships WHERE user_id = $1',
+      [principal.userId],
     );
     if (membership === undefined) throw notFound();
-    caller = {
-      principal,
-      orgId,
-      role: membership.role,
-      actor: { id: principal.userId, email: principal.email, ip: clientIp(request) },
+    return {
+      caller: {
+        principal,
+        orgId,
+        role: membership.role,
+        actor: { id: principal.userId, email: principal.email, ip: clientIp(request) },
+      },
+      allowed: rule.roles.includes(membership.role),
     };
-    allowed = rule.roles.includes(membership.role);
-  } else {
-    if (principal.orgId !== orgId) throw notFound();
-    caller = {
+  }
+  if (principal.orgId !== orgId) throw notFound();
+  return {
+    caller: {
       principal,
       orgId,
       actor: { id: principal.keyId, email: null, ip: clientIp(request) },
-    };
-    allowed = rule.scope !== null && principal.scopes.includes(rule.scope);
-  }
-  if (!allowed) {
-    await recordAudit(ctx.db, orgId, {
-      level: 'warn',
-      event: 'access.denied',
-      actor: caller.actor,
-      resource: { type: 'route', id: `${request.method} ${request.routeOptions.url ?? ''}` },
-      metadata: caller.role !== undefined ? { role: caller.role } : { apiKey: true },
-    });
-    throw new AppError(
-      'PERMISSION_DENIED',
-      caller.role !== undefined
-        ? `Your role (${caller.role}) may not do this; ask an admin or owner of the organisation.`
-        : `This API key lacks the scope this needs${rule.scope !== null ? ` (${rule.scope})` : ' (only members may do this)'}.`,
-    );
-  }
-  return caller;
+    },
+    allowed: rule.scope !== null && principal.scopes.includes(rule.scope),
+  };
+}
+
+/** Records a denied call (`access.denied`) and returns the 403 to throw. */
+export async function recordDenial(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  caller: OrgCaller,
+  rule: Rule,
+): Promise<AppError> {
+  await recordAudit(ctx.db, caller.orgId, {
+    level: 'warn',
+    event: 'access.denied',
+    actor: caller.actor,
+    resource: { type: 'route', id: `${request.method} ${request.routeOptions.url ?? ''}` },
+    metadata: caller.role !== undefined ? { role: caller.role } : { apiKey: true },
+  });
+  return new AppError(
+    'PERMISSION_DENIED',
+    caller.role !== undefined
+      ? `Your role (${caller.role}) may not do this; ask an admin or owner of the organisation.`
+      : `This API key lacks the scope this needs${rule.scope !== null ? ` (${rule.scope})` : ' (only members may do this)'}.`,
+  );
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
+import { DatabaseTlsError, postgresConnection, type PostgresConnection } from './db/ssl.js';
+import { serverTls, type HttpsOptions } from './tls.js';
 
 /**
  * The organisation server's configuration, read from the environment with the names the
@@ -64,7 +66,19 @@ const schema = z.object({
       'a postgresql:// URL (or leave it unset for the embedded database)',
     )
     .optional(),
+  /** Files for TLS to PostgreSQL (see db/ssl.ts for how sslmode combines with them). */
+  DATABASE_SSL_CA: z.string().min(1).optional(),
+  DATABASE_SSL_CERT: z.string().min(1).optional(),
+  DATABASE_SSL_KEY: z.string().min(1).optional(),
+  /** TLS terminated by the server itself (PEM files); unset: plain HTTP behind a proxy. */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).optional(),
+  /** Shared rate limits and revocations across instances; unset: in memory (one instance). */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL (or leave it unset for one instance)')
+    .optional(),
   RATE_LIMIT_ENABLED: bool.default('true'),
   RATE_LIMIT_WINDOW: millis.default(60_000),
   RATE_LIMIT_MAX: count.default(100),
@@ -77,7 +91,15 @@ const schema = z.object({
   TRUST_PROXY: bool.default('false'),
 });
 
-export type ServerConfig = z.infer<typeof schema>;
+/** Every environment variable the server reads (deployment files are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
+export type ServerConfig = z.infer<typeof schema> & {
+  /** DATABASE_URL and its TLS options, checked and read (files included) at start-up. */
+  postgres?: PostgresConnection;
+  /** Set when the server terminates TLS itself. */
+  https?: HttpsOptions;
+};
 
 /** Reads and checks the configuration; throws INVALID_ARGUMENT naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
@@ -86,13 +108,36 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     Object.entries(env).filter(([key, value]) => key in schema.shape && value !== ''),
   );
   const parsed = schema.safeParse(present);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const config: ServerConfig = parsed.data;
+    const problems: string[] = [];
+    if (config.DATABASE_URL !== undefined) {
+      try {
+        config.postgres = postgresConnection({ ...config, DATABASE_URL: config.DATABASE_URL });
+      } catch (error) {
+        if (!(error instanceof DatabaseTlsError)) throw error;
+        problems.push(...error.problems);
+      }
+    } else if (config.DATABASE_SSL_CA ?? config.DATABASE_SSL_CERT ?? config.DATABASE_SSL_KEY)
+      problems.push(
+        'DATABASE_SSL_* files are set without DATABASE_URL; they apply to PostgreSQL only (the embedded database has no connection)',
+      );
+    const tls = serverTls(config);
+    problems.push(...tls.problems);
+    if (tls.https !== undefined) config.https = tls.https;
+    if (problems.length === 0) return config;
+    throw invalid(problems.map((p) => `  ${p}`));
+  }
   const lines = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? 'configuration');
     const message = issue.message.startsWith('is ') ? issue.message : `must be ${issue.message}`;
     return `  ${name} ${message}`;
   });
-  throw new AppError(
+  throw invalid(lines);
+}
+
+function invalid(lines: string[]): AppError {
+  return new AppError(
     'INVALID_ARGUMENT',
     `The server cannot start; fix these environment variables:\n${lines.join('\n')}`,
   );

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, toErrorData, type ErrorCode } from '../shared/errors.js';
+import type { RateLimitStore } from './shared-state.js';
 
 /** The guide's security headers, on every answer (errors and 404s included). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -50,28 +51,6 @@ export function installErrorHandling(app: FastifyInstance): void {
       error: toErrorData(new AppError('NOT_FOUND', `No route ${request.method} ${request.url}.`)),
     });
   });
-}
-
-/** A store of request counts per key and window; in memory now, Redis when REDIS_URL is set. */
-export interface RateLimitStore {
-  hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }>;
-}
-
-export class MemoryRateLimitStore implements RateLimitStore {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-
-  async hit(key: string, windowMs: number, now: number) {
-    let w = this.windows.get(key);
-    if (w === undefined || w.resetAt <= now) {
-      // Drop stale windows now and then so the map does not grow without end.
-      if (this.windows.size > 10_000)
-        for (const [k, v] of this.windows) if (v.resetAt <= now) this.windows.delete(k);
-      w = { count: 0, resetAt: now + windowMs };
-      this.windows.set(key, w);
-    }
-    w.count++;
-    return { ...w };
-  }
 }
 
 export interface RateLimitRule {

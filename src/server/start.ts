@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { appDataDir } from '../engine/paths.js';
 import { buildApp } from './app.js';
+import { pruneAudit } from './audit.js';
 import { loadConfig } from './config.js';
 import { openDb } from './db/db.js';
 
@@ -16,15 +17,30 @@ export async function startServer(
   const config = loadConfig(env);
   const dataDir = config.DATA_DIR ?? join(appDataDir(env), 'server-db');
   const db = await openDb(
-    config.DATABASE_URL !== undefined ? { databaseUrl: config.DATABASE_URL } : { dataDir },
+    config.postgres !== undefined
+      ? { databaseUrl: config.postgres.connectionString, ssl: config.postgres.ssl }
+      : { dataDir },
   );
   const app = await buildApp({ config, db });
+  // Audit retention: at start and then daily (the log's own order keeps the chain verifiable).
+  const prune = () =>
+    pruneAudit(db, config.AUDIT_LOG_RETENTION_DAYS).then(
+      (n) =>
+        n > 0 &&
+        log(
+          `Audit retention: removed ${n} entries older than ${config.AUDIT_LOG_RETENTION_DAYS} days.`,
+        ),
+      (error: unknown) => log(`Audit retention failed (will retry): ${(error as Error).message}`),
+    );
+  await prune();
+  const pruning = setInterval(() => void prune(), 86_400_000);
+  pruning.unref();
   try {
     const address = await app.listen({ host: config.HOST, port: config.PORT });
     log(
       `FireBackup organisation server listening on ${address} (database: ${
         db.kind === 'pglite' ? `embedded, in ${dataDir}` : 'PostgreSQL'
-      }).`,
+      }; ${config.REDIS_URL !== undefined ? 'Redis shared state' : 'in-memory state, one instance'}).`,
     );
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
@@ -32,6 +48,7 @@ export async function startServer(
     });
     log('Stopping: finishing requests in flight.');
   } finally {
+    clearInterval(pruning);
     await app.close();
     await db.close();
   }

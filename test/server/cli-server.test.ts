@@ -60,5 +60,6 @@ describe('firebackup server', () => {
       expect(await server.exited).toBe(0);
     }
     expect(await readdir(path.join(home, 'server-db'))).toContain('PG_VERSION');
-  });
+    // Two cold starts of a child process with the embedded database: slow on a busy machine.
+  }, 240_000);
 });

@@ -47,6 +47,7 @@ describe('server configuration', () => {
         JWT_EXPIRES_IN: 'soon',
         RATE_LIMIT_MAX: '-3',
         DATABASE_URL: 'mysql://x',
+        REDIS_URL: 'http://cache:6379',
       });
       expect.fail('should throw');
     } catch (error) {
@@ -54,6 +55,7 @@ describe('server configuration', () => {
       expect(message).toMatch(/JWT_EXPIRES_IN must be a duration such as 24h \(got "soon"\)/);
       expect(message).toMatch(/RATE_LIMIT_MAX must be/);
       expect(message).toMatch(/DATABASE_URL must be a postgresql:\/\/ URL/);
+      expect(message).toMatch(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
     }
   });
 

@@ -1,21 +1,59 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { loadConfig, type ServerConfig } from '../../src/server/config.js';
 import { openDb, type Db } from '../../src/server/db/db.js';
 import type { Role } from '../../src/shared/rbac.js';
+import { withDatabase } from '../setup/pg-redis.js';
 
 export const SECRET = 'x'.repeat(48);
 
+/** The databases the server runs on; every server test runs on each (describe.each). */
+export type Backend = 'pglite' | 'postgres';
+export const BACKENDS: readonly Backend[] = ['pglite', 'postgres'];
+
+/** The migrated template database of test/setup/pg-redis.ts, '' when PostgreSQL is missing. */
+const postgresTemplate = inject('postgresUrl');
+
+/** True when `backend` cannot run here (PostgreSQL missing locally; the setup said so loudly). */
+export function unavailable(backend: Backend): boolean {
+  return backend === 'postgres' && postgresTemplate === '';
+}
+
 /**
- * A server on an in-memory PGlite with the test sign-in: the credential `test:<email>`
- * is vouched for as that email; anything else is refused.
+ * A fresh, migrated database: PGlite in memory, or a new PostgreSQL database copied from
+ * the run's migrated template (CREATE DATABASE … TEMPLATE takes milliseconds; migrating
+ * each one would not).
+ */
+export async function openTestDb(backend: Backend): Promise<Db> {
+  if (backend === 'pglite') return openDb({});
+  const name = `fbt_${randomBytes(6).toString('hex')}`;
+  const template = new URL(postgresTemplate).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: withDatabase(postgresTemplate, 'postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  } finally {
+    await admin.end();
+  }
+  return openDb({ databaseUrl: withDatabase(postgresTemplate, name) });
+}
+
+/**
+ * A server with the test sign-in: the credential `test:<email>` is vouched for as that
+ * email; anything else is refused. On `db` when given (several servers may share one
+ * database, as instances behind a load balancer do; the caller closes it), else on a
+ * fresh in-memory PGlite that close() ends.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
   extra: Partial<AppOptions> = {},
+  shared?: Db,
 ): Promise<TestServer> {
   const config = loadConfig({ JWT_SECRET: SECRET, RATE_LIMIT_ENABLED: 'false', ...env });
-  const db = await openDb({});
+  const db = shared ?? (await openDb({}));
   const app = await buildApp({
     config,
     db,
@@ -25,7 +63,7 @@ export async function startTestServer(
     },
     ...extra,
   });
-  return new TestServer(app, db, config);
+  return new TestServer(app, db, config, shared === undefined);
 }
 
 export interface Session {
@@ -39,6 +77,7 @@ export class TestServer {
     readonly app: FastifyInstance,
     readonly db: Db,
     readonly config: ServerConfig,
+    private readonly ownsDb = true,
   ) {}
 
   async login(email: string): Promise<Session> {
@@ -87,6 +126,6 @@ export class TestServer {
 
   async close(): Promise<void> {
     await this.app.close();
-    await this.db.close();
+    if (this.ownsDb) await this.db.close();
   }
 }

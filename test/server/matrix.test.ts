@@ -1,218 +1,239 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORG_ROUTES, type OrgRoute } from '../../src/server/routes/org.js';
 import { API_KEY_SCOPES, ROLES, type ApiKeyScope, type Role } from '../../src/shared/rbac.js';
-import { startTestServer, type Session, type TestServer } from './harness.js';
+import {
+  BACKENDS,
+  openTestDb,
+  startTestServer,
+  unavailable,
+  type Backend,
+  type Session,
+  type TestServer,
+} from './harness.js';
 
 /**
  * Generated from the route table and the guide's permission matrix: every organisation
  * route × every role × own / other organisation, plus no token. Destructive routes run
- * against fresh targets so each case sees the same starting state.
+ * against fresh targets so each case sees the same starting state. The whole matrix runs on
+ * each database (PGlite and PostgreSQL), one server per database for the file.
  */
 
-let server: TestServer;
-const sessions = {} as Record<Role, Session>;
-let orgId: string;
-let otherOrgId: string;
-let projectId: string;
+function matrixSuite(backend: Backend): void {
+  let server: TestServer;
+  const sessions = {} as Record<Role, Session>;
+  let orgId: string;
+  let otherOrgId: string;
+  let projectId: string;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  const owner = await server.login('owner@acme.test');
-  sessions.owner = owner;
-  orgId = await server.createOrg(owner);
-  for (const role of ROLES.filter((r) => r !== 'owner')) {
-    sessions[role] = await server.login(`${role}@acme.test`);
-    await server.addMember(orgId, sessions[role].userId, role);
-  }
-  const stranger = await server.login('owner@other.test');
-  otherOrgId = await server.createOrg(stranger, 'Other');
-  const res = await server.call(owner, 'POST', `/api/v1/organizations/${orgId}/projects`, {
-    name: 'Main',
-    firebaseProjectId: 'acme-main',
-  });
-  projectId = res.json<{ id: string }>().id;
-});
-afterAll(() => server.close());
-
-let counter = 0;
-/** A URL and body for one call of `route` in `org`, with a fresh target where it destroys one. */
-async function prepare(route: OrgRoute, org: string): Promise<{ url: string; body?: unknown }> {
-  const base = `/api/v1/organizations/${org}`;
-  const n = ++counter;
-  switch (`${route.method} ${route.path}`) {
-    case 'DELETE ': {
-      // A throwaway organisation per case, where the role under test is that role.
-      return { url: base };
-    }
-    case 'PATCH /members/:userId':
-    case 'DELETE /members/:userId': {
-      const target = await server.login(`target${n}@acme.test`);
-      if (org === orgId) await server.addMember(orgId, target.userId, 'viewer');
-      const body = route.method === 'PATCH' ? { role: 'member' } : undefined;
-      return { url: `${base}/members/${target.userId}`, body };
-    }
-    case 'POST /api-keys':
-      return { url: `${base}/api-keys`, body: { name: `k${n}`, scopes: ['backups:read'] } };
-    case 'DELETE /api-keys/:keyId': {
-      const res = await server.call(
-        sessions.owner,
-        'POST',
-        `/api/v1/organizations/${orgId}/api-keys`,
-        {
-          name: `victim${n}`,
-          scopes: ['backups:read'],
-        },
-      );
-      return { url: `${base}/api-keys/${res.json<{ id: string }>().id}` };
-    }
-    case 'POST /projects':
-      return { url: `${base}/projects`, body: { name: `p${n}`, firebaseProjectId: `proj-${n}` } };
-    case 'GET /projects/:projectId':
-      return { url: `${base}/projects/${projectId}` };
-    case 'POST /backups':
-      return { url: `${base}/backups`, body: { projectId, sizeBytes: 10 } };
-    case 'DELETE /backups/:backupId': {
-      const res = await server.call(
-        sessions.owner,
-        'POST',
-        `/api/v1/organizations/${orgId}/backups`,
-        {
-          projectId,
-        },
-      );
-      return { url: `${base}/backups/${res.json<{ id: string }>().id}` };
-    }
-    default:
-      return { url: `${base}${route.path}` };
-  }
-}
-
-const SUCCESS = { GET: 200, POST: 201, PATCH: 200, DELETE: 204 } as const;
-
-describe('route × role matrix', () => {
-  it('covers every organisation route', () => {
-    expect(ORG_ROUTES.length).toBeGreaterThanOrEqual(15);
-  });
-
-  for (const route of ORG_ROUTES) {
-    const name = `${route.method} /organizations/:orgId${route.path}`;
-    for (const role of ROLES) {
-      const allowed = route.rule.roles.includes(role);
-      it(`${name} as ${role} of the organisation → ${allowed ? SUCCESS[route.method] : 403}`, async () => {
-        let org = orgId;
-        if (route.method === 'DELETE' && route.path === '') {
-          // Deleting the organisation: a fresh one where this user has this role.
-          org = await server.createOrg(sessions.owner, `doomed-${role}`);
-          if (role !== 'owner') await server.addMember(org, sessions[role].userId, role);
-        }
-        const { url, body } = await prepare(route, org);
-        const res = await server.call(sessions[role], route.method, url, body);
-        expect(res.statusCode, res.body).toBe(allowed ? SUCCESS[route.method] : 403);
-        if (!allowed) expect(res.json().error.code).toBe('PERMISSION_DENIED');
-      });
-      it(`${name} as ${role} of another organisation → 404`, async () => {
-        const { url, body } = await prepare(route, otherOrgId);
-        const res = await server.call(sessions[role], route.method, url, body);
-        expect(res.statusCode, res.body).toBe(404);
-        expect(res.json().error.code).toBe('NOT_FOUND');
-      });
-    }
-    it(`${name} without a token → 401`, async () => {
-      const { url, body } = await prepare(route, orgId);
-      const res = await server.call(null, route.method, url, body);
-      expect(res.statusCode).toBe(401);
-      expect(res.json().error.code).toBe('UNAUTHENTICATED');
-    });
-  }
-
-  it('denials are recorded in the audit log', async () => {
-    const res = await server.call(
-      sessions.owner,
-      'GET',
-      `/api/v1/organizations/${orgId}/audit?event=access.denied`,
-    );
-    const entries = res.json<{ entries: Array<{ actor: { id: string }; level: string }> }>()
-      .entries;
-    expect(entries.length).toBeGreaterThan(0);
-    expect(entries.map((e) => e.actor.id)).toContain(sessions.viewer.userId);
-    expect(entries[0]!.level).toBe('warn');
-  });
-});
-
-describe('route × API key scope matrix', () => {
-  const keys = {} as Record<ApiKeyScope, string>;
   beforeAll(async () => {
-    for (const scope of API_KEY_SCOPES) {
-      const res = await server.call(
-        sessions.owner,
-        'POST',
-        `/api/v1/organizations/${orgId}/api-keys`,
-        {
-          name: `scope ${scope}`,
-          scopes: [scope],
-        },
-      );
-      keys[scope] = res.json<{ key: string }>().key;
+    server = await startTestServer({}, {}, await openTestDb(backend));
+    const owner = await server.login('owner@acme.test');
+    sessions.owner = owner;
+    orgId = await server.createOrg(owner);
+    for (const role of ROLES.filter((r) => r !== 'owner')) {
+      sessions[role] = await server.login(`${role}@acme.test`);
+      await server.addMember(orgId, sessions[role].userId, role);
     }
+    const stranger = await server.login('owner@other.test');
+    otherOrgId = await server.createOrg(stranger, 'Other');
+    const res = await server.call(owner, 'POST', `/api/v1/organizations/${orgId}/projects`, {
+      name: 'Main',
+      firebaseProjectId: 'acme-main',
+    });
+    projectId = res.json<{ id: string }>().id;
+  });
+  afterAll(async () => {
+    await server.close();
+    await server.db.close();
   });
 
-  for (const route of ORG_ROUTES) {
-    const name = `${route.method} /organizations/:orgId${route.path}`;
-    for (const scope of API_KEY_SCOPES) {
-      const allowed = route.rule.scope === scope;
-      it(`${name} with a ${scope} key → ${allowed ? SUCCESS[route.method] : 403}`, async () => {
-        if (route.method === 'DELETE' && route.path === '') {
-          // Keys never delete organisations; check on the key's own organisation without harm.
-          const res = await server.call(
-            keys[scope],
-            'DELETE',
-            `/api/v1/organizations/${orgId}`,
-            undefined,
-            {
-              'x-organization-id': orgId,
-            },
-          );
-          expect(res.statusCode).toBe(403);
-          return;
-        }
+  let counter = 0;
+  /** A URL and body for one call of `route` in `org`, with a fresh target where it destroys one. */
+  async function prepare(route: OrgRoute, org: string): Promise<{ url: string; body?: unknown }> {
+    const base = `/api/v1/organizations/${org}`;
+    const n = ++counter;
+    switch (`${route.method} ${route.path}`) {
+      case 'DELETE ': {
+        // A throwaway organisation per case, where the role under test is that role.
+        return { url: base };
+      }
+      case 'PATCH /members/:userId':
+      case 'DELETE /members/:userId': {
+        const target = await server.login(`target${n}@acme.test`);
+        if (org === orgId) await server.addMember(orgId, target.userId, 'viewer');
+        const body = route.method === 'PATCH' ? { role: 'member' } : undefined;
+        return { url: `${base}/members/${target.userId}`, body };
+      }
+      case 'POST /api-keys':
+        return { url: `${base}/api-keys`, body: { name: `k${n}`, scopes: ['backups:read'] } };
+      case 'DELETE /api-keys/:keyId': {
+        const res = await server.call(
+          sessions.owner,
+          'POST',
+          `/api/v1/organizations/${orgId}/api-keys`,
+          {
+            name: `victim${n}`,
+            scopes: ['backups:read'],
+          },
+        );
+        return { url: `${base}/api-keys/${res.json<{ id: string }>().id}` };
+      }
+      case 'POST /projects':
+        return { url: `${base}/projects`, body: { name: `p${n}`, firebaseProjectId: `proj-${n}` } };
+      case 'GET /projects/:projectId':
+        return { url: `${base}/projects/${projectId}` };
+      case 'POST /backups':
+        return { url: `${base}/backups`, body: { projectId, sizeBytes: 10 } };
+      case 'DELETE /backups/:backupId': {
+        const res = await server.call(
+          sessions.owner,
+          'POST',
+          `/api/v1/organizations/${orgId}/backups`,
+          {
+            projectId,
+          },
+        );
+        return { url: `${base}/backups/${res.json<{ id: string }>().id}` };
+      }
+      default:
+        return { url: `${base}${route.path}` };
+    }
+  }
+
+  const SUCCESS = { GET: 200, POST: 201, PATCH: 200, DELETE: 204 } as const;
+
+  describe('route × role matrix', () => {
+    it('covers every organisation route', () => {
+      expect(ORG_ROUTES.length).toBeGreaterThanOrEqual(15);
+    });
+
+    for (const route of ORG_ROUTES) {
+      const name = `${route.method} /organizations/:orgId${route.path}`;
+      for (const role of ROLES) {
+        const allowed = route.rule.roles.includes(role);
+        it(`${name} as ${role} of the organisation → ${allowed ? SUCCESS[route.method] : 403}`, async () => {
+          let org = orgId;
+          if (route.method === 'DELETE' && route.path === '') {
+            // Deleting the organisation: a fresh one where this user has this role.
+            org = await server.createOrg(sessions.owner, `doomed-${role}`);
+            if (role !== 'owner') await server.addMember(org, sessions[role].userId, role);
+          }
+          const { url, body } = await prepare(route, org);
+          const res = await server.call(sessions[role], route.method, url, body);
+          expect(res.statusCode, res.body).toBe(allowed ? SUCCESS[route.method] : 403);
+          if (!allowed) expect(res.json().error.code).toBe('PERMISSION_DENIED');
+        });
+        it(`${name} as ${role} of another organisation → 404`, async () => {
+          const { url, body } = await prepare(route, otherOrgId);
+          const res = await server.call(sessions[role], route.method, url, body);
+          expect(res.statusCode, res.body).toBe(404);
+          expect(res.json().error.code).toBe('NOT_FOUND');
+        });
+      }
+      it(`${name} without a token → 401`, async () => {
         const { url, body } = await prepare(route, orgId);
-        const res = await server.call(keys[scope], route.method, url, body, {
+        const res = await server.call(null, route.method, url, body);
+        expect(res.statusCode).toBe(401);
+        expect(res.json().error.code).toBe('UNAUTHENTICATED');
+      });
+    }
+
+    it('denials are recorded in the audit log', async () => {
+      const res = await server.call(
+        sessions.owner,
+        'GET',
+        `/api/v1/organizations/${orgId}/audit?event=access.denied`,
+      );
+      const entries = res.json<{ entries: Array<{ actor: { id: string }; level: string }> }>()
+        .entries;
+      expect(entries.length).toBeGreaterThan(0);
+      expect(entries.map((e) => e.actor.id)).toContain(sessions.viewer.userId);
+      expect(entries[0]!.level).toBe('warn');
+    });
+  });
+
+  describe('route × API key scope matrix', () => {
+    const keys = {} as Record<ApiKeyScope, string>;
+    beforeAll(async () => {
+      for (const scope of API_KEY_SCOPES) {
+        const res = await server.call(
+          sessions.owner,
+          'POST',
+          `/api/v1/organizations/${orgId}/api-keys`,
+          {
+            name: `scope ${scope}`,
+            scopes: [scope],
+          },
+        );
+        keys[scope] = res.json<{ key: string }>().key;
+      }
+    });
+
+    for (const route of ORG_ROUTES) {
+      const name = `${route.method} /organizations/:orgId${route.path}`;
+      for (const scope of API_KEY_SCOPES) {
+        const allowed = route.rule.scope === scope;
+        it(`${name} with a ${scope} key → ${allowed ? SUCCESS[route.method] : 403}`, async () => {
+          if (route.method === 'DELETE' && route.path === '') {
+            // Keys never delete organisations; check on the key's own organisation without harm.
+            const res = await server.call(
+              keys[scope],
+              'DELETE',
+              `/api/v1/organizations/${orgId}`,
+              undefined,
+              {
+                'x-organization-id': orgId,
+              },
+            );
+            expect(res.statusCode).toBe(403);
+            return;
+          }
+          const { url, body } = await prepare(route, orgId);
+          const res = await server.call(keys[scope], route.method, url, body, {
+            'x-organization-id': orgId,
+          });
+          expect(res.statusCode, res.body).toBe(allowed ? SUCCESS[route.method] : 403);
+        });
+      }
+      it(`${name} with a key on another organisation → 404`, async () => {
+        const { url, body } = await prepare(route, otherOrgId);
+        // The header names the key's own organisation but the URL another one: refused as
+        // a contradiction; naming the other organisation in the header: the key is unknown there.
+        const mismatch = await server.call(keys['backups:read'], route.method, url, body, {
           'x-organization-id': orgId,
         });
-        expect(res.statusCode, res.body).toBe(allowed ? SUCCESS[route.method] : 403);
+        expect(mismatch.statusCode).toBe(400);
+        const foreign = await server.call(keys['backups:read'], route.method, url, body, {
+          'x-organization-id': otherOrgId,
+        });
+        expect(foreign.statusCode).toBe(401);
       });
     }
-    it(`${name} with a key on another organisation → 404`, async () => {
-      const { url, body } = await prepare(route, otherOrgId);
-      // The header names the key's own organisation but the URL another one: refused as
-      // a contradiction; naming the other organisation in the header: the key is unknown there.
-      const mismatch = await server.call(keys['backups:read'], route.method, url, body, {
-        'x-organization-id': orgId,
-      });
-      expect(mismatch.statusCode).toBe(400);
-      const foreign = await server.call(keys['backups:read'], route.method, url, body, {
-        'x-organization-id': otherOrgId,
-      });
-      expect(foreign.statusCode).toBe(401);
+
+    it('a key without X-Organization-Id is refused with a message naming the header', async () => {
+      const res = await server.call(
+        keys['backups:read'],
+        'GET',
+        `/api/v1/organizations/${orgId}/backups`,
+      );
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.message).toMatch(/X-Organization-Id/);
     });
-  }
 
-  it('a key without X-Organization-Id is refused with a message naming the header', async () => {
-    const res = await server.call(
-      keys['backups:read'],
-      'GET',
-      `/api/v1/organizations/${orgId}/backups`,
-    );
-    expect(res.statusCode).toBe(400);
-    expect(res.json().error.message).toMatch(/X-Organization-Id/);
+    it('records the last use of a key and never lists the key itself', async () => {
+      const res = await server.call(
+        sessions.admin,
+        'GET',
+        `/api/v1/organizations/${orgId}/api-keys`,
+      );
+      const listed = res.json<{ apiKeys: Array<Record<string, unknown>> }>().apiKeys;
+      const read = listed.find((k) => k['name'] === 'scope backups:read')!;
+      expect(read['lastUsedAt']).not.toBeNull();
+      expect(String(read['prefix'])).toMatch(/^fbk_.{8}$/);
+      expect(res.body).not.toContain(keys['backups:read']);
+    });
   });
+}
 
-  it('records the last use of a key and never lists the key itself', async () => {
-    const res = await server.call(sessions.admin, 'GET', `/api/v1/organizations/${orgId}/api-keys`);
-    const listed = res.json<{ apiKeys: Array<Record<string, unknown>> }>().apiKeys;
-    const read = listed.find((k) => k['name'] === 'scope backups:read')!;
-    expect(read['lastUsedAt']).not.toBeNull();
-    expect(String(read['prefix'])).toMatch(/^fbk_.{8}$/);
-    expect(res.body).not.toContain(keys['backups:read']);
-  });
-});
+for (const backend of BACKENDS)
+  describe.skipIf(unavailable(backend))(`on ${backend}`, () => matrixSuite(backend));

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../shared/errors.js';
@@ -42,8 +43,8 @@ function pgliteRaw(dataDir: string | undefined): Raw {
   };
 }
 
-function postgresRaw(url: string): Raw {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
+  const pool = new pg.Pool({ connectionString: url, ssl, max: 10 });
   return {
     async transaction(body) {
       const client = await pool.connect();
@@ -121,11 +122,18 @@ export function splitStatements(sql: string): string[] {
   return out;
 }
 
-/** Opens PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir` (in memory if unset). */
-export async function openDb(options: { databaseUrl?: string; dataDir?: string }): Promise<Db> {
+/**
+ * Opens PostgreSQL when `databaseUrl` is set (TLS options from db/ssl.ts in `ssl`), else
+ * PGlite in `dataDir` (in memory if unset).
+ */
+export async function openDb(options: {
+  databaseUrl?: string;
+  ssl?: false | ConnectionOptions;
+  dataDir?: string;
+}): Promise<Db> {
   const raw =
     options.databaseUrl !== undefined
-      ? postgresRaw(options.databaseUrl)
+      ? postgresRaw(options.databaseUrl, options.ssl ?? false)
       : pgliteRaw(options.dataDir);
   try {
     await migrate(raw);
@@ -142,8 +150,11 @@ export async function openDb(options: { databaseUrl?: string; dataDir?: string }
     system: (body) => raw.transaction(body),
     withOrg: (orgId, body) =>
       raw.transaction(async (tx) => {
-        await tx.query(`SET LOCAL ROLE ${APP_ROLE}`);
-        await tx.query(`SELECT set_config('app.org_id', $1, true)`, [orgId]);
+        // One round trip for both: SET LOCAL ROLE is what set_config('role', …, true) does.
+        await tx.query(`SELECT set_config('role', $2, true), set_config('app.org_id', $1, true)`, [
+          orgId,
+          APP_ROLE,
+        ]);
         return body(tx);
       }),
     close: () => raw.close(),

@@ -163,4 +163,66 @@ REVOKE UPDATE, DELETE ON audit_log FROM ${APP_ROLE};
 ${TENANT_TABLES.map((t) => tenantPolicy(t)).join('\n')}
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: initial }];
+/**
+ * Appending to an audit chain in one statement: the head row stays locked (serialising the
+ * organisation's appenders, across instances too) for as short a time as possible, since
+ * every audited request of the organisation queues on it. The hash is the one audit.ts
+ * verifies: SHA-256 of the previous hash, a newline and the entry's text. The chain's head
+ * row is created first if missing, so two first appends cannot both take seq 1.
+ */
+const auditAppend = `
+CREATE FUNCTION audit_append(p_chain text, p_entry text) RETURNS bigint
+LANGUAGE plpgsql AS $f$
+DECLARE
+  v_seq bigint;
+  v_prev text;
+  v_hash text;
+BEGIN
+  INSERT INTO audit_heads (chain, seq, hash) VALUES (p_chain, 0, repeat('0', 64))
+    ON CONFLICT (chain) DO NOTHING;
+  SELECT seq, hash INTO v_seq, v_prev FROM audit_heads WHERE chain = p_chain FOR UPDATE;
+  v_seq := v_seq + 1;
+  v_hash := encode(sha256(convert_to(v_prev || E'\\n' || p_entry, 'UTF8')), 'hex');
+  INSERT INTO audit_log (chain, seq, entry, prev_hash, hash)
+    VALUES (p_chain, v_seq, p_entry, v_prev, v_hash);
+  UPDATE audit_heads SET seq = v_seq, hash = v_hash WHERE chain = p_chain;
+  RETURN v_seq;
+END $f$;
+`;
+
+/**
+ * Retention (AUDIT_LOG_RETENTION_DAYS) removes a chain's oldest entries but keeps it
+ * verifiable: audit_anchors records the sequence number and hash of the last entry removed,
+ * and verify starts from there. The append-only trigger lets a DELETE through only inside
+ * a pruning transaction (app.audit_prune) and only for entries at or below the anchor that
+ * transaction wrote first; the tenant role still has no DELETE right at all.
+ */
+const auditRetention = `
+CREATE TABLE audit_anchors (
+  chain text PRIMARY KEY,
+  seq bigint NOT NULL,
+  hash text NOT NULL,
+  pruned_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE audit_anchors ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_anchors FORCE ROW LEVEL SECURITY;
+CREATE POLICY audit_anchors_tenant ON audit_anchors
+  USING (chain = current_setting('app.org_id', true));
+GRANT SELECT ON audit_anchors TO ${APP_ROLE};
+${serverPolicy('audit_anchors')}
+
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('app.audit_prune', true) = 'on'
+     AND OLD.seq <= (SELECT seq FROM audit_anchors WHERE chain = OLD.chain) THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'audit_log is append-only';
+END $f$;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'audit_append', sql: auditAppend },
+  { version: 3, name: 'audit_retention', sql: auditRetention },
+];

@@ -3,16 +3,22 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { appendAudit, recordAudit } from '../audit.js';
 import {
+  announceRevoked,
   authenticate,
   type IdentityVerifier,
   type Principal,
   type ServerContext,
 } from '../auth.js';
 import { newId } from '../ids.js';
+import type { RouteDoc } from '../openapi.js';
 import { parseBody } from './body.js';
 
 const LoginBody = z.object({ credential: z.string().min(1) });
 const RefreshBody = z.object({ refreshToken: z.string().min(1) });
+
+const doc = (summary: string, auth: RouteDoc['auth'], extra: Partial<RouteDoc> = {}) => ({
+  config: { doc: { summary, auth, success: 200 as const, ...extra } },
+});
 
 /**
  * /api/v1/auth: sign-in (only when an identity verifier is configured), refresh with
@@ -25,58 +31,68 @@ export function registerAuthRoutes(
   verifier: IdentityVerifier | undefined,
 ): void {
   if (verifier !== undefined) {
-    app.post('/api/v1/auth/login', async (request, reply) => {
-      const { credential } = parseBody(LoginBody, request.body);
-      const ip = request.ip;
-      let identity;
-      try {
-        identity = await verifier(credential);
-      } catch (error) {
-        await recordAudit(ctx.db, null, {
-          level: 'warn',
-          event: 'auth.login_failed',
-          actor: { id: null, email: null, ip },
-          resource: { type: 'session', id: null },
-          metadata: { reason: (error as Error).message },
-        });
-        throw new AppError('UNAUTHENTICATED', 'Sign-in was refused; sign in again.', {
-          cause: error,
-        });
-      }
-      const email = identity.email.toLowerCase();
-      const userId = await ctx.db.system(async (tx) => {
-        const [row] = await tx.query<{ id: string }>(
-          `INSERT INTO users (id, email, name) VALUES ($1, $2, $3)
+    app.post(
+      '/api/v1/auth/login',
+      doc('Exchange a verified sign-in credential for a token pair.', 'none', { body: LoginBody }),
+      async (request, reply) => {
+        const { credential } = parseBody(LoginBody, request.body);
+        const ip = request.ip;
+        let identity;
+        try {
+          identity = await verifier(credential);
+        } catch (error) {
+          await recordAudit(ctx.db, null, {
+            level: 'warn',
+            event: 'auth.login_failed',
+            actor: { id: null, email: null, ip },
+            resource: { type: 'session', id: null },
+            metadata: { reason: (error as Error).message },
+          });
+          throw new AppError('UNAUTHENTICATED', 'Sign-in was refused; sign in again.', {
+            cause: error,
+          });
+        }
+        const email = identity.email.toLowerCase();
+        const userId = await ctx.db.system(async (tx) => {
+          const [row] = await tx.query<{ id: string }>(
+            `INSERT INTO users (id, email, name) VALUES ($1, $2, $3)
            ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, users.name)
            RETURNING id`,
-          [newId('usr'), email, identity.name ?? null],
-        );
-        return row!.id;
-      });
-      const pair = await ctx.tokens.startSession(ctx.db, userId);
-      await recordAudit(ctx.db, null, {
-        event: 'auth.login',
-        actor: { id: userId, email, ip },
-        resource: { type: 'session', id: pair.sessionId },
-        metadata: {},
-      });
-      return reply.status(200).send({ ...pair, user: { id: userId, email } });
-    });
+            [newId('usr'), email, identity.name ?? null],
+          );
+          return row!.id;
+        });
+        const pair = await ctx.tokens.startSession(ctx.db, userId);
+        await recordAudit(ctx.db, null, {
+          event: 'auth.login',
+          actor: { id: userId, email, ip },
+          resource: { type: 'session', id: pair.sessionId },
+          metadata: {},
+        });
+        return reply.status(200).send({ ...pair, user: { id: userId, email } });
+      },
+    );
   }
 
-  app.post('/api/v1/auth/refresh', async (request) => {
-    const { refreshToken } = parseBody(RefreshBody, request.body);
-    const pair = await ctx.tokens.rotate(ctx.db, refreshToken, (tx, session) =>
-      appendAudit(tx, null, {
-        level: 'warn',
-        event: 'auth.refresh_reuse',
-        actor: { id: session.userId, email: null, ip: request.ip },
-        resource: { type: 'session', id: session.id },
-        metadata: { action: 'session revoked' },
-      }),
-    );
-    return pair;
-  });
+  app.post(
+    '/api/v1/auth/refresh',
+    doc('Rotate a refresh token; a reused one revokes its session.', 'none', { body: RefreshBody }),
+    async (request) => {
+      const { refreshToken } = parseBody(RefreshBody, request.body);
+      const pair = await ctx.tokens.rotate(ctx.db, refreshToken, async (tx, session) => {
+        await appendAudit(tx, null, {
+          level: 'warn',
+          event: 'auth.refresh_reuse',
+          actor: { id: session.userId, email: null, ip: request.ip },
+          resource: { type: 'session', id: session.id },
+          metadata: { action: 'session revoked' },
+        });
+        // Announced before the commit: refusing a moment early is the safe side.
+        await announceRevoked(ctx, [session.id]);
+      });
+      return pair;
+    },
+  );
 
   /** Ends the user's sessions (`only` one of them, or all) and records it. */
   const endSessions = async (
@@ -84,8 +100,8 @@ export function registerAuthRoutes(
     principal: Extract<Principal, { kind: 'user' }>,
     event: string,
     only: string | null,
-  ): Promise<number> =>
-    ctx.db.system(async (tx) => {
+  ): Promise<number> => {
+    const ended = await ctx.db.system(async (tx) => {
       const ended = await tx.query<{ id: string }>(
         `UPDATE sessions SET revoked_at = $2, revoked_reason = $4
           WHERE user_id = $1 AND revoked_at IS NULL AND ($3::text IS NULL OR id = $3)
@@ -99,8 +115,11 @@ export function registerAuthRoutes(
           resource: { type: 'session', id: only },
           metadata: { sessions: ended.map((r) => r.id) },
         });
-      return ended.length;
+      return ended.map((r) => r.id);
     });
+    await announceRevoked(ctx, ended);
+    return ended.length;
+  };
 
   const userOnly = async (request: FastifyRequest) => {
     const principal = await authenticate(ctx, request);
@@ -109,53 +128,73 @@ export function registerAuthRoutes(
     return principal;
   };
 
-  app.post('/api/v1/auth/logout', async (request, reply) => {
-    const principal = await userOnly(request);
-    await endSessions(request, principal, 'auth.logout', principal.sessionId);
-    return reply.status(204).send();
-  });
+  app.post(
+    '/api/v1/auth/logout',
+    doc('End this session.', 'user', { success: 204 }),
+    async (request, reply) => {
+      const principal = await userOnly(request);
+      await endSessions(request, principal, 'auth.logout', principal.sessionId);
+      return reply.status(204).send();
+    },
+  );
 
-  app.get('/api/v1/me/sessions', async (request) => {
-    const principal = await userOnly(request);
-    const sessions = await ctx.db.system((tx) =>
-      tx.query<{ id: string }>(
-        `SELECT id, created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"
+  app.get(
+    '/api/v1/me/sessions',
+    doc("List the caller's live sessions.", 'user'),
+    async (request) => {
+      const principal = await userOnly(request);
+      const sessions = await ctx.db.system((tx) =>
+        tx.query<{ id: string }>(
+          `SELECT id, created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"
            FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
           ORDER BY created_at`,
-        [principal.userId, ctx.now()],
-      ),
-    );
-    return { sessions: sessions.map((s) => ({ ...s, current: s.id === principal.sessionId })) };
-  });
+          [principal.userId, ctx.now()],
+        ),
+      );
+      return { sessions: sessions.map((s) => ({ ...s, current: s.id === principal.sessionId })) };
+    },
+  );
 
-  app.delete('/api/v1/me/sessions/:sessionId', async (request, reply) => {
-    const principal = await userOnly(request);
-    const id = (request.params as { sessionId: string }).sessionId;
-    if ((await endSessions(request, principal, 'auth.session_revoked', id)) === 0)
-      throw new AppError('NOT_FOUND', `No active session ${id} of yours.`);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/v1/me/sessions/:sessionId',
+    doc('End one of your sessions.', 'user', { success: 204 }),
+    async (request, reply) => {
+      const principal = await userOnly(request);
+      const id = (request.params as { sessionId: string }).sessionId;
+      if ((await endSessions(request, principal, 'auth.session_revoked', id)) === 0)
+        throw new AppError('NOT_FOUND', `No active session ${id} of yours.`);
+      return reply.status(204).send();
+    },
+  );
 
-  app.delete('/api/v1/me/sessions', async (request, reply) => {
-    const principal = await userOnly(request);
-    await endSessions(request, principal, 'auth.sessions_revoked', null);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/v1/me/sessions',
+    doc('End all your sessions.', 'user', { success: 204 }),
+    async (request, reply) => {
+      const principal = await userOnly(request);
+      await endSessions(request, principal, 'auth.sessions_revoked', null);
+      return reply.status(204).send();
+    },
+  );
 
-  app.get('/api/v1/me', async (request) => {
-    const principal = await authenticate(ctx, request);
-    if (principal.kind !== 'user')
-      return {
-        apiKey: { id: principal.keyId, organization: principal.orgId, scopes: principal.scopes },
-      };
-    // The caller's own memberships across organisations: a server-side query by user id.
-    const organizations = await ctx.db.system((tx) =>
-      tx.query<{ id: string; name: string; role: string }>(
-        `SELECT o.id, o.name, m.role FROM memberships m JOIN organisations o ON o.id = m.organisation_id
+  app.get(
+    '/api/v1/me',
+    doc('Who is calling: the user and their organisations, or the API key.', 'userOrKey'),
+    async (request) => {
+      const principal = await authenticate(ctx, request);
+      if (principal.kind !== 'user')
+        return {
+          apiKey: { id: principal.keyId, organization: principal.orgId, scopes: principal.scopes },
+        };
+      // The caller's own memberships across organisations: a server-side query by user id.
+      const organizations = await ctx.db.system((tx) =>
+        tx.query<{ id: string; name: string; role: string }>(
+          `SELECT o.id, o.name, m.role FROM memberships m JOIN organisations o ON o.id = m.organisation_id
           WHERE m.user_id = $1 ORDER BY o.created_at`,
-        [principal.userId],
-      ),
-    );
-    return { user: { id: principal.userId, email: principal.email }, organizations };
-  });
+          [principal.userId],
+        ),
+      );
+      return { user: { id: principal.userId, email: principal.email }, organizations };
+    },
+  );
 }

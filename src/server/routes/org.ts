@@ -3,12 +3,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { API_KEY_SCOPES, ROLES, type Role } from '../../shared/rbac.js';
+import { toCsv, toNdjson } from '../audit-export.js';
 import { appendAudit, searchAudit, verifyChain, type AuditInput } from '../audit.js';
 import {
   API_KEY_PREFIX,
   anyMember,
   authenticate,
   authorize,
+  recordDenial,
   ruleFor,
   type OrgCaller,
   type Rule,
@@ -16,6 +18,7 @@ import {
 } from '../auth.js';
 import type { Tx } from '../db/db.js';
 import { newId, sha256 } from '../ids.js';
+import type { RouteDoc } from '../openapi.js';
 import { parseBody } from './body.js';
 
 /**
@@ -28,13 +31,17 @@ export interface OrgRoute {
   /** Path below /api/v1/organizations/:orgId ('' for the organisation itself). */
   path: string;
   rule: Rule;
+  /** For the OpenAPI document (with `body`/`query`, the same schemas the handler parses). */
+  summary: string;
+  body?: z.ZodTypeAny;
+  query?: z.AnyZodObject;
   /** Runs in the organisation's RLS context; `audit` appends in the same transaction. */
   handle: (
     tx: Tx,
     c: OrgCaller,
     request: FastifyRequest,
     audit: (input: Omit<AuditInput, 'actor'>) => Promise<void>,
-  ) => Promise<{ status?: number; body?: unknown }>;
+  ) => Promise<{ status?: number; body?: unknown; file?: { type: string; name: string } }>;
 }
 
 const ADMIN_TASK = ruleFor('members:manage');
@@ -56,11 +63,19 @@ const BackupBody = z.object({
   sizeBytes: z.number().int().nonnegative().optional(),
   documentCount: z.number().int().nonnegative().optional(),
 });
-const AuditQuery = z.object({
+const AuditFilters = {
   event: z.string().optional(),
   actor: z.string().optional(),
   since: z.coerce.date().optional(),
   until: z.coerce.date().optional(),
+};
+const AuditExportQuery = z.object({
+  ...AuditFilters,
+  format: z.enum(['ndjson', 'csv']).default('ndjson'),
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
+const AuditQuery = z.object({
+  ...AuditFilters,
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -102,6 +117,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '',
     rule: anyMember(null),
+    summary: "The organisation and the caller's role in it.",
     async handle(tx, c) {
       const [org] = await tx.query<{ id: string; name: string; created_at: Date }>(
         'SELECT id, name, created_at FROM organisations',
@@ -114,6 +130,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'DELETE',
     path: '',
     rule: ruleFor('org:delete'),
+    summary: 'Delete the organisation (owner).',
     async handle(tx, c, _r, audit) {
       // The audit chain of the organisation stays: it is the record that it was deleted.
       await audit({
@@ -129,6 +146,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/members',
     rule: anyMember(null),
+    summary: 'List the members and their roles.',
     async handle(tx) {
       const members = await tx.query(
         `SELECT m.user_id AS "userId", u.email, u.name, m.role, m.created_at AS "joinedAt"
@@ -141,6 +159,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'PATCH',
     path: '/members/:userId',
     rule: ADMIN_TASK,
+    summary: "Change a member's role.",
+    body: RoleBody,
     async handle(tx, c, request, audit) {
       const { role } = parseBody(RoleBody, request.body);
       const userId = param(request, 'userId');
@@ -163,6 +183,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'DELETE',
     path: '/members/:userId',
     rule: ADMIN_TASK,
+    summary: 'Remove a member.',
     async handle(tx, c, request, audit) {
       const userId = param(request, 'userId');
       const [target] = await tx.query<{ role: Role }>(
@@ -184,6 +205,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/api-keys',
     rule: ADMIN_TASK,
+    summary: 'List API keys (never the keys themselves).',
     async handle(tx) {
       const keys = await tx.query(
         `SELECT id, name, prefix, scopes, created_by AS "createdBy", created_at AS "createdAt",
@@ -197,6 +219,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'POST',
     path: '/api-keys',
     rule: ADMIN_TASK,
+    summary: 'Create an API key; the key is in this answer only.',
+    body: KeyBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(KeyBody, request.body);
       const id = newId('key');
@@ -226,6 +250,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'DELETE',
     path: '/api-keys/:keyId',
     rule: ADMIN_TASK,
+    summary: 'Revoke an API key.',
     async handle(tx, _c, request, audit) {
       const keyId = param(request, 'keyId');
       const rows = await tx.query(
@@ -245,6 +270,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/audit',
     rule: ADMIN_TASK,
+    summary: 'Search the audit log, newest first.',
+    query: AuditQuery,
     async handle(tx, c, request) {
       const q = parseBody(AuditQuery, request.query);
       const entries = await searchAudit(tx, c.orgId, {
@@ -260,8 +287,34 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
   },
   {
     method: 'GET',
+    path: '/audit/export',
+    rule: ADMIN_TASK,
+    summary: 'Download the audit log (NDJSON or CSV), oldest first.',
+    query: AuditExportQuery,
+    async handle(tx, c, request) {
+      const q = parseBody(AuditExportQuery, request.query);
+      const entries = (
+        await searchAudit(tx, c.orgId, {
+          limit: q.limit,
+          ...(q.event !== undefined ? { event: q.event } : {}),
+          ...(q.actor !== undefined ? { actorId: q.actor } : {}),
+          ...(q.since !== undefined ? { since: q.since } : {}),
+          ...(q.until !== undefined ? { until: q.until } : {}),
+        })
+      ).reverse();
+      return q.format === 'csv'
+        ? { body: toCsv(entries), file: { type: 'text/csv; charset=utf-8', name: 'audit.csv' } }
+        : {
+            body: toNdjson(entries),
+            file: { type: 'application/x-ndjson; charset=utf-8', name: 'audit.ndjson' },
+          };
+    },
+  },
+  {
+    method: 'GET',
     path: '/audit/verify',
     rule: ADMIN_TASK,
+    summary: "Verify the audit log's hash chain.",
     async handle(tx, c) {
       return { body: await verifyChain(tx, c.orgId) };
     },
@@ -270,6 +323,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/projects',
     rule: anyMember('projects:read'),
+    summary: 'List projects.',
     async handle(tx) {
       const projects = await tx.query(
         `SELECT id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"
@@ -282,6 +336,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'POST',
     path: '/projects',
     rule: ruleFor('projects:manage'),
+    summary: 'Add a project.',
+    body: ProjectBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(ProjectBody, request.body);
       const id = newId('prj');
@@ -297,6 +353,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/projects/:projectId',
     rule: anyMember('projects:read'),
+    summary: 'One project.',
     async handle(tx, _c, request) {
       const id = param(request, 'projectId');
       const [project] = await tx.query(
@@ -312,6 +369,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/backups',
     rule: ruleFor('backups:view'),
+    summary: 'List backup records (metadata only).',
     async handle(tx) {
       const backups = await tx.query(
         `SELECT id, project_id AS "projectId", created_at AS "createdAt", created_by AS "createdBy",
@@ -325,6 +383,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'POST',
     path: '/backups',
     rule: ruleFor('backups:create'),
+    summary: 'Record a backup (metadata only).',
+    body: BackupBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(BackupBody, request.body);
       const [project] = await tx.query('SELECT 1 FROM projects WHERE id = $1', [body.projectId]);
@@ -355,6 +415,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'DELETE',
     path: '/backups/:backupId',
     rule: ruleFor('backups:delete'),
+    summary: 'Delete a backup record.',
     async handle(tx, _c, request, audit) {
       const id = param(request, 'backupId');
       const rows = await tx.query('DELETE FROM backups WHERE id = $1 RETURNING id', [id]);
@@ -367,8 +428,17 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
 
 const CreateOrgBody = z.object({ name: z.string().min(1).max(200) });
 
+/** The status of each method's successful answer (as the handlers set it). */
+const SUCCESS = { GET: 200, POST: 201, PATCH: 200, DELETE: 204 } as const;
+
 export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/api/v1/organizations', async (request, reply) => {
+  const createDoc: RouteDoc = {
+    summary: 'Create an organisation; the caller becomes its owner.',
+    auth: 'user',
+    success: 201,
+    body: CreateOrgBody,
+  };
+  app.post('/api/v1/organizations', { config: { doc: createDoc } }, async (request, reply) => {
     const principal = await authenticate(ctx, request);
     if (principal.kind !== 'user')
       throw new AppError('PERMISSION_DENIED', 'API keys cannot create organisations; sign in.');
@@ -384,12 +454,17 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
         `INSERT INTO memberships (organisation_id, user_id, role) VALUES ($1, $2, 'owner')`,
         [id, principal.userId],
       );
-      await appendAudit(tx, id, {
-        event: 'organization.created',
-        actor: { id: principal.userId, email: principal.email, ip: request.ip },
-        resource: { type: 'organization', id },
-        metadata: { name },
-      });
+      await appendAudit(
+        tx,
+        id,
+        {
+          event: 'organization.created',
+          actor: { id: principal.userId, email: principal.email, ip: request.ip },
+          resource: { type: 'organization', id },
+          metadata: { name },
+        },
+        ctx.now(),
+      );
     });
     return reply.status(201).send({ id, name, role: 'owner' });
   });
@@ -398,21 +473,34 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
     app.route({
       method: route.method,
       url: `/api/v1/organizations/:orgId${route.path}`,
+      config: {
+        doc: {
+          summary: route.summary,
+          auth: route.rule.scope === null ? 'user' : 'userOrKey',
+          success: SUCCESS[route.method],
+          ...(route.body !== undefined ? { body: route.body } : {}),
+          ...(route.query !== undefined ? { query: route.query } : {}),
+        },
+      },
       handler: async (request, reply) => {
         const principal = await authenticate(ctx, request);
-        const caller = await authorize(
-          ctx,
-          request,
-          principal,
-          param(request, 'orgId'),
-          route.rule,
-        );
-        const result = await ctx.db.withOrg(caller.orgId, (tx) =>
-          route.handle(tx, caller, request, (input) =>
-            appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now()),
-          ),
-        );
+        const orgId = param(request, 'orgId');
+        const outcome = await ctx.db.withOrg(orgId, async (tx) => {
+          const { caller, allowed } = await authorize(tx, request, principal, orgId, route.rule);
+          if (!allowed) return { denied: caller };
+          return route.handle(tx, caller, request, async (input) => {
+            if (ctx.auditWrites)
+              await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
+          });
+        });
+        // The denial is recorded after the route's transaction (nothing of it ran).
+        if ('denied' in outcome) throw await recordDenial(ctx, request, outcome.denied, route.rule);
+        const result = outcome;
         void reply.status(result.status ?? 200);
+        if (result.file !== undefined)
+          void reply
+            .type(result.file.type)
+            .header('Content-Disposition', `attachment; filename="${result.file.name}"`);
         return result.body === undefined ? reply.send() : reply.send(result.body);
       },
     });
