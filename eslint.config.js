@@ -1,12 +1,30 @@
 // @ts-check
 import js from '@eslint/js';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
+
+/** Bare names of Node's built-in modules ('fs', 'path', …); `node:*` is matched by pattern. */
+const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
+
+/**
+ * A no-restricted-imports option banning Node built-ins (and `extra` modules).
+ * @param {string[]} extra
+ */
+function noNodeBuiltins(extra) {
+  const message =
+    'The renderer runs in a page and the preload in a sandbox: no Node built-ins, and no electron in the renderer (use the contract through window.firebackup).';
+  return {
+    paths: [...extra, ...nodeBuiltins].map((name) => ({ name, message })),
+    patterns: [{ group: ['node:*'], message }],
+  };
+}
 
 /**
  * The import boundaries of docs/architecture (design/architecture.md):
  * shared → nothing; engine → shared; cli/server → engine, shared (never electron);
  * preload → shared + electron; renderer → shared only; main → engine, shared, electron.
+ * test/electron/import-rules.test.ts feeds each rule a violating import.
  */
 const zones = [
   {
@@ -82,6 +100,16 @@ export default tseslint.config(
       },
     },
     plugins: { 'import-x': importX },
+    settings: {
+      // Sources import './x.js' that is x.ts on disk (NodeNext): without this alias the
+      // boundary rule cannot resolve relative imports and silently passes them.
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json', '.node'],
+          extensionAlias: { '.js': ['.ts', '.tsx', '.js'], '.mjs': ['.mts', '.mjs'] },
+        }),
+      ],
+    },
     rules: {
       'import-x/no-restricted-paths': ['error', { zones }],
       '@typescript-eslint/no-unused-vars': [
@@ -92,8 +120,9 @@ export default tseslint.config(
     },
   },
   {
-    // Electron may be imported only by the Electron adapters.
-    files: ['src/shared/**', 'src/engine/**', 'src/cli/**', 'src/server/**', 'src/renderer/**'],
+    // Electron may be imported only by the Electron adapters (src/main, src/preload).
+    files: ['src/**'],
+    ignores: ['src/main/**', 'src/preload/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -104,6 +133,16 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The preload runs sandboxed (only `electron` can be required) and the renderer runs
+    // in a page: no Node built-ins in either, and no electron in the renderer.
+    files: ['src/preload/**'],
+    rules: { 'no-restricted-imports': ['error', noNodeBuiltins([])] },
+  },
+  {
+    files: ['src/renderer/**'],
+    rules: { 'no-restricted-imports': ['error', noNodeBuiltins(['electron'])] },
   },
   {
     // shared is runtime-neutral: no Node built-ins either.
