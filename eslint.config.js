@@ -7,15 +7,11 @@ import tseslint from 'typescript-eslint';
 /** Bare names of Node's built-in modules ('fs', 'path', …); `node:*` is matched by pattern. */
 const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
 
-/**
- * A no-restricted-imports option banning Node built-ins (and `extra` modules).
- * @param {string[]} extra
- */
-function noNodeBuiltins(extra) {
-  const message =
-    'The renderer runs in a page and the preload in a sandbox: no Node built-ins, and no electron in the renderer (use the contract through window.firebackup).';
+/** A no-restricted-imports option banning Node built-ins (for the sandboxed preload). */
+function noNodeBuiltins() {
+  const message = 'The preload runs sandboxed: it can require only electron, no Node built-ins.';
   return {
-    paths: [...extra, ...nodeBuiltins].map((name) => ({ name, message })),
+    paths: nodeBuiltins.map((name) => ({ name, message })),
     patterns: [{ group: ['node:*'], message }],
   };
 }
@@ -101,12 +97,12 @@ export default tseslint.config(
     },
     plugins: { 'import-x': importX },
     settings: {
-      // Sources import './x.js' that is x.ts on disk (NodeNext): without this alias the
-      // boundary rule cannot resolve relative imports and silently passes them.
+      // Sources import each other as './x.js' (NodeNext); the files are .ts/.tsx. Without
+      // this alias the resolver finds nothing and the boundary rule below checks nothing.
       'import-x/resolver-next': [
         createNodeResolver({
-          extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json', '.node'],
-          extensionAlias: { '.js': ['.ts', '.tsx', '.js'], '.mjs': ['.mts', '.mjs'] },
+          extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'],
+          extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
         }),
       ],
     },
@@ -135,14 +131,56 @@ export default tseslint.config(
     },
   },
   {
-    // The preload runs sandboxed (only `electron` can be required) and the renderer runs
-    // in a page: no Node built-ins in either, and no electron in the renderer.
+    // The preload runs sandboxed: only `electron` can be required, no Node built-ins.
     files: ['src/preload/**'],
-    rules: { 'no-restricted-imports': ['error', noNodeBuiltins([])] },
+    rules: { 'no-restricted-imports': ['error', noNodeBuiltins()] },
   },
   {
+    // The renderer runs in a browser window: browser globals, and no Node or Electron at
+    // all (it reaches the engine only through the contract's Transport).
     files: ['src/renderer/**'],
-    rules: { 'no-restricted-imports': ['error', noNodeBuiltins(['electron'])] },
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        history: 'readonly',
+        navigator: 'readonly',
+        sessionStorage: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLHeadingElement: 'readonly',
+        HTMLInputElement: 'readonly',
+        Blob: 'readonly',
+        File: 'readonly',
+        FileReader: 'readonly',
+        URLSearchParams: 'readonly',
+        matchMedia: 'readonly',
+        requestAnimationFrame: 'readonly',
+      },
+    },
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'The renderer has no Node: use the contract.' },
+        { name: 'Buffer', message: 'The renderer has no Node: use Uint8Array.' },
+        { name: 'setImmediate', message: 'The renderer has no Node: use setTimeout.' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'electron', 'fs', 'path', 'os', 'crypto', 'child_process'],
+              message: 'The renderer imports only src/shared and browser libraries.',
+            },
+            {
+              group: ['better-sqlite3', '@google-cloud/*', '@aws-sdk/*', 'firebase-admin', 'conf'],
+              message: 'Engine libraries stay in the engine: call the contract instead.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // shared is runtime-neutral: no Node built-ins either.

@@ -30,7 +30,7 @@ export function createBridge(ipc: IpcRendererLike): FireBackupBridge {
     ]),
   ) as Omit<FireBackupBridge, 'on'>;
 
-  const on = (event: EventName, listener: (payload: unknown) => void): (() => void) => {
+  const on = (event: EventName, listener: (payload: never) => void): (() => void) => {
     if (!(EVENT_NAMES as string[]).includes(event))
       throw new TypeError(`Unknown event "${String(event)}" (one of ${EVENT_NAMES.join(', ')}).`);
     if (typeof listener !== 'function')
@@ -42,7 +42,7 @@ export function createBridge(ipc: IpcRendererLike): FireBackupBridge {
       void ipc.invoke(IPC_SUBSCRIBE, event);
     }
     // A fresh wrapper per call, so subscribing the same function twice needs two unsubscribes.
-    const entry = (payload: unknown): void => listener(payload);
+    const entry = (payload: unknown): void => listener(payload as never);
     set.add(entry);
     let active = true;
     return () => {
@@ -56,5 +56,5 @@ export function createBridge(ipc: IpcRendererLike): FireBackupBridge {
     };
   };
 
-  return { ...methods, on };
+  return { ...methods, on } as FireBackupBridge;
 }

@@ -4,8 +4,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundlePreload } from '../../scripts/build-electron.js';
-import { BRIDGE_GLOBAL } from '../../src/shared/api/bridge.js';
-import { METHOD_NAMES } from '../../src/shared/api/contract.js';
+import { BRIDGE_GLOBAL, BRIDGE_KEYS } from '../../src/shared/api/bridge.js';
 
 /**
  * The real preload as Electron loads it: one CommonJS file run in a sandbox whose
@@ -41,6 +40,6 @@ describe('the bundled preload (dist/preload/index.cjs)', () => {
 
     expect(new Set(required)).toEqual(new Set(['electron']));
     expect(Object.keys(exposed)).toEqual([BRIDGE_GLOBAL]);
-    expect(Object.keys(exposed[BRIDGE_GLOBAL]!).sort()).toEqual([...METHOD_NAMES, 'on'].sort());
+    expect(Object.keys(exposed[BRIDGE_GLOBAL]!).sort()).toEqual([...BRIDGE_KEYS].sort());
   });
 });
