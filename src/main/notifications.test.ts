@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Notification } from '../engine/notify/notifier.js';
 import type { Run } from '../shared/jobs.js';
+import { DEFAULT_SETTINGS } from '../shared/settings.js';
 import { desktopNotification, desktopNotifier, type DesktopNotification } from './notifications.js';
 
 const run: Run = {
@@ -42,6 +43,7 @@ describe('desktop notifications', () => {
       body: base.message,
       route: '/history?run=run%2F1',
       urgent: true,
+      category: 'failedRuns',
     });
   });
 
@@ -52,7 +54,12 @@ describe('desktop notifications', () => {
         kind: 'run.missed',
         run: { ...run, status: 'missed', error: null },
       }),
-    ).toMatchObject({ title: 'Missed run: shop', route: '/history?run=run%2F1', urgent: false });
+    ).toMatchObject({
+      title: 'Missed run: shop',
+      route: '/history?run=run%2F1',
+      urgent: false,
+      category: 'missedRuns',
+    });
   });
 
   it('a key that cannot read a destination: opens Keys for that destination', () => {
@@ -73,20 +80,22 @@ describe('desktop notifications', () => {
       body: 'shop: No key here reads backups written with key 1a2b. Open Keys to import the key that wrote them.',
       route: '/keys?destination=d1',
       urgent: true,
+      category: 'keyProblems',
     });
   });
 
-  it('shows nothing while notifications are off, and follows the setting at once', async () => {
+  it('shows a kind only while its setting is on, and follows the setting at once', async () => {
     const shown: DesktopNotification[] = [];
-    let on = false;
+    const settings = { ...DEFAULT_SETTINGS.notifications, failedRuns: false };
     const notifier = desktopNotifier(
       (n) => shown.push(n),
-      () => on,
+      () => settings,
     );
     await notifier.notify(base);
-    expect(shown).toEqual([]);
-    on = true;
+    await notifier.notify({ ...base, kind: 'run.missed' });
+    expect(shown.map((n) => n.title)).toEqual(['Missed run: shop']);
+    settings.failedRuns = true;
     await notifier.notify(base);
-    expect(shown.map((n) => n.title)).toEqual(['Backup failed: shop']);
+    expect(shown.map((n) => n.title)).toEqual(['Missed run: shop', 'Backup failed: shop']);
   });
 });

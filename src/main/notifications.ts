@@ -4,6 +4,10 @@
  * which events deserve one, what it says, and which screen a click opens.
  */
 import type { Notification, Notifier } from '../engine/notify/notifier.js';
+import type { Settings } from '../shared/settings.js';
+
+/** Which notification setting (Settings screen) governs it; null: always shown. */
+export type NotificationCategory = keyof Settings['notifications'] | null;
 
 export interface DesktopNotification {
   title: string;
@@ -12,6 +16,7 @@ export interface DesktopNotification {
   route: string;
   /** Stays on screen until dismissed (a failure the person must act on). */
   urgent: boolean;
+  category: NotificationCategory;
 }
 
 /** Errors that mean the keys at hand cannot read a destination's backups. */
@@ -30,6 +35,7 @@ export function desktopNotification(n: Notification): DesktopNotification | unde
             ? `/keys?destination=${encodeURIComponent(n.run.destinationId)}`
             : '/keys',
           urgent: true,
+          category: 'keyProblems',
         };
       }
       return {
@@ -37,6 +43,7 @@ export function desktopNotification(n: Notification): DesktopNotification | unde
         body: n.message,
         route: runRoute,
         urgent: true,
+        category: 'failedRuns',
       };
     case 'run.missed':
       return {
@@ -44,6 +51,7 @@ export function desktopNotification(n: Notification): DesktopNotification | unde
         body: n.message,
         route: runRoute,
         urgent: false,
+        category: 'missedRuns',
       };
     case 'key.rotated':
       return {
@@ -51,6 +59,7 @@ export function desktopNotification(n: Notification): DesktopNotification | unde
         body: `${n.message} Save its recovery kit.`,
         route: '/keys',
         urgent: false,
+        category: null,
       };
     case 'run.succeeded':
       // Only sent when a schedule asks for it (notifyOnSuccess).
@@ -59,6 +68,7 @@ export function desktopNotification(n: Notification): DesktopNotification | unde
         body: n.message,
         route: runRoute,
         urgent: false,
+        category: null,
       };
   }
 }
@@ -68,15 +78,17 @@ export type ShowNotification = (n: DesktopNotification) => void;
 
 /**
  * The scheduler's Notifier for the desktop: shows what `desktopNotification` makes of an
- * event, when the person has notifications on (asked at each event, so a settings change
- * applies at once).
+ * event when its kind is switched on in the settings (read at each event, so a change on
+ * the Settings screen applies at once).
  */
-export function desktopNotifier(show: ShowNotification, enabled: () => boolean): Notifier {
+export function desktopNotifier(
+  show: ShowNotification,
+  settings: () => Settings['notifications'],
+): Notifier {
   return {
     async notify(n) {
-      if (!enabled()) return;
       const d = desktopNotification(n);
-      if (d) show(d);
+      if (d && (d.category === null || settings()[d.category])) show(d);
     },
   };
 }
