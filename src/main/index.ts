@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     () => settings.get().notifications,
   );
   const runtime = createRuntime({ env, keyring, notifier, log });
-  const dispatch = createDispatcher(createApiHandlers(runtime, keyring));
+  const dispatch = createDispatcher(createApiHandlers(runtime, keyring, secrets));
   registerIpc(ipcMain, dispatch, createApiEvents(runtime));
 
   const theme = (): 'dark' | 'light' => (nativeTheme.shouldUseDarkColors ? 'dark' : 'light');

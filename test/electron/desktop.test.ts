@@ -8,6 +8,7 @@ import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { Desktop } from '../../src/main/desktop.js';
+import { createDesktopSecretStore } from '../../src/main/secrets.js';
 import { trayModel } from '../../src/main/tray-model.js';
 import { createDispatcher } from '../../src/shared/api/dispatch.js';
 import { FakeEngine } from '../jobs/fake-engine.js';
@@ -228,5 +229,39 @@ describe('the desktop app', () => {
     const desktop = desktopOn(runtime);
     await desktop.start();
     expect(await desktop.shutdown()).toBe('idle');
+  });
+});
+
+describe('secret storage state through the contract', () => {
+  it('the renderer sees a keyring-less Linux plainly and can agree', async () => {
+    const { runtime } = runtimeOnCatalog();
+    let given = false;
+    const secrets = createDesktopSecretStore({
+      file: path.join(dir, 'secrets.desktop.json'),
+      platform: 'linux',
+      consent: { given: () => given, give: () => void (given = true) },
+      safeStorage: {
+        isEncryptionAvailable: () => true,
+        encryptString: (s) => Buffer.from(s),
+        decryptString: (b) => b.toString(),
+        getSelectedStorageBackend: () => 'basic_text',
+      },
+    });
+    const keyring = new Keyring(MasterKey.generate());
+    const dispatch = createDispatcher(createApiHandlers(runtime, keyring, secrets));
+    const before = await dispatch('secrets.protection', {}, { kind: 'local' });
+    expect(before).toMatchObject({
+      ok: true,
+      value: { backend: 'basic_text', encrypted: false, needsConsent: true },
+    });
+    const after = await dispatch('secrets.acceptWeakStorage', {}, { kind: 'local' });
+    expect(after).toMatchObject({
+      ok: true,
+      value: { backend: 'basic_text', needsConsent: false },
+    });
+    expect(await dispatch('secrets.protection', { extra: 1 }, { kind: 'local' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' },
+    });
   });
 });

@@ -5,6 +5,7 @@ import { backupMethods } from './methods/backups.js';
 import { destinationMethods } from './methods/destinations.js';
 import { jobMethods } from './methods/jobs.js';
 import { scheduleMethods } from './methods/schedules.js';
+import { secretMethods } from './methods/secrets.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -22,6 +23,7 @@ export const contract = {
   ...jobMethods,
   ...destinationMethods,
   ...scheduleMethods,
+  ...secretMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;

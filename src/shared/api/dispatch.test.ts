@@ -24,6 +24,8 @@ function handlers(calls: string[]): Handlers {
     'destinations.check': reject,
     'destinations.repair': reject,
     'schedules.list': reject,
+    'secrets.protection': reject,
+    'secrets.acceptWeakStorage': reject,
     'schedules.runNow': async () => {
       throw new TypeError('secret detail at /home/me/key.hex');
     },

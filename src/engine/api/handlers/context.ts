@@ -1,11 +1,14 @@
 import type { Handlers } from '../../../shared/api/dispatch.js';
 import type { Runtime } from '../../jobs/runtime.js';
 import type { Keyring } from '../../keys/keyring.js';
+import type { SecretProtection, SecretStore } from '../../secrets/secret-store.js';
 
 /** What every domain's handlers work over: the runtime (catalog, jobs, scheduler) and the keys. */
 export interface HandlerContext {
   runtime: Runtime;
   keyring: Keyring;
+  /** Where imported credentials are kept; the desktop's store can ask for consent. */
+  secrets: SecretStore & { acceptWeakStorage?(): SecretProtection };
 }
 
 /** The handlers of some of the contract's methods (one domain's). */
