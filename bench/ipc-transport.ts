@@ -114,8 +114,9 @@ async function main(): Promise<number> {
     const child = fork(fileURLToPath(import.meta.url), ['client'], {
       execArgv: ['--import', 'tsx'],
     });
-    child.on('message', (m: { id: number; channel: string; args: unknown[] }) => {
-      void invoke(m.channel, ...m.args).then((answer) => child.send({ id: m.id, answer }));
+    child.on('message', (m: { id?: number; channel?: string; args?: unknown[] }) => {
+      if (m.channel === undefined) return; // the client's results, read by next()
+      void invoke(m.channel, ...(m.args ?? [])).then((answer) => child.send({ id: m.id, answer }));
     });
     const next = <T>(): Promise<T> =>
       new Promise((resolve) => {
