@@ -124,7 +124,9 @@ async function main(): Promise<void> {
     () => settings.get().notifications,
   );
   const runtime = createRuntime({ env, keyring, notifier, log });
-  const dispatch = createDispatcher(createApiHandlers(runtime, keyring, secrets));
+  const dispatch = createDispatcher(
+    createApiHandlers(runtime, keyring, { env, secrets, settings }),
+  );
   registerIpc(ipcMain, dispatch, createApiEvents(runtime));
 
   const theme = (): 'dark' | 'light' => (nativeTheme.shouldUseDarkColors ? 'dark' : 'light');

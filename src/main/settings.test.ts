@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Conf from 'conf';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfSettingsStore } from '../engine/settings/settings-store.js';
 import { DEFAULT_SETTINGS } from '../shared/settings.js';
 import { settingsLocation, settingsStore, type ConfLike } from './settings.js';
 
@@ -56,5 +57,15 @@ describe('settings shared by every front end', () => {
       JSON.stringify({ version: 1, startAtLogin: true, theme: 'purple' }),
     );
     expect(open().get()).toMatchObject({ startAtLogin: true, theme: 'system' });
+  });
+
+  it("are the same values the CLI and web mode's store reads and writes", async () => {
+    const app = open();
+    app.update({ theme: 'dark', notifications: { keyProblems: false } });
+    const cli = await ConfSettingsStore.open(dir);
+    expect(cli.path).toBe(app.path);
+    expect(cli.get()).toEqual(app.get());
+    cli.update({ startAtLogin: true });
+    expect(open().get()).toMatchObject({ startAtLogin: true, theme: 'dark' });
   });
 });

@@ -11,17 +11,20 @@ import {
   migrateSettings,
   SettingsPatchSchema,
   type Settings,
-  type SettingsPatch,
 } from '../shared/settings.js';
 import { AppError } from '../shared/errors.js';
-import { appDataDir } from '../engine/paths.js';
+import {
+  SETTINGS_FILE_NAME,
+  settingsDir,
+  type SettingsStore as EngineSettingsStore,
+} from '../engine/settings/settings-store.js';
 
-/** Where the settings live: the same file for conf (CLI, web mode) and electron-store. */
+/** Where the settings live: the engine's conf store's file (CLI, web mode), opened here too. */
 export function settingsLocation(env: NodeJS.ProcessEnv = process.env): {
   cwd: string;
   name: string;
 } {
-  return { cwd: appDataDir(env), name: 'settings' };
+  return { cwd: settingsDir(env), name: SETTINGS_FILE_NAME };
 }
 
 /** What electron-store and conf have in common that is used here. */
@@ -31,10 +34,8 @@ export interface ConfLike {
   onDidAnyChange(callback: () => void): () => void;
 }
 
-export interface SettingsStore {
-  readonly path: string;
-  get(): Settings;
-  update(patch: SettingsPatch): Settings;
+/** The engine's settings interface (what the contract's handlers use), plus change events. */
+export interface SettingsStore extends EngineSettingsStore {
   /** Called after any change, including one made by another process to the same file. */
   onChange(listener: (settings: Settings) => void): () => void;
 }

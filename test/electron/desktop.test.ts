@@ -248,7 +248,7 @@ describe('secret storage state through the contract', () => {
       },
     });
     const keyring = new Keyring(MasterKey.generate());
-    const dispatch = createDispatcher(createApiHandlers(runtime, keyring, secrets));
+    const dispatch = createDispatcher(createApiHandlers(runtime, keyring, { secrets }));
     const before = await dispatch('secrets.protection', {}, { kind: 'local' });
     expect(before).toMatchObject({
       ok: true,

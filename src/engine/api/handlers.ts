@@ -1,13 +1,32 @@
+import path from 'node:path';
 import type { Handlers } from '../../shared/api/dispatch.js';
 import type { Runtime } from '../jobs/runtime.js';
+import { KeyStore, keyStorePath } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
-import type { HandlerContext } from './handlers/context.js';
+import { appDataDir } from '../paths.js';
+import { ConfSettingsStore, type SettingsStore } from '../settings/settings-store.js';
 import { backupHandlers } from './handlers/backups.js';
+import type { HandlerContext } from './handlers/context.js';
+import { destinationSetupHandlers } from './handlers/destination-setup.js';
 import { destinationHandlers } from './handlers/destinations.js';
 import { jobHandlers } from './handlers/jobs.js';
+import { keyHandlers } from './handlers/keys.js';
+import { projectHandlers } from './handlers/projects.js';
 import { scheduleHandlers } from './handlers/schedules.js';
 import { secretHandlers } from './handlers/secrets.js';
-import { FileSecretStore, secretsPath } from '../secrets/secret-store.js';
+import { FileSecretStore } from '../secrets/secret-store.js';
+import { settingsHandlers } from './handlers/settings.js';
+
+/** Where the handlers keep what is not in the catalog; each defaults from the environment. */
+export interface ApiHandlerOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Default: the app data folder of `env`. */
+  dataDir?: string;
+  keyStore?: KeyStore;
+  settings?: SettingsStore;
+  /** Default: the owner-only secrets file in the data folder (the desktop passes safeStorage's). */
+  secrets?: HandlerContext['secrets'];
+}
 
 /**
  * The engine's side of the contract (src/shared/api/contract.ts): each method over the
@@ -18,15 +37,31 @@ import { FileSecretStore, secretsPath } from '../secrets/secret-store.js';
 export function createApiHandlers(
   runtime: Runtime,
   keyring: Keyring,
-  // The CLI and web mode keep secrets in the owner-only file; the desktop passes its own.
-  secrets: HandlerContext['secrets'] = new FileSecretStore(secretsPath()),
+  options: ApiHandlerOptions = {},
 ): Handlers {
-  const context = { runtime, keyring, secrets };
+  const env = options.env ?? process.env;
+  const dataDir = options.dataDir ?? appDataDir(env);
+  let keyStore = options.keyStore;
+  let settings: Promise<SettingsStore> | undefined = options.settings
+    ? Promise.resolve(options.settings)
+    : undefined;
+  const context: HandlerContext = {
+    runtime,
+    keyring,
+    dataDir,
+    keyStore: () => (keyStore ??= new KeyStore(keyStorePath(env))),
+    settings: () => (settings ??= ConfSettingsStore.open(dataDir)),
+    secrets: options.secrets ?? new FileSecretStore(path.join(dataDir, 'secrets.json')),
+  };
   return {
     ...backupHandlers(context),
     ...jobHandlers(context),
     ...destinationHandlers(context),
     ...scheduleHandlers(context),
+    ...projectHandlers(context),
+    ...destinationSetupHandlers(context),
+    ...keyHandlers(context),
+    ...settingsHandlers(context),
     ...secretHandlers(context),
   };
 }

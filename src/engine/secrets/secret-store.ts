@@ -3,7 +3,6 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
-import { appDataDir } from '../paths.js';
 import { fromFsError } from '../util/fs-errors.js';
 
 /**
@@ -50,10 +49,6 @@ const FileSchema = z.object({
   secrets: z.record(z.string()),
 });
 type SecretsFile = z.infer<typeof FileSchema>;
-
-export function secretsPath(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(appDataDir(env), 'secrets.json');
-}
 
 export interface FileSecretStoreOptions {
   codec?: SecretCodec;
