@@ -22,24 +22,13 @@ import { createApiHandlers } from '../src/engine/api/handlers.js';
 import { registerIpc, type IpcMainLike } from '../src/main/ipc.js';
 import { APP_ORIGIN } from '../src/main/security.js';
 import { backupFixture } from './backup-fixture.js';
+import { latencySummary } from './lib.js';
 
 const DOCUMENTS = Number(process.argv[2] === 'client' ? 0 : (process.argv[2] ?? 20_000));
 const IDLE_CALLS = 1000;
 const GAP_MS = 5;
 
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (ms: number): number => Math.round(ms * 100) / 100;
-
-function summary(label: string, samples: number[]): { p50: number; p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const p50 = round(percentile(sorted, 50));
-  const p99 = round(percentile(sorted, 99));
-  console.log(
-    `${label}: ${samples.length} calls   p50 ${p50} ms   p99 ${p99} ms   max ${round(sorted.at(-1) ?? NaN)} ms`,
-  );
-  return { p50, p99 };
-}
 
 /** ipcMain with one window: `invoke` is what the preload's ipcRenderer.invoke does. */
 function fakeIpcMain() {
@@ -154,8 +143,8 @@ async function main(): Promise<number> {
       return 1;
     }
     const docs = run.counts?.['firestore.documents'] ?? 0;
-    const a = summary('IPC round trip idle (jobs.active)', idle);
-    const b = summary(
+    const a = latencySummary('IPC round trip idle (jobs.active)', idle);
+    const b = latencySummary(
       `IPC round trip during a ${docs}-document backup (${seconds.toFixed(1)} s)`,
       busy,
     );

@@ -8,27 +8,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { APP_SCHEME, isAppUrl, RENDERER_SECURITY_HEADERS } from './security.js';
+import { CONTENT_TYPES } from '../shared/content-types.js';
 
 /** `protocol.registerSchemesAsPrivileged` entry: a standard, secure origin with fetch. */
 export const APP_SCHEME_PRIVILEGES = {
   scheme: APP_SCHEME,
   privileges: { standard: true, secure: true, supportFetchAPI: true },
 } as const;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /**
  * The file a request names inside `root`, or undefined. Paths without an extension are
