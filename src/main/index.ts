@@ -156,6 +156,8 @@ async function main(): Promise<void> {
     render();
   });
 
+  // Logout or shutdown (SIGTERM), Ctrl-C when started from a terminal: quit as from the tray.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => app.quit());
   powerMonitor.on('resume', () => void desktop.onResume().then(render));
   app.on('second-instance', () => openWindow());
   app.on('activate', () => openWindow());

@@ -14,6 +14,7 @@ import {
 } from '../shared/settings.js';
 import { AppError } from '../shared/errors.js';
 import {
+  importWithoutSignalHooks,
   SETTINGS_FILE_NAME,
   settingsDir,
   type SettingsStore as EngineSettingsStore,
@@ -67,7 +68,8 @@ export function settingsStore(conf: ConfLike): SettingsStore {
 export async function openDesktopSettings(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SettingsStore> {
-  const { default: ElectronStore } = await import('electron-store');
+  // Without conf's signal hooks, which would kill the app on SIGTERM before Quit cancels jobs.
+  const { default: ElectronStore } = await importWithoutSignalHooks(() => import('electron-store'));
   const { cwd, name } = settingsLocation(env);
   // watch: the CLI or a `firebackup ui` may change the file while the app runs.
   return settingsStore(new ElectronStore({ cwd, name, watch: true }) as unknown as ConfLike);
