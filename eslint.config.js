@@ -1,12 +1,26 @@
 // @ts-check
 import js from '@eslint/js';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
+
+/** Bare names of Node's built-in modules ('fs', 'path', …); `node:*` is matched by pattern. */
+const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
+
+/** A no-restricted-imports option banning Node built-ins (for the sandboxed preload). */
+function noNodeBuiltins() {
+  const message = 'The preload runs sandboxed: it can require only electron, no Node built-ins.';
+  return {
+    paths: nodeBuiltins.map((name) => ({ name, message })),
+    patterns: [{ group: ['node:*'], message }],
+  };
+}
 
 /**
  * The import boundaries of docs/architecture (design/architecture.md):
  * shared → nothing; engine → shared; cli/server → engine, shared (never electron);
  * preload → shared + electron; renderer → shared only; main → engine, shared, electron.
+ * test/electron/import-rules.test.ts feeds each rule a violating import.
  */
 const zones = [
   {
@@ -102,8 +116,9 @@ export default tseslint.config(
     },
   },
   {
-    // Electron may be imported only by the Electron adapters.
-    files: ['src/shared/**', 'src/engine/**', 'src/cli/**', 'src/server/**', 'src/renderer/**'],
+    // Electron may be imported only by the Electron adapters (src/main, src/preload).
+    files: ['src/**'],
+    ignores: ['src/main/**', 'src/preload/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -114,6 +129,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The preload runs sandboxed: only `electron` can be required, no Node built-ins.
+    files: ['src/preload/**'],
+    rules: { 'no-restricted-imports': ['error', noNodeBuiltins()] },
   },
   {
     // The renderer runs in a browser window: browser globals, and no Node or Electron at

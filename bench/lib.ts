@@ -66,3 +66,17 @@ export function printTable(title: string, lines: BenchLine[]): void {
     );
   }
 }
+
+/** p50/p99/max of latency samples in ms, printed on one line (the transport benches). */
+export function latencySummary(label: string, samples: number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+  const round = (ms: number): number => Math.round(ms * 100) / 100;
+  const p50 = round(at(50));
+  const p99 = round(at(99));
+  console.log(
+    `${label}: ${samples.length} calls   p50 ${p50} ms   p99 ${p99} ms   max ${round(sorted.at(-1) ?? NaN)} ms`,
+  );
+  return { p50, p99 };
+}

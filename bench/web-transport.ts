@@ -8,6 +8,7 @@
  * Run: node --import tsx bench/web-transport.ts [documents]
  */
 import { backupFixture } from './backup-fixture.js';
+import { latencySummary } from './lib.js';
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -21,19 +22,7 @@ const IDLE_CALLS = 1000;
 /** Pause between calls during the backup: a busy UI polling, not a flood. */
 const GAP_MS = 5;
 
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (ms: number): number => Math.round(ms * 100) / 100;
-
-function summary(label: string, samples: number[]): { p50: number; p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const p50 = round(percentile(sorted, 50));
-  const p99 = round(percentile(sorted, 99));
-  console.log(
-    `${label}: ${samples.length} calls   p50 ${p50} ms   p99 ${p99} ms   max ${round(sorted.at(-1) ?? NaN)} ms`,
-  );
-  return { p50, p99 };
-}
 
 async function main(): Promise<number> {
   const fixture = await backupFixture('web', DOCUMENTS);
@@ -87,8 +76,8 @@ async function main(): Promise<number> {
         return 1;
       }
       const docs = run.counts?.['firestore.documents'] ?? 0;
-      const a = summary('round trip idle (jobs.active)', idle);
-      const b = summary(
+      const a = latencySummary('round trip idle (jobs.active)', idle);
+      const b = latencySummary(
         `round trip during a ${docs}-document backup (${seconds.toFixed(1)} s)`,
         busy,
       );

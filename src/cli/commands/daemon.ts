@@ -8,6 +8,7 @@ import {
   type CliIO,
   type CommonFlags,
 } from '../context.js';
+import { finishOrCancelJobs } from '../../engine/jobs/shutdown.js';
 import { rotationImpossibleMessage } from '../../engine/keys/rotation.js';
 import { scheduledRotation } from './keys-rotate.js';
 import { openRuntime, runSummary } from './schedule.js';
@@ -91,29 +92,13 @@ export function registerDaemon(program: Command, io: CliIO, done: (code: number)
             });
 
             scheduler.stop();
-            const active = jobs.active();
-            if (active.length > 0) {
-              log(`Stopping: waiting up to ${flags.grace}s for ${active.length} job(s) to finish.`);
-              const finished = await Promise.race([
-                Promise.all(active.map((j) => j.done)).then(() => true),
-                new Promise<false>((r) => setTimeout(() => r(false), flags.grace * 1000).unref()),
-              ]);
-              if (!finished) {
-                log('Grace period over: cancelling; nothing partial will be kept.');
-                const cancelled = await Promise.race([
-                  jobs.cancelAll('Cancelled because the daemon is stopping.').then(() => true),
-                  new Promise<false>((r) =>
-                    setTimeout(() => r(false), flags.cancelTimeout * 1000).unref(),
-                  ),
-                ]);
-                if (!cancelled) {
-                  log(
-                    'Jobs did not stop in time; exiting anyway (their runs are marked failed at next start).',
-                  );
-                  return 1;
-                }
-              }
-            }
+            const outcome = await finishOrCancelJobs(jobs, {
+              graceMs: flags.grace * 1000,
+              cancelTimeoutMs: flags.cancelTimeout * 1000,
+              reason: 'Cancelled because the daemon is stopping.',
+              log,
+            });
+            if (outcome === 'stuck') return 1;
             log('Stopped.');
             return 0;
           } finally {

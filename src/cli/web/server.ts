@@ -9,6 +9,7 @@ import type { Dispatch, EventSource } from '../../shared/api/memory-transport.js
 import { AppError, toErrorData, type ErrorCode } from '../../shared/errors.js';
 import { RENDERER_SECURITY_HEADERS } from '../../shared/security-policy.js';
 import { PLACEHOLDER_PAGE } from './placeholder.js';
+import { CONTENT_TYPES } from '../../shared/content-types.js';
 
 /**
  * The loopback web mode's HTTP front end: the built renderer and the contract, served to
@@ -52,21 +53,6 @@ export const LOOPBACK_HOST = '127.0.0.1';
 const DEFAULT_MAX_BODY = 1024 * 1024;
 /** A stream whose reader stopped reading is closed rather than buffered without bound. */
 const MAX_STREAM_BACKLOG = 1024 * 1024;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 class HttpError extends Error {
   constructor(

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Handlers } from '../../shared/api/dispatch.js';
 import type { Runtime } from '../jobs/runtime.js';
 import { KeyStore, keyStorePath } from '../keys/key-store.js';
@@ -12,6 +13,8 @@ import { jobHandlers } from './handlers/jobs.js';
 import { keyHandlers } from './handlers/keys.js';
 import { projectHandlers } from './handlers/projects.js';
 import { scheduleHandlers } from './handlers/schedules.js';
+import { secretHandlers } from './handlers/secrets.js';
+import { FileSecretStore } from '../secrets/secret-store.js';
 import { settingsHandlers } from './handlers/settings.js';
 import { sourceHandlers } from './handlers/sources.js';
 
@@ -22,6 +25,8 @@ export interface ApiHandlerOptions {
   dataDir?: string;
   keyStore?: KeyStore;
   settings?: SettingsStore;
+  /** Default: the owner-only secrets file in the data folder (the desktop passes safeStorage's). */
+  secrets?: HandlerContext['secrets'];
 }
 
 /**
@@ -47,6 +52,7 @@ export function createApiHandlers(
     dataDir,
     keyStore: () => (keyStore ??= new KeyStore(keyStorePath(env))),
     settings: () => (settings ??= ConfSettingsStore.open(dataDir)),
+    secrets: options.secrets ?? new FileSecretStore(path.join(dataDir, 'secrets.json')),
   };
   return {
     ...backupHandlers(context),
@@ -58,5 +64,6 @@ export function createApiHandlers(
     ...keyHandlers(context),
     ...settingsHandlers(context),
     ...sourceHandlers(context),
+    ...secretHandlers(context),
   };
 }

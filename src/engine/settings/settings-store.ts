@@ -91,12 +91,17 @@ const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP
  * the same care.)
  */
 async function loadConf(): Promise<typeof Conf> {
+  return (await importWithoutSignalHooks(() => import('conf'))).default;
+}
+
+/** Runs `load` (an import of conf or of electron-store, which imports conf) and drops the signal hooks it installed. */
+export async function importWithoutSignalHooks<T>(load: () => Promise<T>): Promise<T> {
   const before = new Map(HANDLED_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
-  const { default: ConfClass } = await import('conf');
+  const loaded = await load();
   for (const signal of HANDLED_SIGNALS) {
     for (const listener of process.listeners(signal)) {
       if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
     }
   }
-  return ConfClass;
+  return loaded;
 }

@@ -9,6 +9,7 @@ import { keyMethods } from './methods/keys.js';
 import { projectMethods } from './methods/projects.js';
 import { scheduleMethods } from './methods/schedules.js';
 import { settingsMethods } from './methods/settings.js';
+import { secretMethods } from './methods/secrets.js';
 import { sourceMethods } from './methods/sources.js';
 
 export { method, type MethodDefinition } from './define.js';
@@ -32,6 +33,7 @@ export const contract = {
   ...keyMethods,
   ...settingsMethods,
   ...sourceMethods,
+  ...secretMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;

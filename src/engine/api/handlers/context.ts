@@ -3,6 +3,7 @@ import type { Runtime } from '../../jobs/runtime.js';
 import type { KeyStore } from '../../keys/key-store.js';
 import type { Keyring } from '../../keys/keyring.js';
 import type { SettingsStore } from '../../settings/settings-store.js';
+import type { SecretProtection, SecretStore } from '../../secrets/secret-store.js';
 
 /** What every domain's handlers work over: the runtime (catalog, jobs, scheduler) and the keys. */
 export interface HandlerContext {
@@ -14,6 +15,8 @@ export interface HandlerContext {
   keyStore: () => KeyStore;
   /** The settings (opened on first use). */
   settings: () => Promise<SettingsStore>;
+  /** Where imported credentials are kept; the desktop's store can ask for consent. */
+  secrets: SecretStore & { acceptWeakStorage?(): SecretProtection };
 }
 
 /** The handlers of some of the contract's methods (one domain's). */
