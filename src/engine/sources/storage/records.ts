@@ -65,25 +65,41 @@ export function parseObjectRecord(value: unknown): StorageObjectRecord {
   return r;
 }
 
-/** MD5 and CRC32C of a byte stream, as the JSON API writes them (base64). */
+/**
+ * The one digest of a byte stream that is checked against an object record: its MD5
+ * when the record has one (node:crypto, native), else its CRC32C (composite objects have
+ * no MD5; the CRC32C here is JavaScript, an order of magnitude slower, so it is not
+ * computed when the MD5 already decides). Either is the service's own digest of the
+ * stored bytes, so one is enough to tell that the bytes read are the bytes stored.
+ */
 export class ObjectDigest {
-  private readonly md5: Hash = createHash('md5');
-  private readonly crc = new CRC32C();
+  private readonly md5: Hash | undefined;
+  private readonly crc: CRC32C | undefined;
   bytes = 0;
 
+  constructor(private readonly record: StorageObjectRecord) {
+    if (record.md5Hash) this.md5 = createHash('md5');
+    else if (record.crc32c) this.crc = new CRC32C();
+  }
+
   update(chunk: Buffer): void {
-    this.md5.update(chunk);
-    this.crc.update(chunk);
+    this.md5?.update(chunk);
+    this.crc?.update(chunk);
     this.bytes += chunk.length;
   }
 
-  /** Names what differs from the record's size and digests, or undefined when all match. */
-  mismatch(record: StorageObjectRecord): string | undefined {
+  /** Names what differs from the record's size and digest, or undefined when all match. */
+  mismatch(): string | undefined {
+    const record = this.record;
     if (String(this.bytes) !== record.size) return `${this.bytes} bytes instead of ${record.size}`;
-    const md5 = this.md5.digest('base64');
-    if (record.md5Hash && md5 !== record.md5Hash) return `MD5 ${md5} instead of ${record.md5Hash}`;
-    const crc = this.crc.toString();
-    if (record.crc32c && crc !== record.crc32c) return `CRC32C ${crc} instead of ${record.crc32c}`;
+    const md5 = this.md5?.digest('base64');
+    if (md5 !== undefined && md5 !== record.md5Hash) {
+      return `MD5 ${md5} instead of ${record.md5Hash}`;
+    }
+    const crc = this.crc?.toString();
+    if (crc !== undefined && crc !== record.crc32c) {
+      return `CRC32C ${crc} instead of ${record.crc32c}`;
+    }
     return undefined;
   }
 }
