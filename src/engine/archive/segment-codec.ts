@@ -58,8 +58,6 @@ function brotli(bytes: Buffer, quality: number): Promise<Buffer> {
       // block compressed alone, and costs memory on every thread compressing.
       [zlib.BROTLI_PARAM_LGWIN]: windowBitsFor(bytes.length),
     },
-    // One output buffer for the whole result, not a callback per 16 KiB (the default).
-    chunkSize: Math.max(64 * 1024, bytes.length + (bytes.length >> 3)),
   });
 }
 
