@@ -8,11 +8,13 @@ export interface ChildRun {
   code: number;
   ms: number;
   maxRssMb: number;
+  /** CPU time of the child, all threads (user + system). */
+  cpuMs: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `node <args>` with the RSS reporter preloaded; returns wall time and peak RSS. */
+/** Runs `node <args>` with the RSS reporter preloaded; returns wall time, peak RSS and CPU time. */
 export async function runNodeChild(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildRun> {
   const started = performance.now();
   const child = spawn(
@@ -30,10 +32,12 @@ export async function runNodeChild(args: string[], env: NodeJS.ProcessEnv = {}):
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20000)));
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   const rss = /FB_BENCH_MAXRSS_KB=(\d+)/.exec(stderr);
+  const cpu = /FB_BENCH_CPU_MS=(\d+)/.exec(stderr);
   return {
     code,
     ms: performance.now() - started,
     maxRssMb: rss ? Number(rss[1]) / 1024 : NaN,
+    cpuMs: cpu ? Number(cpu[1]) : NaN,
     stdout,
     stderr,
   };

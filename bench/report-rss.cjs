@@ -2,7 +2,8 @@
 // process's peak resident set size so the parent can compare memory across tools.
 // On Linux, getrusage's maxRSS survives fork + exec: a child would report at least the
 // bench runner's own peak (seeded buffers included). VmHWM belongs to the exec'd
-// process's address space alone, so it is read first.
+// process's address space alone, so it is read first. It also prints the CPU time the
+// process used (all its threads), which a loaded machine stretches far less than wall time.
 // eslint-disable-next-line no-undef, @typescript-eslint/no-require-imports -- a CommonJS preload
 const { readFileSync } = require('node:fs');
 
@@ -17,5 +18,7 @@ function peakRssKb() {
 }
 
 process.on('exit', () => {
+  const cpu = process.cpuUsage();
   process.stderr.write(`\nFB_BENCH_MAXRSS_KB=${peakRssKb()}\n`);
+  process.stderr.write(`FB_BENCH_CPU_MS=${Math.round((cpu.user + cpu.system) / 1000)}\n`);
 });

@@ -1,13 +1,15 @@
 /**
  * Export: every object of a bucket (under a prefix), listed page by page, each read
- * as a stream pinned to the generation that was listed and cut into bounded content
- * records. The MD5 and CRC32C of the bytes read are compared with the service's before
- * the object counts: a mismatch fails the export (the archive would hold wrong bytes).
+ * as a stream pinned to the generation that was listed and regrouped into content
+ * records of CONTENT_CHUNK_MAX bytes (the last one shorter). The MD5 of the bytes read
+ * (the CRC32C when the object has no MD5) is compared with the service's before the
+ * object counts: a mismatch fails the export (the archive would hold wrong bytes).
  */
 import type { Bucket, File } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../../shared/errors.js';
 import { gcsError } from '../../storage/gcs/errors.js';
+import { ContentBatcher } from './content-batcher.js';
 import {
   CONTENT_CHUNK_MAX,
   ObjectDigest,
@@ -98,22 +100,21 @@ async function* exportObject(
     throw gcsError(error, `Cannot read ${where}`, []);
   }
   yield { kind: 'object', record: listed };
-  const digest = new ObjectDigest();
+  const digest = new ObjectDigest(listed);
+  const records = new ContentBatcher(CONTENT_CHUNK_MAX);
   try {
     for (let step = first; !step.done; step = await iterator.next()) {
-      const chunk = step.value;
-      for (let offset = 0; offset < chunk.length; offset += CONTENT_CHUNK_MAX) {
-        const bytes = chunk.subarray(offset, offset + CONTENT_CHUNK_MAX);
-        digest.update(bytes);
-        yield { kind: 'content', bytes };
-      }
+      digest.update(step.value);
+      for (const bytes of records.add(step.value)) yield { kind: 'content', bytes };
     }
   } catch (error) {
     throw gcsError(error, `Cannot read ${where}`, []);
   } finally {
     stream.destroy();
   }
-  const mismatch = digest.mismatch(listed);
+  const rest = records.flush();
+  if (rest) yield { kind: 'content', bytes: rest };
+  const mismatch = digest.mismatch();
   if (mismatch) {
     throw new AppError(
       'INTEGRITY',

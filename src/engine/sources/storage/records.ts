@@ -5,8 +5,8 @@
  * memory flat however large the object: no reader or writer ever holds more than one.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { CRC32C } from '@google-cloud/storage';
 import { AppError } from '../../../shared/errors.js';
+import { Crc32c } from './crc32c.js';
 
 /** The largest content record; the format allows 64 MiB, a smaller bound keeps memory flat. */
 export const CONTENT_CHUNK_MAX = 1024 * 1024;
@@ -65,25 +65,42 @@ export function parseObjectRecord(value: unknown): StorageObjectRecord {
   return r;
 }
 
-/** MD5 and CRC32C of a byte stream, as the JSON API writes them (base64). */
+/**
+ * The one digest of a byte stream that is checked against an object record: its CRC32C,
+ * which Cloud Storage keeps for every object (composites included), else its MD5. One
+ * is enough: either is the service's own digest of the stored bytes, so it tells that
+ * the bytes read are the bytes stored (tampering with an archive is the AES-GCM tags'
+ * job, not this). CRC32C first because ours (crc32c.ts) runs at about twice the speed of
+ * node:crypto's MD5; computing both made digests the costliest step of an export.
+ */
 export class ObjectDigest {
-  private readonly md5: Hash = createHash('md5');
-  private readonly crc = new CRC32C();
+  private readonly crc: Crc32c | undefined;
+  private readonly md5: Hash | undefined;
   bytes = 0;
 
+  constructor(private readonly record: StorageObjectRecord) {
+    if (record.crc32c) this.crc = new Crc32c();
+    else if (record.md5Hash) this.md5 = createHash('md5');
+  }
+
   update(chunk: Buffer): void {
-    this.md5.update(chunk);
-    this.crc.update(chunk);
+    this.crc?.update(chunk);
+    this.md5?.update(chunk);
     this.bytes += chunk.length;
   }
 
-  /** Names what differs from the record's size and digests, or undefined when all match. */
-  mismatch(record: StorageObjectRecord): string | undefined {
+  /** Names what differs from the record's size and digest, or undefined when all match. */
+  mismatch(): string | undefined {
+    const record = this.record;
     if (String(this.bytes) !== record.size) return `${this.bytes} bytes instead of ${record.size}`;
-    const md5 = this.md5.digest('base64');
-    if (record.md5Hash && md5 !== record.md5Hash) return `MD5 ${md5} instead of ${record.md5Hash}`;
-    const crc = this.crc.toString();
-    if (record.crc32c && crc !== record.crc32c) return `CRC32C ${crc} instead of ${record.crc32c}`;
+    const crc = this.crc?.base64();
+    if (crc !== undefined && crc !== record.crc32c) {
+      return `CRC32C ${crc} instead of ${record.crc32c}`;
+    }
+    const md5 = this.md5?.digest('base64');
+    if (md5 !== undefined && md5 !== record.md5Hash) {
+      return `MD5 ${md5} instead of ${record.md5Hash}`;
+    }
     return undefined;
   }
 }

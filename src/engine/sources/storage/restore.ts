@@ -147,7 +147,7 @@ async function uploadOne(
 ): Promise<void> {
   const file = bucket.file(record.name);
   const where = `gs://${bucket.name}/${record.name}`;
-  const sent = new ObjectDigest();
+  const sent = new ObjectDigest(record);
   const writeOptions: CreateWriteStreamOptions = {
     resumable: options.resumable,
     validation: false, // compared below, against the archive's digests
@@ -169,7 +169,7 @@ async function uploadOne(
     file.createWriteStream(writeOptions),
     options.signal ? { signal: options.signal } : {},
   );
-  const fromArchive = sent.mismatch(record);
+  const fromArchive = sent.mismatch();
   if (fromArchive) {
     await file.delete().catch(() => undefined);
     throw corrupt(`The archive's content of ${record.name} is ${fromArchive}.`);
