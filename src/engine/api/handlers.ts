@@ -2,6 +2,7 @@ import type { Handlers } from '../../shared/api/dispatch.js';
 import type { Runtime } from '../jobs/runtime.js';
 import type { Keyring } from '../keys/keyring.js';
 import { backupHandlers } from './handlers/backups.js';
+import { backupBrowseHandlers } from './handlers/backup-browse.js';
 import { destinationHandlers } from './handlers/destinations.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { scheduleHandlers } from './handlers/schedules.js';
@@ -19,5 +20,6 @@ export function createApiHandlers(runtime: Runtime, keyring: Keyring): Handlers 
     ...jobHandlers(context),
     ...destinationHandlers(context),
     ...scheduleHandlers(context),
+    ...backupBrowseHandlers(context),
   };
 }

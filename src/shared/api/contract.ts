@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { JobEventSchema, RunSchema } from '../jobs.js';
 import type { MethodDefinition } from './define.js';
 import { backupMethods } from './methods/backups.js';
+import { backupBrowseMethods } from './methods/backup-browse.js';
 import { destinationMethods } from './methods/destinations.js';
 import { jobMethods } from './methods/jobs.js';
 import { scheduleMethods } from './methods/schedules.js';
@@ -22,6 +23,7 @@ export const contract = {
   ...jobMethods,
   ...destinationMethods,
   ...scheduleMethods,
+  ...backupBrowseMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;
