@@ -36,6 +36,14 @@ export function toBackupRow(b: CatalogBackup): BackupRow {
 export function backupBrowseHandlers(context: HandlerContext): HandlersFor<Methods> {
   const { runtime, keyring } = context;
   const { catalog } = runtime;
+  // A backup made here is indexed as it finishes (and the index saved), so browsing it
+  // is instant the first time too; a failure only means building on first browse.
+  runtime.jobs.subscribe((e) => {
+    if (e.type !== 'state' || e.kind !== 'backup' || e.status !== 'succeeded') return;
+    const run = catalog.runs.get(e.jobId);
+    if (run?.backupId && run.destinationId)
+      indexOf(context, run.destinationId, run.backupId).catch(() => undefined);
+  });
   return {
     'backups.search': async ({ limit, ...filter }) => {
       const matches = backupMatcher(filter);
