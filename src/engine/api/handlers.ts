@@ -6,6 +6,7 @@ import { backupBrowseHandlers } from './handlers/backup-browse.js';
 import { destinationHandlers } from './handlers/destinations.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { scheduleHandlers } from './handlers/schedules.js';
+import { restoreHandlers } from './handlers/restore.js';
 
 /**
  * The engine's side of the contract (src/shared/api/contract.ts): each method over the
@@ -21,5 +22,6 @@ export function createApiHandlers(runtime: Runtime, keyring: Keyring): Handlers 
     ...destinationHandlers(context),
     ...scheduleHandlers(context),
     ...backupBrowseHandlers(context),
+    ...restoreHandlers(context),
   };
 }

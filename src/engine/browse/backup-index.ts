@@ -185,6 +185,26 @@ export class BackupIndex {
     return index;
   }
 
+  /**
+   * Documents the predicate keeps, per root collection (subcollections included), in
+   * root order: what a restore of a selection would read.
+   */
+  countByRoot(keep: (path: string) => boolean): Array<{ collection: string; documents: number }> {
+    const counts = new Map<string, number>();
+    for (const [collection, ids] of this.documents) {
+      const root = collection.split('/', 1)[0]!;
+      let n = 0;
+      for (const id of ids) {
+        const path = `${collection}/${id}`;
+        if (!this.missing.has(path) && keep(path)) n++;
+      }
+      if (n) counts.set(root, (counts.get(root) ?? 0) + n);
+    }
+    return [...counts]
+      .sort(([a], [b]) => byId(a, b))
+      .map(([collection, documents]) => ({ collection, documents }));
+  }
+
   /** A listed document that is not in the backup itself, only its subcollections are. */
   isMissing(path: string): boolean {
     return this.missing.has(path);

@@ -6,6 +6,7 @@ import { backupBrowseMethods } from './methods/backup-browse.js';
 import { destinationMethods } from './methods/destinations.js';
 import { jobMethods } from './methods/jobs.js';
 import { scheduleMethods } from './methods/schedules.js';
+import { restoreMethods } from './methods/restore.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -24,6 +25,7 @@ export const contract = {
   ...destinationMethods,
   ...scheduleMethods,
   ...backupBrowseMethods,
+  ...restoreMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;
