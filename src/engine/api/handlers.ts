@@ -7,6 +7,7 @@ import { destinationHandlers } from './handlers/destinations.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { scheduleHandlers } from './handlers/schedules.js';
 import { restoreHandlers } from './handlers/restore.js';
+import { scheduleEditHandlers } from './handlers/schedule-edit.js';
 
 /**
  * The engine's side of the contract (src/shared/api/contract.ts): each method over the
@@ -23,5 +24,6 @@ export function createApiHandlers(runtime: Runtime, keyring: Keyring): Handlers 
     ...scheduleHandlers(context),
     ...backupBrowseHandlers(context),
     ...restoreHandlers(context),
+    ...scheduleEditHandlers(context),
   };
 }

@@ -7,6 +7,7 @@ import { destinationMethods } from './methods/destinations.js';
 import { jobMethods } from './methods/jobs.js';
 import { scheduleMethods } from './methods/schedules.js';
 import { restoreMethods } from './methods/restore.js';
+import { scheduleEditMethods, ScheduleChangedEventSchema } from './methods/schedule-edit.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -26,6 +27,7 @@ export const contract = {
   ...scheduleMethods,
   ...backupBrowseMethods,
   ...restoreMethods,
+  ...scheduleEditMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;
@@ -37,11 +39,13 @@ export type MethodOutput<M extends MethodName> = z.output<Contract[M]['output']>
  * Events pushed to front ends, declared like methods. A front end receives only the events
  * it subscribed to. `job`: every state change and progress tick of a job; `run.finished`:
  * the recorded run once a job reaches a terminal state (what history and notifications
- * show). Schedule changes will join when the schedule-editing methods do.
+ * show); `schedule.changed`: a schedule created, edited, paused, resumed or removed.
  */
 export const events = {
   job: JobEventSchema,
   'run.finished': RunSchema,
+  /** A schedule created, edited, paused/resumed or removed through the contract. */
+  'schedule.changed': ScheduleChangedEventSchema,
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;
