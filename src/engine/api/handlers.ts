@@ -8,6 +8,8 @@ import { jobHandlers } from './handlers/jobs.js';
 import { scheduleHandlers } from './handlers/schedules.js';
 import { restoreHandlers } from './handlers/restore.js';
 import { scheduleEditHandlers } from './handlers/schedule-edit.js';
+import { dashboardHandlers } from './handlers/dashboard.js';
+import { historyHandlers } from './handlers/history.js';
 
 /**
  * The engine's side of the contract (src/shared/api/contract.ts): each method over the
@@ -25,5 +27,7 @@ export function createApiHandlers(runtime: Runtime, keyring: Keyring): Handlers 
     ...backupBrowseHandlers(context),
     ...restoreHandlers(context),
     ...scheduleEditHandlers(context),
+    ...dashboardHandlers(context),
+    ...historyHandlers(context),
   };
 }

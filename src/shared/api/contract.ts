@@ -8,6 +8,8 @@ import { jobMethods } from './methods/jobs.js';
 import { scheduleMethods } from './methods/schedules.js';
 import { restoreMethods } from './methods/restore.js';
 import { scheduleEditMethods, ScheduleChangedEventSchema } from './methods/schedule-edit.js';
+import { dashboardMethods } from './methods/dashboard.js';
+import { historyMethods } from './methods/history.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -28,6 +30,8 @@ export const contract = {
   ...backupBrowseMethods,
   ...restoreMethods,
   ...scheduleEditMethods,
+  ...dashboardMethods,
+  ...historyMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;
