@@ -2,10 +2,14 @@ import type { z } from 'zod';
 import { JobEventSchema, RunSchema } from '../jobs.js';
 import type { MethodDefinition } from './define.js';
 import { backupMethods } from './methods/backups.js';
+import { destinationSetupMethods } from './methods/destination-setup.js';
 import { backupBrowseMethods } from './methods/backup-browse.js';
 import { destinationMethods } from './methods/destinations.js';
 import { jobMethods } from './methods/jobs.js';
+import { keyMethods } from './methods/keys.js';
+import { projectMethods } from './methods/projects.js';
 import { scheduleMethods } from './methods/schedules.js';
+import { settingsMethods } from './methods/settings.js';
 import { restoreMethods } from './methods/restore.js';
 import { scheduleEditMethods, ScheduleChangedEventSchema } from './methods/schedule-edit.js';
 import { dashboardMethods } from './methods/dashboard.js';
@@ -27,6 +31,10 @@ export const contract = {
   ...jobMethods,
   ...destinationMethods,
   ...scheduleMethods,
+  ...projectMethods,
+  ...destinationSetupMethods,
+  ...keyMethods,
+  ...settingsMethods,
   ...backupBrowseMethods,
   ...restoreMethods,
   ...scheduleEditMethods,
