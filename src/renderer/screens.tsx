@@ -2,6 +2,7 @@ import type { ComponentType } from 'react';
 import { ComingSoon } from './features/placeholder/ComingSoon.js';
 import { SettingsScreen } from './features/settings/SettingsScreen.js';
 import { BackupsScreen } from './features/backups/BackupsScreen.js';
+import { RestoreScreen } from './features/restore/RestoreScreen.js';
 import type { ScreenId } from './store/nav.js';
 
 /**
@@ -23,7 +24,7 @@ const soon = (what: string): ComponentType => {
 export const SCREENS: Record<ScreenId, ScreenEntry> = {
   dashboard: { title: 'Dashboard', component: soon('The dashboard') },
   backups: { title: 'Backups', component: BackupsScreen },
-  restore: { title: 'Restore', component: soon('The restore wizard') },
+  restore: { title: 'Restore', component: RestoreScreen },
   schedules: { title: 'Schedules', component: soon('Schedules') },
   history: { title: 'History', component: soon('The history of runs') },
   projects: { title: 'Projects', component: soon('Projects') },

@@ -8,6 +8,7 @@ import { keysSlice, type KeysSlice } from '../features/keys/slice.js';
 import { projectsSlice, type ProjectsSlice } from '../features/projects/slice.js';
 import { settingsSlice, type SettingsSlice } from '../features/settings/slice.js';
 import { backupsSlice, type BackupsSlice } from '../features/backups/slice.js';
+import { restoreSlice, type RestoreSlice } from '../features/restore/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
 import { sliceContext, type SliceCreator } from './slice.js';
@@ -26,6 +27,7 @@ export interface AppState {
   keys: KeysSlice;
   firstRun: FirstRunSlice;
   backups: BackupsSlice;
+  restore: RestoreSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
@@ -37,6 +39,7 @@ const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   keys: keysSlice,
   firstRun: firstRunSlice,
   backups: backupsSlice,
+  restore: restoreSlice,
 };
 
 export type AppStore = StoreApi<AppState>;
