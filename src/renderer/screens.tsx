@@ -3,6 +3,7 @@ import { ComingSoon } from './features/placeholder/ComingSoon.js';
 import { SettingsScreen } from './features/settings/SettingsScreen.js';
 import { BackupsScreen } from './features/backups/BackupsScreen.js';
 import { RestoreScreen } from './features/restore/RestoreScreen.js';
+import { SchedulesScreen } from './features/schedules/SchedulesScreen.js';
 import type { ScreenId } from './store/nav.js';
 
 /**
@@ -25,7 +26,7 @@ export const SCREENS: Record<ScreenId, ScreenEntry> = {
   dashboard: { title: 'Dashboard', component: soon('The dashboard') },
   backups: { title: 'Backups', component: BackupsScreen },
   restore: { title: 'Restore', component: RestoreScreen },
-  schedules: { title: 'Schedules', component: soon('Schedules') },
+  schedules: { title: 'Schedules', component: SchedulesScreen },
   history: { title: 'History', component: soon('The history of runs') },
   projects: { title: 'Projects', component: soon('Projects') },
   destinations: { title: 'Destinations', component: soon('Destinations') },

@@ -13,6 +13,7 @@ export function subscribeEvents(store: AppStore, client: Client): () => void {
       const state = store.getState();
       state.jobs.applyRun(run);
     }),
+    client.subscribe('schedule.changed', () => store.getState().schedules.applyChange()),
   ];
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

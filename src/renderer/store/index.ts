@@ -9,6 +9,7 @@ import { projectsSlice, type ProjectsSlice } from '../features/projects/slice.js
 import { settingsSlice, type SettingsSlice } from '../features/settings/slice.js';
 import { backupsSlice, type BackupsSlice } from '../features/backups/slice.js';
 import { restoreSlice, type RestoreSlice } from '../features/restore/slice.js';
+import { schedulesSlice, type SchedulesSlice } from '../features/schedules/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
 import { sliceContext, type SliceCreator } from './slice.js';
@@ -28,6 +29,7 @@ export interface AppState {
   firstRun: FirstRunSlice;
   backups: BackupsSlice;
   restore: RestoreSlice;
+  schedules: SchedulesSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
@@ -40,6 +42,7 @@ const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   firstRun: firstRunSlice,
   backups: backupsSlice,
   restore: restoreSlice,
+  schedules: schedulesSlice,
 };
 
 export type AppStore = StoreApi<AppState>;
