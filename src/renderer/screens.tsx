@@ -4,6 +4,8 @@ import { SettingsScreen } from './features/settings/SettingsScreen.js';
 import { BackupsScreen } from './features/backups/BackupsScreen.js';
 import { RestoreScreen } from './features/restore/RestoreScreen.js';
 import { SchedulesScreen } from './features/schedules/SchedulesScreen.js';
+import { HistoryScreen } from './features/history/HistoryScreen.js';
+import { DashboardScreen } from './features/dashboard/DashboardScreen.js';
 import type { ScreenId } from './store/nav.js';
 
 /**
@@ -23,11 +25,11 @@ const soon = (what: string): ComponentType => {
 };
 
 export const SCREENS: Record<ScreenId, ScreenEntry> = {
-  dashboard: { title: 'Dashboard', component: soon('The dashboard') },
+  dashboard: { title: 'Dashboard', component: DashboardScreen },
   backups: { title: 'Backups', component: BackupsScreen },
   restore: { title: 'Restore', component: RestoreScreen },
   schedules: { title: 'Schedules', component: SchedulesScreen },
-  history: { title: 'History', component: soon('The history of runs') },
+  history: { title: 'History', component: HistoryScreen },
   projects: { title: 'Projects', component: soon('Projects') },
   destinations: { title: 'Destinations', component: soon('Destinations') },
   keys: { title: 'Keys', component: soon('Keys') },

@@ -10,6 +10,8 @@ import { settingsSlice, type SettingsSlice } from '../features/settings/slice.js
 import { backupsSlice, type BackupsSlice } from '../features/backups/slice.js';
 import { restoreSlice, type RestoreSlice } from '../features/restore/slice.js';
 import { schedulesSlice, type SchedulesSlice } from '../features/schedules/slice.js';
+import { historySlice, type HistorySlice } from '../features/history/slice.js';
+import { dashboardSlice, type DashboardSlice } from '../features/dashboard/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
 import { sliceContext, type SliceCreator } from './slice.js';
@@ -30,6 +32,8 @@ export interface AppState {
   backups: BackupsSlice;
   restore: RestoreSlice;
   schedules: SchedulesSlice;
+  history: HistorySlice;
+  dashboard: DashboardSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
@@ -43,6 +47,8 @@ const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   backups: backupsSlice,
   restore: restoreSlice,
   schedules: schedulesSlice,
+  history: historySlice,
+  dashboard: dashboardSlice,
 };
 
 export type AppStore = StoreApi<AppState>;
