@@ -1,5 +1,8 @@
 import type { ComponentType } from 'react';
-import { ComingSoon } from './features/placeholder/ComingSoon.js';
+import { DestinationsScreen } from './features/destinations/DestinationsScreen.js';
+import { FirstRunScreen } from './features/first-run/FirstRunScreen.js';
+import { KeysScreen } from './features/keys/KeysScreen.js';
+import { ProjectsScreen } from './features/projects/ProjectsScreen.js';
 import { SettingsScreen } from './features/settings/SettingsScreen.js';
 import { BackupsScreen } from './features/backups/BackupsScreen.js';
 import { RestoreScreen } from './features/restore/RestoreScreen.js';
@@ -19,20 +22,15 @@ export interface ScreenEntry {
   nav?: boolean;
 }
 
-const soon = (what: string): ComponentType => {
-  const Screen = () => <ComingSoon what={what} />;
-  return Screen;
-};
-
 export const SCREENS: Record<ScreenId, ScreenEntry> = {
   dashboard: { title: 'Dashboard', component: DashboardScreen },
   backups: { title: 'Backups', component: BackupsScreen },
   restore: { title: 'Restore', component: RestoreScreen },
   schedules: { title: 'Schedules', component: SchedulesScreen },
   history: { title: 'History', component: HistoryScreen },
-  projects: { title: 'Projects', component: soon('Projects') },
-  destinations: { title: 'Destinations', component: soon('Destinations') },
-  keys: { title: 'Keys', component: soon('Keys') },
+  projects: { title: 'Projects', component: ProjectsScreen },
+  destinations: { title: 'Destinations', component: DestinationsScreen },
+  keys: { title: 'Keys', component: KeysScreen },
   settings: { title: 'Settings', component: SettingsScreen },
-  'first-run': { title: 'Get started', component: soon('The first-run guide'), nav: false },
+  'first-run': { title: 'Get started', component: FirstRunScreen, nav: false },
 };
