@@ -15,7 +15,11 @@ export function subscribeEvents(store: AppStore, client: Client): () => void {
       // The lists that show runs and backups follow what just finished.
       if (state.nav.screen === 'history') void state.history.load();
       if (state.nav.screen === 'dashboard') void state.dashboard.load();
-      if (state.nav.screen === 'backups' && run.kind !== 'restore') void state.backups.load();
+      if (state.nav.screen === 'backups' && run.kind !== 'restore') {
+        void state.backups.load();
+        // A verification's verdict shows in the open backup's detail.
+        if (run.kind === 'verify') void state.backups.refreshDetail();
+      }
     }),
     client.subscribe('schedule.changed', () => store.getState().schedules.applyChange()),
   ];
