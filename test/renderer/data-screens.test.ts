@@ -14,24 +14,9 @@ import { createAppStore, type AppStore } from '../../src/renderer/store/index.js
 import { subscribeEvents } from '../../src/renderer/store/events.js';
 import { testProject } from '../helpers/firestore-seed.js';
 import { seededRuntime } from '../helpers/seeded-runtime.js';
+import { until } from '../helpers/store-until.js';
 
 const host = inject('firestoreEmulatorHost');
-
-function until(store: AppStore, predicate: () => boolean, ms = 60_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (predicate()) return resolve();
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error('timed out waiting for the store'));
-    }, ms);
-    const unsubscribe = store.subscribe(() => {
-      if (!predicate()) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    });
-  });
-}
 
 /**
  * The Backups, Restore, Schedules, History and Dashboard slices over the real engine and
