@@ -114,6 +114,9 @@ function RunRow({ run }: { run: HistoryRun }) {
       <td>
         {run.kind}
         {run.trigger !== 'manual' ? <span className="muted"> ({run.trigger})</span> : null}
+        {run.kind === 'restore' && run.detail?.planned ? (
+          <span className="muted"> (dry run: nothing written)</span>
+        ) : null}
       </td>
       <td>
         <span
