@@ -8,6 +8,7 @@ import { ConfSettingsStore, type SettingsStore } from '../settings/settings-stor
 import { backupHandlers } from './handlers/backups.js';
 import type { HandlerContext } from './handlers/context.js';
 import { destinationSetupHandlers } from './handlers/destination-setup.js';
+import { backupBrowseHandlers } from './handlers/backup-browse.js';
 import { destinationHandlers } from './handlers/destinations.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { keyHandlers } from './handlers/keys.js';
@@ -17,6 +18,10 @@ import { secretHandlers } from './handlers/secrets.js';
 import { FileSecretStore } from '../secrets/secret-store.js';
 import { settingsHandlers } from './handlers/settings.js';
 import { sourceHandlers } from './handlers/sources.js';
+import { restoreHandlers } from './handlers/restore.js';
+import { scheduleEditHandlers } from './handlers/schedule-edit.js';
+import { dashboardHandlers } from './handlers/dashboard.js';
+import { historyHandlers } from './handlers/history.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {
@@ -65,5 +70,10 @@ export function createApiHandlers(
     ...settingsHandlers(context),
     ...sourceHandlers(context),
     ...secretHandlers(context),
+    ...backupBrowseHandlers(context),
+    ...restoreHandlers(context),
+    ...scheduleEditHandlers(context),
+    ...dashboardHandlers(context),
+    ...historyHandlers(context),
   };
 }
