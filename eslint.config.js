@@ -1,6 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -82,6 +82,16 @@ export default tseslint.config(
       },
     },
     plugins: { 'import-x': importX },
+    settings: {
+      // Sources import each other as './x.js' (NodeNext); the files are .ts/.tsx. Without
+      // this alias the resolver finds nothing and the boundary rule below checks nothing.
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'],
+          extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
+        }),
+      ],
+    },
     rules: {
       'import-x/no-restricted-paths': ['error', { zones }],
       '@typescript-eslint/no-unused-vars': [
@@ -100,6 +110,53 @@ export default tseslint.config(
         {
           paths: [
             { name: 'electron', message: 'Only src/main and src/preload may import electron.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The renderer runs in a browser window: browser globals, and no Node or Electron at
+    // all (it reaches the engine only through the contract's Transport).
+    files: ['src/renderer/**'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        history: 'readonly',
+        navigator: 'readonly',
+        sessionStorage: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLHeadingElement: 'readonly',
+        HTMLInputElement: 'readonly',
+        Blob: 'readonly',
+        File: 'readonly',
+        FileReader: 'readonly',
+        URLSearchParams: 'readonly',
+        matchMedia: 'readonly',
+        requestAnimationFrame: 'readonly',
+      },
+    },
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'The renderer has no Node: use the contract.' },
+        { name: 'Buffer', message: 'The renderer has no Node: use Uint8Array.' },
+        { name: 'setImmediate', message: 'The renderer has no Node: use setTimeout.' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'electron', 'fs', 'path', 'os', 'crypto', 'child_process'],
+              message: 'The renderer imports only src/shared and browser libraries.',
+            },
+            {
+              group: ['better-sqlite3', '@google-cloud/*', '@aws-sdk/*', 'firebase-admin', 'conf'],
+              message: 'Engine libraries stay in the engine: call the contract instead.',
+            },
           ],
         },
       ],

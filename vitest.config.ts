@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts'],
     // Real servers (the Firestore emulator and friends) are started once for the run.
     globalSetup: ['test/setup/global-setup.ts', 'test/setup/storage-servers.ts'],
     testTimeout: 60_000,

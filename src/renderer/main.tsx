@@ -1,0 +1,39 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createClient } from '../shared/api/client.js';
+import { App } from './App.js';
+import { createAppStore, StoreContext } from './store/index.js';
+import { subscribeEvents } from './store/events.js';
+import { connect } from './transport/connect.js';
+import './styles/app.css';
+
+/** Start: pick the transport (Electron bridge or web token), build the store, render. */
+function start(): void {
+  const root = createRoot(document.getElementById('root')!);
+  const connection = connect(window);
+  if (connection.mode === 'none') {
+    root.render(
+      <main className="screen">
+        <h1>FireBackup</h1>
+        <div className="notice notice-error" role="alert">
+          <p>{connection.reason}</p>
+        </div>
+      </main>,
+    );
+    return;
+  }
+  const client = createClient(connection.transport);
+  const store = createAppStore(client);
+  subscribeEvents(store, client);
+  void store.getState().settings.load();
+  void store.getState().jobs.refreshActive();
+  root.render(
+    <StrictMode>
+      <StoreContext.Provider value={store}>
+        <App mode={connection.mode} />
+      </StoreContext.Provider>
+    </StrictMode>,
+  );
+}
+
+start();

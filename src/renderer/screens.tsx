@@ -1,0 +1,33 @@
+import type { ComponentType } from 'react';
+import { ComingSoon } from './features/placeholder/ComingSoon.js';
+import { SettingsScreen } from './features/settings/SettingsScreen.js';
+import type { ScreenId } from './store/nav.js';
+
+/**
+ * Every screen: its title (the page's <h1> and the navigation entry) and component.
+ * To add a screen: write features/<screen>/<Name>Screen.tsx and point its line here.
+ * `nav: false` keeps a screen out of the navigation (reached from elsewhere).
+ */
+export interface ScreenEntry {
+  title: string;
+  component: ComponentType;
+  nav?: boolean;
+}
+
+const soon = (what: string): ComponentType => {
+  const Screen = () => <ComingSoon what={what} />;
+  return Screen;
+};
+
+export const SCREENS: Record<ScreenId, ScreenEntry> = {
+  dashboard: { title: 'Dashboard', component: soon('The dashboard') },
+  backups: { title: 'Backups', component: soon('The backups list') },
+  restore: { title: 'Restore', component: soon('The restore wizard') },
+  schedules: { title: 'Schedules', component: soon('Schedules') },
+  history: { title: 'History', component: soon('The history of runs') },
+  projects: { title: 'Projects', component: soon('Projects') },
+  destinations: { title: 'Destinations', component: soon('Destinations') },
+  keys: { title: 'Keys', component: soon('Keys') },
+  settings: { title: 'Settings', component: SettingsScreen },
+  'first-run': { title: 'Get started', component: soon('The first-run guide'), nav: false },
+};

@@ -1,0 +1,20 @@
+import type { Client } from '../../shared/api/client.js';
+import type { AppStore } from './index.js';
+
+/**
+ * The one module that subscribes to push events, and the one place to say what each event
+ * changes in the store. A screen that must react to an event (a list to refresh when a
+ * run finishes) adds a line here, calling an action of its slice.
+ */
+export function subscribeEvents(store: AppStore, client: Client): () => void {
+  const unsubscribes = [
+    client.subscribe('job', (event) => store.getState().jobs.applyEvent(event)),
+    client.subscribe('run.finished', (run) => {
+      const state = store.getState();
+      state.jobs.applyRun(run);
+    }),
+  ];
+  return () => {
+    for (const unsubscribe of unsubscribes) unsubscribe();
+  };
+}

@@ -1,0 +1,53 @@
+import { useContext, createContext } from 'react';
+import { useStore } from 'zustand';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { Client } from '../../shared/api/client.js';
+import { settingsSlice, type SettingsSlice } from '../features/settings/slice.js';
+import { jobsSlice, type JobsSlice } from './jobs.js';
+import { navSlice, type NavSlice } from './nav.js';
+import { sliceContext, type SliceCreator } from './slice.js';
+
+/**
+ * The one store, built from slices: each key is one slice, created by the function listed
+ * in `slices` below. To add a slice: write features/<screen>/slice.ts exporting
+ * `fooSlice: SliceCreator<FooSlice>`, then add one line to AppState and one to `slices`.
+ */
+export interface AppState {
+  nav: NavSlice;
+  jobs: JobsSlice;
+  settings: SettingsSlice;
+}
+
+const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
+  nav: navSlice,
+  jobs: jobsSlice,
+  settings: settingsSlice,
+};
+
+export type AppStore = StoreApi<AppState>;
+
+/** A store over a client (tests pass one over the memory transport and the real engine). */
+export function createAppStore(client: Client): AppStore {
+  const store = createStore<AppState>()(() => ({}) as AppState);
+  const initial = {} as Record<keyof AppState, unknown>;
+  for (const key of Object.keys(slices) as (keyof AppState)[]) {
+    const create = slices[key] as SliceCreator<unknown>;
+    initial[key] = create(sliceContext(store, key, client) as never);
+  }
+  store.setState(initial as AppState, true);
+  return store;
+}
+
+export const StoreContext = createContext<AppStore | null>(null);
+
+/**
+ * Reads the store through a selector; the component re-renders when the selected value
+ * changes. Select a primitive or an existing object (`s => s.projects.list`); a selector
+ * that builds a new object or array on every call re-renders forever — wrap it in
+ * `useShallow` from 'zustand/react/shallow' instead.
+ */
+export function useApp<T>(selector: (state: AppState) => T): T {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('useApp outside <StoreContext.Provider>');
+  return useStore(store, selector);
+}

@@ -1,0 +1,26 @@
+import type { SliceCreator } from './slice.js';
+
+/** Every screen of the app, in the order the navigation lists them (first-run is not listed). */
+export const SCREEN_IDS = [
+  'dashboard',
+  'backups',
+  'restore',
+  'schedules',
+  'history',
+  'projects',
+  'destinations',
+  'keys',
+  'settings',
+  'first-run',
+] as const;
+export type ScreenId = (typeof SCREEN_IDS)[number];
+
+export interface NavSlice {
+  screen: ScreenId;
+  go(screen: ScreenId): void;
+}
+
+export const navSlice: SliceCreator<NavSlice> = ({ set }) => ({
+  screen: 'dashboard',
+  go: (screen) => set({ screen }),
+});
