@@ -1,0 +1,52 @@
+/**
+ * `npm run bench ui`: the renderer in Debian's Chromium on the real web mode (issue #8).
+ * Run as its own process by bench/run.ts (this code needs the DOM types, see
+ * test/browser/tsconfig.json); prints a table and one FB_UI_BENCH=<json> line of results.
+ */
+import { launchChromium, startApp, chromiumMissing } from '../../test/browser/harness.js';
+import { rendererForTests } from '../../test/browser/renderer-build.js';
+import type { BenchLine } from '../lib.js';
+import { INITIAL_BUNDLE_BUDGET, initialBundle, totalGzip } from './bundle.js';
+import { firstScreenTimes, percentile } from './first-screen.js';
+
+const RUNS = Number(process.env.BENCH_UI_RUNS ?? 10);
+
+async function main(): Promise<BenchLine[]> {
+  const lines: BenchLine[] = [];
+  const renderer = await rendererForTests();
+  if (!renderer) throw new Error('No renderer to measure (vite.renderer.config.ts is missing).');
+  const bundle = await initialBundle(renderer);
+  const gzip = totalGzip(bundle);
+  lines.push({
+    name: `initial renderer bundle, gzipped (${bundle.map((f) => f.file.replace(/^.*\//, '')).join(', ')})`,
+    value: gzip / 1024,
+    unit: 'KiB',
+    target: `< ${INITIAL_BUNDLE_BUDGET / 1024} KiB`,
+    pass: gzip < INITIAL_BUNDLE_BUDGET,
+  });
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  const app = await startApp();
+  const browser = await launchChromium();
+  try {
+    const times = await firstScreenTimes(browser, app, { runs: RUNS, title: 'Dashboard' });
+    const p50 = percentile(times, 50);
+    const worst = Math.max(...times);
+    lines.push({
+      name: `first screen usable after navigation start, p50 of ${RUNS} cold loads`,
+      value: p50,
+      unit: 'ms',
+      target: '< 1500 ms',
+      pass: p50 < 1500,
+    });
+    lines.push({ name: 'first screen usable, slowest load', value: worst, unit: 'ms' });
+  } finally {
+    await browser.close();
+    await app.close();
+  }
+  return lines;
+}
+
+const lines = await main();
+for (const l of lines) console.log(`${l.name}: ${l.value.toFixed(1)} ${l.unit}`);
+console.log(`FB_UI_BENCH=${JSON.stringify(lines)}`);
