@@ -63,7 +63,7 @@ export function registerUi(program: Command, io: CliIO, done: (code: number) => 
         const runtime = createRuntime({ env: io.env, keyring, log: (m) => out.info(m) });
         try {
           const server = await startWebServer({
-            dispatch: createDispatcher(createApiHandlers(runtime, keyring)),
+            dispatch: createDispatcher(createApiHandlers(runtime, keyring, { env: io.env })),
             events: createApiEvents(runtime),
             port: flags.port,
             staticDir: rendererDir(io.env),

@@ -1,10 +1,27 @@
 import type { Handlers } from '../../shared/api/dispatch.js';
 import type { Runtime } from '../jobs/runtime.js';
+import { KeyStore, keyStorePath } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
+import { appDataDir } from '../paths.js';
+import { ConfSettingsStore, type SettingsStore } from '../settings/settings-store.js';
 import { backupHandlers } from './handlers/backups.js';
+import type { HandlerContext } from './handlers/context.js';
+import { destinationSetupHandlers } from './handlers/destination-setup.js';
 import { destinationHandlers } from './handlers/destinations.js';
 import { jobHandlers } from './handlers/jobs.js';
+import { keyHandlers } from './handlers/keys.js';
+import { projectHandlers } from './handlers/projects.js';
 import { scheduleHandlers } from './handlers/schedules.js';
+import { settingsHandlers } from './handlers/settings.js';
+
+/** Where the handlers keep what is not in the catalog; each defaults from the environment. */
+export interface ApiHandlerOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Default: the app data folder of `env`. */
+  dataDir?: string;
+  keyStore?: KeyStore;
+  settings?: SettingsStore;
+}
 
 /**
  * The engine's side of the contract (src/shared/api/contract.ts): each method over the
@@ -12,12 +29,30 @@ import { scheduleHandlers } from './handlers/schedules.js';
  * Transports (Electron IPC, the loopback server) wrap these in the shared dispatcher,
  * which validates input and permissions.
  */
-export function createApiHandlers(runtime: Runtime, keyring: Keyring): Handlers {
-  const context = { runtime, keyring };
+export function createApiHandlers(
+  runtime: Runtime,
+  keyring: Keyring,
+  options: ApiHandlerOptions = {},
+): Handlers {
+  const env = options.env ?? process.env;
+  const dataDir = options.dataDir ?? appDataDir(env);
+  let keyStore = options.keyStore;
+  let settings = options.settings;
+  const context: HandlerContext = {
+    runtime,
+    keyring,
+    dataDir,
+    keyStore: () => (keyStore ??= new KeyStore(keyStorePath(env))),
+    settings: () => (settings ??= new ConfSettingsStore(dataDir)),
+  };
   return {
     ...backupHandlers(context),
     ...jobHandlers(context),
     ...destinationHandlers(context),
     ...scheduleHandlers(context),
+    ...projectHandlers(context),
+    ...destinationSetupHandlers(context),
+    ...keyHandlers(context),
+    ...settingsHandlers(context),
   };
 }

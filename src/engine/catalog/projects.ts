@@ -151,6 +151,32 @@ export class ProjectsRepo {
       toProject,
     );
   }
+
+  /** Removes the project's row; refused (by the schema's foreign key) while a schedule uses it. */
+  remove(id: string): void {
+    const project = this.get(id);
+    removeReferenced(this.db, 'projects', id, `project "${project.name}"`);
+  }
+}
+
+/** Deletes a row that schedules may reference, turning the foreign-key refusal into advice. */
+function removeReferenced(
+  db: Db,
+  table: 'projects' | 'destinations',
+  id: string,
+  what: string,
+): void {
+  try {
+    db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `The ${what} is used by a schedule. Remove or change that schedule first (Schedules, or "firebackup schedule remove").`,
+      );
+    }
+    throw error;
+  }
 }
 
 export class DestinationsRepo {
@@ -203,5 +229,32 @@ export class DestinationsRepo {
     return (
       this.db.prepare('SELECT * FROM destinations ORDER BY name').all() as DestinationRow[]
     ).map(toDestination);
+  }
+
+  /** Replaces the destination's options (the URL, and so its backups, stay). */
+  updateOptions(id: string, options: Record<string, unknown>): DestinationRecord {
+    const current = this.get(id);
+    const d = parseOrThrow(
+      DestinationInputSchema,
+      { name: current.name, url: current.url, options },
+      'destination',
+    );
+    this.db
+      .prepare('UPDATE destinations SET options_json = ? WHERE id = ?')
+      .run(JSON.stringify(d.options), id);
+    return this.get(id);
+  }
+
+  /**
+   * Forgets the destination: its row and the catalog's cached list of its backups. The
+   * backups themselves stay in storage (add the destination again to see them). Refused
+   * while a schedule uses it.
+   */
+  remove(id: string): void {
+    const destination = this.get(id);
+    this.db.transaction(() => {
+      removeReferenced(this.db, 'destinations', id, `destination "${destination.name}"`);
+      this.db.prepare('DELETE FROM backups WHERE destination_id = ?').run(id);
+    })();
   }
 }

@@ -155,6 +155,30 @@ export class KeyStore {
     });
   }
 
+  /**
+   * Takes in a key held elsewhere until now (a recovery kit, another machine). In a new
+   * store it becomes the current key (nothing else exists to make backups with); in an
+   * existing one it is kept for reading and the current key stays. Returns whether it
+   * became current; a key the store already holds changes nothing.
+   */
+  async import(
+    key: MasterKey,
+    by: 'manual' | 'schedule' = 'manual',
+  ): Promise<{ current: boolean }> {
+    return this.locked(async () => {
+      const now = this.clock.now().toISOString();
+      const fresh = !this.exists();
+      const data: StoreData = fresh
+        ? { format: STORE_FORMAT, current: key.id, keys: [], log: [] }
+        : await this.read();
+      if (data.keys.some((k) => k.id === key.id)) return { current: data.current === key.id };
+      data.keys.push({ id: key.id, key: key.revealHex(), createdAt: now });
+      data.log.push({ at: now, event: 'imported', keyId: key.id, by });
+      await this.write(data);
+      return { current: fresh };
+    });
+  }
+
   private async rotateLocked(
     by: 'manual' | 'schedule',
     importing: readonly MasterKey[],

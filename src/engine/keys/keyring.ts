@@ -28,6 +28,11 @@ export class Keyring {
     this.#current = key;
   }
 
+  /** Holds `key` for reading (an imported old key); the current key stays. */
+  hold(key: MasterKey): void {
+    this.#keys.set(key.id, key);
+  }
+
   /** The key new backups are written with. */
   current(): MasterKey {
     if (!this.currentKey) {

@@ -2,9 +2,13 @@ import type { z } from 'zod';
 import { JobEventSchema, RunSchema } from '../jobs.js';
 import type { MethodDefinition } from './define.js';
 import { backupMethods } from './methods/backups.js';
+import { destinationSetupMethods } from './methods/destination-setup.js';
 import { destinationMethods } from './methods/destinations.js';
 import { jobMethods } from './methods/jobs.js';
+import { keyMethods } from './methods/keys.js';
+import { projectMethods } from './methods/projects.js';
 import { scheduleMethods } from './methods/schedules.js';
+import { settingsMethods } from './methods/settings.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -22,6 +26,10 @@ export const contract = {
   ...jobMethods,
   ...destinationMethods,
   ...scheduleMethods,
+  ...projectMethods,
+  ...destinationSetupMethods,
+  ...keyMethods,
+  ...settingsMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;

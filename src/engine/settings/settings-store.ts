@@ -1,0 +1,73 @@
+import Conf from 'conf';
+import path from 'node:path';
+import { AppError } from '../../shared/errors.js';
+import {
+  applySettingsPatch,
+  DEFAULT_SETTINGS,
+  migrateSettings,
+  type Settings,
+  type SettingsPatch,
+} from '../../shared/settings.js';
+import { appDataDir } from '../paths.js';
+
+/**
+ * Where the app's settings live, whichever front end reads them. The Electron main
+ * process opens the same file with electron-store 11 (built on conf):
+ * `new Store({ cwd: appDataDir(), name: SETTINGS_FILE_NAME })`, and validates it with the
+ * same shared schema (src/shared/settings.ts), so all front ends see the same values.
+ */
+export interface SettingsStore {
+  get(): Settings;
+  update(patch: SettingsPatch): Settings;
+  /** The file, for messages and for the Electron side to open. */
+  readonly file: string;
+}
+
+export const SETTINGS_FILE_NAME = 'settings';
+
+/** The settings file's folder: the app data folder (FIREBACKUP_HOME or the OS convention). */
+export function settingsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return appDataDir(env);
+}
+
+/**
+ * conf-backed settings: conf writes atomically (temporary + rename), so a crash leaves the
+ * old file or the new one. What is read is migrated and validated by the shared schema;
+ * conf's own JSON-schema and migrations are not used, so the rules live in one place.
+ */
+export class ConfSettingsStore implements SettingsStore {
+  readonly #conf: Conf<Record<string, unknown>>;
+
+  constructor(dir: string) {
+    try {
+      this.#conf = new Conf<Record<string, unknown>>({
+        cwd: dir,
+        configName: SETTINGS_FILE_NAME,
+        // A damaged file is reported, never silently replaced by defaults.
+        clearInvalidConfig: false,
+        configFileMode: 0o600,
+      });
+    } catch (error) {
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `The settings file ${path.join(dir, `${SETTINGS_FILE_NAME}.json`)} cannot be read (${error instanceof Error ? error.message : String(error)}). Fix or delete it; FireBackup then starts with default settings.`,
+        { cause: error },
+      );
+    }
+  }
+
+  get file(): string {
+    return this.#conf.path;
+  }
+
+  get(): Settings {
+    const stored = this.#conf.store;
+    return Object.keys(stored).length === 0 ? DEFAULT_SETTINGS : migrateSettings(stored);
+  }
+
+  update(patch: SettingsPatch): Settings {
+    const next = applySettingsPatch(this.get(), patch);
+    this.#conf.store = next as unknown as Record<string, unknown>;
+    return next;
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import {
+  fieldsFromJsonSchema,
+  formSchemaFromFields,
+  optionsFromForm,
+} from './destination-forms.js';
+
+const json = {
+  type: 'object',
+  properties: {
+    endpoint: { type: 'string', format: 'uri', description: 'Endpoint.' },
+    secretAccessKey: { type: 'string', minLength: 1, description: 'Secret. The key. Env: X.' },
+    partSizeMiB: { type: 'integer', minimum: 5, maximum: 512, description: 'Part size.' },
+    forcePathStyle: { type: 'boolean', description: 'Path style.' },
+    tags: { type: 'array', items: { type: 'string' } },
+  },
+  required: ['endpoint'],
+};
+
+describe('destination forms from a back end’s options schema', () => {
+  it('lists editable fields, marks secrets, keeps limits, skips what a form cannot edit', () => {
+    const fields = fieldsFromJsonSchema(json);
+    expect(fields.map((f) => f.name)).toEqual([
+      'endpoint',
+      'secretAccessKey',
+      'partSizeMiB',
+      'forcePathStyle',
+    ]);
+    expect(fields[1]).toMatchObject({ secret: true, description: 'The key. Env: X.' });
+    expect(fields[0]).toMatchObject({ required: true, format: 'uri' });
+  });
+
+  it('validates form text as the back end would, and sends only what was set', () => {
+    const fields = fieldsFromJsonSchema(json);
+    const schema = formSchemaFromFields(fields);
+    expect(schema.safeParse({ endpoint: 'not a url' }).success).toBe(false);
+    expect(schema.safeParse({ endpoint: 'http://x:9000', partSizeMiB: '4' }).success).toBe(false);
+    expect(schema.safeParse({ endpoint: 'http://x:9000', partSizeMiB: '5.5' }).success).toBe(false);
+    expect(schema.safeParse({ endpoint: '' }).success).toBe(false); // required
+    expect(
+      optionsFromForm(fields, {
+        endpoint: 'http://x:9000',
+        partSizeMiB: '16',
+        forcePathStyle: false,
+        secretAccessKey: 'never sent',
+      }),
+    ).toEqual({ endpoint: 'http://x:9000', partSizeMiB: 16 });
+  });
+});
