@@ -7,11 +7,13 @@ import { ConfSettingsStore, type SettingsStore } from '../settings/settings-stor
 import { backupHandlers } from './handlers/backups.js';
 import type { HandlerContext } from './handlers/context.js';
 import { destinationSetupHandlers } from './handlers/destination-setup.js';
+import { backupBrowseHandlers } from './handlers/backup-browse.js';
 import { destinationHandlers } from './handlers/destinations.js';
 import { jobHandlers } from './handlers/jobs.js';
 import { keyHandlers } from './handlers/keys.js';
 import { projectHandlers } from './handlers/projects.js';
 import { scheduleHandlers } from './handlers/schedules.js';
+import { restoreHandlers } from './handlers/restore.js';
 import { settingsHandlers } from './handlers/settings.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
@@ -54,5 +56,7 @@ export function createApiHandlers(
     ...destinationSetupHandlers(context),
     ...keyHandlers(context),
     ...settingsHandlers(context),
+    ...backupBrowseHandlers(context),
+    ...restoreHandlers(context),
   };
 }

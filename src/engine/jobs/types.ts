@@ -50,8 +50,12 @@ export interface VerifyOutcome {
   detail?: Record<string, unknown>;
 }
 
-export type RestoreRequest =
-  ({ target: 'firestore' } & RestoreToFirestoreOptions) | ({ target: 'dir' } & RestoreToDirOptions);
+/**
+ * Into Firestore (`target` is the project to write to) or into a folder (`target: 'dir'`).
+ * (It was `{ target: 'firestore' } & RestoreToFirestoreOptions`, whose `target` could be
+ * neither the literal nor the project: no Firestore restore could be built as a job.)
+ */
+export type RestoreRequest = RestoreToFirestoreOptions | ({ target: 'dir' } & RestoreToDirOptions);
 
 export interface RestoreOutcome {
   counts?: Record<string, number>;

@@ -126,7 +126,9 @@ async function verifyFirst(
 }
 
 /** Keeps the documents under every given list (collections, paths); all when a list is empty. */
-function selector(opts: RestoreCommon): (path: string) => boolean {
+export function restoreSelector(
+  opts: Pick<RestoreCommon, 'collections' | 'paths'>,
+): (path: string) => boolean {
   const lists = [opts.collections, opts.paths].map(
     (l) => normaliseSelection({ collections: l ?? [] }).include,
   );
@@ -139,7 +141,7 @@ async function* selected(
   /** Receives the records of the other sources chosen (Auth, Storage), in order. */
   onOther?: (record: Exclude<ScannedRecord, { kind: 'firestore' }>) => Promise<void>,
 ): AsyncGenerator<{ doc: FirestoreDocumentRecord; json: Buffer }> {
-  const keep = selector(opts);
+  const keep = restoreSelector(opts);
   const wanted = (name: SourceName): boolean => !opts.sources || opts.sources.includes(name);
   if (!source.records) {
     // Salvage reads Firestore documents only.
@@ -320,7 +322,7 @@ export async function restoreToDir(
 
 const NEWLINE = Buffer.from('\n');
 
-async function assertEmptyOrMissing(dir: string): Promise<void> {
+export async function assertEmptyOrMissing(dir: string): Promise<void> {
   try {
     const entries = await readdir(dir);
     if (entries.length > 0) {

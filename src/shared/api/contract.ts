@@ -3,12 +3,14 @@ import { JobEventSchema, RunSchema } from '../jobs.js';
 import type { MethodDefinition } from './define.js';
 import { backupMethods } from './methods/backups.js';
 import { destinationSetupMethods } from './methods/destination-setup.js';
+import { backupBrowseMethods } from './methods/backup-browse.js';
 import { destinationMethods } from './methods/destinations.js';
 import { jobMethods } from './methods/jobs.js';
 import { keyMethods } from './methods/keys.js';
 import { projectMethods } from './methods/projects.js';
 import { scheduleMethods } from './methods/schedules.js';
 import { settingsMethods } from './methods/settings.js';
+import { restoreMethods } from './methods/restore.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -30,6 +32,8 @@ export const contract = {
   ...destinationSetupMethods,
   ...keyMethods,
   ...settingsMethods,
+  ...backupBrowseMethods,
+  ...restoreMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;
