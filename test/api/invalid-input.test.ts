@@ -128,7 +128,9 @@ describe('every contract method refuses invalid input with INVALID_ARGUMENT, nev
     const dir = await mkdtemp(path.join(tmpdir(), 'fb-invalid-'));
     const keyring = new Keyring(MasterKey.generate());
     runtime = createRuntime({ catalogFile: path.join(dir, 'catalog.sqlite'), keyring });
-    dispatch = createDispatcher(createApiHandlers(runtime, keyring));
+    dispatch = createDispatcher(
+      createApiHandlers(runtime, keyring, { env: { FIREBACKUP_HOME: dir } }),
+    );
     server = await startWebServer({ dispatch, events: createApiEvents(runtime) });
   });
   afterAll(async () => {
