@@ -47,17 +47,22 @@ describe.skipIf(!host)('projects, destinations, keys and settings through the co
   let keyring: Keyring;
   let dispatch: ReturnType<typeof createDispatcher>;
   let keyStoreFile: string;
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const signalListeners = { before: [] as number[], after: [] as number[] };
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'fb-setup-api-'));
     keyring = new Keyring(undefined); // first run: no key yet
     runtime = createRuntime({ catalogFile: path.join(dir, 'catalog.sqlite'), keyring });
     keyStoreFile = path.join(dir, 'keys.json');
+    signalListeners.before = signals.map((s) => process.listenerCount(s));
+    const settings = await ConfSettingsStore.open(dir);
+    signalListeners.after = signals.map((s) => process.listenerCount(s));
     dispatch = createDispatcher(
       createApiHandlers(runtime, keyring, {
         dataDir: dir,
         keyStore: new KeyStore(keyStoreFile),
-        settings: new ConfSettingsStore(dir),
+        settings,
       }),
     );
   });
@@ -352,6 +357,11 @@ describe.skipIf(!host)('projects, destinations, keys and settings through the co
   });
 
   describe('settings', () => {
+    it('opening the settings leaves Ctrl-C to the app (conf would hook the signals)', () => {
+      // Measured around the first open (in beforeAll), when conf is first imported.
+      expect(signalListeners.after).toEqual(signalListeners.before);
+    });
+
     it('answers defaults, keeps an update in the settings file, and refuses bad values', async () => {
       expect(value(await dispatch('settings.get', {}, local))).toMatchObject({
         version: 1,
@@ -371,7 +381,7 @@ describe.skipIf(!host)('projects, destinations, keys and settings through the co
         notifications: { failedRuns: true, missedRuns: false },
       });
       // Another process (the Electron app, the CLI) reads the same file.
-      expect(new ConfSettingsStore(dir).get()).toEqual(updated);
+      expect((await ConfSettingsStore.open(dir)).get()).toEqual(updated);
       expect(JSON.parse(await readFile(path.join(dir, 'settings.json'), 'utf8'))).toEqual(updated);
       expect(await dispatch('settings.update', { theme: 'pink' }, local)).toMatchObject({
         ok: false,

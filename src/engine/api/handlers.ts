@@ -39,13 +39,15 @@ export function createApiHandlers(
   const env = options.env ?? process.env;
   const dataDir = options.dataDir ?? appDataDir(env);
   let keyStore = options.keyStore;
-  let settings = options.settings;
+  let settings: Promise<SettingsStore> | undefined = options.settings
+    ? Promise.resolve(options.settings)
+    : undefined;
   const context: HandlerContext = {
     runtime,
     keyring,
     dataDir,
     keyStore: () => (keyStore ??= new KeyStore(keyStorePath(env))),
-    settings: () => (settings ??= new ConfSettingsStore(dataDir)),
+    settings: () => (settings ??= ConfSettingsStore.open(dataDir)),
   };
   return {
     ...backupHandlers(context),

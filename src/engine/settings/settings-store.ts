@@ -1,4 +1,4 @@
-import Conf from 'conf';
+import type Conf from 'conf';
 import path from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import {
@@ -38,9 +38,14 @@ export function settingsDir(env: NodeJS.ProcessEnv = process.env): string {
 export class ConfSettingsStore implements SettingsStore {
   readonly #conf: Conf<Record<string, unknown>>;
 
-  constructor(dir: string) {
+  /** Opens (or starts) the settings file in `dir`. */
+  static async open(dir: string): Promise<ConfSettingsStore> {
+    return new ConfSettingsStore(await loadConf(), dir);
+  }
+
+  private constructor(ConfClass: typeof Conf, dir: string) {
     try {
-      this.#conf = new Conf<Record<string, unknown>>({
+      this.#conf = new ConfClass<Record<string, unknown>>({
         cwd: dir,
         configName: SETTINGS_FILE_NAME,
         // A damaged file is reported, never silently replaced by defaults.
@@ -70,4 +75,28 @@ export class ConfSettingsStore implements SettingsStore {
     this.#conf.store = next as unknown as Record<string, unknown>;
     return next;
   }
+}
+
+/** Signals a process may handle itself; see loadConf. */
+const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/**
+ * conf, imported without its side effect on signals. conf writes through `atomically`,
+ * whose `when-exit` hooks SIGINT/SIGTERM/SIGHUP once at import and re-sends the signal to
+ * the process after its clean-up: the process then dies on the first Ctrl-C, before
+ * `firebackup ui` or the daemon can cancel running jobs and keep nothing partial (seen as
+ * exit 130 with the job still running). The hooks are removed again right after the
+ * import; they only deleted a temporary file of an interrupted settings write, which the
+ * next write replaces anyway. (The Electron main process, loading electron-store, needs
+ * the same care.)
+ */
+async function loadConf(): Promise<typeof Conf> {
+  const before = new Map(HANDLED_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: ConfClass } = await import('conf');
+  for (const signal of HANDLED_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return ConfClass;
 }

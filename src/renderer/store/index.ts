@@ -2,6 +2,10 @@ import { useContext, createContext } from 'react';
 import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Client } from '../../shared/api/client.js';
+import { destinationsSlice, type DestinationsSlice } from '../features/destinations/slice.js';
+import { firstRunSlice, type FirstRunSlice } from '../features/first-run/slice.js';
+import { keysSlice, type KeysSlice } from '../features/keys/slice.js';
+import { projectsSlice, type ProjectsSlice } from '../features/projects/slice.js';
 import { settingsSlice, type SettingsSlice } from '../features/settings/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
@@ -16,12 +20,20 @@ export interface AppState {
   nav: NavSlice;
   jobs: JobsSlice;
   settings: SettingsSlice;
+  projects: ProjectsSlice;
+  destinations: DestinationsSlice;
+  keys: KeysSlice;
+  firstRun: FirstRunSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   nav: navSlice,
   jobs: jobsSlice,
   settings: settingsSlice,
+  projects: projectsSlice,
+  destinations: destinationsSlice,
+  keys: keysSlice,
+  firstRun: firstRunSlice,
 };
 
 export type AppStore = StoreApi<AppState>;

@@ -13,7 +13,7 @@ export interface HandlerContext {
   /** The key store (opened on first use: most calls never need it). */
   keyStore: () => KeyStore;
   /** The settings (opened on first use). */
-  settings: () => SettingsStore;
+  settings: () => Promise<SettingsStore>;
 }
 
 /** The handlers of some of the contract's methods (one domain's). */

@@ -4,7 +4,7 @@ export function settingsHandlers({
   settings,
 }: HandlerContext): HandlersFor<'settings.get' | 'settings.update'> {
   return {
-    'settings.get': async () => settings().get(),
-    'settings.update': async (patch) => settings().update(patch),
+    'settings.get': async () => (await settings()).get(),
+    'settings.update': async (patch) => (await settings()).update(patch),
   };
 }

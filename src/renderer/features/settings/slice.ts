@@ -1,6 +1,6 @@
 import type { ErrorData } from '../../../shared/errors.js';
 import { DEFAULT_SETTINGS, type Settings, type SettingsPatch } from '../../../shared/settings.js';
-import type { SliceCreator } from '../../store/slice.js';
+import { callInto, type SliceCreator } from '../../store/slice.js';
 
 export interface SettingsSlice {
   value: Settings;
@@ -8,26 +8,27 @@ export interface SettingsSlice {
   saving: boolean;
   error: ErrorData | null;
   load(): Promise<void>;
+  /** Saves a change; the screen shows the saved value (or the error) afterwards. */
   update(patch: SettingsPatch): Promise<boolean>;
 }
 
-export const settingsSlice: SliceCreator<SettingsSlice> = ({ set }) => ({
-  value: DEFAULT_SETTINGS,
-  loaded: false,
-  saving: false,
-  error: null,
-  // Wired to settings.get/settings.update once those methods exist.
-  async load() {
-    set({ loaded: true });
-  },
-  async update(patch) {
-    set((s) => ({
-      value: {
-        ...s.value,
-        ...patch,
-        notifications: { ...s.value.notifications, ...patch.notifications },
-      },
-    }));
-    return true;
-  },
-});
+export const settingsSlice: SliceCreator<SettingsSlice> = ({ client, set }) => {
+  const onError = (error: ErrorData) => set({ error, saving: false });
+  return {
+    value: DEFAULT_SETTINGS,
+    loaded: false,
+    saving: false,
+    error: null,
+    async load() {
+      const value = await callInto(client, 'settings.get', {}, onError);
+      if (value) set({ value, loaded: true, error: null });
+    },
+    async update(patch) {
+      set({ saving: true, error: null });
+      const value = await callInto(client, 'settings.update', patch, onError);
+      if (!value) return false;
+      set({ value, saving: false });
+      return true;
+    },
+  };
+};
