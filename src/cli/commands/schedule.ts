@@ -33,8 +33,7 @@ import {
 } from '../destination-flags.js';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { DestinationRecord } from '../../engine/catalog/projects.js';
-import { storedSchedulesFor } from '../../engine/catalog/schedule-backup.js';
-import { writeSchedulesObject } from '../../engine/operations/schedules-object.js';
+import { keepSchedulesInDestination as keepInDestination } from '../../engine/operations/keep-schedules.js';
 import type { Output } from '../output.js';
 import { formatBytes, formatCount, formatDuration } from '../output.js';
 import { table } from '../table.js';
@@ -156,11 +155,7 @@ export function runSummary(run: Run): string {
   return `${run.kind} ${run.status}${took}${what.length ? ` (${what.join(', ')})` : ''}${error}${pruned}`;
 }
 
-/**
- * Keeps the destination's copy of the schedules that target it current (schedules.fbc),
- * so `catalog rebuild` can bring them back. The catalog is what runs them, so a failure
- * here only warns, saying what it means.
- */
+/** The destination's copy of the schedules (see keepSchedulesInDestination), or a warning. */
 async function keepSchedulesInDestination(
   io: CliIO,
   flags: CommonFlags,
@@ -168,22 +163,18 @@ async function keepSchedulesInDestination(
   destination: DestinationRecord,
   out: Output,
 ): Promise<{ saved: boolean; problem?: string }> {
-  let problem: string;
+  let kept: Awaited<ReturnType<typeof keepInDestination>>;
   try {
     const keyring = await keyringFor(io, flags);
-    if (!keyring.currentKey) {
-      problem = 'no key given: use --key-file or ENCRYPTION_KEY';
-    } else {
-      await writeSchedulesObject(
-        await openDestination(destination.url, destination.options),
-        keyring.current(),
-        storedSchedulesFor(catalog, destination.id),
-      );
-      return { saved: true };
-    }
+    kept = await keepInDestination(catalog, destination, keyring);
   } catch (error) {
-    problem = (error as Error).message;
+    kept = { saved: false, problem: (error as Error).message };
   }
+  if (kept.saved) return kept;
+  const problem =
+    kept.problem === 'no key given'
+      ? 'no key given: use --key-file or ENCRYPTION_KEY'
+      : kept.problem;
   out.info(
     `Warning: the schedules were not saved in ${destination.url} (${problem}). The catalog has them and runs them, but "firebackup catalog rebuild" can only bring back schedules saved there; repeat the command with the key (and the destination's credentials) to save them.`,
   );

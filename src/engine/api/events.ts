@@ -2,6 +2,7 @@ import type { EventName, EventPayload } from '../../shared/api/contract.js';
 import type { EventSource } from '../../shared/api/memory-transport.js';
 import { TERMINAL_STATUSES } from '../../shared/jobs.js';
 import type { Runtime } from '../jobs/runtime.js';
+import { onScheduleChanged } from './schedule-events.js';
 
 /**
  * The contract's push events (src/shared/api/contract.ts `events`) from the runtime. Each
@@ -20,6 +21,7 @@ export function createApiEvents(runtime: Pick<Runtime, 'jobs' | 'catalog'>): Eve
         const run = runtime.catalog.runs.get(e.jobId);
         if (run) emit(run);
       }),
+    'schedule.changed': (emit) => onScheduleChanged(runtime.catalog, emit),
   };
   return {
     subscribe: (event: EventName, listener: Listener) => sources[event](listener),

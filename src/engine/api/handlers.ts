@@ -14,6 +14,9 @@ import { keyHandlers } from './handlers/keys.js';
 import { projectHandlers } from './handlers/projects.js';
 import { scheduleHandlers } from './handlers/schedules.js';
 import { restoreHandlers } from './handlers/restore.js';
+import { scheduleEditHandlers } from './handlers/schedule-edit.js';
+import { dashboardHandlers } from './handlers/dashboard.js';
+import { historyHandlers } from './handlers/history.js';
 import { settingsHandlers } from './handlers/settings.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
@@ -60,5 +63,8 @@ export function createApiHandlers(
     ...settingsHandlers(context),
     ...backupBrowseHandlers(context),
     ...restoreHandlers(context),
+    ...scheduleEditHandlers(context),
+    ...dashboardHandlers(context),
+    ...historyHandlers(context),
   };
 }

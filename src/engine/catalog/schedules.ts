@@ -142,6 +142,44 @@ export class SchedulesRepo {
   }
 
   /**
+   * Changes a schedule (the GUI's editor). A new timetable, or switching it back on,
+   * starts its history now: occurrences before the change are not "missed".
+   */
+  update(idOrName: string, changes: Partial<ScheduleInput>): Schedule {
+    const before = this.get(idOrName);
+    const { id, createdAt: _createdAt, lastScheduledFor, ...current } = before;
+    const s = parseOrThrow(ScheduleInputSchema, { ...current, ...changes }, 'schedule');
+    validateCron(s.cron, s.timeZone);
+    const clash = this.findByName(s.name);
+    if (clash && clash.id !== id) {
+      throw new AppError(
+        'ALREADY_EXISTS',
+        `A schedule named "${s.name}" already exists. Pick another name.`,
+      );
+    }
+    const restart =
+      s.cron !== before.cron || s.timeZone !== before.timeZone || (s.enabled && !before.enabled);
+    this.db
+      .prepare(
+        `UPDATE schedules SET name = ?, kind = ?, project_id = ?, destination_id = ?, cron = ?, time_zone = ?,
+           config_json = ?, enabled = ?, last_scheduled_for = ? WHERE id = ?`,
+      )
+      .run(
+        s.name,
+        s.kind,
+        s.projectId,
+        s.destinationId,
+        s.cron,
+        s.timeZone,
+        JSON.stringify(configOf(s)),
+        s.enabled ? 1 : 0,
+        restart ? this.clock.now().toISOString() : lastScheduledFor,
+        id,
+      );
+    return this.get(id);
+  }
+
+  /**
    * Claims the occurrences after `previous` up to `at` for this process: compare-and-set
    * on `last_scheduled_for`, so two processes sharing the catalog (a daemon and the
    * desktop app) never both run the same occurrence. False if someone else claimed it.

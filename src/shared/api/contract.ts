@@ -11,6 +11,9 @@ import { projectMethods } from './methods/projects.js';
 import { scheduleMethods } from './methods/schedules.js';
 import { settingsMethods } from './methods/settings.js';
 import { restoreMethods } from './methods/restore.js';
+import { scheduleEditMethods, ScheduleChangedEventSchema } from './methods/schedule-edit.js';
+import { dashboardMethods } from './methods/dashboard.js';
+import { historyMethods } from './methods/history.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -34,6 +37,9 @@ export const contract = {
   ...settingsMethods,
   ...backupBrowseMethods,
   ...restoreMethods,
+  ...scheduleEditMethods,
+  ...dashboardMethods,
+  ...historyMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;
@@ -45,11 +51,13 @@ export type MethodOutput<M extends MethodName> = z.output<Contract[M]['output']>
  * Events pushed to front ends, declared like methods. A front end receives only the events
  * it subscribed to. `job`: every state change and progress tick of a job; `run.finished`:
  * the recorded run once a job reaches a terminal state (what history and notifications
- * show). Schedule changes will join when the schedule-editing methods do.
+ * show); `schedule.changed`: a schedule created, edited, paused, resumed or removed.
  */
 export const events = {
   job: JobEventSchema,
   'run.finished': RunSchema,
+  /** A schedule created, edited, paused/resumed or removed through the contract. */
+  'schedule.changed': ScheduleChangedEventSchema,
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

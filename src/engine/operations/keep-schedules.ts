@@ -1,0 +1,29 @@
+import { storedSchedulesFor } from '../catalog/schedule-backup.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { DestinationRecord } from '../catalog/projects.js';
+import type { Keyring } from '../keys/keyring.js';
+import { openDestination } from '../storage/index.js';
+import { writeSchedulesObject } from './schedules-object.js';
+
+/**
+ * Keeps the destination's copy of the schedules that target it current (schedules.fbc),
+ * so `catalog rebuild` can bring them back. The catalog is what runs them, so a failure
+ * here is reported, not thrown: every front end (CLI, app) says what it means.
+ */
+export async function keepSchedulesInDestination(
+  catalog: Catalog,
+  destination: DestinationRecord,
+  keyring: Keyring,
+): Promise<{ saved: true } | { saved: false; problem: string }> {
+  try {
+    if (!keyring.currentKey) return { saved: false, problem: 'no key given' };
+    await writeSchedulesObject(
+      await openDestination(destination.url, destination.options),
+      keyring.current(),
+      storedSchedulesFor(catalog, destination.id),
+    );
+    return { saved: true };
+  } catch (error) {
+    return { saved: false, problem: (error as Error).message };
+  }
+}
