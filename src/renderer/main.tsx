@@ -24,9 +24,12 @@ function start(): void {
   }
   const client = createClient(connection.transport);
   const store = createAppStore(client);
+  const state = store.getState();
+  state.nav.setMode(connection.mode);
   subscribeEvents(store, client);
-  void store.getState().settings.load();
-  void store.getState().jobs.refreshActive();
+  void state.settings.load();
+  void state.jobs.refreshActive();
+  void state.firstRun.detect();
   root.render(
     <StrictMode>
       <StoreContext.Provider value={store}>

@@ -1,5 +1,9 @@
 import type { ComponentType } from 'react';
 import { ComingSoon } from './features/placeholder/ComingSoon.js';
+import { DestinationsScreen } from './features/destinations/DestinationsScreen.js';
+import { FirstRunScreen } from './features/first-run/FirstRunScreen.js';
+import { KeysScreen } from './features/keys/KeysScreen.js';
+import { ProjectsScreen } from './features/projects/ProjectsScreen.js';
 import { SettingsScreen } from './features/settings/SettingsScreen.js';
 import type { ScreenId } from './store/nav.js';
 
@@ -25,9 +29,9 @@ export const SCREENS: Record<ScreenId, ScreenEntry> = {
   restore: { title: 'Restore', component: soon('The restore wizard') },
   schedules: { title: 'Schedules', component: soon('Schedules') },
   history: { title: 'History', component: soon('The history of runs') },
-  projects: { title: 'Projects', component: soon('Projects') },
-  destinations: { title: 'Destinations', component: soon('Destinations') },
-  keys: { title: 'Keys', component: soon('Keys') },
+  projects: { title: 'Projects', component: ProjectsScreen },
+  destinations: { title: 'Destinations', component: DestinationsScreen },
+  keys: { title: 'Keys', component: KeysScreen },
   settings: { title: 'Settings', component: SettingsScreen },
-  'first-run': { title: 'Get started', component: soon('The first-run guide'), nav: false },
+  'first-run': { title: 'Get started', component: FirstRunScreen, nav: false },
 };

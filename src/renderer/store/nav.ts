@@ -17,10 +17,15 @@ export type ScreenId = (typeof SCREEN_IDS)[number];
 
 export interface NavSlice {
   screen: ScreenId;
+  /** How this window reaches the engine (set once at start). */
+  mode: 'electron' | 'web';
   go(screen: ScreenId): void;
+  setMode(mode: 'electron' | 'web'): void;
 }
 
 export const navSlice: SliceCreator<NavSlice> = ({ set }) => ({
   screen: 'dashboard',
+  mode: 'web',
   go: (screen) => set({ screen }),
+  setMode: (mode) => set({ mode }),
 });

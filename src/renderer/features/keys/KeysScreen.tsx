@@ -1,0 +1,192 @@
+import { useEffect, useState } from 'react';
+import type { KeyView } from '../../../shared/api/methods/keys.js';
+import { ConfirmDialog } from '../../components/ConfirmDialog.js';
+import { ErrorNotice } from '../../components/ErrorNotice.js';
+import { downloadText, Field } from '../../components/Field.js';
+import { useApp } from '../../store/index.js';
+
+/** Said once, plainly, where a key is made (Keys screen and the first-run guide). */
+export function LostKeyWarning() {
+  return (
+    <div className="notice notice-warning" role="note" aria-label="About your key">
+      <p>
+        <strong>A lost key is lost data.</strong> Every backup is encrypted with your key. Without
+        it nobody can read the backups — not you, not FireBackup. Save the recovery kit somewhere
+        safe and away from this computer (a password manager, a printed copy).
+      </p>
+    </div>
+  );
+}
+
+/** "Download recovery kit": fetches the kit and hands it to the browser as a file. */
+export function RecoveryKitButton({ onSaved }: { onSaved?: () => void }) {
+  const recoveryKit = useApp((s) => s.keys.recoveryKit);
+  return (
+    <button
+      type="button"
+      className="primary"
+      onClick={async () => {
+        const kit = await recoveryKit();
+        if (!kit) return;
+        downloadText(kit.fileName, kit.text);
+        onSaved?.();
+      }}
+    >
+      Download recovery kit
+    </button>
+  );
+}
+
+export function KeysScreen() {
+  const overview = useApp((s) => s.keys.overview);
+  const load = useApp((s) => s.keys.load);
+  const generate = useApp((s) => s.keys.generate);
+  const rotate = useApp((s) => s.keys.rotate);
+  const actionError = useApp((s) => s.keys.actionError);
+  const clearError = useApp((s) => s.keys.clearError);
+  useEffect(() => void load(), [load]);
+  const o = overview.value;
+  const hasKey = o?.keys.some((k) => k.current) ?? false;
+  return (
+    <div className="stack">
+      <ErrorNotice error={overview.error} onRetry={() => void load()} />
+      <ErrorNotice error={actionError} onDismiss={clearError} />
+      {o && !hasKey && (
+        <section aria-labelledby="key-first" className="stack">
+          <h2 id="key-first">Make your key</h2>
+          <LostKeyWarning />
+          <div className="row">
+            <button type="button" className="primary" onClick={() => void generate()}>
+              Make a key
+            </button>
+          </div>
+        </section>
+      )}
+      {o && hasKey && (
+        <section aria-labelledby="key-actions" className="stack">
+          <h2 id="key-actions">Recovery kit and rotation</h2>
+          <p>
+            The key store is <code>{o.keyStore.file}</code>. Download a new recovery kit after every
+            rotation.
+          </p>
+          <div className="row">
+            <RecoveryKitButton />
+            <ConfirmDialog
+              trigger={<button type="button">Rotate key</button>}
+              title="Make a new current key?"
+              confirmLabel="Rotate"
+              onConfirm={() => void rotate()}
+            >
+              <p>
+                New backups will use a new key. Older keys are kept to read older backups. Download
+                a new recovery kit afterwards.
+              </p>
+            </ConfirmDialog>
+          </div>
+        </section>
+      )}
+      {o && (
+        <section aria-labelledby="keys-list">
+          <h2 id="keys-list">Keys and the backups they read</h2>
+          {o.keys.length === 0 ? (
+            <p className="muted">No key yet.</p>
+          ) : (
+            <ul className="stack" aria-label="Keys">
+              {o.keys.map((k) => (
+                <KeyRow key={k.id} k={k} />
+              ))}
+            </ul>
+          )}
+          {o.destinationErrors.map((e) => (
+            <ErrorNotice key={e.destinationId} error={e.error} />
+          ))}
+        </section>
+      )}
+      <section aria-labelledby="key-import">
+        <h2 id="key-import">Import a key</h2>
+        <ImportKeyForm />
+      </section>
+    </div>
+  );
+}
+
+function KeyRow({ k }: { k: KeyView }) {
+  return (
+    <li className="card" aria-label={`Key ${k.id}`}>
+      <div className="row spread">
+        <strong>
+          <code>{k.id}</code>
+        </strong>
+        <span>
+          {k.current ? 'Current: new backups use it' : k.held ? 'Kept for reading' : 'Missing'}
+        </span>
+      </div>
+      {!k.held && (
+        <p className="notice notice-error" role="alert">
+          {k.backupCount} backup(s) were made with this key, which this machine does not hold.
+          Import it (from its recovery kit) to read them.
+        </p>
+      )}
+      <p className="muted">
+        {k.createdAt ? `Made ${new Date(k.createdAt).toLocaleString()}. ` : ''}
+        Reads {k.backupCount} backup{k.backupCount === 1 ? '' : 's'}.
+      </p>
+      {k.backups.length > 0 && (
+        <details>
+          <summary>Backups made with this key</summary>
+          <ul>
+            {k.backups.map((b) => (
+              <li key={`${b.destinationId}/${b.backupId}`}>
+                {b.backupId} in {b.destinationName}
+                {b.project ? ` (${b.project})` : ''}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </li>
+  );
+}
+
+function ImportKeyForm() {
+  const importKey = useApp((s) => s.keys.importKey);
+  const [key, setKey] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  return (
+    <form
+      className="stack"
+      aria-label="Import a key"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const imported = await importKey(key);
+        if (imported) {
+          setKey('');
+          setDone(
+            imported.current
+              ? `Key ${imported.keyId} imported; new backups use it.`
+              : `Key ${imported.keyId} imported; it is kept for reading older backups.`,
+          );
+        }
+      }}
+    >
+      <Field
+        label="Key"
+        hint="64 hex characters, from a recovery kit or ENCRYPTION_KEY."
+        type="password"
+        autoComplete="off"
+        value={key}
+        onChange={(e) => setKey(e.target.value)}
+      />
+      {done && (
+        <p role="status" className="notice notice-ok">
+          {done}
+        </p>
+      )}
+      <div className="row">
+        <button type="submit" disabled={key.trim() === ''}>
+          Import key
+        </button>
+      </div>
+    </form>
+  );
+}
