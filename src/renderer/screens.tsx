@@ -5,6 +5,8 @@ import { FirstRunScreen } from './features/first-run/FirstRunScreen.js';
 import { KeysScreen } from './features/keys/KeysScreen.js';
 import { ProjectsScreen } from './features/projects/ProjectsScreen.js';
 import { SettingsScreen } from './features/settings/SettingsScreen.js';
+import { BackupsScreen } from './features/backups/BackupsScreen.js';
+import { RestoreScreen } from './features/restore/RestoreScreen.js';
 import type { ScreenId } from './store/nav.js';
 
 /**
@@ -25,8 +27,8 @@ const soon = (what: string): ComponentType => {
 
 export const SCREENS: Record<ScreenId, ScreenEntry> = {
   dashboard: { title: 'Dashboard', component: soon('The dashboard') },
-  backups: { title: 'Backups', component: soon('The backups list') },
-  restore: { title: 'Restore', component: soon('The restore wizard') },
+  backups: { title: 'Backups', component: BackupsScreen },
+  restore: { title: 'Restore', component: RestoreScreen },
   schedules: { title: 'Schedules', component: soon('Schedules') },
   history: { title: 'History', component: soon('The history of runs') },
   projects: { title: 'Projects', component: ProjectsScreen },

@@ -13,11 +13,11 @@ import { jobHandlers } from './handlers/jobs.js';
 import { keyHandlers } from './handlers/keys.js';
 import { projectHandlers } from './handlers/projects.js';
 import { scheduleHandlers } from './handlers/schedules.js';
+import { settingsHandlers } from './handlers/settings.js';
 import { restoreHandlers } from './handlers/restore.js';
 import { scheduleEditHandlers } from './handlers/schedule-edit.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
 import { historyHandlers } from './handlers/history.js';
-import { settingsHandlers } from './handlers/settings.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {

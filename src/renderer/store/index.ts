@@ -7,6 +7,8 @@ import { firstRunSlice, type FirstRunSlice } from '../features/first-run/slice.j
 import { keysSlice, type KeysSlice } from '../features/keys/slice.js';
 import { projectsSlice, type ProjectsSlice } from '../features/projects/slice.js';
 import { settingsSlice, type SettingsSlice } from '../features/settings/slice.js';
+import { backupsSlice, type BackupsSlice } from '../features/backups/slice.js';
+import { restoreSlice, type RestoreSlice } from '../features/restore/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
 import { sliceContext, type SliceCreator } from './slice.js';
@@ -24,6 +26,8 @@ export interface AppState {
   destinations: DestinationsSlice;
   keys: KeysSlice;
   firstRun: FirstRunSlice;
+  backups: BackupsSlice;
+  restore: RestoreSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
@@ -34,6 +38,8 @@ const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   destinations: destinationsSlice,
   keys: keysSlice,
   firstRun: firstRunSlice,
+  backups: backupsSlice,
+  restore: restoreSlice,
 };
 
 export type AppStore = StoreApi<AppState>;

@@ -1,0 +1,211 @@
+import type {
+  BackupDetailSchema,
+  BrowseCollectionSchema,
+  BrowseDocumentSchema,
+} from '../../../shared/api/methods/backup-browse.js';
+import type { BackupFilter, BackupRow } from '../../../shared/backup-filters.js';
+import type { ErrorData } from '../../../shared/errors.js';
+import type { FirestoreDocumentRecord } from '../../../shared/firestore.js';
+import { callInto, loadable, type Loadable, type SliceCreator } from '../../store/slice.js';
+import type { z } from 'zod';
+
+export type BackupDetail = z.infer<typeof BackupDetailSchema>;
+export type BrowseCollection = z.infer<typeof BrowseCollectionSchema>;
+export type BrowseDocument = z.infer<typeof BrowseDocumentSchema>;
+export interface BackupRef {
+  destinationId: string;
+  backupId: string;
+}
+
+/** The read-only document browser of the selected backup. */
+export interface BrowserState {
+  /** The document whose subcollections are listed; "" for the root collections. */
+  parent: string;
+  collections: Loadable<BrowseCollection[]>;
+  collection: string | null;
+  documents: Loadable<BrowseDocument[]>;
+  total: number;
+  nextCursor: string | null;
+  document: Loadable<{
+    document: FirestoreDocumentRecord;
+    subcollections: BrowseCollection[];
+  } | null>;
+}
+
+export interface BackupsSlice {
+  /** Every backup of the catalog; the screen filters them itself (same rules as the engine). */
+  rows: Loadable<BackupRow[]>;
+  filter: BackupFilter;
+  selected: BackupRef | null;
+  detail: Loadable<BackupDetail | null>;
+  browser: BrowserState;
+  actionError: ErrorData | null;
+  load(): Promise<void>;
+  setFilter(patch: Partial<BackupFilter>): void;
+  select(ref: BackupRef | null): Promise<void>;
+  openParent(parent: string): Promise<void>;
+  openCollection(collection: string): Promise<void>;
+  moreDocuments(): Promise<void>;
+  openDocument(path: string): Promise<void>;
+  verify(): Promise<string | undefined>;
+  remove(confirm: string): Promise<boolean>;
+}
+
+const emptyBrowser = (): BrowserState => ({
+  parent: '',
+  collections: loadable([]),
+  collection: null,
+  documents: loadable([]),
+  total: 0,
+  nextCursor: null,
+  document: loadable(null),
+});
+
+/** Sets one optional filter field, removing it when emptied (so it stops filtering). */
+export function patchFilter(filter: BackupFilter, patch: Partial<BackupFilter>): BackupFilter {
+  const next: Record<string, unknown> = { ...filter };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined || value === '') delete next[key];
+    else next[key] = value;
+  }
+  return next as BackupFilter;
+}
+
+export const PAGE_SIZE = 100;
+
+export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) => {
+  const setBrowser = (patch: Partial<BrowserState>) =>
+    set((s) => ({ browser: { ...s.browser, ...patch } }));
+  const failed = (error: ErrorData) => set({ actionError: error });
+  const ref = () => get().selected;
+
+  const slice: BackupsSlice = {
+    rows: loadable([]),
+    filter: {},
+    selected: null,
+    detail: loadable(null),
+    browser: emptyBrowser(),
+    actionError: null,
+
+    async load() {
+      set({ rows: { ...get().rows, loading: true, error: null } });
+      const value = await callInto(client, 'backups.search', { limit: 50_000 }, (error) =>
+        set({ rows: { ...get().rows, loading: false, error } }),
+      );
+      if (value) set({ rows: { value: value.backups, loading: false, error: null } });
+    },
+
+    setFilter(patch) {
+      set({ filter: patchFilter(get().filter, patch) });
+    },
+
+    async select(selected) {
+      set({
+        selected,
+        detail: { value: null, loading: !!selected, error: null },
+        browser: emptyBrowser(),
+        actionError: null,
+      });
+      if (!selected) return;
+      const detail = await callInto(client, 'backups.detail', selected, (error) =>
+        set({ detail: { value: null, loading: false, error } }),
+      );
+      if (detail && get().selected === selected)
+        set({ detail: { value: detail, loading: false, error: null } });
+    },
+
+    async openParent(parent) {
+      const r = ref();
+      if (!r) return;
+      setBrowser({
+        ...emptyBrowser(),
+        parent,
+        collections: { value: [], loading: true, error: null },
+      });
+      const value = await callInto(
+        client,
+        'backups.collections',
+        { ...r, ...(parent ? { parent } : {}) },
+        (error) => setBrowser({ collections: { value: [], loading: false, error } }),
+      );
+      if (value)
+        setBrowser({ collections: { value: value.collections, loading: false, error: null } });
+    },
+
+    async openCollection(collection) {
+      const r = ref();
+      if (!r) return;
+      setBrowser({
+        collection,
+        documents: { value: [], loading: true, error: null },
+        nextCursor: null,
+        total: 0,
+        document: loadable(null),
+      });
+      const page = await callInto(
+        client,
+        'backups.documents',
+        { ...r, collection, limit: PAGE_SIZE },
+        (error) => setBrowser({ documents: { value: [], loading: false, error } }),
+      );
+      if (page)
+        setBrowser({
+          documents: { value: page.documents, loading: false, error: null },
+          nextCursor: page.nextCursor,
+          total: page.total,
+        });
+    },
+
+    async moreDocuments() {
+      const r = ref();
+      const { collection, nextCursor, documents } = get().browser;
+      if (!r || !collection || !nextCursor) return;
+      setBrowser({ documents: { ...documents, loading: true } });
+      const page = await callInto(
+        client,
+        'backups.documents',
+        { ...r, collection, cursor: nextCursor, limit: PAGE_SIZE },
+        (error) => setBrowser({ documents: { ...documents, loading: false, error } }),
+      );
+      if (page)
+        setBrowser({
+          documents: {
+            value: [...documents.value, ...page.documents],
+            loading: false,
+            error: null,
+          },
+          nextCursor: page.nextCursor,
+        });
+    },
+
+    async openDocument(path) {
+      const r = ref();
+      if (!r) return;
+      setBrowser({ document: { value: null, loading: true, error: null } });
+      const value = await callInto(client, 'backups.document', { ...r, path }, (error) =>
+        setBrowser({ document: { value: null, loading: false, error } }),
+      );
+      if (value) setBrowser({ document: { value, loading: false, error: null } });
+    },
+
+    async verify() {
+      const r = ref();
+      if (!r) return undefined;
+      set({ actionError: null });
+      const started = await callInto(client, 'backups.verify', r, failed);
+      return started?.jobId;
+    },
+
+    async remove(confirm) {
+      const r = ref();
+      if (!r) return false;
+      set({ actionError: null });
+      const done = await callInto(client, 'backups.delete', { ...r, confirm }, failed);
+      if (!done) return false;
+      set({ selected: null, detail: loadable(null), browser: emptyBrowser() });
+      await slice.load();
+      return true;
+    },
+  };
+  return slice;
+};
