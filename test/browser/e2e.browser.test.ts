@@ -17,16 +17,54 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
 import { demoShop, writeRaw } from '../../src/engine/sources/firestore/testing/seed.js';
-import { testProject } from '../helpers/firestore-seed.js';
+import { readAllRaw, testProject } from '../helpers/firestore-seed.js';
 import type {} from '../setup/global-setup.js'; // declares inject('firestoreEmulatorHost')
 import { S3RVER_CREDENTIALS, TEST_BUCKET } from '../setup/storage-servers.js';
 import { blocking, scanAccessibility } from './axe.js';
 import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
-import { SCREENS, showScreen } from './screens.js';
+import { SCREENS, showScreen, waitForScreen } from './screens.js';
 import { saveScreenshot } from './screenshots.js';
 
 const firestoreHost = inject('firestoreEmulatorHost');
 const s3Endpoint = inject('s3Endpoint');
+
+const SOURCE_DOCUMENTS = demoShop('projects/x/databases/(default)/documents', 20).length;
+
+async function countDocuments(host: string, projectId: string): Promise<number> {
+  const conn = await openFirestore({ projectId, emulatorHost: host });
+  try {
+    return (await readAllRaw(conn)).size;
+  } finally {
+    await conn.close();
+  }
+}
+
+/** The Backups screen with the one backup of `project` open in its detail. */
+async function openBackup(page: Page, project: string) {
+  await showScreen(page, { name: 'backups', title: 'Backups' });
+  await page
+    .getByRole('list', { name: 'Backups' })
+    .getByRole('button', { name: new RegExp(project) })
+    .click({ timeout: 30_000 });
+  const detail = page.getByRole('region', { name: 'Backup detail' });
+  await detail.waitFor();
+  return detail;
+}
+
+/** Fills and submits the Projects screen's form for a project in the emulator. */
+async function addEmulatorProject(page: Page, name: string, id: string, host: string) {
+  await showScreen(page, { name: 'projects', title: 'Projects' });
+  const form = page.getByRole('form', { name: 'Add a project' });
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Firebase project id').fill(id);
+  await form.getByLabel('The Firestore emulator on this machine').check();
+  await form.getByLabel('Emulator address').fill(host);
+  await form.getByRole('button', { name: 'Add project' }).click();
+  await page
+    .getByRole('list', { name: 'Projects' })
+    .getByRole('listitem', { name })
+    .waitFor({ timeout: 30_000 });
+}
 
 /** Flips one byte in the middle of the backup's archive as s3rver stores it. */
 async function flipAByte(endpoint: string, prefix: string): Promise<void> {
@@ -85,13 +123,7 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
   });
 
   it('adds the emulator project on the Projects screen, and its connection test passes', async () => {
-    await showScreen(page, { name: 'projects', title: 'Projects' });
-    const form = page.getByRole('form', { name: 'Add a project' });
-    await form.getByLabel('Name', { exact: true }).fill('Shop (emulator)');
-    await form.getByLabel('Firebase project id').fill(sourceProject);
-    await form.getByLabel('The Firestore emulator on this machine').check();
-    await form.getByLabel('Emulator address').fill(firestoreHost);
-    await form.getByRole('button', { name: 'Add project' }).click();
+    await addEmulatorProject(page, 'Shop (emulator)', sourceProject, firestoreHost);
     const card = page.getByRole('list', { name: 'Projects' }).getByRole('listitem', {
       name: 'Shop (emulator)',
     });
@@ -193,12 +225,59 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
   });
 
   it.todo('creates a schedule from the cron editor (preset, description, next five runs)');
-  it.todo(
-    'restores a dry run (plan with counts), then into another project, checked in the emulator',
-  );
+  it('restores a dry run (plan with counts), then into another project, checked in the emulator', async () => {
+    const targetProject = testProject('e2e-dst');
+    await addEmulatorProject(page, 'Restore target', targetProject, firestoreHost);
+    await showScreen(page, { name: 'backups', title: 'Backups' });
+    await page
+      .getByRole('list', { name: 'Backups' })
+      .getByRole('button', { name: new RegExp(sourceProject) })
+      .click();
+    await page
+      .getByRole('region', { name: 'Backup detail' })
+      .getByRole('button', { name: 'Restore…' })
+      .click();
+    await waitForScreen(page, 'Restore');
+    const next = page.getByRole('button', { name: 'Next', exact: true });
+    await expect
+      .poll(() => page.getByLabel('Backup to restore').inputValue())
+      .toContain(destinationId);
+    await next.click(); // the backup, preselected from the Backups screen
+    await page.getByRole('group', { name: /Root collections/ }).waitFor();
+    await next.click(); // every collection
+    await page.getByLabel('A project (the same one, or another)').check();
+    await page
+      .getByLabel('Target project')
+      .selectOption({ label: `Restore target (${targetProject})` });
+    await next.click();
+    await page
+      .getByRole('group', { name: 'Restore mode' })
+      .getByRole('radio', { name: /^create\b/ })
+      .check();
+    await next.click();
+    await page.getByRole('button', { name: 'Run the dry run' }).click();
+    const plan = page.getByRole('region', { name: 'Restore plan' });
+    await plan.waitFor({ timeout: 60_000 });
+    expect(await plan.locator('td[data-count="Create"]').textContent()).toBe(
+      String(SOURCE_DOCUMENTS),
+    );
+    expect(await plan.locator('td[data-count="Delete"]').textContent()).toBe('0');
+    await saveScreenshot(page, 'restore-plan-light');
+    // The dry run wrote nothing.
+    expect(await countDocuments(firestoreHost, targetProject)).toBe(0);
+    await next.click();
+    await page.getByLabel('Target project id').fill(targetProject);
+    await page.getByRole('button', { name: 'Restore now' }).click();
+    const progress = page.getByRole('region', { name: 'Restore progress' });
+    await expect
+      .poll(() => progress.getByRole('status').textContent(), { timeout: 60_000 })
+      .toBe('Done');
+    await page.getByRole('region', { name: 'Restore report' }).waitFor();
+    expect(await countDocuments(firestoreHost, targetProject)).toBe(SOURCE_DOCUMENTS);
+  });
 
   it('verifies the backup from the app', async () => {
-    const detail = page.getByRole('region', { name: 'Backup detail' });
+    const detail = await openBackup(page, sourceProject);
     await detail.getByRole('button', { name: 'Verify now' }).click();
     const progress = detail.getByRole('region', { name: 'Verify progress' });
     await expect
