@@ -9,6 +9,7 @@ const json = {
   type: 'object',
   properties: {
     endpoint: { type: 'string', format: 'uri', description: 'Endpoint.' },
+    accessKeyId: { type: 'string', description: 'Key id; give it with secretAccessKey. Env: Y.' },
     secretAccessKey: { type: 'string', minLength: 1, description: 'Secret. The key. Env: X.' },
     partSizeMiB: { type: 'integer', minimum: 5, maximum: 512, description: 'Part size.' },
     forcePathStyle: { type: 'boolean', description: 'Path style.' },
@@ -22,11 +23,14 @@ describe('destination forms from a back end’s options schema', () => {
     const fields = fieldsFromJsonSchema(json);
     expect(fields.map((f) => f.name)).toEqual([
       'endpoint',
+      'accessKeyId',
       'secretAccessKey',
       'partSizeMiB',
       'forcePathStyle',
     ]);
-    expect(fields[1]).toMatchObject({ secret: true, description: 'The key. Env: X.' });
+    expect(fields[2]).toMatchObject({ secret: true, description: 'The key. Env: X.' });
+    // Paired with a secret, so it comes from the environment with it.
+    expect(fields[1]).toMatchObject({ name: 'accessKeyId', secret: true });
     expect(fields[0]).toMatchObject({ required: true, format: 'uri' });
   });
 

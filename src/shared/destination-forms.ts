@@ -53,7 +53,7 @@ interface JsonSchemaProperty {
 export function fieldsFromJsonSchema(json: unknown): OptionField[] {
   const schema = json as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
   const required = new Set(schema.required ?? []);
-  return Object.entries(schema.properties ?? {}).flatMap(([name, p]): OptionField[] => {
+  const fields = Object.entries(schema.properties ?? {}).flatMap(([name, p]): OptionField[] => {
     if (p.type !== 'string' && p.type !== 'number' && p.type !== 'integer' && p.type !== 'boolean')
       return []; // a kind of option no form can edit; the CLI still takes it
     const description = p.description ?? '';
@@ -72,6 +72,14 @@ export function fieldsFromJsonSchema(json: unknown): OptionField[] {
       },
     ];
   });
+  // A field that must be given with a secret ("give it with secretAccessKey") is useless
+  // stored without it, and the secret is never stored: it comes from the environment too.
+  const secretNames = fields.filter((f) => f.secret).map((f) => f.name);
+  return fields.map((f) =>
+    !f.secret && secretNames.some((n) => new RegExp(`\\b${n}\\b`).test(f.description))
+      ? { ...f, secret: true }
+      : f,
+  );
 }
 
 /**

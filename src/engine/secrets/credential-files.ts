@@ -15,20 +15,27 @@ import { fromFsError } from '../util/fs-errors.js';
  */
 export const CREDENTIALS_FOLDER = 'credentials';
 
-export interface ServiceAccountFacts {
+export interface ServiceAccount {
   clientEmail: string;
+  privateKey: string;
   projectId: string | undefined;
 }
 
-/** Checks the text is a service-account key and returns its non-secret facts. */
-export function parseServiceAccount(text: string): ServiceAccountFacts {
+/**
+ * Checks the text is a service-account key. `what` names it in messages ("The credentials
+ * file /x/key.json"); the content never appears in them (it holds a private key).
+ */
+export function parseServiceAccount(
+  text: string,
+  what = 'The service-account key',
+): ServiceAccount {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new AppError(
       'INVALID_ARGUMENT',
-      'The service-account key is not valid JSON (its content is not shown). Use the key file exactly as downloaded from the Google Cloud console.',
+      `${what} is not valid JSON (its content is not shown). Use the service-account key file exactly as downloaded from the Google Cloud console.`,
     );
   }
   const a = parsed as Record<string, unknown> | null;
@@ -37,16 +44,16 @@ export function parseServiceAccount(text: string): ServiceAccountFacts {
     a === null ||
     a.type !== 'service_account' ||
     typeof a.client_email !== 'string' ||
-    typeof a.private_key !== 'string' ||
-    !a.private_key.includes('PRIVATE KEY')
+    typeof a.private_key !== 'string'
   ) {
     throw new AppError(
       'INVALID_ARGUMENT',
-      'This is not a service-account key (it needs "type": "service_account", "client_email" and "private_key"). Create one under IAM → Service accounts → Keys in the Google Cloud console.',
+      `${what} is not a service-account key (it needs "type": "service_account", "client_email" and "private_key"). Create a key under IAM → Service accounts → Keys in the Google Cloud console.`,
     );
   }
   return {
     clientEmail: a.client_email,
+    privateKey: a.private_key,
     projectId: typeof a.project_id === 'string' ? a.project_id : undefined,
   };
 }

@@ -19,8 +19,8 @@ import { appDataDir } from '../paths.js';
 export interface SettingsStore {
   get(): Settings;
   update(patch: SettingsPatch): Settings;
-  /** The file, for messages and for the Electron side to open. */
-  readonly file: string;
+  /** The file, for messages (named as electron-store and conf name it, so theirs fit). */
+  readonly path: string;
 }
 
 export const SETTINGS_FILE_NAME = 'settings';
@@ -61,7 +61,7 @@ export class ConfSettingsStore implements SettingsStore {
     }
   }
 
-  get file(): string {
+  get path(): string {
     return this.#conf.path;
   }
 

@@ -1,12 +1,4 @@
-/**
- * An error as it crossed the boundary. Job and run errors carry the code as a plain
- * string (they may come from a newer engine), so this is looser than ErrorData.
- */
-export interface ShownError {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
+import type { ShownError } from '../store/slice.js';
 
 /**
  * An error as the engine sent it (as data): its message already says what happened and

@@ -1,9 +1,8 @@
 import type { ErrorData } from '../../shared/errors.js';
-import type { ShownError } from '../components/ErrorNotice.js';
 import type { JobEvent, JobKind, Run, RunStatus } from '../../shared/jobs.js';
 import type { Progress } from '../../shared/progress.js';
 import { TERMINAL_STATUSES } from '../../shared/jobs.js';
-import { callInto, type SliceCreator } from './slice.js';
+import { callInto, type ShownError, type SliceCreator } from './slice.js';
 
 /** What the app knows of one job, built from `job` and `run.finished` events. */
 export interface JobView {

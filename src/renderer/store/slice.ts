@@ -38,6 +38,17 @@ export function sliceContext<K extends keyof AppState>(
 }
 
 /**
+ * An error as it crossed the boundary, as <ErrorNotice> shows it. Job and run errors carry
+ * the code as a plain string (they may come from a newer engine), so this is looser than
+ * ErrorData.
+ */
+export interface ShownError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/**
  * Data a screen loads: what it holds, whether a load is under way, and the last error
  * (as data: message + what to do, shown with <ErrorNotice>).
  */

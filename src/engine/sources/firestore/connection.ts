@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import firestorePkg from '@google-cloud/firestore';
 import gax from 'google-gax';
 import { AppError } from '../../../shared/errors.js';
+import { parseServiceAccount } from '../../secrets/credential-files.js';
 import { CallRegistry, firestoreTimeoutMs } from './calls.js';
 
 /**
@@ -153,27 +154,6 @@ async function readServiceAccount(
         : `The credentials file ${file} could not be read (${code ?? 'unknown error'}). Check its permissions.`,
     );
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `The credentials file ${file} is not valid JSON. Use the service-account key file exactly as downloaded from the Google Cloud console.`,
-    );
-  }
-  const account = parsed as Record<string, unknown> | null;
-  if (
-    typeof account !== 'object' ||
-    account === null ||
-    account.type !== 'service_account' ||
-    typeof account.client_email !== 'string' ||
-    typeof account.private_key !== 'string'
-  ) {
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      `The credentials file ${file} is not a service-account key (it needs "type": "service_account", "client_email" and "private_key"). Create a key under IAM → Service accounts → Keys in the Google Cloud console.`,
-    );
-  }
-  return { client_email: account.client_email, private_key: account.private_key };
+  const account = parseServiceAccount(text, `The credentials file ${file}`);
+  return { client_email: account.clientEmail, private_key: account.privateKey };
 }

@@ -6,6 +6,7 @@ import type { DestinationKind, OptionField } from '../../../shared/destination-f
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { Field } from '../../components/Field.js';
+import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
 import { cleanOptions, destinationFormSchema, envNames } from './form.js';
 import { DRAFT, type DestinationTest } from './slice.js';
@@ -18,22 +19,19 @@ export function DestinationsScreen() {
   return (
     <div className="stack">
       <ErrorNotice error={list.error ?? kinds.error} onRetry={() => void load()} />
-      <section aria-labelledby="destinations-list">
-        <h2 id="destinations-list">Where backups go</h2>
-        {list.value.length === 0 && !list.loading ? (
-          <p className="muted">No destination yet. Add one below.</p>
-        ) : (
-          <ul className="stack" aria-label="Destinations">
-            {list.value.map((d) => (
-              <DestinationRow key={d.id} destination={d} />
-            ))}
-          </ul>
-        )}
-      </section>
-      <section aria-labelledby="destination-add">
-        <h2 id="destination-add">Add a destination</h2>
+      <Section title="Where backups go">
+        <CardList
+          label="Destinations"
+          items={list.value}
+          loading={list.loading}
+          empty="No destination yet. Add one below."
+        >
+          {(d) => <DestinationRow key={d.id} destination={d} />}
+        </CardList>
+      </Section>
+      <Section title="Add a destination">
         <DestinationForm />
-      </section>
+      </Section>
     </div>
   );
 }

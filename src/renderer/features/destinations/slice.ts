@@ -59,7 +59,13 @@ export const destinationsSlice: SliceCreator<DestinationsSlice> = ({ client, get
     async add(input) {
       set({ actionError: null });
       const added = await callInto(client, 'destinations.add', input, actionFailed);
-      if (added) await slice.load();
+      if (added) {
+        // The draft's test result was about the form just saved; it must not linger.
+        set((s) => ({
+          tests: Object.fromEntries(Object.entries(s.tests).filter(([k]) => k !== DRAFT)),
+        }));
+        await slice.load();
+      }
       return added;
     },
     async update(destinationId, options) {

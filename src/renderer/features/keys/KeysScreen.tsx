@@ -3,6 +3,7 @@ import type { KeyView } from '../../../shared/api/methods/keys.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { downloadText, Field } from '../../components/Field.js';
+import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
 
 /** Said once, plainly, where a key is made (Keys screen and the first-run guide). */
@@ -52,19 +53,17 @@ export function KeysScreen() {
       <ErrorNotice error={overview.error} onRetry={() => void load()} />
       <ErrorNotice error={actionError} onDismiss={clearError} />
       {o && !hasKey && (
-        <section aria-labelledby="key-first" className="stack">
-          <h2 id="key-first">Make your key</h2>
+        <Section title="Make your key">
           <LostKeyWarning />
           <div className="row">
             <button type="button" className="primary" onClick={() => void generate()}>
               Make a key
             </button>
           </div>
-        </section>
+        </Section>
       )}
       {o && hasKey && (
-        <section aria-labelledby="key-actions" className="stack">
-          <h2 id="key-actions">Recovery kit and rotation</h2>
+        <Section title="Recovery kit and rotation">
           <p>
             The key store is <code>{o.keyStore.file}</code>. Download a new recovery kit after every
             rotation.
@@ -83,29 +82,21 @@ export function KeysScreen() {
               </p>
             </ConfirmDialog>
           </div>
-        </section>
+        </Section>
       )}
       {o && (
-        <section aria-labelledby="keys-list">
-          <h2 id="keys-list">Keys and the backups they read</h2>
-          {o.keys.length === 0 ? (
-            <p className="muted">No key yet.</p>
-          ) : (
-            <ul className="stack" aria-label="Keys">
-              {o.keys.map((k) => (
-                <KeyRow key={k.id} k={k} />
-              ))}
-            </ul>
-          )}
+        <Section title="Keys and the backups they read">
+          <CardList label="Keys" items={o.keys} empty="No key yet.">
+            {(k) => <KeyRow key={k.id} k={k} />}
+          </CardList>
           {o.destinationErrors.map((e) => (
             <ErrorNotice key={e.destinationId} error={e.error} />
           ))}
-        </section>
+        </Section>
       )}
-      <section aria-labelledby="key-import">
-        <h2 id="key-import">Import a key</h2>
+      <Section title="Import a key">
         <ImportKeyForm />
-      </section>
+      </Section>
     </div>
   );
 }

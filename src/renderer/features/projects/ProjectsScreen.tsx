@@ -5,6 +5,7 @@ import type { ProjectView } from '../../../shared/api/methods/projects.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { Field } from '../../components/Field.js';
+import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
 import {
   EMPTY_PROJECT_FORM,
@@ -26,22 +27,19 @@ export function ProjectsScreen() {
   return (
     <div className="stack">
       <ErrorNotice error={list.error} onRetry={() => void load()} />
-      <section aria-labelledby="projects-list">
-        <h2 id="projects-list">Your projects</h2>
-        {list.value.length === 0 && !list.loading ? (
-          <p className="muted">No project yet. Add one below.</p>
-        ) : (
-          <ul className="stack" aria-label="Projects">
-            {list.value.map((p) => (
-              <ProjectRow key={p.id} project={p} />
-            ))}
-          </ul>
-        )}
-      </section>
-      <section aria-labelledby="project-add">
-        <h2 id="project-add">Add a project</h2>
+      <Section title="Your projects">
+        <CardList
+          label="Projects"
+          items={list.value}
+          loading={list.loading}
+          empty="No project yet. Add one below."
+        >
+          {(p) => <ProjectRow key={p.id} project={p} />}
+        </CardList>
+      </Section>
+      <Section title="Add a project">
         <ProjectForm />
-      </section>
+      </Section>
     </div>
   );
 }

@@ -78,7 +78,7 @@ export function SettingsScreen() {
       >
         <Field
           label="Catalog folder"
-          hint="Where the desktop app keeps its list of projects, destinations and runs (empty: the default folder); it opens it there at its next start. The command line, the daemon and the web mode use $FIREBACKUP_HOME: set it to the same folder."
+          hint="Recorded, not applied yet: today every part of FireBackup (app, command line, daemon) finds its catalog through $FIREBACKUP_HOME, the app data folder, so they always share one. To move the catalog, set FIREBACKUP_HOME for all of them."
           value={catalog}
           onChange={(e) => setCatalog(e.target.value)}
         />
