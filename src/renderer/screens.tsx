@@ -1,5 +1,4 @@
 import type { ComponentType } from 'react';
-import { ComingSoon } from './features/placeholder/ComingSoon.js';
 import { DestinationsScreen } from './features/destinations/DestinationsScreen.js';
 import { FirstRunScreen } from './features/first-run/FirstRunScreen.js';
 import { KeysScreen } from './features/keys/KeysScreen.js';
@@ -7,6 +6,9 @@ import { ProjectsScreen } from './features/projects/ProjectsScreen.js';
 import { SettingsScreen } from './features/settings/SettingsScreen.js';
 import { BackupsScreen } from './features/backups/BackupsScreen.js';
 import { RestoreScreen } from './features/restore/RestoreScreen.js';
+import { SchedulesScreen } from './features/schedules/SchedulesScreen.js';
+import { HistoryScreen } from './features/history/HistoryScreen.js';
+import { DashboardScreen } from './features/dashboard/DashboardScreen.js';
 import type { ScreenId } from './store/nav.js';
 
 /**
@@ -20,17 +22,12 @@ export interface ScreenEntry {
   nav?: boolean;
 }
 
-const soon = (what: string): ComponentType => {
-  const Screen = () => <ComingSoon what={what} />;
-  return Screen;
-};
-
 export const SCREENS: Record<ScreenId, ScreenEntry> = {
-  dashboard: { title: 'Dashboard', component: soon('The dashboard') },
+  dashboard: { title: 'Dashboard', component: DashboardScreen },
   backups: { title: 'Backups', component: BackupsScreen },
   restore: { title: 'Restore', component: RestoreScreen },
-  schedules: { title: 'Schedules', component: soon('Schedules') },
-  history: { title: 'History', component: soon('The history of runs') },
+  schedules: { title: 'Schedules', component: SchedulesScreen },
+  history: { title: 'History', component: HistoryScreen },
   projects: { title: 'Projects', component: ProjectsScreen },
   destinations: { title: 'Destinations', component: DestinationsScreen },
   keys: { title: 'Keys', component: KeysScreen },

@@ -8,16 +8,11 @@ import type { Runtime } from '../../src/engine/jobs/runtime.js';
 import type { Keyring } from '../../src/engine/keys/keyring.js';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
 import { writeRaw } from '../helpers/firestore-seed.js';
+import { okValue as value } from '../helpers/api-result.js';
 import { seededRuntime } from '../helpers/seeded-runtime.js';
 
 const host = inject('firestoreEmulatorHost');
 const local = { kind: 'local' as const };
-
-type Ok<T> = { ok: true; value: T };
-const value = <T>(r: unknown): T => {
-  expect(r).toMatchObject({ ok: true });
-  return (r as Ok<T>).value;
-};
 
 /** The Backups screen's methods over the real engine, a real archive and the emulator. */
 describe.skipIf(!host)('backups: search, detail, browse, verify, delete', () => {

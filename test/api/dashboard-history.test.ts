@@ -6,14 +6,11 @@ import { createDispatcher } from '../../src/shared/api/dispatch.js';
 import { createApiHandlers } from '../../src/engine/api/handlers.js';
 import type { Runtime } from '../../src/engine/jobs/runtime.js';
 import type { Keyring } from '../../src/engine/keys/keyring.js';
+import { okValue as value } from '../helpers/api-result.js';
 import { seededRuntime } from '../helpers/seeded-runtime.js';
 
 const host = inject('firestoreEmulatorHost');
 const local = { kind: 'local' as const };
-const value = <T>(r: unknown): T => {
-  expect(r).toMatchObject({ ok: true });
-  return (r as { value: T }).value;
-};
 
 /** The Dashboard's and History's methods over a real backup, schedule and recorded runs. */
 describe.skipIf(!host)('dashboard and history through the contract', () => {

@@ -9,14 +9,11 @@ import type { Runtime } from '../../src/engine/jobs/runtime.js';
 import type { Keyring } from '../../src/engine/keys/keyring.js';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
 import { readAllRaw, testProject, writeRaw } from '../helpers/firestore-seed.js';
+import { okValue as value } from '../helpers/api-result.js';
 import { seededRuntime } from '../helpers/seeded-runtime.js';
 
 const host = inject('firestoreEmulatorHost');
 const local = { kind: 'local' as const };
-const value = <T>(r: unknown): T => {
-  expect(r).toMatchObject({ ok: true });
-  return (r as { value: T }).value;
-};
 
 async function documentsOf(project: string): Promise<string[]> {
   const conn = await openFirestore({ projectId: project, emulatorHost: host });

@@ -10,12 +10,9 @@ import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { newBackupId } from '../../src/engine/operations/backup-names.js';
+import { okValue as value } from '../helpers/api-result.js';
 
 const local = { kind: 'local' as const };
-const value = <T>(r: unknown): T => {
-  expect(r).toMatchObject({ ok: true });
-  return (r as { value: T }).value;
-};
 
 /** The Schedules screen's methods over a real runtime and catalog (no Firestore needed). */
 describe('schedules through the contract', () => {

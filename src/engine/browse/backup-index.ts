@@ -48,10 +48,8 @@ export class BackupIndex {
     const { scanner } = await openBoundScanner(backup, keyring, options.ctx ?? {});
     const collections = new Map<string, string[]>();
     const children = new Map<string, Set<string>>();
-    const present = new Set<string>();
     for await (const { doc, json } of scanner.documents()) {
       index.totalDocuments++;
-      present.add(doc.path);
       const cut = doc.path.lastIndexOf('/');
       const collection = doc.path.slice(0, cut);
       let ids = collections.get(collection);
@@ -74,20 +72,22 @@ export class BackupIndex {
         }
       }
     }
+    for (const [collection, ids] of collections) index.documents.set(collection, ids.sort(byId));
     // Documents that do not exist but have subcollections (Firestore allows them) are
     // listed too, marked missing, so every document below them can be reached.
+    const grown = new Set<string[]>();
     for (const parent of children.keys()) {
-      if (!parent) continue;
+      if (!parent || index.hasDocument(parent)) continue;
       const cut = parent.lastIndexOf('/');
       const collection = parent.slice(0, cut);
-      const ids = collections.get(collection) ?? [];
-      collections.set(collection, ids);
-      if (!present.has(parent)) {
-        ids.push(parent.slice(cut + 1));
-        index.missing.add(parent);
-      }
+      const ids = index.documents.get(collection) ?? [];
+      ids.push(parent.slice(cut + 1));
+      index.documents.set(collection, ids);
+      index.missing.add(parent);
+      grown.add(ids);
     }
-    for (const [collection, ids] of collections) index.documents.set(collection, ids.sort(byId));
+    // Sorted once per collection that gained some (not one insertion each).
+    for (const ids of grown) ids.sort(byId);
     for (const [parent, set] of children) index.children.set(parent, [...set].sort(byId));
     return index;
   }

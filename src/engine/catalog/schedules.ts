@@ -55,6 +55,22 @@ const configOf = (s: ScheduleConfig): ScheduleConfig => ({
   allowEmpty: s.allowEmpty,
 });
 
+/** A schedule's own settings: what a user gives (defaults applied). */
+type ScheduleFields = Omit<Schedule, 'id' | 'createdAt' | 'lastScheduledFor'>;
+
+/** The columns insert and update both write, in the order their statements name them. */
+const columnsOf = (s: ScheduleFields) =>
+  [
+    s.name,
+    s.kind,
+    s.projectId,
+    s.destinationId,
+    s.cron,
+    s.timeZone,
+    JSON.stringify(configOf(s)),
+    s.enabled ? 1 : 0,
+  ] as const;
+
 export class SchedulesRepo {
   constructor(
     private readonly db: Db,
@@ -81,33 +97,28 @@ export class SchedulesRepo {
   }
 
   private insert(input: ScheduleInput, id: string, createdAt: string): Schedule {
-    const s = parseOrThrow(ScheduleInputSchema, input, 'schedule');
-    validateCron(s.cron, s.timeZone);
-    if (this.findByName(s.name)) {
-      throw new AppError(
-        'ALREADY_EXISTS',
-        `A schedule named "${s.name}" already exists. Pick another name, or remove it first.`,
-      );
-    }
+    const s = this.validated(input, undefined);
     this.db
       .prepare(
         `INSERT INTO schedules (id, name, kind, project_id, destination_id, cron, time_zone, config_json, enabled, created_at, last_scheduled_for)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        id,
-        s.name,
-        s.kind,
-        s.projectId,
-        s.destinationId,
-        s.cron,
-        s.timeZone,
-        JSON.stringify(configOf(s)),
-        s.enabled ? 1 : 0,
-        createdAt,
-        this.clock.now().toISOString(),
-      );
+      .run(id, ...columnsOf(s), createdAt, this.clock.now().toISOString());
     return this.get(id);
+  }
+
+  /** Parsed, its cron checked by the scheduler's parser, its name free (but for `self`). */
+  private validated(input: ScheduleInput, self: string | undefined): ScheduleFields {
+    const s = parseOrThrow(ScheduleInputSchema, input, 'schedule');
+    validateCron(s.cron, s.timeZone);
+    const clash = this.findByName(s.name);
+    if (clash && clash.id !== self) {
+      throw new AppError(
+        'ALREADY_EXISTS',
+        `A schedule named "${s.name}" already exists. Pick another name${self ? '' : ', or remove it first'}.`,
+      );
+    }
+    return s;
   }
 
   get(idOrName: string): Schedule {
@@ -148,15 +159,7 @@ export class SchedulesRepo {
   update(idOrName: string, changes: Partial<ScheduleInput>): Schedule {
     const before = this.get(idOrName);
     const { id, createdAt: _createdAt, lastScheduledFor, ...current } = before;
-    const s = parseOrThrow(ScheduleInputSchema, { ...current, ...changes }, 'schedule');
-    validateCron(s.cron, s.timeZone);
-    const clash = this.findByName(s.name);
-    if (clash && clash.id !== id) {
-      throw new AppError(
-        'ALREADY_EXISTS',
-        `A schedule named "${s.name}" already exists. Pick another name.`,
-      );
-    }
+    const s = this.validated({ ...current, ...changes }, id);
     const restart =
       s.cron !== before.cron || s.timeZone !== before.timeZone || (s.enabled && !before.enabled);
     this.db
@@ -164,18 +167,7 @@ export class SchedulesRepo {
         `UPDATE schedules SET name = ?, kind = ?, project_id = ?, destination_id = ?, cron = ?, time_zone = ?,
            config_json = ?, enabled = ?, last_scheduled_for = ? WHERE id = ?`,
       )
-      .run(
-        s.name,
-        s.kind,
-        s.projectId,
-        s.destinationId,
-        s.cron,
-        s.timeZone,
-        JSON.stringify(configOf(s)),
-        s.enabled ? 1 : 0,
-        restart ? this.clock.now().toISOString() : lastScheduledFor,
-        id,
-      );
+      .run(...columnsOf(s), restart ? this.clock.now().toISOString() : lastScheduledFor, id);
     return this.get(id);
   }
 

@@ -12,7 +12,16 @@ export function subscribeEvents(store: AppStore, client: Client): () => void {
     client.subscribe('run.finished', (run) => {
       const state = store.getState();
       state.jobs.applyRun(run);
+      // The lists that show runs and backups follow what just finished.
+      if (state.nav.screen === 'history') void state.history.load();
+      if (state.nav.screen === 'dashboard') void state.dashboard.load();
+      if (state.nav.screen === 'backups' && run.kind !== 'restore') {
+        void state.backups.load();
+        // A verification's verdict shows in the open backup's detail.
+        if (run.kind === 'verify') void state.backups.refreshDetail();
+      }
     }),
+    client.subscribe('schedule.changed', () => store.getState().schedules.applyChange()),
   ];
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

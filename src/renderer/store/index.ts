@@ -9,6 +9,9 @@ import { projectsSlice, type ProjectsSlice } from '../features/projects/slice.js
 import { settingsSlice, type SettingsSlice } from '../features/settings/slice.js';
 import { backupsSlice, type BackupsSlice } from '../features/backups/slice.js';
 import { restoreSlice, type RestoreSlice } from '../features/restore/slice.js';
+import { schedulesSlice, type SchedulesSlice } from '../features/schedules/slice.js';
+import { historySlice, type HistorySlice } from '../features/history/slice.js';
+import { dashboardSlice, type DashboardSlice } from '../features/dashboard/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
 import { sliceContext, type SliceCreator } from './slice.js';
@@ -28,6 +31,9 @@ export interface AppState {
   firstRun: FirstRunSlice;
   backups: BackupsSlice;
   restore: RestoreSlice;
+  schedules: SchedulesSlice;
+  history: HistorySlice;
+  dashboard: DashboardSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
@@ -40,6 +46,9 @@ const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   firstRun: firstRunSlice,
   backups: backupsSlice,
   restore: restoreSlice,
+  schedules: schedulesSlice,
+  history: historySlice,
+  dashboard: dashboardSlice,
 };
 
 export type AppStore = StoreApi<AppState>;

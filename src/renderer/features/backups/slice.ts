@@ -43,6 +43,8 @@ export interface BackupsSlice {
   load(): Promise<void>;
   setFilter(patch: Partial<BackupFilter>): void;
   select(ref: BackupRef | null): Promise<void>;
+  /** Re-reads the selected backup's detail (after a verify), keeping the browser as it is. */
+  refreshDetail(): Promise<void>;
   openParent(parent: string): Promise<void>;
   openCollection(collection: string): Promise<void>;
   moreDocuments(): Promise<void>;
@@ -109,6 +111,16 @@ export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) =
       if (!selected) return;
       const detail = await callInto(client, 'backups.detail', selected, (error) =>
         set({ detail: { value: null, loading: false, error } }),
+      );
+      if (detail && get().selected === selected)
+        set({ detail: { value: detail, loading: false, error: null } });
+    },
+
+    async refreshDetail() {
+      const selected = ref();
+      if (!selected) return;
+      const detail = await callInto(client, 'backups.detail', selected, (error) =>
+        set({ detail: { ...get().detail, error } }),
       );
       if (detail && get().selected === selected)
         set({ detail: { value: detail, loading: false, error: null } });

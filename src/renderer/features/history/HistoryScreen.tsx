@@ -1,0 +1,162 @@
+import {
+  JobKindSchema,
+  RunStatusSchema,
+  type JobKind,
+  type RunStatus,
+} from '../../../shared/jobs.js';
+import { ErrorNotice } from '../../components/ErrorNotice.js';
+import { formatBytes, formatCount, formatDuration } from '../../components/format.js';
+import { useApp } from '../../store/index.js';
+import { useEffectOnce } from '../useEffectOnce.js';
+import '../../styles/data.css';
+import type { HistoryRun } from './slice.js';
+
+/** Every run, missed and failed ones included, with the error and what to do. */
+export function HistoryScreen() {
+  const runs = useApp((s) => s.history.runs);
+  const filter = useApp((s) => s.history.filter);
+  const setFilter = useApp((s) => s.history.setFilter);
+  const load = useApp((s) => s.history.load);
+  const projects = useApp((s) => s.projects.list.value);
+  const loadProjects = useApp((s) => s.projects.load);
+  useEffectOnce(() => {
+    void load();
+    void loadProjects();
+  });
+  return (
+    <div className="stack">
+      <form className="row wrap" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Kind
+          <select
+            value={filter.kind ?? ''}
+            onChange={(e) =>
+              void setFilter({ kind: (e.target.value || undefined) as JobKind | undefined })
+            }
+          >
+            <option value="">All kinds</option>
+            {JobKindSchema.options.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Status
+          <select
+            value={filter.status ?? ''}
+            onChange={(e) =>
+              void setFilter({ status: (e.target.value || undefined) as RunStatus | undefined })
+            }
+          >
+            <option value="">All statuses</option>
+            {RunStatusSchema.options.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Project
+          <select
+            value={filter.projectId ?? ''}
+            onChange={(e) => void setFilter({ projectId: e.target.value || undefined })}
+          >
+            <option value="">All projects</option>
+            {projects.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => void load()}>
+          Refresh
+        </button>
+      </form>
+      <ErrorNotice error={runs.error} />
+      <p role="status" className="muted">
+        {runs.loading ? 'Loading runs…' : `${formatCount(runs.value.length)} runs`}
+      </p>
+      <table className="data">
+        <caption>Runs, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Status</th>
+            <th scope="col">Project / schedule</th>
+            <th scope="col">Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.value.map((r) => (
+            <RunRow key={r.id} run={r} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function RunRow({ run }: { run: HistoryRun }) {
+  const when = run.finishedAt ?? run.startedAt ?? run.scheduledFor;
+  const took =
+    run.startedAt && run.finishedAt
+      ? formatDuration((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000)
+      : null;
+  const docs = run.counts?.['firestore.documents'];
+  return (
+    <tr data-status={run.status} data-run={run.id}>
+      <td>{when ? new Date(when).toLocaleString() : '—'}</td>
+      <td>
+        {run.kind}
+        {run.trigger !== 'manual' ? <span className="muted"> ({run.trigger})</span> : null}
+        {run.kind === 'restore' && run.detail?.planned ? (
+          <span className="muted"> (dry run: nothing written)</span>
+        ) : null}
+      </td>
+      <td>
+        <span
+          className="health"
+          data-health={
+            run.status === 'succeeded'
+              ? 'ok'
+              : run.status === 'failed' || run.status === 'missed'
+                ? 'failing'
+                : ''
+          }
+        >
+          {run.status}
+        </span>
+      </td>
+      <td>
+        {run.projectName ?? '—'}
+        {run.scheduleName ? <span className="muted"> · {run.scheduleName}</span> : null}
+      </td>
+      <td className="stack">
+        <span>
+          {[
+            took,
+            docs !== undefined ? `${formatCount(docs)} documents` : null,
+            run.bytes !== null ? formatBytes(run.bytes) : null,
+            run.backupId,
+          ]
+            .filter(Boolean)
+            .join(' · ')}
+        </span>
+        {run.error && <span className="field-error">{run.error.message}</span>}
+        {run.status === 'missed' && typeof run.detail?.reason === 'string' && (
+          <span>Missed because {run.detail.reason}.</span>
+        )}
+        {run.advice && (
+          <span>
+            <strong>What to do:</strong> {run.advice}
+          </span>
+        )}
+      </td>
+    </tr>
+  );
+}
