@@ -185,9 +185,19 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     await row.click();
     await page.getByRole('region', { name: 'Backup detail' }).waitFor();
   });
-  it.todo('sees the backup on the Dashboard chart');
+  it('sees the project and the backup on the Dashboard, and its charts', async () => {
+    await showScreen(page, { name: 'dashboard', title: 'Dashboard' });
+    const projects = page.getByRole('region', { name: 'Projects' });
+    await projects.getByRole('rowheader', { name: 'Shop (emulator)' }).waitFor({ timeout: 30_000 });
+    const storage = page.getByRole('region', { name: 'Storage' });
+    await storage.getByRole('rowheader', { name: 'S3 (s3rver)' }).waitFor();
+    const charts = page.getByRole('region', { name: 'Charts' });
+    await charts.locator('figure svg').first().waitFor({ timeout: 30_000 });
+    expect(await charts.locator('figure').count()).toBeGreaterThan(0);
+  });
 
   it('browses a document and sees its exact typed values (nanosecond timestamp, reference, bytes, geo point, int64)', async () => {
+    await openBackup(page, sourceProject);
     const browser = page.getByRole('region', { name: 'Document browser' });
     await browser
       .getByRole('list', { name: 'Collections' })
@@ -224,7 +234,40 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     await saveScreenshot(page, 'backup-browser-light');
   });
 
-  it.todo('creates a schedule from the cron editor (preset, description, next five runs)');
+  it('creates a schedule from the cron editor (preset, description, next five runs)', async () => {
+    await showScreen(page, { name: 'schedules', title: 'Schedules' });
+    await page.getByRole('button', { name: 'New schedule' }).click();
+    const form = page.getByRole('form', { name: 'New schedule' });
+    await form.getByLabel('Name').fill('Nightly');
+    await form
+      .getByRole('combobox', { name: /^Project/ })
+      .selectOption({ label: 'Shop (emulator)' });
+    await form
+      .getByRole('combobox', { name: /^Destination/ })
+      .selectOption({ label: 'S3 (s3rver)' });
+    await form
+      .getByRole('combobox', { name: /^Preset/ })
+      .selectOption({ label: 'Every day at 02:00' });
+    expect(await form.getByLabel('Cron expression').inputValue()).toBe('0 2 * * *');
+    await form.getByLabel('Time zone').fill('Europe/Paris');
+    await expect
+      .poll(
+        () => form.getByRole('list', { name: 'Next five runs' }).getByRole('listitem').count(),
+        { timeout: 30_000 },
+      )
+      .toBe(5);
+    expect(await form.getByText(/02:00/).first().textContent()).toBeTruthy();
+    await saveScreenshot(page, 'schedule-editor-light');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await page.getByRole('button', { name: 'Edit Nightly' }).waitFor({ timeout: 30_000 });
+    const saved = app.runtime.catalog.schedules.list().find((x) => x.name === 'Nightly');
+    expect(saved).toMatchObject({
+      cron: '0 2 * * *',
+      timeZone: 'Europe/Paris',
+      projectId,
+      destinationId,
+    });
+  });
   it('restores a dry run (plan with counts), then into another project, checked in the emulator', async () => {
     const targetProject = testProject('e2e-dst');
     await addEmulatorProject(page, 'Restore target', targetProject, firestoreHost);
