@@ -156,7 +156,7 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
 
   it.todo('backs up now from the app and watches progress (phase, counts, bytes, rate, ETA)');
 
-  it('(set-up until the Dashboard lands) a first backup to s3rver through the contract', async () => {
+  it('(set-up: no screen offers Back up now outside the first-run guide yet) a first backup to s3rver through the contract', async () => {
     // From the page, with the token the app keeps for this tab (as its screens will call).
     const started = await page.evaluate(
       async ([ids]) => {
