@@ -9,7 +9,8 @@ import { launchChromium, openApp, startApp, chromiumMissing } from '../../test/b
 import { rendererForTests } from '../../test/browser/renderer-build.js';
 import type { BenchLine } from '../lib.js';
 import { INITIAL_BUNDLE_BUDGET, initialBundle, totalGzip } from './bundle.js';
-import { filterTimes, seedList } from './backups-list.js';
+import { filterTimes, screenTimes, seedList } from './backups-list.js';
+import { showScreen } from '../../test/browser/screens.js';
 import { craftBigBackup, firstPageMs } from './browse.js';
 import { firstScreenTimes, percentile } from './first-screen.js';
 
@@ -58,6 +59,25 @@ async function main(): Promise<BenchLine[]> {
       name: `backups list of ${LIST_BACKUPS}: backups.search from the page, p95 of ${filters.ms.length} filter changes`,
       value: filterP95,
       unit: 'ms',
+    });
+
+    await showScreen(page, { name: 'backups', title: 'Backups' });
+    await page.getByRole('list', { name: 'Backups' }).getByRole('button').first().waitFor();
+    const screen = await screenTimes(page);
+    lines.push({
+      name: `Backups screen with ${LIST_BACKUPS}: a filter typed until the list shows it, worst of ${screen.filterMs.length}`,
+      value: Math.max(...screen.filterMs),
+      unit: 'ms',
+      target: '< 100 ms',
+      pass: Math.max(...screen.filterMs) < 100,
+    });
+    const dropped = screen.frames.filter((f) => f > 25).length;
+    lines.push({
+      name: `Backups screen scrolled end to end: frames over 25 ms, of ${screen.frames.length} (p95 frame ${percentile(screen.frames, 95).toFixed(1)} ms)`,
+      value: dropped,
+      unit: 'frames',
+      target: '0',
+      pass: dropped === 0,
     });
 
     process.stderr.write(`crafting a ${BROWSE_DOCUMENTS}-document backup…\n`);
