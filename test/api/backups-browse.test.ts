@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -21,9 +21,10 @@ describe.skipIf(!host)('backups: search, detail, browse, verify, delete', () => 
   let destinationId: string;
   let backupId: string;
   let firebaseProject: string;
+  let dir: string;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'fb-browse-'));
+    dir = await mkdtemp(path.join(tmpdir(), 'fb-browse-'));
     let keyring: Keyring;
     let projectId: string;
     ({ runtime, keyring, projectId, destinationId } = await seededRuntime(
@@ -91,6 +92,16 @@ describe.skipIf(!host)('backups: search, detail, browse, verify, delete', () => 
       ok: false,
       error: { code: 'INVALID_ARGUMENT' },
     });
+  });
+
+  it('indexes a backup made in the app as it finishes, saving ids only, sealed', async () => {
+    const folder = path.join(dir, 'browse-index');
+    await expect.poll(() => readdir(folder).catch(() => []), { timeout: 30_000 }).toHaveLength(1);
+    const [file] = await readdir(folder);
+    const bytes = await readFile(path.join(folder, file!));
+    // Sealed: neither document ids nor values are readable in the file.
+    expect(bytes.includes(Buffer.from('typed'))).toBe(false);
+    expect(bytes.includes(Buffer.from('orphan'))).toBe(false);
   });
 
   it('shows the manifest', async () => {

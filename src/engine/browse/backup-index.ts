@@ -233,8 +233,8 @@ export interface SavedIndex {
   missing: string[];
 }
 
-/** 256 MiB of decrypted documents per backup held in memory, at most. */
-export const DEFAULT_PAYLOAD_BUDGET = 256 * 1024 * 1024;
+/** 128 MiB of decrypted documents per backup held in memory, at most (three backups). */
+export const DEFAULT_PAYLOAD_BUDGET = 128 * 1024 * 1024;
 
 /** Firestore orders ids by their UTF-8 bytes; for ids this is code-point order. */
 function byId(a: string, b: string): number {

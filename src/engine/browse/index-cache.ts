@@ -42,8 +42,21 @@ export class BackupIndexCache {
     return entry;
   }
 
-  private async open(key: string, backup: ResolvedBackup): Promise<BackupIndex> {
-    const { store, payloadBudget } = this.options;
+  /**
+   * Builds and saves the index of a backup nobody is looking at yet (one just made), ids
+   * only: its first browse then loads it at once, and no values are held meanwhile.
+   */
+  async prebuild(key: string, resolve: () => Promise<ResolvedBackup>): Promise<void> {
+    if (this.entries.has(key) || !this.options.store) return;
+    await this.open(key, await resolve(), 0);
+  }
+
+  private async open(
+    key: string,
+    backup: ResolvedBackup,
+    payloadBudget = this.options.payloadBudget,
+  ): Promise<BackupIndex> {
+    const { store } = this.options;
     const build = (): Promise<BackupIndex> =>
       BackupIndex.build(backup, this.keyring, {
         ...(payloadBudget === undefined ? {} : { payloadBudget }),

@@ -3,7 +3,7 @@ import { AppError } from '../../../shared/errors.js';
 import type { CatalogBackup } from '../../catalog/backups.js';
 import { verifyJob } from '../../jobs/specs.js';
 import { readManifest } from '../../operations/manifest.js';
-import { forgetIndex, indexOf, resolveRef } from './backup-ref.js';
+import { forgetIndex, indexOf, prebuildIndex, resolveRef } from './backup-ref.js';
 import type { HandlerContext, HandlersFor } from './context.js';
 
 type Methods =
@@ -42,7 +42,7 @@ export function backupBrowseHandlers(context: HandlerContext): HandlersFor<Metho
     if (e.type !== 'state' || e.kind !== 'backup' || e.status !== 'succeeded') return;
     const run = catalog.runs.get(e.jobId);
     if (run?.backupId && run.destinationId)
-      indexOf(context, run.destinationId, run.backupId).catch(() => undefined);
+      prebuildIndex(context, run.destinationId, run.backupId).catch(() => undefined);
   });
   return {
     'backups.search': async ({ limit, ...filter }) => {

@@ -43,6 +43,18 @@ export function indexOf(
   );
 }
 
+/** Indexes (and saves) a backup just made, holding no values: see BackupIndexCache.prebuild. */
+export function prebuildIndex(
+  context: HandlerContext,
+  destinationId: string,
+  backupId: string,
+): Promise<void> {
+  return cacheOf(context).prebuild(
+    `${destinationId}/${backupId}`,
+    async () => (await resolveRef(context, destinationId, backupId)).backup,
+  );
+}
+
 export function forgetIndex(
   context: HandlerContext,
   destinationId: string,
