@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- suite…]`: runs the benchmarks and prints one table per suite.
- * Suites: pipeline, firestore, storage, storage-source, event-loop, web, auth, rtdb, server (default: all), and restore-compare
+ * Suites: pipeline, firestore, storage, storage-source, event-loop, web, ui, auth, rtdb, server (default: all), and restore-compare
  * (only when named: it needs BENCH_BASELINE, see bench/restore-compare.ts). Every ratio is measured
  * within one run, since these machines are noisy; docs/benchmarks.md records the results.
  */
@@ -62,6 +62,13 @@ const suites: Record<string, () => Promise<BenchLine[]>> = {
     ];
   },
   'storage-source': () => storageSourceLines(),
+  // The renderer in Chromium (bench/ui/run.ts), in its own process: it needs the DOM types.
+  ui: async () => {
+    const run = await runNodeChild(['--import', 'tsx', 'bench/ui/run.ts']);
+    const json = /FB_UI_BENCH=(.*)/.exec(run.stdout)?.[1];
+    if (!json) throw new Error(`The ui bench failed:\n${run.stderr}`);
+    return JSON.parse(json) as BenchLine[];
+  },
   auth: () => authLines(),
   rtdb: () => rtdbLines(),
   server: () => serverLines(),

@@ -32,9 +32,9 @@ const isoDate = z
 
 export const BackupFilterSchema = z
   .object({
-    destinationId: z.string().min(1).optional(),
+    destinationId: z.string().min(1).max(200).optional(),
     /** Firebase project id, exactly. */
-    project: z.string().min(1).optional(),
+    project: z.string().min(1).max(200).optional(),
     verifyState: VerifyStateSchema.optional(),
     /** Created at or after (inclusive). */
     from: isoDate.optional(),

@@ -92,8 +92,8 @@ export const ScheduleInputSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     kind: ScheduleKindSchema.default('backup'),
-    projectId: z.string().min(1),
-    destinationId: z.string().min(1),
+    projectId: z.string().min(1).max(200),
+    destinationId: z.string().min(1).max(200),
     cron: CronExpressionSchema,
     timeZone: TimeZoneSchema.default('UTC'),
     scope: BackupScopeSchema.default({}),

@@ -42,7 +42,7 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export const SettingsPatchSchema = z
   .object({
     startAtLogin: z.boolean(),
-    notifications: NotificationSettingsSchema.partial(),
+    notifications: NotificationSettingsSchema.partial().strict(),
     catalogPath: z.string().trim().min(1).max(4096).nullable(),
     theme: ThemeSchema,
   })

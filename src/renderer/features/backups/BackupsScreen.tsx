@@ -147,7 +147,8 @@ function BackupList() {
                   type="button"
                   className="row-button"
                   aria-current={current ? 'true' : undefined}
-                  aria-label={`Backup ${row.id} of ${row.project ?? 'unknown project'}, ${new Date(row.createdAt).toLocaleString()}`}
+                  // Named by its visible text (date, project, counts, state): an aria-label
+                  // that differs from what is shown fails WCAG 2.5.3 (label in name).
                   onClick={() =>
                     void select({ destinationId: row.destinationId, backupId: row.id })
                   }

@@ -135,7 +135,7 @@ export const backupBrowseMethods = {
   'backups.delete': method({
     description:
       'Delete one backup (manifest first, then archive). `confirm` must repeat the backup id: the engine refuses otherwise.',
-    input: z.object({ ...ref, confirm: z.string() }).strict(),
+    input: z.object({ ...ref, confirm: z.string().max(200) }).strict(),
     output: z.object({ deleted: z.literal(true) }),
     permission: 'backups:delete',
   }),

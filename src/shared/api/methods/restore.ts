@@ -75,7 +75,7 @@ export const restoreMethods = {
   'restore.start': method({
     description:
       "Restore as a job (progress as `job` events, cancellable with jobs.cancel). `confirm` must be the target's project id (for a folder: the folder).",
-    input: z.object({ ...request, confirm: z.string() }).strict(),
+    input: z.object({ ...request, confirm: z.string().max(4096) }).strict(),
     output: z.object({ jobId: entityId }),
     permission: 'backups:restore',
   }),
