@@ -56,7 +56,8 @@ export const BackupScopeSchema = z
     /** Storage buckets; the project's default bucket when absent. */
     buckets: z.array(z.string().min(1)).optional(),
     /** Only Storage objects whose name starts with this. */
-    storagePrefix: z.string().min(1).optional(),
+    // Object names are at most 1,024 bytes (Cloud Storage's own limit).
+    storagePrefix: z.string().min(1).max(1024).optional(),
   })
   .strict();
 export type BackupScope = z.infer<typeof BackupScopeSchema>;

@@ -28,12 +28,19 @@ export async function startAuthEmulator(): Promise<RunningAuthEmulator> {
   const given = process.env.FIREBACKUP_TEST_AUTH_HOST;
   if (given) return { host: given, stop: async () => undefined };
   const port = await freePort();
+  // firebase-tools also starts its emulator hub and logging server, on fixed default ports
+  // (4400, 4500): two test files starting emulators at once would collide there, and the
+  // second emulator would stop soon after answering. Every port is a free one.
+  const hubPort = await freePort();
+  const loggingPort = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'fb-auth-emu-'));
   writeFileSync(
     path.join(dir, 'firebase.json'),
     JSON.stringify({
       emulators: {
         auth: { host: '127.0.0.1', port },
+        hub: { host: '127.0.0.1', port: hubPort },
+        logging: { host: '127.0.0.1', port: loggingPort },
         ui: { enabled: false },
         // Tests use several projects on purpose (a restore into a second project).
         singleProjectMode: false,
