@@ -5,6 +5,7 @@ import { useApp } from '../../store/index.js';
 import { isRunning } from '../../store/jobs.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import { defaultDestination } from './choice.js';
+import './backup-now.css';
 
 /**
  * Loads what "Back up now" chooses from (destinations, and schedules for the default).
@@ -56,10 +57,11 @@ export function BackupNow({ projectId, name }: { projectId: string; name: string
       <div className="row">
         {destinations.length > 1 && (
           <>
-            <label htmlFor={selectId}>Destination</label>
+            <label htmlFor={selectId}>
+              Destination<span className="visually-hidden"> for {name}</span>
+            </label>
             <select
               id={selectId}
-              aria-label={`Destination for ${name}`}
               value={chosen}
               disabled={running}
               onChange={(e) => pick(projectId, e.target.value)}
@@ -76,10 +78,10 @@ export function BackupNow({ projectId, name }: { projectId: string; name: string
           type="button"
           className="primary"
           disabled={running}
-          aria-label={`Back up ${name} now`}
           onClick={() => void start(projectId, chosen)}
         >
-          {running ? 'Backing up…' : 'Back up now'}
+          {/* Visible "Back up now", named "Back up <project> now" (the name holds the text). */}
+          Back up<span className="visually-hidden"> {name}</span> now
         </button>
       </div>
       <ErrorNotice error={error} />
