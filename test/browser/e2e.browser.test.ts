@@ -2,11 +2,13 @@
  * The end-to-end scenario of issue #8 in Chromium, on the web mode over the real engine,
  * Google's Firestore emulator and s3rver. The steps run in order and share one app.
  *
- * Steps whose screen has not landed yet are `it.todo` with what they will do; their
- * set-up (project, S3 destination, a first backup) is done through the catalog and the
- * contract meanwhile, so the screens that exist are visited with real data.
+ * Every step goes through the screens; the catalog and the destinations are read
+ * directly only to check what the screens did.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   GetObjectCommand,
   ListObjectsV2Command,
@@ -17,7 +19,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
 import { demoShop, writeRaw } from '../../src/engine/sources/firestore/testing/seed.js';
-import { readAllRaw, testProject } from '../helpers/firestore-seed.js';
+import { readAllRaw, seedDocuments, testProject } from '../helpers/firestore-seed.js';
 import type {} from '../setup/global-setup.js'; // declares inject('firestoreEmulatorHost')
 import { S3RVER_CREDENTIALS, TEST_BUCKET } from '../setup/storage-servers.js';
 import { blocking, scanAccessibility } from './axe.js';
@@ -154,25 +156,47 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     destinationId = app.runtime.catalog.destinations.findByName('S3 (s3rver)')!.id;
   });
 
-  it.todo('backs up now from the app and watches progress (phase, counts, bytes, rate, ETA)');
-
-  it('(set-up: no screen offers Back up now outside the first-run guide yet) a first backup to s3rver through the contract', async () => {
-    // From the page, with the token the app keeps for this tab (as its screens will call).
-    const started = await page.evaluate(
-      async ([ids]) => {
-        const token = sessionStorage.getItem('firebackup.token');
-        const r = await fetch('/api/jobs.startBackup', {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(ids),
-        });
-        return (await r.json()) as { ok: boolean; value?: { jobId: string } };
-      },
-      [{ projectId, destinationId }] as const,
+  it('backs up now from a Dashboard project card and watches progress (phase, counts), then the Dashboard refreshes', async () => {
+    await showScreen(page, { name: 'dashboard', title: 'Dashboard' });
+    const row = page
+      .getByRole('region', { name: 'Projects' })
+      .getByRole('row', { name: /Shop \(emulator\)/ });
+    await row.waitFor({ timeout: 30_000 });
+    // Every text the progress's status line and item count show, as they change.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+      new MutationObserver(() => {
+        const section = document.querySelector('section[aria-label="Backup progress"]');
+        if (!section) return;
+        const text = `${section.querySelector('[role="status"]')?.textContent ?? ''} | ${section.querySelector('dd')?.textContent ?? ''}`;
+        if (seen.at(-1) !== text) seen.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    const button = row.getByRole('button', { name: 'Back up Shop (emulator) now' });
+    await button.focus(); // reachable by keyboard, started with Enter
+    await page.keyboard.press('Enter');
+    const progress = row.getByRole('region', { name: 'Backup progress' });
+    await expect
+      .poll(() => progress.getByRole('status').textContent(), { timeout: 60_000 })
+      .toBe('Done');
+    const seen = await page.evaluate(
+      () => (window as unknown as { progressSeen: string[] }).progressSeen,
     );
-    expect(started.ok).toBe(true);
-    const run = await app.runtime.jobs.get(started.value!.jobId)!.done;
-    expect(run.status).toBe('succeeded');
+    // It was seen running in a named phase, then done with every document counted.
+    expect(
+      seen.some((t) => /^Running: \w+/.test(t)),
+      seen.join('\n'),
+    ).toBe(true);
+    expect(seen.at(-1)).toMatch(new RegExp(`^Done \\| ${SOURCE_DOCUMENTS}\\b`));
+    expect(new Set(seen).size).toBeGreaterThan(1);
+    expect(await progress.getByRole('button', { name: /Cancel/ }).count()).toBe(0);
+    // The Dashboard followed the finished run: the project now has a good backup.
+    await expect
+      .poll(() => row.locator('.health').getAttribute('data-health'), { timeout: 30_000 })
+      .toBe('ok');
+    const runs = app.runtime.catalog.runs.list({ projectId, kind: 'backup' });
+    expect(runs.map((r) => [r.status, r.destinationId])).toEqual([['succeeded', destinationId]]);
   });
 
   it('sees the backup in the Backups list and opens it', async () => {
@@ -345,7 +369,45 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     await saveScreenshot(page, 'tampered-archive-light');
   });
 
-  it.todo('cancels a running backup from the app, and nothing is left behind');
+  it('cancels a running backup from the Projects screen (destination chosen), and nothing is left behind', async () => {
+    // A project big enough that its backup is still running when Cancel is pressed.
+    const bigProject = testProject('e2e-big');
+    await seedDocuments(firestoreHost, bigProject, {
+      count: 8000,
+      withSubcollections: true,
+      docBytes: 1500,
+    });
+    await addEmulatorProject(page, 'Big shop', bigProject, firestoreHost);
+    const bigId = app.runtime.catalog.projects.findByName('Big shop')!.id;
+    // A second destination, a local folder, so the card offers a choice.
+    const folder = await mkdtemp(path.join(tmpdir(), 'fb-e2e-cancel-'));
+    app.runtime.catalog.destinations.upsert({ name: 'Local folder', url: folder });
+    await showScreen(page, { name: 'destinations', title: 'Destinations' });
+    await showScreen(page, { name: 'projects', title: 'Projects' });
+    const card = page
+      .getByRole('list', { name: 'Projects' })
+      .getByRole('listitem', { name: 'Big shop' });
+    await card
+      .getByRole('combobox', { name: 'Destination for Big shop' })
+      .selectOption({ label: 'Local folder' });
+    await card.getByRole('button', { name: 'Back up Big shop now' }).click();
+    const progress = card.getByRole('region', { name: 'Backup progress' });
+    // Cancel once documents are being read, as a user who changed their mind would.
+    await expect
+      .poll(() => progress.locator('dd').first().textContent(), { timeout: 60_000 })
+      .toMatch(/^[1-9]/);
+    await progress.getByRole('button', { name: 'Cancel backup' }).click();
+    await expect
+      .poll(() => progress.getByRole('status').textContent(), { timeout: 60_000 })
+      .toBe('Cancelled; nothing partial was kept');
+    const runs = app.runtime.catalog.runs.list({ projectId: bigId, kind: 'backup' });
+    expect(runs.map((r) => r.status)).toEqual(['cancelled']);
+    // Nothing in the folder: no archive, no manifest, no temporary.
+    expect(await readdir(folder)).toEqual([]);
+    expect(app.runtime.catalog.backups.list({ firebaseProjectId: bigProject })).toEqual([]);
+    // The button is back, for a later try.
+    expect(await card.getByRole('button', { name: 'Back up Big shop now' }).isEnabled()).toBe(true);
+  });
 
   it('every screen with data: no serious or critical axe violations, screenshots light and dark', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {

@@ -2,17 +2,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createClient } from '../../src/shared/api/client.js';
-import { createDispatcher } from '../../src/shared/api/dispatch.js';
-import { createMemoryTransport } from '../../src/shared/api/memory-transport.js';
-import { createApiEvents } from '../../src/engine/api/events.js';
-import { createApiHandlers } from '../../src/engine/api/handlers.js';
 import type { Runtime } from '../../src/engine/jobs/runtime.js';
-import { KeyStore } from '../../src/engine/keys/key-store.js';
-import { ConfSettingsStore } from '../../src/engine/settings/settings-store.js';
-import { createAppStore, type AppStore } from '../../src/renderer/store/index.js';
-import { subscribeEvents } from '../../src/renderer/store/events.js';
+import type { AppStore } from '../../src/renderer/store/index.js';
 import { testProject } from '../helpers/firestore-seed.js';
+import { rendererStore } from '../helpers/renderer-store.js';
 import { seededRuntime } from '../helpers/seeded-runtime.js';
 import { until } from '../helpers/store-until.js';
 
@@ -34,16 +27,7 @@ describe.skipIf(!host)('the data screens’ store over the real engine', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'fb-data-screens-'));
     const seeded = await seededRuntime(host, dir, 'screens', 120);
     ({ runtime, projectId, destinationId } = seeded);
-    const dispatch = createDispatcher(
-      createApiHandlers(runtime, seeded.keyring, {
-        dataDir: dir,
-        keyStore: new KeyStore(path.join(dir, 'keys.json')),
-        settings: await ConfSettingsStore.open(dir),
-      }),
-    );
-    const client = createClient(createMemoryTransport(dispatch, createApiEvents(runtime)));
-    store = createAppStore(client);
-    stopEvents = subscribeEvents(store, client);
+    ({ store, stop: stopEvents } = await rendererStore(runtime, seeded.keyring, dir));
     const jobId = (await s().jobs.startBackup({ projectId, destinationId }))!;
     await until(store, () => s().jobs.byId[jobId]?.status === 'succeeded');
   });

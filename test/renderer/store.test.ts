@@ -2,18 +2,11 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createClient } from '../../src/shared/api/client.js';
-import { createDispatcher } from '../../src/shared/api/dispatch.js';
-import { createMemoryTransport } from '../../src/shared/api/memory-transport.js';
-import { createApiEvents } from '../../src/engine/api/events.js';
-import { createApiHandlers } from '../../src/engine/api/handlers.js';
 import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
-import { KeyStore } from '../../src/engine/keys/key-store.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
-import { ConfSettingsStore } from '../../src/engine/settings/settings-store.js';
-import { createAppStore, type AppStore } from '../../src/renderer/store/index.js';
-import { subscribeEvents } from '../../src/renderer/store/events.js';
+import type { AppStore } from '../../src/renderer/store/index.js';
 import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
+import { rendererStore } from '../helpers/renderer-store.js';
 
 const host = inject('firestoreEmulatorHost');
 
@@ -49,16 +42,7 @@ describe.skipIf(!host)('the renderer store over the real engine', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'fb-store-'));
     const keyring = new Keyring(undefined);
     runtime = createRuntime({ catalogFile: path.join(dir, 'catalog.sqlite'), keyring });
-    const dispatch = createDispatcher(
-      createApiHandlers(runtime, keyring, {
-        dataDir: dir,
-        keyStore: new KeyStore(path.join(dir, 'keys.json')),
-        settings: await ConfSettingsStore.open(dir),
-      }),
-    );
-    const client = createClient(createMemoryTransport(dispatch, createApiEvents(runtime)));
-    store = createAppStore(client);
-    stopEvents = subscribeEvents(store, client);
+    ({ store, stop: stopEvents } = await rendererStore(runtime, keyring, dir));
   });
   afterAll(() => {
     stopEvents?.();

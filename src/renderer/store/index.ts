@@ -12,6 +12,7 @@ import { restoreSlice, type RestoreSlice } from '../features/restore/slice.js';
 import { schedulesSlice, type SchedulesSlice } from '../features/schedules/slice.js';
 import { historySlice, type HistorySlice } from '../features/history/slice.js';
 import { dashboardSlice, type DashboardSlice } from '../features/dashboard/slice.js';
+import { backupNowSlice, type BackupNowSlice } from '../features/backup-now/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
 import { sliceContext, type SliceCreator } from './slice.js';
@@ -34,6 +35,7 @@ export interface AppState {
   schedules: SchedulesSlice;
   history: HistorySlice;
   dashboard: DashboardSlice;
+  backupNow: BackupNowSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
@@ -49,6 +51,7 @@ const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   schedules: schedulesSlice,
   history: historySlice,
   dashboard: dashboardSlice,
+  backupNow: backupNowSlice,
 };
 
 export type AppStore = StoreApi<AppState>;

@@ -2,6 +2,7 @@ import { lazy, Suspense } from 'react';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { formatBytes, formatCount } from '../../components/format.js';
 import { useApp } from '../../store/index.js';
+import { BackupNow, useBackupNowChoices } from '../backup-now/BackupNow.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import { formatAge } from './series.js';
@@ -22,6 +23,7 @@ export function DashboardScreen() {
   const load = useApp((s) => s.dashboard.load);
   const go = useApp((s) => s.nav.go);
   useEffectOnce(() => void load());
+  useBackupNowChoices();
   const { projects, destinations } = overview.value;
   return (
     <div className="stack">
@@ -45,6 +47,7 @@ export function DashboardScreen() {
               <th scope="col">Last good backup</th>
               <th scope="col">Next run</th>
               <th scope="col">Failures since</th>
+              <th scope="col">Back up</th>
             </tr>
           </thead>
           <tbody>
@@ -68,6 +71,9 @@ export function DashboardScreen() {
                     : 'not scheduled'}
                 </td>
                 <td>{formatCount(p.failuresSinceGood)}</td>
+                <td>
+                  <BackupNow projectId={p.projectId} name={p.name} />
+                </td>
               </tr>
             ))}
           </tbody>

@@ -7,6 +7,7 @@ import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { Field } from '../../components/Field.js';
 import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
+import { BackupNow, useBackupNowChoices } from '../backup-now/BackupNow.js';
 import {
   EMPTY_PROJECT_FORM,
   ProjectFormSchema,
@@ -24,6 +25,7 @@ export function ProjectsScreen() {
   const list = useApp((s) => s.projects.list);
   const load = useApp((s) => s.projects.load);
   useEffect(() => void load(), [load]);
+  useBackupNowChoices();
   return (
     <div className="stack">
       <ErrorNotice error={list.error} onRetry={() => void load()} />
@@ -106,6 +108,7 @@ function ProjectRow({ project: p }: { project: ProjectView }) {
         </p>
       )}
       {test?.state === 'failed' && <ErrorNotice error={test.error} />}
+      <BackupNow projectId={p.id} name={p.name} />
     </li>
   );
 }
