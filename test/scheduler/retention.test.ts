@@ -347,4 +347,55 @@ describe('retention scope property', () => {
     // Naming no bucket matches no backup of a named bucket.
     expect(ids({ sources: ['firestore', 'auth', 'storage'] })).toEqual([]);
   });
+
+  it('a manual scope holds only backups of the same RTDB paths and instances', () => {
+    const manual = (
+      id: string,
+      rtdb?: { paths: string[]; instances?: string[] },
+    ): CatalogBackup => ({
+      destinationId: 'd',
+      id,
+      firebaseProjectId: 'p',
+      databaseId: '(default)',
+      scheduleId: null,
+      selection: {
+        collections: [],
+        exclude: [],
+        sources: ['firestore', 'rtdb'],
+        ...(rtdb ? { rtdb } : {}),
+      },
+      createdAt: '2024-01-01T00:00:00Z',
+      archiveKey: 'x',
+      manifestKey: 'y',
+      counts: { 'firestore.documents': 5 },
+      bytes: 1,
+      verifiedAt: null,
+      verifyStatus: null,
+      verifyError: null,
+    });
+    const backups = [
+      manual('no-rtdb-recorded'), // recorded before RTDB selections: whole trees
+      manual('whole', { paths: [] }),
+      manual('a', { paths: ['/a'] }),
+      manual('a-b', { paths: ['/a', '/b'] }),
+      manual('a-on-x', { paths: ['/a'], instances: ['x'] }),
+    ];
+    const ids = (selection: Parameters<typeof selectionOf>[0]): string[] =>
+      scopedCandidates(backups, {
+        firebaseProjectId: 'p',
+        databaseId: '(default)',
+        scheduleId: null,
+        selection: selectionOf(selection),
+      }).candidates.map((c) => c.id);
+    const sources = ['firestore' as const, 'rtdb' as const];
+    // A whole-tree prune never deletes a backup of chosen paths (it would not hold them all).
+    expect(ids({ sources })).toEqual(['no-rtdb-recorded', 'whole']);
+    // Paths compare as sets, normalised ("a/" is "/a"); a path set is its own scope.
+    expect(ids({ sources, rtdbPaths: ['a/'] })).toEqual(['a']);
+    expect(ids({ sources, rtdbPaths: ['/b', '/a'] })).toEqual(['a-b']);
+    // Named instances are part of the scope too.
+    expect(ids({ sources, rtdbPaths: ['/a'], rtdbInstances: ['x'] })).toEqual(['a-on-x']);
+    // Without rtdb among the sources, none of them is in scope.
+    expect(ids({ sources: ['firestore'] })).toEqual([]);
+  });
 });
