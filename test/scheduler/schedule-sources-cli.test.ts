@@ -127,5 +127,15 @@ describe.skipIf(!firestoreHost || !rtdbHost)('a schedule with RTDB paths', () =>
     const bad = await runCli([...base, '--sources', 'rtdb', '--rtdb-paths', '/a.b'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/not a Realtime Database path/);
+    // A manual backup refuses them the same way.
+    const manual = await runCli(
+      [
+        ...['backup', '--project', 'demo', '--emulator', '127.0.0.1:1', '--to', dest],
+        ...['--sources', 'firestore', '--rtdb-paths', '/a'],
+      ],
+      env,
+    );
+    expect(manual.code).toBe(2);
+    expect(manual.stderr).toMatch(/rtdbPaths selects rtdb data/);
   });
 });
