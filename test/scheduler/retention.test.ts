@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { BackupSelection } from '../../src/shared/backups.js';
 import type { RetentionPolicy } from '../../src/shared/schedules.js';
 import type { CatalogBackup } from '../../src/engine/catalog/backups.js';
 import {
@@ -210,6 +211,24 @@ const scopeArb: fc.Arbitrary<RetentionScope> = fc.record({
   })),
 });
 
+/** A manual backup of project p's default database with this selection. */
+const manualBackup = (id: string, selection: CatalogBackup['selection']): CatalogBackup => ({
+  destinationId: 'd',
+  id,
+  firebaseProjectId: 'p',
+  databaseId: '(default)',
+  scheduleId: null,
+  selection,
+  createdAt: '2024-01-01T00:00:00Z',
+  archiveKey: 'x',
+  manifestKey: 'y',
+  counts: { 'firestore.documents': 5 },
+  bytes: 1,
+  verifiedAt: null,
+  verifyStatus: null,
+  verifyError: null,
+});
+
 describe('retention scope property', () => {
   it('a prune never deletes a backup of another scope, nor an unexpected empty one', async () => {
     await fc.assert(
@@ -301,32 +320,16 @@ describe('retention scope property', () => {
   });
 
   it('a manual scope holds only backups of the same sources and buckets', () => {
-    const manual = (id: string, selection: CatalogBackup['selection']): CatalogBackup => ({
-      destinationId: 'd',
-      id,
-      firebaseProjectId: 'p',
-      databaseId: '(default)',
-      scheduleId: null,
-      selection,
-      createdAt: '2024-01-01T00:00:00Z',
-      archiveKey: 'x',
-      manifestKey: 'y',
-      counts: { 'firestore.documents': 5 },
-      bytes: 1,
-      verifiedAt: null,
-      verifyStatus: null,
-      verifyError: null,
-    });
     const all = { collections: [], exclude: [] };
     const backups = [
-      manual('older-manifest', all), // recorded before sources: Firestore only
-      manual('firestore', { ...all, sources: ['firestore'] }),
-      manual('everything', {
+      manualBackup('older-manifest', all), // recorded before sources: Firestore only
+      manualBackup('firestore', { ...all, sources: ['firestore'] }),
+      manualBackup('everything', {
         ...all,
         sources: ['firestore', 'auth', 'storage'],
         storage: { buckets: ['b1'], prefix: '' },
       }),
-      manual('other-bucket', {
+      manualBackup('other-bucket', {
         ...all,
         sources: ['firestore', 'auth', 'storage'],
         storage: { buckets: ['b2'], prefix: '' },
@@ -349,30 +352,13 @@ describe('retention scope property', () => {
   });
 
   it('a manual scope holds only backups of the same RTDB paths and instances', () => {
-    const manual = (
-      id: string,
-      rtdb?: { paths: string[]; instances?: string[] },
-    ): CatalogBackup => ({
-      destinationId: 'd',
-      id,
-      firebaseProjectId: 'p',
-      databaseId: '(default)',
-      scheduleId: null,
-      selection: {
+    const manual = (id: string, rtdb?: BackupSelection['rtdb']): CatalogBackup =>
+      manualBackup(id, {
         collections: [],
         exclude: [],
         sources: ['firestore', 'rtdb'],
         ...(rtdb ? { rtdb } : {}),
-      },
-      createdAt: '2024-01-01T00:00:00Z',
-      archiveKey: 'x',
-      manifestKey: 'y',
-      counts: { 'firestore.documents': 5 },
-      bytes: 1,
-      verifiedAt: null,
-      verifyStatus: null,
-      verifyError: null,
-    });
+      });
     const backups = [
       manual('no-rtdb-recorded'), // recorded before RTDB selections: whole trees
       manual('whole', { paths: [] }),
