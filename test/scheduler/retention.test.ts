@@ -229,6 +229,17 @@ const manualBackup = (id: string, selection: CatalogBackup['selection']): Catalo
   verifyError: null,
 });
 
+/** The ids of `backups` in the manual scope of project p's default database and a selection. */
+const manualScopeIds =
+  (backups: CatalogBackup[]) =>
+  (selection: Parameters<typeof selectionOf>[0]): string[] =>
+    scopedCandidates(backups, {
+      firebaseProjectId: 'p',
+      databaseId: '(default)',
+      scheduleId: null,
+      selection: selectionOf(selection),
+    }).candidates.map((c) => c.id);
+
 describe('retention scope property', () => {
   it('a prune never deletes a backup of another scope, nor an unexpected empty one', async () => {
     await fc.assert(
@@ -335,13 +346,7 @@ describe('retention scope property', () => {
         storage: { buckets: ['b2'], prefix: '' },
       }),
     ];
-    const ids = (selection: Parameters<typeof selectionOf>[0]): string[] =>
-      scopedCandidates(backups, {
-        firebaseProjectId: 'p',
-        databaseId: '(default)',
-        scheduleId: null,
-        selection: selectionOf(selection),
-      }).candidates.map((c) => c.id);
+    const ids = manualScopeIds(backups);
     // A Firestore-only prune never touches the backups that also hold users and files.
     expect(ids({})).toEqual(['older-manifest', 'firestore']);
     expect(ids({ sources: ['firestore', 'auth', 'storage'], buckets: ['b1'] })).toEqual([
@@ -366,13 +371,7 @@ describe('retention scope property', () => {
       manual('a-b', { paths: ['/a', '/b'] }),
       manual('a-on-x', { paths: ['/a'], instances: ['x'] }),
     ];
-    const ids = (selection: Parameters<typeof selectionOf>[0]): string[] =>
-      scopedCandidates(backups, {
-        firebaseProjectId: 'p',
-        databaseId: '(default)',
-        scheduleId: null,
-        selection: selectionOf(selection),
-      }).candidates.map((c) => c.id);
+    const ids = manualScopeIds(backups);
     const sources = ['firestore' as const, 'rtdb' as const];
     // A whole-tree prune never deletes a backup of chosen paths (it would not hold them all).
     expect(ids({ sources })).toEqual(['no-rtdb-recorded', 'whole']);
