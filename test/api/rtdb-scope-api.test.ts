@@ -125,4 +125,32 @@ describe.skipIf(!host || !rtdbHost)('RTDB selections through the contract', () =
     ).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(runtime.jobs.active()).toEqual([]);
   });
+
+  it('keeps RTDB paths in a schedule made through the contract, and refuses them without rtdb', async () => {
+    const schedule = (name: string, scope: Record<string, unknown>) =>
+      dispatch(
+        'schedules.create',
+        { name, projectId, destinationId, cron: '0 2 * * *', scope },
+        local,
+      );
+    expect(
+      await schedule('rtdb-users', { sources: ['firestore', 'rtdb'], rtdbPaths: ['/users'] }),
+    ).toMatchObject({
+      ok: true,
+      value: { schedule: { scope: { sources: ['firestore', 'rtdb'], rtdbPaths: ['/users'] } } },
+    });
+    // Every run would ignore the paths: refused when the schedule is made, and when edited.
+    expect(await schedule('no-rtdb', { rtdbPaths: ['/users'] })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/add "rtdb" to sources/) },
+    });
+    const id = runtime.catalog.schedules.get('rtdb-users').id;
+    expect(
+      await dispatch(
+        'schedules.update',
+        { id, changes: { scope: { rtdbPaths: ['/users'] } } },
+        local,
+      ),
+    ).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
 });
