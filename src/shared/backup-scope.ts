@@ -3,8 +3,7 @@ import type { BackupScope } from './schedules.js';
 /**
  * What is wrong with a backup scope as a whole (each field is checked by its schema):
  * a filter for a source the scope does not include would be ignored silently, so it is
- * refused instead. Shared by the contract (jobs.startBackup) and `schedule add`. The
- * Realtime Database's filter (its paths) joins the list with that source.
+ * refused instead. Shared by the contract (jobs.startBackup) and `schedule add`.
  */
 export function backupScopeProblems(scope: BackupScope): string[] {
   const sources: readonly string[] = scope.sources ?? ['firestore'];
@@ -13,6 +12,13 @@ export function backupScopeProblems(scope: BackupScope): string[] {
     [
       'firestore',
       [scope.collections?.length ? 'collections' : '', scope.exclude?.length ? 'exclude' : ''],
+    ],
+    [
+      'rtdb',
+      [
+        scope.rtdbInstances?.length ? 'rtdbInstances' : '',
+        scope.rtdbPaths?.length ? 'rtdbPaths' : '',
+      ],
     ],
     [
       'storage',

@@ -16,6 +16,14 @@ export const backupSelectionSchema = z.object({
    */
   sources: z.array(z.string()).optional(),
   storage: z.object({ buckets: z.array(z.string()), prefix: z.string() }).optional(),
+  /**
+   * The Realtime Database paths read (normalised; empty: whole trees) and the instances,
+   * when named (absent: every instance of the project). Absent in manifests made before
+   * RTDB selections were recorded: whole trees.
+   */
+  rtdb: z
+    .object({ paths: z.array(z.string()), instances: z.array(z.string()).optional() })
+    .optional(),
 });
 export type BackupSelection = z.infer<typeof backupSelectionSchema>;
 

@@ -39,7 +39,20 @@ export const VerifyAfterBackupSchema = z.union([
 ]);
 export type VerifyAfterBackup = z.infer<typeof VerifyAfterBackupSchema>;
 
-/** What a backup schedule backs up: Firestore, and Auth users and Storage files when named. */
+/**
+ * A Realtime Database path ("/users", "rooms/a"): its keys may not hold . # $ [ ] or a
+ * control character (the engine normalises it: src/engine/sources/rtdb/records.ts).
+ */
+const RtdbPathSchema = z
+  .string()
+  .min(1)
+  .refine(
+    // eslint-disable-next-line no-control-regex -- control characters are not allowed in keys
+    (p) => !/[.#$[\]\u0000-\u001f\u007f]/.test(p),
+    'not a Realtime Database path: keys may not hold . # $ [ ] or a control character (give paths like /users/alice)',
+  );
+
+/** What a backup schedule backs up: Firestore, and Auth users, RTDB trees and Storage files when named. */
 export const BackupScopeSchema = z
   .object({
     /** Top-level collection ids to include; empty or absent means all. */
@@ -58,6 +71,10 @@ export const BackupScopeSchema = z
     /** Only Storage objects whose name starts with this. */
     // Object names are at most 1,024 bytes (Cloud Storage's own limit).
     storagePrefix: z.string().min(1).max(1024).optional(),
+    /** Realtime Database instances; every instance of the project when absent. */
+    rtdbInstances: z.array(z.string().min(1).max(200)).optional(),
+    /** Only these Realtime Database paths; whole trees when absent. */
+    rtdbPaths: z.array(RtdbPathSchema).optional(),
   })
   .strict();
 export type BackupScope = z.infer<typeof BackupScopeSchema>;

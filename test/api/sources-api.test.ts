@@ -40,6 +40,7 @@ describe.skipIf(!host || !gcsHost)('sources through the contract', () => {
       await storage.bucket(bucket).file(name).save(Buffer.from(name), { resumable: false });
     }
     delete process.env.FIREBASE_AUTH_EMULATOR_HOST;
+    delete process.env.FIREBASE_DATABASE_EMULATOR_HOST;
     process.env.FIREBASE_STORAGE_EMULATOR_HOST = gcsHost;
   });
   afterAll(() => {
@@ -57,6 +58,7 @@ describe.skipIf(!host || !gcsHost)('sources through the contract', () => {
       ok: true,
       value: {
         sources: ['firestore', 'storage'],
+        // No FIREBASE_DATABASE_EMULATOR_HOST either: the Realtime Database is skipped too.
         skipped: [
           { source: 'auth', reason: expect.stringMatching(/^emulator host not set/) },
           { source: 'rtdb', reason: expect.stringMatching(/^emulator host not set/) },

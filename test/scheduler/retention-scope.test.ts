@@ -13,6 +13,7 @@ import { runCli } from '../helpers/run-cli.js';
  * a folder that already held manual backups deleted them. Real engine, real emulator.
  */
 const host = inject('firestoreEmulatorHost');
+const rtdbHost = inject('rtdbHost');
 const KEY = randomBytes(32).toString('hex');
 const PROJECT = `ret-scope-${randomBytes(3).toString('hex')}`;
 
@@ -121,5 +122,50 @@ describe.skipIf(!host)('retention only considers backups of its own scope', () =
     );
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/--schedule prunes the backups that schedule made/);
+  });
+});
+
+describe.skipIf(!host || !rtdbHost)('retention keeps RTDB path selections apart', () => {
+  it('a whole-tree prune never deletes the backup of chosen RTDB paths, nor the other way round', async () => {
+    const rtdb = ['--sources', 'firestore,rtdb', '--rtdb-emulator', rtdbHost];
+    const backup = async (extra: string[]): Promise<string> => {
+      const r = await runCli(
+        ['backup', ...source(), '--to', dest, ...rtdb, ...extra, '--json'],
+        env,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return r.json<{ id: string }>().id;
+    };
+    const [wholeOld, onlyA, wholeNew] = [
+      await backup([]),
+      await backup(['--rtdb-paths', '/a']),
+      await backup([]),
+    ];
+    const prune = async (extra: string[]): Promise<Run> => {
+      const r = await runCli(
+        [
+          ...['prune', '--project', PROJECT, '--from', dest, '--keep-last', '1', '--json'],
+          ...['--sources', 'firestore,rtdb', ...extra],
+        ],
+        env,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return r.json<Run>();
+    };
+    // Only /a's backup in its scope: the newest, kept.
+    expect((await prune(['--rtdb-paths', 'a/'])).detail).toMatchObject({
+      keep: [{ id: onlyA }],
+      remove: [],
+      scope: expect.stringMatching(/RTDB paths \/a/),
+    });
+    // Whole trees: the older whole backup goes, the backup of /a stays.
+    expect((await prune([])).detail).toMatchObject({
+      keep: [{ id: wholeNew }],
+      deleted: [wholeOld],
+    });
+    const left = (await listed()).map((b) => b.id);
+    expect(left).toContain(onlyA);
+    expect(left).toContain(wholeNew);
+    expect(left).not.toContain(wholeOld);
   });
 });

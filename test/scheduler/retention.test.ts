@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { BackupSelection } from '../../src/shared/backups.js';
 import type { RetentionPolicy } from '../../src/shared/schedules.js';
 import type { CatalogBackup } from '../../src/engine/catalog/backups.js';
 import {
@@ -210,6 +211,35 @@ const scopeArb: fc.Arbitrary<RetentionScope> = fc.record({
   })),
 });
 
+/** A manual backup of project p's default database with this selection. */
+const manualBackup = (id: string, selection: CatalogBackup['selection']): CatalogBackup => ({
+  destinationId: 'd',
+  id,
+  firebaseProjectId: 'p',
+  databaseId: '(default)',
+  scheduleId: null,
+  selection,
+  createdAt: '2024-01-01T00:00:00Z',
+  archiveKey: 'x',
+  manifestKey: 'y',
+  counts: { 'firestore.documents': 5 },
+  bytes: 1,
+  verifiedAt: null,
+  verifyStatus: null,
+  verifyError: null,
+});
+
+/** The ids of `backups` in the manual scope of project p's default database and a selection. */
+const manualScopeIds =
+  (backups: CatalogBackup[]) =>
+  (selection: Parameters<typeof selectionOf>[0]): string[] =>
+    scopedCandidates(backups, {
+      firebaseProjectId: 'p',
+      databaseId: '(default)',
+      scheduleId: null,
+      selection: selectionOf(selection),
+    }).candidates.map((c) => c.id);
+
 describe('retention scope property', () => {
   it('a prune never deletes a backup of another scope, nor an unexpected empty one', async () => {
     await fc.assert(
@@ -301,44 +331,22 @@ describe('retention scope property', () => {
   });
 
   it('a manual scope holds only backups of the same sources and buckets', () => {
-    const manual = (id: string, selection: CatalogBackup['selection']): CatalogBackup => ({
-      destinationId: 'd',
-      id,
-      firebaseProjectId: 'p',
-      databaseId: '(default)',
-      scheduleId: null,
-      selection,
-      createdAt: '2024-01-01T00:00:00Z',
-      archiveKey: 'x',
-      manifestKey: 'y',
-      counts: { 'firestore.documents': 5 },
-      bytes: 1,
-      verifiedAt: null,
-      verifyStatus: null,
-      verifyError: null,
-    });
     const all = { collections: [], exclude: [] };
     const backups = [
-      manual('older-manifest', all), // recorded before sources: Firestore only
-      manual('firestore', { ...all, sources: ['firestore'] }),
-      manual('everything', {
+      manualBackup('older-manifest', all), // recorded before sources: Firestore only
+      manualBackup('firestore', { ...all, sources: ['firestore'] }),
+      manualBackup('everything', {
         ...all,
         sources: ['firestore', 'auth', 'storage'],
         storage: { buckets: ['b1'], prefix: '' },
       }),
-      manual('other-bucket', {
+      manualBackup('other-bucket', {
         ...all,
         sources: ['firestore', 'auth', 'storage'],
         storage: { buckets: ['b2'], prefix: '' },
       }),
     ];
-    const ids = (selection: Parameters<typeof selectionOf>[0]): string[] =>
-      scopedCandidates(backups, {
-        firebaseProjectId: 'p',
-        databaseId: '(default)',
-        scheduleId: null,
-        selection: selectionOf(selection),
-      }).candidates.map((c) => c.id);
+    const ids = manualScopeIds(backups);
     // A Firestore-only prune never touches the backups that also hold users and files.
     expect(ids({})).toEqual(['older-manifest', 'firestore']);
     expect(ids({ sources: ['firestore', 'auth', 'storage'], buckets: ['b1'] })).toEqual([
@@ -346,5 +354,33 @@ describe('retention scope property', () => {
     ]);
     // Naming no bucket matches no backup of a named bucket.
     expect(ids({ sources: ['firestore', 'auth', 'storage'] })).toEqual([]);
+  });
+
+  it('a manual scope holds only backups of the same RTDB paths and instances', () => {
+    const manual = (id: string, rtdb?: BackupSelection['rtdb']): CatalogBackup =>
+      manualBackup(id, {
+        collections: [],
+        exclude: [],
+        sources: ['firestore', 'rtdb'],
+        ...(rtdb ? { rtdb } : {}),
+      });
+    const backups = [
+      manual('no-rtdb-recorded'), // recorded before RTDB selections: whole trees
+      manual('whole', { paths: [] }),
+      manual('a', { paths: ['/a'] }),
+      manual('a-b', { paths: ['/a', '/b'] }),
+      manual('a-on-x', { paths: ['/a'], instances: ['x'] }),
+    ];
+    const ids = manualScopeIds(backups);
+    const sources = ['firestore' as const, 'rtdb' as const];
+    // A whole-tree prune never deletes a backup of chosen paths (it would not hold them all).
+    expect(ids({ sources })).toEqual(['no-rtdb-recorded', 'whole']);
+    // Paths compare as sets, normalised ("a/" is "/a"); a path set is its own scope.
+    expect(ids({ sources, rtdbPaths: ['a/'] })).toEqual(['a']);
+    expect(ids({ sources, rtdbPaths: ['/b', '/a'] })).toEqual(['a-b']);
+    // Named instances are part of the scope too.
+    expect(ids({ sources, rtdbPaths: ['/a'], rtdbInstances: ['x'] })).toEqual(['a-on-x']);
+    // Without rtdb among the sources, none of them is in scope.
+    expect(ids({ sources: ['firestore'] })).toEqual([]);
   });
 });

@@ -69,6 +69,8 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
           ...(flags.sources ? { sources: flags.sources } : {}),
           ...(flags.buckets ? { buckets: flags.buckets } : {}),
           ...(flags.storagePrefix ? { storagePrefix: flags.storagePrefix } : {}),
+          ...(flags.rtdbInstances ? { rtdbInstances: flags.rtdbInstances } : {}),
+          ...(flags.rtdbPaths ? { rtdbPaths: flags.rtdbPaths } : {}),
           ...(flags.collections ? { collections: flags.collections } : {}),
           ...(flags.exclude ? { exclude: flags.exclude } : {}),
         });

@@ -32,6 +32,8 @@ interface PruneFlags extends CommonFlags, RetentionFlags {
   sources?: SourceName[];
   buckets?: string[];
   storagePrefix?: string;
+  rtdbInstances?: string[];
+  rtdbPaths?: string[];
   allowEmpty?: boolean;
   tz?: string;
   dryRun?: boolean;
@@ -75,6 +77,16 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
     )
     .option('--buckets <names>', 'only manual backups of exactly these Storage buckets', listFlag)
     .option('--storage-prefix <prefix>', 'only manual backups made with this --storage-prefix')
+    .option(
+      '--rtdb-instances <names>',
+      'only manual backups of exactly these Realtime Database instances',
+      listFlag,
+    )
+    .option(
+      '--rtdb-paths <paths>',
+      'only manual backups of exactly these Realtime Database paths (default: whole trees)',
+      listFlag,
+    )
     .option('--allow-empty', 'count empty (0-document) backups like any other')
     .option('--tz <zone>', 'time zone of the daily/weekly/monthly periods')
     .option('--dry-run', 'show what would be deleted, delete nothing');
@@ -113,6 +125,8 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
               'sources',
               'buckets',
               'storagePrefix',
+              'rtdbInstances',
+              'rtdbPaths',
             ] as const
           )
             .filter((f) => flags[f] !== undefined)

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseSources, type SourceName } from '../../engine/operations/source-records.js';
+import { normalisePaths } from '../../engine/sources/rtdb/records.js';
 import { Option, type Command } from 'commander';
 import { nextOccurrence } from '../../engine/scheduler/cron.js';
 import { createRuntime, openCatalog, type Runtime } from '../../engine/jobs/runtime.js';
@@ -192,6 +193,8 @@ interface AddFlags extends CommonFlags, SourceFlags, RetentionFlags {
   sources?: SourceName[];
   buckets?: string[];
   storagePrefix?: string;
+  rtdbInstances?: string[];
+  rtdbPaths?: string[];
   verify: VerifyAfterBackup;
   verifyBatch?: number;
   notifySuccess?: boolean;
@@ -224,11 +227,21 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
     .option('--exclude <ids>', 'leave out these collections', listFlag)
     .option(
       '--sources <list>',
-      'what to back up: firestore,auth,storage (default: firestore)',
+      'what to back up: firestore,auth,rtdb,storage (default: firestore)',
       parseSources,
     )
     .option('--buckets <names>', 'Storage buckets (default: the project default bucket)', listFlag)
     .option('--storage-prefix <prefix>', 'only Storage objects whose name starts with this')
+    .option(
+      '--rtdb-instances <names>',
+      'Realtime Database instances (default: every instance of the project)',
+      listFlag,
+    )
+    .option(
+      '--rtdb-paths <paths>',
+      'only these Realtime Database paths, like /users,/rooms (default: whole trees)',
+      listFlag,
+    )
     .addOption(
       // The default is an object: its help text says "full", not {"mode":"full"}.
       new Option('--verify <how>', 'after each backup: "full", "none" or "sample:<fraction>"')
@@ -260,6 +273,9 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
           ...(flags.sources ? { sources: flags.sources } : {}),
           ...(flags.buckets ? { buckets: flags.buckets } : {}),
           ...(flags.storagePrefix ? { storagePrefix: flags.storagePrefix } : {}),
+          ...(flags.rtdbInstances ? { rtdbInstances: flags.rtdbInstances } : {}),
+          // Normalised now, so a bad path is refused here rather than at every run.
+          ...(flags.rtdbPaths ? { rtdbPaths: normalisePaths(flags.rtdbPaths) } : {}),
         };
         // A filter for a source left out would be ignored at every run: refuse it now.
         const problems = backupScopeProblems(scope);

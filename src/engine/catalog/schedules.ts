@@ -1,3 +1,4 @@
+import { backupScopeProblems } from '../../shared/backup-scope.js';
 import { AppError } from '../../shared/errors.js';
 import {
   ScheduleInputSchema,
@@ -107,10 +108,15 @@ export class SchedulesRepo {
     return this.get(id);
   }
 
-  /** Parsed, its cron checked by the scheduler's parser, its name free (but for `self`). */
+  /**
+   * Parsed, its cron checked by the scheduler's parser, its scope's filters all for
+   * sources it includes (every run would ignore the others), its name free (but for `self`).
+   */
   private validated(input: ScheduleInput, self: string | undefined): ScheduleFields {
     const s = parseOrThrow(ScheduleInputSchema, input, 'schedule');
     validateCron(s.cron, s.timeZone);
+    const problems = backupScopeProblems(s.scope);
+    if (problems.length > 0) throw new AppError('INVALID_ARGUMENT', problems.join(' '));
     const clash = this.findByName(s.name);
     if (clash && clash.id !== self) {
       throw new AppError(

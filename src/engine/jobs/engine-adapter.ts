@@ -39,9 +39,10 @@ export function sourceOf(project: ProjectRecord): OpenFirestoreOptions {
 }
 
 /**
- * Auth and Storage for a scheduled backup: the project's credentials and the scope's
- * buckets; for an emulator project, the Auth and Storage emulators of the daemon's
- * environment (FIREBASE_AUTH_EMULATOR_HOST, FIREBASE_STORAGE_EMULATOR_HOST).
+ * Auth, RTDB and Storage for a scheduled backup: the project's credentials and the
+ * scope's RTDB instances and paths, buckets and prefix; for an emulator project, the
+ * emulators of the daemon's environment (FIREBASE_AUTH_EMULATOR_HOST,
+ * FIREBASE_DATABASE_EMULATOR_HOST, FIREBASE_STORAGE_EMULATOR_HOST).
  */
 export function otherSourcesOf(
   project: ProjectRecord,
@@ -61,8 +62,13 @@ export function otherSourcesOf(
       ...(scope.buckets ? { buckets: scope.buckets } : {}),
       ...(scope.storagePrefix ? { prefix: scope.storagePrefix } : {}),
     },
-    // Every instance of the project, whole (FIREBASE_DATABASE_EMULATOR_HOST for emulators).
-    rtdb: { projectId: project.firebaseProjectId, ...via(env.FIREBASE_DATABASE_EMULATOR_HOST) },
+    // Absent instances: every instance of the project; absent paths: whole trees.
+    rtdb: {
+      projectId: project.firebaseProjectId,
+      ...via(env.FIREBASE_DATABASE_EMULATOR_HOST),
+      ...(scope.rtdbInstances ? { instances: scope.rtdbInstances } : {}),
+      ...(scope.rtdbPaths ? { paths: scope.rtdbPaths } : {}),
+    },
   };
 }
 

@@ -191,7 +191,14 @@ export async function runBackup(
       );
     }
     const counts = written.trailer.counts;
-    const manifest = manifestFor(header, written, key.id, now(), options.scheduleId);
+    const manifest = manifestFor(
+      header,
+      written,
+      key.id,
+      now(),
+      options.scheduleId,
+      Boolean(options.rtdb?.instances?.length),
+    );
     await writeManifest(destination, manifest, key);
     meter.done();
     const documents = counts['firestore.documents'] ?? 0;

@@ -10,12 +10,14 @@ import type { Keyring } from '../keys/keyring.js';
 import type { MasterKey } from '../keys/master-key.js';
 import type { StorageBackend } from '../storage/backend.js';
 import type { WriteSummary } from '../archive/writer.js';
+import { rtdbSelectionOf } from '../sources/rtdb/records.js';
 import { archiveKeyOf, manifestKeyOf } from './backup-names.js';
 
 /**
  * The manifest of a finished archive: what `list` shows without opening the archive.
  * `scheduleId` names the schedule that made it (absent for a manual backup); with the
- * selection it is the backup's retention scope.
+ * selection it is the backup's retention scope. The RTDB instances are part of that
+ * selection only when they were named (`rtdbInstancesNamed`); otherwise "every instance".
  */
 export function manifestFor(
   header: BackupHeader,
@@ -23,6 +25,7 @@ export function manifestFor(
   keyId: string,
   completedAt: Date,
   scheduleId?: string,
+  rtdbInstancesNamed = false,
 ): BackupManifest {
   return {
     format: 1,
@@ -42,11 +45,19 @@ export function manifestFor(
       sha256: written.archiveSha256,
     },
     ...(scheduleId ? { scheduleId } : {}),
-    // The retention scope: collections, and which sources (and buckets) the backup holds.
+    // The retention scope: collections, and which sources (buckets, RTDB paths) the backup holds.
     selection: {
       ...header.selection,
       sources: header.sources,
       ...(header.storage ? { storage: header.storage } : {}),
+      ...(header.rtdb
+        ? {
+            rtdb: rtdbSelectionOf(
+              header.rtdb.paths,
+              rtdbInstancesNamed ? header.rtdb.instances : undefined,
+            ),
+          }
+        : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { BackupSelection } from '../../shared/backups.js';
 import type { BackupScope } from '../../shared/schedules.js';
 import type { CatalogBackup } from '../catalog/backups.js';
+import { rtdbSelectionOf } from '../sources/rtdb/records.js';
 import type { RetentionCandidate } from './retention.js';
 
 /**
@@ -25,7 +26,16 @@ export interface RetentionScope {
 
 /** The selection a scope (flags or a schedule's) stands for, in a comparable form. */
 export function selectionOf(
-  scope: Pick<BackupScope, 'collections' | 'exclude' | 'sources' | 'buckets' | 'storagePrefix'>,
+  scope: Pick<
+    BackupScope,
+    | 'collections'
+    | 'exclude'
+    | 'sources'
+    | 'buckets'
+    | 'storagePrefix'
+    | 'rtdbPaths'
+    | 'rtdbInstances'
+  >,
 ): BackupSelection {
   const sources = scope.sources ?? ['firestore'];
   return {
@@ -34,6 +44,9 @@ export function selectionOf(
     sources,
     ...(sources.includes('storage') && scope.buckets
       ? { storage: { buckets: scope.buckets, prefix: scope.storagePrefix ?? '' } }
+      : {}),
+    ...(sources.includes('rtdb')
+      ? { rtdb: rtdbSelectionOf(scope.rtdbPaths, scope.rtdbInstances) }
       : {}),
   };
 }
@@ -47,6 +60,22 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean => {
 /** Manifests made before other sources existed hold Firestore only. */
 const sourcesOf = (s: BackupSelection): readonly string[] => s.sources ?? ['firestore'];
 
+/**
+ * Same RTDB paths and named instances. Absent (a manifest from before RTDB selections,
+ * or a selection without the rtdb source) reads as whole trees of every instance; the
+ * sources are compared on their own.
+ */
+function sameRtdb(a: BackupSelection['rtdb'], b: BackupSelection['rtdb']): boolean {
+  const x = a ?? { paths: [] };
+  const y = b ?? { paths: [] };
+  return (
+    sameSet(x.paths, y.paths) &&
+    (x.instances === undefined
+      ? y.instances === undefined
+      : y.instances !== undefined && sameSet(x.instances, y.instances))
+  );
+}
+
 export function sameSelection(a: BackupSelection, b: BackupSelection): boolean {
   return (
     sameSet(a.collections, b.collections) &&
@@ -57,7 +86,8 @@ export function sameSelection(a: BackupSelection, b: BackupSelection): boolean {
       ? b.storage === undefined
       : b.storage !== undefined &&
         sameSet(a.storage.buckets, b.storage.buckets) &&
-        a.storage.prefix === b.storage.prefix)
+        a.storage.prefix === b.storage.prefix) &&
+    sameRtdb(a.rtdb, b.rtdb)
   );
 }
 
@@ -113,7 +143,7 @@ export function describeScope(scope: RetentionScope, scheduleName?: string): str
   if (scope.scheduleId !== null) {
     return `backups of ${where} made by schedule ${scheduleName ? `"${scheduleName}"` : scope.scheduleId}`;
   }
-  const { collections, exclude, storage } = scope.selection;
+  const { collections, exclude, storage, rtdb } = scope.selection;
   const what = [
     collections.length ? `collections ${collections.join(', ')}` : 'all collections',
     exclude.length ? `excluding ${exclude.join(', ')}` : '',
@@ -121,6 +151,8 @@ export function describeScope(scope: RetentionScope, scheduleName?: string): str
     storage
       ? `buckets ${storage.buckets.join(', ')}${storage.prefix ? ` under ${storage.prefix}` : ''}`
       : '',
+    rtdb?.paths.length ? `RTDB paths ${rtdb.paths.join(', ')}` : '',
+    rtdb?.instances ? `RTDB instances ${rtdb.instances.join(', ')}` : '',
   ]
     .filter(Boolean)
     .join(' ');

@@ -5,6 +5,7 @@
  * the database's export form (`DataSnapshot.exportVal()`: priorities as ".priority",
  * a leaf with a priority as { ".value", ".priority" }), so nothing is lost or re-typed.
  */
+import type { BackupSelection } from '../../../shared/backups.js';
 import { AppError } from '../../../shared/errors.js';
 
 /** An exported value: JSON as the database keeps it. */
@@ -87,6 +88,21 @@ export function isUnderPath(path: string, root: string): boolean {
 export function normalisePaths(paths: readonly string[]): string[] {
   const sorted = [...new Set(paths.map(normalisePath))].sort();
   return sorted.filter((p) => !sorted.some((q) => q !== p && isUnderPath(p, q)));
+}
+
+/**
+ * The RTDB part of a selection as manifests record it: normalised paths ("/" is the
+ * whole tree, like none) and the instances only when named.
+ */
+export function rtdbSelectionOf(
+  paths: readonly string[] | undefined,
+  instances: readonly string[] | undefined,
+): NonNullable<BackupSelection['rtdb']> {
+  const normal = normalisePaths(paths ?? []);
+  return {
+    paths: normal.includes('/') ? [] : normal,
+    ...(instances?.length ? { instances: [...instances].sort() } : {}),
+  };
 }
 
 function corrupt(what: string): AppError {
