@@ -46,6 +46,8 @@ export type VerifyAfterBackup = z.infer<typeof VerifyAfterBackupSchema>;
 const RtdbPathSchema = z
   .string()
   .min(1)
+  // Keys are at most 768 bytes and trees 32 levels deep: a longer path names nothing.
+  .max(32 * 769)
   .refine(
     // eslint-disable-next-line no-control-regex -- control characters are not allowed in keys
     (p) => !/[.#$[\]\u0000-\u001f\u007f]/.test(p),
