@@ -40,3 +40,22 @@ describe('RecordParser resynchronising after a gap (salvage)', () => {
     expect(parser.resyncBytes).toBe(20 + 6 + fake.length);
   });
 });
+
+describe('RecordParser resynchronising inside binary data (salvage)', () => {
+  it('is not held by a plausible prefix in binary bytes that claims more than the rest of the archive', () => {
+    // A gap inside a Storage object's content: what follows it is raw bytes, and raw
+    // bytes can hold a known type and a length of up to 64 MiB. Waiting for that many
+    // bytes read to the end and lost every record after the content.
+    const parser = new RecordParser(accept);
+    parser.gap();
+    const binary = Buffer.alloc(300, 0xfe);
+    encodeRecordPrefix(RecordType.AuthUser, 1 << 20).copy(binary, 100);
+    const b = record({ path: 'c/b' });
+    const c = record({ path: 'c/c' });
+    const after = Buffer.concat([binary, b, c]);
+    const got = [...parser.push(after.subarray(0, 200)), ...parser.push(after.subarray(200))];
+    parser.end();
+    expect(paths(got)).toEqual(['c/b', 'c/c']);
+    expect(parser.resyncBytes).toBe(binary.length);
+  });
+});

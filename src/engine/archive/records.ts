@@ -56,7 +56,8 @@ export function encodeRecordPrefix(type: RecordType, payloadLength: number): Buf
 export class RecordParser {
   /**
    * Salvage mode only (set by ArchiveReader): tells a real record from bytes that merely
-   * look like a record prefix, when looking for the next record after a gap.
+   * look like a record prefix, when looking for the next record after a gap. It must
+   * take JSON records only: a candidate that cannot be JSON is rejected before it.
    */
   constructor(private readonly accept?: (type: RecordType, payload: Buffer) => boolean) {}
 
@@ -109,6 +110,13 @@ export class RecordParser {
       const length = data.readUInt32BE(at + 1);
       if (!KNOWN_TYPES.has(type) || length > MAX_RECORD_PAYLOAD) continue;
       const end = at + RECORD_PREFIX_LENGTH + length;
+      const head = data.subarray(at + RECORD_PREFIX_LENGTH, Math.min(end, data.length));
+      // Resyncing only ever lands on JSON records (Storage content is never taken), so a
+      // candidate whose bytes so far cannot be JSON text is no record: rejected now, not
+      // after waiting for the up to 64 MiB its length claims. Raw bytes after a gap inside
+      // Storage content often hold such a prefix, and waiting on it read to the end of the
+      // archive and lost every record after the content.
+      if (!couldBeJsonText(head)) continue;
       // A plausible prefix whose record runs past what we have: decide with the next block.
       if (end > data.length) return this.stillSearching(data, at);
       if (this.accept?.(type as RecordType, data.subarray(at + RECORD_PREFIX_LENGTH, end))) {
@@ -198,6 +206,18 @@ export class RecordParser {
     this.pendingTotal = undefined;
     return whole;
   }
+}
+
+/**
+ * False when `bytes` cannot be (part of) JSON text: JSON never holds a raw control byte
+ * but tab, LF and CR (JSON.parse refuses them, in strings too), and in UTF-8 those bytes
+ * are never part of a longer character.
+ */
+function couldBeJsonText(bytes: Buffer): boolean {
+  for (const byte of bytes) {
+    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  }
+  return true;
 }
 
 /** The whole length (prefix + payload) of the record at `offset`, checked. */
