@@ -58,4 +58,20 @@ describe('RecordParser resynchronising inside binary data (salvage)', () => {
     expect(paths(got)).toEqual(['c/b', 'c/c']);
     expect(parser.resyncBytes).toBe(binary.length);
   });
+
+  it('finds the records after a printable prefix that claims more than the rest of the archive', () => {
+    // The prefix's own bytes could be JSON text, but a real record after it always brings
+    // control bytes into view (its length's high byte is 0-3), which reject the candidate.
+    const parser = new RecordParser(accept);
+    parser.gap();
+    const fake = Buffer.concat([
+      encodeRecordPrefix(RecordType.AuthUser, 1 << 20),
+      Buffer.from('{"not":"a record"'),
+    ]);
+    const b = record({ path: 'c/b' });
+    const c = record({ path: 'c/c' });
+    expect(paths(parser.push(Buffer.concat([fake, b, c])))).toEqual(['c/b', 'c/c']);
+    parser.end();
+    expect(parser.resyncBytes).toBe(fake.length);
+  });
 });
