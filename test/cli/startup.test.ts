@@ -10,8 +10,8 @@ import { runCli } from '../helpers/run-cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** The CLI's own command modules a child `firebackup <args>` loaded. */
-async function commandModulesLoaded(args: string[]): Promise<string[]> {
+/** The project's own modules (paths under src/, no extension) a child `firebackup <args>` loaded. */
+async function sourcesLoaded(args: string[]): Promise<string[]> {
   const record = path.join(await mkdtemp(path.join(tmpdir(), 'fb-loads-')), 'loads.txt');
   await promisify(execFile)(
     process.execPath,
@@ -26,7 +26,12 @@ async function commandModulesLoaded(args: string[]): Promise<string[]> {
     { cwd: ROOT, env: { ...process.env, RECORD_MODULE_LOADS: record } },
   );
   const urls = (await readFile(record, 'utf8')).split('\n');
-  return urls.flatMap((url) => /\/src\/cli\/commands\/([\w-]+)\.ts$/.exec(url)?.[1] ?? []);
+  return urls.flatMap((url) => /\/src\/([\w/-]+)\.ts$/.exec(url)?.[1] ?? []);
+}
+
+async function commandModulesLoaded(args: string[]): Promise<string[]> {
+  const loaded = await sourcesLoaded(args);
+  return loaded.flatMap((file) => /^cli\/commands\/([\w-]+)$/.exec(file)?.[1] ?? []);
 }
 
 /** Help text of `args` from a program built with every command (the eager CLI). */
@@ -47,6 +52,8 @@ describe('firebackup start-up loads only the command it runs', () => {
   it('--version loads no command module; `backup --help` loads only backup', async () => {
     expect(await commandModulesLoaded(['--version'])).toEqual([]);
     expect(await commandModulesLoaded(['backup', '--help'])).toEqual(['backup']);
+    // Nor does the engine's backup load before a backup runs.
+    expect(await sourcesLoaded(['backup', '--help'])).not.toContain('engine/operations/backup');
   }, 60_000);
 
   it('picks the commands from the first argument', () => {
