@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { backupScopeProblems } from '../../shared/backup-scope.js';
 import { AppError } from '../../shared/errors.js';
 import { crossCheckLines } from '../../engine/operations/cross-checks.js';
-import { runBackup } from '../../engine/operations/backup.js';
-import { chooseSources } from '../../engine/operations/source-probes.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -77,6 +75,12 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
         if (flags.sources && problems.length > 0) {
           throw new AppError('INVALID_ARGUMENT', problems.join(' '));
         }
+        // The engine's backup (Firestore, Storage, Auth, RTDB clients) is loaded only now:
+        // `backup --help` and usage errors stay quick (~0.3 s less CPU).
+        const [{ runBackup }, { chooseSources }] = await Promise.all([
+          import('../../engine/operations/backup.js'),
+          import('../../engine/operations/source-probes.js'),
+        ]);
         const chosen = flags.sources
           ? { sources: flags.sources, skipped: [] }
           : await chooseSources({ projectId: source.projectId, ...others });
