@@ -7,25 +7,9 @@ import { Keyring } from '../../src/engine/keys/keyring.js';
 import type { AppStore } from '../../src/renderer/store/index.js';
 import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
 import { rendererStore } from '../helpers/renderer-store.js';
+import { until } from '../helpers/store-until.js';
 
 const host = inject('firestoreEmulatorHost');
-
-/** Resolves once `predicate` holds for the store (events arrive asynchronously). */
-function until(store: AppStore, predicate: () => boolean, ms = 60_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (predicate()) return resolve();
-    const timer = setTimeout(() => {
-      unsubscribe();
-      reject(new Error('timed out waiting for the store'));
-    }, ms);
-    const unsubscribe = store.subscribe(() => {
-      if (!predicate()) return;
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    });
-  });
-}
 
 /**
  * The renderer's store (slices, actions, the events module) over the real engine through

@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { appDataDir } from '../paths.js';
 import { isPidAlive } from '../scheduler/locks.js';
+import { writeJsonDurably, temporaryPrefix } from '../util/durable-write.js';
 import { fromFsError } from '../util/fs-errors.js';
 import { Keyring } from './keyring.js';
 import { MasterKey } from './master-key.js';
@@ -249,34 +249,10 @@ export class KeyStore {
 
   /** Temporary beside the store, fsynced, renamed over it, folder fsynced. */
   private async write(data: StoreData): Promise<void> {
-    const dir = path.dirname(this.file);
-    const temp = path.join(
-      dir,
-      `.${path.basename(this.file)}.tmp-${randomBytes(6).toString('hex')}`,
-    );
-    try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await this.sweepTemporaries();
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await this.beforeReplace?.();
-      await rename(temp, this.file);
-      const folder = await open(dir, 'r');
-      try {
-        await folder.sync();
-      } finally {
-        await folder.close();
-      }
-    } catch (error) {
-      await rm(temp, { force: true }).catch(() => undefined);
-      if (error instanceof AppError) throw error;
-      throw fromFsError(error, `Cannot write the key store ${this.file}; it was left as it was`);
-    }
+    await writeJsonDurably(this.file, data, `the key store ${this.file}`, {
+      beforeOpen: () => this.sweepTemporaries(),
+      ...(this.beforeReplace ? { beforeReplace: this.beforeReplace } : {}),
+    });
   }
 
   /**
@@ -285,7 +261,7 @@ export class KeyStore {
    * them is being written now.
    */
   private async sweepTemporaries(): Promise<void> {
-    const mark = `.${path.basename(this.file)}.tmp-`;
+    const mark = temporaryPrefix(this.file);
     const dir = path.dirname(this.file);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (name.startsWith(mark)) await rm(path.join(dir, name), { force: true });

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
+import { writeJsonDurably } from '../util/durable-write.js';
 import { fromFsError } from '../util/fs-errors.js';
 
 /**
@@ -149,24 +148,6 @@ export class FileSecretStore implements SecretStore {
   }
 
   private async write(data: SecretsFile): Promise<void> {
-    const dir = path.dirname(this.file);
-    const temp = path.join(
-      dir,
-      `.${path.basename(this.file)}.tmp-${randomBytes(6).toString('hex')}`,
-    );
-    try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.file);
-    } catch (error) {
-      await rm(temp, { force: true }).catch(() => undefined);
-      throw fromFsError(error, `Cannot write the secrets file ${this.file}; it was left as it was`);
-    }
+    await writeJsonDurably(this.file, data, `the secrets file ${this.file}`);
   }
 }
