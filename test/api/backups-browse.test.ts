@@ -96,8 +96,11 @@ describe.skipIf(!host)('backups: search, detail, browse, verify, delete', () => 
 
   it('indexes a backup made in the app as it finishes, saving ids only, sealed', async () => {
     const folder = path.join(dir, 'browse-index');
-    await expect.poll(() => readdir(folder).catch(() => []), { timeout: 30_000 }).toHaveLength(1);
-    const [file] = await readdir(folder);
+    // Only the finished index: its temporary (`….tmp`) is briefly there while it is written.
+    const indexes = async () =>
+      (await readdir(folder).catch(() => [] as string[])).filter((f) => !f.endsWith('.tmp'));
+    await expect.poll(indexes, { timeout: 30_000 }).toHaveLength(1);
+    const [file] = await indexes();
     const bytes = await readFile(path.join(folder, file!));
     // Sealed: neither document ids nor values are readable in the file.
     expect(bytes.includes(Buffer.from('typed'))).toBe(false);
