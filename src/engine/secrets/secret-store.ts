@@ -11,7 +11,7 @@ import { fromFsError } from '../util/fs-errors.js';
  * the desktop app a safeStorage-encrypted one (src/main/secrets.ts) over the same file
  * format, with each value encrypted by the OS keychain.
  */
-export type SecretKind = 'master-key' | 'service-account' | 's3-secret-key';
+export type SecretKind = 'master-key' | 'service-account' | 's3-secret-key' | 'team-session';
 
 export const secretName = (kind: SecretKind, id: string): string => `${kind}:${id}`;
 
