@@ -97,7 +97,7 @@ export class TestServer {
     return res.json<{ id: string }>().id;
   }
 
-  /** Adds a member directly (invitations are not built yet). */
+  /** Adds a member directly (the invitation flow has its own tests in invitations.test.ts). */
   async addMember(orgId: string, userId: string, role: Role): Promise<void> {
     await this.db.withOrg(orgId, (tx) =>
       tx.query('INSERT INTO memberships (organisation_id, user_id, role) VALUES ($1, $2, $3)', [
