@@ -12,7 +12,7 @@ import { appendAudit, recordAudit } from './audit.js';
 import type { ServerConfig } from './config.js';
 import type { Db, Tx } from './db/db.js';
 import { sha256 } from './ids.js';
-import { accessTokenFromCookie, csrfMatches, isSafeMethod } from './session-cookies.js';
+import { csrfMatches, isSafeMethod, tokenFromCookie } from './session-cookies.js';
 import type { SharedState } from './shared-state.js';
 import type { Tokens } from './tokens.js';
 
@@ -172,7 +172,7 @@ export async function authenticate(
   const header = request.headers.authorization;
   const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
   // Cookies count only without an Authorization header: the CLI and app never mix the two.
-  const cookie = header === undefined ? accessTokenFromCookie(ctx.config, request) : undefined;
+  const cookie = header === undefined ? tokenFromCookie(ctx.config, request, 'access') : undefined;
   const token = bearer ?? cookie;
   const viaCookie = bearer === undefined && cookie !== undefined;
   if (token === undefined || token === '')

@@ -77,20 +77,13 @@ function options(config: CookieConfig, path: string, httpOnly: boolean): CookieS
   };
 }
 
-/** The cookie's access token, or undefined (a Bearer header always wins). */
-export function accessTokenFromCookie(
+/** The browser's access or refresh token from its cookie, or undefined. */
+export function tokenFromCookie(
   config: CookieConfig,
   request: FastifyRequest,
+  which: 'access' | 'refresh',
 ): string | undefined {
-  const value = request.cookies[cookieNames(config).access];
-  return value === undefined || value === '' ? undefined : value;
-}
-
-export function refreshTokenFromCookie(
-  config: CookieConfig,
-  request: FastifyRequest,
-): string | undefined {
-  const value = request.cookies[cookieNames(config).refresh];
+  const value = request.cookies[cookieNames(config)[which]];
   return value === undefined || value === '' ? undefined : value;
 }
 

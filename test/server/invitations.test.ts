@@ -1,30 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/server/db/db.js';
-import {
-  BACKENDS,
-  openTestDb,
-  startTestServer as startServerOn,
-  unavailable,
-  type Backend,
-  type TestServer,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, unavailable, useServers, type Backend, type TestServer } from './harness.js';
 
 /** Invitations by email link (expiring, one use, hashed) and ownership transfer. */
 
 function invitationsSuite(backend: Backend): void {
-  let server: TestServer | undefined;
-  let db: Db;
+  const servers = useServers(backend);
   let clock = Date.now();
-  beforeAll(async () => {
-    db = await openTestDb(backend);
-  });
-  afterAll(() => db.close());
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
   const start = (env: Record<string, string> = {}) =>
-    startServerOn(env, { now: () => new Date(clock) }, db).then((s) => (server = s));
+    servers.start(env, { now: () => new Date(clock) });
 
   let people = 0;
   const email = (name: string) => `${name}${++people}@invite.test`;

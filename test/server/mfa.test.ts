@@ -1,11 +1,9 @@
 import { Secret, TOTP } from 'otpauth';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/server/db/db.js';
+import { describe, expect, it } from 'vitest';
 import {
   BACKENDS,
-  openTestDb,
-  startTestServer as startServerOn,
   unavailable,
+  useServers,
   type Backend,
   type Session,
   type TestServer,
@@ -17,19 +15,10 @@ import {
  */
 
 function mfaSuite(backend: Backend): void {
-  let server: TestServer | undefined;
-  let db: Db;
+  const servers = useServers(backend);
   let clock = Date.now();
-  beforeAll(async () => {
-    db = await openTestDb(backend);
-  });
-  afterAll(() => db.close());
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
   const start = (env: Record<string, string> = {}) =>
-    startServerOn(env, { now: () => new Date(clock) }, db).then((s) => (server = s));
+    servers.start(env, { now: () => new Date(clock) });
 
   let people = 0;
   const email = (name: string) => `${name}${++people}@mfa.test`;

@@ -1,13 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/server/db/db.js';
-import {
-  BACKENDS,
-  openTestDb,
-  startTestServer as startServerOn,
-  unavailable,
-  type Backend,
-  type TestServer,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, unavailable, useServers, type Backend, type TestServer } from './harness.js';
 
 /**
  * Browser sessions: the token pair in cookies (the guide's SESSION_* settings), CSRF
@@ -21,18 +13,8 @@ interface Jar {
 }
 
 function sessionsSuite(backend: Backend): void {
-  let server: TestServer | undefined;
-  let db: Db;
-  beforeAll(async () => {
-    db = await openTestDb(backend);
-  });
-  afterAll(() => db.close());
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
-  const start = (env?: Record<string, string>, extra?: Parameters<typeof startServerOn>[1]) =>
-    startServerOn(env, extra, db).then((s) => (server = s));
+  const servers = useServers(backend);
+  const start = servers.start;
 
   let people = 0;
   const email = (name: string) => `${name}${++people}@cookie.test`;

@@ -17,7 +17,7 @@ import {
   clearSessionCookies,
   csrfMatches,
   deliverTokens,
-  refreshTokenFromCookie,
+  tokenFromCookie,
 } from '../session-cookies.js';
 import { parseBody } from './body.js';
 
@@ -100,7 +100,7 @@ export function registerAuthRoutes(
     async (request, reply) => {
       const body = parseBody(RefreshBody, request.body);
       const fromCookie = body.refreshToken === undefined;
-      const refreshToken = body.refreshToken ?? refreshTokenFromCookie(ctx.config, request);
+      const refreshToken = body.refreshToken ?? tokenFromCookie(ctx.config, request, 'refresh');
       if (refreshToken === undefined)
         throw new AppError(
           'UNAUTHENTICATED',
