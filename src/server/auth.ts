@@ -237,8 +237,12 @@ async function checkSession(
   // With an idle timeout the cache may not hide more than a small part of it.
   const cacheMs = Math.min(SESSION_CACHE_MS, (timeout ?? Infinity) / 10);
   const cached = ctx.sessionCache.get(claims.sessionId);
+  // A pending session is always checked afresh: it may have passed its second factor on
+  // another instance a moment ago. (The other way, a user's enrolment making their other
+  // sessions pending, reaches other instances within SESSION_CACHE_MS.)
   if (
     cached !== undefined &&
+    !cached.mfaPending &&
     cached.userId === claims.userId &&
     cached.expiresAt > now.getTime() &&
     now.getTime() - cached.checkedAt < cacheMs

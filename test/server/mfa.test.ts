@@ -1,7 +1,10 @@
 import { Secret, TOTP } from 'otpauth';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Db } from '../../src/server/db/db.js';
 import {
   BACKENDS,
+  openTestDb,
+  startTestServer,
   unavailable,
   useServers,
   type Backend,
@@ -255,3 +258,73 @@ function mfaSuite(backend: Backend): void {
 
 for (const backend of BACKENDS)
   describe.skipIf(unavailable(backend))(`on ${backend}`, () => mfaSuite(backend));
+
+const redisUrl = inject('redisUrl');
+
+describe.skipIf(unavailable('postgres') || !redisUrl)('MFA on two instances sharing Redis', () => {
+  let db: Db;
+  const servers: TestServer[] = [];
+  beforeAll(async () => {
+    db = await openTestDb('postgres');
+  });
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  afterAll(() => db.close());
+  const instance = async (env: Record<string, string> = {}) => {
+    const server = await startTestServer({ REDIS_URL: redisUrl, ...env }, {}, db);
+    servers.push(server);
+    return server;
+  };
+  const codeNow = (secret: string) =>
+    new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() });
+
+  async function enrolledUser(a: TestServer) {
+    const address = `multi${Date.now()}${Math.random().toString(36).slice(2)}@mfa.test`;
+    const first = await a.login(address);
+    const started = await a.call(first, 'POST', '/api/v1/auth/mfa/enroll');
+    const secret = started.json<{ secret: string }>().secret;
+    const confirmed = await a.call(first, 'POST', '/api/v1/auth/mfa/confirm', {
+      code: codeNow(secret),
+    });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    return { address, secret };
+  }
+
+  it('a session verified on one instance is served at once by the other, which saw it pending', async () => {
+    const a = await instance();
+    const b = await instance();
+    const { address, secret } = await enrolledUser(a);
+    const session = await a.login(address);
+    // B checks the session now (pending) and would keep that for its cache's few seconds.
+    expect((await b.call(session, 'GET', '/api/v1/auth/mfa')).json()).toMatchObject({
+      pending: true,
+    });
+    expect((await b.call(session, 'GET', '/api/v1/me')).statusCode).toBe(401);
+    // The next 30-second step's code: the enrolment used this one.
+    const next = new TOTP({ secret: Secret.fromBase32(secret) }).generate({
+      timestamp: Date.now() + 30_000,
+    });
+    const verified = await a.call(session, 'POST', '/api/v1/auth/mfa/verify', { code: next });
+    expect(verified.statusCode, verified.body).toBe(200);
+    expect((await b.call(session, 'GET', '/api/v1/me')).statusCode).toBe(200);
+  });
+
+  it('attempts at a code are counted together across instances', async () => {
+    const limits = { AUTH_RATE_LIMIT_MAX: '3' };
+    const a = await instance(limits);
+    const b = await instance(limits);
+    const { address, secret } = await enrolledUser(a);
+    const wrong = () => (codeNow(secret) === '000000' ? '111111' : '000000');
+    const codes: number[] = [];
+    // The enrolment's confirmation was the first attempt of this window.
+    for (const server of [b, a, b]) {
+      const session = await server.login(address);
+      codes.push(
+        (await server.call(session, 'POST', '/api/v1/auth/mfa/verify', { code: wrong() }))
+          .statusCode,
+      );
+    }
+    expect(codes).toEqual([401, 401, 429]);
+  });
+});
