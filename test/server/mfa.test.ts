@@ -244,6 +244,31 @@ function mfaSuite(backend: Backend): void {
     expect((await events(s, first.userId)).map((e) => e.event)).toContain('mfa.disabled');
   });
 
+  it('the MFA routes refuse a call without a token (401) and an API key (403)', async () => {
+    clock = Date.now();
+    const s = await start();
+    const owner = (await loginFull(s, email('ivy'))).session;
+    const orgId = await s.createOrg(owner);
+    const key = (
+      await s.call(owner, 'POST', `/api/v1/organizations/${orgId}/api-keys`, {
+        name: 'k',
+        scopes: ['backups:read'],
+      })
+    ).json<{ key: string }>().key;
+    const routes = [
+      ['GET', '/api/v1/auth/mfa', undefined],
+      ['POST', '/api/v1/auth/mfa/enroll', undefined],
+      ['POST', '/api/v1/auth/mfa/confirm', { code: '123456' }],
+      ['POST', '/api/v1/auth/mfa/verify', { code: '123456' }],
+      ['POST', '/api/v1/auth/mfa/disable', { code: '123456' }],
+    ] as const;
+    for (const [method, url, body] of routes) {
+      expect((await s.call(null, method, url, body)).statusCode, url).toBe(401);
+      const withKey = await s.call(key, method, url, body, { 'x-organization-id': orgId });
+      expect(withKey.statusCode, url).toBe(403);
+    }
+  });
+
   it('turning FORCE_MFA on makes sessions that never gave a second factor pending', async () => {
     clock = Date.now();
     let s = await start();
