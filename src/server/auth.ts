@@ -138,7 +138,8 @@ function clientIp(request: FastifyRequest): string {
   return request.ip;
 }
 
-async function failAuth(
+/** Records `auth.failed` (server chain) and throws the refusal. */
+export async function failAuth(
   ctx: ServerContext,
   request: FastifyRequest,
   reason: string,
@@ -154,6 +155,9 @@ async function failAuth(
   });
   throw new AppError(code, message);
 }
+
+export const CSRF_MISSING =
+  'A signed-in browser must send its X-CSRF-Token header (from the sign-in answer or the _csrf cookie) with every change.';
 
 export interface AuthenticateOptions {
   /** The MFA routes (and sign-out) accept a session that still owes its second factor. */
@@ -192,13 +196,7 @@ export async function authenticate(
     !isSafeMethod(request.method) &&
     !csrfMatches(ctx.config, request, claims.sessionId)
   )
-    return failAuth(
-      ctx,
-      request,
-      'csrf',
-      'A signed-in browser must send its X-CSRF-Token header (from the sign-in answer or the _csrf cookie) with every change.',
-      'PERMISSION_DENIED',
-    );
+    return failAuth(ctx, request, 'csrf', CSRF_MISSING, 'PERMISSION_DENIED');
   const user = await checkSession(ctx, request, claims);
   if (user.mfaPending && options.allowMfaPending !== true)
     throw new AppError(

@@ -169,8 +169,16 @@ function sessionsSuite(backend: Backend): void {
     it('refresh by cookie rotates the cookies and also needs the CSRF token; logout clears them', async () => {
       const s = await start();
       const jar = await browserLogin(s, email('hal'));
+      const csrfFailures = async () =>
+        (
+          await s.db.system((tx) =>
+            tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-'`),
+          )
+        ).filter((r) => JSON.parse(r.entry).metadata?.reason === 'csrf').length;
+      const before = await csrfFailures();
       const noToken = await browserCall(s, jar, 'POST', '/api/v1/auth/refresh');
       expect(noToken.statusCode).toBe(403);
+      expect(await csrfFailures()).toBe(before + 1);
       const refreshed = await browserCall(s, jar, 'POST', '/api/v1/auth/refresh', undefined, {
         'x-csrf-token': jar.csrfToken,
       });

@@ -5,7 +5,9 @@ import { appendAudit, recordAudit } from '../audit.js';
 import {
   announceRevoked,
   authenticate,
+  CSRF_MISSING,
   endIdleSession,
+  failAuth,
   type IdentityVerifier,
   type Principal,
   type ServerContext,
@@ -106,7 +108,8 @@ export function registerAuthRoutes(
           'UNAUTHENTICATED',
           'Send the refresh token ({ "refreshToken": … }) or, from a browser, its refresh cookie.',
         );
-      const pair = await ctx.tokens.rotate(ctx.db, refreshToken, {
+      let csrfRefused = false;
+      const rotation = ctx.tokens.rotate(ctx.db, refreshToken, {
         onReuse: async (tx, session) => {
           await appendAudit(tx, null, {
             level: 'warn',
@@ -126,17 +129,21 @@ export function registerAuthRoutes(
         ...(fromCookie
           ? {
               check: (session: { id: string }) => {
-                if (!csrfMatches(ctx.config, request, session.id))
-                  throw new AppError(
-                    'PERMISSION_DENIED',
-                    'A signed-in browser must send its X-CSRF-Token header to refresh.',
-                  );
+                if (csrfMatches(ctx.config, request, session.id)) return;
+                csrfRefused = true;
+                throw new AppError('PERMISSION_DENIED', CSRF_MISSING);
               },
             }
           : {}),
       });
-      const { userId: _userId, ...tokens } = pair;
-      return deliverTokens(ctx.config, reply, tokens, fromCookie, {});
+      // Refused before anything changed; recorded like any other CSRF refusal.
+      const pair = await rotation.catch((error: unknown) =>
+        csrfRefused
+          ? failAuth(ctx, request, 'csrf', CSRF_MISSING, 'PERMISSION_DENIED')
+          : Promise.reject(error),
+      );
+      const { userId, ...tokens } = pair;
+      return deliverTokens(ctx.config, reply, tokens, fromCookie, { userId });
     },
   );
 
