@@ -133,8 +133,12 @@ function mfaSuite(backend: Backend): void {
     const { session, mfa } = await loginFull(s, address);
     expect(mfa).toBe('verify');
     expect((await s.call(session, 'GET', '/api/v1/me')).statusCode).toBe(401);
-    // A pending session cannot replace the factor it has not proved.
+    // A pending session cannot replace the factor it has not proved, nor turn it off.
     expect((await s.call(session, 'POST', '/api/v1/auth/mfa/enroll')).statusCode).toBe(409);
+    const off = await s.call(session, 'POST', '/api/v1/auth/mfa/disable', {
+      code: codeAt(secret, clock),
+    });
+    expect(off.statusCode).toBe(401);
     const good = codeAt(secret, clock);
     const wrong = good === '000000' ? '111111' : '000000';
     const bad = await s.call(session, 'POST', '/api/v1/auth/mfa/verify', { code: wrong });
