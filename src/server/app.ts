@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { IdentityVerifier, ServerContext } from './auth.js';
 import type { ServerConfig } from './config.js';
@@ -5,6 +6,8 @@ import type { Db } from './db/db.js';
 import { installErrorHandling, installRateLimits } from './http.js';
 import { installOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerInvitationAcceptRoute } from './routes/invitations.js';
+import { registerMfaRoutes } from './routes/mfa.js';
 import { registerOrgRoutes } from './routes/org.js';
 import { memoryState, redisState, type SharedState } from './shared-state.js';
 import { Tokens } from './tokens.js';
@@ -56,6 +59,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   if (options.shared === undefined) app.addHook('onClose', () => shared.close());
   installErrorHandling(app);
+  // Browser sessions (session-cookies.ts); unsigned, the tokens carry their own signatures.
+  await app.register(fastifyCookie);
   if (options.config.RATE_LIMIT_ENABLED)
     installRateLimits(app, {
       store: shared.rateLimits,
@@ -94,6 +99,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return { status: 'ready', database: options.db.kind, ...state };
   });
   registerAuthRoutes(app, ctx, options.identityVerifier);
+  registerMfaRoutes(app, ctx);
   registerOrgRoutes(app, ctx);
+  registerInvitationAcceptRoute(app, ctx);
   return app;
 }

@@ -8,10 +8,11 @@ import {
   type ApiKeyScope,
   type Role,
 } from '../shared/rbac.js';
-import { recordAudit } from './audit.js';
+import { appendAudit, recordAudit } from './audit.js';
 import type { ServerConfig } from './config.js';
 import type { Db, Tx } from './db/db.js';
 import { sha256 } from './ids.js';
+import { csrfMatches, isSafeMethod, tokenFromCookie } from './session-cookies.js';
 import type { SharedState } from './shared-state.js';
 import type { Tokens } from './tokens.js';
 
@@ -45,6 +46,7 @@ interface CachedSession {
   email: string;
   expiresAt: number;
   checkedAt: number;
+  mfaPending: boolean;
 }
 
 /**
@@ -55,14 +57,63 @@ interface CachedSession {
  */
 export const SESSION_CACHE_MS = 5000;
 
+/**
+ * A session's last_seen_at is written at most this often (and at most every tenth of
+ * SESSION_TIMEOUT), not on every check: it is a write on the request's path. The idle
+ * timeout may therefore end a session up to that much early, never late.
+ */
+export const LAST_SEEN_EVERY_MS = 60_000;
+
+export function lastSeenEvery(config: Pick<ServerConfig, 'SESSION_TIMEOUT'>): number {
+  return Math.min(LAST_SEEN_EVERY_MS, (config.SESSION_TIMEOUT ?? Infinity) / 10);
+}
+
 /** Tells every instance (through the shared revocation list) that these sessions ended. */
 export async function announceRevoked(ctx: ServerContext, sessionIds: readonly string[]) {
   for (const id of sessionIds) ctx.sessionCache.delete(id);
   await ctx.shared.revocations.revoke(sessionIds, ctx.config.JWT_EXPIRES_IN);
 }
 
+/**
+ * Ends a session that was idle longer than SESSION_TIMEOUT, inside the caller's
+ * transaction, and records `auth.session_idle`. True when it did (it was still live).
+ */
+export async function endIdleSession(
+  ctx: ServerContext,
+  tx: Tx,
+  session: { id: string; userId: string },
+  ip: string,
+): Promise<boolean> {
+  const ended = await tx.query(
+    `UPDATE sessions SET revoked_at = $2, revoked_reason = 'idle timeout'
+      WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+    [session.id, ctx.now()],
+  );
+  if (ended.length === 0) return false;
+  await appendAudit(
+    tx,
+    null,
+    {
+      level: 'warn',
+      event: 'auth.session_idle',
+      actor: { id: session.userId, email: null, ip },
+      resource: { type: 'session', id: session.id },
+      metadata: { timeoutMs: ctx.config.SESSION_TIMEOUT },
+    },
+    ctx.now(),
+  );
+  return true;
+}
+
 export type Principal =
-  | { kind: 'user'; userId: string; email: string; sessionId: string }
+  | {
+      kind: 'user';
+      userId: string;
+      email: string;
+      sessionId: string;
+      /** The session still owes its second factor (only MFA routes accept it then). */
+      mfaPending: boolean;
+    }
   | { kind: 'apiKey'; keyId: string; orgId: string; scopes: readonly ApiKeyScope[] };
 
 /** Who may use a route: member roles, and the API key scope (null: never open to keys). */
@@ -87,11 +138,13 @@ function clientIp(request: FastifyRequest): string {
   return request.ip;
 }
 
-async function failAuth(
+/** Records `auth.failed` (server chain) and throws the refusal. */
+export async function failAuth(
   ctx: ServerContext,
   request: FastifyRequest,
   reason: string,
   message: string,
+  code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED' = 'UNAUTHENTICATED',
 ): Promise<never> {
   await recordAudit(ctx.db, null, {
     level: 'warn',
@@ -100,28 +153,75 @@ async function failAuth(
     resource: { type: 'route', id: `${request.method} ${request.routeOptions.url ?? request.url}` },
     metadata: { reason },
   });
-  throw new AppError('UNAUTHENTICATED', message);
+  throw new AppError(code, message);
 }
 
-/** Reads the Authorization header: an access JWT or an API key (`fbk_…`). */
+export const CSRF_MISSING =
+  'A signed-in browser must send its X-CSRF-Token header (from the sign-in answer or the _csrf cookie) with every change.';
+
+export interface AuthenticateOptions {
+  /** The MFA routes (and sign-out) accept a session that still owes its second factor. */
+  allowMfaPending?: boolean;
+}
+
+/**
+ * Reads the Authorization header (an access JWT or an API key, `fbk_…`) or, without one,
+ * the browser's session cookie; a cookie-authenticated write must carry X-CSRF-Token.
+ */
 export async function authenticate(
   ctx: ServerContext,
   request: FastifyRequest,
+  options: AuthenticateOptions = {},
 ): Promise<Principal> {
   const header = request.headers.authorization;
-  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  // Cookies count only without an Authorization header: the CLI and app never mix the two.
+  const cookie = header === undefined ? tokenFromCookie(ctx.config, request, 'access') : undefined;
+  const token = bearer ?? cookie;
+  const viaCookie = bearer === undefined && cookie !== undefined;
   if (token === undefined || token === '')
     throw new AppError(
       'UNAUTHENTICATED',
       'Sign in first: send "Authorization: Bearer <access token or API key>".',
     );
-  if (token.startsWith(API_KEY_PREFIX)) return authenticateKey(ctx, request, token);
+  if (!viaCookie && token.startsWith(API_KEY_PREFIX)) return authenticateKey(ctx, request, token);
   let claims;
   try {
     claims = await ctx.tokens.verifyAccess(token);
   } catch (error) {
     return failAuth(ctx, request, 'invalid access token', (error as Error).message);
   }
+  if (
+    viaCookie &&
+    !isSafeMethod(request.method) &&
+    !csrfMatches(ctx.config, request, claims.sessionId)
+  )
+    return failAuth(ctx, request, 'csrf', CSRF_MISSING, 'PERMISSION_DENIED');
+  const user = await checkSession(ctx, request, claims);
+  if (user.mfaPending && options.allowMfaPending !== true)
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'This session still needs its second factor: enrol (POST /api/v1/auth/mfa/enroll) or send a code (POST /api/v1/auth/mfa/verify) first.',
+    );
+  return {
+    kind: 'user',
+    userId: claims.userId,
+    email: user.email,
+    sessionId: claims.sessionId,
+    mfaPending: user.mfaPending,
+  };
+}
+
+/**
+ * Is the access token's session alive: not revoked (shared list first, then the database
+ * unless this instance checked it within SESSION_CACHE_MS), not expired, not idle for longer
+ * than SESSION_TIMEOUT; and does it still owe a second factor.
+ */
+async function checkSession(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  claims: { userId: string; sessionId: string },
+): Promise<{ email: string; mfaPending: boolean }> {
   const now = ctx.now();
   const ended = () =>
     failAuth(
@@ -135,53 +235,68 @@ export async function authenticate(
   // With an idle timeout the cache may not hide more than a small part of it.
   const cacheMs = Math.min(SESSION_CACHE_MS, (timeout ?? Infinity) / 10);
   const cached = ctx.sessionCache.get(claims.sessionId);
+  // A pending session is always checked afresh: it may have passed its second factor on
+  // another instance a moment ago. (The other way, a user's enrolment making their other
+  // sessions pending, reaches other instances within SESSION_CACHE_MS.)
   if (
     cached !== undefined &&
+    !cached.mfaPending &&
     cached.userId === claims.userId &&
     cached.expiresAt > now.getTime() &&
     now.getTime() - cached.checkedAt < cacheMs
   )
-    return {
-      kind: 'user',
-      userId: claims.userId,
-      email: cached.email,
-      sessionId: claims.sessionId,
-    };
-  const user = await ctx.db.system(async (tx) => {
+    return cached;
+  const outcome = await ctx.db.system(async (tx) => {
     const [row] = await tx.query<{
       email: string;
       revoked_at: Date | null;
       expires_at: Date;
       last_seen_at: Date;
+      mfa_verified_at: Date | null;
+      mfa_enabled: boolean;
     }>(
-      `SELECT u.email, s.revoked_at, s.expires_at, s.last_seen_at
+      `SELECT u.email, s.revoked_at, s.expires_at, s.last_seen_at, s.mfa_verified_at,
+              (m.enabled_at IS NOT NULL) AS mfa_enabled
          FROM sessions s JOIN users u ON u.id = s.user_id
+         LEFT JOIN user_mfa m ON m.user_id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2`,
       [claims.sessionId, claims.userId],
     );
-    if (row === undefined || row.revoked_at !== null || row.expires_at <= now) return null;
-    if (timeout !== undefined && row.last_seen_at.getTime() + timeout < now.getTime()) {
-      await tx.query(
-        `UPDATE sessions SET revoked_at = $2, revoked_reason = 'idle timeout' WHERE id = $1`,
-        [claims.sessionId, now],
-      );
-      return null;
+    if (row === undefined || row.revoked_at !== null || row.expires_at <= now)
+      return { state: 'ended' as const };
+    const idleMs = now.getTime() - row.last_seen_at.getTime();
+    if (timeout !== undefined && idleMs > timeout) {
+      await endIdleSession(ctx, tx, { id: claims.sessionId, userId: claims.userId }, request.ip);
+      return { state: 'idle' as const };
     }
-    await tx.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1', [claims.sessionId, now]);
-    return row;
+    if (idleMs >= lastSeenEvery(ctx.config))
+      await tx.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1', [
+        claims.sessionId,
+        now,
+      ]);
+    const mfaPending = row.mfa_verified_at === null && (ctx.config.FORCE_MFA || row.mfa_enabled);
+    return { state: 'live' as const, row, mfaPending };
   });
-  if (user === null) {
+  if (outcome.state !== 'live') {
     ctx.sessionCache.delete(claims.sessionId);
-    return ended();
+    if (outcome.state === 'ended') return ended();
+    await announceRevoked(ctx, [claims.sessionId]);
+    // Recorded as auth.session_idle in the transaction above.
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'This session was idle for longer than the server allows (SESSION_TIMEOUT); sign in again.',
+    );
   }
   if (ctx.sessionCache.size > 10_000) ctx.sessionCache.clear();
-  ctx.sessionCache.set(claims.sessionId, {
+  const entry: CachedSession = {
     userId: claims.userId,
-    email: user.email,
-    expiresAt: user.expires_at.getTime(),
+    email: outcome.row.email,
+    expiresAt: outcome.row.expires_at.getTime(),
     checkedAt: now.getTime(),
-  });
-  return { kind: 'user', userId: claims.userId, email: user.email, sessionId: claims.sessionId };
+    mfaPending: outcome.mfaPending,
+  };
+  ctx.sessionCache.set(claims.sessionId, entry);
+  return entry;
 }
 
 /**

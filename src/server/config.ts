@@ -86,6 +86,35 @@ const schema = z.object({
   AUTH_RATE_LIMIT_MAX: count.default(5),
   /** Idle timeout of a session in milliseconds; unset means only the refresh expiry applies. */
   SESSION_TIMEOUT: millis.optional(),
+  /**
+   * Browser sessions (session-cookies.ts): the guide's four settings and defaults, plus the
+   * cookie's name and domain, which the guide leaves to the deployment.
+   */
+  SESSION_SECURE: bool.default('true'),
+  SESSION_HTTP_ONLY: bool.default('true'),
+  SESSION_SAME_SITE: z
+    .enum(['strict', 'lax', 'none'], { errorMap: () => ({ message: 'strict, lax or none' }) })
+    .default('strict'),
+  SESSION_MAX_AGE: millis.default(86_400_000),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (a cookie name)')
+    .default('firebackup_session'),
+  SESSION_DOMAIN: z.string().min(1).optional(),
+  /** Every session must pass a second factor (TOTP) before it can call anything else. */
+  FORCE_MFA: bool.default('false'),
+  /**
+   * Key of the TOTP secrets' encryption at rest (at least 32 bytes); unset: derived from
+   * JWT_SECRET, so rotating JWT_SECRET then means enrolling again.
+   */
+  MFA_ENCRYPTION_KEY: z
+    .string()
+    .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, {
+      message: 'is shorter than 32 bytes. Generate one with `openssl rand -hex 32`',
+    })
+    .optional(),
+  /** How long an invitation link works. */
+  INVITATION_EXPIRES_IN: duration('7d').default('7d'),
   AUDIT_LOG_RETENTION_DAYS: count.default(365),
   /** Behind a reverse proxy (the guide's nginx) the client address is in X-Forwarded-For. */
   TRUST_PROXY: bool.default('false'),
@@ -121,6 +150,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     } else if (config.DATABASE_SSL_CA ?? config.DATABASE_SSL_CERT ?? config.DATABASE_SSL_KEY)
       problems.push(
         'DATABASE_SSL_* files are set without DATABASE_URL; they apply to PostgreSQL only (the embedded database has no connection)',
+      );
+    // Browsers drop SameSite=None cookies that are not Secure.
+    if (config.SESSION_SAME_SITE === 'none' && !config.SESSION_SECURE)
+      problems.push(
+        'SESSION_SAME_SITE=none needs SESSION_SECURE=true (browsers refuse it otherwise)',
       );
     const tls = serverTls(config);
     problems.push(...tls.problems);

@@ -33,7 +33,12 @@ export class Tokens {
   constructor(
     private readonly config: Pick<
       ServerConfig,
-      'JWT_SECRET' | 'JWT_EXPIRES_IN' | 'JWT_REFRESH_EXPIRES_IN' | 'JWT_ISSUER' | 'JWT_AUDIENCE'
+      | 'JWT_SECRET'
+      | 'JWT_EXPIRES_IN'
+      | 'JWT_REFRESH_EXPIRES_IN'
+      | 'JWT_ISSUER'
+      | 'JWT_AUDIENCE'
+      | 'SESSION_TIMEOUT'
     >,
     private readonly now: () => Date = () => new Date(),
   ) {
@@ -98,7 +103,13 @@ export class Tokens {
   async rotate(
     db: Db,
     refreshToken: string,
-    onReuse: (tx: Tx, session: { id: string; userId: string }) => Promise<void>,
+    hooks: {
+      onReuse: (tx: Tx, session: { id: string; userId: string }) => Promise<void>;
+      /** SESSION_TIMEOUT passed since the session was last seen: end it (and record it). */
+      onIdle: (tx: Tx, session: { id: string; userId: string }) => Promise<void>;
+      /** Throws to refuse before anything changes (a browser's missing CSRF token). */
+      check?: (session: { id: string; userId: string }) => void;
+    },
   ): Promise<TokenPair & { userId: string }> {
     const invalid = () =>
       new AppError('UNAUTHENTICATED', 'The refresh token is not valid; sign in again.');
@@ -110,25 +121,35 @@ export class Tokens {
         user_id: string;
         revoked_at: Date | null;
         session_expires: Date;
+        last_seen_at: Date;
       }>(
-        `SELECT r.session_id, r.used_at, r.expires_at, s.user_id, s.revoked_at, s.expires_at AS session_expires
+        `SELECT r.session_id, r.used_at, r.expires_at, s.user_id, s.revoked_at,
+                s.expires_at AS session_expires, s.last_seen_at
            FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
           WHERE r.token_hash = $1 FOR UPDATE`,
         [sha256(refreshToken)],
       );
       if (row === undefined) return { ok: false as const };
+      const session = { id: row.session_id, userId: row.user_id };
+      hooks.check?.(session);
       if (row.used_at !== null) {
         if (row.revoked_at === null) {
           await tx.query(
             `UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh token reused' WHERE id = $1`,
             [row.session_id, this.now()],
           );
-          await onReuse(tx, { id: row.session_id, userId: row.user_id });
+          await hooks.onReuse(tx, session);
         }
         return { ok: false as const };
       }
       const now = this.now();
       if (row.revoked_at !== null || row.expires_at <= now) return { ok: false as const };
+      const timeout = this.config.SESSION_TIMEOUT;
+      if (timeout !== undefined && now.getTime() - row.last_seen_at.getTime() > timeout) {
+        // A refresh token must not revive a session that went idle.
+        await hooks.onIdle(tx, session);
+        return { ok: false as const };
+      }
       await tx.query('UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1', [
         sha256(refreshToken),
         now,

@@ -40,6 +40,29 @@ describe('server configuration', () => {
     expect(config.SESSION_TIMEOUT).toBe(1_800_000);
   });
 
+  it("uses the guide's session settings by default and refuses SameSite=None without Secure", () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(config).toMatchObject({
+      SESSION_SECURE: true,
+      SESSION_HTTP_ONLY: true,
+      SESSION_SAME_SITE: 'strict',
+      SESSION_MAX_AGE: 86_400_000,
+      SESSION_COOKIE_NAME: 'firebackup_session',
+      FORCE_MFA: false,
+      INVITATION_EXPIRES_IN: 7 * 86_400_000,
+    });
+    expect(loadConfig({ JWT_SECRET: SECRET, FORCE_MFA: 'true' }).FORCE_MFA).toBe(true);
+    expect(() =>
+      loadConfig({ JWT_SECRET: SECRET, SESSION_SAME_SITE: 'none', SESSION_SECURE: 'false' }),
+    ).toThrow(/SESSION_SAME_SITE=none needs SESSION_SECURE=true/);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, SESSION_SAME_SITE: 'loose' })).toThrow(
+      /SESSION_SAME_SITE must be strict, lax or none/,
+    );
+    expect(() => loadConfig({ JWT_SECRET: SECRET, MFA_ENCRYPTION_KEY: 'short' })).toThrow(
+      /MFA_ENCRYPTION_KEY is shorter than 32 bytes/,
+    );
+  });
+
   it('names every bad variable at once', () => {
     try {
       loadConfig({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { loadConfig, type ServerConfig } from '../../src/server/config.js';
 import { openDb, type Db } from '../../src/server/db/db.js';
@@ -97,7 +97,7 @@ export class TestServer {
     return res.json<{ id: string }>().id;
   }
 
-  /** Adds a member directly (invitations are not built yet). */
+  /** Adds a member directly (the invitation flow has its own tests in invitations.test.ts). */
   async addMember(orgId: string, userId: string, role: Role): Promise<void> {
     await this.db.withOrg(orgId, (tx) =>
       tx.query('INSERT INTO memberships (organisation_id, user_id, role) VALUES ($1, $2, $3)', [
@@ -128,4 +128,25 @@ export class TestServer {
     await this.app.close();
     if (this.ownsDb) await this.db.close();
   }
+}
+
+/**
+ * For a describe block on `backend`: one database for its tests (servers are cheap, a
+ * database is not), and start(), whose server is closed after each test.
+ */
+export function useServers(backend: Backend) {
+  let db: Db;
+  let current: TestServer | undefined;
+  beforeAll(async () => {
+    db = await openTestDb(backend);
+  });
+  afterAll(() => db.close());
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    start: async (env: Record<string, string> = {}, extra: Partial<AppOptions> = {}) =>
+      (current = await startTestServer(env, extra, db)),
+  };
 }

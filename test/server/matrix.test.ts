@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORG_ROUTES, type OrgRoute } from '../../src/server/routes/org.js';
+import { ORG_ROUTES, successOf, type OrgRoute } from '../../src/server/routes/org.js';
 import { API_KEY_SCOPES, ROLES, type ApiKeyScope, type Role } from '../../src/shared/rbac.js';
 import {
   BACKENDS,
@@ -84,6 +84,26 @@ function matrixSuite(backend: Backend): void {
         return { url: `${base}/projects/${projectId}` };
       case 'POST /backups':
         return { url: `${base}/backups`, body: { projectId, sizeBytes: 10 } };
+      case 'POST /invitations':
+        return {
+          url: `${base}/invitations`,
+          body: { email: `invitee${n}@acme.test`, role: 'viewer' },
+        };
+      case 'DELETE /invitations/:invitationId': {
+        const res = await server.call(
+          sessions.owner,
+          'POST',
+          `/api/v1/organizations/${orgId}/invitations`,
+          { email: `revokee${n}@acme.test`, role: 'member' },
+        );
+        return { url: `${base}/invitations/${res.json<{ id: string }>().id}` };
+      }
+      case 'POST /ownership': {
+        // Runs in a throwaway organisation (see THROWAWAY): the heir is a member there.
+        const heir = await server.login(`heir${n}@acme.test`);
+        if (org !== otherOrgId) await server.addMember(org, heir.userId, 'member');
+        return { url: `${base}/ownership`, body: { userId: heir.userId } };
+      }
       case 'DELETE /backups/:backupId': {
         const res = await server.call(
           sessions.owner,
@@ -100,27 +120,39 @@ function matrixSuite(backend: Backend): void {
     }
   }
 
-  const SUCCESS = { GET: 200, POST: 201, PATCH: 200, DELETE: 204 } as const;
+  /**
+   * Routes that change who owns the organisation run, as the role under test, in a fresh
+   * organisation of their own, so the shared one keeps its owner for the other cases.
+   */
+  const THROWAWAY = new Set(['DELETE ', 'POST /ownership']);
 
   describe('route × role matrix', () => {
     it('covers every organisation route', () => {
-      expect(ORG_ROUTES.length).toBeGreaterThanOrEqual(15);
+      expect(ORG_ROUTES.length).toBeGreaterThanOrEqual(19);
+      expect(ORG_ROUTES.map((r) => `${r.method} ${r.path}`)).toEqual(
+        expect.arrayContaining([
+          'GET /invitations',
+          'POST /invitations',
+          'DELETE /invitations/:invitationId',
+          'POST /ownership',
+        ]),
+      );
     });
 
     for (const route of ORG_ROUTES) {
       const name = `${route.method} /organizations/:orgId${route.path}`;
       for (const role of ROLES) {
         const allowed = route.rule.roles.includes(role);
-        it(`${name} as ${role} of the organisation → ${allowed ? SUCCESS[route.method] : 403}`, async () => {
+        it(`${name} as ${role} of the organisation → ${allowed ? successOf(route) : 403}`, async () => {
           let org = orgId;
-          if (route.method === 'DELETE' && route.path === '') {
-            // Deleting the organisation: a fresh one where this user has this role.
+          if (THROWAWAY.has(`${route.method} ${route.path}`)) {
+            // A fresh organisation where this user has this role.
             org = await server.createOrg(sessions.owner, `doomed-${role}`);
             if (role !== 'owner') await server.addMember(org, sessions[role].userId, role);
           }
           const { url, body } = await prepare(route, org);
           const res = await server.call(sessions[role], route.method, url, body);
-          expect(res.statusCode, res.body).toBe(allowed ? SUCCESS[route.method] : 403);
+          expect(res.statusCode, res.body).toBe(allowed ? successOf(route) : 403);
           if (!allowed) expect(res.json().error.code).toBe('PERMISSION_DENIED');
         });
         it(`${name} as ${role} of another organisation → 404`, async () => {
@@ -173,7 +205,7 @@ function matrixSuite(backend: Backend): void {
       const name = `${route.method} /organizations/:orgId${route.path}`;
       for (const scope of API_KEY_SCOPES) {
         const allowed = route.rule.scope === scope;
-        it(`${name} with a ${scope} key → ${allowed ? SUCCESS[route.method] : 403}`, async () => {
+        it(`${name} with a ${scope} key → ${allowed ? successOf(route) : 403}`, async () => {
           if (route.method === 'DELETE' && route.path === '') {
             // Keys never delete organisations; check on the key's own organisation without harm.
             const res = await server.call(
@@ -192,7 +224,7 @@ function matrixSuite(backend: Backend): void {
           const res = await server.call(keys[scope], route.method, url, body, {
             'x-organization-id': orgId,
           });
-          expect(res.statusCode, res.body).toBe(allowed ? SUCCESS[route.method] : 403);
+          expect(res.statusCode, res.body).toBe(allowed ? successOf(route) : 403);
         });
       }
       it(`${name} with a key on another organisation → 404`, async () => {

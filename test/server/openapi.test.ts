@@ -81,7 +81,7 @@ describe('OpenAPI document at /api/v1/openapi.json', () => {
         for (const p of query) expect(p.schema).toEqual(props[p.name]);
       }
     }
-    expect(withBody).toBe(4);
+    expect(withBody).toBe(6);
     // A concrete look at one: the API key's scopes are the guide's list.
     const keyBody = doc.paths['/api/v1/organizations/{orgId}/api-keys']!.post!.requestBody!.content[
       'application/json'
@@ -92,5 +92,7 @@ describe('OpenAPI document at /api/v1/openapi.json', () => {
     expect(keyBody.properties.scopes.items.enum).toContain('backups:write');
     expect(keyBody.required).toEqual(expect.arrayContaining(['name', 'scopes']));
     expect(doc.paths['/api/v1/auth/login']!.post!.requestBody).toBeDefined();
+    for (const path of ['/api/v1/invitations/accept', '/api/v1/auth/mfa/verify'])
+      expect(doc.paths[path]!.post!.requestBody, path).toBeDefined();
   });
 });

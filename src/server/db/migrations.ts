@@ -221,8 +221,74 @@ BEGIN
 END $f$;
 `;
 
+/**
+ * Second factor, invitations and the last-owner wall (wip/sessions).
+ *
+ * - user_mfa: a user's TOTP secret, encrypted by the server (mfa.ts) before it is stored;
+ *   `enabled_at` is set once the first code confirmed it, `last_step` is the last 30-second
+ *   step a code was accepted for (a code is refused at or below it: no replay).
+ * - mfa_recovery_codes: SHA-256 of one-use recovery codes.
+ * - sessions.mfa_verified_at: when this session passed the second factor. A session needs
+ *   it when the user enrolled or FORCE_MFA is on, so turning either on catches sessions
+ *   that never gave one.
+ * - invitations: a tenant table; the link's token is kept as its SHA-256 only.
+ * - memberships_keep_owner: a deferred check that an organisation still has an owner at
+ *   commit. It first locks the organisation row, so two transactions demoting each other's
+ *   owner are serialised and the second sees the first's change.
+ */
+const sessionsMfaInvitations = `
+CREATE TABLE user_mfa (
+  user_id text PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  secret_enc text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  enabled_at timestamptz,
+  last_step bigint
+);
+CREATE TABLE mfa_recovery_codes (
+  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  code_hash text NOT NULL,
+  used_at timestamptz,
+  PRIMARY KEY (user_id, code_hash)
+);
+ALTER TABLE sessions ADD COLUMN mfa_verified_at timestamptz;
+
+CREATE TABLE invitations (
+  id text PRIMARY KEY,
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  email text NOT NULL,
+  role text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+  token_hash text NOT NULL UNIQUE,
+  created_by text NOT NULL REFERENCES users(id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  accepted_at timestamptz,
+  accepted_by text REFERENCES users(id),
+  revoked_at timestamptz
+);
+-- At most one pending invitation per address and organisation.
+CREATE UNIQUE INDEX invitations_pending ON invitations (organisation_id, email)
+  WHERE accepted_at IS NULL AND revoked_at IS NULL;
+${tenantPolicy('invitations')}
+
+CREATE FUNCTION memberships_keep_owner() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF OLD.role <> 'owner' THEN RETURN NULL; END IF;
+  PERFORM 1 FROM organisations WHERE id = OLD.organisation_id FOR UPDATE;
+  IF FOUND AND NOT EXISTS (
+    SELECT 1 FROM memberships WHERE organisation_id = OLD.organisation_id AND role = 'owner'
+  ) THEN
+    RAISE EXCEPTION 'organisation % would be left without an owner', OLD.organisation_id
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $f$;
+CREATE CONSTRAINT TRIGGER memberships_keep_owner AFTER UPDATE OR DELETE ON memberships
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION memberships_keep_owner();
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
   { version: 3, name: 'audit_retention', sql: auditRetention },
+  { version: 4, name: 'sessions_mfa_invitations', sql: sessionsMfaInvitations },
 ];

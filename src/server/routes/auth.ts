@@ -5,16 +5,31 @@ import { appendAudit, recordAudit } from '../audit.js';
 import {
   announceRevoked,
   authenticate,
+  CSRF_MISSING,
+  endIdleSession,
+  failAuth,
   type IdentityVerifier,
   type Principal,
   type ServerContext,
 } from '../auth.js';
 import { newId } from '../ids.js';
+import { mfaDemand } from '../mfa.js';
 import type { RouteDoc } from '../openapi.js';
+import {
+  clearSessionCookies,
+  csrfMatches,
+  deliverTokens,
+  tokenFromCookie,
+} from '../session-cookies.js';
 import { parseBody } from './body.js';
 
-const LoginBody = z.object({ credential: z.string().min(1) });
-const RefreshBody = z.object({ refreshToken: z.string().min(1) });
+const LoginBody = z.object({
+  credential: z.string().min(1),
+  /** A browser: the token pair in cookies (SESSION_* settings), not in the answer. */
+  cookie: z.boolean().optional(),
+});
+/** Without refreshToken, the browser's refresh cookie (then X-CSRF-Token is needed). */
+const RefreshBody = z.object({ refreshToken: z.string().min(1).optional() });
 
 const doc = (summary: string, auth: RouteDoc['auth'], extra: Partial<RouteDoc> = {}) => ({
   config: { doc: { summary, auth, success: 200 as const, ...extra } },
@@ -35,7 +50,7 @@ export function registerAuthRoutes(
       '/api/v1/auth/login',
       doc('Exchange a verified sign-in credential for a token pair.', 'none', { body: LoginBody }),
       async (request, reply) => {
-        const { credential } = parseBody(LoginBody, request.body);
+        const { credential, cookie } = parseBody(LoginBody, request.body);
         const ip = request.ip;
         let identity;
         try {
@@ -63,13 +78,20 @@ export function registerAuthRoutes(
           return row!.id;
         });
         const pair = await ctx.tokens.startSession(ctx.db, userId);
+        const mfa = await ctx.db.system((tx) => mfaDemand(tx, ctx.config, userId));
         await recordAudit(ctx.db, null, {
           event: 'auth.login',
           actor: { id: userId, email, ip },
           resource: { type: 'session', id: pair.sessionId },
-          metadata: {},
+          metadata: mfa === 'none' ? {} : { mfa },
         });
-        return reply.status(200).send({ ...pair, user: { id: userId, email } });
+        return reply.status(200).send(
+          deliverTokens(ctx.config, reply, pair, cookie === true, {
+            user: { id: userId, email },
+            // 'verify' or 'enroll': the session can call only the MFA routes until then.
+            mfa,
+          }),
+        );
       },
     );
   }
@@ -77,20 +99,51 @@ export function registerAuthRoutes(
   app.post(
     '/api/v1/auth/refresh',
     doc('Rotate a refresh token; a reused one revokes its session.', 'none', { body: RefreshBody }),
-    async (request) => {
-      const { refreshToken } = parseBody(RefreshBody, request.body);
-      const pair = await ctx.tokens.rotate(ctx.db, refreshToken, async (tx, session) => {
-        await appendAudit(tx, null, {
-          level: 'warn',
-          event: 'auth.refresh_reuse',
-          actor: { id: session.userId, email: null, ip: request.ip },
-          resource: { type: 'session', id: session.id },
-          metadata: { action: 'session revoked' },
-        });
-        // Announced before the commit: refusing a moment early is the safe side.
-        await announceRevoked(ctx, [session.id]);
+    async (request, reply) => {
+      const body = parseBody(RefreshBody, request.body);
+      const fromCookie = body.refreshToken === undefined;
+      const refreshToken = body.refreshToken ?? tokenFromCookie(ctx.config, request, 'refresh');
+      if (refreshToken === undefined)
+        throw new AppError(
+          'UNAUTHENTICATED',
+          'Send the refresh token ({ "refreshToken": … }) or, from a browser, its refresh cookie.',
+        );
+      let csrfRefused = false;
+      const rotation = ctx.tokens.rotate(ctx.db, refreshToken, {
+        onReuse: async (tx, session) => {
+          await appendAudit(tx, null, {
+            level: 'warn',
+            event: 'auth.refresh_reuse',
+            actor: { id: session.userId, email: null, ip: request.ip },
+            resource: { type: 'session', id: session.id },
+            metadata: { action: 'session revoked' },
+          });
+          // Announced before the commit: refusing a moment early is the safe side.
+          await announceRevoked(ctx, [session.id]);
+        },
+        onIdle: async (tx, session) => {
+          if (await endIdleSession(ctx, tx, session, request.ip))
+            await announceRevoked(ctx, [session.id]);
+        },
+        // A cookie is sent by any page: a browser's refresh needs its CSRF token too.
+        ...(fromCookie
+          ? {
+              check: (session: { id: string }) => {
+                if (csrfMatches(ctx.config, request, session.id)) return;
+                csrfRefused = true;
+                throw new AppError('PERMISSION_DENIED', CSRF_MISSING);
+              },
+            }
+          : {}),
       });
-      return pair;
+      // Refused before anything changed; recorded like any other CSRF refusal.
+      const pair = await rotation.catch((error: unknown) =>
+        csrfRefused
+          ? failAuth(ctx, request, 'csrf', CSRF_MISSING, 'PERMISSION_DENIED')
+          : Promise.reject(error),
+      );
+      const { userId, ...tokens } = pair;
+      return deliverTokens(ctx.config, reply, tokens, fromCookie, { userId });
     },
   );
 
@@ -121,8 +174,9 @@ export function registerAuthRoutes(
     return ended.length;
   };
 
-  const userOnly = async (request: FastifyRequest) => {
-    const principal = await authenticate(ctx, request);
+  /** `pendingOk`: signing out is allowed before the second factor too. */
+  const userOnly = async (request: FastifyRequest, pendingOk = false) => {
+    const principal = await authenticate(ctx, request, { allowMfaPending: pendingOk });
     if (principal.kind !== 'user')
       throw new AppError('PERMISSION_DENIED', 'Sessions belong to signed-in users, not API keys.');
     return principal;
@@ -132,8 +186,9 @@ export function registerAuthRoutes(
     '/api/v1/auth/logout',
     doc('End this session.', 'user', { success: 204 }),
     async (request, reply) => {
-      const principal = await userOnly(request);
+      const principal = await userOnly(request, true);
       await endSessions(request, principal, 'auth.logout', principal.sessionId);
+      clearSessionCookies(ctx.config, reply);
       return reply.status(204).send();
     },
   );

@@ -19,7 +19,9 @@ import {
 import type { Tx } from '../db/db.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
-import { parseBody } from './body.js';
+import { notFound, param, parseBody } from './body.js';
+import { INVITATION_ROUTES } from './invitations.js';
+import { checkMemberChange } from './members.js';
 
 /**
  * The routes under /api/v1/organizations/:orgId. Each names the rule it is checked
@@ -33,6 +35,8 @@ export interface OrgRoute {
   rule: Rule;
   /** For the OpenAPI document (with `body`/`query`, the same schemas the handler parses). */
   summary: string;
+  /** The status of a successful answer when not the method's usual one (SUCCESS). */
+  success?: 200 | 201 | 204;
   body?: z.ZodTypeAny;
   query?: z.AnyZodObject;
   /** Runs in the organisation's RLS context; `audit` appends in the same transaction. */
@@ -41,6 +45,7 @@ export interface OrgRoute {
     c: OrgCaller,
     request: FastifyRequest,
     audit: (input: Omit<AuditInput, 'actor'>) => Promise<void>,
+    ctx: ServerContext,
   ) => Promise<{ status?: number; body?: unknown; file?: { type: string; name: string } }>;
 }
 
@@ -79,38 +84,6 @@ const AuditQuery = z.object({
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
-
-function param(request: FastifyRequest, name: string): string {
-  return (request.params as Record<string, string>)[name] ?? '';
-}
-
-function notFound(what: string, id: string): AppError {
-  return new AppError('NOT_FOUND', `No ${what} ${id} in this organisation.`);
-}
-
-async function owners(tx: Tx): Promise<number> {
-  const [row] = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM memberships WHERE role = 'owner'`,
-  );
-  return row?.n ?? 0;
-}
-
-/** Role changes and removals keep at least one owner; only owners touch owners. */
-async function checkMemberChange(
-  tx: Tx,
-  c: OrgCaller,
-  target: { role: Role },
-  newRole: Role | null,
-): Promise<void> {
-  const touchesOwner = target.role === 'owner' || newRole === 'owner';
-  if (touchesOwner && c.role !== 'owner')
-    throw new AppError('PERMISSION_DENIED', 'Only an owner may make or unmake an owner.');
-  if (target.role === 'owner' && newRole !== 'owner' && (await owners(tx)) <= 1)
-    throw new AppError(
-      'INVALID_ARGUMENT',
-      'This is the last owner of the organisation; make another member owner first.',
-    );
-}
 
 export const ORG_ROUTES: readonly OrgRoute[] = [
   {
@@ -424,12 +397,17 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
       return { status: 204 };
     },
   },
+  ...INVITATION_ROUTES,
 ];
 
 const CreateOrgBody = z.object({ name: z.string().min(1).max(200) });
 
 /** The status of each method's successful answer (as the handlers set it). */
 const SUCCESS = { GET: 200, POST: 201, PATCH: 200, DELETE: 204 } as const;
+
+export function successOf(route: OrgRoute): 200 | 201 | 204 {
+  return route.success ?? SUCCESS[route.method];
+}
 
 export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const createDoc: RouteDoc = {
@@ -477,7 +455,7 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
         doc: {
           summary: route.summary,
           auth: route.rule.scope === null ? 'user' : 'userOrKey',
-          success: SUCCESS[route.method],
+          success: successOf(route),
           ...(route.body !== undefined ? { body: route.body } : {}),
           ...(route.query !== undefined ? { query: route.query } : {}),
         },
@@ -488,10 +466,11 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
         const outcome = await ctx.db.withOrg(orgId, async (tx) => {
           const { caller, allowed } = await authorize(tx, request, principal, orgId, route.rule);
           if (!allowed) return { denied: caller };
-          return route.handle(tx, caller, request, async (input) => {
+          const audit = async (input: Omit<AuditInput, 'actor'>) => {
             if (ctx.auditWrites)
               await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
-          });
+          };
+          return route.handle(tx, caller, request, audit, ctx);
         });
         // The denial is recorded after the route's transaction (nothing of it ran).
         if ('denied' in outcome) throw await recordDenial(ctx, request, outcome.denied, route.rule);
