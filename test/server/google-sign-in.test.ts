@@ -2,16 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JWTPayload } from 'jose';
 import type { Db } from '../../src/server/db/db.js';
 import { pkceChallenge, randomToken } from '../../src/engine/team/pkce.js';
-import { freePort } from '../helpers/firestore-emulator.js';
-import { browseAs, startOidcProvider, type TestProvider } from '../helpers/oidc-provider.js';
-import {
-  BACKENDS,
-  openTestDb,
-  startTestServer,
-  unavailable,
-  type Backend,
-  type TestServer,
-} from './harness.js';
+import { startGoogleServer, type GoogleServer } from '../helpers/google-server.js';
+import { browseAs, type TestProvider } from '../helpers/oidc-provider.js';
+import { BACKENDS, openTestDb, unavailable, type Backend } from './harness.js';
 
 /**
  * Google sign-in end to end against a real OpenID provider (oidc-provider) in Google's
@@ -22,35 +15,20 @@ import {
  */
 function googleSuite(backend: Backend): void {
   let provider: TestProvider;
-  let server: TestServer;
   let db: Db;
   let base: string;
   /** The address a native client listens on (nothing does: the browser stops there). */
   const LOOPBACK = 'http://127.0.0.1:9/callback';
 
+  let google: GoogleServer;
   beforeAll(async () => {
-    provider = await startOidcProvider();
     db = await openTestDb(backend);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const callback = `${base}/api/v1/auth/google/callback`;
-    server = await startTestServer(
-      {
-        GOOGLE_CLIENT_ID: provider.clientId,
-        GOOGLE_CLIENT_SECRET: provider.clientSecret,
-        GOOGLE_CALLBACK_URL: callback,
-        OAUTH_ISSUER: provider.issuer,
-      },
-      {},
-      db,
-    );
-    provider.register([callback]);
-    await server.app.listen({ host: '127.0.0.1', port });
+    google = await startGoogleServer(db);
+    ({ provider, base } = google);
   });
   afterAll(async () => {
-    await server?.close();
+    await google?.close();
     await db?.close();
-    await provider?.close();
   });
 
   let people = 0;
