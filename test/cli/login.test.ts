@@ -90,6 +90,23 @@ describe('firebackup login / whoami / logout', () => {
     });
   }, 60_000);
 
+  it('whoami refreshes a refused access token once and keeps the rotated pair', async () => {
+    const before = (await saved())!;
+    // As if the access token had expired: refused by the server, refreshed, asked again.
+    await saveTeamCredentials(new FileSecretStore(secretsFile()), {
+      ...before,
+      accessToken: 'eyJ.expired',
+    });
+    const run = await runCli(['whoami'], sandbox.env);
+    expect(run.code, run.stderr).toBe(0);
+    const after = (await saved())!;
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(after.sessionId).toBe(before.sessionId);
+    expect(after.organizationId).toBe(before.organizationId);
+    // The rotated-away refresh token is dead (and presenting it would end the session).
+    expect((await runCli(['whoami'], sandbox.env)).code).toBe(0);
+  });
+
   it('login --org with an organisation the member is not in says so (exit 1)', async () => {
     const run = await login(who, '--org', 'org_not_mine');
     expect(run.code).toBe(1);

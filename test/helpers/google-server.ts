@@ -1,3 +1,4 @@
+import type { AppOptions } from '../../src/server/app.js';
 import type { Db } from '../../src/server/db/db.js';
 import { startTestServer, type TestServer } from '../server/harness.js';
 import { freePort } from './firestore-emulator.js';
@@ -14,9 +15,12 @@ export interface GoogleServer {
 /**
  * The organisation server listening on a loopback port with Google sign-in pointed at a
  * local OpenID provider (test/helpers/oidc-provider.ts), on `db` when given (the caller
- * closes it), else on a fresh in-memory PGlite.
+ * closes it), else on a fresh in-memory PGlite; `extra` as startTestServer takes it (a clock).
  */
-export async function startGoogleServer(db?: Db): Promise<GoogleServer> {
+export async function startGoogleServer(
+  db?: Db,
+  extra: Partial<AppOptions> = {},
+): Promise<GoogleServer> {
   const provider = await startOidcProvider();
   // The callback URL is configuration, so the port is chosen before the server exists.
   const port = await freePort();
@@ -29,7 +33,7 @@ export async function startGoogleServer(db?: Db): Promise<GoogleServer> {
       GOOGLE_CALLBACK_URL: callback,
       OAUTH_ISSUER: provider.issuer,
     },
-    {},
+    extra,
     db,
   );
   provider.register([callback]);

@@ -205,6 +205,49 @@ function googleSuite(backend: Backend): void {
     expect(res.status).toBe(400);
   });
 
+  describe('expiry', () => {
+    /** A second server on the same database whose clock the test moves. */
+    let skew = 0;
+    let clocked: GoogleServer;
+    beforeAll(async () => {
+      clocked = await startGoogleServer(db, { now: () => new Date(Date.now() + skew) });
+    });
+    afterAll(() => clocked?.close());
+
+    function clockedClient() {
+      const c = client();
+      return { ...c, start: c.start.replace(base, clocked.base) };
+    }
+
+    it('a code older than a minute is refused', async () => {
+      skew = 0;
+      const c = clockedClient();
+      const code = (await signIn(c, email('late'))).searchParams.get('code')!;
+      skew = 61_000;
+      const res = await fetch(`${clocked.base}/api/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code, codeVerifier: c.verifier, redirectUri: LOOPBACK }),
+      });
+      expect(res.status).toBe(401);
+      const failed = (await serverAudit()).filter((e) => e.event === 'auth.login_failed');
+      expect(failed.at(-1)!.metadata['reason']).toBe('authorization code expired');
+    });
+
+    it('a state older than ten minutes is refused at the callback', async () => {
+      skew = 0;
+      const c = clockedClient();
+      let callback: URL | undefined;
+      await browseAs(c.start, email('slow'), (url) => {
+        if (url.pathname === '/api/v1/auth/google/callback') return (callback = url) !== undefined;
+        return false;
+      });
+      skew = 10 * 60_000 + 1000;
+      const res = await fetch(callback!, { redirect: 'manual' });
+      expect(res.status).toBe(400);
+    });
+  });
+
   describe('id token attacks: each refused, the client told, the failure audited', () => {
     const nowSec = () => Math.floor(Date.now() / 1000);
     it.each<[string, (c: JWTPayload) => JWTPayload, RegExp, boolean?]>([
