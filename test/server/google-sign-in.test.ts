@@ -168,6 +168,18 @@ function googleSuite(backend: Backend): void {
     );
   });
 
+  it('accepts the IPv6 loopback too, and sends the browser to the provider with PKCE S256, state and nonce', async () => {
+    const res = await fetch(client('http://[::1]:8080/callback').start, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const to = new URL(res.headers.get('location')!);
+    expect(to.origin).toBe(provider.issuer);
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(to.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    expect(to.searchParams.get('nonce')).toMatch(/^[\w-]{43}$/);
+    expect(to.searchParams.get('scope')).toBe('openid email profile');
+    expect(to.searchParams.get('redirect_uri')).toBe(`${base}/api/v1/auth/google/callback`);
+  });
+
   it('refuses a start without an S256 PKCE challenge or a state', async () => {
     const c = new URL(client().start);
     for (const [name, value] of [

@@ -25,6 +25,8 @@ import { parseBody } from './body.js';
 const STATE_TTL_MS = 10 * 60_000;
 /** The client exchanges the code the moment its listener receives it. */
 const CODE_TTL_MS = 60_000;
+/** How long a spent code is remembered after its expiry (replays within it end the session). */
+const CODE_KEPT_MS = 24 * 3_600_000;
 
 const StartQuery = z.object({
   redirect_uri: z.string().min(1, 'redirect_uri is required'),
@@ -188,8 +190,12 @@ export function registerGoogleRoutes(app: FastifyInstance, ctx: ServerContext): 
       }
       const user = await upsertUser(ctx, identity);
       const code = `fbc_${randomToken()}`;
-      await ctx.db.system((tx) =>
-        tx.query(
+      await ctx.db.system(async (tx) => {
+        // Spent codes are kept a while so a late replay still ends its session, then dropped.
+        await tx.query('DELETE FROM oauth_codes WHERE expires_at < $1', [
+          new Date(now.getTime() - CODE_KEPT_MS),
+        ]);
+        await tx.query(
           `INSERT INTO oauth_codes (code_hash, user_id, client_redirect_uri, client_challenge, created_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6)`,
           [
@@ -200,8 +206,8 @@ export function registerGoogleRoutes(app: FastifyInstance, ctx: ServerContext): 
             now,
             new Date(now.getTime() + CODE_TTL_MS),
           ],
-        ),
-      );
+        );
+      });
       return backToClient(reply, flow.client_redirect_uri, { code, state: flow.client_state });
     },
   );
@@ -272,7 +278,8 @@ export function registerGoogleRoutes(app: FastifyInstance, ctx: ServerContext): 
         method: 'google',
         client: 'native',
       });
-      // Remembered so a second use of the code can end this session.
+      // Remembered so a second use of the code can end this session. (A replay in the
+      // moment between the code's use and this line is refused but cannot end it.)
       await ctx.db.system((tx) =>
         tx.query('UPDATE oauth_codes SET session_id = $2 WHERE code_hash = $1', [
           sha256(body.code),
