@@ -88,7 +88,12 @@ export async function startOidcProvider(): Promise<TestProvider> {
       });
       handler = oidc.callback();
     },
-    close: () => new Promise((resolve) => http.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        http.close(() => resolve());
+        // Browsers' and the server's keep-alive connections would hold the close open.
+        http.closeAllConnections();
+      }),
   };
   return provider;
 }
