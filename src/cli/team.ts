@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { appDataDir } from '../engine/paths.js';
 import { FileSecretStore, type SecretStore } from '../engine/secrets/secret-store.js';
+import { saveTeamCredentials, type TeamCredentials } from '../engine/team/credentials.js';
 import type { CliIO } from './context.js';
 
 /**
@@ -12,6 +13,12 @@ import type { CliIO } from './context.js';
 export function cliSecrets(io: CliIO): SecretStore {
   return new FileSecretStore(path.join(appDataDir(io.env), 'secrets.json'));
 }
+
+/** For asMember: a rotated token pair replaces the saved sign-in at once. */
+export const saveTo =
+  (secrets: SecretStore) =>
+  (rotated: TeamCredentials): Promise<void> =>
+    saveTeamCredentials(secrets, rotated);
 
 /** The platform's opener; $BROWSER (a command) wins, as on most Unix tools. */
 function opener(url: string, env: NodeJS.ProcessEnv): [string, string[]] {

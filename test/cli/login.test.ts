@@ -1,4 +1,5 @@
-import { rm, stat } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSecretStore } from '../../src/engine/secrets/secret-store.js';
@@ -30,12 +31,22 @@ afterAll(async () => {
 const secretsFile = () => path.join(sandbox.env.FIREBACKUP_HOME!, 'secrets.json');
 const saved = () => loadTeamCredentials(new FileSecretStore(secretsFile()));
 
-/** Runs `login` in a child, signs in as `who` in the "browser"; the child's output. */
-async function login(who: string, ...extra: string[]) {
-  const child = spawnCli(['login', '--server', google.base, '--no-open', ...extra], sandbox.env);
-  const printed = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/auth\/google\/start\?\S+)$/m;
-  await waitFor(() => printed.test(child.stderr()), 30_000, 'the sign-in address');
-  const page = await browseAs(printed.exec(child.stderr())![1]!, who);
+const PRINTED = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/auth\/google\/start\?\S+)$/m;
+
+/**
+ * Runs `login` in a child and signs in as `who` in the "browser" at the address `address`
+ * finds (by default the one `--no-open` prints); the child's output.
+ */
+async function login(
+  who: string,
+  extra: string[] = [],
+  options: { env?: NodeJS.ProcessEnv; address?: (stderr: string) => string | undefined } = {},
+) {
+  const address = options.address ?? ((stderr: string) => PRINTED.exec(stderr)?.[1]);
+  const args = ['login', '--server', google.base, ...(options.address ? [] : ['--no-open'])];
+  const child = spawnCli([...args, ...extra], { ...sandbox.env, ...options.env });
+  await waitFor(() => address(child.stderr()) !== undefined, 30_000, 'the sign-in address');
+  const page = await browseAs(address(child.stderr())!, who);
   const { code } = await child.exited;
   return { code, page, stdout: child.stdout(), stderr: child.stderr() };
 }
@@ -64,7 +75,7 @@ describe('firebackup login / whoami / logout', () => {
     expect(run.stdout).toMatch(/Sessions: +1 open/);
   });
 
-  it('login --org picks the organisation; whoami shows it, the role and both sessions', async () => {
+  it('login --org picks the organisation; the session it replaces is ended; whoami shows organisation, role, sessions', async () => {
     const first = (await saved())!;
     const created = await fetch(`${google.base}/api/v1/organizations`, {
       method: 'POST',
@@ -78,15 +89,20 @@ describe('firebackup login / whoami / logout', () => {
       headers: { authorization: `Bearer ${first.accessToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Other' }),
     });
-    const run = await login(who, '--org', id);
+    const run = await login(who, ['--org', id]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(`organisation Acme (${id}), role owner`);
+    expect(run.stderr).toMatch(`Your previous sign-in (${google.base} as ${who}) was ended.`);
+    const old = await fetch(`${google.base}/api/v1/me`, {
+      headers: { authorization: `Bearer ${first.accessToken}` },
+    });
+    expect(old.status).toBe(401);
     const whoami = await runCli(['whoami', '--json'], sandbox.env);
     expect(whoami.json()).toMatchObject({
       server: google.base,
       user: { email: who },
       organization: { id, name: 'Acme', role: 'owner' },
-      sessions: 2,
+      sessions: 1,
     });
   }, 60_000);
 
@@ -108,7 +124,7 @@ describe('firebackup login / whoami / logout', () => {
   });
 
   it('login --org with an organisation the member is not in says so (exit 1)', async () => {
-    const run = await login(who, '--org', 'org_not_mine');
+    const run = await login(who, ['--org', 'org_not_mine']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/not a member of organisation org_not_mine \(yours: Acme/);
   }, 60_000);
@@ -146,6 +162,24 @@ describe('firebackup login / whoami / logout', () => {
     const out = await runCli(['logout'], sandbox.env);
     expect(out.stdout).toMatch(/had already ended; this machine's sign-in was removed/);
   }, 60_000);
+
+  it('opens the browser with the opener ($BROWSER here); an opener that fails falls back to printing the address', async () => {
+    const opened = path.join(sandbox.dir, 'opened.txt');
+    const browser = path.join(sandbox.dir, 'fake-browser');
+    await writeFile(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
+    const run = await login(who, [], {
+      env: { BROWSER: browser },
+      address: () => (existsSync(opened) ? readFileSync(opened, 'utf8') || undefined : undefined),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/Opened your browser to sign in \(if it did not, go to http/);
+    const fallback = await login(who, [], {
+      env: { BROWSER: path.join(sandbox.dir, 'no-such-browser') },
+      address: (stderr) => PRINTED.exec(stderr)?.[1],
+    });
+    expect(fallback.code, fallback.stderr).toBe(0);
+    expect(fallback.stderr).toMatch(/Open this address in your browser to sign in/);
+  }, 90_000);
 
   it('logout with the server unreachable still forgets the sign-in, and says the session stays valid', async () => {
     await saveTeamCredentials(new FileSecretStore(secretsFile()), {

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
-import { saveTeamCredentials } from '../../engine/team/credentials.js';
-import { callServer } from '../../engine/team/server-api.js';
+import {
+  loadTeamCredentials,
+  saveTeamCredentials,
+  type TeamCredentials,
+} from '../../engine/team/credentials.js';
+import { asMember, callServer } from '../../engine/team/server-api.js';
 import { signInWithBrowser } from '../../engine/team/sign-in.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError, toErrorData } from '../../shared/errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
 import { cliSecrets, openInBrowser } from '../team.js';
 
@@ -34,6 +38,8 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
     done(
       await runCommand(io, flags, async ({ out, signal }) => {
         const secrets = cliSecrets(io);
+        // The sign-in this one replaces (a damaged one is simply overwritten).
+        const previous = await loadTeamCredentials(secrets).catch(() => undefined);
         const show = (url: string) =>
           io.stderr.write(`Open this address in your browser to sign in:\n\n  ${url}\n\n`);
         const credentials = await signInWithBrowser({
@@ -58,6 +64,7 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
           flags.org !== undefined ? organizations.find((o) => o.id === flags.org) : undefined;
         if (picked !== undefined) credentials.organizationId = picked.id;
         await saveTeamCredentials(secrets, credentials);
+        if (previous !== undefined) out.info(await endPrevious(previous));
         const where = `${credentials.serverUrl} as ${credentials.user.email}`;
         const list = organizations.map((o) => `${o.name} (${o.id}, ${o.role})`).join(', ');
         const pickHint = `pick one with \`firebackup login --server ${credentials.serverUrl} --org <id>\``;
@@ -90,4 +97,20 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
       }),
     );
   });
+}
+
+/**
+ * Ends the session a new sign-in replaces, so signing in again (say, to pick another
+ * organisation) leaves no session behind; a rotated pair of it is not kept.
+ */
+async function endPrevious(previous: TeamCredentials): Promise<string> {
+  const which = `${previous.serverUrl} as ${previous.user.email}`;
+  try {
+    await asMember(async () => undefined, previous, '/api/v1/auth/logout', { method: 'POST' });
+    return `Your previous sign-in (${which}) was ended.`;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'UNAUTHENTICATED')
+      return `Your previous sign-in (${which}) had already ended.`;
+    return `Your previous sign-in (${which}) could not be ended there (${toErrorData(error).message}); it stays valid until it expires.`;
+  }
 }

@@ -7,7 +7,7 @@ import {
 import { asMember } from '../../engine/team/server-api.js';
 import { AppError, toErrorData } from '../../shared/errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
-import { cliSecrets } from '../team.js';
+import { cliSecrets, saveTo } from '../team.js';
 
 /**
  * `firebackup logout`: ends the session on the server (POST /api/v1/auth/logout), then
@@ -34,7 +34,10 @@ export function registerLogout(program: Command, io: CliIO, done: (code: number)
         let why = '';
         if (saved !== undefined) {
           try {
-            await asMember(secrets, saved, '/api/v1/auth/logout', { method: 'POST', signal });
+            await asMember(saveTo(secrets), saved, '/api/v1/auth/logout', {
+              method: 'POST',
+              signal,
+            });
             server = 'ended';
           } catch (error) {
             if (error instanceof AppError && error.code === 'UNAUTHENTICATED')

@@ -3,7 +3,7 @@ import { loadTeamCredentials } from '../../engine/team/credentials.js';
 import { asMember } from '../../engine/team/server-api.js';
 import { AppError } from '../../shared/errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
-import { cliSecrets } from '../team.js';
+import { cliSecrets, saveTo } from '../team.js';
 
 interface Me {
   user: { id: string; email: string };
@@ -29,9 +29,9 @@ export function registerWhoami(program: Command, io: CliIO, done: (code: number)
             'UNAUTHENTICATED',
             'Not signed in to an organisation server; run `firebackup login --server <url>`.',
           );
-        const me = await asMember<Me>(secrets, saved, '/api/v1/me', { signal });
+        const me = await asMember<Me>(saveTo(secrets), saved, '/api/v1/me', { signal });
         const sessions = await asMember<{ sessions: unknown[] }>(
-          secrets,
+          saveTo(secrets),
           me.credentials,
           '/api/v1/me/sessions',
           { signal },

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
-import { saveTeamCredentials, type TeamCredentials } from './credentials.js';
-import type { SecretStore } from '../secrets/secret-store.js';
+import type { TeamCredentials } from './credentials.js';
 
 /**
  * Calls to the organisation server's REST API from the member's machine: its JSON errors
@@ -103,11 +102,12 @@ const REFRESH_MARGIN_MS = 60_000;
 
 /**
  * Calls the server as the signed-in member. Returns the answer and the credentials in
- * effect afterwards (rotated when a refresh happened; already saved in `secrets`). A
+ * effect afterwards (rotated when a refresh happened, and handed to `keep` first). A
  * session that has ended is UNAUTHENTICATED with a message saying to sign in again.
  */
 export async function asMember<T>(
-  secrets: SecretStore,
+  /** Saves a rotated pair (saveTeamCredentials), or drops it for a sign-in being ended. */
+  keep: (rotated: TeamCredentials) => Promise<void>,
   credentials: TeamCredentials,
   path: string,
   call: Omit<ServerCall, 'accessToken'> = {},
@@ -127,7 +127,7 @@ export async function asMember<T>(
       throw error;
     }
     current = withPair(current, pair);
-    await saveTeamCredentials(secrets, current);
+    await keep(current);
   };
   let refreshed = false;
   if (current.accessExpiresAt - REFRESH_MARGIN_MS < Date.now()) {
