@@ -180,6 +180,15 @@ function googleSuite(backend: Backend): void {
     expect(to.searchParams.get('redirect_uri')).toBe(`${base}/api/v1/auth/google/callback`);
   });
 
+  it('the OpenAPI document describes the three sign-in routes', async () => {
+    const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(doc.paths['/api/v1/auth/google/start']!.get!.responses)).toContain('302');
+    expect(doc.paths['/api/v1/auth/google/callback']!.get).toBeDefined();
+    expect(Object.keys(doc.paths['/api/v1/auth/token']!.post!.responses)).toContain('200');
+  });
+
   it('refuses a start without an S256 PKCE challenge or a state', async () => {
     const c = new URL(client().start);
     for (const [name, value] of [

@@ -1,5 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/server/config.js';
+import { startServer } from '../../src/server/start.js';
+import { waitFor } from '../helpers/spawn-cli.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const base = {
@@ -78,4 +83,54 @@ describe('Google sign-in configuration', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/GOOGLE_CALLBACK_URL must be an https:\/\/ URL/);
   });
+
+  it('`firebackup server` serves the Google routes when configured, and says when nobody can sign in', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'fb-google-'));
+    const run = async (env: NodeJS.ProcessEnv, check: (address: string) => Promise<void>) => {
+      const lines: string[] = [];
+      const stop = new AbortController();
+      const running = startServer(
+        { FIREBACKUP_HOME: home, PORT: '0', RATE_LIMIT_ENABLED: 'false', ...env },
+        (line) => lines.push(line),
+        stop.signal,
+      );
+      await waitFor(() => lines.some((l) => l.includes('listening on')), 60_000, 'the server');
+      try {
+        await check(/listening on (http:\/\/\S+) /.exec(lines.join('\n'))![1]!);
+      } finally {
+        stop.abort();
+        await running;
+      }
+      return lines.join('\n');
+    };
+    try {
+      // The issuer does not answer: the route exists and says Google sign-in is unavailable.
+      const configured = await run(
+        {
+          ...base,
+          GOOGLE_CALLBACK_URL: 'http://127.0.0.1:4000/api/v1/auth/google/callback',
+          OAUTH_ISSUER: 'http://127.0.0.1:9',
+        },
+        async (address) => {
+          const start = await fetch(
+            `${address}/api/v1/auth/google/start?redirect_uri=${encodeURIComponent('http://127.0.0.1:5000/callback')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&state=s`,
+            { redirect: 'manual' },
+          );
+          expect(start.status).toBe(503);
+          expect(((await start.json()) as { error: { message: string } }).error.message).toMatch(
+            /Google sign-in is unavailable/,
+          );
+        },
+      );
+      expect(configured).not.toMatch(/nobody can sign in/);
+      const unconfigured = await run({ JWT_SECRET: base.JWT_SECRET }, async (address) => {
+        expect((await fetch(`${address}/api/v1/auth/google/start`)).status).toBe(404);
+      });
+      expect(unconfigured).toMatch(
+        /Note: nobody can sign in yet: Google sign-in needs GOOGLE_CLIENT_ID/,
+      );
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
