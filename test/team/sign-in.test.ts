@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInWithBrowser } from '../../src/engine/team/sign-in.js';
 import { AppError } from '../../src/shared/errors.js';
+import { freePort } from '../helpers/firestore-emulator.js';
 import { startGoogleServer, type GoogleServer } from '../helpers/google-server.js';
 import { browseAs, type BrowseResult } from '../helpers/oidc-provider.js';
+import { startTestServer } from '../server/harness.js';
 
 /**
  * The native client's side of sign-in (src/engine/team/sign-in.ts) against the real
@@ -117,6 +119,25 @@ describe('signInWithBrowser', () => {
       signal: controller.signal,
     });
     await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('fails at once, before any browser, when the server does not answer or offers no Google sign-in', async () => {
+    const opened: string[] = [];
+    const openUrl = async (url: string) => void opened.push(url);
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    await expect(signInWithBrowser({ serverUrl: nobody, openUrl })).rejects.toThrow(
+      `Could not reach the organisation server at ${nobody} (ECONNREFUSED)`,
+    );
+    const plain = await startTestServer();
+    try {
+      const address = await plain.app.listen({ host: '127.0.0.1', port: 0 });
+      await expect(signInWithBrowser({ serverUrl: address, openUrl })).rejects.toThrow(
+        /does not offer Google sign-in yet: its administrator must set GOOGLE_CLIENT_ID/,
+      );
+    } finally {
+      await plain.close();
+    }
+    expect(opened).toEqual([]);
   });
 
   it('refuses a server address that is not http(s)', async () => {

@@ -32,6 +32,7 @@ interface Me {
 
 export async function signInWithBrowser(options: SignInOptions): Promise<TeamCredentials> {
   const serverUrl = normaliseServerUrl(options.serverUrl);
+  await checkServer(serverUrl, options.signal);
   const verifier = randomToken();
   const state = randomToken();
   const listener = await listenOnce(state);
@@ -69,6 +70,24 @@ export async function signInWithBrowser(options: SignInOptions): Promise<TeamCre
   } finally {
     listener.close();
   }
+}
+
+/**
+ * Before anyone is sent to a browser: the server answers and offers Google sign-in (its
+ * OpenAPI document lists the routes it serves), so a wrong address or an unconfigured
+ * server fails at once, not after minutes of waiting.
+ */
+async function checkServer(serverUrl: string, signal: AbortSignal | undefined): Promise<void> {
+  const doc = await callServer<{ paths?: Record<string, unknown> }>(
+    serverUrl,
+    '/api/v1/openapi.json',
+    signal ? { signal } : {},
+  );
+  if (doc.paths?.['/api/v1/auth/google/start'] === undefined)
+    throw new AppError(
+      'UNAVAILABLE',
+      `The organisation server at ${serverUrl} does not offer Google sign-in yet: its administrator must set GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_CALLBACK_URL (docs/server.md).`,
+    );
 }
 
 /** The server's base URL without a trailing slash; http(s) only. */
