@@ -1,8 +1,7 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Identity } from './auth.js';
-import type { GoogleSignIn } from './oauth-config.js';
-import { secureUrlProblem } from './oauth-config.js';
+import { GOOGLE_ISSUER, secureUrlProblem, type GoogleSignIn } from './oauth-config.js';
 
 /**
  * The relying-party side of Google's OpenID Connect (or any issuer's: OAUTH_ISSUER), for
@@ -29,6 +28,14 @@ const TokenAnswer = z.object({ id_token: z.string().min(1) });
 const TIMEOUT_MS = 10_000;
 /** Clock difference tolerated between the provider and this server. */
 const CLOCK_TOLERANCE_S = 30;
+
+/**
+ * The `iss` values an id token of `issuer` may carry: Google documents both
+ * https://accounts.google.com and accounts.google.com for its id tokens.
+ */
+export function acceptedIssuers(issuer: string): string[] {
+  return issuer === GOOGLE_ISSUER ? [GOOGLE_ISSUER, 'accounts.google.com'] : [issuer];
+}
 
 export class OidcClient {
   private discovery: Promise<{ doc: Discovery; keys: JWTVerifyGetKey }> | undefined;
@@ -120,7 +127,7 @@ export class OidcClient {
       ({ payload } = await jwtVerify(idToken, keys, {
         // Google signs with RS256; pinning it refuses `none` and HMAC with a public key.
         algorithms: ['RS256'],
-        issuer: this.google.issuer,
+        issuer: acceptedIssuers(this.google.issuer),
         audience: this.google.clientId,
         currentDate: this.now(),
         clockTolerance: CLOCK_TOLERANCE_S,

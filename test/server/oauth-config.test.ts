@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/server/config.js';
+import { acceptedIssuers } from '../../src/server/oidc.js';
 import { startServer } from '../../src/server/start.js';
 import { waitFor } from '../helpers/spawn-cli.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -23,6 +24,14 @@ describe('Google sign-in configuration', () => {
       scopes: ['openid', 'email', 'profile'],
       issuer: 'https://accounts.google.com',
     });
+  });
+
+  it("accepts Google's two documented iss values, and only the configured one elsewhere", () => {
+    expect(acceptedIssuers('https://accounts.google.com')).toEqual([
+      'https://accounts.google.com',
+      'accounts.google.com',
+    ]);
+    expect(acceptedIssuers('http://127.0.0.1:5556')).toEqual(['http://127.0.0.1:5556']);
   });
 
   it('no Google variables: no Google sign-in', () => {
