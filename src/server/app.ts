@@ -8,6 +8,7 @@ import { installOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerInvitationAcceptRoute } from './routes/invitations.js';
 import { registerMfaRoutes } from './routes/mfa.js';
+import { registerGoogleRoutes } from './routes/google.js';
 import { registerOrgRoutes } from './routes/org.js';
 import { memoryState, redisState, type SharedState } from './shared-state.js';
 import { Tokens } from './tokens.js';
@@ -16,8 +17,9 @@ export interface AppOptions {
   config: ServerConfig;
   db: Db;
   /**
-   * How sign-in credentials become identities. Production will pass the OpenID Connect
-   * verifier; tests pass their own. Without one there is no sign-in route.
+   * The tests' own sign-in (`POST /api/v1/auth/login` with a credential this vouches for);
+   * without one that route does not exist. People sign in with Google (GOOGLE_* settings,
+   * routes/google.ts).
    */
   identityVerifier?: IdentityVerifier;
   /**
@@ -100,6 +102,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerAuthRoutes(app, ctx, options.identityVerifier);
   registerMfaRoutes(app, ctx);
+  registerGoogleRoutes(app, ctx);
   registerOrgRoutes(app, ctx);
   registerInvitationAcceptRoute(app, ctx);
   return app;

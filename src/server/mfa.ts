@@ -109,11 +109,13 @@ export async function mfaRow(tx: Tx, userId: string): Promise<MfaRow | undefined
 }
 
 /** What a new session owes: nothing, a code ('verify'), or an enrolment ('enroll'). */
+export type MfaDemand = 'none' | 'verify' | 'enroll';
+
 export async function mfaDemand(
   tx: Tx,
   config: Pick<ServerConfig, 'FORCE_MFA'>,
   userId: string,
-): Promise<'none' | 'verify' | 'enroll'> {
+): Promise<MfaDemand> {
   const row = await mfaRow(tx, userId);
   if (row?.enabled_at != null) return 'verify';
   return config.FORCE_MFA ? 'enroll' : 'none';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
-import { appendAudit, recordAudit } from '../audit.js';
+import { appendAudit } from '../audit.js';
 import {
   announceRevoked,
   authenticate,
@@ -12,8 +12,6 @@ import {
   type Principal,
   type ServerContext,
 } from '../auth.js';
-import { newId } from '../ids.js';
-import { mfaDemand } from '../mfa.js';
 import type { RouteDoc } from '../openapi.js';
 import {
   clearSessionCookies,
@@ -21,6 +19,7 @@ import {
   deliverTokens,
   tokenFromCookie,
 } from '../session-cookies.js';
+import { recordLoginFailure, startUserSession, upsertUser } from '../sign-in.js';
 import { parseBody } from './body.js';
 
 const LoginBody = z.object({
@@ -51,47 +50,30 @@ export function registerAuthRoutes(
       doc('Exchange a verified sign-in credential for a token pair.', 'none', { body: LoginBody }),
       async (request, reply) => {
         const { credential, cookie } = parseBody(LoginBody, request.body);
-        const ip = request.ip;
         let identity;
         try {
           identity = await verifier(credential);
         } catch (error) {
-          await recordAudit(ctx.db, null, {
-            level: 'warn',
-            event: 'auth.login_failed',
-            actor: { id: null, email: null, ip },
-            resource: { type: 'session', id: null },
-            metadata: { reason: (error as Error).message },
-          });
+          await recordLoginFailure(ctx, request.ip, (error as Error).message);
           throw new AppError('UNAUTHENTICATED', 'Sign-in was refused; sign in again.', {
             cause: error,
           });
         }
-        const email = identity.email.toLowerCase();
-        const userId = await ctx.db.system(async (tx) => {
-          const [row] = await tx.query<{ id: string }>(
-            `INSERT INTO users (id, email, name) VALUES ($1, $2, $3)
-           ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, users.name)
-           RETURNING id`,
-            [newId('usr'), email, identity.name ?? null],
+        const user = await upsertUser(ctx, identity);
+        const { accessToken, refreshToken, expiresIn, sessionId, ...extra } =
+          await startUserSession(ctx, user, request.ip, {});
+        // extra.mfa: 'verify' or 'enroll' means the session can call only the MFA routes.
+        return reply
+          .status(200)
+          .send(
+            deliverTokens(
+              ctx.config,
+              reply,
+              { accessToken, refreshToken, expiresIn, sessionId },
+              cookie === true,
+              extra,
+            ),
           );
-          return row!.id;
-        });
-        const pair = await ctx.tokens.startSession(ctx.db, userId);
-        const mfa = await ctx.db.system((tx) => mfaDemand(tx, ctx.config, userId));
-        await recordAudit(ctx.db, null, {
-          event: 'auth.login',
-          actor: { id: userId, email, ip },
-          resource: { type: 'session', id: pair.sessionId },
-          metadata: mfa === 'none' ? {} : { mfa },
-        });
-        return reply.status(200).send(
-          deliverTokens(ctx.config, reply, pair, cookie === true, {
-            user: { id: userId, email },
-            // 'verify' or 'enroll': the session can call only the MFA routes until then.
-            mfa,
-          }),
-        );
       },
     );
   }
