@@ -19,6 +19,8 @@ import {
 } from '../../src/engine/operations/backup-names.js';
 import { readManifest } from '../../src/engine/operations/manifest.js';
 import { resolveBackup } from '../../src/engine/operations/resolve-backup.js';
+import { rewrapBackups } from '../../src/engine/operations/rewrap.js';
+import { peekKeyId } from '../../src/engine/archive/reader.js';
 import type { GetOptions } from '../../src/engine/storage/backend.js';
 import { bodyToBuffer } from '../../src/engine/storage/backend.js';
 import { MemoryBackend } from '../../src/engine/storage/memory/memory-backend.js';
@@ -218,5 +220,35 @@ describe('browse directory (docs/design.md §7)', () => {
     })!;
     await writeBrowseDirectory(dest, id, key, records);
     await expect(open(dest, id)).rejects.toMatchObject({ code: 'ARCHIVE_MISMATCH' });
+  });
+
+  it('keeps working after `keys rewrap`: the directory is re-wrapped too', async () => {
+    const next = MasterKey.generate();
+    const both = new Keyring(next, [key]);
+    expect(await rewrapBackups(dest, both)).toMatchObject([{ id, action: 'rewrapped' }]);
+    expect(await peekKeyId(await dest.get(browseDirectoryKeyOf(id)))).toBe(next.id);
+    // The old key retired: the directory and the archive open with the new one alone.
+    const alone = new Keyring(next);
+    const index = await new BackupIndexCache(alone).get(id, () => resolveBackup(id, dest));
+    dest.served.clear();
+    expect((await index.document('users/d000')).fields.n).toEqual({ integerValue: '0' });
+    expect(dest.served.get(archiveKeyOf(id))!).toBeLessThan(3 * 4200);
+    // Re-running finds nothing left to do.
+    expect(await rewrapBackups(dest, both)).toMatchObject([{ id, action: 'skipped' }]);
+  });
+
+  it('falls back to a full read when the directory is under a key not held (an old rewrap)', async () => {
+    const next = MasterKey.generate();
+    const both = new Keyring(next, [key]);
+    const directory = await bytesOf(dest, browseDirectoryKeyOf(id));
+    await rewrapBackups(dest, both);
+    // As a FireBackup that predates the directory re-wraps: the archive only.
+    await dest.put(browseDirectoryKeyOf(id), directory);
+    dest.served.clear();
+    const index = await new BackupIndexCache(new Keyring(next)).get(id, () =>
+      resolveBackup(id, dest),
+    );
+    expect(dest.served.get(archiveKeyOf(id))).toBe(archive.length);
+    expect(index.totalDocuments).toBe(300);
   });
 });

@@ -1,13 +1,15 @@
 import type { BackupManifest } from '../../shared/backups.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { RecordType, parseJsonPayload, type RawRecord } from '../archive/records.js';
-import type { ReadLimits } from '../archive/reader.js';
+import { Readable } from 'node:stream';
+import { peekKeyId, readArchivePrefix, type ReadLimits } from '../archive/reader.js';
+import { rewrapPrefix } from '../archive/rewrap.js';
 import { openAllRecords, sealJsonRecords } from '../archive/small-archive.js';
 import type { ArchiveLayout } from '../archive/writer.js';
-import type { Keyring } from '../keys/keyring.js';
+import { Keyring } from '../keys/keyring.js';
 import type { MasterKey } from '../keys/master-key.js';
 import { browseDirectoryKeyOf } from '../operations/backup-names.js';
-import type { StorageBackend } from '../storage/backend.js';
+import { bodyToBuffer, type StorageBackend } from '../storage/backend.js';
 
 /**
  * The browse directory of a backup, `<id>.fbx` (docs/design.md §7, ADR 0008): every
@@ -125,6 +127,57 @@ export class DirectoryBuilder {
   }
 }
 
+/**
+ * Moves a stored directory onto `current` (keys rewrap, docs/design.md §6): its envelope
+ * re-sealed, its segments as they are. Read back with the current key before the put.
+ * False when there is none, or it is already under `current`.
+ */
+export async function rewrapBrowseDirectory(
+  destination: StorageBackend,
+  backupId: string,
+  keyring: Keyring,
+  current: MasterKey,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const key = browseDirectoryKeyOf(backupId);
+  let bytes: Buffer;
+  try {
+    bytes = await bodyToBuffer(await destination.get(key, signal ? { signal } : {}));
+  } catch (error) {
+    if (isAppError(error) && error.code === 'NOT_FOUND') return false;
+    throw error;
+  }
+  const prefix = await readArchivePrefix(Readable.from([bytes]));
+  if (prefix.envelope.keyId === current.id) return false;
+  const rewrapped = Buffer.concat([
+    rewrapPrefix(prefix, keyring, current),
+    bytes.subarray(prefix.bytes.length),
+  ]);
+  await openAllRecords(rewrapped, new Keyring(current), {
+    purpose: 'browseDirectory',
+    limits: DIRECTORY_READ_LIMITS,
+    expectKeyId: current.id,
+  });
+  await destination.put(key, rewrapped, {
+    contentLength: rewrapped.length,
+    ...(signal ? { signal } : {}),
+  });
+  return true;
+}
+
+/** The key id a stored directory is sealed under; undefined when there is none. */
+export async function browseDirectoryKeyId(
+  destination: StorageBackend,
+  backupId: string,
+): Promise<string | undefined> {
+  try {
+    return await peekKeyId(await destination.get(browseDirectoryKeyOf(backupId)));
+  } catch (error) {
+    if (isAppError(error) && error.code === 'NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
 /** Seals and stores a directory (after the archive is read back, before the manifest). */
 export async function writeBrowseDirectory(
   destination: StorageBackend,
@@ -170,6 +223,10 @@ export async function readBrowseDirectory(
       limits: DIRECTORY_READ_LIMITS,
     }));
   } catch (error) {
+    // Sealed under a key not held: re-wrapped by a FireBackup that predates directories
+    // (the archive moved to a new key, the directory not). Not tampering (a forger holds
+    // no key at all), and the full read authenticates everything it shows.
+    if (isAppError(error) && error.code === 'KEY_NOT_FOUND') return undefined;
     if (isAppError(error) && (error.code === 'ARCHIVE_CORRUPT' || error.code === 'INTEGRITY')) {
       throw damaged(id, key, error.message);
     }
