@@ -4,6 +4,7 @@ import type { FirestoreDocumentRecord } from '../../src/shared/firestore.js';
 import { openAllRecords } from '../../src/engine/archive/small-archive.js';
 import { BackupIndex } from '../../src/engine/browse/backup-index.js';
 import {
+  DIRECTORY_MAX_DOCUMENTS,
   DirectoryBuilder,
   writeBrowseDirectory,
   type DirectoryHeader,
@@ -256,5 +257,17 @@ describe('browse directory (docs/design.md §7)', () => {
     );
     expect(dest.served.get(archiveKeyOf(id))).toBe(archive.length);
     expect(index.totalDocuments).toBe(300);
+  });
+
+  it('is not written past its memory cap (the backup is browsed by a full read then)', () => {
+    const builder = new DirectoryBuilder();
+    for (let i = 0; i <= DIRECTORY_MAX_DOCUMENTS; i++) builder.add(`c/${i}`, i * 10, 10);
+    expect(builder.overflowed).toBe(true);
+    expect(
+      builder.build(id, {
+        size: 1,
+        layout: { header: Buffer.alloc(24), blockSize: 4096, segmentOffsets: [0, 1] },
+      }),
+    ).toBeUndefined();
   });
 });
