@@ -270,4 +270,17 @@ describe('browse directory (docs/design.md §7)', () => {
       }),
     ).toBeUndefined();
   });
+
+  it('ignores a directory of a later format (made by a newer version): full read', async () => {
+    const sealed = await openAllRecords(await bytesOf(dest, browseDirectoryKeyOf(id)), keyring, {
+      purpose: 'browseDirectory',
+    });
+    const header = { ...parseJsonPayload<DirectoryHeader>(sealed.records[0]!), format: 2 };
+    await writeBrowseDirectory(dest, id, key, [
+      { type: RecordType.DirectoryHeader, value: header },
+    ]);
+    const index = await open(dest, id);
+    expect(dest.served.get(archiveKeyOf(id))).toBe(archive.length);
+    expect(index.totalDocuments).toBe(300);
+  });
 });

@@ -239,13 +239,16 @@ function checkDirectory(
   records: RawRecord[],
   manifest: BackupManifest,
   key: string,
-): BrowseDirectory {
+): BrowseDirectory | undefined {
   const id = manifest.backupId;
   const bad = (what: string): AppError =>
     damaged(id, key, `it is not a valid directory (${what}).`);
   const [first, ...rest] = records;
   if (first?.type !== RecordType.DirectoryHeader) throw bad('no header');
   const header = parseJsonPayload<DirectoryHeader>(first);
+  // A later directory format (authenticated, so really written by a newer FireBackup):
+  // not understood here, so browse by the full read, which needs no directory.
+  if (header.kind === DIRECTORY_KIND && header.format !== 1) return undefined;
   const offsets = header.archive?.offsets;
   const archiveHeader = Buffer.from(String(header.archive?.header ?? ''), 'base64');
   if (
