@@ -21,7 +21,11 @@ import { Keyring } from '../src/engine/keys/keyring.js';
 import { MasterKey } from '../src/engine/keys/master-key.js';
 import { RECORD_PREFIX_LENGTH, RecordType } from '../src/engine/archive/records.js';
 import { ArchiveWriter } from '../src/engine/archive/writer.js';
-import { DirectoryBuilder, writeBrowseDirectory } from '../src/engine/browse/directory.js';
+import {
+  DirectoryBuilder,
+  putBrowseDirectory,
+  sealBrowseDirectory,
+} from '../src/engine/browse/directory.js';
 import { browseDirectoryKeyOf } from '../src/engine/operations/backup-names.js';
 import { bodyToBuffer } from '../src/engine/storage/backend.js';
 import { openDestination } from '../src/engine/storage/index.js';
@@ -214,7 +218,10 @@ export async function directoryCost(
   runs: number,
 ): Promise<BenchLine[]> {
   const key = MasterKey.generate();
-  const docs = Array.from({ length: count }, (_, i) => realisticDocument(i));
+  // In __name__ order, as the export reads them (sources/firestore/export.ts).
+  const docs = Array.from({ length: count }, (_, i) => realisticDocument(i)).sort((a, b) =>
+    a.path < b.path ? -1 : 1,
+  );
   const rates: Record<'with' | 'without', number[]> = { with: [], without: [] };
   for (let i = 0; i < runs; i++) {
     for (const withDirectory of [false, true]) {
@@ -231,13 +238,15 @@ export async function directoryCost(
         const bytes = await writer.writeText(RecordType.FirestoreDocument, JSON.stringify(doc));
         directory?.add(doc.path, position, RECORD_PREFIX_LENGTH + bytes);
       }
+      // As runBackup does: sealed while the upload completes, stored after it.
       const written = await writer.finish();
-      await upload;
       const entries = directory?.build('bkp_bench', {
         size: written.archiveBytes,
         layout: written.layout,
       });
-      if (entries) await writeBrowseDirectory(destination, 'bkp_bench', key, entries);
+      const sealing = entries ? sealBrowseDirectory(key, entries) : undefined;
+      await upload;
+      if (sealing) await putBrowseDirectory(destination, 'bkp_bench', await sealing);
       rates[withDirectory ? 'with' : 'without'].push(
         count / ((performance.now() - started) / 1000),
       );

@@ -13,6 +13,8 @@ export async function sealJsonRecords(
   options: {
     blockSize?: number;
     purpose?: ObjectPurpose;
+    /** Brotli quality (the writer's default otherwise). */
+    quality?: number;
     /** Told where each record went in the record stream, and its whole length. */
     onRecord?: (type: RecordType, value: unknown, position: number, length: number) => void;
   } = {},
@@ -21,6 +23,7 @@ export async function sealJsonRecords(
     key,
     blockSize: options.blockSize ?? 64 * 1024,
     purpose: options.purpose ?? 'archive',
+    ...(options.quality === undefined ? {} : { quality: options.quality }),
   });
   const chunks: Buffer[] = [];
   writer.output.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -6,7 +6,8 @@ import {
   DIRECTORY_MAX_DOCUMENTS,
   DIRECTORY_MAX_ID_BYTES,
   DirectoryBuilder,
-  writeBrowseDirectory,
+  putBrowseDirectory,
+  sealBrowseDirectory,
 } from '../browse/directory.js';
 import type { Keyring } from '../keys/keyring.js';
 import { openFirestore, type OpenFirestoreOptions } from '../sources/firestore/connection.js';
@@ -195,6 +196,10 @@ export async function runBackup(
     );
     meter.setPhase('finishing');
     const written = await writer.finish();
+    // Sealed while the upload completes and is checked (its compression runs on the pool).
+    const entries = directory?.build(id, { size: written.archiveBytes, layout: written.layout });
+    const sealing = entries ? sealBrowseDirectory(key, entries) : undefined;
+    sealing?.catch(() => undefined); // awaited below
     await upload;
 
     // Read back what storage holds before the backup counts as done.
@@ -206,9 +211,8 @@ export async function runBackup(
       );
     }
     const warnings: string[] = [];
-    const entries = directory?.build(id, { size: written.archiveBytes, layout: written.layout });
-    if (entries) {
-      await writeBrowseDirectory(destination, id, key, entries, ctx.signal);
+    if (sealing) {
+      await putBrowseDirectory(destination, id, await sealing, ctx.signal);
     } else if (directory) {
       warnings.push(
         `No browse directory was written: the backup has more documents or longer ids than one holds (${DIRECTORY_MAX_DOCUMENTS.toLocaleString('en')} documents, ${DIRECTORY_MAX_ID_BYTES / 1024 / 1024} MiB of paths). The backup is complete; browsing it in the app reads it in full the first time.`,
