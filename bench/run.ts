@@ -1,11 +1,12 @@
 /**
  * `npm run bench [-- suite…]`: runs the benchmarks and prints one table per suite.
- * Suites: pipeline, firestore, storage, storage-source, event-loop, web, ui, auth, rtdb, server (default: all), and restore-compare
+ * Suites: pipeline, firestore, browse, storage, storage-source, event-loop, web, ui, auth, rtdb, server (default: all), and restore-compare
  * (only when named: it needs BENCH_BASELINE, see bench/restore-compare.ts). Every ratio is measured
  * within one run, since these machines are noisy; docs/benchmarks.md records the results.
  */
 import { execFileSync } from 'node:child_process';
 import { authLines } from './auth.js';
+import { benchBrowse } from './browse.js';
 import { benchFirestore } from './firestore.js';
 import { ROOT, printTable, runNodeChild, type BenchLine } from './lib.js';
 import { benchPipeline } from './pipeline.js';
@@ -70,6 +71,7 @@ const suites: Record<string, () => Promise<BenchLine[]>> = {
     return JSON.parse(json) as BenchLine[];
   },
   auth: () => authLines(),
+  browse: () => benchBrowse(),
   rtdb: () => rtdbLines(),
   server: () => serverLines(),
   'event-loop': async () => {

@@ -9,6 +9,11 @@ import { Keyring } from '../src/engine/keys/keyring.js';
 import { MasterKey } from '../src/engine/keys/master-key.js';
 import { expectEveryHeaderBitFlipRefused } from './helpers/archive-read-back.js';
 import { VECTOR_KEY_HEX } from './fixtures/format-v1/make-vectors.js';
+import { BROWSE_VECTOR_ID, vectorDocuments } from './fixtures/browse-directory-v1/make-vectors.js';
+import type { DirectoryHeader } from '../src/engine/browse/directory.js';
+import { BackupIndexCache } from '../src/engine/browse/index-cache.js';
+import { resolveBackup } from '../src/engine/operations/resolve-backup.js';
+import { LocalBackend } from '../src/engine/storage/local/local-backend.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const key = MasterKey.fromHex(VECTOR_KEY_HEX, 'the test vector key');
@@ -126,5 +131,70 @@ describe('format v2 known-answer vectors (committed; must stay readable forever)
 
   it('refuses a flip of every bit of its header and envelope', async () => {
     await expectEveryHeaderBitFlipRefused(await load('format-v2', 'vector-1.fbk'), ring, key.id);
+  });
+});
+
+describe('browse directory v1 known-answer vectors (docs/design.md §7; must stay readable forever)', () => {
+  const dir = path.join(fixtures, 'browse-directory-v1');
+  const id = BROWSE_VECTOR_ID;
+
+  it('keeps the documented layout: purpose 0x10, a header record (17) then entries (18)', async () => {
+    const bytes = await readFile(path.join(dir, `${id}.fbx`));
+    expect(bytes.readUInt16BE(8)).toBe(2);
+    expect(bytes[23]).toBe(0x10);
+    const { records } = await openAllRecords(bytes, ring, { purpose: 'browseDirectory' });
+    expect(records.map((r) => r.type)).toEqual([
+      RecordType.DirectoryHeader,
+      RecordType.DirectoryEntries,
+    ]);
+    const archive = await readFile(path.join(dir, `${id}.fbk`));
+    const header = parseJsonPayload<DirectoryHeader>(records[0]!);
+    expect(header).toMatchObject({
+      kind: 'firebackup.browse-directory',
+      format: 1,
+      backupId: id,
+      documents: 40,
+      archive: { header: archive.subarray(0, 24).toString('base64'), size: archive.length },
+    });
+    // Every listed offset is where a segment's length field says the previous one ends.
+    const { offsets } = header.archive;
+    for (let i = 0; i + 1 < offsets.length; i++) {
+      expect(offsets[i]! + 4 + archive.readUInt32BE(offsets[i]!)).toBe(offsets[i + 1]);
+    }
+    const entry = parseJsonPayload<{ collection: string; ids: string[]; at: number[] }>(
+      records[1]!,
+    );
+    expect(entry.collection).toBe('users');
+    expect(entry.ids).toEqual(
+      vectorDocuments()
+        .map((d) => d.path.slice(6))
+        .sort(),
+    );
+    // Neither file can stand in for the other.
+    await expect(openAllRecords(bytes, ring)).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+    await expect(
+      openAllRecords(archive, ring, { purpose: 'browseDirectory' }),
+    ).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+  });
+
+  it('browses the vector backup through its directory to exactly its documents', async () => {
+    const dest = new LocalBackend(dir);
+    const index = await new BackupIndexCache(ring).get(id, () => resolveBackup(id, dest));
+    expect(index.totalDocuments).toBe(40);
+    const docs = vectorDocuments();
+    expect(index.page('users', undefined, 100).ids).toEqual(
+      docs.map((d) => d.path.slice(6)).sort(),
+    );
+    for (const doc of docs) expect(await index.document(doc.path)).toEqual(doc);
+  });
+
+  it('leaves the archive a plain format-2 archive that verifies as before', async () => {
+    const { records, summary } = await openAllRecords(
+      await readFile(path.join(dir, `${id}.fbk`)),
+      ring,
+    );
+    expect(records).toHaveLength(41);
+    expect(summary.trailer.counts).toEqual({ 'firestore.documents': 40 });
+    expect(summary.segments).toBeGreaterThan(2);
   });
 });

@@ -94,17 +94,18 @@ describe.skipIf(!host)('backups: search, detail, browse, verify, delete', () => 
     });
   });
 
-  it('indexes a backup made in the app as it finishes, saving ids only, sealed', async () => {
-    const folder = path.join(dir, 'browse-index');
-    // Only the finished index: its temporary (`….tmp`) is briefly there while it is written.
-    const indexes = async () =>
-      (await readdir(folder).catch(() => [] as string[])).filter((f) => !f.endsWith('.tmp'));
-    await expect.poll(indexes, { timeout: 30_000 }).toHaveLength(1);
-    const [file] = await indexes();
-    const bytes = await readFile(path.join(folder, file!));
+  it('writes a sealed browse directory beside a backup, so no local index is needed', async () => {
+    const backups = path.join(dir, 'backups');
+    expect((await readdir(backups)).sort()).toEqual(
+      ['.fbk', '.fbm', '.fbx'].map((suffix) => `${backupId}${suffix}`),
+    );
+    const bytes = await readFile(path.join(backups, `${backupId}.fbx`));
     // Sealed: neither document ids nor values are readable in the file.
     expect(bytes.includes(Buffer.from('typed'))).toBe(false);
     expect(bytes.includes(Buffer.from('orphan'))).toBe(false);
+    // Browsing it reads the directory: nothing is built or saved on this machine.
+    value(await dispatch('backups.collections', { destinationId, backupId }, local));
+    expect(await readdir(path.join(dir, 'browse-index')).catch(() => [])).toEqual([]);
   });
 
   it('shows the manifest', async () => {
@@ -238,6 +239,8 @@ describe.skipIf(!host)('backups: search, detail, browse, verify, delete', () => 
       await dispatch('backups.delete', { destinationId, backupId, confirm: backupId }, local),
     ).toEqual({ ok: true, value: { deleted: true } });
     expect(value(await dispatch('backups.list', { destinationId }, local))).toEqual([]);
+    // The archive, the manifest and the browse directory are all gone.
+    expect(await readdir(path.join(dir, 'backups'))).toEqual([]);
     expect(value<{ total: number }>(await dispatch('backups.search', {}, local)).total).toBe(0);
     expect(await dispatch('backups.collections', { destinationId, backupId }, local)).toMatchObject(
       { ok: false, error: { code: 'NOT_FOUND' } },

@@ -123,7 +123,7 @@ describe.skipIf(!firestore || !s3)('preflight before any Firestore read', () => 
     expect(run.json()).toMatchObject({ documents: 20, warnings: [] });
     const files = await readdir(to);
     expect(files.filter((f) => f.includes('preflight'))).toEqual([]);
-    expect(files.every((f) => /\.(fbk|fbm)$/.test(f))).toBe(true);
+    expect(files.every((f) => /\.(fbk|fbm|fbx)$/.test(f))).toBe(true);
   });
 });
 

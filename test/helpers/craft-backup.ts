@@ -1,6 +1,7 @@
 import type { BackupHeader } from '../../src/shared/backups.js';
 import type { FirestoreDocumentRecord } from '../../src/shared/firestore.js';
 import { RecordType } from '../../src/engine/archive/records.js';
+import { DirectoryBuilder, writeBrowseDirectory } from '../../src/engine/browse/directory.js';
 import { sealJsonRecords } from '../../src/engine/archive/small-archive.js';
 import type { MasterKey } from '../../src/engine/keys/master-key.js';
 import { archiveKeyOf, newBackupId } from '../../src/engine/operations/backup-names.js';
@@ -29,7 +30,14 @@ export async function craftBackup(
   destination: StorageBackend,
   key: MasterKey,
   docs: FirestoreDocumentRecord[],
-  options: { project?: string; blockSize?: number; createdAt?: Date; id?: string } = {},
+  options: {
+    project?: string;
+    blockSize?: number;
+    createdAt?: Date;
+    id?: string;
+    /** Also write the browse directory `<id>.fbx`, as runBackup does (docs/design.md §7). */
+    directory?: boolean;
+  } = {},
 ): Promise<{ id: string; archive: Buffer }> {
   const createdAt = options.createdAt ?? new Date();
   // A given id makes a second, different archive of the same backup (attack tests).
@@ -46,15 +54,28 @@ export async function craftBackup(
     selection: { collections: [], exclude: [] },
     compression: { algorithm: 'brotli', quality: 5 },
   };
+  const directory = options.directory ? new DirectoryBuilder() : undefined;
   const { bytes, summary } = await sealJsonRecords(
     key,
     [
       { type: RecordType.BackupHeader, value: header },
       ...docs.map((value) => ({ type: RecordType.FirestoreDocument, value })),
     ],
-    { blockSize: options.blockSize ?? 4096 },
+    {
+      blockSize: options.blockSize ?? 4096,
+      ...(directory
+        ? {
+            onRecord: (type: RecordType, value: unknown, position: number, length: number) => {
+              if (type === RecordType.FirestoreDocument)
+                directory.add((value as FirestoreDocumentRecord).path, position, length);
+            },
+          }
+        : {}),
+    },
   );
   await destination.put(archiveKeyOf(id), bytes);
+  const entries = directory?.build(id, { size: bytes.length, layout: summary.layout });
+  if (entries) await writeBrowseDirectory(destination, id, key, entries);
   await writeManifest(destination, manifestFor(header, summary, key.id, createdAt), key);
   return { id, archive: bytes };
 }

@@ -137,7 +137,7 @@ describe.skipIf(!host)('jobs with the real engine', () => {
       readdirSync(destDir)
         .filter((f) => !f.startsWith('.fbtmp-'))
         .sort(),
-    ).toEqual(before.flatMap((id) => [`${id}.fbk`, `${id}.fbm`]).sort());
+    ).toEqual(before.flatMap((id) => [`${id}.fbk`, `${id}.fbm`, `${id}.fbx`]).sort());
   });
 
   it('runs a restore as a job, recorded with its counts', async () => {

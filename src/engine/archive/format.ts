@@ -24,11 +24,15 @@ export const CODING_BROTLI = 0x01;
 /**
  * What an object is (header byte 23 in version 2, authenticated as part of the header):
  * an archive can never stand in for a manifest, nor a manifest for an archive.
- * 0x03–0x0f are reserved for configuration objects.
+ * 0x03–0x0f are reserved for configuration objects; 0x10 is a browse directory (§7).
  */
-export const Purpose = { archive: 0x01, manifest: 0x02 } as const;
+export const Purpose = { archive: 0x01, manifest: 0x02, browseDirectory: 0x10 } as const;
 export type ObjectPurpose = keyof typeof Purpose;
-const PURPOSE_NAMES: Record<number, string> = { 0x01: 'a backup archive', 0x02: 'a manifest' };
+const PURPOSE_NAMES: Record<number, string> = {
+  0x01: 'a backup archive',
+  0x02: 'a manifest',
+  0x10: 'a browse directory',
+};
 
 export interface ArchiveHeader {
   version: number;

@@ -12,6 +12,9 @@ export const RecordType = {
   /** Raw bytes, not JSON: a piece of the preceding Storage object's content. */
   StorageContent: 7,
   Manifest: 16,
+  /** Only in browse directories (.fbx, docs/design.md §7): the header, then entries. */
+  DirectoryHeader: 17,
+  DirectoryEntries: 18,
   Trailer: 255,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];

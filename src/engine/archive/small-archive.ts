@@ -10,12 +10,20 @@ import { ArchiveWriter, type WriteSummary } from './writer.js';
 export async function sealJsonRecords(
   key: MasterKey,
   records: ReadonlyArray<{ type: RecordType; value: unknown }>,
-  options: { blockSize?: number; purpose?: ObjectPurpose } = {},
+  options: {
+    blockSize?: number;
+    purpose?: ObjectPurpose;
+    /** Brotli quality (the writer's default otherwise). */
+    quality?: number;
+    /** Told where each record went in the record stream, and its whole length. */
+    onRecord?: (type: RecordType, value: unknown, position: number, length: number) => void;
+  } = {},
 ): Promise<{ bytes: Buffer; summary: WriteSummary }> {
   const writer = new ArchiveWriter({
     key,
     blockSize: options.blockSize ?? 64 * 1024,
     purpose: options.purpose ?? 'archive',
+    ...(options.quality === undefined ? {} : { quality: options.quality }),
   });
   const chunks: Buffer[] = [];
   writer.output.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -23,7 +31,11 @@ export async function sealJsonRecords(
     writer.output.once('end', resolve);
     writer.output.once('error', reject);
   });
-  for (const { type, value } of records) await writer.writeJson(type, value);
+  for (const { type, value } of records) {
+    const position = writer.recordOffset;
+    await writer.writeJson(type, value);
+    options.onRecord?.(type, value, position, writer.recordOffset - position);
+  }
   const summary = await writer.finish();
   await ended;
   return { bytes: Buffer.concat(chunks), summary };

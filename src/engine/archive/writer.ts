@@ -40,6 +40,16 @@ export interface WriteSummary {
   /** Size and SHA-256 of the archive as written (what storage holds). */
   archiveBytes: number;
   archiveSha256: string;
+  /** Where things are in it, for a browse directory (docs/design.md §7). */
+  layout: ArchiveLayout;
+}
+
+export interface ArchiveLayout {
+  /** The 24 header bytes (the associated data of every segment). */
+  header: Buffer;
+  blockSize: number;
+  /** Byte offset of each segment, then the archive's end: segments + 1 entries. */
+  segmentOffsets: number[];
 }
 
 export const DEFAULT_QUALITY = 5;
@@ -66,6 +76,7 @@ export class ArchiveWriter {
   private readonly out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   private readonly keys: SegmentKeys;
   private readonly blockSize: number;
+  private readonly segmentOffsets: number[] = [];
   private readonly quality: number;
   private readonly concurrency: number;
   private block: Buffer;
@@ -109,6 +120,14 @@ export class ArchiveWriter {
       this.failed ??= error;
     });
     void this.emit(Buffer.concat([header.bytes, envelope.bytes]));
+  }
+
+  /**
+   * Where the next record starts in the plaintext record stream (the concatenated
+   * blocks): a browse directory finds a record by it (docs/design.md §7).
+   */
+  get recordOffset(): number {
+    return this.recordBytes;
   }
 
   /** Adds one record whose payload is JSON. */
@@ -164,6 +183,11 @@ export class ArchiveWriter {
       trailer,
       archiveBytes: this.archiveBytes,
       archiveSha256: this.archiveHash.digest('hex'),
+      layout: {
+        header: this.keys.aad,
+        blockSize: this.blockSize,
+        segmentOffsets: [...this.segmentOffsets, this.archiveBytes],
+      },
     };
   }
 
@@ -228,6 +252,7 @@ export class ArchiveWriter {
     // The segment holds its own copy: reuse the block rather than leave a megabyte of
     // garbage per block for the collector (it kept peak memory growing with size).
     if (next.block.length === this.blockSize) this.spareBlocks.push(next.block);
+    this.segmentOffsets.push(this.archiveBytes);
     await this.emit(segment);
   }
 

@@ -3,6 +3,7 @@ import type { FirestoreDocumentRecord } from '../../shared/firestore.js';
 import type { Keyring } from '../keys/keyring.js';
 import { openBoundScanner } from '../operations/backup-scanner.js';
 import { findDocument } from '../operations/inspect.js';
+import { byId } from './directory.js';
 import type { ResolvedBackup } from '../operations/resolve-backup.js';
 import type { OperationContext } from '../operations/types.js';
 
@@ -32,6 +33,8 @@ export class BackupIndex {
   /** Bytes of decrypted documents held. */
   heldBytes = 0;
   private fullBuild: Promise<BackupIndex> | undefined;
+  /** With a browse directory: reads one document from its segment (directory-index.ts). */
+  private seek: ((path: string) => Promise<FirestoreDocumentRecord>) | undefined;
 
   private constructor(
     private readonly backup: ResolvedBackup,
@@ -72,24 +75,55 @@ export class BackupIndex {
         }
       }
     }
-    for (const [collection, ids] of collections) index.documents.set(collection, ids.sort(byId));
+    index.fill(collections, children);
+    return index;
+  }
+
+  /**
+   * An index from a backup's browse directory (docs/design.md §7): ids are known at once,
+   * and a document is read from its own segment by `seek` when it is opened.
+   */
+  static fromDirectory(
+    collections: ReadonlyMap<string, readonly string[]>,
+    totalDocuments: number,
+    backup: ResolvedBackup,
+    keyring: Keyring,
+    seek: (path: string) => Promise<FirestoreDocumentRecord>,
+  ): BackupIndex {
+    const index = new BackupIndex(backup, keyring);
+    const children = new Map<string, Set<string>>();
+    const copies = new Map<string, string[]>();
+    for (const [collection, ids] of collections) {
+      BackupIndex.link(children, collection);
+      // A copy: missing parents may be added to it, the directory's own stays aligned.
+      copies.set(collection, [...ids]);
+    }
+    index.fill(copies, children);
+    index.totalDocuments = totalDocuments;
+    index.payloadsKept = false;
+    index.seek = seek;
+    return index;
+  }
+
+  /** Sorts the collections' ids and derives missing parents and subcollections. */
+  private fill(collections: Map<string, string[]>, children: Map<string, Set<string>>): void {
+    for (const [collection, ids] of collections) this.documents.set(collection, ids.sort(byId));
     // Documents that do not exist but have subcollections (Firestore allows them) are
     // listed too, marked missing, so every document below them can be reached.
     const grown = new Set<string[]>();
     for (const parent of children.keys()) {
-      if (!parent || index.hasDocument(parent)) continue;
+      if (!parent || this.hasDocument(parent)) continue;
       const cut = parent.lastIndexOf('/');
       const collection = parent.slice(0, cut);
-      const ids = index.documents.get(collection) ?? [];
+      const ids = this.documents.get(collection) ?? [];
       ids.push(parent.slice(cut + 1));
-      index.documents.set(collection, ids);
-      index.missing.add(parent);
+      this.documents.set(collection, ids);
+      this.missing.add(parent);
       grown.add(ids);
     }
     // Sorted once per collection that gained some (not one insertion each).
     for (const ids of grown) ids.sort(byId);
-    for (const [parent, set] of children) index.children.set(parent, [...set].sort(byId));
-    return index;
+    for (const [parent, set] of children) this.children.set(parent, [...set].sort(byId));
   }
 
   /**
@@ -148,6 +182,7 @@ export class BackupIndex {
     if (!this.hasDocument(path) || this.missing.has(path)) {
       throw new AppError('NOT_FOUND', `No document ${path} in ${this.backup.label}.`);
     }
+    if (this.seek) return this.seek(path);
     // A saved index holds no values: the full build started beside it brings them.
     if (this.fullBuild) return (await this.fullBuild).document(path, ctx);
     return findDocument(this.backup, this.keyring, path, ctx);
@@ -236,13 +271,8 @@ export interface SavedIndex {
 /** 128 MiB of decrypted documents per backup held in memory, at most (three backups). */
 export const DEFAULT_PAYLOAD_BUDGET = 128 * 1024 * 1024;
 
-/** Firestore orders ids by their UTF-8 bytes; for ids this is code-point order. */
-function byId(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** The first position whose id sorts after `id`. */
-function upperBound(ids: readonly string[], id: string): number {
+export function upperBound(ids: readonly string[], id: string): number {
   let lo = 0;
   let hi = ids.length;
   while (lo < hi) {

@@ -2,12 +2,14 @@ import type { Keyring } from '../keys/keyring.js';
 import { readManifest } from '../operations/manifest.js';
 import type { ResolvedBackup } from '../operations/resolve-backup.js';
 import { BackupIndex } from './backup-index.js';
+import { openDirectoryIndex } from './directory-index.js';
 import type { IndexStore } from './index-store.js';
 
 /**
  * The browse indexes of the few backups someone is looking at, most recent first. A
  * build in progress is shared (two screens asking at once read the archive once), and a
- * failed build is forgotten so the next request tries again. With a store, an index is
+ * failed build is forgotten so the next request tries again. A backup with a browse
+ * directory (ADR 0008) is opened from it; for one without, with a store, an index is
  * saved once built and loaded next time (pages at once; values follow from a full read
  * started beside it).
  */
@@ -56,6 +58,9 @@ export class BackupIndexCache {
     backup: ResolvedBackup,
     payloadBudget = this.options.payloadBudget,
   ): Promise<BackupIndex> {
+    // A backup with a browse directory needs no full read and nothing saved here.
+    const direct = await openDirectoryIndex(backup, this.keyring);
+    if (direct) return direct;
     const { store } = this.options;
     const build = (): Promise<BackupIndex> =>
       BackupIndex.build(backup, this.keyring, {

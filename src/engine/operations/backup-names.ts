@@ -3,6 +3,8 @@ import { BACKUP_ID_PATTERN } from '../../shared/backups.js';
 
 export const ARCHIVE_SUFFIX = '.fbk';
 export const MANIFEST_SUFFIX = '.fbm';
+/** The browse directory beside an archive (docs/design.md §7). */
+export const BROWSE_DIRECTORY_SUFFIX = '.fbx';
 
 /** A new id: sortable by creation time, unique by its random tail. */
 export function newBackupId(now: Date = new Date()): string {
@@ -16,6 +18,10 @@ export function archiveKeyOf(id: string): string {
 
 export function manifestKeyOf(id: string): string {
   return `${id}${MANIFEST_SUFFIX}`;
+}
+
+export function browseDirectoryKeyOf(id: string): string {
+  return `${id}${BROWSE_DIRECTORY_SUFFIX}`;
 }
 
 /** The backup id a manifest object belongs to, or undefined for any other object. */

@@ -199,7 +199,7 @@ function isValidRecord(type: RecordType, payload: Buffer): boolean {
   }
 }
 
-function parseDocument(record: RawRecord, label: string): FirestoreDocumentRecord {
+export function parseDocument(record: RawRecord, label: string): FirestoreDocumentRecord {
   const doc = parseJsonPayload<FirestoreDocumentRecord>(record);
   if (!isDocument(doc)) {
     throw new AppError('ARCHIVE_CORRUPT', `${label}: a document record is malformed.`);

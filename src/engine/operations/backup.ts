@@ -1,13 +1,20 @@
 import type { BackupHeader, BackupSelection } from '../../shared/backups.js';
 import { AppError } from '../../shared/errors.js';
-import { RecordType } from '../archive/records.js';
+import { RECORD_PREFIX_LENGTH, RecordType } from '../archive/records.js';
 import { ArchiveWriter, DEFAULT_QUALITY } from '../archive/writer.js';
+import {
+  DIRECTORY_MAX_DOCUMENTS,
+  DIRECTORY_MAX_ID_BYTES,
+  DirectoryBuilder,
+  putBrowseDirectory,
+  sealBrowseDirectory,
+} from '../browse/directory.js';
 import type { Keyring } from '../keys/keyring.js';
 import { openFirestore, type OpenFirestoreOptions } from '../sources/firestore/connection.js';
 import { chooseReadTime, countDocuments, exportDocuments } from '../sources/firestore/export.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
-import { archiveKeyOf, manifestKeyOf, newBackupId } from './backup-names.js';
+import { archiveKeyOf, browseDirectoryKeyOf, manifestKeyOf, newBackupId } from './backup-names.js';
 import {
   rtdbSelection,
   storageSelection,
@@ -38,6 +45,11 @@ export interface BackupOptions extends OtherSourcesOptions {
   scheduleId?: string;
   /** An empty backup is expected (no warning). */
   allowEmpty?: boolean;
+  /**
+   * Write the browse directory beside the archive (default true; docs/design.md §7).
+   * Off only to measure what it costs, or to make a backup as older versions did.
+   */
+  browseDirectory?: boolean;
 }
 
 export interface BackupResult {
@@ -155,6 +167,8 @@ export async function runBackup(
     };
     await writer.writeJson(RecordType.BackupHeader, header);
     const checks = new CrossChecks({ sources, storage });
+    // Where each document's record is, for the browse directory (docs/design.md §7).
+    const directory = options.browseDirectory === false ? undefined : new DirectoryBuilder();
     let plaintextBytes = 0;
     for await (const doc of conn
       ? exportDocuments(conn, {
@@ -165,7 +179,9 @@ export async function runBackup(
       : []) {
       if (ctx.signal?.aborted)
         throw new AppError('CANCELLED', 'The backup was cancelled; nothing was kept.');
+      const position = writer.recordOffset;
       const bytes = await writer.writeText(RecordType.FirestoreDocument, JSON.stringify(doc));
+      directory?.add(doc.path, position, RECORD_PREFIX_LENGTH + bytes);
       plaintextBytes += bytes;
       meter.add(1, bytes);
       checks.noteDocument(doc);
@@ -180,6 +196,10 @@ export async function runBackup(
     );
     meter.setPhase('finishing');
     const written = await writer.finish();
+    // Sealed while the upload completes and is checked (its compression runs on the pool).
+    const entries = directory?.build(id, { size: written.archiveBytes, layout: written.layout });
+    const sealing = entries ? sealBrowseDirectory(key, entries) : undefined;
+    sealing?.catch(() => undefined); // awaited below
     await upload;
 
     // Read back what storage holds before the backup counts as done.
@@ -188,6 +208,14 @@ export async function runBackup(
       throw new AppError(
         'INTEGRITY',
         `The destination holds ${stored.size} bytes for ${archiveKey} but ${written.archiveBytes} were written. The backup was discarded; try again.`,
+      );
+    }
+    const warnings: string[] = [];
+    if (sealing) {
+      await putBrowseDirectory(destination, id, await sealing, ctx.signal);
+    } else if (directory) {
+      warnings.push(
+        `No browse directory was written: the backup has more documents or longer ids than one holds (${DIRECTORY_MAX_DOCUMENTS.toLocaleString('en')} documents, ${DIRECTORY_MAX_ID_BYTES / 1024 / 1024} MiB of paths). The backup is complete; browsing it in the app reads it in full the first time.`,
       );
     }
     const counts = written.trailer.counts;
@@ -220,10 +248,12 @@ export async function runBackup(
       // As recorded in the manifest (with the sources): the backup's retention scope.
       selection: manifest.selection ?? selection,
       // An empty Firestore selection is the suspicious case; a backup without Firestore is not.
-      warnings:
-        conn && documents === 0 && !options.allowEmpty
+      warnings: [
+        ...(conn && documents === 0 && !options.allowEmpty
           ? [emptyBackupWarning(header.project, header.database, selection)]
-          : [],
+          : []),
+        ...warnings,
+      ],
       ...(checks.active ? { crossChecks: checks.report()! } : {}),
     };
   } catch (error) {
@@ -235,6 +265,7 @@ export async function runBackup(
     // The archive may have been stored before a later step failed: remove it so only
     // complete, checked backups remain (it is invisible to `list` either way).
     await destination.delete(archiveKey).catch(() => undefined);
+    await destination.delete(browseDirectoryKeyOf(id)).catch(() => undefined);
     throw reason;
   } finally {
     // Closing must not hide the error that got us here (gax can throw on close, e.g.

@@ -2,6 +2,7 @@ import type { BackupManifest } from '../../shared/backups.js';
 import { AppError, isAppError, toErrorData, type ErrorData } from '../../shared/errors.js';
 import { ArchiveReader, peekKeyId, readArchivePrefix } from '../archive/reader.js';
 import { rewrapPrefix, swapPrefix } from '../archive/rewrap.js';
+import { browseDirectoryKeyId, rewrapBrowseDirectory } from '../browse/directory.js';
 import { Keyring } from '../keys/keyring.js';
 import type { MasterKey } from '../keys/master-key.js';
 import type { StorageBackend } from '../storage/backend.js';
@@ -82,7 +83,13 @@ async function rewrapOne(
   const archiveKeyId = prefix.envelope.keyId;
   const base = { id, archiveKeyId, manifestKeyId, keyId: current.id, dryRun };
   const archiveDone = archiveKeyId === current.id;
-  if (archiveDone && manifestKeyId === current.id && isFinal(manifest, current)) {
+  const directoryKeyId = await browseDirectoryKeyId(destination, id);
+  if (
+    archiveDone &&
+    manifestKeyId === current.id &&
+    isFinal(manifest, current) &&
+    (directoryKeyId === undefined || directoryKeyId === current.id)
+  ) {
     return { ...base, action: 'skipped' };
   }
   const action = archiveDone ? 'resealed' : 'rewrapped';
@@ -123,6 +130,10 @@ async function rewrapOne(
     });
     await readBackWith(destination, archiveKey, current, stored);
   }
+  // The browse directory (docs/design.md §7), bound to the archive's header, which a
+  // rewrap keeps: only its own envelope changes. Before the final manifest, so a run
+  // that stops here is finished by the next.
+  await rewrapBrowseDirectory(destination, id, keyring, current, signal);
   // 4. The final manifest: the current key, the archive as now stored, nothing else.
   await writeManifest(destination, withArchive(manifest, current, stored), current);
   return { ...base, action };
