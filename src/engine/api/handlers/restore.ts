@@ -89,6 +89,22 @@ function chosenSources(held: Held, asked: SourceName[] | undefined): SourceName[
   return SOURCE_NAMES.filter((s) => asked.includes(s));
 }
 
+/** The target project's default bucket, or a sentence saying to name one. */
+async function defaultBucketOf(
+  projectId: string,
+  storage: Parameters<typeof storageSelection>[1],
+): Promise<string | undefined> {
+  try {
+    return (await storageSelection(projectId, storage)).buckets[0];
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'NOT_FOUND') throw error;
+    throw new AppError(
+      'NOT_FOUND',
+      `${projectId} has no default Storage bucket to restore the files into: name the bucket (toBucket), or untick Storage files.`,
+    );
+  }
+}
+
 /** The dry run's plan of one source, in the contract's shape. */
 function sourcePlan(planned: SourceRestorePlan | undefined, mergeMode: boolean) {
   if (!planned) return null;
@@ -186,7 +202,7 @@ export function restoreHandlers(
     const bucket =
       input.toBucket ??
       (others.includes('storage') && held.project !== undefined && held.project !== target.projectId
-        ? (await storageSelection(target.projectId, reach.storage)).buckets[0]
+        ? await defaultBucketOf(target.projectId, reach.storage)
         : undefined);
     return {
       auth: reach.auth,
