@@ -6,6 +6,8 @@
 // process used (all its threads), which a loaded machine stretches far less than wall time.
 // eslint-disable-next-line no-undef, @typescript-eslint/no-require-imports -- a CommonJS preload
 const { readFileSync } = require('node:fs');
+// eslint-disable-next-line no-undef, @typescript-eslint/no-require-imports -- a CommonJS preload
+const { isMainThread } = require('node:worker_threads');
 
 function peakRssKb() {
   try {
@@ -17,7 +19,10 @@ function peakRssKb() {
   return process.resourceUsage().maxRSS;
 }
 
+// Worker threads run the preloads too: only the process's own exit reports (VmHWM is the
+// whole process's, workers included).
 process.on('exit', () => {
+  if (!isMainThread) return;
   const cpu = process.cpuUsage();
   process.stderr.write(`\nFB_BENCH_MAXRSS_KB=${peakRssKb()}\n`);
   process.stderr.write(`FB_BENCH_CPU_MS=${Math.round((cpu.user + cpu.system) / 1000)}\n`);

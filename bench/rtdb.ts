@@ -2,8 +2,9 @@
  * The Realtime Database source (issue #10): `firebackup backup --sources rtdb` of a tree
  * of BENCH_RTDB_MB MB (default 200) and of a quarter of it, from the firebase-server
  * stand-in (test/setup/rtdb-server.ts), as a CLI child process: wall time, peak RSS
- * (VmHWM, bench/report-rss.cjs) and the archive's record count. Peak RSS must stay
- * under 250 MB and about flat as the tree grows: the export holds one page of children.
+ * (VmHWM, bench/report-rss.cjs: the whole process, the RTDB reader's worker thread
+ * included) and the archive's record count. Peak RSS must stay under 250 MB and about
+ * flat as the tree grows: the export holds one page of children.
  *
  * The tree: top-level keys of ~100 kB each (100 children of ~1 kB: strings, numbers,
  * booleans, a nested object), the shape of a typical /users/{uid} or /rooms/{id} tree.
@@ -42,12 +43,15 @@ interface SizeRun {
   seconds: number;
   mbps: number;
   peakRssMiB: number;
-  /** The same backup with V8's old space capped: what the export really keeps alive. */
+  /**
+   * The same backup with the backup thread's old space capped (NODE_OPTIONS; the RTDB
+   * reader's worker has its own limits, ADR 0014): what that thread really keeps alive.
+   */
   cappedPeakRssMiB: number;
   records: number;
 }
 
-/** The cap for the second run: a leak or a whole tree in memory would not fit in it. */
+/** The cap for the second run: a leak or the tree held by the backup's thread would not fit in it. */
 const HEAP_CAP_MB = 64;
 
 async function benchSize(treeMB: number): Promise<SizeRun> {
@@ -115,7 +119,7 @@ export async function rtdbLines(): Promise<BenchLine[]> {
         pass: r.peakRssMiB < 250,
       },
       {
-        name: `peak RSS with V8's old space capped at ${HEAP_CAP_MB} MB (what stays alive), ${what}`,
+        name: `peak RSS with the backup thread's old space capped at ${HEAP_CAP_MB} MB, ${what}`,
         value: r.cappedPeakRssMiB,
         unit: 'MiB',
       },

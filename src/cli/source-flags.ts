@@ -8,6 +8,7 @@ import { AppError } from '../shared/errors.js';
 import type { OpenAuthOptions } from '../engine/sources/auth/connection.js';
 import type { OpenFirestoreOptions } from '../engine/sources/firestore/connection.js';
 import type { OpenRtdbOptions } from '../engine/sources/rtdb/connection.js';
+import { RTDB_READER_HEAP_MB } from '../engine/sources/rtdb/worker-export.js';
 import type { OpenStorageSourceOptions } from '../engine/sources/storage/connection.js';
 import { parseTenantMap } from '../engine/sources/auth/tenants.js';
 import { parseSources, type SourceName } from '../engine/operations/source-records.js';
@@ -29,6 +30,7 @@ export interface OtherSourceFlags {
   rtdbInstances?: string[];
   rtdbPaths?: string[];
   toRtdbInstance?: string;
+  rtdbMemory?: number;
 }
 
 export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'): Command {
@@ -69,6 +71,11 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
         '--rtdb-instances <names>',
         'Realtime Database instances to back up (default: every instance of the project)',
         listFlag,
+      )
+      .option(
+        '--rtdb-memory <MB>',
+        `heap of the Realtime Database reader, for a tree whose top-level nodes are very large (default: ${RTDB_READER_HEAP_MB})`,
+        parseReaderHeap,
       );
   } else {
     command
@@ -89,13 +96,24 @@ export function addOtherSourceFlags(command: Command, verb: 'backup' | 'restore'
   return command;
 }
 
+function parseReaderHeap(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 16 || n > 16_384) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `--rtdb-memory must be a whole number of MB from 16 to 16384 (got "${value}").`,
+    );
+  }
+  return n;
+}
+
 export interface OtherSourceOptions {
   /** Any emulator was named: sources are then included only when their emulator is given. */
   emulator: boolean;
   auth: OpenAuthOptions;
   storage: OpenStorageSourceOptions & { buckets?: string[]; prefix?: string; bucket?: string };
   tenantMap?: Record<string, string>;
-  rtdb: OpenRtdbOptions & { paths?: string[]; instance?: string };
+  rtdb: OpenRtdbOptions & { paths?: string[]; instance?: string; readerHeapMb?: number };
 }
 
 /** Connection options for Auth and Storage, from the flags and the Firestore source's. */
@@ -150,6 +168,7 @@ export function otherSourceOptions(
       ...(flags.rtdbInstances?.length ? { instances: flags.rtdbInstances } : {}),
       ...(flags.rtdbPaths?.length ? { paths: flags.rtdbPaths } : {}),
       ...(flags.toRtdbInstance ? { instance: flags.toRtdbInstance } : {}),
+      ...(flags.rtdbMemory ? { readerHeapMb: flags.rtdbMemory } : {}),
     },
   };
 }

@@ -43,7 +43,7 @@ export type VerifyAfterBackup = z.infer<typeof VerifyAfterBackupSchema>;
  * A Realtime Database path ("/users", "rooms/a"): its keys may not hold . # $ [ ] or a
  * control character (the engine normalises it: src/engine/sources/rtdb/records.ts).
  */
-const RtdbPathSchema = z
+export const RtdbPathSchema = z
   .string()
   .min(1)
   // Keys are at most 768 bytes and trees 32 levels deep: a longer path names nothing.
@@ -53,6 +53,9 @@ const RtdbPathSchema = z
     (p) => !/[.#$[\]\u0000-\u001f\u007f]/.test(p),
     'not a Realtime Database path: keys may not hold . # $ [ ] or a control character (give paths like /users/alice)',
   );
+
+/** The sources a backup can hold, in archive order. */
+export const SourceNameSchema = z.enum(['firestore', 'auth', 'rtdb', 'storage']);
 
 /** What a backup schedule backs up: Firestore, and Auth users, RTDB trees and Storage files when named. */
 export const BackupScopeSchema = z
@@ -64,10 +67,7 @@ export const BackupScopeSchema = z
     /** Named Firestore database; "(default)" when absent. */
     database: z.string().min(1).optional(),
     /** The sources, in archive order; Firestore only when absent. */
-    sources: z
-      .array(z.enum(['firestore', 'auth', 'rtdb', 'storage']))
-      .min(1)
-      .optional(),
+    sources: z.array(SourceNameSchema).min(1).optional(),
     /** Storage buckets; the project's default bucket when absent. */
     buckets: z.array(z.string().min(1)).optional(),
     /** Only Storage objects whose name starts with this. */

@@ -311,6 +311,12 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
       .toContain(destinationId);
     await next.click(); // the backup, preselected from the Backups screen
     await page.getByRole('group', { name: /Root collections/ }).waitFor();
+    // The sources the backup holds, all ticked (this one holds Firestore only).
+    const sources = page.getByRole('group', { name: /^Sources/ });
+    await expect
+      .poll(() => sources.getByRole('checkbox', { name: /Firestore documents/ }).isChecked())
+      .toBe(true);
+    expect(await sources.getByRole('checkbox').count()).toBe(1);
     await next.click(); // every collection
     await page.getByLabel('A project (the same one, or another)').check();
     await page
@@ -329,6 +335,14 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
       String(SOURCE_DOCUMENTS),
     );
     expect(await plan.locator('td[data-count="Delete"]').textContent()).toBe('0');
+    // Per source: what the backup holds and what would be created.
+    expect(await plan.locator('tr[data-source="firestore"] td').allTextContents()).toEqual([
+      `${SOURCE_DOCUMENTS.toLocaleString('en-US')} documents`,
+      SOURCE_DOCUMENTS.toLocaleString('en-US'),
+      '0',
+      '0',
+      '0',
+    ]);
     await saveScreenshot(page, 'restore-plan-light');
     // The dry run wrote nothing.
     expect(await countDocuments(firestoreHost, targetProject)).toBe(0);

@@ -67,10 +67,33 @@ describe.skipIf(!host)('the data screens’ store over the real engine', () => {
     const backupId = s().backups.rows.value[0]!.id;
     await s().restore.chooseBackup(destinationId, backupId);
     expect(s().restore.collections.value).toHaveLength(3);
+    // The sources offered are those the manifest names, with its counts.
+    expect(s().restore.held.value).toEqual({
+      sources: ['firestore'],
+      counts: { 'firestore.documents': 120 },
+    });
     const target = testProject('screens-restore');
     s().restore.setTarget({ kind: 'emulator', host, firebaseProjectId: target });
+    s().restore.next(); // backup → selection
+    s().restore.setDraft({ sources: [] });
+    s().restore.next(); // nothing ticked: stays
+    expect(s().restore.step).toBe('selection');
+    s().restore.setDraft({ sources: null });
+    s().restore.next();
+    expect(s().restore.step).toBe('target');
     await s().restore.runPlan();
-    expect(s().restore.plan.value).toMatchObject({ confirmWith: target, planned: { create: 120 } });
+    expect(s().restore.plan.value).toMatchObject({
+      confirmWith: target,
+      planned: { create: 120 },
+      sources: [
+        {
+          source: 'firestore',
+          items: 120,
+          included: true,
+          planned: { create: 120, overwrite: 0, merge: 0, skip: 0 },
+        },
+      ],
+    });
     expect(await s().restore.start('wrong')).toBe(false);
     expect(s().restore.startError?.code).toBe('INVALID_ARGUMENT');
     expect(await s().restore.start(target)).toBe(true);

@@ -9,7 +9,8 @@ import type { OtherSourcesOptions } from '../operations/backup-sources.js';
 import { checkDestination } from '../operations/check.js';
 import { deleteBackup } from '../operations/delete.js';
 import { listBackups } from '../operations/list.js';
-import { restoreToDir, restoreToFirestore } from '../operations/restore.js';
+import { restoreToDir } from '../operations/restore.js';
+import { restoreToProject, type RestoreToProjectReport } from '../operations/restore-project.js';
 import { resolveBackup } from '../operations/resolve-backup.js';
 import { readSchedulesObject } from '../operations/schedules-object.js';
 import { verifyBackup } from '../operations/verify.js';
@@ -50,26 +51,80 @@ export function otherSourcesOf(
   env: NodeJS.ProcessEnv = process.env,
 ): OtherSourcesOptions {
   if (!scope.sources) return {};
-  const credentials = project.credentialsPath ? { credentialsFile: project.credentialsPath } : {};
-  const via = (emulatorHost: string | undefined): object =>
-    project.emulatorHost ? (emulatorHost ? { emulatorHost } : {}) : credentials;
+  const reach = sourceConnections(sourceOf(project), env);
   return {
     sources: scope.sources,
-    auth: { projectId: project.firebaseProjectId, ...via(env.FIREBASE_AUTH_EMULATOR_HOST) },
+    auth: reach.auth,
     storage: {
-      projectId: project.firebaseProjectId,
-      ...via(env.FIREBASE_STORAGE_EMULATOR_HOST),
+      ...reach.storage,
       ...(scope.buckets ? { buckets: scope.buckets } : {}),
       ...(scope.storagePrefix ? { prefix: scope.storagePrefix } : {}),
     },
     // Absent instances: every instance of the project; absent paths: whole trees.
     rtdb: {
-      projectId: project.firebaseProjectId,
-      ...via(env.FIREBASE_DATABASE_EMULATOR_HOST),
+      ...reach.rtdb,
       ...(scope.rtdbInstances ? { instances: scope.rtdbInstances } : {}),
       ...(scope.rtdbPaths ? { paths: scope.rtdbPaths } : {}),
     },
   };
+}
+
+/**
+ * How Auth, RTDB and Storage of the project whose Firestore is `firestore` are reached:
+ * with its credentials, or, for an emulator, the emulators of the daemon's environment
+ * (absent ones are left out: see missingEmulators).
+ */
+export function sourceConnections(
+  firestore: OpenFirestoreOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<
+  'auth' | 'storage' | 'rtdb',
+  { projectId: string; emulatorHost?: string; credentialsFile?: string }
+> {
+  const credentials = firestore.credentialsFile
+    ? { credentialsFile: firestore.credentialsFile }
+    : {};
+  const via = (emulatorHost: string | undefined) =>
+    firestore.emulatorHost ? (emulatorHost ? { emulatorHost } : {}) : credentials;
+  const projectId = firestore.projectId;
+  return {
+    auth: { projectId, ...via(env.FIREBASE_AUTH_EMULATOR_HOST) },
+    storage: { projectId, ...via(env.FIREBASE_STORAGE_EMULATOR_HOST) },
+    rtdb: { projectId, ...via(env.FIREBASE_DATABASE_EMULATOR_HOST) },
+  };
+}
+
+/** The environment variable that names each source's emulator. */
+export const EMULATOR_SETTINGS = {
+  auth: 'FIREBASE_AUTH_EMULATOR_HOST',
+  storage: 'FIREBASE_STORAGE_EMULATOR_HOST',
+  rtdb: 'FIREBASE_DATABASE_EMULATOR_HOST',
+} as const;
+
+/** A restore job's counts: Firestore's as before, the other sources' under their names. */
+function restoreCounts(report: RestoreToProjectReport): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const f = report.firestore;
+  if (f) {
+    Object.assign(counts, {
+      created: f.created,
+      overwritten: f.overwritten,
+      merged: f.merged,
+      skipped: f.skipped,
+      deleted: f.deleted,
+      failed: f.failedCount,
+    });
+  }
+  for (const source of ['auth', 'rtdb', 'storage'] as const) {
+    const r = report[source];
+    if (!r) continue;
+    counts[`${source}.created`] = r.created;
+    counts[`${source}.overwritten`] = r.overwritten;
+    if (source === 'auth') counts['auth.merged'] = report.auth!.merged;
+    counts[`${source}.skipped`] = r.skipped;
+    counts[`${source}.failed`] = r.failedCount;
+  }
+  return counts;
 }
 
 export function factsOf(destinationId: string, s: BackupSummary): BackupFacts {
@@ -155,18 +210,8 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         const report = await restoreToDir(request, ctx);
         return { counts: { 'firestore.documents': report.documents }, detail: { ...report } };
       }
-      const report = await restoreToFirestore(request, ctx);
-      return {
-        counts: {
-          created: report.created,
-          overwritten: report.overwritten,
-          merged: report.merged,
-          skipped: report.skipped,
-          deleted: report.deleted,
-          failed: report.failedCount,
-        },
-        detail: { ...report },
-      };
+      const report = await restoreToProject(request, ctx);
+      return { counts: restoreCounts(report), detail: { ...report.firestore, ...report } };
     },
 
     async readSchedules(d) {

@@ -4,7 +4,8 @@ import type { CheckReport } from '../../shared/check.js';
 import type { BackupScope } from '../../shared/schedules.js';
 import type { BackupFacts } from '../catalog/backups.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
-import type { RestoreToDirOptions, RestoreToFirestoreOptions } from '../operations/restore.js';
+import type { RestoreToDirOptions } from '../operations/restore.js';
+import type { RestoreToProjectOptions } from '../operations/restore-project.js';
 import type { OperationContext } from '../operations/types.js';
 
 /**
@@ -54,11 +55,12 @@ export interface VerifyOutcome {
 }
 
 /**
- * Into Firestore (`target` is the project to write to) or into a folder (`target: 'dir'`).
+ * Into a project (`target` is its Firestore; `sources` and `others` say which other
+ * sources go where) or into a folder (`target: 'dir'`).
  * (It was `{ target: 'firestore' } & RestoreToFirestoreOptions`, whose `target` could be
  * neither the literal nor the project: no Firestore restore could be built as a job.)
  */
-export type RestoreRequest = RestoreToFirestoreOptions | ({ target: 'dir' } & RestoreToDirOptions);
+export type RestoreRequest = RestoreToProjectOptions | ({ target: 'dir' } & RestoreToDirOptions);
 
 export interface RestoreOutcome {
   counts?: Record<string, number>;

@@ -9,7 +9,7 @@ import type { ArchiveWriter } from '../archive/writer.js';
 import { openAuth, type OpenAuthOptions } from '../sources/auth/connection.js';
 import type { HashConfigSource } from '../sources/auth/export.js';
 import { openRtdb, type OpenRtdbOptions } from '../sources/rtdb/connection.js';
-import { exportTree } from '../sources/rtdb/export.js';
+import { exportTreeInWorker } from '../sources/rtdb/worker-export.js';
 import { normalisePaths } from '../sources/rtdb/records.js';
 import { openStorageSource, type OpenStorageSourceOptions } from '../sources/storage/connection.js';
 import { exportObjects } from '../sources/storage/export.js';
@@ -34,7 +34,12 @@ export interface OtherSourcesOptions {
   sources?: SourceName[];
   auth?: OpenAuthOptions & { hashConfigSource?: HashConfigSource };
   storage?: OpenStorageSourceOptions & Partial<StorageSelection>;
-  rtdb?: Omit<OpenRtdbOptions, 'projectId'> & { projectId?: string; paths?: string[] };
+  rtdb?: Omit<OpenRtdbOptions, 'projectId'> & {
+    projectId?: string;
+    paths?: string[];
+    /** The reader worker's heap limit, MB (default RTDB_READER_HEAP_MB). */
+    readerHeapMb?: number;
+  };
 }
 
 export interface RtdbSelection {
@@ -112,17 +117,19 @@ export async function writeOtherSources(
   }
   if (sources.includes('rtdb') && rtdb) {
     ctx.meter?.startPhase('reading the Realtime Database');
-    const conn = await openRtdb({
-      ...options.rtdb,
-      projectId: options.rtdb?.projectId ?? projectId,
-    });
-    try {
-      for (const name of rtdb.instances) {
-        const tree = exportTree(await conn.instance(name), { paths: rtdb.paths, ...signal });
-        await writeRtdbRecords(writer, tree, (bytes) => ctx.meter?.add(1, bytes));
-      }
-    } finally {
-      await conn.close();
+    // Each instance is read in a worker thread of its own with a small heap (ADR 0014).
+    const { paths: _chosen, readerHeapMb, ...connect } = options.rtdb ?? {};
+    for (const name of rtdb.instances) {
+      const tree = exportTreeInWorker(
+        { ...connect, projectId: connect.projectId ?? projectId },
+        name,
+        {
+          paths: rtdb.paths,
+          ...(readerHeapMb ? { heapMb: readerHeapMb } : {}),
+          ...signal,
+        },
+      );
+      await writeRtdbRecords(writer, tree, (bytes) => ctx.meter?.add(1, bytes));
     }
   }
   if (sources.includes('storage') && selection) {

@@ -63,6 +63,13 @@ export interface OtherSourcesReport {
   storage?: StorageRestoreReport;
 }
 
+const RESTORE_PHASES: Record<SourceName, string> = {
+  firestore: 'restoring Firestore documents',
+  auth: 'restoring Auth users',
+  rtdb: 'restoring the Realtime Database',
+  storage: 'restoring Storage files',
+};
+
 /** Storage has no merge: a merged object is an overwritten one. */
 function storageMode(mode: AuthRestoreMode): StorageRestoreMode {
   return mode === 'create' ? 'create' : 'overwrite';
@@ -89,6 +96,8 @@ export async function restoreOtherSources(
       checkStorageTarget(source.project(), targets);
     }
     if (!targets.sources.includes(section.source)) continue; // skipped by `sections`
+    // One phase per source, so the progress says which one is being written.
+    ctx.meter?.startPhase(RESTORE_PHASES[section.source]);
     if (section.source === 'auth') {
       if (!targets.auth) throw new AppError('INVALID_ARGUMENT', 'No Auth target to restore into.');
       const conn = openAuth(targets.auth);

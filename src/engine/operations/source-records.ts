@@ -191,12 +191,19 @@ export async function* authScopes(
 /** The Realtime Database section: each record's JSON, written as it comes (bounded by the export). */
 export async function writeRtdbRecords(
   writer: ArchiveWriter,
-  records: AsyncIterable<{ json: string }>,
+  records: AsyncIterable<{ json: string } | { bytes: Buffer }>,
   onRecord?: OnRecord,
 ): Promise<number> {
   let n = 0;
   for await (const record of records) {
-    const bytes = await writer.writeText(RecordType.RtdbNode, record.json);
+    // From the reader worker the records arrive already encoded.
+    let bytes: number;
+    if ('bytes' in record) {
+      await writer.write(RecordType.RtdbNode, record.bytes);
+      bytes = record.bytes.length;
+    } else {
+      bytes = await writer.writeText(RecordType.RtdbNode, record.json);
+    }
     n++;
     onRecord?.(bytes);
   }

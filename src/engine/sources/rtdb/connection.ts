@@ -66,19 +66,23 @@ export function defaultInstance(projectId: string): string {
 let apps = 0;
 
 export async function openRtdb(options: OpenRtdbOptions): Promise<RtdbConnection> {
-  const { initializeApp, deleteApp, cert } = await import('firebase-admin/app');
-  const { getDatabaseWithUrl } = await import('firebase-admin/database');
   const emulatorHost = options.emulatorHost?.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_RTDB_TIMEOUT_MS;
-  const app: App = initializeApp(
-    {
-      projectId: options.projectId,
-      ...(options.credentialsFile && !emulatorHost
-        ? { credential: cert(options.credentialsFile) }
-        : {}),
-    },
-    `firebackup-rtdb-${++apps}`,
-  );
+  // The app (and firebase-admin itself) only once an instance is opened: listing the
+  // instances does not need it, and the backup reads them in a worker thread of its own.
+  let app: Promise<App> | undefined;
+  const appOnce = (): Promise<App> =>
+    (app ??= import('firebase-admin/app').then(({ initializeApp, cert }) =>
+      initializeApp(
+        {
+          projectId: options.projectId,
+          ...(options.credentialsFile && !emulatorHost
+            ? { credential: cert(options.credentialsFile) }
+            : {}),
+        },
+        `firebackup-rtdb-${++apps}`,
+      ),
+    ));
   const where = emulatorHost
     ? `the Realtime Database emulator at ${emulatorHost}`
     : 'the Realtime Database';
@@ -123,7 +127,8 @@ export async function openRtdb(options: OpenRtdbOptions): Promise<RtdbConnection
     },
     async instance(name) {
       const databaseUrl = instances.get(name) ?? urlOf(name);
-      const db: Database = getDatabaseWithUrl(databaseUrl, app);
+      const { getDatabaseWithUrl } = await import('firebase-admin/database');
+      const db: Database = getDatabaseWithUrl(databaseUrl, await appOnce());
       const ref = (path: string) => db.ref(path);
       let queries = 0;
       const once = async (query: Query, what: string): Promise<RtdbValue> => {
@@ -168,8 +173,10 @@ export async function openRtdb(options: OpenRtdbOptions): Promise<RtdbConnection
       };
     },
     async close() {
+      if (!app) return;
+      const { deleteApp } = await import('firebase-admin/app');
       // Closing must not hide the error that got us here.
-      await deleteApp(app).catch(() => undefined);
+      await app.then(deleteApp).catch(() => undefined);
     },
   };
 }

@@ -26,7 +26,9 @@ export interface ExportTreeOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULT_PAGE = { initial: 16, max: 2048 };
+// The first query asks for one child: the children's size is unknown until one arrives,
+// and a few huge top-level nodes are a common shape.
+const DEFAULT_PAGE = { initial: 1, max: 2048 };
 
 /** A record as the archive stores it: its JSON text, built once. */
 export interface ExportedRecord {

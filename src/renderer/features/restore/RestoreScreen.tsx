@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { SOURCE_COUNT_KEYS, SOURCE_LABELS } from '../../../shared/api/methods/restore.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { JobProgress } from '../../components/JobProgress.js';
 import { formatCount } from '../../components/format.js';
@@ -7,12 +8,31 @@ import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import {
   blocker,
+  chosenSources,
   confirmationFor,
   MODE_HELP,
   STEP_TITLES,
   STEPS,
+  toggleSource,
   type RestoreMode,
+  type SourceName,
 } from './wizard.js';
+
+/** The unit each source's count is in. */
+const UNITS: Record<SourceName, string> = {
+  firestore: 'documents',
+  auth: 'users',
+  rtdb: 'records',
+  storage: 'files',
+};
+
+/** The sources the backup holds and those ticked (all of them until the user unticks one). */
+function useSources() {
+  const held = useApp((s) => s.restore.held.value);
+  const draft = useApp((s) => s.restore.draft);
+  const chosen = chosenSources(draft, held.sources);
+  return { held, chosen, has: (s: SourceName) => chosen.includes(s) };
+}
 
 /** Backup → selection → target → mode → dry run → type the project id → progress → report. */
 export function RestoreScreen() {
@@ -21,7 +41,8 @@ export function RestoreScreen() {
   const plan = useApp((s) => s.restore.plan);
   const next = useApp((s) => s.restore.next);
   const back = useApp((s) => s.restore.back);
-  const why = blocker(step, draft, plan.value);
+  const held = useApp((s) => s.restore.held.value.sources);
+  const why = blocker(step, draft, plan.value, held);
   return (
     <div className="stack">
       <ol className="steps" aria-label="Restore steps">
@@ -97,39 +118,120 @@ function BackupStep() {
 
 function SelectionStep() {
   const collections = useApp((s) => s.restore.collections);
+  const heldState = useApp((s) => s.restore.held);
   const draft = useApp((s) => s.restore.draft);
   const setDraft = useApp((s) => s.restore.setDraft);
+  const { held, has } = useSources();
   const toggle = (id: string, on: boolean) =>
     setDraft({
       collections: on ? [...draft.collections, id] : draft.collections.filter((c) => c !== id),
     });
   return (
     <>
-      <ErrorNotice error={collections.error} />
-      {collections.loading && <p role="status">Reading the backup's collections…</p>}
+      <ErrorNotice error={heldState.error} />
       <fieldset>
-        <legend>Root collections (none ticked: all of them)</legend>
-        {collections.value.map((c) => (
-          <label key={c.id} className="choice">
+        <legend>Sources (every source the backup holds, unless unticked)</legend>
+        {held.sources.map((source) => (
+          <label key={source} className="choice">
             <input
               type="checkbox"
-              checked={draft.collections.includes(c.id)}
-              onChange={(e) => toggle(c.id, e.target.checked)}
+              checked={has(source)}
+              onChange={(e) =>
+                setDraft({ sources: toggleSource(draft, held.sources, source, e.target.checked) })
+              }
             />
-            {c.id} <span className="muted">({formatCount(c.documents)} documents)</span>
+            {SOURCE_LABELS[source]}{' '}
+            {held.counts[SOURCE_COUNT_KEYS[source]] !== undefined && (
+              <span className="muted">
+                ({formatCount(held.counts[SOURCE_COUNT_KEYS[source]]!)} {UNITS[source]})
+              </span>
+            )}
           </label>
         ))}
       </fieldset>
-      <label>
-        Only these documents or collections (paths, comma-separated; optional)
-        <textarea
-          rows={2}
-          value={draft.pathsText}
-          onChange={(e) => setDraft({ pathsText: e.target.value })}
-          placeholder="users/alice, orders"
-        />
-      </label>
+      {has('firestore') && (
+        <>
+          <ErrorNotice error={collections.error} />
+          {collections.loading && <p role="status">Reading the backup's collections…</p>}
+          <fieldset>
+            <legend>Root collections (none ticked: all of them)</legend>
+            {collections.value.map((c) => (
+              <label key={c.id} className="choice">
+                <input
+                  type="checkbox"
+                  checked={draft.collections.includes(c.id)}
+                  onChange={(e) => toggle(c.id, e.target.checked)}
+                />
+                {c.id} <span className="muted">({formatCount(c.documents)} documents)</span>
+              </label>
+            ))}
+          </fieldset>
+          <label>
+            Only these documents or collections (paths, comma-separated; optional)
+            <textarea
+              rows={2}
+              value={draft.pathsText}
+              onChange={(e) => setDraft({ pathsText: e.target.value })}
+              placeholder="users/alice, orders"
+            />
+          </label>
+        </>
+      )}
+      {has('rtdb') && (
+        <label>
+          Into a project, only these Realtime Database paths (comma-separated; optional, default:
+          whole trees)
+          <input
+            value={draft.rtdbPathsText}
+            onChange={(e) => setDraft({ rtdbPathsText: e.target.value })}
+            placeholder="/users, /rooms/lobby"
+          />
+        </label>
+      )}
     </>
+  );
+}
+
+/** Where Auth, RTDB and Storage go, when they are restored into a project. */
+function OtherTargets() {
+  const draft = useApp((s) => s.restore.draft);
+  const setDraft = useApp((s) => s.restore.setDraft);
+  const { has } = useSources();
+  if (!has('auth') && !has('rtdb') && !has('storage')) return null;
+  return (
+    <fieldset className="stack">
+      <legend>Other sources (optional)</legend>
+      {has('storage') && (
+        <label>
+          Storage bucket to write the files into
+          <input
+            value={draft.toBucket}
+            onChange={(e) => setDraft({ toBucket: e.target.value })}
+            placeholder="default: their own buckets (same project), else the target's default bucket"
+          />
+        </label>
+      )}
+      {has('rtdb') && (
+        <label>
+          Realtime Database instance to write into
+          <input
+            value={draft.toRtdbInstance}
+            onChange={(e) => setDraft({ toRtdbInstance: e.target.value })}
+            placeholder="default: the target's default instance (others: the same name)"
+          />
+        </label>
+      )}
+      {has('auth') && (
+        <label>
+          Auth tenant map (archived=target, comma-separated)
+          <input
+            value={draft.tenantMapText}
+            onChange={(e) => setDraft({ tenantMapText: e.target.value })}
+            placeholder="default: each tenant into the tenant of the same id"
+          />
+        </label>
+      )}
+    </fieldset>
   );
 }
 
@@ -192,6 +294,7 @@ function TargetStep() {
           </label>
         </div>
       )}
+      {target.kind !== 'folder' && <OtherTargets />}
       {target.kind === 'folder' && (
         <label>
           Folder (new or empty)
@@ -225,6 +328,11 @@ function ModeStep() {
           <strong>{m}</strong>: {MODE_HELP[m]}
         </label>
       ))}
+      <p className="muted">
+        The mode applies to every source ticked: users, Realtime Database nodes and files are
+        created, overwritten or (users) merged like documents; Storage has no merge (a merged file
+        is overwritten); mirror is for Firestore documents only.
+      </p>
     </fieldset>
   );
 }
@@ -292,16 +400,38 @@ function PlanStep() {
               ))}
             </tbody>
           </table>
-          {Object.keys(p.otherSources).length > 0 && (
-            <p className="muted">
-              The backup also holds{' '}
-              {Object.entries(p.otherSources)
-                .map(([k, n]) => `${formatCount(n)} ${k}`)
-                .join(', ')}
-              ; into a project, only Firestore documents are restored from the app (use the CLI's
-              restore --sources for the others).
-            </p>
-          )}
+          <table className="data" aria-label="Per source">
+            <caption>Per source</caption>
+            <thead>
+              <tr>
+                <th scope="col">Source</th>
+                <th scope="col">In the backup</th>
+                <th scope="col">Create</th>
+                <th scope="col">Overwrite</th>
+                <th scope="col">Merge into</th>
+                <th scope="col">Skip</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.sources.map((s) => (
+                <tr key={s.source} data-source={s.source}>
+                  <th scope="row">{SOURCE_LABELS[s.source]}</th>
+                  <td>
+                    {formatCount(s.items)} {UNITS[s.source]}
+                  </td>
+                  {s.planned ? (
+                    (['create', 'overwrite', 'merge', 'skip'] as const).map((k) => (
+                      <td key={k}>{formatCount(s.planned![k])}</td>
+                    ))
+                  ) : (
+                    <td colSpan={4} className="muted">
+                      not restored (unticked)
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </section>
       )}
     </>

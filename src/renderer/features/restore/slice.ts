@@ -8,16 +8,26 @@ import {
   nextStep,
   planInput,
   previousStep,
+  type SourceName,
   type Step,
   type TargetDraft,
   type WizardDraft,
 } from './wizard.js';
+
+/** What the chosen backup holds: its sources and the manifest's counts. */
+export interface HeldSources {
+  sources: SourceName[];
+  counts: Record<string, number>;
+}
+
+const SOURCES: readonly SourceName[] = ['firestore', 'auth', 'rtdb', 'storage'];
 
 export interface RestoreSlice {
   step: Step;
   draft: WizardDraft;
   /** Root collections of the chosen backup, to tick. */
   collections: Loadable<BrowseCollection[]>;
+  held: Loadable<HeldSources>;
   plan: Loadable<RestorePlan | null>;
   /** The dry run's job, while it runs (its progress is shown). */
   planJobId: string | null;
@@ -38,6 +48,7 @@ export const restoreSlice: SliceCreator<RestoreSlice> = ({ client, get, set }) =
     step: 'backup' as Step,
     draft: emptyDraft(),
     collections: loadable<BrowseCollection[]>([]),
+    held: loadable<HeldSources>({ sources: ['firestore'], counts: {} }),
     plan: loadable<RestorePlan | null>(null),
     planJobId: null,
     jobId: null,
@@ -53,19 +64,38 @@ export const restoreSlice: SliceCreator<RestoreSlice> = ({ client, get, set }) =
         plan: loadable(null),
       })),
     async chooseBackup(destinationId, backupId) {
-      slice.setDraft({ destinationId, backupId, collections: [] });
-      set({ collections: { value: [], loading: true, error: null } });
-      const value = await callInto(
-        client,
-        'backups.collections',
-        { destinationId, backupId },
-        (error) => set({ collections: { value: [], loading: false, error } }),
-      );
-      if (value) set({ collections: { value: value.collections, loading: false, error: null } });
+      slice.setDraft({ destinationId, backupId, collections: [], sources: null });
+      set({
+        collections: { value: [], loading: true, error: null },
+        held: { value: { sources: ['firestore'], counts: {} }, loading: true, error: null },
+      });
+      await Promise.all([
+        callInto(client, 'backups.collections', { destinationId, backupId }, (error) =>
+          set({ collections: { value: [], loading: false, error } }),
+        ).then((value) => {
+          if (value)
+            set({ collections: { value: value.collections, loading: false, error: null } });
+        }),
+        // The sources to offer: those the manifest names.
+        callInto(client, 'backups.detail', { destinationId, backupId }, (error) =>
+          set({ held: { ...get().held, loading: false, error } }),
+        ).then((detail) => {
+          if (!detail) return;
+          const sources = SOURCES.filter((s) => detail.sources.includes(s));
+          set({
+            held: {
+              value: { sources: sources.length ? sources : ['firestore'], counts: detail.counts },
+              loading: false,
+              error: null,
+            },
+          });
+        }),
+      ]);
     },
     next() {
-      const { step, draft, plan } = get();
-      if (blocker(step, draft, plan.value) === null) set({ step: nextStep(step) });
+      const { step, draft, plan, held } = get();
+      if (blocker(step, draft, plan.value, held.value.sources) === null)
+        set({ step: nextStep(step) });
     },
     back: () => set((s) => ({ step: previousStep(s.step) })),
     async runPlan() {

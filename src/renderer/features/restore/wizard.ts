@@ -1,4 +1,8 @@
 import type { RestorePlan, RestoreTarget } from '../../../shared/api/methods/restore.js';
+import type { z } from 'zod';
+import type { SourceNameSchema } from '../../../shared/schedules.js';
+
+export type SourceName = z.infer<typeof SourceNameSchema>;
 
 /**
  * The restore wizard's steps and rules, pure (tested without a screen): which step comes
@@ -55,6 +59,15 @@ export interface WizardDraft {
   pathsText: string;
   target: TargetDraft;
   mode: RestoreMode;
+  /** The sources ticked; null until the user changes them: every source the backup holds. */
+  sources: SourceName[] | null;
+  /** Realtime Database paths typed, comma- or line-separated (empty: whole trees). */
+  rtdbPathsText: string;
+  /** Optional target choices of the other sources (empty: the defaults). */
+  toBucket: string;
+  toRtdbInstance: string;
+  /** Auth tenant map, "from=to" pairs, comma-separated. */
+  tenantMapText: string;
 }
 
 export const emptyDraft = (): WizardDraft => ({
@@ -70,7 +83,28 @@ export const emptyDraft = (): WizardDraft => ({
     directory: '',
   },
   mode: 'create',
+  sources: null,
+  rtdbPathsText: '',
+  toBucket: '',
+  toRtdbInstance: '',
+  tenantMapText: '',
 });
+
+/** The sources a restore of the draft writes, given those the backup holds. */
+export function chosenSources(d: WizardDraft, held: readonly SourceName[]): SourceName[] {
+  return d.sources ?? [...held];
+}
+
+/** Ticks or unticks one source (starting from every source the backup holds). */
+export function toggleSource(
+  d: WizardDraft,
+  held: readonly SourceName[],
+  source: SourceName,
+  on: boolean,
+): SourceName[] {
+  const now = chosenSources(d, held);
+  return held.filter((s) => (s === source ? on : now.includes(s)));
+}
 
 export function parsePaths(text: string): string[] {
   return text
@@ -102,20 +136,28 @@ export function targetOf(t: TargetDraft): RestoreTarget | string {
 }
 
 /** Why the step cannot be left yet, or null when it is complete. */
-export function blocker(step: Step, d: WizardDraft, plan: RestorePlan | null): string | null {
+export function blocker(
+  step: Step,
+  d: WizardDraft,
+  plan: RestorePlan | null,
+  /** The sources the backup holds (its manifest). */
+  held: readonly SourceName[] = ['firestore'],
+): string | null {
   switch (step) {
     case 'backup':
       return d.backupId ? null : 'Choose a backup.';
     case 'selection':
-      return null;
+      return d.sources?.length === 0 ? 'Tick at least one source to restore.' : null;
     case 'target': {
       const t = targetOf(d.target);
       return typeof t === 'string' ? t : null;
     }
     case 'mode':
-      return d.target.kind === 'folder' && d.mode !== 'create'
-        ? 'A folder restore writes new files: use mode create.'
-        : null;
+      if (d.target.kind === 'folder' && d.mode !== 'create')
+        return 'A folder restore writes new files: use mode create.';
+      if (d.mode === 'mirror' && chosenSources(d, held).some((s) => s !== 'firestore'))
+        return 'Mirror is for Firestore documents only: untick the other sources, or choose another mode.';
+      return null;
     case 'plan':
       return plan ? null : 'Run the dry run first.';
     default:
@@ -135,6 +177,10 @@ export function planInput(d: WizardDraft) {
   const target = targetOf(d.target);
   if (typeof target === 'string') throw new Error(target);
   const paths = parsePaths(d.pathsText);
+  // RTDB paths keep their leading slash form: "/users/alice".
+  const rtdbPaths = parsePaths(d.rtdbPathsText).map((p) => `/${p}`);
+  const ticked = (s: SourceName) => d.sources === null || d.sources.includes(s);
+  const intoProject = target.kind !== 'folder';
   return {
     destinationId: d.destinationId,
     backupId: d.backupId,
@@ -142,6 +188,18 @@ export function planInput(d: WizardDraft) {
     mode: d.mode,
     ...(d.collections.length ? { collections: d.collections } : {}),
     ...(paths.length ? { paths } : {}),
+    ...(d.sources ? { sources: d.sources } : {}),
+    // A folder takes every source whole, as files.
+    ...(intoProject && ticked('rtdb') && rtdbPaths.length ? { rtdbPaths } : {}),
+    ...(intoProject && ticked('storage') && d.toBucket.trim()
+      ? { toBucket: d.toBucket.trim() }
+      : {}),
+    ...(intoProject && ticked('rtdb') && d.toRtdbInstance.trim()
+      ? { toRtdbInstance: d.toRtdbInstance.trim() }
+      : {}),
+    ...(intoProject && ticked('auth') && d.tenantMapText.trim()
+      ? { tenantMap: d.tenantMapText.trim() }
+      : {}),
   };
 }
 

@@ -1,13 +1,30 @@
 import { z } from 'zod';
 import { backupIdSchema } from '../../backups.js';
+import { RtdbPathSchema, SourceNameSchema } from '../../schedules.js';
 import { entityId, method } from '../define.js';
 
 /**
  * The Restore wizard: a dry-run plan (what would be created, overwritten, merged,
- * skipped, deleted, and how many documents per collection), then the real run as a job,
- * which needs the target's project id typed as confirmation. Firestore documents only
- * (into a folder: every source the backup holds, as `restore --to-dir` writes them).
+ * skipped, deleted, per source, and how many documents per collection), then the real
+ * run as a job, which needs the target's project id typed as confirmation. Into a
+ * project, every source the backup holds unless `sources` names fewer (the engine's
+ * restore the CLI's `restore --sources` runs, one mode for all: mirror is for Firestore
+ * only); into a folder, every source, as `restore --to-dir` writes them.
  */
+
+/** How each source is named to the user, and what the manifest counts it by. */
+export const SOURCE_LABELS = {
+  firestore: 'Firestore documents',
+  auth: 'Auth users',
+  rtdb: 'Realtime Database',
+  storage: 'Storage files',
+} as const;
+export const SOURCE_COUNT_KEYS = {
+  firestore: 'firestore.documents',
+  auth: 'auth.users',
+  rtdb: 'rtdb.records',
+  storage: 'storage.objects',
+} as const;
 
 export const RestoreModeSchema = z.enum(['create', 'overwrite', 'merge', 'mirror']);
 
@@ -37,7 +54,44 @@ const request = {
   collections: z.array(z.string().min(1)).max(1000).optional(),
   /** Document or collection paths; all when absent or empty. */
   paths: z.array(z.string().min(1)).max(1000).optional(),
+  /** Into a project: which of the backup's sources to restore; every one it holds when absent. */
+  sources: z.array(SourceNameSchema).min(1).optional(),
+  /**
+   * Storage: the bucket every object is written to. Default: the buckets the objects came
+   * from when restoring into the backup's own project, else the target's default bucket.
+   */
+  toBucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'a Cloud Storage bucket name')
+    .optional(),
+  /** Realtime Database: only these paths (and what is under them); whole trees when absent. */
+  rtdbPaths: z.array(RtdbPathSchema).max(1000).optional(),
+  /**
+   * Realtime Database: the instance to write into. Default: the target's default instance
+   * for the backup's default one, the instance of the same name for the others.
+   */
+  toRtdbInstance: z.string().min(1).max(200).optional(),
+  /** Auth: archived tenant id → target tenant id, as "a=b,c=d"; unmapped tenants keep their id. */
+  tenantMap: z.string().max(10_000).optional(),
 };
+
+const SourcePlanSchema = z.object({
+  source: SourceNameSchema,
+  /** What the backup holds of it: documents, users, RTDB records, files. */
+  items: z.number().int(),
+  /** Whether this restore writes it (ticked, and the target takes it). */
+  included: z.boolean(),
+  /** The dry run's plan for it; null when it is not included. */
+  planned: z
+    .object({
+      create: z.number().int(),
+      overwrite: z.number().int(),
+      merge: z.number().int(),
+      skip: z.number().int(),
+    })
+    .nullable(),
+});
+export type SourcePlan = z.infer<typeof SourcePlanSchema>;
 
 export const RestorePlanSchema = z.object({
   /** The dry run's job (recorded in the history as a restore run); null for a folder. */
@@ -50,8 +104,10 @@ export const RestorePlanSchema = z.object({
   /** Documents of the selection, per root collection (subcollections included). */
   collections: z.array(z.object({ collection: z.string(), documents: z.number().int() })),
   documents: z.number().int(),
-  /** Other sources the backup holds, by count (restored into a folder only). */
+  /** Other sources the backup holds, by count (the manifest's counts). */
   otherSources: z.record(z.number()),
+  /** Every source the backup holds, with the dry run's plan for each one included. */
+  sources: z.array(SourcePlanSchema),
   planned: z.object({
     create: z.number().int(),
     overwrite: z.number().int(),
