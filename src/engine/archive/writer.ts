@@ -144,11 +144,19 @@ export class ArchiveWriter {
     return length;
   }
 
-  async write(type: RecordType, payload: Buffer): Promise<void> {
+  /**
+   * Adds one record whose payload is `payload`, or the parts given joined (copied
+   * straight into the block, never joined first); resolves to the payload's size.
+   */
+  async write(type: RecordType, payload: Buffer | readonly Buffer[]): Promise<number> {
     this.assertOpen();
-    const prefix = this.countRecord(type, payload.length);
+    const parts = Buffer.isBuffer(payload) ? [payload] : payload;
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const prefix = this.countRecord(type, length);
     await this.append(prefix);
-    await this.append(payload);
+    for (const part of parts) await this.append(part);
+    return length;
   }
 
   /** Writes the trailer and the final segment, and ends `output`. */

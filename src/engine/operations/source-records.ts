@@ -101,9 +101,10 @@ export async function writeStorageRecords(
       objects++;
       options.onObject?.(item.record);
     } else {
-      await writer.write(RecordType.StorageContent, item.bytes);
-      bytes += item.bytes.length;
-      options.onContent?.(item.bytes.length);
+      // The downloaded chunks as they are, when the export kept them apart (no join).
+      const length = await writer.write(RecordType.StorageContent, item.parts ?? item.bytes);
+      bytes += length;
+      options.onContent?.(length);
     }
   }
   return { objects, bytes };

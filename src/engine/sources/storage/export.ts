@@ -13,6 +13,7 @@ import { ContentBatcher } from './content-batcher.js';
 import {
   CONTENT_CHUNK_MAX,
   ObjectDigest,
+  contentItem,
   toObjectRecord,
   type StorageItem,
   type StorageObjectRecord,
@@ -105,7 +106,7 @@ async function* exportObject(
   try {
     for (let step = first; !step.done; step = await iterator.next()) {
       digest.update(step.value);
-      for (const bytes of records.add(step.value)) yield { kind: 'content', bytes };
+      for (const parts of records.add(step.value)) yield contentItem(parts);
     }
   } catch (error) {
     throw gcsError(error, `Cannot read ${where}`, []);
@@ -113,7 +114,7 @@ async function* exportObject(
     stream.destroy();
   }
   const rest = records.flush();
-  if (rest) yield { kind: 'content', bytes: rest };
+  if (rest) yield contentItem(rest);
   const mismatch = digest.mismatch();
   if (mismatch) {
     throw new AppError(
