@@ -35,17 +35,26 @@ function seal(m) {
     authTagLength: workerData.tagLength,
   });
   cipher.setAAD(aad);
-  const parts = [cipher.update(Buffer.of(m.coding)), cipher.update(payload), cipher.final()];
-  parts.push(cipher.getAuthTag());
-  let sealedLength = 0;
-  for (const part of parts) sealedLength += part.length;
-  // A buffer of its own (never Node's shared pool), so it can be transferred.
-  const segment = Buffer.from(new ArrayBuffer(4 + sealedLength));
-  segment.writeUInt32BE(sealedLength, 0);
-  let at = 4;
-  for (const part of parts) at += part.copy(segment, at);
-  archiveHash.update(segment);
-  parentPort.postMessage({ ok: { segment, plain } }, [segment.buffer, plain.buffer]);
+  const first = cipher.update(Buffer.of(m.coding));
+  let body = cipher.update(payload);
+  const final = cipher.final();
+  const tag = cipher.getAuthTag();
+  // Small parts outside Node's pool: a view of the pool would be cloned whole (8 KiB).
+  const tail = Buffer.alloc(final.length + tag.length);
+  final.copy(tail, 0);
+  tag.copy(tail, final.length);
+  const head = Buffer.alloc(4 + first.length);
+  head.writeUInt32BE(first.length + body.length + tail.length, 0);
+  first.copy(head, 4);
+  // The ciphertext goes back as it is, without a copy into one segment buffer (a fresh
+  // megabyte per block), when its memory is its own to transfer.
+  const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+  if (!own) body = Buffer.from(body);
+  const segment = [head, body, tail];
+  for (const part of segment) archiveHash.update(part);
+  const transfer = [plain.buffer];
+  if (body.byteLength === body.buffer.byteLength) transfer.push(body.buffer);
+  parentPort.postMessage({ ok: { segment, plain } }, transfer);
 }
 
 parentPort.on('message', (m) => {
@@ -124,8 +133,8 @@ export class WorkerSealer implements SegmentSealer {
         digestPlain: job.digestPlain,
       },
       transfer,
-    )) as { segment: Uint8Array; plain: Uint8Array };
-    return { segment: asBuffer(result.segment), plain: asBuffer(result.plain) };
+    )) as { segment: Uint8Array[]; plain: Uint8Array };
+    return { segment: result.segment.map(asBuffer), plain: asBuffer(result.plain) };
   }
 
   async recordDigest(tail: Buffer): Promise<string> {

@@ -22,8 +22,8 @@ export interface SealJob {
 }
 
 export interface Sealed {
-  /** length ‖ ciphertext ‖ tag, ready to write. */
-  segment: Buffer;
+  /** length ‖ ciphertext ‖ tag, ready to write, in one or more parts (to write in order). */
+  segment: Buffer[];
   /** The job's plaintext block, handed back for reuse (a worker returns it after use). */
   plain: Buffer;
 }
@@ -60,7 +60,7 @@ export class InlineSealer implements SegmentSealer {
     if (job.digestPlain) this.recordHash.update(job.plain);
     const segment = sealSegment(this.keys, job.index, job.last, job.coded);
     this.archiveHash.update(segment);
-    return Promise.resolve({ segment, plain: job.plain });
+    return Promise.resolve({ segment: [segment], plain: job.plain });
   }
 
   recordDigest(tail: Buffer): Promise<string> {

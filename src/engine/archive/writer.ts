@@ -269,7 +269,7 @@ export class ArchiveWriter {
     // The segment holds its own copy: reuse the block rather than leave a megabyte of
     // garbage per block for the collector (it kept peak memory growing with size).
     if (plain.length === this.blockSize) this.spareBlocks.push(plain);
-    await this.emit(segment);
+    for (const part of segment) await this.emit(part);
   }
 
   private async emit(bytes: Buffer): Promise<void> {
