@@ -118,4 +118,13 @@ describe('ArchiveWriter sealing off the event loop', () => {
       expect(read.records).toHaveLength(81);
     },
   );
+
+  it('fails a write pending at an abort with the abort reason, not the stopped thread', async () => {
+    const writer = new ArchiveWriter({ key, blockSize: 4096, sealOffThread: true, concurrency: 1 });
+    writer.output.resume();
+    const pending = writer.write(RecordType.StorageContent, randomBytes(64 * 1024));
+    const reason = new Error('the destination went away');
+    writer.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+  });
 });

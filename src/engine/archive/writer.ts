@@ -164,13 +164,13 @@ export class ArchiveWriter {
     this.assertOpen();
     // The record digest covers every record before the trailer: the sealed blocks, then
     // what the current block holds so far.
-    await this.lastHandedOver;
+    await this.settled(this.lastHandedOver);
     this.recordsDigested = true;
     const trailer: Trailer = {
       records: this.records,
       counts: { ...this.counts },
       bytes: this.recordBytes,
-      sha256: await this.sealer.recordDigest(this.block.subarray(0, this.fill)),
+      sha256: await this.settled(this.sealer.recordDigest(this.block.subarray(0, this.fill))),
     };
     const payload = Buffer.from(JSON.stringify(trailer), 'utf8');
     await this.append(encodeRecordPrefix(RecordType.Trailer, payload.length));
@@ -178,7 +178,7 @@ export class ArchiveWriter {
     this.finished = true;
     this.submit(this.block.subarray(0, this.fill), true);
     while (this.queue.length > 0) await this.sealNext();
-    const archiveSha256 = await this.sealer.archiveDigest();
+    const archiveSha256 = await this.settled(this.sealer.archiveDigest());
     this.sealer.close();
     this.out.end();
     return { trailer, archiveBytes: this.archiveBytes, archiveSha256 };
@@ -265,11 +265,23 @@ export class ArchiveWriter {
   }
 
   private async sealNext(): Promise<void> {
-    const { segment, plain } = await this.queue.shift()!.sealed;
+    const { segment, plain } = await this.settled(this.queue.shift()!.sealed);
     // The segment holds its own copy: reuse the block rather than leave a megabyte of
     // garbage per block for the collector (it kept peak memory growing with size).
     if (plain.length === this.blockSize) this.spareBlocks.push(plain);
     for (const part of segment) await this.emit(part);
+  }
+
+  /**
+   * Awaits sealing work; if the writer failed meanwhile, with the reason it failed for
+   * (an abort stops the sealer, whose pending work then reports only that it stopped).
+   */
+  private async settled<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw this.failed ?? error;
+    }
   }
 
   private async emit(bytes: Buffer): Promise<void> {
