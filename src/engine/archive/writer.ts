@@ -144,19 +144,11 @@ export class ArchiveWriter {
     return length;
   }
 
-  /**
-   * Adds one record whose payload is `payload`, or the parts given joined (copied
-   * straight into the block, never joined first); resolves to the payload's size.
-   */
-  async write(type: RecordType, payload: Buffer | readonly Buffer[]): Promise<number> {
+  async write(type: RecordType, payload: Buffer): Promise<void> {
     this.assertOpen();
-    const parts = Buffer.isBuffer(payload) ? [payload] : payload;
-    let length = 0;
-    for (const part of parts) length += part.length;
-    const prefix = this.countRecord(type, length);
+    const prefix = this.countRecord(type, payload.length);
     await this.append(prefix);
-    for (const part of parts) await this.append(part);
-    return length;
+    await this.append(payload);
   }
 
   /** Writes the trailer and the final segment, and ends `output`. */

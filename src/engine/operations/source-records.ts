@@ -101,10 +101,9 @@ export async function writeStorageRecords(
       objects++;
       options.onObject?.(item.record);
     } else {
-      // The downloaded chunks as they are, when the export kept them apart (no join).
-      const length = await writer.write(RecordType.StorageContent, item.parts ?? item.bytes);
-      bytes += length;
-      options.onContent?.(length);
+      await writer.write(RecordType.StorageContent, item.bytes);
+      bytes += item.bytes.length;
+      options.onContent?.(item.bytes.length);
     }
   }
   return { objects, bytes };

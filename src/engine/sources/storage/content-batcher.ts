@@ -2,10 +2,8 @@
  * Regroups a download's chunks (tens of KiB each, as the socket delivers them) into
  * content records of exactly `size` bytes, the last one shorter. Few large records
  * instead of many small ones: each record costs a trip through the async generators
- * between the download and the archive writer, and a record prefix. A record is the
- * list of its chunks (slices of them at its edges), never a copy: the archive writer
- * copies them straight into its block, and a megabyte concatenated per record cost as
- * much CPU as the CRC32C. At most one record's worth of bytes is held.
+ * between the download and the archive writer, and a record prefix. At most one
+ * record's worth of bytes is held.
  */
 export class ContentBatcher {
   private parts: Buffer[] = [];
@@ -13,9 +11,9 @@ export class ContentBatcher {
 
   constructor(private readonly size: number) {}
 
-  /** Takes a chunk; returns the records it completes (often none), each as its parts. */
-  add(chunk: Buffer): Buffer[][] {
-    const full: Buffer[][] = [];
+  /** Takes a chunk; returns the records it completes (often none). */
+  add(chunk: Buffer): Buffer[] {
+    const full: Buffer[] = [];
     let rest = chunk;
     while (this.held + rest.length >= this.size) {
       const take = this.size - this.held;
@@ -31,12 +29,13 @@ export class ContentBatcher {
   }
 
   /** What is held, as a last record; undefined when nothing is. */
-  flush(): Buffer[] | undefined {
+  flush(): Buffer | undefined {
     return this.held > 0 ? this.take() : undefined;
   }
 
-  private take(): Buffer[] {
-    const record = this.parts;
+  private take(): Buffer {
+    // A chunk that is a record on its own is passed on as is, without a copy.
+    const record = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
     this.parts = [];
     this.held = 0;
     return record;

@@ -13,7 +13,6 @@ import { ContentBatcher } from './content-batcher.js';
 import {
   CONTENT_CHUNK_MAX,
   ObjectDigest,
-  contentItem,
   toObjectRecord,
   type StorageItem,
   type StorageObjectRecord,
@@ -106,7 +105,7 @@ async function* exportObject(
   try {
     for (let step = first; !step.done; step = await iterator.next()) {
       digest.update(step.value);
-      for (const parts of records.add(step.value)) yield contentItem(parts);
+      for (const bytes of records.add(step.value)) yield { kind: 'content', bytes };
     }
   } catch (error) {
     throw gcsError(error, `Cannot read ${where}`, []);
@@ -114,7 +113,7 @@ async function* exportObject(
     stream.destroy();
   }
   const rest = records.flush();
-  if (rest) yield contentItem(rest);
+  if (rest) yield { kind: 'content', bytes: rest };
   const mismatch = digest.mismatch();
   if (mismatch) {
     throw new AppError(

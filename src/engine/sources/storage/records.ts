@@ -34,27 +34,9 @@ export interface StorageObjectRecord {
   [field: string]: unknown;
 }
 
-/**
- * What a source export yields, in order: an object, then its content. An export's
- * content item also has `parts`, the downloaded chunks it is made of, which the archive
- * writer takes as they are; `bytes` joins them only when something asks for it.
- */
+/** What a source export yields, in order: an object, then its content. */
 export type StorageItem =
-  | { kind: 'object'; record: StorageObjectRecord }
-  | { kind: 'content'; bytes: Buffer; parts?: readonly Buffer[] };
-
-/** A content item made of `parts`, without joining them. */
-export function contentItem(parts: readonly Buffer[]): StorageItem {
-  let joined: Buffer | undefined;
-  return {
-    kind: 'content',
-    parts,
-    get bytes(): Buffer {
-      joined ??= parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-      return joined;
-    },
-  };
-}
+  { kind: 'object'; record: StorageObjectRecord } | { kind: 'content'; bytes: Buffer };
 
 const SERVER_FIELDS = ['selfLink', 'mediaLink', 'id', 'etag', 'kind'];
 
