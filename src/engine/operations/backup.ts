@@ -142,6 +142,8 @@ export async function runBackup(
     writer = new ArchiveWriter({
       key,
       quality,
+      // Digests and encryption beside the reading, not after it (ADR 0009).
+      sealOffThread: true,
       ...(options.blockSize ? { blockSize: options.blockSize } : {}),
     });
     const active = writer;

@@ -1,0 +1,130 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { Keyring } from '../keys/keyring.js';
+import { MasterKey } from '../keys/master-key.js';
+import { CODING_BROTLI, CODING_RAW } from './format.js';
+import { RecordType } from './records.js';
+import { WorkerSealer } from './seal-worker.js';
+import { InlineSealer, type SealJob, type SegmentSealer } from './sealer.js';
+import { compressBlock, type SegmentKeys } from './segment-codec.js';
+import { openAllRecords } from './small-archive.js';
+import { ArchiveWriter } from './writer.js';
+
+const keys: SegmentKeys = {
+  dataKey: randomBytes(32),
+  noncePrefix: randomBytes(7),
+  aad: randomBytes(24),
+};
+
+/** A block in an ArrayBuffer of its own, as the writer allocates them. */
+function block(bytes: Buffer): Buffer {
+  const own = Buffer.from(new ArrayBuffer(bytes.length));
+  bytes.copy(own);
+  return own;
+}
+
+const text = Buffer.from('{"path":"c/1","fields":{}}\n'.repeat(3000));
+const blocks = [randomBytes(64 * 1024), text.subarray(0, 64 * 1024), randomBytes(100)];
+
+async function run(
+  sealer: SegmentSealer,
+): Promise<{ segments: string[]; plains: string[]; records: string; archive: string }> {
+  sealer.prelude(Buffer.from('header and envelope'));
+  const segments: string[] = [];
+  const plains: string[] = [];
+  for (const [index, bytes] of blocks.entries()) {
+    const plain = block(bytes);
+    const coded = await compressBlock(plain, 5);
+    const job: SealJob = { index, last: index === 2, coded, plain, digestPlain: index < 2 };
+    const sealed = await sealer.seal(job);
+    segments.push(Buffer.concat(sealed.segment).toString('hex'));
+    plains.push(sealed.plain.toString('hex'));
+  }
+  const records = await sealer.recordDigest(Buffer.from('tail'));
+  const archive = await sealer.archiveDigest();
+  sealer.close();
+  return { segments, plains, records, archive };
+}
+
+describe('segment sealers', () => {
+  it('seal and digest byte for byte alike on the event loop and on a worker thread', async () => {
+    expect((await compressBlock(block(blocks[0]!), 5)).coding).toBe(CODING_RAW);
+    expect((await compressBlock(block(blocks[1]!), 5)).coding).toBe(CODING_BROTLI);
+    const inline = await run(new InlineSealer(keys));
+    const worker = await run(new WorkerSealer(keys));
+    expect(worker).toEqual(inline);
+    // The blocks come back intact for reuse.
+    expect(worker.plains).toEqual(blocks.map((b) => b.toString('hex')));
+    // The record digest: the blocks marked for it, then the tail.
+    const expected = createHash('sha256')
+      .update(blocks[0]!)
+      .update(blocks[1]!)
+      .update('tail')
+      .digest('hex');
+    expect(worker.records).toBe(expected);
+  });
+
+  it('fails what is pending when closed, and refuses work after', async () => {
+    const sealer = new WorkerSealer(keys);
+    const plain = block(randomBytes(8192));
+    const pending = sealer.seal({
+      index: 0,
+      last: false,
+      coded: { coding: CODING_RAW, payload: plain },
+      plain,
+      digestPlain: true,
+    });
+    sealer.close();
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(sealer.archiveDigest()).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
+describe('ArchiveWriter sealing off the event loop', () => {
+  const key = MasterKey.generate();
+
+  async function write(
+    sealOffThread: boolean,
+    blockSize: number,
+  ): Promise<{ bytes: Buffer; summary: Awaited<ReturnType<ArchiveWriter['finish']>> }> {
+    const writer = new ArchiveWriter({ key, blockSize, sealOffThread });
+    const chunks: Buffer[] = [];
+    writer.output.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise((resolve) => writer.output.once('end', resolve));
+    await writer.writeJson(RecordType.BackupHeader, { format: 1 });
+    for (let i = 0; i < 40; i++) {
+      // Storage content of awkward sizes: within a block, across blocks, several blocks.
+      const size = [1, 4095, 4096, 4097, 9000, 3 * blockSize + 5][i % 6]!;
+      await writer.write(RecordType.StorageContent, Buffer.alloc(size, i));
+      await writer.writeText(RecordType.FirestoreDocument, JSON.stringify({ i }));
+    }
+    const summary = await writer.finish();
+    await ended;
+    return { bytes: Buffer.concat(chunks), summary };
+  }
+
+  it.each([4096, 64 * 1024])(
+    'writes an archive the reader authenticates, with the same record digest (block %i)',
+    async (blockSize) => {
+      const off = await write(true, blockSize);
+      const on = await write(false, blockSize);
+      // Random data keys: the archives differ, the records and their digest do not.
+      expect(off.summary.trailer).toEqual(on.summary.trailer);
+      expect(off.summary.archiveSha256).toBe(createHash('sha256').update(off.bytes).digest('hex'));
+      expect(off.summary.archiveBytes).toBe(off.bytes.length);
+      const read = await openAllRecords(off.bytes, new Keyring(key));
+      expect(read.summary.trailer).toEqual(off.summary.trailer);
+      expect(read.summary.archiveSha256).toBe(off.summary.archiveSha256);
+      expect(read.records).toHaveLength(81);
+    },
+  );
+
+  it('fails a write pending at an abort with the abort reason, not the stopped thread', async () => {
+    const writer = new ArchiveWriter({ key, blockSize: 4096, sealOffThread: true, concurrency: 1 });
+    writer.output.resume();
+    const pending = writer.write(RecordType.StorageContent, randomBytes(64 * 1024));
+    const reason = new Error('the destination went away');
+    writer.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+  });
+});

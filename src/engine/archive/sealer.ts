@@ -1,0 +1,75 @@
+/**
+ * The last steps of writing an archive, after compression: the record digest of the
+ * plaintext blocks (the trailer's sha256, design.md §3.3), AES-256-GCM of each coded
+ * block into a segment (§2.3), and the archive digest of every byte written (the
+ * manifest's). Two implementations with one contract: on the event loop (small
+ * archives, where a thread would cost more than it saves), and on a worker thread
+ * (seal-worker.ts) for backups, where these three passes over every byte are a third of
+ * the CPU and would otherwise all run on the one thread that also drives the download.
+ */
+import { createHash } from 'node:crypto';
+import type { CodedBlock, SegmentKeys } from './segment-codec.js';
+import { sealSegment } from './segment-codec.js';
+
+export interface SealJob {
+  index: number;
+  last: boolean;
+  coded: CodedBlock;
+  /** The block's plaintext: records, in archive order. */
+  plain: Buffer;
+  /** Whether `plain` belongs in the record digest (false once the trailer is being written). */
+  digestPlain: boolean;
+}
+
+export interface Sealed {
+  /** length ‖ ciphertext ‖ tag, ready to write, in one or more parts (to write in order). */
+  segment: Buffer[];
+  /** The job's plaintext block, handed back for reuse (a worker returns it after use). */
+  plain: Buffer;
+}
+
+/**
+ * Jobs are taken in call order and must come in archive order; a sealer may use the
+ * buffers it is given until it resolves (a worker takes them: the caller must not touch
+ * `plain` or `coded.payload` again except through the result).
+ */
+export interface SegmentSealer {
+  /** Bytes written before the first segment (header, envelope): archive digest only. */
+  prelude(bytes: Buffer): void;
+  seal(job: SealJob): Promise<Sealed>;
+  /** Adds `tail` (the records after the last sealed block) and returns the record digest, hex. */
+  recordDigest(tail: Buffer): Promise<string>;
+  /** The archive digest, hex, of the prelude and every segment sealed. */
+  archiveDigest(): Promise<string>;
+  /** Frees the sealer (a worker is stopped); pending jobs fail. */
+  close(): void;
+}
+
+/** Everything on the calling thread, synchronously. */
+export class InlineSealer implements SegmentSealer {
+  private readonly recordHash = createHash('sha256');
+  private readonly archiveHash = createHash('sha256');
+
+  constructor(private readonly keys: SegmentKeys) {}
+
+  prelude(bytes: Buffer): void {
+    this.archiveHash.update(bytes);
+  }
+
+  seal(job: SealJob): Promise<Sealed> {
+    if (job.digestPlain) this.recordHash.update(job.plain);
+    const segment = sealSegment(this.keys, job.index, job.last, job.coded);
+    this.archiveHash.update(segment);
+    return Promise.resolve({ segment: [segment], plain: job.plain });
+  }
+
+  recordDigest(tail: Buffer): Promise<string> {
+    return Promise.resolve(this.recordHash.update(tail).digest('hex'));
+  }
+
+  archiveDigest(): Promise<string> {
+    return Promise.resolve(this.archiveHash.digest('hex'));
+  }
+
+  close(): void {}
+}
