@@ -123,7 +123,8 @@ async function main(): Promise<void> {
     },
     () => settings.get().notifications,
   );
-  const runtime = createRuntime({ env, keyring, notifier, log });
+  // One SecretStore for the screens and the runtime that opens destinations with it.
+  const runtime = createRuntime({ env, keyring, notifier, log, secrets });
   const dispatch = createDispatcher(
     createApiHandlers(runtime, keyring, { env, secrets, settings }),
   );

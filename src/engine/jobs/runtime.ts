@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { Catalog } from '../catalog/catalog.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -6,6 +7,8 @@ import type { Keyring } from '../keys/keyring.js';
 import { KeyRotator } from '../keys/rotation.js';
 import type { Notifier } from '../notify/notifier.js';
 import { catalogPath, appDataDir } from '../paths.js';
+import { destinationOpener, type DestinationOpener } from '../secrets/destination-secrets.js';
+import { FileSecretStore, type SecretStore } from '../secrets/secret-store.js';
 import { isPidAlive, LockManager } from '../scheduler/locks.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { createEngineOps } from './engine-adapter.js';
@@ -24,6 +27,10 @@ export interface Runtime extends JobDeps {
   scheduler: Scheduler;
   /** Present when scheduled key rotation is on and there is a key store to keep keys in. */
   keyRotation?: KeyRotator;
+  /** Where destination secrets (and imported credentials) are kept. */
+  secrets: SecretStore;
+  /** Opens a catalog destination with its stored secret (environment credentials win). */
+  openDestination: DestinationOpener;
   close(): void;
 }
 
@@ -39,6 +46,8 @@ export interface RuntimeOptions {
   log?: (message: string) => void;
   /** Scheduled key rotation (needs `keyring`): the store that keeps keys, and how often. */
   keyRotation?: { store: KeyStore; intervalMs: number };
+  /** Default: the owner-only secrets.json in the app data folder (the desktop passes safeStorage's). */
+  secrets?: SecretStore;
 }
 
 export function openCatalog(
@@ -51,8 +60,10 @@ export function openCatalog(
 export function createRuntime(o: RuntimeOptions): Runtime {
   const clock = o.clock ?? systemClock;
   const catalog = o.catalogFile ? Catalog.open(o.catalogFile, clock) : openCatalog(o.env, clock);
+  const secrets = o.secrets ?? new FileSecretStore(path.join(appDataDir(o.env), 'secrets.json'));
+  const open = destinationOpener(secrets, o.env);
   const engine =
-    o.engine ?? (o.keyring ? createEngineOps({ keyring: o.keyring }) : missingKeyEngine);
+    o.engine ?? (o.keyring ? createEngineOps({ keyring: o.keyring, open }) : missingKeyEngine);
   // Runs left "running" by a process that died are over: say so in the history.
   catalog.runs.failAbandoned(isPidAlive, {
     code: 'ABORTED',
@@ -91,6 +102,8 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     jobs,
     scheduler,
     ...(keyRotation ? { keyRotation } : {}),
+    secrets,
+    openDestination: open,
     close: () => catalog.close(),
   };
 }
