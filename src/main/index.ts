@@ -25,6 +25,7 @@ import { createDispatcher } from '../shared/api/dispatch.js';
 import { toErrorData } from '../shared/errors.js';
 import { createApiEvents } from '../engine/api/events.js';
 import { createApiHandlers } from '../engine/api/handlers.js';
+import { followCatalogMoves } from '../engine/jobs/follow-catalog.js';
 import { createRuntime } from '../engine/jobs/runtime.js';
 import { loadKeyring } from '../engine/keys/keyring.js';
 import { appDataDir } from '../engine/paths.js';
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
     createApiHandlers(runtime, keyring, { env, secrets, settings }),
   );
   registerIpc(ipcMain, dispatch, createApiEvents(runtime));
+  // A catalog moved by the CLI's web mode on this machine is followed too.
+  const unfollowCatalog = followCatalogMoves(runtime, env, log);
 
   const theme = (): 'dark' | 'light' => (nativeTheme.shouldUseDarkColors ? 'dark' : 'light');
   const shellActions = { openWindow, quit: () => app.quit() };
@@ -171,6 +174,7 @@ async function main(): Promise<void> {
     event.preventDefault();
     quitting = true;
     clearInterval(trayTick);
+    unfollowCatalog();
     log('Quitting: letting running jobs finish or cancelling them.');
     void desktop.shutdown().then((outcome) => {
       runtime.close();

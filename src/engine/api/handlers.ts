@@ -20,6 +20,7 @@ import { restoreHandlers } from './handlers/restore.js';
 import { scheduleEditHandlers } from './handlers/schedule-edit.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
 import { historyHandlers } from './handlers/history.js';
+import { catalogLocationHandlers } from './handlers/catalog-location.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {
@@ -74,5 +75,6 @@ export function createApiHandlers(
     ...scheduleEditHandlers(context),
     ...dashboardHandlers(context),
     ...historyHandlers(context),
+    ...catalogLocationHandlers(context),
   };
 }

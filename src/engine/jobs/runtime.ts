@@ -6,7 +6,8 @@ import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
 import { KeyRotator } from '../keys/rotation.js';
 import type { Notifier } from '../notify/notifier.js';
-import { catalogPath, appDataDir } from '../paths.js';
+import { catalogFileFor } from '../catalog/location.js';
+import { appDataDir } from '../paths.js';
 import { destinationOpener, type DestinationOpener } from '../secrets/destination-secrets.js';
 import { FileSecretStore, type SecretStore } from '../secrets/secret-store.js';
 import { isPidAlive, LockManager } from '../scheduler/locks.js';
@@ -54,7 +55,7 @@ export function openCatalog(
   env: NodeJS.ProcessEnv = process.env,
   clock: Clock = systemClock,
 ): Catalog {
-  return Catalog.open(catalogPath(appDataDir(env)), clock);
+  return Catalog.open(catalogFileFor(env), clock);
 }
 
 export function createRuntime(o: RuntimeOptions): Runtime {
@@ -72,7 +73,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     fault: 'system',
     retryable: true,
   });
-  const locks = new LockManager(catalog.db, { clock });
+  const locks = new LockManager(() => catalog.db, { clock });
   const jobs = new JobManager({ catalog, locks, clock });
   const keyRotation =
     o.keyRotation && o.keyring
