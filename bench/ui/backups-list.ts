@@ -54,6 +54,12 @@ export interface ScrollFrames {
   idleDropped: number;
   p95FrameMs: number;
   worstFrameMs: number;
+  /**
+   * Where the long frames' time went (Chromium's long-animation-frame entries, frames
+   * over 50 ms): JavaScript (React rendering the rows) against style and layout; the
+   * rest of such a frame is paint and compositing.
+   */
+  longFrames: { count: number; scriptMs: number; styleLayoutMs: number; totalMs: number };
 }
 
 /**
@@ -94,6 +100,8 @@ export async function screenTimes(
  * and the machine's own misses, so a loaded machine is told apart from a slow list.
  */
 async function scrollFrames(page: Page): Promise<ScrollFrames> {
+  // tsx (esbuild's keepNames) wraps the named helpers below in __name(); the page has none.
+  await page.evaluate('globalThis.__name = (f) => f');
   return page.evaluate(async () => {
     const list = document.querySelector('[role="list"][aria-label="Backups"]')!;
     let box: HTMLElement | null = list as HTMLElement;
@@ -121,6 +129,25 @@ async function scrollFrames(page: Page): Promise<ScrollFrames> {
     await record(30); // settle: the first frames after evaluate() are not representative
     const idle = deltas(await record(301));
     const interval = median(idle);
+    const long = { count: 0, scriptMs: 0, styleLayoutMs: 0, totalMs: 0 };
+    interface LoAF extends PerformanceEntry {
+      styleAndLayoutStart: number;
+      scripts: { duration: number }[];
+    }
+    const observer = new PerformanceObserver((entries) => {
+      for (const e of entries.getEntries() as LoAF[]) {
+        long.count += 1;
+        long.totalMs += e.duration;
+        long.scriptMs += e.scripts.reduce((n, s) => n + s.duration, 0);
+        if (e.styleAndLayoutStart > 0)
+          long.styleLayoutMs += e.startTime + e.duration - e.styleAndLayoutStart;
+      }
+    });
+    try {
+      observer.observe({ type: 'long-animation-frame', buffered: false });
+    } catch {
+      // not this browser: the split stays empty
+    }
     const stepPx = Math.max(1, Math.ceil((scroller.scrollHeight - scroller.clientHeight) / 300));
     const scrolled = deltas(
       await record(0, () => {
@@ -129,6 +156,8 @@ async function scrollFrames(page: Page): Promise<ScrollFrames> {
         return true;
       }),
     );
+    await record(2); // the last frame's entry is delivered
+    observer.disconnect();
     const sorted = [...scrolled].sort((a, b) => a - b);
     const idleSample = idle.slice(0, scrolled.length);
     return {
@@ -138,6 +167,7 @@ async function scrollFrames(page: Page): Promise<ScrollFrames> {
       idleDropped: missed(idleSample, interval),
       p95FrameMs: sorted[Math.floor(sorted.length * 0.95)] ?? NaN,
       worstFrameMs: sorted.at(-1) ?? NaN,
+      longFrames: long,
     };
   });
 }

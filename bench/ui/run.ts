@@ -80,6 +80,11 @@ async function main(): Promise<BenchLine[]> {
       pass: scroll.dropped === 0,
     });
     lines.push({
+      name: `long frames (> 50 ms) while scrolling, of which JavaScript ${scroll.longFrames.scriptMs.toFixed(0)} ms and style + layout ${scroll.longFrames.styleLayoutMs.toFixed(0)} ms of ${scroll.longFrames.totalMs.toFixed(0)} ms`,
+      value: scroll.longFrames.count,
+      unit: 'frames',
+    });
+    lines.push({
       name: `the same page idle over ${scroll.frames} frames (the machine's own noise): dropped frames`,
       value: scroll.idleDropped,
       unit: 'frames',

@@ -116,7 +116,7 @@ describe('moving the catalog from the Settings screen', () => {
       ok: false,
       error: {
         message: expect.stringMatching(
-          /Cannot use \/proc\/firebackup-cannot-write-here for the catalog/,
+          /firebackup-cannot-write-here.*the catalog stays where it is/,
         ),
       },
     });

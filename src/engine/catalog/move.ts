@@ -5,8 +5,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { fromFsError } from '../util/fs-errors.js';
-import { makeDirectorySync } from '../util/make-directory.js';
 import type { Catalog } from './catalog.js';
+import { makeCatalogFolder } from './db.js';
 import { CATALOG_FILE_NAME } from './location.js';
 
 /**
@@ -39,7 +39,7 @@ export async function copyCatalogTo(
   const file = path.join(path.resolve(folder), CATALOG_FILE_NAME);
   if (file === path.resolve(catalog.db.name)) return { file, copied: false };
   assertQuiet(catalog);
-  makeFolder(folder);
+  makeCatalogFolder(folder, 'Choose a folder you can write to; the catalog stays where it is.');
   await assertWritable(folder);
   if (existsSync(file)) {
     if (o.useExisting) {
@@ -92,18 +92,6 @@ function assertQuiet(catalog: Catalog): void {
       'ABORTED',
       `${running} job(s) are running. Move the catalog when no backup, verify or restore runs (see History).`,
       { retryable: true },
-    );
-  }
-}
-
-function makeFolder(folder: string): void {
-  try {
-    makeDirectorySync(folder);
-  } catch (error) {
-    if (!isAppError(error)) throw error;
-    throw new AppError(
-      error.code,
-      `Cannot use ${folder} for the catalog: ${error.message.replace(/ Choose another destination\.$/, '')} Choose a folder you can write to.`,
     );
   }
 }
