@@ -209,6 +209,18 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     expect(runs.map((r) => [r.status, r.destinationId])).toEqual([['succeeded', destinationId]]);
   });
 
+  it('follows a notification’s route in the URL fragment: History opens on that run', async () => {
+    const [run] = app.runtime.catalog.runs.list({ projectId, kind: 'backup' });
+    // What the desktop app does on a notification's click (a same-document fragment change).
+    await page.evaluate((route) => (window.location.hash = route), `#/history?run=${run!.id}`);
+    await page.getByRole('heading', { level: 1, name: 'History' }).waitFor();
+    const opened = page.getByRole('region', { name: 'The run you opened' });
+    await expect.poll(() => opened.locator(`tr[data-run="${run!.id}"]`).count()).toBe(1);
+    expect(await opened.locator('tr').first().getAttribute('aria-current')).toBe('true');
+    // The fragment is cleared, so the same notification clicked again is seen again.
+    expect(await page.evaluate(() => window.location.hash)).toBe('');
+  });
+
   it('sees the backup in the Backups list and opens it', async () => {
     await showScreen(page, { name: 'backups', title: 'Backups' });
     const row = page
