@@ -25,6 +25,7 @@ import { createDispatcher } from '../shared/api/dispatch.js';
 import { toErrorData } from '../shared/errors.js';
 import { createApiEvents } from '../engine/api/events.js';
 import { createApiHandlers } from '../engine/api/handlers.js';
+import { followCatalogMoves } from '../engine/jobs/follow-catalog.js';
 import { createRuntime } from '../engine/jobs/runtime.js';
 import { loadKeyring } from '../engine/keys/keyring.js';
 import { appDataDir } from '../engine/paths.js';
@@ -123,11 +124,14 @@ async function main(): Promise<void> {
     },
     () => settings.get().notifications,
   );
-  const runtime = createRuntime({ env, keyring, notifier, log });
+  // One SecretStore for the screens and the runtime that opens destinations with it.
+  const runtime = createRuntime({ env, keyring, notifier, log, secrets });
   const dispatch = createDispatcher(
     createApiHandlers(runtime, keyring, { env, secrets, settings }),
   );
   registerIpc(ipcMain, dispatch, createApiEvents(runtime));
+  // A catalog moved by the CLI's web mode on this machine is followed too.
+  const unfollowCatalog = followCatalogMoves(runtime, env, log);
 
   const theme = (): 'dark' | 'light' => (nativeTheme.shouldUseDarkColors ? 'dark' : 'light');
   const shellActions = { openWindow, quit: () => app.quit() };
@@ -170,6 +174,7 @@ async function main(): Promise<void> {
     event.preventDefault();
     quitting = true;
     clearInterval(trayTick);
+    unfollowCatalog();
     log('Quitting: letting running jobs finish or cancelling them.');
     void desktop.shutdown().then((outcome) => {
       runtime.close();

@@ -84,6 +84,38 @@ describe('desktop notifications', () => {
     });
   });
 
+  it('a finished backup: opens that backup on the Backups screen', () => {
+    const n = desktopNotification({
+      ...base,
+      kind: 'run.succeeded',
+      run: { ...run, status: 'succeeded', error: null, backupId: 'bkp_1' },
+    });
+    expect(n).toMatchObject({
+      title: 'Backup finished: shop',
+      route: '/backups?destination=d1&backup=bkp_1',
+    });
+    // A run without a backup (a verify) opens the run itself.
+    expect(
+      desktopNotification({
+        ...base,
+        kind: 'run.succeeded',
+        run: { ...run, kind: 'verify', status: 'succeeded', error: null },
+      })?.route,
+    ).toBe('/history?run=run%2F1');
+  });
+
+  it('a key problem without a destination opens Keys', () => {
+    const n = desktopNotification({
+      ...base,
+      run: {
+        ...run,
+        destinationId: null,
+        error: { code: 'KEY_INVALID', message: 'x', fault: 'user', retryable: false },
+      },
+    });
+    expect(n?.route).toBe('/keys');
+  });
+
   it('shows a kind only while its setting is on, and follows the setting at once', async () => {
     const shown: DesktopNotification[] = [];
     const settings = { ...DEFAULT_SETTINGS.notifications, failedRuns: false };

@@ -4,6 +4,7 @@
  * which events deserve one, what it says, and which screen a click opens.
  */
 import type { Notification, Notifier } from '../engine/notify/notifier.js';
+import { appRoute } from '../shared/routes.js';
 import type { Settings } from '../shared/settings.js';
 
 /** Which notification setting (Settings screen) governs it; null: always shown. */
@@ -24,16 +25,14 @@ const KEY_CODES = new Set(['KEY_INVALID', 'KEY_NOT_FOUND']);
 
 export function desktopNotification(n: Notification): DesktopNotification | undefined {
   const project = n.project?.name;
-  const runRoute = `/history?run=${encodeURIComponent(n.run.id)}`;
+  const runRoute = appRoute('history', { run: n.run.id });
   switch (n.kind) {
     case 'run.failed':
       if (n.run.error && KEY_CODES.has(n.run.error.code)) {
         return {
           title: 'A key cannot read these backups',
           body: `${project ? `${project}: ` : ''}${n.run.error.message} Open Keys to import the key that wrote them.`,
-          route: n.run.destinationId
-            ? `/keys?destination=${encodeURIComponent(n.run.destinationId)}`
-            : '/keys',
+          route: appRoute('keys', { destination: n.run.destinationId ?? undefined }),
           urgent: true,
           category: 'keyProblems',
         };
@@ -57,16 +56,20 @@ export function desktopNotification(n: Notification): DesktopNotification | unde
       return {
         title: 'New encryption key in use',
         body: `${n.message} Save its recovery kit.`,
-        route: '/keys',
+        route: appRoute('keys'),
         urgent: false,
         category: null,
       };
     case 'run.succeeded':
-      // Only sent when a schedule asks for it (notifyOnSuccess).
+      // Only sent when a schedule asks for it (notifyOnSuccess). A new backup opens on
+      // the Backups screen; anything else (a verify) opens its run.
       return {
         title: `Backup finished${project ? `: ${project}` : ''}`,
         body: n.message,
-        route: runRoute,
+        route:
+          n.run.backupId && n.run.destinationId
+            ? appRoute('backups', { destination: n.run.destinationId, backup: n.run.backupId })
+            : runRoute,
         urgent: false,
         category: null,
       };

@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createClient } from '../shared/api/client.js';
 import { App } from './App.js';
-import { createAppStore, StoreContext } from './store/index.js';
+import { createAppStore, StoreContext, type AppStore } from './store/index.js';
 import { subscribeEvents } from './store/events.js';
 import { connect } from './transport/connect.js';
 import './styles/app.css';
@@ -27,6 +27,7 @@ function start(): void {
   const state = store.getState();
   state.nav.setMode(connection.mode);
   subscribeEvents(store, client);
+  followRoutes(window, store);
   void state.settings.load();
   void state.jobs.refreshActive();
   void state.firstRun.detect();
@@ -37,6 +38,22 @@ function start(): void {
       </StoreContext.Provider>
     </StrictMode>,
   );
+}
+
+/**
+ * Opens the route in the URL fragment, at start and whenever it changes (the desktop app
+ * sets `#/history?run=<id>` when a notification is clicked). The fragment is then
+ * cleared, so a second click on the same notification changes it again and is seen.
+ */
+function followRoutes(win: Window, store: AppStore): void {
+  const open = (): void => {
+    const fragment = win.location.hash;
+    if (!fragment.startsWith('#/')) return;
+    win.history.replaceState(null, '', win.location.pathname + win.location.search);
+    void store.getState().nav.openRoute(fragment);
+  };
+  open();
+  win.addEventListener('hashchange', open);
 }
 
 start();

@@ -16,6 +16,8 @@ export const OptionFieldSchema = z.object({
   /** What it is, where it defaults from ("Env: …", "Default: …"), without the "Secret." mark. */
   description: z.string(),
   secret: z.boolean(),
+  /** A secret the app keeps in its SecretStore: the form takes it (never shows it back). */
+  stored: z.boolean().optional(),
   required: z.boolean(),
   minimum: z.number().optional(),
   maximum: z.number().optional(),
@@ -49,8 +51,14 @@ interface JsonSchemaProperty {
   format?: string;
 }
 
-/** Fields from the JSON Schema of an options object (the subset zod-to-json-schema writes). */
-export function fieldsFromJsonSchema(json: unknown): OptionField[] {
+/**
+ * Fields from the JSON Schema of an options object (the subset zod-to-json-schema writes).
+ * `storable`: the secret options the app keeps in its SecretStore.
+ */
+export function fieldsFromJsonSchema(
+  json: unknown,
+  storable: readonly string[] = [],
+): OptionField[] {
   const schema = json as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
   const required = new Set(schema.required ?? []);
   const fields = Object.entries(schema.properties ?? {}).flatMap(([name, p]): OptionField[] => {
@@ -63,6 +71,7 @@ export function fieldsFromJsonSchema(json: unknown): OptionField[] {
         type: p.type,
         description: description.replace(SECRET_MARK, ''),
         secret: SECRET_MARK.test(description),
+        ...(storable.includes(name) ? { stored: true } : {}),
         required: required.has(name),
         ...(p.minimum !== undefined ? { minimum: p.minimum } : {}),
         ...(p.maximum !== undefined ? { maximum: p.maximum } : {}),
@@ -73,8 +82,8 @@ export function fieldsFromJsonSchema(json: unknown): OptionField[] {
     ];
   });
   // A field that must be given with a secret ("give it with secretAccessKey") is useless
-  // stored without it, and the secret is never stored: it comes from the environment too.
-  const secretNames = fields.filter((f) => f.secret).map((f) => f.name);
+  // stored without it: unless the app keeps that secret, it comes from the environment too.
+  const secretNames = fields.filter((f) => f.secret && !f.stored).map((f) => f.name);
   return fields.map((f) =>
     !f.secret && secretNames.some((n) => new RegExp(`\\b${n}\\b`).test(f.description))
       ? { ...f, secret: true }

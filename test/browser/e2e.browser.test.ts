@@ -112,9 +112,8 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     } finally {
       await conn.close();
     }
-    // s3rver's account, as a user's environment would give it (never stored in the catalog).
-    process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+    // s3rver's account is typed into the Destinations form: the secret is kept in the
+    // app's SecretStore (the app's environment has no AWS credentials).
     app = await startApp();
     browser = await launchChromium();
     ({ page } = await openApp(browser, app));
@@ -144,6 +143,10 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     await form.getByLabel('Location').fill(`s3://${TEST_BUCKET}/${prefix}`);
     await form.getByLabel('endpoint', { exact: true }).fill(s3Endpoint);
     await form.getByLabel('region', { exact: true }).fill('us-east-1');
+    await form.getByLabel('accessKeyId', { exact: true }).fill(S3RVER_CREDENTIALS.accessKeyId);
+    await form
+      .getByLabel('secretAccessKey', { exact: true })
+      .fill(S3RVER_CREDENTIALS.secretAccessKey);
     await form.getByRole('button', { name: 'Test', exact: true }).click();
     await expect
       .poll(() => form.textContent(), { timeout: 30_000 })
@@ -153,7 +156,14 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
       .getByRole('list', { name: 'Destinations' })
       .getByRole('listitem', { name: 'S3 (s3rver)' })
       .waitFor();
-    destinationId = app.runtime.catalog.destinations.findByName('S3 (s3rver)')!.id;
+    const saved = app.runtime.catalog.destinations.findByName('S3 (s3rver)')!;
+    destinationId = saved.id;
+    // The secret is in the SecretStore under the destination's id, not in the catalog.
+    expect(Object.keys(saved.options)).not.toContain('secretAccessKey');
+    expect(await app.runtime.secrets.names()).toEqual([`s3-secret-key:${destinationId}`]);
+    await expect
+      .poll(() => page.getByRole('listitem', { name: 'S3 (s3rver)' }).textContent())
+      .toMatch(/secretAccessKeySaved \(encrypted, never shown\)/);
   });
 
   it('backs up now from a Dashboard project card and watches progress (phase, counts), then the Dashboard refreshes', async () => {
@@ -197,6 +207,18 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
       .toBe('ok');
     const runs = app.runtime.catalog.runs.list({ projectId, kind: 'backup' });
     expect(runs.map((r) => [r.status, r.destinationId])).toEqual([['succeeded', destinationId]]);
+  });
+
+  it('follows a notification’s route in the URL fragment: History opens on that run', async () => {
+    const [run] = app.runtime.catalog.runs.list({ projectId, kind: 'backup' });
+    // What the desktop app does on a notification's click (a same-document fragment change).
+    await page.evaluate((route) => (window.location.hash = route), `#/history?run=${run!.id}`);
+    await page.getByRole('heading', { level: 1, name: 'History' }).waitFor();
+    const opened = page.getByRole('region', { name: 'The run you opened' });
+    await expect.poll(() => opened.locator(`tr[data-run="${run!.id}"]`).count()).toBe(1);
+    expect(await opened.locator('tr').first().getAttribute('aria-current')).toBe('true');
+    // The fragment is cleared, so the same notification clicked again is seen again.
+    expect(await page.evaluate(() => window.location.hash)).toBe('');
   });
 
   it('sees the backup in the Backups list and opens it', async () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { rebuildCatalog } from '../../engine/catalog/rebuild.js';
-import { appDataDir, catalogPath } from '../../engine/paths.js';
+import { catalogFileFor } from '../../engine/catalog/location.js';
 import {
   addCommonFlags,
   addKeyFlags,
@@ -34,7 +34,7 @@ export function registerCatalog(program: Command, io: CliIO, done: (code: number
     async (flags: CommonFlags) => {
       done(
         await runCommand(io, flags, async ({ out }) => {
-          const file = catalogPath(appDataDir(io.env));
+          const file = catalogFileFor(io.env);
           out.result({ path: file }, file);
         }),
       );

@@ -4,7 +4,7 @@ import { CHECK_CATEGORIES, checkExitCode, type CheckReport } from '../../shared/
 import { AppError } from '../../shared/errors.js';
 import { openCatalog } from '../../engine/jobs/runtime.js';
 import { checkDestination, DEFAULT_MIN_AGE_MS } from '../../engine/operations/check.js';
-import { appDataDir, catalogPath } from '../../engine/paths.js';
+import { catalogFileFor } from '../../engine/catalog/location.js';
 import { formatDuration, parseDuration } from '../../engine/util/duration.js';
 import {
   addCommonFlags,
@@ -38,7 +38,7 @@ function parseFraction(value: string): number {
 
 /** The backup ids the local catalog holds for this destination, if it knows it. */
 function catalogIdsFor(io: CliIO, location: string): string[] | undefined {
-  if (!existsSync(catalogPath(appDataDir(io.env)))) return undefined;
+  if (!existsSync(catalogFileFor(io.env))) return undefined;
   const catalog = openCatalog(io.env);
   try {
     const destination = catalog.destinations.findByUrl(destinationUrl(location));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { followCatalogMoves } from '../../engine/jobs/follow-catalog.js';
 import { AppError } from '../../shared/errors.js';
 import type { JobEvent } from '../../shared/jobs.js';
 import {
@@ -82,6 +83,9 @@ export function registerDaemon(program: Command, io: CliIO, done: (code: number)
               if (rotation.enabled) log(rotationImpossibleMessage(rotation.storeFile));
             }
             const caughtUp = await scheduler.start();
+            // A catalog moved from the app's Settings is followed without a restart.
+            const unfollow = followCatalogMoves(runtime, io.env, log);
+            signal.addEventListener('abort', unfollow, { once: true });
             log(
               `FireBackup daemon running ${schedules.length} schedule(s) from ${catalog.db.name}${caughtUp.length ? `; catching up ${caughtUp.length} run(s)` : ''}.`,
             );

@@ -36,6 +36,9 @@ import {
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { DestinationRecord } from '../../engine/catalog/projects.js';
 import { keepSchedulesInDestination as keepInDestination } from '../../engine/operations/keep-schedules.js';
+import { destinationOpener } from '../../engine/secrets/destination-secrets.js';
+import { FileSecretStore } from '../../engine/secrets/secret-store.js';
+import { appDataDir } from '../../engine/paths.js';
 import type { Output } from '../output.js';
 import { formatBytes, formatCount, formatDuration } from '../output.js';
 import { table } from '../table.js';
@@ -168,7 +171,14 @@ async function keepSchedulesInDestination(
   let kept: Awaited<ReturnType<typeof keepInDestination>>;
   try {
     const keyring = await keyringFor(io, flags);
-    kept = await keepInDestination(catalog, destination, keyring);
+    // The CLI's own secrets file: a destination's saved secret, unless the environment's win.
+    const secrets = new FileSecretStore(path.join(appDataDir(io.env), 'secrets.json'));
+    kept = await keepInDestination(
+      catalog,
+      destination,
+      keyring,
+      destinationOpener(secrets, io.env),
+    );
   } catch (error) {
     kept = { saved: false, problem: (error as Error).message };
   }

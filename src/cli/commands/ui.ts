@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { followCatalogMoves } from '../../engine/jobs/follow-catalog.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDispatcher } from '../../shared/api/dispatch.js';
@@ -61,6 +62,8 @@ export function registerUi(program: Command, io: CliIO, done: (code: number) => 
       await runCommand(io, flags, async ({ out, signal }) => {
         const keyring = await keyringFor(io, flags);
         const runtime = createRuntime({ env: io.env, keyring, log: (m) => out.info(m) });
+        const unfollow = followCatalogMoves(runtime, io.env, (m) => out.info(m));
+        signal.addEventListener('abort', unfollow, { once: true });
         try {
           const server = await startWebServer({
             dispatch: createDispatcher(createApiHandlers(runtime, keyring, { env: io.env })),

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Handlers } from '../../shared/api/dispatch.js';
 import type { Runtime } from '../jobs/runtime.js';
 import { KeyStore, keyStorePath } from '../keys/key-store.js';
@@ -15,13 +14,13 @@ import { keyHandlers } from './handlers/keys.js';
 import { projectHandlers } from './handlers/projects.js';
 import { scheduleHandlers } from './handlers/schedules.js';
 import { secretHandlers } from './handlers/secrets.js';
-import { FileSecretStore } from '../secrets/secret-store.js';
 import { settingsHandlers } from './handlers/settings.js';
 import { sourceHandlers } from './handlers/sources.js';
 import { restoreHandlers } from './handlers/restore.js';
 import { scheduleEditHandlers } from './handlers/schedule-edit.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
 import { historyHandlers } from './handlers/history.js';
+import { catalogLocationHandlers } from './handlers/catalog-location.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {
@@ -30,7 +29,7 @@ export interface ApiHandlerOptions {
   dataDir?: string;
   keyStore?: KeyStore;
   settings?: SettingsStore;
-  /** Default: the owner-only secrets file in the data folder (the desktop passes safeStorage's). */
+  /** Default: the runtime's (give the runtime the same store: it opens destinations with it). */
   secrets?: HandlerContext['secrets'];
 }
 
@@ -57,7 +56,8 @@ export function createApiHandlers(
     dataDir,
     keyStore: () => (keyStore ??= new KeyStore(keyStorePath(env))),
     settings: () => (settings ??= ConfSettingsStore.open(dataDir)),
-    secrets: options.secrets ?? new FileSecretStore(path.join(dataDir, 'secrets.json')),
+    // One store for the handlers and the runtime's destination opener.
+    secrets: options.secrets ?? runtime.secrets,
   };
   return {
     ...backupHandlers(context),
@@ -75,5 +75,6 @@ export function createApiHandlers(
     ...scheduleEditHandlers(context),
     ...dashboardHandlers(context),
     ...historyHandlers(context),
+    ...catalogLocationHandlers(context),
   };
 }

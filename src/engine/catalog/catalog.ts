@@ -12,21 +12,23 @@ import { SchedulesRepo } from './schedules.js';
  * self-describing) and can be rebuilt from storage (`rebuildCatalog`).
  */
 export class Catalog {
-  readonly projects: ProjectsRepo;
-  readonly destinations: DestinationsRepo;
-  readonly schedules: SchedulesRepo;
-  readonly runs: RunsRepo;
-  readonly backups: BackupsRepo;
+  // Not readonly: relocate() points them at the catalog's new file (see catalog/move.ts).
+  projects!: ProjectsRepo;
+  destinations!: DestinationsRepo;
+  schedules!: SchedulesRepo;
+  runs!: RunsRepo;
+  backups!: BackupsRepo;
+  #db!: Db;
 
   constructor(
-    readonly db: Db,
+    db: Db,
     readonly clock: Clock = systemClock,
   ) {
-    this.projects = new ProjectsRepo(db, clock);
-    this.destinations = new DestinationsRepo(db, clock);
-    this.schedules = new SchedulesRepo(db, clock);
-    this.runs = new RunsRepo(db, clock);
-    this.backups = new BackupsRepo(db, clock);
+    this.#attach(db);
+  }
+
+  get db(): Db {
+    return this.#db;
   }
 
   /** Opens the catalog file (default: in the app data folder). */
@@ -34,7 +36,28 @@ export class Catalog {
     return new Catalog(openDb(file), clock);
   }
 
+  /**
+   * Switches this catalog to another file (a verified copy, see moveCatalog) and closes
+   * the old one. Everyone holding this Catalog follows; a statement kept from the old
+   * file fails loudly (its connection is closed) rather than write to the wrong one.
+   */
+  relocate(file: string): void {
+    const next = openDb(file);
+    const old = this.#db;
+    this.#attach(next);
+    old.close();
+  }
+
+  #attach(db: Db): void {
+    this.#db = db;
+    this.projects = new ProjectsRepo(db, this.clock);
+    this.destinations = new DestinationsRepo(db, this.clock);
+    this.schedules = new SchedulesRepo(db, this.clock);
+    this.runs = new RunsRepo(db, this.clock);
+    this.backups = new BackupsRepo(db, this.clock);
+  }
+
   close(): void {
-    this.db.close();
+    this.#db.close();
   }
 }

@@ -28,15 +28,21 @@ export function openDb(file: string): Db {
   return db;
 }
 
-/** The catalog's folder, one level at a time (never Node's recursive mkdir, see makeDirectory). */
-function makeCatalogFolder(dir: string): void {
+/**
+ * The catalog's folder, one level at a time (never Node's recursive mkdir, see
+ * makeDirectory); `advice` ends the message of a failure.
+ */
+export function makeCatalogFolder(
+  dir: string,
+  advice = 'Set FIREBACKUP_HOME to a folder you can write to.',
+): void {
   try {
     makeDirectorySync(dir);
   } catch (error) {
     if (!isAppError(error)) throw error;
     throw new AppError(
       error.code,
-      `${error.message.replace(/ Choose another destination\.$/, '')} (the catalog's folder). Set FIREBACKUP_HOME to a folder you can write to.`,
+      `${error.message.replace(/ Choose another destination\.$/, '')} (the catalog's folder). ${advice}`,
       { cause: error },
     );
   }

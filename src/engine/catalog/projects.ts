@@ -46,7 +46,7 @@ export const DestinationInputSchema = z
           if (SECRET_OPTION.test(key)) {
             ctx.addIssue({
               code: 'custom',
-              message: `option "${key}" looks like a secret; the catalog never stores secrets — set it in the environment instead`,
+              message: `option "${key}" looks like a secret; the catalog never stores secrets — give it as the destination's secret (kept in the app's secret store) or set it in the environment instead`,
             });
           }
         }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { Catalog } from '../catalog/catalog.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -5,7 +6,10 @@ import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
 import { KeyRotator } from '../keys/rotation.js';
 import type { Notifier } from '../notify/notifier.js';
-import { catalogPath, appDataDir } from '../paths.js';
+import { catalogFileFor } from '../catalog/location.js';
+import { appDataDir } from '../paths.js';
+import { destinationOpener, type DestinationOpener } from '../secrets/destination-secrets.js';
+import { FileSecretStore, type SecretStore } from '../secrets/secret-store.js';
 import { isPidAlive, LockManager } from '../scheduler/locks.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { createEngineOps } from './engine-adapter.js';
@@ -24,6 +28,10 @@ export interface Runtime extends JobDeps {
   scheduler: Scheduler;
   /** Present when scheduled key rotation is on and there is a key store to keep keys in. */
   keyRotation?: KeyRotator;
+  /** Where destination secrets (and imported credentials) are kept. */
+  secrets: SecretStore;
+  /** Opens a catalog destination with its stored secret (environment credentials win). */
+  openDestination: DestinationOpener;
   close(): void;
 }
 
@@ -39,20 +47,24 @@ export interface RuntimeOptions {
   log?: (message: string) => void;
   /** Scheduled key rotation (needs `keyring`): the store that keeps keys, and how often. */
   keyRotation?: { store: KeyStore; intervalMs: number };
+  /** Default: the owner-only secrets.json in the app data folder (the desktop passes safeStorage's). */
+  secrets?: SecretStore;
 }
 
 export function openCatalog(
   env: NodeJS.ProcessEnv = process.env,
   clock: Clock = systemClock,
 ): Catalog {
-  return Catalog.open(catalogPath(appDataDir(env)), clock);
+  return Catalog.open(catalogFileFor(env), clock);
 }
 
 export function createRuntime(o: RuntimeOptions): Runtime {
   const clock = o.clock ?? systemClock;
   const catalog = o.catalogFile ? Catalog.open(o.catalogFile, clock) : openCatalog(o.env, clock);
+  const secrets = o.secrets ?? new FileSecretStore(path.join(appDataDir(o.env), 'secrets.json'));
+  const open = destinationOpener(secrets, o.env);
   const engine =
-    o.engine ?? (o.keyring ? createEngineOps({ keyring: o.keyring }) : missingKeyEngine);
+    o.engine ?? (o.keyring ? createEngineOps({ keyring: o.keyring, open }) : missingKeyEngine);
   // Runs left "running" by a process that died are over: say so in the history.
   catalog.runs.failAbandoned(isPidAlive, {
     code: 'ABORTED',
@@ -61,7 +73,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     fault: 'system',
     retryable: true,
   });
-  const locks = new LockManager(catalog.db, { clock });
+  const locks = new LockManager(() => catalog.db, { clock });
   const jobs = new JobManager({ catalog, locks, clock });
   const keyRotation =
     o.keyRotation && o.keyring
@@ -91,6 +103,8 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     jobs,
     scheduler,
     ...(keyRotation ? { keyRotation } : {}),
+    secrets,
+    openDestination: open,
     close: () => catalog.close(),
   };
 }

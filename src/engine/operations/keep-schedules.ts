@@ -2,7 +2,7 @@ import { storedSchedulesFor } from '../catalog/schedule-backup.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { DestinationRecord } from '../catalog/projects.js';
 import type { Keyring } from '../keys/keyring.js';
-import { openDestination } from '../storage/index.js';
+import { openDestination, type StorageBackend } from '../storage/index.js';
 import { writeSchedulesObject } from './schedules-object.js';
 
 /**
@@ -14,11 +14,14 @@ export async function keepSchedulesInDestination(
   catalog: Catalog,
   destination: DestinationRecord,
   keyring: Keyring,
+  /** How to open it (the runtime's opener adds its stored secret); default: options alone. */
+  open: (d: DestinationRecord) => Promise<StorageBackend> = (d) =>
+    openDestination(d.url, d.options),
 ): Promise<{ saved: true } | { saved: false; problem: string }> {
   try {
     if (!keyring.currentKey) return { saved: false, problem: 'no key given' };
     await writeSchedulesObject(
-      await openDestination(destination.url, destination.options),
+      await open(destination),
       keyring.current(),
       storedSchedulesFor(catalog, destination.id),
     );

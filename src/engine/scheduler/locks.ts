@@ -70,15 +70,20 @@ export class LockManager {
   private readonly pid: number;
   private readonly host = os.hostname();
 
-  constructor(
-    private readonly db: Db,
-    options: LockOptions = {},
-  ) {
+  readonly #db: Db | (() => Db);
+
+  /** `db`: the catalog's database, or a function giving it (it changes when the catalog moves). */
+  constructor(db: Db | (() => Db), options: LockOptions = {}) {
+    this.#db = db;
     this.clock = options.clock ?? systemClock;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.staleMs = this.heartbeatMs * (options.staleAfterBeats ?? DEFAULT_STALE_AFTER_BEATS);
     this.pidAlive = options.isPidAlive ?? isPidAlive;
     this.pid = options.pid ?? process.pid;
+  }
+
+  private get db(): Db {
+    return typeof this.#db === 'function' ? this.#db() : this.#db;
   }
 
   holder(name: string): LockHolder | undefined {

@@ -11,7 +11,13 @@ import { fromFsError } from '../util/fs-errors.js';
  * the desktop app a safeStorage-encrypted one (src/main/secrets.ts) over the same file
  * format, with each value encrypted by the OS keychain.
  */
-export type SecretKind = 'master-key' | 'service-account' | 's3-secret-key' | 'team-session';
+export type SecretKind =
+  | 'master-key'
+  | 'service-account'
+  | 's3-secret-key'
+  /** A gs:// destination's service-account key (src/engine/secrets/destination-secrets.ts). */
+  | 'gcs-service-account'
+  | 'team-session';
 
 export const secretName = (kind: SecretKind, id: string): string => `${kind}:${id}`;
 

@@ -13,8 +13,26 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
 }
 
+// One formatter each, made once: toLocaleString builds a new Intl formatter on every call,
+// which long lists (the Backups screen's rows, on every scroll frame) pay per row.
+const COUNT = new Intl.NumberFormat('en-US');
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+});
+
 export function formatCount(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—';
+  return Number.isFinite(n) ? COUNT.format(Math.round(n)) : '—';
+}
+
+/** A timestamp in the reader's locale and time zone (as Date.toLocaleString shows it). */
+export function formatDateTime(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? DATE_TIME.format(t) : '—';
 }
 
 /** "1 h 2 min", "3 min 5 s", "42 s". */

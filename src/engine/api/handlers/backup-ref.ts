@@ -4,7 +4,6 @@ import { indexCacheFor } from '../../browse/index-cache.js';
 import { IndexStore } from '../../browse/index-store.js';
 import type { BackupIndex } from '../../browse/backup-index.js';
 import { resolveBackup, type ResolvedBackup } from '../../operations/resolve-backup.js';
-import { openDestination } from '../../storage/index.js';
 import type { HandlerContext } from './context.js';
 
 /** A backup named by the contract (catalog destination + backup id), found in storage. */
@@ -14,7 +13,7 @@ export async function resolveRef(
   backupId: string,
 ): Promise<{ destination: DestinationRecord; backup: ResolvedBackup }> {
   const destination = runtime.catalog.destinations.get(destinationId);
-  const backend = await openDestination(destination.url, destination.options);
+  const backend = await runtime.openDestination(destination);
   return { destination, backup: await resolveBackup(backupId, backend) };
 }
 

@@ -1,12 +1,11 @@
 import { listBackups } from '../../operations/list.js';
-import { openDestination } from '../../storage/index.js';
 import type { HandlerContext, HandlersFor } from './context.js';
 
 export function backupHandlers({ runtime, keyring }: HandlerContext): HandlersFor<'backups.list'> {
   return {
     'backups.list': async ({ destinationId }) => {
       const destination = runtime.catalog.destinations.get(destinationId);
-      return listBackups(await openDestination(destination.url, destination.options), keyring);
+      return listBackups(await runtime.openDestination(destination), keyring);
     },
   };
 }

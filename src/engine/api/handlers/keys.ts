@@ -2,7 +2,6 @@ import { MAX_BACKUPS_PER_KEY, type KeyView } from '../../../shared/api/methods/k
 import { AppError, toErrorData, isAppError } from '../../../shared/errors.js';
 import { MasterKey } from '../../keys/master-key.js';
 import { listBackups } from '../../operations/list.js';
-import { openDestination } from '../../storage/index.js';
 import type { HandlerContext, HandlersFor } from './context.js';
 
 /** The recovery kit's text: every key held, and how to read backups with them. */
@@ -86,7 +85,7 @@ export function keyHandlers({
       // One destination at a time: a slow or unreachable one is reported, not fatal.
       for (const d of catalog.destinations.list()) {
         try {
-          const backups = await listBackups(await openDestination(d.url, d.options), keyring);
+          const backups = await listBackups(await runtime.openDestination(d), keyring);
           for (const b of backups) {
             const key =
               byId.get(b.keyId) ??

@@ -31,6 +31,7 @@ export function scheduleEditHandlers({ runtime, keyring }: HandlerContext): Hand
       catalog,
       catalog.destinations.get(schedule.destinationId),
       keyring,
+      runtime.openDestination,
     );
     return kept.saved
       ? { schedule, savedInDestination: true }

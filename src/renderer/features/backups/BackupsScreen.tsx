@@ -1,13 +1,14 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useId, useMemo, useRef, useState } from 'react';
+import { memo, useId, useMemo, useRef, useState } from 'react';
 import { filterBackups, type BackupRow } from '../../../shared/backup-filters.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { DocumentView } from '../../components/DocumentView.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { JobProgress } from '../../components/JobProgress.js';
-import { formatBytes, formatCount } from '../../components/format.js';
+import { formatBytes, formatCount, formatDateTime } from '../../components/format.js';
 import { useApp } from '../../store/index.js';
 import { useEffectOnce } from '../useEffectOnce.js';
+import type { BackupsSlice } from './slice.js';
 import '../../styles/data.css';
 
 const ROW_HEIGHT = 44;
@@ -135,31 +136,16 @@ function BackupList() {
             const current =
               selected?.backupId === row.id && selected.destinationId === row.destinationId;
             return (
-              <div
+              <BackupListRow
                 key={`${row.destinationId}/${row.id}`}
-                role="listitem"
-                aria-setsize={shown.length}
-                aria-posinset={item.index + 1}
-                className="virtual-row"
-                style={{ height: item.size, transform: `translateY(${item.start}px)` }}
-              >
-                <button
-                  type="button"
-                  className="row-button"
-                  aria-current={current ? 'true' : undefined}
-                  // Named by its visible text (date, project, counts, state): an aria-label
-                  // that differs from what is shown fails WCAG 2.5.3 (label in name).
-                  onClick={() =>
-                    void select({ destinationId: row.destinationId, backupId: row.id })
-                  }
-                >
-                  <span>{new Date(row.createdAt).toLocaleString()}</span>
-                  <span>{row.project ?? 'key not held'}</span>
-                  <span>{row.documents === null ? '—' : `${formatCount(row.documents)} docs`}</span>
-                  <span>{row.bytes === null ? '—' : formatBytes(row.bytes)}</span>
-                  <span data-verify={row.verifyState}>{VERIFY_LABEL[row.verifyState]}</span>
-                </button>
-              </div>
+                row={row}
+                current={current}
+                index={item.index}
+                of={shown.length}
+                start={item.start}
+                size={item.size}
+                onSelect={select}
+              />
             );
           })}
         </div>
@@ -167,6 +153,54 @@ function BackupList() {
     </section>
   );
 }
+
+/**
+ * One row of the virtual list. Memoised: scrolling re-renders the list every frame, and
+ * only rows whose data or position changed should do any work (their text is formatted
+ * with shared Intl formatters, see components/format.ts).
+ */
+const BackupListRow = memo(function BackupListRow({
+  row,
+  current,
+  index,
+  of,
+  start,
+  size,
+  onSelect,
+}: {
+  row: BackupRow;
+  current: boolean;
+  index: number;
+  of: number;
+  start: number;
+  size: number;
+  onSelect: BackupsSlice['select'];
+}) {
+  return (
+    <div
+      role="listitem"
+      aria-setsize={of}
+      aria-posinset={index + 1}
+      className="virtual-row"
+      style={{ height: size, transform: `translateY(${start}px)` }}
+    >
+      <button
+        type="button"
+        className="row-button"
+        aria-current={current ? 'true' : undefined}
+        // Named by its visible text (date, project, counts, state): an aria-label
+        // that differs from what is shown fails WCAG 2.5.3 (label in name).
+        onClick={() => void onSelect({ destinationId: row.destinationId, backupId: row.id })}
+      >
+        <span>{formatDateTime(row.createdAt)}</span>
+        <span>{row.project ?? 'key not held'}</span>
+        <span>{row.documents === null ? '—' : `${formatCount(row.documents)} docs`}</span>
+        <span>{row.bytes === null ? '—' : formatBytes(row.bytes)}</span>
+        <span data-verify={row.verifyState}>{VERIFY_LABEL[row.verifyState]}</span>
+      </button>
+    </div>
+  );
+});
 
 const VERIFY_LABEL: Record<BackupRow['verifyState'], string> = {
   verified: 'Verified',

@@ -8,7 +8,7 @@ import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { Field } from '../../components/Field.js';
 import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
-import { cleanOptions, destinationFormSchema, envNames } from './form.js';
+import { cleanOptions, destinationFormSchema, envNames, secretToSend } from './form.js';
 import { DRAFT, type DestinationTest } from './slice.js';
 
 export function DestinationsScreen() {
@@ -53,6 +53,9 @@ function DestinationRow({ destination: d }: { destination: DestinationView }) {
   const remove = useApp((s) => s.destinations.remove);
   const [editing, setEditing] = useState(false);
   const options = Object.entries(d.options);
+  const storedSecret = useApp((s) =>
+    s.destinations.kinds.value.find((k) => k.kind === d.kind)?.fields.find((f) => f.stored),
+  );
   return (
     <li className="card" aria-label={d.name}>
       <div className="row spread">
@@ -70,6 +73,12 @@ function DestinationRow({ destination: d }: { destination: DestinationView }) {
             <dd>{String(v)}</dd>
           </div>
         ))}
+        {storedSecret && (
+          <div className="contents">
+            <dt>{storedSecret.name}</dt>
+            <dd>{d.secretSaved ? 'Saved (encrypted, never shown)' : 'Not saved'}</dd>
+          </div>
+        )}
       </dl>
       <div className="row">
         <button
@@ -114,8 +123,10 @@ function DestinationRow({ destination: d }: { destination: DestinationView }) {
 
 /**
  * Add (or, with `existing`, edit the options of) a destination. The option inputs come from
- * the back end's schema (destinations.kinds); secrets are never stored, so for those the
- * form names the environment variable to set instead.
+ * the back end's schema (destinations.kinds). The kind's one stored secret (S3 secret
+ * access key, GCS service-account key) is typed here and kept encrypted in the app's
+ * SecretStore, never in the catalog; it is never shown again ("Saved", "Replace"). Other
+ * secrets (a temporary session token) come from the environment, which the form names.
  */
 export function DestinationForm({
   existing,
@@ -170,7 +181,10 @@ function KindForm({
   const clearError = useApp((s) => s.destinations.clearError);
   const schema = useMemo(() => destinationFormSchema(kind), [kind]);
   const editable = kind.fields.filter((f) => !f.secret);
-  const secrets = kind.fields.filter((f) => f.secret);
+  const storedSecret = kind.fields.find((f) => f.stored);
+  const secrets = kind.fields.filter((f) => f.secret && !f.stored);
+  // An edit keeps the saved secret unless the person chooses to replace it.
+  const [replacing, setReplacing] = useState(!existing?.secretSaved);
   const defaults = {
     name: existing?.name ?? (kind.kind === 'local' ? 'This computer' : ''),
     url: existing?.url ?? kind.suggestedUrl ?? '',
@@ -180,6 +194,7 @@ function KindForm({
         existing?.options[f.name] ?? (f.type === 'boolean' ? false : ''),
       ]),
     ),
+    secret: '',
   };
   const {
     register,
@@ -192,11 +207,17 @@ function KindForm({
 
   const submit = handleSubmit(async (values) => {
     const options = cleanOptions(values.options as Record<string, unknown>);
+    const { secret } = secretToSend(values.secret);
     if (existing) {
-      if (await update(existing.id, options)) onDone?.(existing);
+      if (await update(existing.id, options, secret)) onDone?.(existing);
       return;
     }
-    const added = await add({ name: values.name, url: values.url, options });
+    const added = await add({
+      name: values.name,
+      url: values.url,
+      options,
+      ...secretToSend(secret),
+    });
     if (added) onDone?.(added);
   });
 
@@ -206,6 +227,7 @@ function KindForm({
     await runTest({
       url: parsed.url,
       options: cleanOptions(parsed.options as Record<string, unknown>),
+      ...secretToSend(parsed.secret),
     });
   };
 
@@ -239,11 +261,32 @@ function KindForm({
           register={register}
         />
       ))}
+      {storedSecret &&
+        (replacing ? (
+          <Field
+            label={storedSecret.name}
+            hint={`${storedSecret.description} Kept encrypted by your system's keychain, never in the catalog or settings; never shown again. Environment variables, when set, win.`}
+            // A key file's JSON is pasted into a text area (which has no password mode).
+            {...(kind.kind === 'gs' ? { multiline: true } : { type: 'password' })}
+            autoComplete="off"
+            spellCheck={false}
+            {...register('secret')}
+          />
+        ) : (
+          <div className="row">
+            <span>
+              {storedSecret.name}: <strong>saved</strong> (encrypted, never shown)
+            </span>
+            <button type="button" onClick={() => setReplacing(true)}>
+              Replace {storedSecret.name}
+            </button>
+          </div>
+        ))}
       {secrets.length > 0 && (
         <div className="notice notice-warning">
           <p>
-            Secrets are never stored by FireBackup&apos;s catalog. Give them to the process that
-            runs backups through its environment:
+            These secrets are not kept by FireBackup. Give them to the process that runs backups
+            through its environment:
           </p>
           <ul>
             {secrets.map((f) => (

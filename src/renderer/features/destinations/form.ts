@@ -19,6 +19,8 @@ export function destinationFormSchema(kind: DestinationKind) {
           : `starts with ${kind.kind}://, e.g. ${kind.example}`,
       ),
     options: formSchemaFromFields(kind.fields),
+    /** The kind's stored secret; empty: none given (an edit keeps the saved one). */
+    secret: z.string().optional(),
   });
 }
 
@@ -27,6 +29,11 @@ export function cleanOptions(options: Record<string, unknown>): Record<string, u
   return Object.fromEntries(
     Object.entries(options).filter(([, v]) => v !== undefined && v !== false && v !== ''),
   );
+}
+
+/** The secret to send: what was typed, or nothing (blank is "not given", never ""). */
+export function secretToSend(secret: string | undefined): { secret?: string } {
+  return secret && secret.trim() ? { secret } : {};
 }
 
 /** The environment variables a secret field's description names ("Env: AWS_SECRET_ACCESS_KEY."). */

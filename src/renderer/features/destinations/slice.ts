@@ -17,15 +17,24 @@ export interface DestinationsSlice {
   actionError: ErrorData | null;
   tests: Record<string, DestinationTest>;
   load(): Promise<void>;
+  /** `secret`: the kind's stored secret (kept in the SecretStore; never shown again). */
   add(input: {
     name: string;
     url: string;
     options: Record<string, unknown>;
+    secret?: string;
   }): Promise<DestinationView | undefined>;
-  update(destinationId: string, options: Record<string, unknown>): Promise<boolean>;
-  /** Tests a saved destination (by id) or the form's draft (url + options). */
+  /** With `secret`, replaces the saved one; without, keeps it. */
+  update(
+    destinationId: string,
+    options: Record<string, unknown>,
+    secret?: string,
+  ): Promise<boolean>;
+  /** Tests a saved destination (by id) or the form's draft (url + options + secret). */
   test(
-    target: { destinationId: string } | { url: string; options: Record<string, unknown> },
+    target:
+      | { destinationId: string }
+      | { url: string; options: Record<string, unknown>; secret?: string },
   ): Promise<DestinationTest>;
   remove(destinationId: string): Promise<boolean>;
   clearError(): void;
@@ -68,12 +77,12 @@ export const destinationsSlice: SliceCreator<DestinationsSlice> = ({ client, get
       }
       return added;
     },
-    async update(destinationId, options) {
+    async update(destinationId, options, secret) {
       set({ actionError: null });
       const done = await callInto(
         client,
         'destinations.update',
-        { destinationId, options },
+        { destinationId, options, ...(secret ? { secret } : {}) },
         actionFailed,
       );
       if (done) await slice.load();

@@ -6,7 +6,9 @@ import {
 } from '../../../shared/jobs.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { formatBytes, formatCount, formatDuration } from '../../components/format.js';
+import { useEffect, useRef } from 'react';
 import { useApp } from '../../store/index.js';
+import type { Loadable } from '../../store/slice.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import type { HistoryRun } from './slice.js';
@@ -17,6 +19,7 @@ export function HistoryScreen() {
   const filter = useApp((s) => s.history.filter);
   const setFilter = useApp((s) => s.history.setFilter);
   const load = useApp((s) => s.history.load);
+  const focused = useApp((s) => s.history.focused);
   const projects = useApp((s) => s.projects.list.value);
   const loadProjects = useApp((s) => s.projects.load);
   useEffectOnce(() => {
@@ -25,6 +28,7 @@ export function HistoryScreen() {
   });
   return (
     <div className="stack">
+      <FocusedRun focused={focused} />
       <form className="row wrap" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
         <label>
           Kind
@@ -93,7 +97,7 @@ export function HistoryScreen() {
         </thead>
         <tbody>
           {runs.value.map((r) => (
-            <RunRow key={r.id} run={r} />
+            <RunRow key={r.id} run={r} current={r.id === focused.value?.id} />
           ))}
         </tbody>
       </table>
@@ -101,7 +105,31 @@ export function HistoryScreen() {
   );
 }
 
-function RunRow({ run }: { run: HistoryRun }) {
+/** The run a notification opened: its detail first, in a region focus moves to. */
+function FocusedRun({ focused }: { focused: Loadable<HistoryRun | null> }) {
+  const region = useRef<HTMLElement>(null);
+  const run = focused.value;
+  useEffect(() => {
+    if (run) region.current?.focus();
+  }, [run]);
+  if (!run && !focused.error && !focused.loading) return null;
+  return (
+    <section className="card" aria-label="The run you opened" tabIndex={-1} ref={region}>
+      <ErrorNotice error={focused.error} />
+      {focused.loading && <p role="status">Loading the run…</p>}
+      {run && (
+        <table className="data">
+          <caption>The run you opened</caption>
+          <tbody>
+            <RunRow run={run} current />
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function RunRow({ run, current = false }: { run: HistoryRun; current?: boolean }) {
   const when = run.finishedAt ?? run.startedAt ?? run.scheduledFor;
   const took =
     run.startedAt && run.finishedAt
@@ -109,7 +137,7 @@ function RunRow({ run }: { run: HistoryRun }) {
       : null;
   const docs = run.counts?.['firestore.documents'];
   return (
-    <tr data-status={run.status} data-run={run.id}>
+    <tr data-status={run.status} data-run={run.id} aria-current={current ? 'true' : undefined}>
       <td>{when ? new Date(when).toLocaleString() : '—'}</td>
       <td>
         {run.kind}

@@ -14,6 +14,10 @@ export interface HistoryFilter {
 export interface HistorySlice {
   runs: Loadable<HistoryRun[]>;
   filter: HistoryFilter;
+  /** The run a route opened (a notification's click), shown above the list. */
+  focused: Loadable<HistoryRun | null>;
+  /** Opens one run's detail, clearing the filter so the list shows it too. */
+  focus(runId: string): Promise<void>;
   setFilter(patch: HistoryFilter): Promise<void>;
   load(): Promise<void>;
 }
@@ -32,6 +36,17 @@ export const historySlice: SliceCreator<HistorySlice> = ({ client, get, set }) =
   const slice: HistorySlice = {
     runs: loadable([]),
     filter: {},
+    focused: loadable(null),
+    async focus(runId) {
+      set({ focused: { value: null, loading: true, error: null }, filter: {} });
+      const [value] = await Promise.all([
+        callInto(client, 'history.run', { runId }, (error) =>
+          set({ focused: { value: null, loading: false, error } }),
+        ),
+        slice.load(),
+      ]);
+      if (value) set({ focused: { value, loading: false, error: null } });
+    },
     async setFilter(patch) {
       set({ filter: nextFilter(get().filter, patch) });
       await slice.load();

@@ -45,13 +45,29 @@ export function KeysScreen() {
   const rotate = useApp((s) => s.keys.rotate);
   const actionError = useApp((s) => s.keys.actionError);
   const clearError = useApp((s) => s.keys.clearError);
+  // Opened from a notification: a key could not read this destination's backups.
+  const routeDestination = useApp((s) =>
+    s.nav.screen === 'keys' ? s.nav.params.destination : undefined,
+  );
+  const destinations = useApp((s) => s.destinations.list.value);
+  const loadDestinations = useApp((s) => s.destinations.load);
   useEffect(() => void load(), [load]);
+  useEffect(() => {
+    if (routeDestination) void loadDestinations();
+  }, [routeDestination, loadDestinations]);
   const o = overview.value;
+  const named = destinations.find((d) => d.id === routeDestination)?.name ?? routeDestination;
   const hasKey = o?.keys.some((k) => k.current) ?? false;
   return (
     <div className="stack">
       <ErrorNotice error={overview.error} onRetry={() => void load()} />
       <ErrorNotice error={actionError} onDismiss={clearError} />
+      {routeDestination && (
+        <p className="notice notice-error" role="alert">
+          The keys on this machine cannot read the backups in <strong>{named}</strong>. Import the
+          key that wrote them (from its recovery kit) below; the list shows which keys are missing.
+        </p>
+      )}
       {o && !hasKey && (
         <Section title="Make your key">
           <LostKeyWarning />

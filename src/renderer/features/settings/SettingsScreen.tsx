@@ -22,7 +22,6 @@ export function SettingsScreen() {
   const error = useApp((s) => s.settings.error);
   const update = useApp((s) => s.settings.update);
   const mode = useApp((s) => s.nav.mode);
-  const [catalog, setCatalog] = useState(settings.catalogPath ?? '');
   return (
     <div className="stack">
       <ErrorNotice error={error} />
@@ -68,24 +67,56 @@ export function SettingsScreen() {
           </label>
         ))}
       </fieldset>
-      <form
-        className="stack"
-        aria-label="Catalog location"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void update({ catalogPath: catalog.trim() === '' ? null : catalog.trim() });
-        }}
-      >
-        <Field
-          label="Catalog folder"
-          hint="Recorded, not applied yet: today every part of FireBackup (app, command line, daemon) finds its catalog through $FIREBACKUP_HOME, the app data folder, so they always share one. To move the catalog, set FIREBACKUP_HOME for all of them."
-          value={catalog}
-          onChange={(e) => setCatalog(e.target.value)}
-        />
-        <div className="row">
-          <button type="submit">Save catalog folder</button>
-        </div>
-      </form>
+      <CatalogFolder />
     </div>
+  );
+}
+
+/**
+ * The catalog folder: saving moves the catalog there (copied, verified, then used by the
+ * app, the command line and the daemon alike). A folder that already holds a catalog is
+ * refused, with the offer to open that one instead.
+ */
+function CatalogFolder() {
+  const saved = useApp((s) => s.settings.value.catalogPath);
+  const error = useApp((s) => s.settings.error);
+  const saving = useApp((s) => s.settings.saving);
+  const moved = useApp((s) => s.settings.catalogMove);
+  const moveCatalog = useApp((s) => s.settings.moveCatalog);
+  const [folder, setFolder] = useState(saved ?? '');
+  const chosen = folder.trim() === '' ? null : folder.trim();
+  return (
+    <form
+      className="stack"
+      aria-label="Catalog location"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void moveCatalog(chosen);
+      }}
+    >
+      <Field
+        label="Catalog folder"
+        hint="Empty: the app data folder. Saving moves the catalog there: it is copied and checked first, then the app, the command line and the daemon all use it; the old file is kept beside, renamed. Not while a job runs."
+        value={folder}
+        onChange={(e) => setFolder(e.target.value)}
+      />
+      {error?.code === 'ALREADY_EXISTS' && (
+        <button type="button" onClick={() => void moveCatalog(chosen, true)}>
+          Open the catalog in that folder instead
+        </button>
+      )}
+      {moved && (
+        <p role="status" className="notice notice-ok">
+          {moved.copied
+            ? `The catalog is now ${moved.file}.${moved.keptAs ? ` The old file is kept as ${moved.keptAs}.` : ''}`
+            : `Using the catalog ${moved.file}.`}
+        </p>
+      )}
+      <div className="row">
+        <button type="submit" disabled={saving}>
+          {saving ? 'Moving…' : 'Move catalog here'}
+        </button>
+      </div>
+    </form>
   );
 }
