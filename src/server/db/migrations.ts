@@ -221,8 +221,29 @@ BEGIN
 END $f$;
 `;
 
+/**
+ * Idempotency-Key (docs/server.md): the answer a write gave, kept per organisation and key
+ * for a while, so a client that never heard it (a lost response, a killed app, an offline
+ * queue sending again) gets the same answer and the write takes effect once. The row is
+ * written in the write's own transaction: it exists exactly when the effect does.
+ */
+const idempotency = `
+CREATE TABLE idempotency_keys (
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status integer,
+  body text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (organisation_id, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (organisation_id, created_at);
+${tenantPolicy('idempotency_keys')}
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
   { version: 3, name: 'audit_retention', sql: auditRetention },
+  { version: 6, name: 'idempotency_keys', sql: idempotency },
 ];

@@ -17,6 +17,12 @@ import {
   type ServerContext,
 } from '../auth.js';
 import type { Tx } from '../db/db.js';
+import {
+  idempotencyKeyOf,
+  idempotent,
+  requestFingerprint,
+  type WriteOutcome,
+} from '../idempotency.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
 import { parseBody } from './body.js';
@@ -41,7 +47,7 @@ export interface OrgRoute {
     c: OrgCaller,
     request: FastifyRequest,
     audit: (input: Omit<AuditInput, 'actor'>) => Promise<void>,
-  ) => Promise<{ status?: number; body?: unknown; file?: { type: string; name: string } }>;
+  ) => Promise<WriteOutcome & { file?: { type: string; name: string } }>;
 }
 
 const ADMIN_TASK = ruleFor('members:manage');
@@ -240,10 +246,10 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
         metadata: { name: body.name, prefix, scopes: body.scopes },
       });
       // The key itself is in this answer only; the server keeps its hash.
-      return {
-        status: 201,
-        body: { id, name: body.name, prefix, scopes: body.scopes, expiresAt, key },
-      };
+      const created = { id, name: body.name, prefix, scopes: body.scopes, expiresAt };
+      // A repeat of this request (same Idempotency-Key) gets the key's record without the
+      // key: it is never stored, so a lost answer means revoking it and making another.
+      return { status: 201, body: { ...created, key }, replayBody: { ...created, key: null } };
     },
   },
   {
@@ -478,6 +484,7 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
           summary: route.summary,
           auth: route.rule.scope === null ? 'user' : 'userOrKey',
           success: SUCCESS[route.method],
+          idempotent: route.method !== 'GET',
           ...(route.body !== undefined ? { body: route.body } : {}),
           ...(route.query !== undefined ? { query: route.query } : {}),
         },
@@ -485,18 +492,25 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
       handler: async (request, reply) => {
         const principal = await authenticate(ctx, request);
         const orgId = param(request, 'orgId');
+        // Reads ignore the header; a write with one runs at most once per key.
+        const key = route.method === 'GET' ? undefined : idempotencyKeyOf(request);
         const outcome = await ctx.db.withOrg(orgId, async (tx) => {
           const { caller, allowed } = await authorize(tx, request, principal, orgId, route.rule);
           if (!allowed) return { denied: caller };
-          return route.handle(tx, caller, request, async (input) => {
-            if (ctx.auditWrites)
-              await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
-          });
+          const run = () =>
+            route.handle(tx, caller, request, async (input) => {
+              if (ctx.auditWrites)
+                await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
+            });
+          if (key === undefined) return run();
+          const fingerprint = requestFingerprint(request, caller.actor.id);
+          return idempotent(tx, { orgId, key, fingerprint, now: ctx.now() }, run);
         });
         // The denial is recorded after the route's transaction (nothing of it ran).
         if ('denied' in outcome) throw await recordDenial(ctx, request, outcome.denied, route.rule);
-        const result = outcome;
+        const result: Awaited<ReturnType<OrgRoute['handle']>> = outcome;
         void reply.status(result.status ?? 200);
+        if ('replayed' in outcome) void reply.header('Idempotent-Replayed', 'true');
         if (result.file !== undefined)
           void reply
             .type(result.file.type)
