@@ -206,6 +206,13 @@ export class TeamService {
   }> {
     const sent = await this.deliver();
     const lists: Record<string, ErrorData | null> = {};
+    // The member's organisations and roles too: offline, the app still knows the role.
+    try {
+      await this.organizations();
+      lists.organizations = null;
+    } catch (error) {
+      lists.organizations = toErrorData(error);
+    }
     for (const kind of SYNC_LIST_NAMES) {
       try {
         const listed = await this.list(kind);
