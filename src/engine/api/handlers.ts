@@ -22,6 +22,7 @@ import { restoreHandlers } from './handlers/restore.js';
 import { scheduleEditHandlers } from './handlers/schedule-edit.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
 import { historyHandlers } from './handlers/history.js';
+import { teamHandlers, type TeamHandlerOptions } from './handlers/team.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {
@@ -32,6 +33,8 @@ export interface ApiHandlerOptions {
   settings?: SettingsStore;
   /** Default: the owner-only secrets file in the data folder (the desktop passes safeStorage's). */
   secrets?: HandlerContext['secrets'];
+  /** Team sync mode: openUrl (desktop: shell.openExternal), the sign-in flow, fetch (tests). */
+  team?: TeamHandlerOptions;
 }
 
 /**
@@ -58,6 +61,7 @@ export function createApiHandlers(
     keyStore: () => (keyStore ??= new KeyStore(keyStorePath(env))),
     settings: () => (settings ??= ConfSettingsStore.open(dataDir)),
     secrets: options.secrets ?? new FileSecretStore(path.join(dataDir, 'secrets.json')),
+    ...(options.team !== undefined ? { team: options.team } : {}),
   };
   return {
     ...backupHandlers(context),
@@ -75,5 +79,6 @@ export function createApiHandlers(
     ...scheduleEditHandlers(context),
     ...dashboardHandlers(context),
     ...historyHandlers(context),
+    ...teamHandlers(context),
   };
 }

@@ -16,6 +16,7 @@ import { restoreMethods } from './methods/restore.js';
 import { scheduleEditMethods, ScheduleChangedEventSchema } from './methods/schedule-edit.js';
 import { dashboardMethods } from './methods/dashboard.js';
 import { historyMethods } from './methods/history.js';
+import { teamMethods } from './methods/team.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -44,6 +45,7 @@ export const contract = {
   ...scheduleEditMethods,
   ...dashboardMethods,
   ...historyMethods,
+  ...teamMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;
