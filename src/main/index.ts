@@ -125,7 +125,13 @@ async function main(): Promise<void> {
   );
   const runtime = createRuntime({ env, keyring, notifier, log });
   const dispatch = createDispatcher(
-    createApiHandlers(runtime, keyring, { env, secrets, settings }),
+    createApiHandlers(runtime, keyring, {
+      env,
+      secrets,
+      settings,
+      // Team sign-in happens in the system browser (RFC 8252), never in an app window.
+      team: { openUrl: (url) => shell.openExternal(url) },
+    }),
   );
   registerIpc(ipcMain, dispatch, createApiEvents(runtime));
 

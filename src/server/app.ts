@@ -5,6 +5,7 @@ import type { Db } from './db/db.js';
 import { installErrorHandling, installRateLimits } from './http.js';
 import { installOpenApi } from './openapi.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerGoogleRoutes } from './routes/google.js';
 import { registerOrgRoutes } from './routes/org.js';
 import { memoryState, redisState, type SharedState } from './shared-state.js';
 import { Tokens } from './tokens.js';
@@ -13,8 +14,9 @@ export interface AppOptions {
   config: ServerConfig;
   db: Db;
   /**
-   * How sign-in credentials become identities. Production will pass the OpenID Connect
-   * verifier; tests pass their own. Without one there is no sign-in route.
+   * The tests' own sign-in (`POST /api/v1/auth/login` with a credential this vouches for);
+   * without one that route does not exist. People sign in with Google (GOOGLE_* settings,
+   * routes/google.ts).
    */
   identityVerifier?: IdentityVerifier;
   /**
@@ -94,6 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return { status: 'ready', database: options.db.kind, ...state };
   });
   registerAuthRoutes(app, ctx, options.identityVerifier);
+  registerGoogleRoutes(app, ctx);
   registerOrgRoutes(app, ctx);
   return app;
 }

@@ -22,9 +22,8 @@ export interface Identity {
 }
 
 /**
- * Turns a sign-in credential into a verified identity. In production this is the OpenID
- * Connect id-token check (not yet built, see docs/server.md); tests inject their own.
- * Without one the server offers no sign-in route at all.
+ * Turns a sign-in credential into a verified identity: the tests' own sign-in route.
+ * `firebackup server` has none; people sign in with Google (routes/google.ts).
  */
 export type IdentityVerifier = (credential: string) => Promise<Identity>;
 

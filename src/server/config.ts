@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import { DatabaseTlsError, postgresConnection, type PostgresConnection } from './db/ssl.js';
+import { GOOGLE_ISSUER, googleSignIn, type GoogleSignIn } from './oauth-config.js';
 import { serverTls, type HttpsOptions } from './tls.js';
 
 /**
@@ -89,6 +90,13 @@ const schema = z.object({
   AUDIT_LOG_RETENTION_DAYS: count.default(365),
   /** Behind a reverse proxy (the guide's nginx) the client address is in X-Forwarded-For. */
   TRUST_PROXY: bool.default('false'),
+  /** Google sign-in (oauth-config.ts checks them together); unset: no sign-in routes. */
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GOOGLE_CALLBACK_URL: z.string().min(1).optional(),
+  OAUTH_SCOPES: z.string().min(1).default('openid email profile'),
+  /** Google's by default; tests point it at a local OpenID provider. */
+  OAUTH_ISSUER: z.string().min(1).default(GOOGLE_ISSUER),
 });
 
 /** Every environment variable the server reads (deployment files are checked against it). */
@@ -99,6 +107,8 @@ export type ServerConfig = z.infer<typeof schema> & {
   postgres?: PostgresConnection;
   /** Set when the server terminates TLS itself. */
   https?: HttpsOptions;
+  /** Set when Google sign-in is configured. */
+  google?: GoogleSignIn;
 };
 
 /** Reads and checks the configuration; throws INVALID_ARGUMENT naming every bad variable. */
@@ -125,6 +135,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     const tls = serverTls(config);
     problems.push(...tls.problems);
     if (tls.https !== undefined) config.https = tls.https;
+    const google = googleSignIn(config);
+    problems.push(...google.problems);
+    if (google.google !== undefined) config.google = google.google;
     if (problems.length === 0) return config;
     throw invalid(problems.map((p) => `  ${p}`));
   }

@@ -15,8 +15,8 @@ export type RouteAuth = 'none' | 'user' | 'userOrKey';
 export interface RouteDoc {
   summary: string;
   auth: RouteAuth;
-  /** The status of a successful answer. */
-  success: 200 | 201 | 204;
+  /** The status of a successful answer (302: a redirect, in the browser sign-in). */
+  success: 200 | 201 | 204 | 302;
   body?: z.ZodTypeAny;
   query?: z.AnyZodObject;
   /** The route honours Idempotency-Key (the organisation's write routes). */
@@ -28,6 +28,13 @@ declare module 'fastify' {
     doc?: RouteDoc;
   }
 }
+
+const DESCRIPTIONS: Record<RouteDoc['success'], string> = {
+  200: 'OK',
+  201: 'OK',
+  204: 'Done, no content.',
+  302: 'Redirect (Location).',
+};
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -124,7 +131,7 @@ function operation(route: Collected): Record<string, unknown> {
       ? { security: [] }
       : { security: doc.auth === 'user' ? [{ bearer: [] }] : [{ bearer: [] }, { apiKey: [] }] }),
     responses: {
-      [String(success)]: { description: success === 204 ? 'Done, no content.' : 'OK' },
+      [String(success)]: { description: DESCRIPTIONS[success] },
       default: {
         description: 'An error.',
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },

@@ -42,6 +42,10 @@ export async function startServer(
         db.kind === 'pglite' ? `embedded, in ${dataDir}` : 'PostgreSQL'
       }; ${config.REDIS_URL !== undefined ? 'Redis shared state' : 'in-memory state, one instance'}).`,
     );
+    if (config.google === undefined)
+      log(
+        'Note: nobody can sign in yet: Google sign-in needs GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_CALLBACK_URL (docs/server.md).',
+      );
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });

@@ -8,8 +8,10 @@ import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import type { TeamCredentials } from '../../src/engine/team/credentials.js';
-import type { BrowserSignIn } from '../../src/engine/team/sign-in-unavailable.js';
+import type { BrowserSignIn, TeamHandlerOptions } from '../../src/engine/api/handlers/team.js';
 import { okValue } from '../helpers/api-result.js';
+import { startGoogleServer } from '../helpers/google-server.js';
+import { browseAs } from '../helpers/oidc-provider.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 
 /**
@@ -36,7 +38,7 @@ describe('team.* over the dispatcher against a real organisation server', () => 
   });
 
   /** The app of `email` (signed in, no organisation picked yet): its dispatcher. */
-  const appOf = async (email: string | null, signIn?: BrowserSignIn) => {
+  const appOf = async (email: string | null, team?: TeamHandlerOptions) => {
     const home = await mkdtemp(path.join(tmpdir(), 'fb-team-api-'));
     const keyring = new Keyring(MasterKey.generate());
     const runtime = createRuntime({ env: { FIREBACKUP_HOME: home }, keyring });
@@ -48,7 +50,7 @@ describe('team.* over the dispatcher against a real organisation server', () => 
         dataDir: home,
         env: { FIREBACKUP_HOME: home },
         ...(secrets ? { secrets } : {}),
-        ...(signIn ? { team: { signIn } } : {}),
+        ...(team ? { team } : {}),
       }),
     );
     return (method: string, input: unknown = {}) => dispatch(method, input, { kind: 'local' });
@@ -207,11 +209,54 @@ describe('team.* over the dispatcher against a real organisation server', () => 
     expect(backups.items.filter((b) => b.sizeBytes === 77)).toHaveLength(1);
   });
 
-  it('sign-in: the stand-in says plainly it is not available yet', async () => {
+  it('sign-in end to end: the system browser signs in at the local OpenID provider, the app is signed in', async () => {
+    const google = await startGoogleServer();
+    try {
+      const opened: string[] = [];
+      // The desktop's openUrl (shell.openExternal): here a person at a browser.
+      const call = await appOf(null, {
+        openUrl: async (url) => {
+          opened.push(url);
+          await browseAs(url, 'newcomer@acme.test');
+        },
+      });
+      const started = okValue<{ url: string; opened: boolean }>(
+        await call('team.signIn', { serverUrl: google.base }),
+      );
+      expect(started.opened).toBe(true);
+      expect(started.url).toBe(opened[0]);
+      expect(started.url.startsWith(`${google.base}/api/v1/auth/google/start?`)).toBe(true);
+      let status = okValue<{ signedIn: boolean }>(await call('team.status'));
+      for (let i = 0; i < 100 && !status.signedIn; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        status = okValue(await call('team.status'));
+      }
+      expect(status).toMatchObject({
+        signedIn: true,
+        serverUrl: google.base,
+        user: { email: 'newcomer@acme.test' },
+        organization: null,
+        signIn: { pending: false, error: null },
+      });
+    } finally {
+      await google.close();
+    }
+  });
+
+  it('sign-in in the web mode: the address comes back to open; signing out cancels the wait', async () => {
     const call = await appOf(null);
-    expect(error(await call('team.signIn', { serverUrl: server.url }))).toMatchObject({
-      code: 'FAILED_PRECONDITION',
-      message: expect.stringMatching(/not available yet/),
+    const started = okValue<{ url: string; opened: boolean }>(
+      await call('team.signIn', { serverUrl: server.url }),
+    );
+    expect(started.opened).toBe(false);
+    const url = new URL(started.url);
+    expect(url.origin + url.pathname).toBe(`${server.url}/api/v1/auth/google/start`);
+    expect(url.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(okValue(await call('team.status'))).toMatchObject({ signIn: { pending: true } });
+    okValue(await call('team.signOut'));
+    expect(okValue(await call('team.status'))).toMatchObject({
+      signedIn: false,
+      signIn: { pending: false, url: null },
     });
   });
 
@@ -221,7 +266,7 @@ describe('team.* over the dispatcher against a real organisation server', () => 
       await openUrl(`${server.url}/api/v1/auth/google/start?x=1`);
       return new Promise<TeamCredentials>((resolve) => (finish = resolve));
     };
-    const call = await appOf(null, flow);
+    const call = await appOf(null, { signIn: flow });
     expect(okValue(await call('team.signIn', { serverUrl: server.url }))).toEqual({
       url: `${server.url}/api/v1/auth/google/start?x=1`,
       opened: false,

@@ -56,10 +56,20 @@ describe('firebackup start-up loads only the command it runs', () => {
     expect(await sourcesLoaded(['backup', '--help'])).not.toContain('engine/operations/backup');
   }, 60_000);
 
+  it('the team commands load only themselves, never the organisation server', async () => {
+    for (const name of ['login', 'logout', 'whoami']) {
+      expect(await commandModulesLoaded([name, '--help'])).toEqual([name]);
+      expect(
+        (await sourcesLoaded([name, '--help'])).filter((f) => f.startsWith('server/')),
+      ).toEqual([]);
+    }
+  }, 60_000);
+
   it('picks the commands from the first argument', () => {
     const all = commandsFor(['node', 'firebackup']);
     expect(all).toContain('backup');
     expect(all).toContain('server');
+    expect(all.slice(-3)).toEqual(['login', 'logout', 'whoami']);
     expect(commandsFor(['node', 'firebackup', '-V'])).toEqual([]);
     expect(commandsFor(['node', 'firebackup', 'restore', 'latest'])).toEqual(['restore']);
     for (const first of ['--help', 'help', 'bakcup', '--json']) {

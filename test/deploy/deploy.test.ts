@@ -65,7 +65,13 @@ describe('Kubernetes manifests', () => {
     const secretKeys = new Map<string, string[]>(
       secrets.map((s) => [s.metadata.name, Object.keys(s.stringData)]),
     );
-    for (const name of ['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL']) {
+    for (const name of [
+      'JWT_SECRET',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'GOOGLE_CLIENT_ID',
+      'GOOGLE_CLIENT_SECRET',
+    ]) {
       const ref = env.get(name)!.valueFrom.secretKeyRef;
       expect(secretKeys.get(ref.name), name).toContain(ref.key);
     }
@@ -81,17 +87,19 @@ describe('Kubernetes manifests', () => {
     const values = Object.fromEntries(
       [...env.values()].filter((e) => 'value' in e).map((e) => [e.name, String(e.value)]),
     );
-    expect(() =>
-      loadConfig({
-        ...values,
-        DATABASE_SSL_CA: undefined,
-        DATABASE_SSL_CERT: undefined,
-        DATABASE_SSL_KEY: undefined,
-        JWT_SECRET: 'k'.repeat(64),
-        DATABASE_URL: 'postgresql://fb:pw@postgresql:5432/firebackup?sslmode=require',
-        REDIS_URL: 'rediss://:pw@redis:6379',
-      }),
-    ).not.toThrow();
+    const config = loadConfig({
+      ...values,
+      DATABASE_SSL_CA: undefined,
+      DATABASE_SSL_CERT: undefined,
+      DATABASE_SSL_KEY: undefined,
+      JWT_SECRET: 'k'.repeat(64),
+      DATABASE_URL: 'postgresql://fb:pw@postgresql:5432/firebackup?sslmode=require',
+      REDIS_URL: 'rediss://:pw@redis:6379',
+      GOOGLE_CLIENT_ID: 'id.apps.googleusercontent.com',
+      GOOGLE_CLIENT_SECRET: 'secret',
+    });
+    // Google sign-in is configured: without it nobody could sign in.
+    expect(config.google?.callbackUrl).toMatch(/^https:\/\//);
     expect(deployment!.spec.replicas).toBeGreaterThan(1);
   });
 

@@ -97,16 +97,18 @@ describe('the Team screen’s store against a real organisation server', () => {
     expect(s().actionError).toMatchObject({ code: 'PERMISSION_DENIED' });
   });
 
-  it('signed out: the status says so and sign-in explains it is not available yet', async () => {
+  it('signed out: sign-in hands the web mode the page to open; signing out cancels the wait', async () => {
     const { store } = await storeOf(null);
     const s = () => store.getState().team;
     await s().loadAll();
     expect(s().status.value).toMatchObject({ signedIn: false });
     await s().signIn(server.url);
-    expect(s().actionError).toMatchObject({
-      code: 'FAILED_PRECONDITION',
-      message: expect.stringMatching(/not available yet/),
-    });
+    expect(s().actionError).toBeNull();
+    expect(s().signInUrl).toMatch(new RegExp(`^${server.url}/api/v1/auth/google/start\\?`));
+    expect(s().notice).toBe('Open the sign-in page and finish there.');
+    expect(s().status.value?.signIn.pending).toBe(true);
+    await s().signOut();
+    expect(s().status.value?.signIn.pending).toBe(false);
   });
 
   it('offline: the last known members with the age of the sync, and the offline flag', async () => {

@@ -241,9 +241,43 @@ CREATE INDEX idempotency_keys_created ON idempotency_keys (organisation_id, crea
 ${tenantPolicy('idempotency_keys')}
 `;
 
+/**
+ * Google sign-in for native clients (RFC 8252, src/server/routes/google.ts). A flow in
+ * progress lives in oauth_states from the start route to Google's callback: the server's
+ * own PKCE verifier and nonce for Google (never sent to the browser) and what the native
+ * client asked for. The callback deletes its row (a state works once) and issues a
+ * one-time code for the client's loopback address (oauth_codes), which the client
+ * exchanges with its own PKCE verifier. Only hashes of the state and the code are kept.
+ * Neither table belongs to a tenant: the tenant role has no right to them.
+ */
+const oauthFlows = `
+CREATE TABLE oauth_states (
+  state_hash text PRIMARY KEY,
+  nonce text NOT NULL,
+  code_verifier text NOT NULL,
+  client_redirect_uri text NOT NULL,
+  client_challenge text NOT NULL,
+  client_state text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE TABLE oauth_codes (
+  code_hash text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users(id),
+  client_redirect_uri text NOT NULL,
+  client_challenge text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz,
+  -- The session the code started, ended again if the code is presented a second time.
+  session_id text REFERENCES sessions(id)
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
   { version: 3, name: 'audit_retention', sql: auditRetention },
   { version: 6, name: 'idempotency_keys', sql: idempotency },
+  { version: 7, name: 'oauth_flows', sql: oauthFlows },
 ];

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
-import { appendAudit, recordAudit } from '../audit.js';
+import { appendAudit } from '../audit.js';
 import {
   announceRevoked,
   authenticate,
@@ -9,8 +9,8 @@ import {
   type Principal,
   type ServerContext,
 } from '../auth.js';
-import { newId } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
+import { recordLoginFailure, startUserSession, upsertUser } from '../sign-in.js';
 import { parseBody } from './body.js';
 
 const LoginBody = z.object({ credential: z.string().min(1) });
@@ -36,40 +36,17 @@ export function registerAuthRoutes(
       doc('Exchange a verified sign-in credential for a token pair.', 'none', { body: LoginBody }),
       async (request, reply) => {
         const { credential } = parseBody(LoginBody, request.body);
-        const ip = request.ip;
         let identity;
         try {
           identity = await verifier(credential);
         } catch (error) {
-          await recordAudit(ctx.db, null, {
-            level: 'warn',
-            event: 'auth.login_failed',
-            actor: { id: null, email: null, ip },
-            resource: { type: 'session', id: null },
-            metadata: { reason: (error as Error).message },
-          });
+          await recordLoginFailure(ctx, request.ip, (error as Error).message);
           throw new AppError('UNAUTHENTICATED', 'Sign-in was refused; sign in again.', {
             cause: error,
           });
         }
-        const email = identity.email.toLowerCase();
-        const userId = await ctx.db.system(async (tx) => {
-          const [row] = await tx.query<{ id: string }>(
-            `INSERT INTO users (id, email, name) VALUES ($1, $2, $3)
-           ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, users.name)
-           RETURNING id`,
-            [newId('usr'), email, identity.name ?? null],
-          );
-          return row!.id;
-        });
-        const pair = await ctx.tokens.startSession(ctx.db, userId);
-        await recordAudit(ctx.db, null, {
-          event: 'auth.login',
-          actor: { id: userId, email, ip },
-          resource: { type: 'session', id: pair.sessionId },
-          metadata: {},
-        });
-        return reply.status(200).send({ ...pair, user: { id: userId, email } });
+        const user = await upsertUser(ctx, identity);
+        return reply.status(200).send(await startUserSession(ctx, user, request.ip, {}));
       },
     );
   }

@@ -5,18 +5,21 @@ import { TeamClient } from '../../team/client.js';
 import { saveTeamCredentials } from '../../team/credentials.js';
 import { TeamLocalStore, teamStorePath } from '../../team/local-store.js';
 import { TeamService, type Submitted } from '../../team/service.js';
-import {
-  signInWithBrowserNotAvailableYet,
-  type BrowserSignIn,
-} from '../../team/sign-in-unavailable.js';
+import type { TeamCredentials } from '../../team/credentials.js';
+import { signInWithBrowser, type SignInOptions } from '../../team/sign-in.js';
 import type { HandlerContext, HandlersFor } from './context.js';
+
+/** The browser sign-in (src/engine/team/sign-in.ts); tests pass their own. */
+export type BrowserSignIn = (o: SignInOptions) => Promise<TeamCredentials>;
 
 /** How the front end lets the engine reach the server and the browser (all optional). */
 export interface TeamHandlerOptions {
   /** The desktop passes shell.openExternal; without it the URL goes back to the renderer. */
   openUrl?: (url: string) => Promise<void>;
-  /** The browser sign-in (default: the stand-in until sign-in.ts is merged). */
+  /** The browser sign-in (default: signInWithBrowser, loopback redirect, RFC 8252). */
   signIn?: BrowserSignIn;
+  /** How long the person has to finish signing in (default: sign-in.ts's 5 minutes). */
+  signInTimeoutMs?: number;
   /** Tests reach the server through their own network. */
   fetch?: typeof fetch;
 }
@@ -72,11 +75,12 @@ export function teamHandlers(context: HandlerContext): HandlersFor<TeamMethod> {
         abort: new AbortController(),
       };
       signIn = state;
-      const start = options.signIn ?? signInWithBrowserNotAvailableYet;
+      const start = options.signIn ?? signInWithBrowser;
       return new Promise<{ url: string; opened: boolean }>((resolve, reject) => {
         start({
           serverUrl,
           signal: state.abort.signal,
+          ...(options.signInTimeoutMs !== undefined ? { timeoutMs: options.signInTimeoutMs } : {}),
           openUrl: async (url) => {
             state.url = url;
             // Desktop: the system browser. Web mode: the renderer opens it (a new tab).
@@ -99,6 +103,9 @@ export function teamHandlers(context: HandlerContext): HandlersFor<TeamMethod> {
     },
 
     'team.signOut': async () => {
+      // A sign-in still waiting for the browser ends too (its loopback listener closes).
+      signIn.abort.abort();
+      signIn = { ...signIn, pending: false, url: null };
       const service = team();
       const result = await service.client.signOut();
       return { ...result, queued: service.queue().length };

@@ -150,6 +150,7 @@ export const teamSlice: SliceCreator<TeamSlice> = ({ client, get, set }) => {
           notice: `Signed out. ${out.queued} queued change(s) stay on this machine and are sent when you sign in again.`,
         });
       set({
+        signInUrl: null,
         members: loadable(null),
         apiKeys: loadable([]),
         audit: loadable([]),

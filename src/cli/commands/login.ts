@@ -1,0 +1,116 @@
+import type { Command } from 'commander';
+import {
+  loadTeamCredentials,
+  saveTeamCredentials,
+  type TeamCredentials,
+} from '../../engine/team/credentials.js';
+import { asMember, callServer } from '../../engine/team/server-api.js';
+import { signInWithBrowser } from '../../engine/team/sign-in.js';
+import { AppError, toErrorData } from '../../shared/errors.js';
+import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
+import { cliSecrets, openInBrowser } from '../team.js';
+
+interface LoginFlags extends CommonFlags {
+  server: string;
+  org?: string;
+  open: boolean;
+}
+
+interface Organisation {
+  id: string;
+  name: string;
+  role: string;
+}
+
+/**
+ * `firebackup login --server <url>`: signs in to an organisation server through the
+ * system browser (src/engine/team/sign-in.ts) and keeps the sign-in in the CLI's
+ * SecretStore, where the desktop app and `whoami`/`logout` find it.
+ */
+export function registerLogin(program: Command, io: CliIO, done: (code: number) => void): void {
+  const command = program
+    .command('login')
+    .description('sign in to an organisation server (team sync) through your browser')
+    .requiredOption('--server <url>', "the organisation server's address")
+    .option('--org <id>', 'the organisation to work in (default: your only one)')
+    .option('--no-open', 'print the address to open instead of opening a browser');
+  addCommonFlags(command).action(async (flags: LoginFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out, signal }) => {
+        const secrets = cliSecrets(io);
+        // The sign-in this one replaces (a damaged one is simply overwritten).
+        const previous = await loadTeamCredentials(secrets).catch(() => undefined);
+        const show = (url: string) =>
+          io.stderr.write(`Open this address in your browser to sign in:\n\n  ${url}\n\n`);
+        const credentials = await signInWithBrowser({
+          serverUrl: flags.server,
+          signal,
+          openUrl: async (url) => {
+            if (!flags.open) show(url);
+            else
+              await openInBrowser(url, io.env).then(
+                () => out.info(`Opened your browser to sign in (if it did not, go to ${url}).`),
+                () => show(url),
+              );
+            out.info('Waiting for you to sign in (5 minutes at most; Ctrl-C to stop)…');
+          },
+        });
+        const { organizations } = await callServer<{ organizations: Organisation[] }>(
+          credentials.serverUrl,
+          '/api/v1/me',
+          { accessToken: credentials.accessToken, signal },
+        );
+        const picked =
+          flags.org !== undefined ? organizations.find((o) => o.id === flags.org) : undefined;
+        if (picked !== undefined) credentials.organizationId = picked.id;
+        await saveTeamCredentials(secrets, credentials);
+        if (previous !== undefined) out.info(await endPrevious(previous));
+        const where = `${credentials.serverUrl} as ${credentials.user.email}`;
+        const list = organizations.map((o) => `${o.name} (${o.id}, ${o.role})`).join(', ');
+        const pickHint = `pick one with \`firebackup login --server ${credentials.serverUrl} --org <id>\``;
+        if (flags.org !== undefined && picked === undefined)
+          throw new AppError(
+            'NOT_FOUND',
+            `Signed in to ${where}, but you are not a member of organisation ${flags.org}${
+              organizations.length > 0
+                ? ` (yours: ${list}); ${pickHint}`
+                : '; ask an admin of it to invite you'
+            }.`,
+          );
+        const current = organizations.find((o) => o.id === credentials.organizationId);
+        const human =
+          current !== undefined
+            ? `Signed in to ${where}; organisation ${current.name} (${current.id}), role ${current.role}.`
+            : organizations.length === 0
+              ? `Signed in to ${where}; you are in no organisation yet: ask an admin to invite you.`
+              : `Signed in to ${where}; you are in ${organizations.length} organisations: ${list}; ${pickHint}.`;
+        out.result(
+          {
+            ok: true,
+            server: credentials.serverUrl,
+            user: credentials.user,
+            organization: current ?? null,
+            organizations,
+          },
+          human,
+        );
+      }),
+    );
+  });
+}
+
+/**
+ * Ends the session a new sign-in replaces, so signing in again (say, to pick another
+ * organisation) leaves no session behind; a rotated pair of it is not kept.
+ */
+async function endPrevious(previous: TeamCredentials): Promise<string> {
+  const which = `${previous.serverUrl} as ${previous.user.email}`;
+  try {
+    await asMember(async () => undefined, previous, '/api/v1/auth/logout', { method: 'POST' });
+    return `Your previous sign-in (${which}) was ended.`;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'UNAUTHENTICATED')
+      return `Your previous sign-in (${which}) had already ended.`;
+    return `Your previous sign-in (${which}) could not be ended there (${toErrorData(error).message}); it stays valid until it expires.`;
+  }
+}

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { appDataDir } from '../engine/paths.js';
+import { FileSecretStore, type SecretStore } from '../engine/secrets/secret-store.js';
+import { saveTeamCredentials, type TeamCredentials } from '../engine/team/credentials.js';
+import type { CliIO } from './context.js';
+
+/**
+ * What `login`, `logout` and `whoami` share: the SecretStore the CLI keeps the member's
+ * sign-in in (the same owner-only secrets.json in the data folder as the engine's other
+ * secrets), and opening the system browser.
+ */
+export function cliSecrets(io: CliIO): SecretStore {
+  return new FileSecretStore(path.join(appDataDir(io.env), 'secrets.json'));
+}
+
+/** For asMember: a rotated token pair replaces the saved sign-in at once. */
+export const saveTo =
+  (secrets: SecretStore) =>
+  (rotated: TeamCredentials): Promise<void> =>
+    saveTeamCredentials(secrets, rotated);
+
+/** The platform's opener; $BROWSER (a command) wins, as on most Unix tools. */
+function opener(url: string, env: NodeJS.ProcessEnv): [string, string[]] {
+  if (env.BROWSER) return [env.BROWSER, [url]];
+  if (process.platform === 'darwin') return ['open', [url]];
+  // rundll32 hands the address to the default browser without cmd.exe parsing its `&`s.
+  if (process.platform === 'win32') return ['rundll32', ['url.dll,FileProtocolHandler', url]];
+  return ['xdg-open', [url]];
+}
+
+/** How long an opener may take to say it failed; after that it is taken to have worked. */
+const OPENER_GRACE_MS = 3000;
+
+/** Opens `url` in the system browser; rejects when no browser can be launched. */
+export function openInBrowser(url: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const [command, args] = opener(url, env);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    const timer = setTimeout(() => {
+      child.unref();
+      resolve();
+    }, OPENER_GRACE_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${command} exited with ${code}`));
+    });
+  });
+}
