@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditExportJob, exportAudit } from '../../src/server/audit-exporter.js';
 import { linkAudit } from '../../src/server/audit-linker.js';
-import { recordAudit } from '../../src/server/audit.js';
+import { pruneAudit, recordAudit, verifyChain } from '../../src/server/audit.js';
 import { loadConfig } from '../../src/server/config.js';
 import type { Db } from '../../src/server/db/db.js';
 import { openDestination, type StorageBackend } from '../../src/engine/storage/index.js';
@@ -237,6 +237,42 @@ describe.each(destinations)('audit export to %s', (name, make) => {
       expect(seen.map((e) => e.seq)).toEqual([1, 2, 3]);
     },
   );
+});
+
+describe('retention with the export on', () => {
+  it('never removes an entry the export has not delivered', async () => {
+    const db = await openTestDb('pglite');
+    const dir = mkdtempSync(path.join(tmpdir(), 'fb-audit-keep-'));
+    try {
+      const org = `org_keep${randomInt(1e9)}`;
+      const add = async (n: number) => {
+        for (let i = 0; i < n; i++)
+          await recordAudit(db, org, {
+            event: 'project.created',
+            actor: { id: 'usr_a', email: null, ip: null },
+            resource: { type: 'project', id: `prj_${i}` },
+            metadata: {},
+          });
+        await linkAudit(db);
+      };
+      await add(3);
+      await exportAudit(db, await openDestination(dir));
+      await add(2);
+      // Everything is past its retention a year and a day later; only the delivered go.
+      const later = new Date(Date.now() + 366 * 86_400_000);
+      expect(await pruneAudit(db, 365, later, { keepUnexported: true })).toBe(3);
+      expect(await db.withOrg(org, (tx) => verifyChain(tx, org))).toEqual({
+        ok: true,
+        entries: 2,
+        prunedThrough: 3,
+      });
+      await exportAudit(db, await openDestination(dir));
+      expect(await pruneAudit(db, 365, later, { keepUnexported: true })).toBe(2);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('AUDIT_LOG_EXPORT configuration', () => {

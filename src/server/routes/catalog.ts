@@ -7,7 +7,7 @@ import { checkDestination, refuseSecrets } from '../destinations.js';
 import { newId } from '../ids.js';
 import { listPage, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
-import { notFound, param, type OrgRoute } from './org-route.js';
+import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
 
 /**
  * The shared catalog beside projects and backups: destinations, schedules and runs, so
@@ -149,8 +149,7 @@ function withPaused<T extends { enabled?: boolean; paused?: boolean | undefined 
 
 /** The schedule's project and destination must be this organisation's (RLS hides others'). */
 async function checkReferences(tx: Tx, s: ScheduleFields): Promise<void> {
-  const [project] = await tx.query('SELECT 1 FROM projects WHERE id = $1', [s.projectId]);
-  if (project === undefined) throw notFound('project', s.projectId);
+  await requireProject(tx, s.projectId);
   await getDestination(tx, s.destinationId);
 }
 
@@ -498,8 +497,7 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
     body: RunBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(RunBody, request.body);
-      const [project] = await tx.query('SELECT 1 FROM projects WHERE id = $1', [body.projectId]);
-      if (project === undefined) throw notFound('project', body.projectId);
+      await requireProject(tx, body.projectId);
       if (body.scheduleId !== undefined) await getSchedule(tx, body.scheduleId);
       if (body.destinationId !== undefined) await getDestination(tx, body.destinationId);
       const id = newId('run');

@@ -41,3 +41,9 @@ export function param(request: FastifyRequest, name: string): string {
 export function notFound(what: string, id: string): AppError {
   return new AppError('NOT_FOUND', `No ${what} ${id} in this organisation.`);
 }
+
+/** The organisation's project `id` exists (RLS hides other organisations', hence 404). */
+export async function requireProject(tx: Tx, id: string): Promise<void> {
+  const [project] = await tx.query('SELECT 1 FROM projects WHERE id = $1', [id]);
+  if (project === undefined) throw notFound('project', id);
+}

@@ -21,7 +21,7 @@ import type { RouteDoc } from '../openapi.js';
 import { listPage, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
 import { CATALOG_ROUTES } from './catalog.js';
-import { notFound, param, type OrgRoute } from './org-route.js';
+import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
 
 export type { OrgRoute } from './org-route.js';
 
@@ -388,8 +388,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     body: BackupBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(BackupBody, request.body);
-      const [project] = await tx.query('SELECT 1 FROM projects WHERE id = $1', [body.projectId]);
-      if (project === undefined) throw notFound('project', body.projectId);
+      await requireProject(tx, body.projectId);
       const id = newId('bkp');
       await tx.query(
         `INSERT INTO backups (id, organisation_id, project_id, created_by, key_id, size_bytes, document_count)
