@@ -86,6 +86,7 @@ export async function serverLines(): Promise<BenchLine[]> {
       ['GET …/projects (21 rows, one page)', '/projects'],
       ['GET …/backups (first page: 50 of 200 rows)', '/backups'],
       ['GET …/backups?limit=200 (the largest page)', '/backups?limit=200'],
+      ['GET …/runs (first page: 50 of 100 rows)', '/runs'],
       ['GET …/organizations/:id', ''],
     ] as const)
       reads.push([label, await load(seed.url, read(path), seed.token, 500, 10)]);
