@@ -90,18 +90,41 @@ function validExamples(): string {
 }
 
 /**
+ * What a destination URL names: its kind, and its bucket and prefix or its folder. Never
+ * throws, so a stored destination always reads back (checkDestination ran when it was
+ * written).
+ */
+export function shapeOf(url: string): DestinationShape {
+  const scheme = schemeOf(url);
+  if (scheme === undefined || scheme === 'file') {
+    try {
+      return { kind: 'local', folder: scheme === 'file' ? fileURLToPath(url) : url };
+    } catch {
+      return { kind: 'local', folder: url };
+    }
+  }
+  try {
+    const parsed = new URL(url);
+    return {
+      kind: scheme,
+      bucket: parsed.hostname,
+      prefix: decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, ''),
+    };
+  } catch {
+    return { kind: scheme };
+  }
+}
+
+/**
  * Checks a destination URL and its options the way the engine will open them, and says
  * what it is. Only the check: the server never connects to a member's destination.
  */
 export function checkDestination(url: string, options: Record<string, unknown>): DestinationShape {
-  const scheme = schemeOf(url);
-  if (scheme === undefined || scheme === 'file') {
-    let folder: string;
-    try {
-      folder = scheme === 'file' ? fileURLToPath(url) : url;
-    } catch {
+  const shape = shapeOf(url);
+  if (shape.kind === 'local') {
+    if (schemeOf(url) === 'file' && shape.folder === url)
       throw new AppError('INVALID_ARGUMENT', `"${url}" is not a valid file:// URL.`);
-    }
+    const folder = shape.folder ?? url;
     // Members' machines differ: a Windows path is as full as a POSIX one.
     if (!path.posix.isAbsolute(folder) && !path.win32.isAbsolute(folder))
       throw new AppError(
@@ -113,21 +136,15 @@ export function checkDestination(url: string, options: Record<string, unknown>):
         'INVALID_ARGUMENT',
         `A folder takes no options (got ${Object.keys(options).join(', ')}); leave options out.`,
       );
-    return { kind: 'local', folder };
+    return shape;
   }
-  const info = kinds().get(scheme);
+  const info = kinds().get(shape.kind);
   if (info === undefined)
     throw new AppError(
       'INVALID_ARGUMENT',
-      `Unknown destination scheme "${scheme}://". Valid destinations look like: ${validExamples()}.`,
+      `Unknown destination scheme "${shape.kind}://". Valid destinations look like: ${validExamples()}.`,
     );
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = new URL('invalid://');
-  }
-  if (parsed.hostname === '')
+  if (shape.bucket === undefined || shape.bucket === '')
     throw new AppError(
       'INVALID_ARGUMENT',
       `"${url}" names no bucket. It should look like ${info.kind.example}.`,
@@ -136,13 +153,9 @@ export function checkDestination(url: string, options: Record<string, unknown>):
   if (!checked.success)
     throw new AppError(
       'INVALID_ARGUMENT',
-      `Invalid options for ${scheme}:// destination: ${checked.error.issues
+      `Invalid options for ${shape.kind}:// destination: ${checked.error.issues
         .map((i) => `${i.path.join('.') || 'options'}: ${i.message}`)
         .join('; ')}.`,
     );
-  return {
-    kind: scheme,
-    bucket: parsed.hostname,
-    prefix: decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, ''),
-  };
+  return shape;
 }

@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors.js';
 import { ScheduleInputSchema } from '../../shared/schedules.js';
 import { anyMember, ruleFor } from '../auth.js';
 import type { Tx } from '../db/db.js';
-import { checkDestination, refuseSecrets } from '../destinations.js';
+import { checkDestination, refuseSecrets, shapeOf } from '../destinations.js';
 import { newId } from '../ids.js';
 import { listPage, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
@@ -43,7 +43,7 @@ const DESTINATION_COLUMNS = `id, name, url, options, created_by AS "createdBy",
 
 /** The answer for a destination: what it is (kind, bucket, prefix, folder) and its options. */
 function destinationView(row: DestinationRow) {
-  const { kind, ...where } = checkDestination(row.url, row.options);
+  const { kind, ...where } = shapeOf(row.url);
   return {
     id: row.id,
     name: row.name,
