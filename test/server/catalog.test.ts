@@ -394,6 +394,41 @@ function catalogSuite(backend: Backend): void {
     });
   });
 
+  describe('row-level security on the catalog tables', () => {
+    it("a tenant query sees only its own organisation's destinations, schedules and runs", async () => {
+      await destination();
+      await server.call(member, 'POST', `${url}/runs`, { projectId });
+      const asTenant = (org: string) =>
+        server.db.withOrg(org, async (tx) => ({
+          destinations: await tx.query<{ organisation_id: string }>(
+            'SELECT organisation_id FROM destinations',
+          ),
+          schedules: await tx.query<{ organisation_id: string }>(
+            'SELECT organisation_id FROM schedules',
+          ),
+          runs: await tx.query<{ organisation_id: string }>('SELECT organisation_id FROM runs'),
+        }));
+      const mine = await asTenant(orgId);
+      expect(mine.destinations.length).toBeGreaterThan(0);
+      expect(mine.runs.length).toBeGreaterThan(0);
+      for (const rows of Object.values(mine))
+        expect(new Set(rows.map((r) => r.organisation_id))).toEqual(
+          new Set(rows.length ? [orgId] : []),
+        );
+      const theirs = await asTenant('org_nobody');
+      expect(theirs).toEqual({ destinations: [], schedules: [], runs: [] });
+      await expect(
+        server.db.withOrg(orgId, (tx) =>
+          tx.query(
+            `INSERT INTO destinations (id, organisation_id, name, url, kind, created_by)
+             VALUES ('dst_x', $1, 'x', '/x', 'local', 'usr_x')`,
+            [otherOrgId],
+          ),
+        ),
+      ).rejects.toThrow(/row-level security/);
+    });
+  });
+
   describe('pagination (keyset on created_at, id)', () => {
     it('pages of 50 by default, at most 200, each row exactly once even with equal timestamps', async () => {
       // 120 records, 60 of them sharing one created_at, written straight into the table so
