@@ -60,7 +60,7 @@ export class AuditLinker {
     this.kickTimer = setTimeout(() => {
       this.kickTimer = undefined;
       this.kickNow();
-    }, this.options.delayMs ?? 10);
+    }, this.options.delayMs ?? 50);
     this.kickTimer.unref();
   }
 
