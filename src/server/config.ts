@@ -88,6 +88,12 @@ const schema = z.object({
   /** Idle timeout of a session in milliseconds; unset means only the refresh expiry applies. */
   SESSION_TIMEOUT: millis.optional(),
   AUDIT_LOG_RETENTION_DAYS: count.default(365),
+  /** Ship linked audit entries to AUDIT_LOG_EXPORT_DESTINATION in batches, exactly once. */
+  AUDIT_LOG_EXPORT: bool.default('false'),
+  /** Any FireBackup destination URL: a folder, s3://bucket/prefix, gs://bucket/prefix. */
+  AUDIT_LOG_EXPORT_DESTINATION: z.string().min(1).optional(),
+  /** How often the export looks for new entries (and retries a failed batch), in ms. */
+  AUDIT_LOG_EXPORT_INTERVAL: millis.default(60_000),
   /** Behind a reverse proxy (the guide's nginx) the client address is in X-Forwarded-For. */
   TRUST_PROXY: bool.default('false'),
   /** Google sign-in (oauth-config.ts checks them together); unset: no sign-in routes. */
@@ -131,6 +137,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     } else if (config.DATABASE_SSL_CA ?? config.DATABASE_SSL_CERT ?? config.DATABASE_SSL_KEY)
       problems.push(
         'DATABASE_SSL_* files are set without DATABASE_URL; they apply to PostgreSQL only (the embedded database has no connection)',
+      );
+    if (config.AUDIT_LOG_EXPORT && config.AUDIT_LOG_EXPORT_DESTINATION === undefined)
+      problems.push(
+        'AUDIT_LOG_EXPORT_DESTINATION is not set but AUDIT_LOG_EXPORT=true; set it to a folder, s3://bucket/prefix or gs://bucket/prefix (credentials come from the usual environment variables)',
       );
     const tls = serverTls(config);
     problems.push(...tls.problems);

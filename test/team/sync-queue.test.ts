@@ -50,6 +50,8 @@ describe('team sync: cache and offline queue', () => {
 
   it('shows the last known lists with their age and the role when the server is unreachable', async () => {
     const { service } = await member('vic@acme.test');
+    // A second app of the same member that never synced anything.
+    const { service: fresh } = await member('vic@acme.test');
     const synced = await service.sync();
     expect(synced.lists).toMatchObject({ projects: null, members: null, backups: null });
     const live = await service.list('projects');
@@ -77,13 +79,28 @@ describe('team sync: cache and offline queue', () => {
       });
       expect(status.lastSyncAt).not.toBeNull();
       // A list never synced here: the network error, saying nothing is cached.
-      await expect(service.list('schedules')).rejects.toMatchObject({
+      await expect(fresh.list('schedules')).rejects.toMatchObject({
         code: 'UNAVAILABLE',
         message: expect.stringMatching(/Nothing of this organisation's schedules was synced/),
       });
     } finally {
       await server.up();
     }
+  });
+
+  it('a list longer than one page is cached whole (every page followed)', async () => {
+    await server.db.withOrg(orgId, (tx) =>
+      tx.query(
+        `INSERT INTO backups (id, organisation_id, project_id, created_by, size_bytes)
+         SELECT 'bkp_page_' || g, $1, $2, 'seed', 9000 FROM generate_series(1, 230) g`,
+        [orgId, projectId],
+      ),
+    );
+    const { service } = await member('vic@acme.test');
+    const listed = await service.list('backups');
+    const paged = listed.items.filter((b) => String(b.id).startsWith('bkp_page_'));
+    expect(paged).toHaveLength(230);
+    expect(new Set(paged.map((b) => b.id)).size).toBe(230);
   });
 
   it('lists this server does not offer yet are reported as unavailable, not as errors', async () => {

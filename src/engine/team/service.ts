@@ -24,6 +24,10 @@ export const SYNC_LISTS = {
   runs: '/runs',
 } as const;
 export type SyncList = keyof typeof SYNC_LISTS;
+
+/** Rows asked per page (the server's maximum), and most rows kept per list offline. */
+const PAGE = 200;
+const MAX_ROWS = 10_000;
 export const SYNC_LIST_NAMES = Object.keys(SYNC_LISTS) as SyncList[];
 
 export interface Listed {
@@ -166,10 +170,10 @@ export class TeamService {
   async list(kind: SyncList): Promise<Listed> {
     const { credentials, orgId } = await this.scope();
     try {
-      const answer = await this.client.request('GET', `/organizations/${orgId}${SYNC_LISTS[kind]}`);
-      const syncedAt = this.store.putList(credentials.serverUrl, orgId, kind, answer.body);
+      const items = await this.allPages(`/organizations/${orgId}${SYNC_LISTS[kind]}`, kind);
+      const syncedAt = this.store.putList(credentials.serverUrl, orgId, kind, { [kind]: items });
       return {
-        items: itemsOf(answer.body, kind),
+        items,
         syncedAt,
         offline: false,
         available: true,
@@ -193,6 +197,23 @@ export class TeamService {
         problem: toErrorData(error),
       };
     }
+  }
+
+  /**
+   * Every page of a list (`?limit=&cursor=`, answers with `nextCursor`), up to MAX_ROWS;
+   * a server that does not page answers everything at once without `nextCursor`.
+   */
+  private async allPages(path: string, kind: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    do {
+      const answer = await this.client.request<{ nextCursor?: string | null }>('GET', path, {
+        query: { limit: PAGE, cursor },
+      });
+      items.push(...itemsOf(answer.body, kind));
+      cursor = answer.body?.nextCursor ?? undefined;
+    } while (cursor !== undefined && items.length < MAX_ROWS);
+    return items;
   }
 
   /**
@@ -372,8 +393,9 @@ export class TeamService {
     await this.list('members').catch(() => undefined);
   }
 
-  apiKeys(): Promise<{ apiKeys: Record<string, unknown>[] }> {
-    return this.org('GET', '/api-keys');
+  async apiKeys(): Promise<{ apiKeys: Record<string, unknown>[] }> {
+    const { orgId } = await this.scope();
+    return { apiKeys: await this.allPages(`/organizations/${orgId}/api-keys`, 'apiKeys') };
   }
 
   createApiKey(body: { name: string; scopes: string[]; expiresInDays: number }) {
@@ -384,8 +406,14 @@ export class TeamService {
     await this.org('DELETE', `/api-keys/${encodeURIComponent(id)}`);
   }
 
+  /** One page of the audit log, newest first (`nextCursor` for the next, on paging servers). */
   audit(query: Record<string, string | number | undefined>) {
-    return this.org<{ entries: Record<string, unknown>[] }>('GET', '/audit', undefined, query);
+    return this.org<{ entries: Record<string, unknown>[]; nextCursor?: string | null }>(
+      'GET',
+      '/audit',
+      undefined,
+      query,
+    );
   }
 
   async sessions(): Promise<{ sessions: Record<string, unknown>[] }> {

@@ -148,8 +148,8 @@ export function teamHandlers(context: HandlerContext): HandlersFor<TeamMethod> {
     },
 
     'team.audit.search': async (query) => {
-      const { entries } = await team().audit(query);
-      return { entries: entries as unknown as AuditEntry[] };
+      const { entries, nextCursor } = await team().audit(query);
+      return { entries: entries as unknown as AuditEntry[], nextCursor: nextCursor ?? null };
     },
 
     'team.sessions.list': async () => {

@@ -411,8 +411,8 @@ function AuditSection() {
             </tr>
           </thead>
           <tbody>
-            {audit.value.map((e) => (
-              <tr key={e.seq}>
+            {audit.value.map((e, i) => (
+              <tr key={e.seq ?? `pending-${i}`}>
                 <td>{when(e.timestamp)}</td>
                 <td>
                   <code>{e.event}</code>

@@ -73,7 +73,8 @@ export const ApiKeySchema = z.object({
 export type ApiKey = z.infer<typeof ApiKeySchema>;
 
 export const AuditEntrySchema = z.object({
-  seq: z.number(),
+  /** Its place in the hash chain; null for a moment after it is written (not linked yet). */
+  seq: z.number().nullable(),
   timestamp: z.string(),
   level: z.string(),
   event: z.string(),
@@ -208,11 +209,15 @@ export const teamMethods = {
       .object({
         event: z.string().trim().min(1).max(100).optional(),
         actor: z.string().trim().min(1).max(200).optional(),
-        before: z.number().int().positive().optional(),
-        limit: z.number().int().min(1).max(500).default(100),
+        /** The `nextCursor` of the page before (older entries). */
+        cursor: z.string().max(400).optional(),
+        limit: z.number().int().min(1).max(200).default(100),
       })
       .strict(),
-    output: z.object({ entries: z.array(AuditEntrySchema) }),
+    output: z.object({
+      entries: z.array(AuditEntrySchema),
+      nextCursor: z.string().nullable().optional(),
+    }),
     permission: 'members:manage',
   }),
   'team.sessions.list': method({
