@@ -16,12 +16,7 @@ import {
   type ServerContext,
 } from '../auth.js';
 import type { Tx } from '../db/db.js';
-import {
-  idempotencyKeyOf,
-  idempotent,
-  requestFingerprint,
-  type WriteOutcome,
-} from '../idempotency.js';
+import { idempotencyKeyOf, idempotent, requestFingerprint } from '../idempotency.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
 import { listPage, PageQuery } from '../pagination.js';
