@@ -44,6 +44,15 @@ for (let i = 0; i < 20; i++)
   await post(`${base}/projects`, { name: `P${i}`, firebaseProjectId: `bench-p${i}` });
 for (let i = 0; i < 200; i++)
   await post(`${base}/backups`, { projectId: project.id, sizeBytes: 1000 + i, documentCount: i });
+// The run history (issue #9's shared catalog): 100 finished runs reported by the app.
+for (let i = 0; i < 100; i++)
+  await post(`${base}/runs`, {
+    projectId: project.id,
+    status: 'finished',
+    documentCount: i,
+    bytes: 1000 + i,
+    backupId: `bkp_bench_${i}`,
+  });
 
 console.log(
   JSON.stringify({

@@ -83,8 +83,10 @@ export async function serverLines(): Promise<BenchLine[]> {
     await load(seed.url, read('/projects'), seed.token, 300, 3);
     const reads: Array<[string, Run]> = [];
     for (const [label, path] of [
-      ['GET …/projects (21 rows)', '/projects'],
-      ['GET …/backups (200 rows)', '/backups'],
+      ['GET …/projects (21 rows, one page)', '/projects'],
+      ['GET …/backups (first page: 50 of 200 rows)', '/backups'],
+      ['GET …/backups?limit=200 (the largest page)', '/backups?limit=200'],
+      ['GET …/runs (first page: 50 of 100 rows)', '/runs'],
       ['GET …/organizations/:id', ''],
     ] as const)
       reads.push([label, await load(seed.url, read(path), seed.token, 500, 10)]);

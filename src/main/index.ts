@@ -127,7 +127,13 @@ async function main(): Promise<void> {
   // One SecretStore for the screens and the runtime that opens destinations with it.
   const runtime = createRuntime({ env, keyring, notifier, log, secrets });
   const dispatch = createDispatcher(
-    createApiHandlers(runtime, keyring, { env, secrets, settings }),
+    createApiHandlers(runtime, keyring, {
+      env,
+      secrets,
+      settings,
+      // Team sign-in happens in the system browser (RFC 8252), never in an app window.
+      team: { openUrl: (url) => shell.openExternal(url) },
+    }),
   );
   registerIpc(ipcMain, dispatch, createApiEvents(runtime));
   // A catalog moved by the CLI's web mode on this machine is followed too.

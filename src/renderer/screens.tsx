@@ -9,6 +9,7 @@ import { RestoreScreen } from './features/restore/RestoreScreen.js';
 import { SchedulesScreen } from './features/schedules/SchedulesScreen.js';
 import { HistoryScreen } from './features/history/HistoryScreen.js';
 import { DashboardScreen } from './features/dashboard/DashboardScreen.js';
+import { TeamScreen } from './features/team/TeamScreen.js';
 import type { ScreenId } from './store/nav.js';
 
 /**
@@ -32,5 +33,6 @@ export const SCREENS: Record<ScreenId, ScreenEntry> = {
   destinations: { title: 'Destinations', component: DestinationsScreen },
   keys: { title: 'Keys', component: KeysScreen },
   settings: { title: 'Settings', component: SettingsScreen },
+  team: { title: 'Team', component: TeamScreen },
   'first-run': { title: 'Get started', component: FirstRunScreen, nav: false },
 };

@@ -1,5 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { AuditLinker } from './audit-linker.js';
 import type { IdentityVerifier, ServerContext } from './auth.js';
 import type { ServerConfig } from './config.js';
 import type { Db } from './db/db.js';
@@ -42,6 +43,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const shared =
     options.shared ??
     (options.config.REDIS_URL !== undefined ? redisState(options.config.REDIS_URL) : memoryState());
+  const auditLinker = new AuditLinker(options.db, (line) => app.log.warn(line));
   const ctx: ServerContext = {
     config: options.config,
     db: options.db,
@@ -50,6 +52,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     shared,
     sessionCache: new Map(),
     auditWrites: options.auditWrites ?? true,
+    auditLinker,
   };
   // Fastify's types follow the https option into a different instance type; the routes
   // do not care which server carries them.
@@ -60,6 +63,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.config.https !== undefined ? { https: options.config.https } : {}),
   }) as unknown as FastifyInstance;
   if (options.shared === undefined) app.addHook('onClose', () => shared.close());
+  // Entries a previous run (or another instance) left unlinked are linked now, then on a timer.
+  await auditLinker.start();
+  app.addHook('onClose', () => auditLinker.stop());
   installErrorHandling(app);
   // Browser sessions (session-cookies.ts); unsigned, the tokens carry their own signatures.
   await app.register(fastifyCookie);

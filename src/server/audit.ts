@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { ExportedEntry } from './audit-export.js';
 import type { Db, Tx } from './db/db.js';
+import { listPage, type Page, type PageRequest } from './pagination.js';
 
 /**
  * The audit log in the security guide's JSON format, append-only and hash-chained: each
@@ -29,7 +31,12 @@ function chainHash(prevHash: string, entryText: string): string {
   return createHash('sha256').update(prevHash).update('\n').update(entryText).digest('hex');
 }
 
-/** Appends one entry inside the caller's transaction (so it commits with the change). */
+/**
+ * Appends one entry inside the caller's transaction (so it commits with the change, or
+ * not at all). One plain INSERT, no lock: the entry is linked into the hash chain after
+ * commit by the linker (audit-linker.ts, migration 5's audit_link), so a request never
+ * queues behind its organisation's other audited requests.
+ */
 export async function appendAudit(
   tx: Tx,
   organization: string | null,
@@ -46,8 +53,10 @@ export async function appendAudit(
     organization,
     metadata: input.metadata,
   };
-  // One round trip (migration 2's audit_append): lock the chain's head, link, insert.
-  await tx.query('SELECT audit_append($1, $2)', [chain, JSON.stringify(entry)]);
+  await tx.query('INSERT INTO audit_log (chain, entry) VALUES ($1, $2)', [
+    chain,
+    JSON.stringify(entry),
+  ]);
 }
 
 /** Appends in its own transaction, in the organisation's RLS context when there is one. */
@@ -65,13 +74,24 @@ export interface VerifyResult {
   reason?: string;
   /** Entries up to this sequence number were removed by retention (the chain starts after). */
   prunedThrough?: number;
+  /**
+   * Committed entries the linker has not chained yet (it runs just after each audited
+   * request and every few seconds). They are not part of what was verified; present only
+   * when there are some.
+   */
+  pending?: number;
 }
 
 export async function verifyChain(tx: Tx, chain: string): Promise<VerifyResult> {
   const rows = await tx.query<{ seq: string; entry: string; prev_hash: string; hash: string }>(
-    'SELECT seq, entry, prev_hash, hash FROM audit_log WHERE chain = $1 ORDER BY seq',
+    'SELECT seq, entry, prev_hash, hash FROM audit_log WHERE chain = $1 AND seq IS NOT NULL ORDER BY seq',
     [chain],
   );
+  const [unlinked] = await tx.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM audit_log WHERE chain = $1 AND seq IS NULL',
+    [chain],
+  );
+  const pending = unlinked !== undefined && unlinked.n > 0 ? { pending: unlinked.n } : {};
   const [head] = await tx.query<{ seq: string; hash: string }>(
     'SELECT seq, hash FROM audit_heads WHERE chain = $1',
     [chain],
@@ -109,28 +129,37 @@ export async function verifyChain(tx: Tx, chain: string): Promise<VerifyResult> 
     };
   if (head === undefined && rows.length > 0)
     return { ok: false, entries: rows.length, brokenAt: 1, reason: 'chain head missing' };
-  return { ok: true, entries: rows.length, ...pruned };
+  return { ok: true, entries: rows.length, ...pruned, ...pending };
 }
 
 /**
  * AUDIT_LOG_RETENTION_DAYS: removes each chain's entries older than `days`, oldest first
  * and only as a contiguous run from the start, after recording the last removed entry as
  * the chain's anchor (in the same transaction), so verify still proves the rest intact.
- * Returns how many entries went.
+ * With `keepUnexported` (AUDIT_LOG_EXPORT on), nothing past a chain's export cursor goes:
+ * an entry is removed only once it is safe at the export destination. Returns how many
+ * entries went.
  */
-export async function pruneAudit(db: Db, days: number, now: Date = new Date()): Promise<number> {
+export async function pruneAudit(
+  db: Db,
+  days: number,
+  now: Date = new Date(),
+  options: { keepUnexported?: boolean } = {},
+): Promise<number> {
   const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
   return db.system(async (tx) => {
     // Per chain, the last entry of the old run: the one before the first entry kept (or
     // the newest, when all are old). A chain whose first entry is kept joins no row.
     const ends = await tx.query<{ chain: string; seq: string; hash: string }>(
       `SELECT l.chain, l.seq, l.hash FROM audit_log l
-         JOIN (SELECT chain,
-                      COALESCE(min(seq) FILTER (WHERE (entry::jsonb ->> 'timestamp') >= $1) - 1,
-                               max(seq)) AS seq
-                 FROM audit_log GROUP BY chain) old
+         JOIN (SELECT a.chain,
+                      LEAST(COALESCE(min(a.seq) FILTER (WHERE (a.entry::jsonb ->> 'timestamp') >= $1) - 1,
+                                     max(a.seq)),
+                            CASE WHEN $2::boolean THEN COALESCE(
+                              (SELECT c.seq FROM audit_export_cursors c WHERE c.chain = a.chain), 0) END) AS seq
+                 FROM audit_log a GROUP BY a.chain) old
            ON old.chain = l.chain AND old.seq = l.seq`,
-      [cutoff],
+      [cutoff, options.keepUnexported === true],
     );
     if (ends.length === 0) return 0;
     await tx.query(`SELECT set_config('app.audit_prune', 'on', true)`);
@@ -151,21 +180,15 @@ export async function pruneAudit(db: Db, days: number, now: Date = new Date()): 
   });
 }
 
-export interface AuditQuery {
+export interface AuditFilters {
   event?: string;
   actorId?: string;
   since?: Date;
   until?: Date;
-  limit: number;
-  /** Entries before this sequence number (paging backwards from the newest). */
-  before?: number;
 }
 
-export async function searchAudit(
-  tx: Tx,
-  chain: string,
-  q: AuditQuery,
-): Promise<Array<AuditEntry & { seq: number; hash: string }>> {
+/** WHERE clauses for the filters, with their parameters after `chain` ($1). */
+function filterClauses(chain: string, q: AuditFilters): { where: string[]; params: unknown[] } {
   const where = ['chain = $1'];
   const params: unknown[] = [chain];
   const add = (clause: string, value: unknown) => {
@@ -176,15 +199,72 @@ export async function searchAudit(
   if (q.actorId !== undefined) add(`(entry::jsonb -> 'actor' ->> 'id') = ?`, q.actorId);
   if (q.since !== undefined) add(`(entry::jsonb ->> 'timestamp') >= ?`, q.since.toISOString());
   if (q.until !== undefined) add(`(entry::jsonb ->> 'timestamp') < ?`, q.until.toISOString());
-  if (q.before !== undefined) add('seq < ?', q.before);
+  return { where, params };
+}
+
+/** An entry as read back: the guide's format plus its chain position (null until linked). */
+export type StoredEntry = AuditEntry & { seq: number | null; hash: string | null };
+
+interface Row {
+  seq: string | null;
+  entry: string;
+  hash: string | null;
+}
+
+function fromRow(r: Row): StoredEntry {
+  return {
+    ...(JSON.parse(r.entry) as AuditEntry),
+    seq: r.seq === null ? null : Number(r.seq),
+    hash: r.hash,
+  };
+}
+
+/** A page of a chain's entries, newest first (keyset on the insertion id). */
+export async function searchAudit(
+  tx: Tx,
+  chain: string,
+  q: AuditFilters,
+  page: PageRequest,
+): Promise<Page<StoredEntry>> {
+  const { where, params } = filterClauses(chain, q);
+  const result = await listPage<Row>(
+    tx,
+    {
+      select: 'seq, entry, hash',
+      from: 'audit_log',
+      where,
+      params,
+      order: 'desc',
+      key: [{ column: 'id', type: 'bigint' }],
+    },
+    page,
+  );
+  return { items: result.items.map(fromRow), nextCursor: result.nextCursor };
+}
+
+/**
+ * Linked entries in chain order (oldest first): the admin's download and the export to a
+ * destination, which only ever ship entries whose place in the chain is fixed.
+ */
+export async function linkedEntries(
+  tx: Tx,
+  chain: string,
+  q: AuditFilters & { fromSeq?: number; toSeq?: number; limit: number },
+): Promise<ExportedEntry[]> {
+  const { where, params } = filterClauses(chain, q);
+  where.push('seq IS NOT NULL');
+  if (q.fromSeq !== undefined) {
+    params.push(q.fromSeq);
+    where.push(`seq >= $${params.length}`);
+  }
+  if (q.toSeq !== undefined) {
+    params.push(q.toSeq);
+    where.push(`seq <= $${params.length}`);
+  }
   params.push(q.limit);
-  const rows = await tx.query<{ seq: string; entry: string; hash: string }>(
-    `SELECT seq, entry, hash FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
+  const rows = await tx.query<Row>(
+    `SELECT seq, entry, hash FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
     params,
   );
-  return rows.map((r) => ({
-    ...(JSON.parse(r.entry) as AuditEntry),
-    seq: Number(r.seq),
-    hash: r.hash,
-  }));
+  return rows.map((r) => fromRow(r) as ExportedEntry);
 }

@@ -8,6 +8,7 @@ import {
   type ApiKeyScope,
   type Role,
 } from '../shared/rbac.js';
+import type { AuditLinker } from './audit-linker.js';
 import { appendAudit, recordAudit } from './audit.js';
 import type { ServerConfig } from './config.js';
 import type { Db, Tx } from './db/db.js';
@@ -38,6 +39,8 @@ export interface ServerContext {
   sessionCache: Map<string, CachedSession>;
   /** False only in the benchmark that measures the audit write's cost. */
   auditWrites: boolean;
+  /** Links committed audit entries into the hash chain (kick it after an audited commit). */
+  auditLinker: AuditLinker;
 }
 
 interface CachedSession {
@@ -152,6 +155,7 @@ export async function failAuth(
     resource: { type: 'route', id: `${request.method} ${request.routeOptions.url ?? request.url}` },
     metadata: { reason },
   });
+  ctx.auditLinker.kick();
   throw new AppError(code, message);
 }
 
@@ -404,6 +408,7 @@ export async function recordDenial(
     resource: { type: 'route', id: `${request.method} ${request.routeOptions.url ?? ''}` },
     metadata: caller.role !== undefined ? { role: caller.role } : { apiKey: true },
   });
+  ctx.auditLinker.kick();
   return new AppError(
     'PERMISSION_DENIED',
     caller.role !== undefined

@@ -117,6 +117,12 @@ const schema = z.object({
   /** How long an invitation link works. */
   INVITATION_EXPIRES_IN: duration('7d').default('7d'),
   AUDIT_LOG_RETENTION_DAYS: count.default(365),
+  /** Ship linked audit entries to AUDIT_LOG_EXPORT_DESTINATION in batches, exactly once. */
+  AUDIT_LOG_EXPORT: bool.default('false'),
+  /** Any FireBackup destination URL: a folder, s3://bucket/prefix, gs://bucket/prefix. */
+  AUDIT_LOG_EXPORT_DESTINATION: z.string().min(1).optional(),
+  /** How often the export looks for new entries (and retries a failed batch), in ms. */
+  AUDIT_LOG_EXPORT_INTERVAL: millis.default(60_000),
   /** Behind a reverse proxy (the guide's nginx) the client address is in X-Forwarded-For. */
   TRUST_PROXY: bool.default('false'),
   /** Google sign-in (oauth-config.ts checks them together); unset: no sign-in routes. */
@@ -165,6 +171,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     if (config.SESSION_SAME_SITE === 'none' && !config.SESSION_SECURE)
       problems.push(
         'SESSION_SAME_SITE=none needs SESSION_SECURE=true (browsers refuse it otherwise)',
+      );
+    if (config.AUDIT_LOG_EXPORT && config.AUDIT_LOG_EXPORT_DESTINATION === undefined)
+      problems.push(
+        'AUDIT_LOG_EXPORT_DESTINATION is not set but AUDIT_LOG_EXPORT=true; set it to a folder, s3://bucket/prefix or gs://bucket/prefix (credentials come from the usual environment variables)',
       );
     const tls = serverTls(config);
     problems.push(...tls.problems);

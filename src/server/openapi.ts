@@ -19,6 +19,8 @@ export interface RouteDoc {
   success: 200 | 201 | 204 | 302;
   body?: z.ZodTypeAny;
   query?: z.AnyZodObject;
+  /** The route honours Idempotency-Key (the organisation's write routes). */
+  idempotent?: boolean;
 }
 
 declare module 'fastify' {
@@ -103,6 +105,15 @@ function operation(route: Collected): Record<string, unknown> {
       required: false,
       description: 'Required with an API key: the organisation the key belongs to.',
       schema: { type: 'string' },
+    });
+  if (doc?.idempotent === true)
+    parameters.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'A key made once per action (a UUID): sending the request again with it answers as the first time and takes effect once (kept 7 days).',
+      schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,200}$' },
     });
   const success = doc?.success ?? 200;
   return {

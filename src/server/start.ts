@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { appDataDir } from '../engine/paths.js';
 import { buildApp } from './app.js';
+import { openDestination, redactUrl } from '../engine/storage/index.js';
+import { AuditExportJob } from './audit-exporter.js';
 import { pruneAudit } from './audit.js';
 import { loadConfig } from './config.js';
 import { openDb } from './db/db.js';
@@ -23,8 +25,11 @@ export async function startServer(
   );
   const app = await buildApp({ config, db });
   // Audit retention: at start and then daily (the log's own order keeps the chain verifiable).
+  // With the export on, retention never removes an entry not yet at the export destination.
   const prune = () =>
-    pruneAudit(db, config.AUDIT_LOG_RETENTION_DAYS).then(
+    pruneAudit(db, config.AUDIT_LOG_RETENTION_DAYS, new Date(), {
+      keepUnexported: config.AUDIT_LOG_EXPORT,
+    }).then(
       (n) =>
         n > 0 &&
         log(
@@ -35,6 +40,15 @@ export async function startServer(
   await prune();
   const pruning = setInterval(() => void prune(), 86_400_000);
   pruning.unref();
+  const destination = config.AUDIT_LOG_EXPORT_DESTINATION;
+  const exporter =
+    config.AUDIT_LOG_EXPORT && destination !== undefined
+      ? new AuditExportJob(db, () => openDestination(destination), log, {
+          intervalMs: config.AUDIT_LOG_EXPORT_INTERVAL,
+          label: redactUrl(destination),
+        })
+      : undefined;
+  exporter?.start();
   try {
     const address = await app.listen({ host: config.HOST, port: config.PORT });
     log(
@@ -53,6 +67,7 @@ export async function startServer(
     log('Stopping: finishing requests in flight.');
   } finally {
     clearInterval(pruning);
+    await exporter?.stop();
     await app.close();
     await db.close();
   }

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   CANCELLED: { fault: 'user', retryable: false, exit: 130 },
   /** Checksums or read-back did not match what was written. */
   INTEGRITY: { fault: 'system', retryable: false, exit: 3 },
+  /** Something must happen first (sign in, pick an organisation, a feature not built yet). */
+  FAILED_PRECONDITION: { fault: 'user', retryable: false, exit: 1 },
   /** A bug or an unexpected state: the message says so plainly. */
   INTERNAL: { fault: 'system', retryable: false, exit: 1 },
 } as const satisfies Record<string, { fault: 'user' | 'system'; retryable: boolean; exit: number }>;

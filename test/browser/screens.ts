@@ -28,6 +28,7 @@ const APP_SCREENS: Screen[] = [
   { name: 'destinations', title: 'Destinations' },
   { name: 'keys', title: 'Keys' },
   { name: 'settings', title: 'Settings' },
+  { name: 'team', title: 'Team' },
 ];
 
 export const SCREENS: Screen[] = rendererConfig() ? APP_SCREENS : PLACEHOLDER;

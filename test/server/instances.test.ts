@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { linkAudit } from '../../src/server/audit-linker.js';
 import { recordAudit, verifyChain } from '../../src/server/audit.js';
 import type { Db } from '../../src/server/db/db.js';
 import { freePort } from '../helpers/firestore-emulator.js';
@@ -88,6 +89,7 @@ describe.skipIf(unavailable('postgres') || !redisUrl)(
           }),
         ),
       );
+      await linkAudit(db);
       expect(await db.withOrg(chain, (tx) => verifyChain(tx, chain))).toEqual({
         ok: true,
         entries: 24,

@@ -24,6 +24,7 @@ function matrixSuite(backend: Backend): void {
   let orgId: string;
   let otherOrgId: string;
   let projectId: string;
+  let destinationId: string;
 
   beforeAll(async () => {
     server = await startTestServer({}, {}, await openTestDb(backend));
@@ -41,6 +42,30 @@ function matrixSuite(backend: Backend): void {
       firebaseProjectId: 'acme-main',
     });
     projectId = res.json<{ id: string }>().id;
+    destinationId = (
+      await server.call(owner, 'POST', `/api/v1/organizations/${orgId}/destinations`, {
+        name: 'Shared',
+        url: 's3://acme-backups/shared',
+        options: { region: 'eu-west-1' },
+      })
+    ).json<{ id: string }>().id;
+  });
+  /** Creates a record in the organisation as its owner, for the routes that change one. */
+  async function made(path: string, body: object): Promise<string> {
+    const res = await server.call(
+      sessions.owner,
+      'POST',
+      `/api/v1/organizations/${orgId}${path}`,
+      body,
+    );
+    if (res.statusCode !== 201) throw new Error(`${path}: ${res.body}`);
+    return res.json<{ id: string }>().id;
+  }
+  const scheduleBody = (n: number) => ({
+    name: `s${n}`,
+    projectId,
+    destinationId,
+    cron: '0 3 * * *',
   });
   afterAll(async () => {
     await server.close();
@@ -114,6 +139,30 @@ function matrixSuite(backend: Backend): void {
           },
         );
         return { url: `${base}/backups/${res.json<{ id: string }>().id}` };
+      }
+      case 'POST /destinations':
+        return { url: `${base}/destinations`, body: { name: `d${n}`, url: `/srv/backups/${n}` } };
+      case 'GET /destinations/:destinationId':
+      case 'PATCH /destinations/:destinationId':
+      case 'DELETE /destinations/:destinationId': {
+        const id = await made('/destinations', { name: `victim${n}`, url: `/srv/v${n}` });
+        const body = route.method === 'PATCH' ? { name: `renamed${n}` } : undefined;
+        return { url: `${base}/destinations/${id}`, body };
+      }
+      case 'POST /schedules':
+        return { url: `${base}/schedules`, body: scheduleBody(n) };
+      case 'GET /schedules/:scheduleId':
+      case 'PATCH /schedules/:scheduleId':
+      case 'DELETE /schedules/:scheduleId': {
+        const id = await made('/schedules', scheduleBody(n));
+        const body = route.method === 'PATCH' ? { paused: true } : undefined;
+        return { url: `${base}/schedules/${id}`, body };
+      }
+      case 'POST /runs':
+        return { url: `${base}/runs`, body: { projectId } };
+      case 'PATCH /runs/:runId': {
+        const id = await made('/runs', { projectId });
+        return { url: `${base}/runs/${id}`, body: { status: 'finished', documentCount: n } };
       }
       default:
         return { url: `${base}${route.path}` };

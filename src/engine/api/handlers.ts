@@ -21,6 +21,7 @@ import { scheduleEditHandlers } from './handlers/schedule-edit.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
 import { historyHandlers } from './handlers/history.js';
 import { catalogLocationHandlers } from './handlers/catalog-location.js';
+import { teamHandlers, type TeamHandlerOptions } from './handlers/team.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {
@@ -31,6 +32,8 @@ export interface ApiHandlerOptions {
   settings?: SettingsStore;
   /** Default: the runtime's (give the runtime the same store: it opens destinations with it). */
   secrets?: HandlerContext['secrets'];
+  /** Team sync mode: openUrl (desktop: shell.openExternal), the sign-in flow, fetch (tests). */
+  team?: TeamHandlerOptions;
 }
 
 /**
@@ -58,6 +61,7 @@ export function createApiHandlers(
     settings: () => (settings ??= ConfSettingsStore.open(dataDir)),
     // One store for the handlers and the runtime's destination opener.
     secrets: options.secrets ?? runtime.secrets,
+    ...(options.team !== undefined ? { team: options.team } : {}),
   };
   return {
     ...backupHandlers(context),
@@ -76,5 +80,6 @@ export function createApiHandlers(
     ...dashboardHandlers(context),
     ...historyHandlers(context),
     ...catalogLocationHandlers(context),
+    ...teamHandlers(context),
   };
 }

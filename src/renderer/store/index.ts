@@ -13,6 +13,7 @@ import { schedulesSlice, type SchedulesSlice } from '../features/schedules/slice
 import { historySlice, type HistorySlice } from '../features/history/slice.js';
 import { dashboardSlice, type DashboardSlice } from '../features/dashboard/slice.js';
 import { backupNowSlice, type BackupNowSlice } from '../features/backup-now/slice.js';
+import { teamSlice, type TeamSlice } from '../features/team/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
 import { sliceContext, type SliceCreator } from './slice.js';
@@ -36,6 +37,7 @@ export interface AppState {
   history: HistorySlice;
   dashboard: DashboardSlice;
   backupNow: BackupNowSlice;
+  team: TeamSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
@@ -52,6 +54,7 @@ const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   history: historySlice,
   dashboard: dashboardSlice,
   backupNow: backupNowSlice,
+  team: teamSlice,
 };
 
 export type AppStore = StoreApi<AppState>;

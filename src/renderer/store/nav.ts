@@ -12,6 +12,7 @@ export const SCREEN_IDS = [
   'destinations',
   'keys',
   'settings',
+  'team',
   'first-run',
 ] as const;
 export type ScreenId = (typeof SCREEN_IDS)[number];

@@ -287,6 +287,26 @@ CREATE CONSTRAINT TRIGGER memberships_keep_owner AFTER UPDATE OR DELETE ON membe
 `;
 
 /**
+ * Idempotency-Key (docs/server.md): the answer a write gave, kept per organisation and key
+ * for a while, so a client that never heard it (a lost response, a killed app, an offline
+ * queue sending again) gets the same answer and the write takes effect once. The row is
+ * written in the write's own transaction: it exists exactly when the effect does.
+ */
+const idempotency = `
+CREATE TABLE idempotency_keys (
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status integer,
+  body text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (organisation_id, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (organisation_id, created_at);
+${tenantPolicy('idempotency_keys')}
+`;
+
+/**
  * Google sign-in for native clients (RFC 8252, src/server/routes/google.ts). A flow in
  * progress lives in oauth_states from the start route to Google's callback: the server's
  * own PKCE verifier and nonce for Google (never sent to the browser) and what the native
@@ -319,10 +339,139 @@ CREATE TABLE oauth_codes (
 );
 `;
 
+/**
+ * The shared catalog (destinations, schedules, runs), indexes for keyset pagination on
+ * (created_at, id), the audit write after commit, and the audit export cursor.
+ *
+ * Audit after commit: a request's transaction only INSERTs its entry (seq, prev_hash and
+ * hash NULL), taking no lock on the chain head; audit_link() then links committed entries
+ * in insertion order under an advisory lock (one linker at a time, across instances). The
+ * append-only trigger lets an UPDATE through only when it fills in the chain columns of an
+ * unlinked entry and leaves everything else as written. ADR 0013 has the reasoning.
+ *
+ * Audit export: audit_export_cursors holds, per chain, the last sequence number shipped
+ * and the batch in flight (pending_to), so a batch re-sent after a crash is the same one.
+ */
+const catalog = `
+CREATE TABLE destinations (
+  id text PRIMARY KEY,
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  url text NOT NULL,
+  kind text NOT NULL,
+  options jsonb NOT NULL DEFAULT '{}',
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (organisation_id, name)
+);
+
+CREATE TABLE schedules (
+  id text PRIMARY KEY,
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  project_id text NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  destination_id text NOT NULL REFERENCES destinations(id),
+  cron text NOT NULL,
+  time_zone text NOT NULL,
+  paused boolean NOT NULL DEFAULT false,
+  -- The rest of the engine's schedule (kind, scope, retention, verification, ...).
+  settings jsonb NOT NULL,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE runs (
+  id text PRIMARY KEY,
+  organisation_id text NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+  project_id text NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  schedule_id text REFERENCES schedules(id) ON DELETE SET NULL,
+  destination_id text REFERENCES destinations(id) ON DELETE SET NULL,
+  status text NOT NULL CHECK (status IN ('started', 'finished', 'failed')),
+  started_at timestamptz NOT NULL,
+  finished_at timestamptz,
+  document_count bigint,
+  bytes bigint,
+  error_message text,
+  backup_id text,
+  reported_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+${['destinations', 'schedules', 'runs'].map((t) => tenantPolicy(t)).join('\n')}
+
+CREATE INDEX projects_page ON projects (organisation_id, created_at, id);
+CREATE INDEX backups_page ON backups (organisation_id, created_at, id);
+CREATE INDEX destinations_page ON destinations (organisation_id, created_at, id);
+CREATE INDEX schedules_page ON schedules (organisation_id, created_at, id);
+CREATE INDEX runs_page ON runs (organisation_id, created_at, id);
+CREATE INDEX memberships_page ON memberships (organisation_id, created_at, user_id);
+CREATE INDEX api_keys_page ON api_keys (organisation_id, created_at, id);
+
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
+ALTER TABLE audit_log ADD COLUMN id bigserial;
+ALTER TABLE audit_log ADD PRIMARY KEY (id);
+ALTER TABLE audit_log ALTER COLUMN seq DROP NOT NULL;
+ALTER TABLE audit_log ALTER COLUMN prev_hash DROP NOT NULL;
+ALTER TABLE audit_log ALTER COLUMN hash DROP NOT NULL;
+CREATE UNIQUE INDEX audit_log_chain_seq ON audit_log (chain, seq);
+CREATE INDEX audit_log_chain_id ON audit_log (chain, id);
+CREATE INDEX audit_log_unlinked ON audit_log (id) WHERE seq IS NULL;
+GRANT USAGE ON SEQUENCE audit_log_id_seq TO ${APP_ROLE};
+
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('app.audit_prune', true) = 'on'
+     AND OLD.seq <= (SELECT seq FROM audit_anchors WHERE chain = OLD.chain) THEN
+    RETURN OLD;
+  END IF;
+  IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+     AND NEW.hash IS NOT NULL AND NEW.prev_hash IS NOT NULL
+     AND NEW.id = OLD.id AND NEW.chain = OLD.chain AND NEW.entry = OLD.entry THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'audit_log is append-only';
+END $f$;
+
+CREATE FUNCTION audit_link(p_limit integer) RETURNS integer
+LANGUAGE plpgsql AS $f$
+DECLARE
+  r record;
+  v_seq bigint;
+  v_prev text;
+  v_hash text;
+  v_count integer := 0;
+BEGIN
+  -- One linker at a time, whichever instance runs it; released at commit.
+  PERFORM pg_advisory_xact_lock(4242005);
+  FOR r IN SELECT id, chain, entry FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT p_limit LOOP
+    INSERT INTO audit_heads (chain, seq, hash) VALUES (r.chain, 0, repeat('0', 64))
+      ON CONFLICT (chain) DO NOTHING;
+    SELECT seq, hash INTO v_seq, v_prev FROM audit_heads WHERE chain = r.chain FOR UPDATE;
+    v_seq := v_seq + 1;
+    v_hash := encode(sha256(convert_to(v_prev || E'\\n' || r.entry, 'UTF8')), 'hex');
+    UPDATE audit_log SET seq = v_seq, prev_hash = v_prev, hash = v_hash WHERE id = r.id;
+    UPDATE audit_heads SET seq = v_seq, hash = v_hash WHERE chain = r.chain;
+    v_count := v_count + 1;
+  END LOOP;
+  RETURN v_count;
+END $f$;
+
+CREATE TABLE audit_export_cursors (
+  chain text PRIMARY KEY,
+  seq bigint NOT NULL DEFAULT 0,
+  pending_to bigint,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
   { version: 3, name: 'audit_retention', sql: auditRetention },
   { version: 4, name: 'sessions_mfa_invitations', sql: sessionsMfaInvitations },
+  { version: 5, name: 'catalog', sql: catalog },
+  { version: 6, name: 'idempotency_keys', sql: idempotency },
   { version: 7, name: 'oauth_flows', sql: oauthFlows },
 ];

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 
@@ -10,14 +9,4 @@ export function parseBody<S extends z.ZodTypeAny>(schema: S, value: unknown): z.
     .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
     .join('; ');
   throw new AppError('INVALID_ARGUMENT', `The request is not valid: ${detail}.`);
-}
-
-/** A path parameter of the route ('' when missing). */
-export function param(request: FastifyRequest, name: string): string {
-  return (request.params as Record<string, string>)[name] ?? '';
-}
-
-/** 404 for a resource the caller's organisation does not hold (others' included). */
-export function notFound(what: string, id: string): AppError {
-  return new AppError('NOT_FOUND', `No ${what} ${id} in this organisation.`);
 }

@@ -7,9 +7,9 @@ import { appendAudit } from '../audit.js';
 import { authenticate, ruleFor, type Rule, type ServerContext } from '../auth.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
-import { notFound, param, parseBody } from './body.js';
+import { parseBody } from './body.js';
+import { notFound, param, type OrgRoute } from './org-route.js';
 import { checkMemberChange } from './members.js';
-import type { OrgRoute } from './org.js';
 
 /**
  * Invitations and ownership transfer. An invitation names an email address and a role;

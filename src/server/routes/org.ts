@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { API_KEY_SCOPES, ROLES, type Role } from '../../shared/rbac.js';
 import { toCsv, toNdjson } from '../audit-export.js';
-import { appendAudit, searchAudit, verifyChain, type AuditInput } from '../audit.js';
+import { appendAudit, linkedEntries, searchAudit, verifyChain } from '../audit.js';
 import {
   API_KEY_PREFIX,
   anyMember,
@@ -12,42 +12,19 @@ import {
   authorize,
   recordDenial,
   ruleFor,
-  type OrgCaller,
-  type Rule,
   type ServerContext,
 } from '../auth.js';
-import type { Tx } from '../db/db.js';
+import { idempotencyKeyOf, idempotent, requestFingerprint } from '../idempotency.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
-import { notFound, param, parseBody } from './body.js';
+import { listPage, PageQuery } from '../pagination.js';
+import { parseBody } from './body.js';
+import { CATALOG_ROUTES } from './catalog.js';
 import { INVITATION_ROUTES } from './invitations.js';
 import { checkMemberChange } from './members.js';
+import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
 
-/**
- * The routes under /api/v1/organizations/:orgId. Each names the rule it is checked
- * against (from the guide's permission matrix in src/shared/rbac.ts); the route-by-role
- * test is generated from this same table.
- */
-export interface OrgRoute {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  /** Path below /api/v1/organizations/:orgId ('' for the organisation itself). */
-  path: string;
-  rule: Rule;
-  /** For the OpenAPI document (with `body`/`query`, the same schemas the handler parses). */
-  summary: string;
-  /** The status of a successful answer when not the method's usual one (SUCCESS). */
-  success?: 200 | 201 | 204;
-  body?: z.ZodTypeAny;
-  query?: z.AnyZodObject;
-  /** Runs in the organisation's RLS context; `audit` appends in the same transaction. */
-  handle: (
-    tx: Tx,
-    c: OrgCaller,
-    request: FastifyRequest,
-    audit: (input: Omit<AuditInput, 'actor'>) => Promise<void>,
-    ctx: ServerContext,
-  ) => Promise<{ status?: number; body?: unknown; file?: { type: string; name: string } }>;
-}
+export type { OrgRoute } from './org-route.js';
 
 const ADMIN_TASK = ruleFor('members:manage');
 
@@ -79,11 +56,19 @@ const AuditExportQuery = z.object({
   format: z.enum(['ndjson', 'csv']).default('ndjson'),
   limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
-const AuditQuery = z.object({
-  ...AuditFilters,
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+const AuditQuery = z.object({ ...AuditFilters, ...PageQuery });
+const Page = z.object(PageQuery);
+const BackupsQuery = z.object({ ...PageQuery, projectId: z.string().max(200).optional() });
+
+/** The filters of an audit query, without the ones it did not give. */
+function auditFilters(q: z.infer<typeof AuditQuery> | z.infer<typeof AuditExportQuery>) {
+  return {
+    ...(q.event !== undefined ? { event: q.event } : {}),
+    ...(q.actor !== undefined ? { actorId: q.actor } : {}),
+    ...(q.since !== undefined ? { since: q.since } : {}),
+    ...(q.until !== undefined ? { until: q.until } : {}),
+  };
+}
 
 export const ORG_ROUTES: readonly OrgRoute[] = [
   {
@@ -119,13 +104,23 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/members',
     rule: anyMember(null),
-    summary: 'List the members and their roles.',
-    async handle(tx) {
-      const members = await tx.query(
-        `SELECT m.user_id AS "userId", u.email, u.name, m.role, m.created_at AS "joinedAt"
-           FROM memberships m JOIN users u ON u.id = m.user_id ORDER BY m.created_at`,
+    summary: 'List the members and their roles (a page, oldest first).',
+    query: Page,
+    async handle(tx, _c, request) {
+      const page = await listPage(
+        tx,
+        {
+          select: `m.user_id AS "userId", u.email, u.name, m.role, m.created_at AS "joinedAt"`,
+          from: 'memberships m JOIN users u ON u.id = m.user_id',
+          order: 'asc',
+          key: [
+            { column: 'm.created_at', type: 'timestamptz' },
+            { column: 'm.user_id', type: 'text' },
+          ],
+        },
+        parseBody(Page, request.query),
       );
-      return { body: { members } };
+      return { body: { members: page.items, nextCursor: page.nextCursor } };
     },
   },
   {
@@ -178,14 +173,20 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/api-keys',
     rule: ADMIN_TASK,
-    summary: 'List API keys (never the keys themselves).',
-    async handle(tx) {
-      const keys = await tx.query(
-        `SELECT id, name, prefix, scopes, created_by AS "createdBy", created_at AS "createdAt",
-                expires_at AS "expiresAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"
-           FROM api_keys ORDER BY created_at`,
+    summary: 'List API keys (never the keys themselves; a page, oldest first).',
+    query: Page,
+    async handle(tx, _c, request) {
+      const page = await listPage(
+        tx,
+        {
+          select: `id, name, prefix, scopes, created_by AS "createdBy", created_at AS "createdAt",
+                   expires_at AS "expiresAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`,
+          from: 'api_keys',
+          order: 'asc',
+        },
+        parseBody(Page, request.query),
       );
-      return { body: { apiKeys: keys } };
+      return { body: { apiKeys: page.items, nextCursor: page.nextCursor } };
     },
   },
   {
@@ -213,10 +214,10 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
         metadata: { name: body.name, prefix, scopes: body.scopes },
       });
       // The key itself is in this answer only; the server keeps its hash.
-      return {
-        status: 201,
-        body: { id, name: body.name, prefix, scopes: body.scopes, expiresAt, key },
-      };
+      const created = { id, name: body.name, prefix, scopes: body.scopes, expiresAt };
+      // A repeat of this request (same Idempotency-Key) gets the key's record without the
+      // key: it is never stored, so a lost answer means revoking it and making another.
+      return { status: 201, body: { ...created, key }, replayBody: { ...created, key: null } };
     },
   },
   {
@@ -243,19 +244,13 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/audit',
     rule: ADMIN_TASK,
-    summary: 'Search the audit log, newest first.',
+    summary: 'Search the audit log, newest first (a page).',
     query: AuditQuery,
+    linksAuditFirst: true,
     async handle(tx, c, request) {
       const q = parseBody(AuditQuery, request.query);
-      const entries = await searchAudit(tx, c.orgId, {
-        limit: q.limit,
-        ...(q.event !== undefined ? { event: q.event } : {}),
-        ...(q.actor !== undefined ? { actorId: q.actor } : {}),
-        ...(q.since !== undefined ? { since: q.since } : {}),
-        ...(q.until !== undefined ? { until: q.until } : {}),
-        ...(q.before !== undefined ? { before: q.before } : {}),
-      });
-      return { body: { entries } };
+      const page = await searchAudit(tx, c.orgId, auditFilters(q), q);
+      return { body: { entries: page.items, nextCursor: page.nextCursor } };
     },
   },
   {
@@ -264,17 +259,10 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     rule: ADMIN_TASK,
     summary: 'Download the audit log (NDJSON or CSV), oldest first.',
     query: AuditExportQuery,
+    linksAuditFirst: true,
     async handle(tx, c, request) {
       const q = parseBody(AuditExportQuery, request.query);
-      const entries = (
-        await searchAudit(tx, c.orgId, {
-          limit: q.limit,
-          ...(q.event !== undefined ? { event: q.event } : {}),
-          ...(q.actor !== undefined ? { actorId: q.actor } : {}),
-          ...(q.since !== undefined ? { since: q.since } : {}),
-          ...(q.until !== undefined ? { until: q.until } : {}),
-        })
-      ).reverse();
+      const entries = await linkedEntries(tx, c.orgId, { ...auditFilters(q), limit: q.limit });
       return q.format === 'csv'
         ? { body: toCsv(entries), file: { type: 'text/csv; charset=utf-8', name: 'audit.csv' } }
         : {
@@ -288,6 +276,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     path: '/audit/verify',
     rule: ADMIN_TASK,
     summary: "Verify the audit log's hash chain.",
+    linksAuditFirst: true,
     async handle(tx, c) {
       return { body: await verifyChain(tx, c.orgId) };
     },
@@ -296,13 +285,19 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/projects',
     rule: anyMember('projects:read'),
-    summary: 'List projects.',
-    async handle(tx) {
-      const projects = await tx.query(
-        `SELECT id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"
-           FROM projects ORDER BY created_at`,
+    summary: 'List projects (a page, oldest first).',
+    query: Page,
+    async handle(tx, _c, request) {
+      const page = await listPage(
+        tx,
+        {
+          select: `id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"`,
+          from: 'projects',
+          order: 'asc',
+        },
+        parseBody(Page, request.query),
       );
-      return { body: { projects } };
+      return { body: { projects: page.items, nextCursor: page.nextCursor } };
     },
   },
   {
@@ -342,14 +337,24 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     method: 'GET',
     path: '/backups',
     rule: ruleFor('backups:view'),
-    summary: 'List backup records (metadata only).',
-    async handle(tx) {
-      const backups = await tx.query(
-        `SELECT id, project_id AS "projectId", created_at AS "createdAt", created_by AS "createdBy",
-                key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount"
-           FROM backups ORDER BY created_at DESC LIMIT 1000`,
+    summary: 'List backup records (metadata only; a page, newest first).',
+    query: BackupsQuery,
+    async handle(tx, _c, request) {
+      const q = parseBody(BackupsQuery, request.query);
+      const page = await listPage(
+        tx,
+        {
+          select: `id, project_id AS "projectId", created_at AS "createdAt", created_by AS "createdBy",
+                   key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount"`,
+          from: 'backups',
+          ...(q.projectId !== undefined
+            ? { where: ['project_id = $1'], params: [q.projectId] }
+            : {}),
+          order: 'desc',
+        },
+        q,
       );
-      return { body: { backups } };
+      return { body: { backups: page.items, nextCursor: page.nextCursor } };
     },
   },
   {
@@ -360,8 +365,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     body: BackupBody,
     async handle(tx, c, request, audit) {
       const body = parseBody(BackupBody, request.body);
-      const [project] = await tx.query('SELECT 1 FROM projects WHERE id = $1', [body.projectId]);
-      if (project === undefined) throw notFound('project', body.projectId);
+      await requireProject(tx, body.projectId);
       const id = newId('bkp');
       await tx.query(
         `INSERT INTO backups (id, organisation_id, project_id, created_by, key_id, size_bytes, document_count)
@@ -398,6 +402,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     },
   },
   ...INVITATION_ROUTES,
+  ...CATALOG_ROUTES,
 ];
 
 const CreateOrgBody = z.object({ name: z.string().min(1).max(200) });
@@ -444,6 +449,7 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
         ctx.now(),
       );
     });
+    ctx.auditLinker.kick();
     return reply.status(201).send({ id, name, role: 'owner' });
   });
 
@@ -456,6 +462,7 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
           summary: route.summary,
           auth: route.rule.scope === null ? 'user' : 'userOrKey',
           success: successOf(route),
+          idempotent: route.method !== 'GET',
           ...(route.body !== undefined ? { body: route.body } : {}),
           ...(route.query !== undefined ? { query: route.query } : {}),
         },
@@ -463,19 +470,37 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
       handler: async (request, reply) => {
         const principal = await authenticate(ctx, request);
         const orgId = param(request, 'orgId');
+        // A linker that cannot run (its error is logged) leaves entries pending, not the log unreadable.
+        if (route.linksAuditFirst === true) await ctx.auditLinker.flush().catch(() => undefined);
+        // Reads ignore the header; a write with one runs at most once per key.
+        const key = route.method === 'GET' ? undefined : idempotencyKeyOf(request);
+        let audited = false;
         const outcome = await ctx.db.withOrg(orgId, async (tx) => {
           const { caller, allowed } = await authorize(tx, request, principal, orgId, route.rule);
           if (!allowed) return { denied: caller };
-          const audit = async (input: Omit<AuditInput, 'actor'>) => {
-            if (ctx.auditWrites)
-              await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
-          };
-          return route.handle(tx, caller, request, audit, ctx);
+          const run = () =>
+            route.handle(
+              tx,
+              caller,
+              request,
+              async (input) => {
+                if (!ctx.auditWrites) return;
+                await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
+                audited = true;
+              },
+              ctx,
+            );
+          if (key === undefined) return run();
+          const fingerprint = requestFingerprint(request, caller.actor.id);
+          return idempotent(tx, { orgId, key, fingerprint, now: ctx.now() }, run);
         });
+        // Committed: the entry joins the hash chain now, after the answer (ADR 0013).
+        if (audited) ctx.auditLinker.kick();
         // The denial is recorded after the route's transaction (nothing of it ran).
         if ('denied' in outcome) throw await recordDenial(ctx, request, outcome.denied, route.rule);
-        const result = outcome;
+        const result: Awaited<ReturnType<OrgRoute['handle']>> = outcome;
         void reply.status(result.status ?? 200);
+        if ('replayed' in outcome) void reply.header('Idempotent-Replayed', 'true');
         if (result.file !== undefined)
           void reply
             .type(result.file.type)

@@ -17,6 +17,7 @@ import { scheduleEditMethods, ScheduleChangedEventSchema } from './methods/sched
 import { dashboardMethods } from './methods/dashboard.js';
 import { historyMethods } from './methods/history.js';
 import { catalogLocationMethods } from './methods/catalog-location.js';
+import { teamMethods } from './methods/team.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -46,6 +47,7 @@ export const contract = {
   ...dashboardMethods,
   ...historyMethods,
   ...catalogLocationMethods,
+  ...teamMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;

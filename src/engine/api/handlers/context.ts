@@ -4,6 +4,7 @@ import type { KeyStore } from '../../keys/key-store.js';
 import type { Keyring } from '../../keys/keyring.js';
 import type { SettingsStore } from '../../settings/settings-store.js';
 import type { SecretProtection, SecretStore } from '../../secrets/secret-store.js';
+import type { TeamHandlerOptions } from './team.js';
 
 /** What every domain's handlers work over: the runtime (catalog, jobs, scheduler) and the keys. */
 export interface HandlerContext {
@@ -17,6 +18,8 @@ export interface HandlerContext {
   settings: () => Promise<SettingsStore>;
   /** Where imported credentials are kept; the desktop's store can ask for consent. */
   secrets: SecretStore & { acceptWeakStorage?(): SecretProtection };
+  /** Team sync mode: how to open the sign-in page (desktop), the sign-in flow, the network. */
+  team?: TeamHandlerOptions;
 }
 
 /** The handlers of some of the contract's methods (one domain's). */

@@ -1,0 +1,207 @@
+import type { MethodName } from '../../../shared/api/contract.js';
+import type { ApiKey, AuditEntry, Member, TeamSession } from '../../../shared/api/methods/team.js';
+import { AppError, toErrorData, type ErrorData } from '../../../shared/errors.js';
+import { TeamClient } from '../../team/client.js';
+import { saveTeamCredentials } from '../../team/credentials.js';
+import { TeamLocalStore, teamStorePath } from '../../team/local-store.js';
+import { TeamService, type Submitted } from '../../team/service.js';
+import type { TeamCredentials } from '../../team/credentials.js';
+import { signInWithBrowser, type SignInOptions } from '../../team/sign-in.js';
+import type { HandlerContext, HandlersFor } from './context.js';
+
+/** The browser sign-in (src/engine/team/sign-in.ts); tests pass their own. */
+export type BrowserSignIn = (o: SignInOptions) => Promise<TeamCredentials>;
+
+/** How the front end lets the engine reach the server and the browser (all optional). */
+export interface TeamHandlerOptions {
+  /** The desktop passes shell.openExternal; without it the URL goes back to the renderer. */
+  openUrl?: (url: string) => Promise<void>;
+  /** The browser sign-in (default: signInWithBrowser, loopback redirect, RFC 8252). */
+  signIn?: BrowserSignIn;
+  /** How long the person has to finish signing in (default: sign-in.ts's 5 minutes). */
+  signInTimeoutMs?: number;
+  /** Tests reach the server through their own network. */
+  fetch?: typeof fetch;
+}
+
+type TeamMethod = Extract<MethodName, `team.${string}`>;
+
+const ok = { ok: true as const };
+
+const submitted = (s: Submitted) =>
+  s.queued
+    ? { queued: true, seq: s.seq, reason: s.reason }
+    : { queued: false, seq: s.seq, result: s.result };
+
+export function teamHandlers(context: HandlerContext): HandlersFor<TeamMethod> {
+  const options = context.team ?? {};
+  let service: TeamService | undefined;
+  /** Opened on first use: front ends that never sign in never create team.sqlite. */
+  const team = () =>
+    (service ??= new TeamService(
+      new TeamClient({
+        secrets: context.secrets,
+        ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+      }),
+      TeamLocalStore.open(teamStorePath(context.dataDir)),
+    ));
+  let signIn: {
+    pending: boolean;
+    url: string | null;
+    error: ErrorData | null;
+    abort: AbortController;
+  } = {
+    pending: false,
+    url: null,
+    error: null,
+    abort: new AbortController(),
+  };
+
+  return {
+    'team.status': async () => {
+      const status = await team().status();
+      return {
+        ...status,
+        signIn: { pending: signIn.pending, url: signIn.url, error: signIn.error },
+      };
+    },
+
+    'team.signIn': async ({ serverUrl }) => {
+      signIn.abort.abort();
+      const state = {
+        pending: true,
+        url: null as string | null,
+        error: null as ErrorData | null,
+        abort: new AbortController(),
+      };
+      signIn = state;
+      const start = options.signIn ?? signInWithBrowser;
+      return new Promise<{ url: string; opened: boolean }>((resolve, reject) => {
+        start({
+          serverUrl,
+          signal: state.abort.signal,
+          ...(options.signInTimeoutMs !== undefined ? { timeoutMs: options.signInTimeoutMs } : {}),
+          openUrl: async (url) => {
+            state.url = url;
+            // Desktop: the system browser. Web mode: the renderer opens it (a new tab).
+            if (options.openUrl !== undefined) await options.openUrl(url);
+            resolve({ url, opened: options.openUrl !== undefined });
+          },
+        }).then(
+          async (credentials) => {
+            await saveTeamCredentials(context.secrets, credentials);
+            state.pending = false;
+            state.url = null;
+          },
+          (error: unknown) => {
+            state.pending = false;
+            state.error = toErrorData(error);
+            reject(error instanceof Error ? error : new AppError('INTERNAL', String(error)));
+          },
+        );
+      });
+    },
+
+    'team.signOut': async () => {
+      // A sign-in still waiting for the browser ends too (its loopback listener closes).
+      signIn.abort.abort();
+      signIn = { ...signIn, pending: false, url: null };
+      const service = team();
+      const result = await service.client.signOut();
+      return { ...result, queued: service.queue().length };
+    },
+
+    'team.pickOrganization': async ({ organizationId }) => team().pickOrganization(organizationId),
+
+    'team.sync': async () => team().sync(),
+
+    'team.list': async ({ list }) => team().list(list),
+
+    'team.members.list': async () => {
+      const listed = await team().list('members');
+      return { ...listed, items: listed.items as unknown as Member[] };
+    },
+
+    'team.members.setRole': async ({ userId, role }) => {
+      await team().setRole(userId, role);
+      return ok;
+    },
+
+    'team.members.remove': async ({ userId }) => {
+      await team().removeMember(userId);
+      return ok;
+    },
+
+    'team.apiKeys.list': async () => {
+      const { apiKeys } = await team().apiKeys();
+      return { apiKeys: apiKeys as unknown as ApiKey[] };
+    },
+
+    'team.apiKeys.create': async (input) => {
+      const created = await team().createApiKey(input);
+      return created as unknown as ApiKey & { key: string };
+    },
+
+    'team.apiKeys.revoke': async ({ id }) => {
+      await team().revokeApiKey(id);
+      return ok;
+    },
+
+    'team.audit.search': async (query) => {
+      const { entries, nextCursor } = await team().audit(query);
+      return { entries: entries as unknown as AuditEntry[], nextCursor: nextCursor ?? null };
+    },
+
+    'team.sessions.list': async () => {
+      const { sessions } = await team().sessions();
+      return { sessions: sessions as unknown as TeamSession[] };
+    },
+
+    'team.sessions.revoke': async ({ sessionId }) => {
+      await team().revokeSession(sessionId);
+      return ok;
+    },
+
+    'team.projects.create': async (body) =>
+      submitted(await team().submit('projects.create', 'POST', '/projects', body)),
+
+    'team.backups.record': async (body) =>
+      submitted(await team().submit('backups.record', 'POST', '/backups', body)),
+
+    'team.queue.list': async () => {
+      const service = team();
+      const credentials = await service.client.signIn();
+      return {
+        items: service.queue().map((i) => ({
+          seq: i.seq,
+          action: i.action,
+          organizationId: i.orgId,
+          createdAt: i.createdAt,
+          attempts: i.attempts,
+          lastError: i.lastError,
+          state: i.state,
+          mine:
+            credentials !== undefined &&
+            i.serverUrl === credentials.serverUrl &&
+            i.userId === credentials.user.id,
+        })),
+      };
+    },
+
+    'team.queue.retry': async ({ seq }) => {
+      if (!team().retry(seq))
+        throw new AppError(
+          'NOT_FOUND',
+          `No refused action ${seq} in the queue (sent or dropped already).`,
+        );
+      await team().deliver();
+      return ok;
+    },
+
+    'team.queue.discard': async ({ seq }) => {
+      if (!team().discard(seq))
+        throw new AppError('NOT_FOUND', `No queued action ${seq} (sent or dropped already).`);
+      return ok;
+    },
+  };
+}

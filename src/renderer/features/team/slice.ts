@@ -1,0 +1,272 @@
+import type { MethodInput, MethodOutput } from '../../../shared/api/contract.js';
+import type {
+  ApiKey,
+  AuditEntry,
+  QueueItem,
+  TeamSession,
+  TeamStatus,
+} from '../../../shared/api/methods/team.js';
+import type { ErrorData } from '../../../shared/errors.js';
+import type { Role } from '../../../shared/rbac.js';
+import { callInto, loadable, type Loadable, type SliceCreator } from '../../store/slice.js';
+
+export type MembersList = MethodOutput<'team.members.list'>;
+export type CreatedKey = MethodOutput<'team.apiKeys.create'>;
+
+/**
+ * The Team screen's state: the sign-in and organisation, then the lists an organisation
+ * shows (members, API keys, audit log, sessions, queued changes). Admin lists are loaded
+ * only when the role may see them; the server refuses the rest anyway.
+ */
+export interface TeamSlice {
+  status: Loadable<TeamStatus | null>;
+  members: Loadable<MembersList | null>;
+  apiKeys: Loadable<ApiKey[]>;
+  audit: Loadable<AuditEntry[]>;
+  sessions: Loadable<TeamSession[]>;
+  queue: Loadable<QueueItem[]>;
+  /** A key just made: shown once, then forgotten. */
+  newKey: CreatedKey | null;
+  /** The sign-in page to open (web mode: the renderer opens it in a new tab). */
+  signInUrl: string | null;
+  actionError: ErrorData | null;
+  /** A short confirmation of the last action (read out by screen readers). */
+  notice: string | null;
+  loadStatus(): Promise<TeamStatus | undefined>;
+  /** Status, then every list the role may see. */
+  loadAll(): Promise<void>;
+  signIn(serverUrl: string): Promise<void>;
+  signOut(): Promise<void>;
+  pickOrganization(organizationId: string): Promise<void>;
+  sync(): Promise<void>;
+  setRole(userId: string, role: Role): Promise<void>;
+  removeMember(userId: string): Promise<void>;
+  createKey(input: MethodInput<'team.apiKeys.create'>): Promise<void>;
+  revokeKey(id: string): Promise<void>;
+  dismissNewKey(): void;
+  searchAudit(event?: string): Promise<void>;
+  revokeSession(sessionId: string): Promise<void>;
+  retry(seq: number): Promise<void>;
+  discard(seq: number): Promise<void>;
+  clearError(): void;
+}
+
+const ADMIN_ROLES: readonly Role[] = ['owner', 'admin'];
+
+export const teamSlice: SliceCreator<TeamSlice> = ({ client, get, set }) => {
+  const failed = (error: ErrorData) => set({ actionError: error, notice: null });
+  /** Loads one list into its Loadable. */
+  const load = async <K extends 'members' | 'apiKeys' | 'audit' | 'sessions' | 'queue', V>(
+    key: K,
+    fetch: (onError: (e: ErrorData) => void) => Promise<V | undefined>,
+  ) => {
+    const current = get()[key] as Loadable<unknown>;
+    set({ [key]: { ...current, loading: true, error: null } } as Partial<TeamSlice>);
+    const value = await fetch((error) =>
+      set({
+        [key]: { ...(get()[key] as Loadable<unknown>), loading: false, error },
+      } as Partial<TeamSlice>),
+    );
+    if (value !== undefined)
+      set({ [key]: { value, loading: false, error: null } } as Partial<TeamSlice>);
+  };
+  /** Runs an action; on success says so and reloads what it changed. */
+  const act = async <T>(
+    run: () => Promise<T | undefined>,
+    done: string,
+    reload: () => Promise<void>,
+  ) => {
+    set({ actionError: null, notice: null });
+    const result = await run();
+    if (result === undefined) return undefined;
+    set({ notice: done });
+    await reload();
+    return result;
+  };
+
+  const slice: TeamSlice = {
+    status: loadable(null),
+    members: loadable(null),
+    apiKeys: loadable([]),
+    audit: loadable([]),
+    sessions: loadable([]),
+    queue: loadable([]),
+    newKey: null,
+    signInUrl: null,
+    actionError: null,
+    notice: null,
+
+    async loadStatus() {
+      set({ status: { ...get().status, loading: true, error: null } });
+      const value = await callInto(client, 'team.status', {}, (error) =>
+        set({ status: { ...get().status, loading: false, error } }),
+      );
+      if (value) set({ status: { value, loading: false, error: null } });
+      return value;
+    },
+
+    async loadAll() {
+      const status = await slice.loadStatus();
+      await load(
+        'queue',
+        async (onError) => (await callInto(client, 'team.queue.list', {}, onError))?.items,
+      );
+      if (!status?.signedIn) return;
+      await load(
+        'sessions',
+        async (onError) => (await callInto(client, 'team.sessions.list', {}, onError))?.sessions,
+      );
+      if (status.organization === null) return;
+      await load('members', (onError) => callInto(client, 'team.members.list', {}, onError));
+      if (!ADMIN_ROLES.includes(status.organization.role) || status.offline) return;
+      await load(
+        'apiKeys',
+        async (onError) => (await callInto(client, 'team.apiKeys.list', {}, onError))?.apiKeys,
+      );
+      await slice.searchAudit();
+    },
+
+    async signIn(serverUrl) {
+      set({ actionError: null, notice: null, signInUrl: null });
+      const started = await callInto(client, 'team.signIn', { serverUrl }, failed);
+      if (!started) return;
+      set({
+        signInUrl: started.opened ? null : started.url,
+        notice: started.opened
+          ? 'The sign-in page opened in your browser; finish there.'
+          : 'Open the sign-in page and finish there.',
+      });
+      await slice.loadStatus();
+    },
+
+    async signOut() {
+      const out = await act(
+        () => callInto(client, 'team.signOut', {}, failed),
+        'Signed out.',
+        slice.loadAll,
+      );
+      if (out && out.queued > 0)
+        set({
+          notice: `Signed out. ${out.queued} queued change(s) stay on this machine and are sent when you sign in again.`,
+        });
+      set({
+        signInUrl: null,
+        members: loadable(null),
+        apiKeys: loadable([]),
+        audit: loadable([]),
+        sessions: loadable([]),
+      });
+    },
+
+    async pickOrganization(organizationId) {
+      await act(
+        () => callInto(client, 'team.pickOrganization', { organizationId }, failed),
+        'Organisation picked.',
+        slice.loadAll,
+      );
+    },
+
+    async sync() {
+      const synced = await act(
+        () => callInto(client, 'team.sync', {}, failed),
+        'Synced.',
+        slice.loadAll,
+      );
+      if (synced)
+        set({
+          notice: `Synced: ${synced.delivered} queued change(s) sent, ${synced.remaining} waiting.`,
+        });
+    },
+
+    async setRole(userId, role) {
+      await act(
+        () => callInto(client, 'team.members.setRole', { userId, role }, failed),
+        `Role changed to ${role}.`,
+        () => load('members', (onError) => callInto(client, 'team.members.list', {}, onError)),
+      );
+    },
+
+    async removeMember(userId) {
+      await act(
+        () => callInto(client, 'team.members.remove', { userId }, failed),
+        'Member removed.',
+        () => load('members', (onError) => callInto(client, 'team.members.list', {}, onError)),
+      );
+    },
+
+    async createKey(input) {
+      set({ newKey: null });
+      const created = await act(
+        () => callInto(client, 'team.apiKeys.create', input, failed),
+        'API key made: copy it now, it is shown only once.',
+        () =>
+          load(
+            'apiKeys',
+            async (onError) => (await callInto(client, 'team.apiKeys.list', {}, onError))?.apiKeys,
+          ),
+      );
+      if (created) set({ newKey: created });
+    },
+
+    async revokeKey(id) {
+      await act(
+        () => callInto(client, 'team.apiKeys.revoke', { id }, failed),
+        'API key revoked.',
+        () =>
+          load(
+            'apiKeys',
+            async (onError) => (await callInto(client, 'team.apiKeys.list', {}, onError))?.apiKeys,
+          ),
+      );
+    },
+
+    dismissNewKey: () => set({ newKey: null }),
+
+    async searchAudit(event) {
+      await load(
+        'audit',
+        async (onError) =>
+          (
+            await callInto(
+              client,
+              'team.audit.search',
+              { limit: 100, ...(event ? { event } : {}) },
+              onError,
+            )
+          )?.entries,
+      );
+    },
+
+    async revokeSession(sessionId) {
+      await act(
+        () => callInto(client, 'team.sessions.revoke', { sessionId }, failed),
+        'Session ended.',
+        () =>
+          load(
+            'sessions',
+            async (onError) =>
+              (await callInto(client, 'team.sessions.list', {}, onError))?.sessions,
+          ),
+      );
+    },
+
+    async retry(seq) {
+      await act(
+        () => callInto(client, 'team.queue.retry', { seq }, failed),
+        'Sent again.',
+        slice.loadAll,
+      );
+    },
+
+    async discard(seq) {
+      await act(
+        () => callInto(client, 'team.queue.discard', { seq }, failed),
+        'Queued change dropped.',
+        slice.loadAll,
+      );
+    },
+
+    clearError: () => set({ actionError: null }),
+  };
+  return slice;
+};

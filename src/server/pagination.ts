@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import type { Tx } from './db/db.js';
+
+/**
+ * Keyset pagination of the list routes: pages of `limit` rows (50 by default, at most
+ * 200) ordered on (created_at, id), and an opaque `nextCursor` naming the last row given,
+ * so the next page is a range scan of the (organisation_id, created_at, id) index from
+ * there — never OFFSET, which reads and throws away every earlier row, and which skips or
+ * repeats rows when some are added or removed between pages.
+ *
+ * The cursor holds created_at as PostgreSQL's own text (microseconds), not a JavaScript
+ * Date (milliseconds): rows whose times differ below a millisecond would otherwise be
+ * skipped or repeated.
+ */
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+
+export const PageQuery = {
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
+  cursor: z.string().max(400).optional(),
+};
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface Page<R> {
+  items: R[];
+  nextCursor: string | null;
+}
+
+/** A key column of the sort, and the SQL type its cursor text is read back as. */
+export interface SortKey {
+  column: string;
+  type: 'timestamptz' | 'text' | 'bigint';
+}
+
+/** (created_at, id): the order of every catalog list. */
+export const BY_CREATED: readonly SortKey[] = [
+  { column: 'created_at', type: 'timestamptz' },
+  { column: 'id', type: 'text' },
+];
+
+function encode(position: readonly string[]): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function decode(cursor: string, keys: readonly SortKey[]): string[] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(value) &&
+      value.length === keys.length &&
+      value.every((v, i) => typeof v === 'string' && valid(v, keys[i]!.type))
+    )
+      return value as string[];
+  } catch {
+    // fall through to the error below
+  }
+  throw new AppError(
+    'INVALID_ARGUMENT',
+    'The cursor is not one this server gave; pass the nextCursor of the previous page unchanged, or leave it out to start from the first page.',
+  );
+}
+
+/** Checked before it reaches SQL, so a forged cursor is a 400, not a database error. */
+function valid(text: string, type: SortKey['type']): boolean {
+  if (type === 'bigint') return /^\d{1,19}$/.test(text);
+  if (type === 'timestamptz')
+    return /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)?$/.test(text);
+  return text.length > 0 && text.length <= 200;
+}
+
+export interface ListSpec {
+  /** The select list (aliases in "camelCase" as the answer names them). */
+  select: string;
+  from: string;
+  /** Extra conditions with $n placeholders numbered after `params`. */
+  where?: readonly string[];
+  params?: readonly unknown[];
+  /** Newest first (desc) or oldest first (asc). */
+  order: 'asc' | 'desc';
+  /** The sort key; (created_at, id) unless named otherwise. */
+  key?: readonly SortKey[];
+}
+
+/** One page of `spec`, with the cursor to the next one (null on the last page). */
+export async function listPage<R extends object>(
+  tx: Tx,
+  spec: ListSpec,
+  page: PageRequest,
+): Promise<Page<R>> {
+  const key = spec.key ?? BY_CREATED;
+  const columns = key.map((k) => k.column).join(', ');
+  const params = [...(spec.params ?? [])];
+  const where = [...(spec.where ?? [])];
+  if (page.cursor !== undefined) {
+    const position = decode(page.cursor, key);
+    const placeholders = key.map((k, i) => {
+      params.push(position[i]);
+      return `$${params.length}::${k.type}`;
+    });
+    const op = spec.order === 'desc' ? '<' : '>';
+    where.push(`(${columns}) ${op} (${placeholders.join(', ')})`);
+  }
+  params.push(page.limit + 1);
+  const dir = spec.order === 'desc' ? 'DESC' : 'ASC';
+  const rows = await tx.query<Record<string, unknown>>(
+    `SELECT ${spec.select}, ${key.map((k, i) => `${k.column}::text AS "__k${i}"`).join(', ')}
+       FROM ${spec.from}
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY ${key.map((k) => `${k.column} ${dir}`).join(', ')} LIMIT $${params.length}`,
+    params,
+  );
+  const more = rows.length > page.limit;
+  const kept = more ? rows.slice(0, page.limit) : rows;
+  const last = kept[kept.length - 1];
+  const strip = (row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).filter(([name]) => !name.startsWith('__k'))) as R;
+  return {
+    items: kept.map(strip),
+    nextCursor:
+      more && last !== undefined ? encode(key.map((_, i) => String(last[`__k${i}`]))) : null,
+  };
+}

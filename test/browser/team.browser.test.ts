@@ -1,0 +1,155 @@
+/**
+ * The Team screen in Chromium over the web mode, against a real organisation server
+ * (in-process, PGlite, the test sign-in): what an admin and a viewer see and may do,
+ * the offline state, keyboard reach, and axe in light and dark for each.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
+import { blocking, scanAccessibility } from './axe.js';
+import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import { showScreen } from './screens.js';
+
+const TEAM = { name: 'team', title: 'Team' };
+
+describeBrowser('the Team screen against a real organisation server', () => {
+  let browser: Browser;
+  let app: App;
+  let server: TeamTestServer;
+  let orgId: string;
+
+  beforeAll(async () => {
+    server = await TeamTestServer.start();
+    ({ orgId } = await server.organisation('owner@acme.test', {
+      'ada@acme.test': 'admin',
+      'vic@acme.test': 'viewer',
+    }));
+    app = await startApp();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await server?.close();
+  });
+
+  /** Signs `email` in for the web mode's engine (as a finished browser sign-in would). */
+  const signInAs = async (email: string) =>
+    signedInSecrets(app.home, await server.signIn(email, orgId));
+
+  const openTeam = async (colorScheme: 'light' | 'dark' = 'light') => {
+    const opened = await openApp(browser, app, { colorScheme });
+    await showScreen(opened.page, TEAM);
+    await opened.page.getByRole('heading', { name: 'Members' }).waitFor();
+    return opened;
+  };
+
+  const expectAccessible = async (page: Page, problems: string[]) => {
+    expect(blocking(await scanAccessibility(page))).toEqual([]);
+    expect(problems).toEqual([]);
+  };
+
+  it('an admin: members with editable roles, API keys (shown once), the audit log; axe clean', async () => {
+    await signInAs('ada@acme.test');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { page, context, problems } = await openTeam(colorScheme);
+      try {
+        await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+        await expect(page.getByRole('heading', { name: 'API keys' }).count()).resolves.toBe(1);
+        // Admins change members and viewers, never owners.
+        await page.getByLabel('Role of vic@acme.test').waitFor();
+        await expect(page.getByLabel('Role of owner@acme.test').count()).resolves.toBe(0);
+        await expectAccessible(page, problems);
+      } finally {
+        await context.close();
+      }
+    }
+
+    const { page, context, problems } = await openTeam();
+    try {
+      await page.getByLabel('Role of vic@acme.test').selectOption('member');
+      await page.getByRole('status').filter({ hasText: 'Role changed to member.' }).waitFor();
+      await page.getByLabel('Role of vic@acme.test').selectOption('viewer');
+      await page.getByRole('status').filter({ hasText: 'Role changed to viewer.' }).waitFor();
+
+      const form = page.getByRole('form', { name: 'Make an API key' });
+      await form.getByLabel('Name').fill('nightly');
+      await form.getByRole('button', { name: 'Make a key' }).click();
+      const shown = page.getByRole('note', { name: 'New API key' });
+      await shown.waitFor();
+      await expect(shown.locator('code').textContent()).resolves.toMatch(/^fbk_/);
+      await page.getByRole('cell', { name: 'nightly', exact: true }).waitFor();
+      await expectAccessible(page, problems);
+      await shown.getByRole('button', { name: 'I copied it' }).click();
+      await expect(shown.count()).resolves.toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keyboard: the organisation picker, Sync now and the role of a member are reachable with Tab', async () => {
+    await signInAs('ada@acme.test');
+    const { page, context } = await openTeam();
+    try {
+      const reached = new Set<string>();
+      for (let i = 0; i < 60 && reached.size < 3; i++) {
+        await page.keyboard.press('Tab');
+        const label = await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          if (el === null) return '';
+          return (
+            el.getAttribute('aria-label') ??
+            el.closest('label')?.textContent ??
+            el.textContent ??
+            ''
+          );
+        });
+        if (/Organisation/.test(label)) reached.add('organisation');
+        if (/Sync now/.test(label)) reached.add('sync');
+        if (/Role of vic@acme\.test/.test(label)) reached.add('role');
+      }
+      expect([...reached].sort()).toEqual(['organisation', 'role', 'sync']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a viewer: members read-only, no API keys or audit log; axe clean in light and dark', async () => {
+    await signInAs('vic@acme.test');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { page, context, problems } = await openTeam(colorScheme);
+      try {
+        await page.getByRole('cell', { name: /ada@acme\.test/ }).waitFor();
+        await expect(page.getByLabel(/^Role of /).count()).resolves.toBe(0);
+        await expect(page.getByRole('button', { name: /^Remove / }).count()).resolves.toBe(0);
+        await expect(page.getByRole('heading', { name: 'API keys' }).count()).resolves.toBe(0);
+        await expect(page.getByRole('heading', { name: 'Audit log' }).count()).resolves.toBe(0);
+        await expectAccessible(page, problems);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  it('offline: the last known members and the age of the last sync, said plainly', async () => {
+    await signInAs('vic@acme.test');
+    const { page, context, problems } = await openTeam();
+    try {
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Synced/ })
+        .waitFor();
+      await server.down();
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      const offline = page.getByRole('note', { name: 'Offline' });
+      await offline.waitFor();
+      await expect(offline.textContent()).resolves.toMatch(/cannot be reached.*ago/s);
+      await page.getByRole('cell', { name: /ada@acme\.test/ }).waitFor();
+      await expectAccessible(page, problems);
+    } finally {
+      await server.up();
+      await context.close();
+    }
+  });
+});
