@@ -8,9 +8,10 @@ import { secretName, type SecretStore } from '../secrets/secret-store.js';
  * file for the CLI, the OS keychain in the desktop app) because the refresh token is a
  * credential; never in the catalog, the settings or a log line.
  *
- * One sign-in per machine user: `firebackup login` replaces it, `logout` removes it.
- * The CLI, the web mode and the desktop app read the same entry, so signing in once
- * signs in every front end.
+ * One sign-in per secret store: `firebackup login` replaces it, `logout` removes it. The
+ * CLI and the web mode (`firebackup ui`) share the owner-only secrets file, so one sign-in
+ * serves both; the desktop app keeps its own in the OS keychain (secrets.desktop.json) and
+ * signs in from its Team screen.
  */
 export const TeamCredentialsSchema = z.object({
   serverUrl: z.string().url(),
