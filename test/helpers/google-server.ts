@@ -15,11 +15,13 @@ export interface GoogleServer {
 /**
  * The organisation server listening on a loopback port with Google sign-in pointed at a
  * local OpenID provider (test/helpers/oidc-provider.ts), on `db` when given (the caller
- * closes it), else on a fresh in-memory PGlite; `extra` as startTestServer takes it (a clock).
+ * closes it), else on a fresh in-memory PGlite; `extra` as startTestServer takes it (a clock),
+ * `env` more server settings (FORCE_MFA…).
  */
 export async function startGoogleServer(
   db?: Db,
   extra: Partial<AppOptions> = {},
+  env: Record<string, string> = {},
 ): Promise<GoogleServer> {
   const provider = await startOidcProvider();
   // The callback URL is configuration, so the port is chosen before the server exists.
@@ -32,6 +34,7 @@ export async function startGoogleServer(
       GOOGLE_CLIENT_SECRET: provider.clientSecret,
       GOOGLE_CALLBACK_URL: callback,
       OAUTH_ISSUER: provider.issuer,
+      ...env,
     },
     extra,
     db,

@@ -5,7 +5,8 @@ import {
   type TeamCredentials,
 } from '../../engine/team/credentials.js';
 import { asMember, callServer } from '../../engine/team/server-api.js';
-import { signInWithBrowser } from '../../engine/team/sign-in.js';
+import { createInterface } from 'node:readline/promises';
+import { signInWithBrowser, type SecondFactorPrompt } from '../../engine/team/sign-in.js';
 import { AppError, toErrorData } from '../../shared/errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
 import { cliSecrets, openInBrowser } from '../team.js';
@@ -54,6 +55,7 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
               );
             out.info('Waiting for you to sign in (5 minutes at most; Ctrl-C to stop)…');
           },
+          secondFactor: terminalSecondFactor(io),
         });
         const { organizations } = await callServer<{ organizations: Organisation[] }>(
           credentials.serverUrl,
@@ -97,6 +99,51 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
       }),
     );
   });
+}
+
+/**
+ * The second factor at the terminal: the authenticator's code (or a recovery code), or on
+ * a first sign-in where the server requires one, the authenticator to set up. Read from
+ * standard input, so a script can pipe the code in.
+ */
+function terminalSecondFactor(io: CliIO): SecondFactorPrompt {
+  return {
+    askCode: (request) =>
+      askLine(
+        io,
+        request.demand === 'verify'
+          ? 'Two-step sign-in: enter the 6-digit code from your authenticator app (or a recovery code): '
+          : `This server requires two-step sign-in. Add this account to your authenticator app:\n\n  ${request.otpauthUri}\n\n(or type the key ${request.secret}), then enter the 6-digit code it shows: `,
+      ),
+    showRecoveryCodes: (codes) => {
+      io.stderr.write(
+        `\nTwo-step sign-in is on. Keep these one-use recovery codes somewhere safe; they are shown only now:\n\n  ${codes.join('\n  ')}\n\n`,
+      );
+    },
+  };
+}
+
+async function askLine(io: CliIO, question: string): Promise<string> {
+  const rl = createInterface({
+    input: process.stdin,
+    output: io.stderr,
+    terminal: process.stdin.isTTY === true,
+  });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      rl.once('close', () =>
+        reject(
+          new AppError(
+            'FAILED_PRECONDITION',
+            'No code was given (standard input ended). Run `firebackup login` at a terminal, or pipe the code in.',
+          ),
+        ),
+      );
+      rl.question(question).then(resolve, reject);
+    });
+  } finally {
+    rl.close();
+  }
 }
 
 /**

@@ -84,6 +84,8 @@ export interface IssuedPair {
   refreshToken: string;
   expiresIn: number;
   sessionId: string;
+  /** At sign-in: the second factor the session still owes (until then only MFA routes work). */
+  mfa?: 'none' | 'verify' | 'enroll';
 }
 
 /** Credentials updated with a newly issued token pair. */

@@ -20,6 +20,24 @@ export interface SignInOptions {
   signal?: AbortSignal;
   /** How long the person has to sign in (default 5 minutes). */
   timeoutMs?: number;
+  /**
+   * Asks the person for their second factor when the server demands one (FORCE_MFA, or
+   * an account that enrolled). Without it such a sign-in fails with what to do.
+   */
+  secondFactor?: SecondFactorPrompt;
+}
+
+export interface SecondFactorPrompt {
+  /**
+   * 'verify': a code from the authenticator app, or one of the recovery codes.
+   * 'enroll': the server requires two-step sign-in and none is set up yet: the person adds
+   * `otpauthUri` (or the `secret` typed by hand) to an authenticator app and gives its code.
+   */
+  askCode(
+    request: { demand: 'verify' } | { demand: 'enroll'; otpauthUri: string; secret: string },
+  ): Promise<string>;
+  /** After enrolment: the one-use recovery codes, shown this once. */
+  showRecoveryCodes(codes: string[]): Promise<void> | void;
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -54,6 +72,8 @@ export async function signInWithBrowser(options: SignInOptions): Promise<TeamCre
       body: { code, codeVerifier: verifier, redirectUri },
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    if (pair.mfa === 'verify' || pair.mfa === 'enroll')
+      await passSecondFactor(serverUrl, pair.accessToken, pair.mfa, options);
     const me = await callServer<Me>(serverUrl, '/api/v1/me', {
       accessToken: pair.accessToken,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -70,6 +90,48 @@ export async function signInWithBrowser(options: SignInOptions): Promise<TeamCre
   } finally {
     listener.close();
   }
+}
+
+/**
+ * The session owes a second factor: until it is given the server answers nothing but the
+ * MFA routes, so it is asked for here, before the sign-in is kept.
+ */
+async function passSecondFactor(
+  serverUrl: string,
+  accessToken: string,
+  demand: 'verify' | 'enroll',
+  options: SignInOptions,
+): Promise<void> {
+  const prompt = options.secondFactor;
+  if (prompt === undefined)
+    throw new AppError(
+      'FAILED_PRECONDITION',
+      demand === 'verify'
+        ? 'This account signs in in two steps, but this sign-in cannot ask for the code. Sign in with `firebackup login` in a terminal.'
+        : 'This organisation server requires two-step sign-in and none is set up for this account. Sign in with `firebackup login` in a terminal to set it up.',
+    );
+  const call = (path: string, body?: unknown) =>
+    callServer<Record<string, unknown>>(serverUrl, path, {
+      method: 'POST',
+      accessToken,
+      ...(body !== undefined ? { body } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  if (demand === 'verify') {
+    const code = (await prompt.askCode({ demand })).replace(/\s+/g, '');
+    // Six digits is an authenticator's code; anything else is taken as a recovery code.
+    await call('/api/v1/auth/mfa/verify', /^\d{6}$/.test(code) ? { code } : { recoveryCode: code });
+    return;
+  }
+  const enrolment = (await call('/api/v1/auth/mfa/enroll')) as {
+    secret: string;
+    otpauthUri: string;
+  };
+  const code = (await prompt.askCode({ demand, ...enrolment })).replace(/\s+/g, '');
+  const confirmed = (await call('/api/v1/auth/mfa/confirm', { code })) as {
+    recoveryCodes: string[];
+  };
+  await prompt.showRecoveryCodes(confirmed.recoveryCodes);
 }
 
 /**
