@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExportedEntry } from './audit-export.js';
+import { linkAudit } from './audit-linker.js';
 import type { Db, Tx } from './db/db.js';
 import { listPage, type Page, type PageRequest } from './pagination.js';
 
@@ -147,6 +148,8 @@ export async function pruneAudit(
   options: { keepUnexported?: boolean } = {},
 ): Promise<number> {
   const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
+  // Retention works on the chain as committed: entries still waiting for the linker count.
+  await linkAudit(db);
   return db.system(async (tx) => {
     // Per chain, the last entry of the old run: the one before the first entry kept (or
     // the newest, when all are old). A chain whose first entry is kept joins no row.

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,5 +62,39 @@ describe('firebackup server', () => {
     }
     expect(await readdir(path.join(home, 'server-db'))).toContain('PG_VERSION');
     // Two cold starts of a child process with the embedded database: slow on a busy machine.
+  }, 240_000);
+
+  it('AUDIT_LOG_EXPORT=true ships the audit log to AUDIT_LOG_EXPORT_DESTINATION (a folder)', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'fb-server-'));
+    const exportTo = await mkdtemp(path.join(tmpdir(), 'fb-audit-out-'));
+    const server = startServerProcess({
+      FIREBACKUP_HOME: home,
+      JWT_SECRET: 'k'.repeat(64),
+      PORT: '0',
+      AUDIT_LOG_EXPORT: 'true',
+      AUDIT_LOG_EXPORT_DESTINATION: exportTo,
+      AUDIT_LOG_EXPORT_INTERVAL: '200',
+    });
+    try {
+      const address = await server.address;
+      // A refused token is audited (auth.failed) in the server-wide chain.
+      const refused = await fetch(`${address}/api/v1/me`, {
+        headers: { authorization: 'Bearer not-a-token' },
+      });
+      expect(refused.status).toBe(401);
+      const file = path.join(exportTo, '_server', '000000000001-000000000001.ndjson');
+      const deadline = Date.now() + 60_000;
+      while (!existsSync(file) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      const [entry] = (await readFile(file, 'utf8')).trimEnd().split('\n');
+      expect(JSON.parse(entry!)).toMatchObject({
+        event: 'auth.failed',
+        seq: 1,
+        organization: null,
+      });
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
   }, 240_000);
 });
