@@ -244,20 +244,26 @@ describe('team.* over the dispatcher against a real organisation server', () => 
   });
 
   it('sign-in in the web mode: the address comes back to open; signing out cancels the wait', async () => {
-    const call = await appOf(null);
-    const started = okValue<{ url: string; opened: boolean }>(
-      await call('team.signIn', { serverUrl: server.url }),
-    );
-    expect(started.opened).toBe(false);
-    const url = new URL(started.url);
-    expect(url.origin + url.pathname).toBe(`${server.url}/api/v1/auth/google/start`);
-    expect(url.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
-    expect(okValue(await call('team.status'))).toMatchObject({ signIn: { pending: true } });
-    okValue(await call('team.signOut'));
-    expect(okValue(await call('team.status'))).toMatchObject({
-      signedIn: false,
-      signIn: { pending: false, url: null },
-    });
+    // A server that offers Google sign-in: the flow checks that before handing an address out.
+    const google = await startGoogleServer();
+    try {
+      const call = await appOf(null);
+      const started = okValue<{ url: string; opened: boolean }>(
+        await call('team.signIn', { serverUrl: google.base }),
+      );
+      expect(started.opened).toBe(false);
+      const url = new URL(started.url);
+      expect(url.origin + url.pathname).toBe(`${google.base}/api/v1/auth/google/start`);
+      expect(url.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+      expect(okValue(await call('team.status'))).toMatchObject({ signIn: { pending: true } });
+      okValue(await call('team.signOut'));
+      expect(okValue(await call('team.status'))).toMatchObject({
+        signedIn: false,
+        signIn: { pending: false, url: null },
+      });
+    } finally {
+      await google.close();
+    }
   });
 
   it('sign-in: the flow hands the address to open back, then stores the sign-in when it completes', async () => {

@@ -6,6 +6,7 @@ import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import type { AppStore } from '../../src/renderer/store/index.js';
+import { startGoogleServer } from '../helpers/google-server.js';
 import { rendererStore } from '../helpers/renderer-store.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 
@@ -98,17 +99,23 @@ describe('the Team screen’s store against a real organisation server', () => {
   });
 
   it('signed out: sign-in hands the web mode the page to open; signing out cancels the wait', async () => {
-    const { store } = await storeOf(null);
-    const s = () => store.getState().team;
-    await s().loadAll();
-    expect(s().status.value).toMatchObject({ signedIn: false });
-    await s().signIn(server.url);
-    expect(s().actionError).toBeNull();
-    expect(s().signInUrl).toMatch(new RegExp(`^${server.url}/api/v1/auth/google/start\\?`));
-    expect(s().notice).toBe('Open the sign-in page and finish there.');
-    expect(s().status.value?.signIn.pending).toBe(true);
-    await s().signOut();
-    expect(s().status.value?.signIn.pending).toBe(false);
+    // A server that offers Google sign-in: the flow checks that before handing an address out.
+    const google = await startGoogleServer();
+    try {
+      const { store } = await storeOf(null);
+      const s = () => store.getState().team;
+      await s().loadAll();
+      expect(s().status.value).toMatchObject({ signedIn: false });
+      await s().signIn(google.base);
+      expect(s().actionError).toBeNull();
+      expect(s().signInUrl).toMatch(new RegExp(`^${google.base}/api/v1/auth/google/start\\?`));
+      expect(s().notice).toBe('Open the sign-in page and finish there.');
+      expect(s().status.value?.signIn.pending).toBe(true);
+      await s().signOut();
+      expect(s().status.value?.signIn.pending).toBe(false);
+    } finally {
+      await google.close();
+    }
   });
 
   it('offline: the last known members with the age of the sync, and the offline flag', async () => {
