@@ -466,6 +466,25 @@ CREATE TABLE audit_export_cursors (
 );
 `;
 
+/**
+ * wip/serverweb: Idempotency-Key on POST /organizations. Creating an organisation has no
+ * organisation to keep its key under yet, so these keys belong to the user who sent them
+ * (the same columns and rules as idempotency_keys). Not a tenant table: the tenant role
+ * has no right to it.
+ */
+const serverWeb = `
+CREATE TABLE user_idempotency_keys (
+  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status integer,
+  body text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, key)
+);
+CREATE INDEX user_idempotency_keys_created ON user_idempotency_keys (user_id, created_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
@@ -474,4 +493,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'catalog', sql: catalog },
   { version: 6, name: 'idempotency_keys', sql: idempotency },
   { version: 7, name: 'oauth_flows', sql: oauthFlows },
+  { version: 9, name: 'server_web', sql: serverWeb },
 ];
