@@ -467,10 +467,14 @@ CREATE TABLE audit_export_cursors (
 `;
 
 /**
- * wip/serverweb: Idempotency-Key on POST /organizations. Creating an organisation has no
- * organisation to keep its key under yet, so these keys belong to the user who sent them
- * (the same columns and rules as idempotency_keys). Not a tenant table: the tenant role
- * has no right to it.
+ * wip/serverweb.
+ *
+ * - user_idempotency_keys: Idempotency-Key on POST /organizations. Creating an organisation
+ *   has no organisation to keep its key under yet, so these keys belong to the user who
+ *   sent them (the same columns and rules as idempotency_keys). Not a tenant table: the
+ *   tenant role has no right to it.
+ * - The organisation's billing settings (routes/billing.ts): plan and billing contact, on
+ *   the organisation's own row (its RLS policy already covers them).
  */
 const serverWeb = `
 CREATE TABLE user_idempotency_keys (
@@ -483,6 +487,12 @@ CREATE TABLE user_idempotency_keys (
   PRIMARY KEY (user_id, key)
 );
 CREATE INDEX user_idempotency_keys_created ON user_idempotency_keys (user_id, created_at);
+
+ALTER TABLE organisations ADD COLUMN plan text NOT NULL DEFAULT 'free'
+  CHECK (plan IN ('free', 'team', 'enterprise'));
+ALTER TABLE organisations ADD COLUMN billing_email text;
+ALTER TABLE organisations ADD COLUMN billing_updated_at timestamptz;
+ALTER TABLE organisations ADD COLUMN billing_updated_by text;
 `;
 
 export const MIGRATIONS: readonly Migration[] = [

@@ -26,6 +26,7 @@ import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
 import { listPage, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
+import { BILLING_ROUTES } from './billing.js';
 import { CATALOG_ROUTES } from './catalog.js';
 import { INVITATION_ROUTES } from './invitations.js';
 import { checkMemberChange } from './members.js';
@@ -410,6 +411,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
   },
   ...INVITATION_ROUTES,
   ...CATALOG_ROUTES,
+  ...BILLING_ROUTES,
 ];
 
 const CreateOrgBody = z.object({ name: z.string().min(1).max(200) });
