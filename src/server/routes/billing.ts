@@ -31,13 +31,13 @@ const BillingBody = z
     message: 'send plan or billingEmail (or both) to change',
   });
 
-const Billing = z.object({
-  plan: z.enum(PLANS),
-  billingEmail: z.string().nullable(),
-  updatedAt: z.string().datetime().nullable(),
-  updatedBy: z.string().nullable(),
-});
-type Billing = z.infer<typeof Billing>;
+/** The answer of both routes (its schema for the OpenAPI document is in responses.ts). */
+interface Billing {
+  plan: (typeof PLANS)[number];
+  billingEmail: string | null;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
 
 const MANAGE_BILLING = ruleFor('billing:manage');
 
@@ -65,7 +65,6 @@ export const BILLING_ROUTES: readonly OrgRoute[] = [
     path: '/billing',
     rule: MANAGE_BILLING,
     summary: "The organisation's plan and billing contact (owner).",
-    response: Billing,
     async handle(tx, c) {
       return { body: await currentBilling(tx, c.orgId) };
     },
@@ -76,7 +75,6 @@ export const BILLING_ROUTES: readonly OrgRoute[] = [
     rule: MANAGE_BILLING,
     summary: 'Change the plan or billing contact (owner; audited as billing.updated).',
     body: BillingBody,
-    response: Billing,
     async handle(tx, c, request, audit, ctx) {
       const change = parseBody(BillingBody, request.body);
       const before = await currentBilling(tx, c.orgId, true);

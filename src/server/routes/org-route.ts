@@ -22,8 +22,6 @@ export interface OrgRoute {
   success?: 200 | 201 | 204;
   body?: z.ZodTypeAny;
   query?: z.AnyZodObject;
-  /** The successful answer's body, for the OpenAPI document (openapi.ts). */
-  response?: z.ZodTypeAny;
   /**
    * Reads the audit chain: entries committed before the call are linked first (they are
    * linked just after their request otherwise; see audit-linker.ts), so the answer shows
