@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { TeamClient } from '../../engine/team/client.js';
 import { AppError, isAppError } from '../../shared/errors.js';
@@ -69,49 +71,92 @@ function sameServer(given: string, signedIn: string): boolean {
   }
 }
 
+/** The signed-in client, its server and the organisation the command works on. */
+async function target(
+  io: CliIO,
+  flags: AuditFlags,
+): Promise<{ client: TeamClient; serverUrl: string; orgId: string }> {
+  const client = new TeamClient({ secrets: cliSecrets(io) });
+  const { serverUrl } = await client.requireSignIn();
+  if (flags.server !== undefined && !sameServer(flags.server, serverUrl))
+    throw new AppError(
+      'FAILED_PRECONDITION',
+      `You are signed in to ${serverUrl}, not ${flags.server}; run \`firebackup login --server ${flags.server}\` first.`,
+    );
+  return { client, serverUrl, orgId: flags.org ?? (await client.organizationId()) };
+}
+
+/** The server's refusal by role, said as what the command needs. */
+async function asAdmin<T>(orgId: string, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isAppError(error) && error.code === 'PERMISSION_DENIED')
+      throw new AppError(
+        'PERMISSION_DENIED',
+        `Only an owner or admin of organisation ${orgId} may ${what} (the server said: ${error.message})`,
+      );
+    throw error;
+  }
+}
+
+function targetFlags(command: Command): Command {
+  return command
+    .option('--server <url>', 'the organisation server (default: the one you are signed in to)')
+    .option('--org <id>', 'the organisation (default: the one you picked at login)');
+}
+
 /**
- * `firebackup audit verify`: asks the organisation server to check its audit log's hash
+ * Records in CSV text (the header row included): line ends outside double quotes, since a
+ * cell may hold a line break inside its quotes (a quote inside a cell is doubled, so the
+ * toggling stays in step).
+ */
+function csvRecords(text: string): number {
+  let records = 0;
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === '\n' && !quoted) records++;
+  }
+  return text === '' || text.endsWith('\n') ? records : records + 1;
+}
+
+interface ExportFlags extends AuditFlags {
+  format: string;
+  output?: string;
+  event?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+}
+
+/**
+ * `firebackup audit verify` asks the organisation server to check its audit log's hash
  * chain (GET …/audit/verify, owner or admin) as the signed-in member, and prints the
  * verdict. Exit 0 intact, 3 tampered (as for a damaged archive), 1 when it cannot ask
- * (not signed in, no organisation, not allowed, unreachable).
+ * (not signed in, no organisation, not allowed, unreachable). `firebackup audit export`
+ * downloads the log (GET …/audit/export: linked entries in chain order) as NDJSON or CSV.
  */
 export function registerAudit(program: Command, io: CliIO, done: (code: number) => void): void {
   const audit = program
     .command('audit')
     .description("the organisation server's audit log (team sync mode)");
-  const verify = audit
-    .command('verify')
-    .description("check that the organisation's audit log was not edited, removed or cut short")
-    .option('--server <url>', 'the organisation server (default: the one you are signed in to)')
-    .option('--org <id>', 'the organisation (default: the one you picked at login)');
+  const verify = targetFlags(
+    audit
+      .command('verify')
+      .description("check that the organisation's audit log was not edited, removed or cut short"),
+  );
   addCommonFlags(verify).action(async (flags: AuditFlags) => {
     done(
       await runCommand(io, flags, async ({ out, signal }) => {
-        const client = new TeamClient({ secrets: cliSecrets(io) });
-        const { serverUrl } = await client.requireSignIn();
-        if (flags.server !== undefined && !sameServer(flags.server, serverUrl))
-          throw new AppError(
-            'FAILED_PRECONDITION',
-            `You are signed in to ${serverUrl}, not ${flags.server}; run \`firebackup login --server ${flags.server}\` first.`,
-          );
-        const orgId = flags.org ?? (await client.organizationId());
-        let report: ChainReport;
-        try {
-          report = (
-            await client.request<ChainReport>(
-              'GET',
-              `/organizations/${encodeURIComponent(orgId)}/audit/verify`,
-              { signal },
-            )
-          ).body;
-        } catch (error) {
-          if (isAppError(error) && error.code === 'PERMISSION_DENIED')
-            throw new AppError(
-              'PERMISSION_DENIED',
-              `Only an owner or admin of organisation ${orgId} may verify its audit log (the server said: ${error.message})`,
-            );
-          throw error;
-        }
+        const { client, serverUrl, orgId } = await target(io, flags);
+        const { body: report } = await asAdmin(orgId, 'verify its audit log', () =>
+          client.request<ChainReport>(
+            'GET',
+            `/organizations/${encodeURIComponent(orgId)}/audit/verify`,
+            { signal },
+          ),
+        );
         const through = report.ok ? (report.prunedThrough ?? 0) + report.entries : undefined;
         out.result(
           {
@@ -124,6 +169,67 @@ export function registerAudit(program: Command, io: CliIO, done: (code: number) 
         );
         // Tampered: the same code as a damaged archive, so scripts treat both alike.
         return report.ok ? 0 : 3;
+      }),
+    );
+  });
+
+  const exporter = targetFlags(
+    audit
+      .command('export')
+      .description('download the audit log (oldest first) as NDJSON or CSV')
+      .option('--format <format>', 'ndjson or csv', 'ndjson')
+      .option('--output <file>', 'write to this new file (default: standard output)')
+      .option('--event <name>', 'only this event (e.g. billing.updated)')
+      .option('--since <time>', 'only entries at or after this ISO time')
+      .option('--until <time>', 'only entries before this ISO time')
+      .option('--limit <n>', 'at most this many entries (server default 10,000, at most 100,000)'),
+  );
+  addCommonFlags(exporter).action(async (flags: ExportFlags) => {
+    done(
+      await runCommand(io, flags, async ({ out, signal }) => {
+        if (flags.format !== 'ndjson' && flags.format !== 'csv')
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            `--format must be ndjson or csv (got "${flags.format}").`,
+          );
+        // Checked before asking: an existing file is never overwritten.
+        if (flags.output !== undefined && existsSync(flags.output))
+          throw new AppError(
+            'ALREADY_EXISTS',
+            `${flags.output} already exists; choose a new file name (or remove it first).`,
+          );
+        const { client, orgId } = await target(io, flags);
+        const { body } = await asAdmin(orgId, 'export its audit log', () =>
+          client.request<string>(
+            'GET',
+            `/organizations/${encodeURIComponent(orgId)}/audit/export`,
+            {
+              signal,
+              text: true,
+              query: {
+                format: flags.format,
+                event: flags.event,
+                since: flags.since,
+                until: flags.until,
+                limit: flags.limit,
+              },
+            },
+          ),
+        );
+        const entries =
+          flags.format === 'csv'
+            ? Math.max(0, csvRecords(body) - 1)
+            : body.split('\n').filter((line) => line !== '').length;
+        if (flags.output === undefined) {
+          io.stdout.write(body);
+          out.info(`${entries} audit entries of organisation ${orgId}.`);
+          return;
+        }
+        await writeFile(flags.output, body, { flag: 'wx', mode: 0o600 });
+        out.result(
+          { ok: true, file: flags.output, format: flags.format, entries, organization: orgId },
+          `Wrote ${entries} audit entries of organisation ${orgId} to ${flags.output} (${flags.format}).`,
+        );
       }),
     );
   });

@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkAudit } from '../../src/server/audit-linker.js';
 import { makeCliSandbox } from '../helpers/cli-sandbox.js';
@@ -6,7 +7,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 
 /**
- * `firebackup audit verify` against the real organisation server (in-process, listening on
+ * `firebackup audit verify` and `export` against the real organisation server (in-process, listening on
  * a loopback port), signed in as a member of each role: the verdict on an intact chain,
  * on one whose entry was edited in the database behind the server's back (exit 3), and
  * the refusals (not signed in, a member's role, another server).
@@ -115,5 +116,53 @@ describe('firebackup audit verify', () => {
     // --org names it without a pick.
     const picked = await runCli(['audit', 'verify', '--org', orgId], sandbox.env);
     expect(picked.code).toBe(3);
+  });
+});
+
+describe('firebackup audit export', () => {
+  it("writes the log as NDJSON to standard output, oldest first, in the guide's format with seq and hash", async () => {
+    await signInAs('owner@acme.test');
+    const run = await runCli(['audit', 'export'], sandbox.env);
+    expect(run.code, run.stderr).toBe(0);
+    const entries = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; event: string; organization: string });
+    expect(entries.length).toBeGreaterThanOrEqual(6);
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
+    expect(entries[0]).toMatchObject({ event: 'organization.created', organization: orgId });
+    expect(run.stderr).toMatch(
+      new RegExp(`${entries.length} audit entries of organisation ${orgId}`),
+    );
+  });
+
+  it('--format csv --output writes a new owner-only file and never overwrites one; filters pass through', async () => {
+    const file = path.join(sandbox.dir, 'audit.csv');
+    const run = await runCli(
+      ['audit', 'export', '--format', 'csv', '--output', file, '--event', 'project.created'],
+      sandbox.env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const rows = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^seq,/);
+    expect(rows).toHaveLength(1 + 5);
+    expect(run.stdout).toMatch(`Wrote 5 audit entries of organisation ${orgId} to ${file} (csv)`);
+    expect((await stat(file)).mode & 0o077).toBe(0);
+    const again = await runCli(['audit', 'export', '--output', file], sandbox.env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists; choose a new file name/);
+    expect((await readFile(file, 'utf8')).trimEnd().split('\n')).toHaveLength(6);
+    const bad = await runCli(['audit', 'export', '--format', 'xml'], sandbox.env);
+    expect(bad.code).toBe(2);
+  });
+
+  it("a member's role may not export (exit 1)", async () => {
+    await signInAs('member@acme.test');
+    const run = await runCli(['audit', 'export'], sandbox.env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /Only an owner or admin of organisation .* may export its audit log/,
+    );
+    expect(run.stdout).toBe('');
   });
 });
