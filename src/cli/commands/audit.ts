@@ -11,7 +11,10 @@ interface AuditFlags extends CommonFlags {
   org?: string;
 }
 
-/** The server's answer to GET …/audit/verify (src/server/audit.ts VerifyResult). */
+/**
+ * The server's answer to GET …/audit/verify (src/server/audit.ts VerifyResult, restated:
+ * the CLI may reach the server only through start.ts, so it reads the wire format).
+ */
 interface ChainReport {
   ok: boolean;
   entries: number;
