@@ -7,10 +7,11 @@ import { runCli } from '../helpers/run-cli.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 
 /**
- * `firebackup audit verify` and `export` against the real organisation server (in-process, listening on
- * a loopback port), signed in as a member of each role: the verdict on an intact chain,
- * on one whose entry was edited in the database behind the server's back (exit 3), and
- * the refusals (not signed in, a member's role, another server).
+ * `firebackup audit verify` and `audit export` against the real organisation server
+ * (in-process, listening on a loopback port), signed in as a member of each role: the
+ * verdict on an intact chain, on one whose entry was edited in the database behind the
+ * server's back (exit 3), the download in both formats, and the refusals (not signed in,
+ * a member's role, another server, a file that exists).
  */
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 let server: TeamTestServer;
