@@ -158,6 +158,8 @@ function matrixSuite(backend: Backend): void {
         const body = route.method === 'PATCH' ? { paused: true } : undefined;
         return { url: `${base}/schedules/${id}`, body };
       }
+      case 'PATCH /billing':
+        return { url: `${base}/billing`, body: { billingEmail: `billing${n}@acme.test` } };
       case 'POST /runs':
         return { url: `${base}/runs`, body: { projectId } };
       case 'PATCH /runs/:runId': {
@@ -184,6 +186,8 @@ function matrixSuite(backend: Backend): void {
           'POST /invitations',
           'DELETE /invitations/:invitationId',
           'POST /ownership',
+          'GET /billing',
+          'PATCH /billing',
         ]),
       );
     });

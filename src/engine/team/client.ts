@@ -41,6 +41,8 @@ export interface TeamRequest {
   idempotencyKey?: string;
   query?: Record<string, string | number | undefined>;
   signal?: AbortSignal;
+  /** The answer's body as text, unparsed (a file download: the audit log's NDJSON or CSV). */
+  text?: boolean;
 }
 
 export interface TeamResponse<T> {
@@ -126,7 +128,7 @@ export class TeamClient {
       credentials = await this.refresh(credentials);
       response = await this.send(credentials, method, path, request);
     }
-    return this.read<T>(credentials, response);
+    return this.read<T>(credentials, response, request.text === true);
   }
 
   /** Ends this session on the server (best effort) and forgets the sign-in here. */
@@ -246,8 +248,15 @@ export class TeamClient {
   private async read<T>(
     credentials: TeamCredentials,
     response: Response,
+    asText = false,
   ): Promise<TeamResponse<T>> {
     const text = await response.text().catch(() => '');
+    if (asText && response.ok)
+      return {
+        status: response.status,
+        body: text as T,
+        replayed: response.headers.get('idempotent-replayed') === 'true',
+      };
     let body: unknown = undefined;
     if (text !== '') {
       try {
