@@ -74,7 +74,7 @@ export const PROJECT_WRITE_ROUTES: readonly OrgRoute[] = [
       const used = await usersOf(tx, id);
       if (used.schedules > 0 || used.backups > 0)
         throw new AppError(
-          'FAILED_PRECONDITION',
+          'INVALID_ARGUMENT',
           `Project "${current.name}" still has ${used.schedules} schedule(s) and ${used.backups} backup record(s) in this organisation; delete those first (backup records describe archives still in storage).`,
         );
       await tx.query('DELETE FROM projects WHERE id = $1', [id]);
