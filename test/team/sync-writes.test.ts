@@ -9,6 +9,7 @@ import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { secretName } from '../../src/engine/secrets/secret-store.js';
 import { teamStorePath } from '../../src/engine/team/local-store.js';
 import { AppError } from '../../src/shared/errors.js';
+import { runCli } from '../helpers/run-cli.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { catalogWrite, stubBackup, WRITE_KINDS } from './fixtures/catalog-writes.js';
 
@@ -400,7 +401,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
 
   it('an action the server refuses later stays in the queue, failed, with its message; the rest goes on', async () => {
     // A member may not add projects (owners and admins do): offline, the app cannot know.
-    const { runtime } = await app('mia@acme.test');
+    const { runtime, home } = await app('mia@acme.test');
     await server.down();
     try {
       runtime.catalog.projects.upsert({ name: 'Mine', firebaseProjectId: 'acme-mine' });
@@ -422,6 +423,25 @@ describe('team sync: writes mirrored through the offline queue', () => {
     expect(await rows(`SELECT 1 FROM projects WHERE firebase_project_id = 'acme-mine'`)).toEqual(
       [],
     );
+
+    // The CLI shows it, sends it again on request (refused again), and drops it.
+    const env = { FIREBACKUP_HOME: home };
+    const listed = await runCli(['queue', '--json'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    const [item] = listed.json<{ items: Array<{ seq: number; state: string }> }>().items;
+    expect(item).toMatchObject({ state: 'failed' });
+    const human = await runCli(['queue'], env);
+    expect(human.stdout).toMatch(/failed\s+projects\.create.*PERMISSION_DENIED/);
+    const retried = await runCli(['queue', 'retry', String(item!.seq)], env);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(runtime.sync.queue()).toEqual([
+      expect.objectContaining({ state: 'failed', attempts: 3 }),
+    ]);
+    expect((await runCli(['queue', 'discard', String(item!.seq)], env)).code).toBe(0);
+    expect(runtime.sync.queue()).toEqual([]);
+    const unknown = await runCli(['queue', 'discard', String(item!.seq)], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/firebackup queue/);
   });
 
   it('offline, a member runs a backup: it runs, and its start, end and record are delivered once the server is back', async () => {
