@@ -366,7 +366,6 @@ describe('team sync: writes mirrored through the offline queue', () => {
     await projectAndDestinationOf(owner, 'Guarded');
     await owner.sync.settled();
     const { runtime } = await app('vic@acme.test');
-    await runtime.sync.service().sync(); // the role, cached for offline use
     const { project, destination } = await projectAndDestinationOf(runtime, 'Guarded');
     await runtime.sync.settled();
     expect(runtime.sync.queue()).toEqual([]);

@@ -202,12 +202,13 @@ export class SyncWriter {
       );
     } catch (error) {
       if (!isAppError(error)) throw error;
+      await this.#rememberRole(service);
       throw new AppError(
         error.code,
         `The organisation server refused to start this backup: ${error.message}`,
       );
     }
-    if (!submitted.queued) return;
+    if (!submitted.queued) return this.#rememberRole(service);
     const known = await service.lastKnownRole().catch(() => undefined);
     if (known !== undefined && !known.allowed('backups:create')) {
       service.discard(submitted.seq);
@@ -216,6 +217,11 @@ export class SyncWriter {
         `The organisation server cannot be reached, and your last known role there (${known.role}) may not run backups. Ask an owner or admin for the member role.`,
       );
     }
+  }
+
+  /** The role the server holds now, kept for deciding offline (one GET /me per backup). */
+  async #rememberRole(service: TeamService): Promise<void> {
+    await service.organizations().catch(() => undefined);
   }
 
   // --- from catalog changes to queued actions ----------------------------------------------
