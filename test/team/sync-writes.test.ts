@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -10,7 +9,7 @@ import { secretName } from '../../src/engine/secrets/secret-store.js';
 import { teamStorePath } from '../../src/engine/team/local-store.js';
 import { AppError } from '../../src/shared/errors.js';
 import { runCli } from '../helpers/run-cli.js';
-import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
+import { killedAfterFirstLine, signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { catalogWrite, stubBackup, WRITE_KINDS } from './fixtures/catalog-writes.js';
 
 /**
@@ -320,26 +319,11 @@ describe('team sync: writes mirrored through the offline queue', () => {
       const home = await mkdtemp(path.join(tmpdir(), 'fb-sync-kill-'));
       const secrets = await signedInSecrets(home, await server.signIn('owner@acme.test', orgId));
       await server.down();
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/team/fixtures/catalog-write-and-wait.ts', home, kind],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise((resolve) => child.on('exit', resolve));
       try {
-        const deadline = Date.now() + 30_000;
-        while (!out.includes('\n')) {
-          if (Date.now() > deadline) throw new Error(`the client never queued: ${err}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        expect(JSON.parse(out)).toMatchObject({ queued: expect.any(Number) });
+        expect(
+          await killedAfterFirstLine('test/team/fixtures/catalog-write-and-wait.ts', [home, kind]),
+        ).toMatchObject({ queued: expect.any(Number) });
       } finally {
-        child.kill('SIGKILL');
-        await exited;
         await server.up();
       }
       const tag = `killed-${kind}`;

@@ -16,6 +16,9 @@ import { makeDirectorySync } from '../util/make-directory.js';
  *   synchronous=FULL) before the action is reported as queued, so a killed process loses
  *   nothing; it is deleted only after the server confirmed it, so nothing is sent twice
  *   with different keys.
+ * - `id_map`: the server's id of each record made on this machine whose creation was
+ *   queued (null until answered), so later actions that name it by local reference reach
+ *   the right record (local-refs.ts, ADR 0016).
  */
 
 const SCHEMA_VERSION = 2;
