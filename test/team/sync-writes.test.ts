@@ -169,7 +169,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
     ]);
 
     // The destination's secret is in the member's secret store only.
-    expect(await readFile(path.join(home, 'secrets.json'), 'utf8')).toContain(SECRET);
+    expect(await runtime.secrets.get(secretName('s3-secret-key', destination.id))).toBe(SECRET);
     expect((await readFile(teamStorePath(home))).includes(Buffer.from(SECRET))).toBe(false);
     expect(await serverDump()).not.toContain(SECRET);
   });

@@ -82,7 +82,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   // Every front end's writes pass here, so each mirrors them in sync mode (and only then).
   const sync = new SyncWriter({
     catalog,
-    secrets,
+    signIn: secrets,
     dataDir: appDataDir(o.env),
     ...(o.teamFetch !== undefined ? { fetch: o.teamFetch } : {}),
     ...(o.log ? { log: o.log } : {}),

@@ -92,13 +92,14 @@ function runStart(run: Run) {
     ...(run.destinationId !== null
       ? { destinationId: optionalRefToken('destination', run.destinationId) }
       : {}),
-    startedAt: run.startedAt ?? new Date().toISOString(),
+    startedAt: run.startedAt ?? run.scheduledFor ?? new Date().toISOString(),
   };
 }
 
 export interface SyncWriterOptions {
   catalog: Catalog;
-  secrets: SecretStore;
+  /** Where the member's team sign-in is kept (read only; destination secrets are not). */
+  signIn: SecretStore;
   /** The app data folder: team.sqlite is there. */
   dataDir: string;
   fetch?: typeof fetch;
@@ -120,6 +121,9 @@ export class SyncWriter {
   #kickPending = false;
   #queued = false;
   #reread: Promise<void> | undefined;
+  /** Backups authorize refused: their end is not reported (they never started). */
+  readonly #refused = new Set<string>();
+  #closed = false;
   readonly #unsubscribe: () => void;
   readonly #timer: NodeJS.Timeout;
 
@@ -138,7 +142,7 @@ export class SyncWriter {
 
   /** Reads the sign-in again (after login, logout or another organisation was picked). */
   async refresh(): Promise<void> {
-    const credentials = await loadTeamCredentials(this.o.secrets).catch(() => undefined);
+    const credentials = await loadTeamCredentials(this.o.signIn).catch(() => undefined);
     this.#scope =
       credentials?.organizationId != null
         ? {
@@ -169,6 +173,7 @@ export class SyncWriter {
   }
 
   close(): void {
+    this.#closed = true;
     this.#unsubscribe();
     clearInterval(this.#timer);
     const service = this.#service;
@@ -202,6 +207,7 @@ export class SyncWriter {
       );
     } catch (error) {
       if (!isAppError(error)) throw error;
+      this.#refused.add(run.id);
       await this.#rememberRole(service);
       throw new AppError(
         error.code,
@@ -212,6 +218,7 @@ export class SyncWriter {
     const known = await service.lastKnownRole().catch(() => undefined);
     if (known !== undefined && !known.allowed('backups:create')) {
       service.discard(submitted.seq);
+      this.#refused.add(run.id);
       throw new AppError(
         'PERMISSION_DENIED',
         `The organisation server cannot be reached, and your last known role there (${known.role}) may not run backups. Ask an owner or admin for the member role.`,
@@ -251,6 +258,7 @@ export class SyncWriter {
 
   /** A failure here never undoes the local write (already committed): it is logged. */
   #apply(scope: Scope, change: CatalogChange): void {
+    if (this.#closed) return;
     try {
       this.#queued = false;
       this.#queueFor(scope, change);
@@ -390,8 +398,8 @@ export class SyncWriter {
       return;
     }
     if (!TERMINAL_STATUSES.includes(run.status)) return;
-    // Refused by the server before it started (authorize): nothing to report there.
-    if (!known && run.error?.code === 'PERMISSION_DENIED') return;
+    // Refused before it started (authorize): the server has had its say, nothing to report.
+    if (this.#refused.delete(run.id)) return;
     if (known)
       this.#enqueue(
         scope,
@@ -427,7 +435,7 @@ export class SyncWriter {
   service(): TeamService {
     return (this.#service ??= new TeamService(
       new TeamClient({
-        secrets: this.o.secrets,
+        secrets: this.o.signIn,
         ...(this.o.fetch !== undefined ? { fetch: this.o.fetch } : {}),
       }),
       TeamLocalStore.open(teamStorePath(this.o.dataDir)),
