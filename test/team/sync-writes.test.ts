@@ -3,7 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { backupJob } from '../../src/engine/jobs/specs.js';
+import { Keyring } from '../../src/engine/keys/keyring.js';
+import { MasterKey } from '../../src/engine/keys/master-key.js';
+import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
 import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { secretName } from '../../src/engine/secrets/secret-store.js';
 import { teamStorePath } from '../../src/engine/team/local-store.js';
@@ -226,6 +230,48 @@ describe('team sync: writes mirrored through the offline queue', () => {
     ]);
     expect(await auditOf(backups[0]!.id)).toEqual(['backup.created']);
   });
+
+  it.skipIf(!inject('firestoreEmulatorHost'))(
+    'a real backup (Firestore emulator, local folder) is reported and recorded on its own, with its document count',
+    async () => {
+      const host = inject('firestoreEmulatorHost')!;
+      const home = await mkdtemp(path.join(tmpdir(), 'fb-sync-real-'));
+      const runtime = createRuntime({
+        catalogFile: path.join(home, 'catalog.sqlite'),
+        env: { FIREBACKUP_HOME: home },
+        secrets: await signedInSecrets(home, await server.signIn('owner@acme.test', orgId)),
+        keyring: new Keyring(MasterKey.generate()),
+      });
+      runtimes.push(runtime);
+      const firebaseProjectId = testProject('sync');
+      await seedDocuments(host, firebaseProjectId, { count: 40 });
+      const project = runtime.catalog.projects.upsert({
+        name: 'Real',
+        firebaseProjectId,
+        emulatorHost: host,
+      });
+      const destination = runtime.catalog.destinations.upsert({
+        name: 'Real',
+        url: path.join(home, 'backups'),
+      });
+      const run = await runtime.jobs.start(backupJob(runtime, { project, destination })).done;
+      expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+      await runtime.sync.settled();
+      expect(runtime.sync.queue()).toEqual([]);
+      const [p] = await rows<{ id: string }>(
+        'SELECT id FROM projects WHERE firebase_project_id = $1',
+        [firebaseProjectId],
+      );
+      const [r] = await rows<{ status: string; document_count: string; backup_id: string }>(
+        'SELECT status, document_count::text, backup_id FROM runs WHERE project_id = $1',
+        [p!.id],
+      );
+      expect(r).toEqual({ status: 'finished', document_count: '40', backup_id: run.backupId });
+      expect(
+        await rows('SELECT 1 FROM backups WHERE project_id = $1 AND document_count = 40', [p!.id]),
+      ).toHaveLength(1);
+    },
+  );
 
   it('offline: a schedule created, edited and deleted is queued and delivered once, in order, when the server is back', async () => {
     const { runtime } = await app('owner@acme.test');
