@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { backupJob } from '../../src/engine/jobs/specs.js';
+import { createApiHandlers } from '../../src/engine/api/handlers.js';
+import { createDispatcher } from '../../src/shared/api/dispatch.js';
+import { okValue } from '../helpers/api-result.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { seedDocuments, testProject } from '../helpers/firestore-seed.js';
@@ -229,6 +232,75 @@ describe('team sync: writes mirrored through the offline queue', () => {
       expect.objectContaining({ size_bytes: '3456', document_count: '12' }),
     ]);
     expect(await auditOf(backups[0]!.id)).toEqual(['backup.created']);
+  });
+
+  it("the app's own methods (the contract the desktop and web mode call) are mirrored too", async () => {
+    const { runtime } = await app('owner@acme.test');
+    const local = { kind: 'local' as const };
+    const dispatch = createDispatcher(
+      createApiHandlers(runtime, new Keyring(MasterKey.generate())),
+    );
+    const project = okValue<{ id: string }>(
+      await dispatch(
+        'projects.add',
+        {
+          name: 'Contract',
+          firebaseProjectId: 'acme-contract',
+          connection: { kind: 'emulator', host: '127.0.0.1:1' },
+        },
+        local,
+      ),
+    );
+    const destination = runtime.catalog.destinations.upsert({ name: 'C', url: '/srv/contract' });
+    const { schedule } = okValue<{ schedule: { id: string } }>(
+      await dispatch(
+        'schedules.create',
+        {
+          name: 'contract',
+          projectId: project.id,
+          destinationId: destination.id,
+          cron: '0 6 * * *',
+        },
+        local,
+      ),
+    );
+    okValue(await dispatch('schedules.pause', { id: schedule.id }, local));
+    okValue(await dispatch('schedules.remove', { id: schedule.id }, local));
+    okValue(await dispatch('projects.remove', { projectId: project.id }, local));
+    await runtime.sync.settled();
+    expect(runtime.sync.queue()).toEqual([]);
+    const entries = await server.db.system((tx) =>
+      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY seq', [
+        orgId,
+      ]),
+    );
+    const events = entries.map(
+      (e) =>
+        JSON.parse(e.entry) as {
+          event: string;
+          resource: { id: string };
+          metadata: { name?: string; paused?: boolean };
+        },
+    );
+    const created = events.find(
+      (e) => e.event === 'schedule.created' && e.metadata.name === 'contract',
+    );
+    expect(
+      events
+        .filter((e) => e.resource.id === created!.resource.id)
+        .map((e) => [e.event, e.metadata.paused]),
+    ).toEqual([
+      ['schedule.created', undefined],
+      ['schedule.updated', true],
+      ['schedule.deleted', undefined],
+    ]);
+    const projectCreated = events.find(
+      (e) => e.event === 'project.created' && e.metadata.name === 'Contract',
+    );
+    expect(await auditOf(projectCreated!.resource.id)).toEqual([
+      'project.created',
+      'project.deleted',
+    ]);
   });
 
   it.skipIf(!inject('firestoreEmulatorHost'))(
