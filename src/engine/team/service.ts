@@ -295,6 +295,8 @@ export class TeamService {
       ...(localRef !== undefined ? { localRef } : {}),
     });
     await this.deliver();
+    // Joined a delivery that had already passed this row: one more, which starts after it.
+    if (!this.outcomes.has(item.seq)) await this.deliver();
     const outcome = this.outcomes.get(item.seq);
     this.outcomes.delete(item.seq);
     if (outcome?.ok === true) return { queued: false, seq: item.seq, result: outcome.body };
