@@ -69,7 +69,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
   /** The organisation's audit events about one resource, oldest first. */
   const auditOf = async (resourceId: string) => {
     const entries = await server.db.system((tx) =>
-      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY seq', [
+      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY id', [
         orgId,
       ]),
     );
@@ -270,7 +270,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
     await runtime.sync.settled();
     expect(runtime.sync.queue()).toEqual([]);
     const entries = await server.db.system((tx) =>
-      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY seq', [
+      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY id', [
         orgId,
       ]),
     );
@@ -375,7 +375,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
     expect(await runtime.sync.deliver()).toEqual({ delivered: 0, remaining: 0 });
     expect(await rows(`SELECT 1 FROM schedules WHERE name = 'ordered'`)).toHaveLength(0);
     const entries = await server.db.system((tx) =>
-      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY seq', [
+      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY id', [
         orgId,
       ]),
     );
