@@ -66,25 +66,28 @@ describe('team sync: writes mirrored through the offline queue', () => {
   /** Rows of a server table of the organisation, read directly (not through the app). */
   const rows = <T extends object = object>(sql: string, params: unknown[] = []) =>
     server.db.withOrg(orgId, (tx) => tx.query<T>(sql, params));
-  /** The organisation's audit events about one resource, oldest first. */
-  const auditOf = async (resourceId: string) => {
-    const entries = await server.db.system((tx) =>
-      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY id', [
-        orgId,
-      ]),
-    );
-    return entries
-      .map((e) => JSON.parse(e.entry) as { event: string; resource?: { id?: string } })
-      .filter((e) => e.resource?.id === resourceId)
-      .map((e) => e.event);
-  };
-  /** Denied calls the server audited (access.denied entries). */
-  const denials = async () =>
+  /** The organisation's audit entries, oldest first (by insertion: linking comes later). */
+  const auditEntries = async () =>
     (
       await server.db.system((tx) =>
-        tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1', [orgId]),
+        tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY id', [
+          orgId,
+        ]),
       )
-    ).filter((e) => e.entry.includes('"access.denied"')).length;
+    ).map(
+      (e) =>
+        JSON.parse(e.entry) as {
+          event: string;
+          resource: { id: string };
+          metadata: { name?: string; paused?: boolean };
+        },
+    );
+  /** The organisation's audit events about one resource, oldest first. */
+  const auditOf = async (resourceId: string) =>
+    (await auditEntries()).filter((e) => e.resource?.id === resourceId).map((e) => e.event);
+  /** Denied calls the server audited (access.denied entries). */
+  const denials = async () =>
+    (await auditEntries()).filter((e) => e.event === 'access.denied').length;
   const projectAndDestinationOf = async (runtime: Runtime, name: string) => {
     const project = runtime.catalog.projects.upsert({
       name,
@@ -269,19 +272,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
     okValue(await dispatch('projects.remove', { projectId: project.id }, local));
     await runtime.sync.settled();
     expect(runtime.sync.queue()).toEqual([]);
-    const entries = await server.db.system((tx) =>
-      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY id', [
-        orgId,
-      ]),
-    );
-    const events = entries.map(
-      (e) =>
-        JSON.parse(e.entry) as {
-          event: string;
-          resource: { id: string };
-          metadata: { name?: string; paused?: boolean };
-        },
-    );
+    const events = await auditEntries();
     const created = events.find(
       (e) => e.event === 'schedule.created' && e.metadata.name === 'contract',
     );
@@ -374,21 +365,9 @@ describe('team sync: writes mirrored through the offline queue', () => {
     expect(await runtime.sync.deliver()).toEqual({ delivered: 5, remaining: 0 });
     expect(await runtime.sync.deliver()).toEqual({ delivered: 0, remaining: 0 });
     expect(await rows(`SELECT 1 FROM schedules WHERE name = 'ordered'`)).toHaveLength(0);
-    const entries = await server.db.system((tx) =>
-      tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY id', [
-        orgId,
-      ]),
+    const created = (await auditEntries()).filter(
+      (e) => e.event === 'schedule.created' && e.metadata.name === 'ordered',
     );
-    const created = entries
-      .map(
-        (e) =>
-          JSON.parse(e.entry) as {
-            event: string;
-            resource: { id: string };
-            metadata: { name?: string };
-          },
-      )
-      .filter((e) => e.event === 'schedule.created' && e.metadata.name === 'ordered');
     expect(created).toHaveLength(1);
     expect(await auditOf(created[0]!.resource.id)).toEqual([
       'schedule.created',
