@@ -31,6 +31,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['login', async () => (await import('./commands/login.js')).registerLogin],
   ['logout', async () => (await import('./commands/logout.js')).registerLogout],
   ['whoami', async () => (await import('./commands/whoami.js')).registerWhoami],
+  ['queue', async () => (await import('./commands/queue.js')).registerQueue],
 ];
 
 /**

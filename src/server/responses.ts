@@ -100,6 +100,7 @@ const Run = z.object({
   documentCount: z.number().nullable(),
   bytes: z.number().nullable(),
   errorMessage: z.string().nullable(),
+  errorCode: z.string().nullable().describe("The engine's error code when the run failed."),
   backupId: z.string().nullable(),
   reportedBy: z.string(),
   createdAt: timestamp,
@@ -245,6 +246,7 @@ export const RESPONSES: Readonly<Record<string, ResponseDoc>> = {
   [`GET ${ORG}/projects`]: page('projects', Project),
   [`POST ${ORG}/projects`]: Project.omit({ createdAt: true }),
   [`GET ${ORG}/projects/:projectId`]: Project,
+  [`PATCH ${ORG}/projects/:projectId`]: Project,
   [`GET ${ORG}/backups`]: page('backups', Backup),
   [`POST ${ORG}/backups`]: z.object({
     id: z.string(),

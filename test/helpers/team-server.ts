@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { openDb, type Db } from '../../src/server/db/db.js';
 import type { TeamCredentials } from '../../src/engine/team/credentials.js';
@@ -5,6 +6,7 @@ import { saveTeamCredentials } from '../../src/engine/team/credentials.js';
 import { FileSecretStore } from '../../src/engine/secrets/secret-store.js';
 import type { Role } from '../../src/shared/rbac.js';
 import { startTestServer, type TestServer } from '../server/harness.js';
+import { waitFor } from './spawn-cli.js';
 
 /**
  * A real organisation server for the app's side of team sync: in-process, listening on
@@ -105,4 +107,29 @@ export async function signedInSecrets(
   const secrets = new FileSecretStore(path.join(home, 'secrets.json'));
   await saveTeamCredentials(secrets, credentials);
   return secrets;
+}
+
+/**
+ * Runs a client script (from source) that queues something and prints one JSON line,
+ * then SIGKILLs it (no exit handler, no flush) and answers that line: how the offline
+ * queue's "a killed process loses nothing" tests make their process.
+ */
+export async function killedAfterFirstLine(script: string, args: string[]): Promise<unknown> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  try {
+    await waitFor(() => out.includes('\n'), 30_000, `${script} to queue`).catch(() => {
+      throw new Error(`the client never queued: ${err}`);
+    });
+    return JSON.parse(out.slice(0, out.indexOf('\n')));
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
 }

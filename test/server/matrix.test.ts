@@ -107,6 +107,12 @@ function matrixSuite(backend: Backend): void {
         return { url: `${base}/projects`, body: { name: `p${n}`, firebaseProjectId: `proj-${n}` } };
       case 'GET /projects/:projectId':
         return { url: `${base}/projects/${projectId}` };
+      case 'PATCH /projects/:projectId':
+      case 'DELETE /projects/:projectId': {
+        const id = await made('/projects', { name: `victim${n}`, firebaseProjectId: `vic-${n}` });
+        const body = route.method === 'PATCH' ? { name: `renamed${n}` } : undefined;
+        return { url: `${base}/projects/${id}`, body };
+      }
       case 'POST /backups':
         return { url: `${base}/backups`, body: { projectId, sizeBytes: 10 } };
       case 'POST /invitations':
@@ -188,6 +194,8 @@ function matrixSuite(backend: Backend): void {
           'POST /ownership',
           'GET /billing',
           'PATCH /billing',
+          'PATCH /projects/:projectId',
+          'DELETE /projects/:projectId',
         ]),
       );
     });

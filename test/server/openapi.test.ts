@@ -90,7 +90,7 @@ describe('OpenAPI document at /api/v1/openapi.json', () => {
         for (const p of query) expect(p.schema).toEqual(props[p.name]);
       }
     }
-    expect(withBody).toBe(13);
+    expect(withBody).toBe(14);
     // A concrete look at one: the API key's scopes are the guide's list.
     const keyBody = doc.paths['/api/v1/organizations/{orgId}/api-keys']!.post!.requestBody!.content[
       'application/json'

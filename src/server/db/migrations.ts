@@ -466,6 +466,11 @@ CREATE TABLE audit_export_cursors (
 );
 `;
 
+/** A run's error code (the engine's AppError code), beside its message: wip/syncwrites. */
+const runErrorCode = `
+ALTER TABLE runs ADD COLUMN error_code text;
+`;
+
 /**
  * wip/serverweb.
  *
@@ -519,5 +524,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'catalog', sql: catalog },
   { version: 6, name: 'idempotency_keys', sql: idempotency },
   { version: 7, name: 'oauth_flows', sql: oauthFlows },
+  { version: 8, name: 'run_error_code', sql: runErrorCode },
   { version: 9, name: 'server_web', sql: serverWeb },
 ];

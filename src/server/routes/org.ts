@@ -31,6 +31,7 @@ import { CATALOG_ROUTES } from './catalog.js';
 import { INVITATION_ROUTES } from './invitations.js';
 import { checkMemberChange } from './members.js';
 import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
+import { PROJECT_WRITE_ROUTES, ProjectBody } from './projects.js';
 
 export type { OrgRoute } from './org-route.js';
 
@@ -42,10 +43,6 @@ const KeyBody = z.object({
   scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
   /** Days until the key stops working; keys always expire (default 90 days). */
   expiresInDays: z.number().int().positive().max(3650).default(90),
-});
-const ProjectBody = z.object({
-  name: z.string().min(1).max(200),
-  firebaseProjectId: z.string().regex(/^[a-z0-9-]{4,40}$/, 'a Firebase project id'),
 });
 const BackupBody = z.object({
   projectId: z.string().min(1),
@@ -409,6 +406,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
       return { status: 204 };
     },
   },
+  ...PROJECT_WRITE_ROUTES,
   ...INVITATION_ROUTES,
   ...CATALOG_ROUTES,
   ...BILLING_ROUTES,
