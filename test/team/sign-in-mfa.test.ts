@@ -87,4 +87,23 @@ describe('signInWithBrowser with a second factor', () => {
       }),
     ).rejects.toBeInstanceOf(Error);
   });
+
+  it('a wrong code is asked again with the reason (the CLI and the app share these steps)', async () => {
+    const failures: (string | undefined)[] = [];
+    const credentials = await signInWithBrowser({
+      serverUrl: google.base,
+      openUrl: openAs('retry@acme.test'),
+      secondFactor: {
+        askCode: async (request, failure) => {
+          failures.push(failure?.message);
+          if (request.demand !== 'enrol') throw new Error('expected an enrolment');
+          const right = new TOTP({ secret: Secret.fromBase32(request.secret) }).generate();
+          return failure === undefined ? (right === '000000' ? '000001' : '000000') : right;
+        },
+        showRecoveryCodes: () => undefined,
+      },
+    });
+    expect(failures).toEqual([undefined, expect.stringMatching(/^That code is not right/)]);
+    expect(await me(credentials.accessToken)).toBe(200);
+  });
 });
