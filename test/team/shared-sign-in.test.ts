@@ -11,10 +11,11 @@ import {
   saveTeamCredentials,
   teamSignInStore,
 } from '../../src/engine/team/credentials.js';
-import { createDesktopSecretStore, type SafeStorageLike } from '../../src/main/secrets.js';
+import { createDesktopSecretStore } from '../../src/main/secrets.js';
 import { createDispatcher } from '../../src/shared/api/dispatch.js';
 import { okValue } from '../helpers/api-result.js';
 import { makeCliSandbox } from '../helpers/cli-sandbox.js';
+import { fakeSafeStorage } from '../helpers/fake-safe-storage.js';
 import { startGoogleServer, type GoogleServer } from '../helpers/google-server.js';
 import { browseAs } from '../helpers/oidc-provider.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -41,23 +42,11 @@ afterAll(async () => {
 
 const home = () => sandbox.env.FIREBACKUP_HOME!;
 
-/** A stand-in for Electron's safeStorage: reversible, and visibly not the plain text. */
-const safeStorage: SafeStorageLike = {
-  isEncryptionAvailable: () => true,
-  encryptString: (s) => Buffer.from(Buffer.from(`enc(${s})`).map((b) => b ^ 0x5a)),
-  decryptString: (b) => {
-    const s = Buffer.from(b.map((x) => x ^ 0x5a)).toString();
-    if (!s.startsWith('enc(')) throw new Error('not ours');
-    return s.slice(4, -1);
-  },
-  getSelectedStorageBackend: () => 'gnome_libsecret',
-};
-
 /** The desktop app's keychain store, as src/main/index.ts makes it. */
 const desktopSecrets = () =>
   createDesktopSecretStore({
     file: path.join(home(), 'secrets.desktop.json'),
-    safeStorage,
+    safeStorage: fakeSafeStorage(),
     consent: { given: () => false, give: () => undefined },
     platform: 'linux',
   });

@@ -60,8 +60,8 @@ function SignInSection({ status }: { status: TeamStatus }) {
     <Section title="Sign in to your team">
       <p>
         In team sync mode your organisation&apos;s server keeps the shared projects, backups and who
-        may do what. Backups and keys stay on this machine. The sign-in is shared with the CLI (
-        <code>firebackup login</code>) and the web mode on this computer.
+        may do what. Backups and keys stay on this machine. One sign-in serves every FireBackup on
+        this computer: the CLI (<code>firebackup login</code>), the web mode and the desktop app.
       </p>
       <ErrorNotice error={status.problem} />
       <ErrorNotice error={status.signIn.error} />
@@ -281,8 +281,8 @@ function AccountSection({ status }: { status: TeamStatus }) {
           onConfirm={() => void signOut()}
         >
           <p>
-            This machine forgets the sign-in. Queued changes stay here and are sent when you sign in
-            again.
+            This machine forgets the sign-in, for the CLI and the other FireBackup windows too.
+            Queued changes stay here and are sent when you sign in again.
           </p>
         </ConfirmDialog>
       </div>
