@@ -3,7 +3,7 @@ import path from 'node:path';
 import { appDataDir } from '../engine/paths.js';
 import { FileSecretStore } from '../engine/secrets/secret-store.js';
 import { TeamClient } from '../engine/team/client.js';
-import { teamSignInStore } from '../engine/team/credentials.js';
+import { teamSignInStore, type TeamSignInStore } from '../engine/team/credentials.js';
 import type { CliIO } from './context.js';
 
 /**
@@ -12,10 +12,16 @@ import type { CliIO } from './context.js';
  * web mode and the desktop app: ADR 0017), and opening the system browser.
  */
 export function cliTeamClient(io: CliIO): TeamClient {
+  return new TeamClient({ secrets: cliSecrets(io) });
+}
+
+/**
+ * The store of the CLI's team sign-in, for a TeamClient: the machine's shared one (before
+ * it was shared, the CLI kept it in its secrets.json: moved over once).
+ */
+export function cliSecrets(io: CliIO): TeamSignInStore {
   const dataDir = appDataDir(io.env);
-  // Before the sign-in was shared, the CLI kept it in its secrets.json: moved over once.
-  const legacy = new FileSecretStore(path.join(dataDir, 'secrets.json'));
-  return new TeamClient({ secrets: teamSignInStore(dataDir, legacy) });
+  return teamSignInStore(dataDir, new FileSecretStore(path.join(dataDir, 'secrets.json')));
 }
 
 /** The platform's opener; $BROWSER (a command) wins, as on most Unix tools. */

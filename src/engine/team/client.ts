@@ -51,6 +51,8 @@ export interface TeamRequest {
   idempotencyKey?: string;
   query?: Record<string, string | number | undefined>;
   signal?: AbortSignal;
+  /** The answer's body as text, unparsed (a file download: the audit log's NDJSON or CSV). */
+  text?: boolean;
 }
 
 export type TeamResponse<T> = ServerAnswer<T>;
@@ -171,7 +173,7 @@ export class TeamClient {
         );
       }
     }
-    return readAnswer<T>(credentials.serverUrl, response);
+    return readAnswer<T>(credentials.serverUrl, response, request.text === true);
   }
 
   /** Ends this session on the server (best effort) and forgets the sign-in here. */

@@ -20,6 +20,8 @@ export interface ServerCall {
   idempotencyKey?: string;
   query?: Record<string, string | number | undefined>;
   signal?: AbortSignal;
+  /** The answer's body as text, unparsed (a file download: the audit log's NDJSON or CSV). */
+  text?: boolean;
   /** No answer in this long fails as DEADLINE_EXCEEDED (default 30 s). */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -99,8 +101,15 @@ export async function sendToServer(
 export async function readAnswer<T>(
   serverUrl: string,
   response: Response,
+  asText = false,
 ): Promise<ServerAnswer<T>> {
   const text = await response.text().catch(() => '');
+  if (asText && response.ok)
+    return {
+      status: response.status,
+      body: text as T,
+      replayed: response.headers.get('idempotent-replayed') === 'true',
+    };
   let body: unknown = undefined;
   if (text !== '') {
     try {
@@ -148,7 +157,8 @@ export async function callServer<T>(
   path: string,
   call: ServerCall = {},
 ): Promise<T> {
-  return (await readAnswer<T>(serverUrl, await sendToServer(serverUrl, path, call))).body;
+  return (await readAnswer<T>(serverUrl, await sendToServer(serverUrl, path, call), call.text))
+    .body;
 }
 
 /** A short, token-free reason for a failed connection (ECONNREFUSED, ENOTFOUND…). */
