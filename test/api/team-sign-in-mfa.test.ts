@@ -185,6 +185,17 @@ describe('the app signs in with a second factor (FORCE_MFA=true)', () => {
       signedIn: false,
       signIn: { pending: false, error: { code: 'DEADLINE_EXCEEDED' } },
     });
+    // The half-signed-in session was ended on the server, not left to run out.
+    const sessions = () =>
+      google.server.db.system((tx) =>
+        tx.query<{ revoked_at: Date | null }>(
+          `SELECT s.revoked_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`,
+          ['cy@acme.test'],
+        ),
+      );
+    for (let i = 0; i < 50 && (await sessions())[0]?.revoked_at == null; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await sessions()).toEqual([{ revoked_at: expect.any(Date) }]);
     expect(
       error(await call('team.signIn.secondFactor', { code: codeOf(step.enrolment!.secret) })),
     ).toMatchObject({
