@@ -1,9 +1,13 @@
+
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { openDb, type Db } from '../../src/server/db/db.js';
 import type { TeamCredentials } from '../../src/engine/team/credentials.js';
-import { saveTeamCredentials } from '../../src/engine/team/credentials.js';
-import { FileSecretStore } from '../../src/engine/secrets/secret-store.js';
+import {
+  saveTeamCredentials,
+  teamSignInStore,
+  type TeamSignInStore,
+} from '../../src/engine/team/credentials.js';
 import type { Role } from '../../src/shared/rbac.js';
 import { startTestServer, type TestServer } from '../server/harness.js';
 import { waitFor } from './spawn-cli.js';
@@ -99,12 +103,15 @@ export class TeamTestServer {
   }
 }
 
-/** The CLI's secret store in `home` (as FIREBACKUP_HOME), holding `credentials`. */
+/**
+ * The machine's shared team sign-in in `home` (as FIREBACKUP_HOME: team-session.json,
+ * what the CLI, the web mode and the desktop app read), holding `credentials`.
+ */
 export async function signedInSecrets(
   home: string,
   credentials: TeamCredentials,
-): Promise<FileSecretStore> {
-  const secrets = new FileSecretStore(path.join(home, 'secrets.json'));
+): Promise<TeamSignInStore> {
+  const secrets = teamSignInStore(home);
   await saveTeamCredentials(secrets, credentials);
   return secrets;
 }

@@ -13,6 +13,7 @@ import { FileSecretStore, type SecretStore } from '../secrets/secret-store.js';
 import { isPidAlive, LockManager } from '../scheduler/locks.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { SyncWriter } from '../team/sync-writer.js';
+import { teamSignInStore } from '../team/credentials.js';
 import { createEngineOps } from './engine-adapter.js';
 import { JobManager } from './job-manager.js';
 import type { JobDeps } from './specs.js';
@@ -82,7 +83,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   // Every front end's writes pass here, so each mirrors them in sync mode (and only then).
   const sync = new SyncWriter({
     catalog,
-    signIn: secrets,
+    signIn: teamSignInStore(appDataDir(o.env), secrets),
     dataDir: appDataDir(o.env),
     ...(o.teamFetch !== undefined ? { fetch: o.teamFetch } : {}),
     ...(o.log ? { log: o.log } : {}),
