@@ -1,13 +1,12 @@
 import type { MethodName } from '../../../shared/api/contract.js';
 import type { ApiKey, AuditEntry, Member, TeamSession } from '../../../shared/api/methods/team.js';
 import { AppError, toErrorData, type ErrorData } from '../../../shared/errors.js';
-import { TeamClient } from '../../team/client.js';
 import { saveTeamCredentials } from '../../team/credentials.js';
-import { TeamLocalStore, teamStorePath } from '../../team/local-store.js';
-import { TeamService, type Submitted } from '../../team/service.js';
+import type { Submitted } from '../../team/service.js';
 import type { TeamCredentials } from '../../team/credentials.js';
 import { signInWithBrowser, type SignInOptions } from '../../team/sign-in.js';
 import type { HandlerContext, HandlersFor } from './context.js';
+import { teamServiceOf } from './sync.js';
 
 /** The browser sign-in (src/engine/team/sign-in.ts); tests pass their own. */
 export type BrowserSignIn = (o: SignInOptions) => Promise<TeamCredentials>;
@@ -35,16 +34,8 @@ const submitted = (s: Submitted) =>
 
 export function teamHandlers(context: HandlerContext): HandlersFor<TeamMethod> {
   const options = context.team ?? {};
-  let service: TeamService | undefined;
   /** Opened on first use: front ends that never sign in never create team.sqlite. */
-  const team = () =>
-    (service ??= new TeamService(
-      new TeamClient({
-        secrets: context.secrets,
-        ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
-      }),
-      TeamLocalStore.open(teamStorePath(context.dataDir)),
-    ));
+  const team = () => teamServiceOf(context);
   let signIn: {
     pending: boolean;
     url: string | null;

@@ -1,0 +1,442 @@
+import type { ProjectView } from '../../shared/api/methods/projects.js';
+import type { DestinationView } from '../../shared/api/methods/destination-setup.js';
+import type {
+  SyncIndicator,
+  SyncOrigin,
+  SyncState,
+  SyncedList,
+} from '../../shared/api/methods/sync.js';
+import { BACKUP_ID_PATTERN, type BackupSummary } from '../../shared/backups.js';
+import { isAppError, toErrorData, type ErrorData } from '../../shared/errors.js';
+import type { JobKind, Run, RunStatus } from '../../shared/jobs.js';
+import { runAdvice } from '../../shared/run-advice.js';
+import type { Schedule } from '../../shared/schedules.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import { isTransient } from './client.js';
+import { loadTeamCredentials } from './credentials.js';
+import type { SyncList, TeamService } from './service.js';
+
+/**
+ * The catalog screens in team sync mode (ADR 0015): each list of this machine's catalog
+ * merged with the organisation's shared one (TeamService.list: live, or the cached copy
+ * with its age when the server is unreachable). The list handlers hand their local rows
+ * here; outside sync mode they come back unchanged.
+ *
+ * Merging never drops a row: a server row and a local row that are the same thing (same
+ * natural key: a project's Firebase id, a destination's URL, a schedule's name, a run's
+ * backup id or start) become one row marked `both`, with the local id so the local
+ * actions (test, back up, restore) keep working; rows only here are marked `local`
+ * (`pending` when the offline queue still holds them); rows only on the server are
+ * mapped into the contract's shapes and marked `server`. How each list was served is
+ * kept for `sync.state` (the list methods answer arrays, which cannot carry it).
+ */
+
+type Row = Record<string, unknown>;
+export type WithOrigin<T> = T & { origin?: SyncOrigin };
+type HistoryRun = Run & {
+  advice: string | null;
+  projectName: string | null;
+  scheduleName: string | null;
+};
+
+export interface SyncedCatalogOptions {
+  secrets: SecretStore;
+  /** The team service (opened on first use: front ends never signed in never open it). */
+  service: () => TeamService;
+  catalog: () => Catalog;
+}
+
+/** One read of a server list: its rows (none when unavailable) and how it was served. */
+interface Served {
+  items: Row[];
+  indicator: SyncIndicator;
+}
+
+const LOCAL: SyncIndicator = { source: 'local', syncedAt: null, offline: false, problem: null };
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+/** Server dates arrive as ISO strings; normalised so they compare with the catalog's. */
+const iso = (v: unknown): string | null => {
+  const s = str(v);
+  if (s === null) return null;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? s : d.toISOString();
+};
+
+/**
+ * The merge every list shares: a local row and a server row with the same key are one;
+ * `prefer` picks among several server rows with that key.
+ */
+function merge<L>(
+  local: L[],
+  server: Row[],
+  o: {
+    key: (l: L) => string | null;
+    serverKey: (s: Row) => string | null;
+    prefer?: (l: L, s: Row) => boolean;
+    fromServer: (s: Row) => L;
+    pending: (l: L) => boolean;
+  },
+): WithOrigin<L>[] {
+  const byKey = new Map<string, Row[]>();
+  for (const s of server) {
+    const k = o.serverKey(s);
+    if (k !== null) byKey.set(k, [...(byKey.get(k) ?? []), s]);
+  }
+  const used = new Set<Row>();
+  const rows: WithOrigin<L>[] = local.map((l) => {
+    const k = o.key(l);
+    const candidates = (k === null ? [] : (byKey.get(k) ?? [])).filter((s) => !used.has(s));
+    const match = candidates.find((s) => o.prefer?.(l, s) ?? false) ?? candidates[0];
+    if (match === undefined)
+      return { ...l, origin: { where: 'local', serverId: null, pending: o.pending(l) } };
+    used.add(match);
+    return { ...l, origin: { where: 'both', serverId: str(match.id), pending: false } };
+  });
+  for (const s of server)
+    if (!used.has(s))
+      rows.push({
+        ...o.fromServer(s),
+        origin: { where: 'server', serverId: str(s.id), pending: false },
+      });
+  return rows;
+}
+
+/** The engine's words for a run the server reports (started, finished, failed). */
+const RUN_STATUS: Record<string, RunStatus> = {
+  started: 'running',
+  finished: 'succeeded',
+  failed: 'failed',
+};
+
+export class SyncedCatalog {
+  private readonly served = new Map<SyncedList, SyncIndicator>();
+
+  constructor(private readonly o: SyncedCatalogOptions) {}
+
+  /** Team sync mode: signed in, with an organisation picked. */
+  async active(): Promise<boolean> {
+    const credentials = await loadTeamCredentials(this.o.secrets);
+    return credentials !== undefined && credentials.organizationId !== null;
+  }
+
+  /** How the lists were last served, the mode and the role (for the screens' banner). */
+  async state(): Promise<SyncState> {
+    const lists = Object.fromEntries(
+      (['projects', 'destinations', 'schedules', 'runs', 'backups'] as const).map((l) => [
+        l,
+        this.served.get(l) ?? null,
+      ]),
+    ) as SyncState['lists'];
+    if (!(await this.active())) return { mode: 'local', organization: null, lists };
+    return { mode: 'server', organization: await this.o.service().membership(), lists };
+  }
+
+  /**
+   * A server list, or none with the reason: never synced and unreachable, signed out,
+   * or refused. The local rows are then shown alone, never an error instead of them.
+   */
+  private async read(kind: SyncList): Promise<Served> {
+    try {
+      const listed = await this.o.service().list(kind);
+      if (!listed.available) return { items: [], indicator: LOCAL };
+      return {
+        items: listed.items,
+        indicator: {
+          source: 'server',
+          syncedAt: listed.syncedAt,
+          offline: listed.offline,
+          problem: listed.problem,
+        },
+      };
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      return {
+        items: [],
+        indicator: {
+          source: 'local',
+          syncedAt: null,
+          offline: isTransient(error),
+          problem: toErrorData(error) as ErrorData,
+        },
+      };
+    }
+  }
+
+  /** Runs `merge` in sync mode and remembers how the list was served; else the local rows. */
+  private async serve<T>(
+    list: SyncedList,
+    local: T[],
+    mergeWith: () => Promise<{ rows: WithOrigin<T>[]; indicator: SyncIndicator }>,
+  ): Promise<WithOrigin<T>[]> {
+    if (!(await this.active())) {
+      this.served.set(list, LOCAL);
+      return local as WithOrigin<T>[];
+    }
+    const { rows, indicator } = await mergeWith();
+    this.served.set(list, indicator);
+    return rows;
+  }
+
+  /** Whether the offline queue still holds an action on `kind` whose body matches. */
+  private pending(kind: string, matches: (body: Row) => boolean): boolean {
+    return this.o
+      .service()
+      .queue()
+      .some(
+        (i) =>
+          i.action.startsWith(`${kind}.`) &&
+          typeof i.body === 'object' &&
+          i.body !== null &&
+          matches(i.body as Row),
+      );
+  }
+
+  /**
+   * Server id → local id for projects and destinations (by the same keys as their lists),
+   * from the last synced lists: schedules, runs and backups name them by server id.
+   */
+  private async links(): Promise<{
+    project: (serverId: unknown) => string | null;
+    destination: (serverId: unknown) => string | null;
+    projects: Row[];
+    schedules: Row[];
+  }> {
+    const service = this.o.service();
+    const [projects, destinations, schedules] = await Promise.all(
+      (['projects', 'destinations', 'schedules'] as const).map((k) => service.cachedList(k)),
+    );
+    const catalog = this.o.catalog();
+    const projectIds = new Map<string, string>();
+    for (const s of projects!) {
+      const local = catalog.projects
+        .list()
+        .find((p) => p.firebaseProjectId === s.firebaseProjectId);
+      if (local !== undefined) projectIds.set(String(s.id), local.id);
+    }
+    const destinationIds = new Map<string, string>();
+    for (const s of destinations!) {
+      const local = catalog.destinations.list().find((d) => d.url === s.url);
+      if (local !== undefined) destinationIds.set(String(s.id), local.id);
+    }
+    const map = (ids: Map<string, string>) => (serverId: unknown) => {
+      const id = str(serverId);
+      return id === null ? null : (ids.get(id) ?? id);
+    };
+    return {
+      project: map(projectIds),
+      destination: map(destinationIds),
+      projects: projects!,
+      schedules: schedules!,
+    };
+  }
+
+  projects(local: ProjectView[]): Promise<WithOrigin<ProjectView>[]> {
+    return this.serve('projects', local, async () => {
+      const { items, indicator } = await this.read('projects');
+      const rows = merge(local, items, {
+        key: (l) => l.firebaseProjectId,
+        serverKey: (s) => str(s.firebaseProjectId),
+        prefer: (l, s) => l.name === s.name,
+        pending: (l) =>
+          this.pending('projects', (b) => b.firebaseProjectId === l.firebaseProjectId),
+        // Not set up on this machine: no credentials here, so default credentials if run.
+        fromServer: (s) => ({
+          id: String(s.id),
+          name: str(s.name) ?? String(s.id),
+          firebaseProjectId: str(s.firebaseProjectId) ?? '',
+          databaseId: '(default)',
+          connection: 'default-credentials' as const,
+          emulatorHost: null,
+          serviceAccountEmail: null,
+          createdAt: iso(s.createdAt) ?? '',
+        }),
+      });
+      return { rows, indicator };
+    });
+  }
+
+  destinations(local: DestinationView[]): Promise<WithOrigin<DestinationView>[]> {
+    return this.serve('destinations', local, async () => {
+      const { items, indicator } = await this.read('destinations');
+      const rows = merge(local, items, {
+        key: (l) => l.url,
+        serverKey: (s) => str(s.url),
+        pending: (l) => this.pending('destinations', (b) => b.url === l.url),
+        // Its secret (if it needs one) is each member's own: none saved here yet.
+        fromServer: (s) => ({
+          id: String(s.id),
+          name: str(s.name) ?? String(s.id),
+          url: str(s.url) ?? '',
+          kind: str(s.kind) ?? 'local',
+          options: (s.options as Record<string, unknown> | undefined) ?? {},
+          secretSaved: false,
+          createdAt: iso(s.createdAt) ?? '',
+        }),
+      });
+      return { rows, indicator };
+    });
+  }
+
+  schedules(local: Schedule[]): Promise<WithOrigin<Schedule>[]> {
+    return this.serve('schedules', local, async () => {
+      const { items, indicator } = await this.read('schedules');
+      const links = await this.links();
+      const rows = merge(local, items, {
+        key: (l) => l.name,
+        serverKey: (s) => str(s.name),
+        pending: (l) => this.pending('schedules', (b) => b.name === l.name),
+        fromServer: (s) => {
+          // The server keeps the engine's own schedule fields; its bookkeeping is dropped.
+          const { paused: _p, createdBy: _c, updatedAt: _u, ...fields } = s;
+          return {
+            ...(fields as unknown as Schedule),
+            id: String(s.id),
+            projectId: links.project(s.projectId) ?? '',
+            destinationId: links.destination(s.destinationId) ?? '',
+            createdAt: iso(s.createdAt) ?? '',
+            lastScheduledFor: null,
+          };
+        },
+      });
+      return { rows, indicator };
+    });
+  }
+
+  /**
+   * The History list: local runs (already with advice and names) and the organisation's,
+   * filtered as asked, newest first, at most `limit`.
+   */
+  runs(
+    local: HistoryRun[],
+    filter: {
+      kind?: JobKind | undefined;
+      status?: RunStatus | undefined;
+      projectId?: string | undefined;
+      scheduleId?: string | undefined;
+      limit: number;
+    },
+  ): Promise<WithOrigin<HistoryRun>[]> {
+    return this.serve('runs', local, async () => {
+      const { items, indicator } = await this.read('runs');
+      const links = await this.links();
+      const names = (rows: Row[]) => new Map(rows.map((r) => [String(r.id), str(r.name)]));
+      const projectNames = names(links.projects);
+      const scheduleNames = names(links.schedules);
+      const runKey = (backupId: string | null, projectId: string | null, at: string | null) =>
+        backupId ?? `${projectId}@${at}`;
+      const rows = merge(local, items, {
+        key: (l) => runKey(l.backupId, l.projectId, l.startedAt),
+        serverKey: (s) => runKey(str(s.backupId), links.project(s.projectId), iso(s.startedAt)),
+        pending: (l) =>
+          this.pending(
+            'runs',
+            (b) =>
+              (l.backupId !== null && b.backupId === l.backupId) ||
+              (l.startedAt !== null && iso(b.startedAt) === l.startedAt),
+          ),
+        fromServer: (s) => {
+          const status = RUN_STATUS[String(s.status)] ?? 'failed';
+          const message = str(s.errorMessage);
+          const documents = num(s.documentCount);
+          const run: Run = {
+            id: String(s.id),
+            kind: 'backup',
+            status,
+            trigger: s.scheduleId ? 'schedule' : 'manual',
+            projectId: links.project(s.projectId),
+            destinationId: links.destination(s.destinationId),
+            scheduleId: str(s.scheduleId),
+            backupId: str(s.backupId),
+            scheduledFor: null,
+            startedAt: iso(s.startedAt),
+            finishedAt: iso(s.finishedAt),
+            attempts: 1,
+            counts: documents === null ? null : { documents },
+            bytes: num(s.bytes),
+            error:
+              message === null
+                ? null
+                : { code: 'UNKNOWN', message, fault: 'system', retryable: true },
+            detail: { reportedBy: s.reportedBy ?? null },
+          };
+          return {
+            ...run,
+            advice: runAdvice(run),
+            projectName: projectNames.get(String(s.projectId)) ?? null,
+            scheduleName: scheduleNames.get(String(s.scheduleId)) ?? null,
+          };
+        },
+      });
+      const wanted = rows.filter(
+        (r) =>
+          r.origin?.where !== 'server' ||
+          ((filter.kind === undefined || r.kind === filter.kind) &&
+            (filter.status === undefined || r.status === filter.status) &&
+            (filter.projectId === undefined || r.projectId === filter.projectId) &&
+            (filter.scheduleId === undefined || r.scheduleId === filter.scheduleId)),
+      );
+      const at = (r: HistoryRun) => r.startedAt ?? r.scheduledFor ?? r.finishedAt ?? '';
+      wanted.sort((a, b) => (at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0));
+      return { rows: wanted.slice(0, filter.limit), indicator };
+    });
+  }
+
+  /**
+   * The backups of one destination: what its storage holds (`local`, undefined when the
+   * destination is only the organisation's) and the backups the organisation's runs and
+   * records place there. A backup in both is one row; one known only to the server is
+   * listed (not readable here) rather than hidden.
+   */
+  backups(destinationId: string, local: BackupSummary[]): Promise<WithOrigin<BackupSummary>[]> {
+    return this.serve('backups', local, async () => {
+      const [runs, records] = await Promise.all([this.read('runs'), this.read('backups')]);
+      const links = await this.links();
+      const projects = new Map(links.projects.map((p) => [String(p.id), p]));
+      const keyIds = new Map(
+        records.items.filter((r) => str(r.backupId) !== null).map((r) => [String(r.backupId), r]),
+      );
+      // A backup's identity on the server: a finished run (or a record) naming its backup
+      // id and destination.
+      const here = [...runs.items.filter((r) => r.status === 'finished'), ...records.items].filter(
+        (r) =>
+          BACKUP_ID_PATTERN.test(str(r.backupId) ?? '') &&
+          links.destination(r.destinationId) === destinationId,
+      );
+      const seen = new Set<string>();
+      const server = here.filter((r) => {
+        const id = String(r.backupId);
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
+      const rows = merge(local, server, {
+        key: (l) => l.id,
+        serverKey: (s) => str(s.backupId),
+        pending: (l) => this.pending('backups', (b) => b.backupId === l.id),
+        fromServer: (s) => {
+          const record = keyIds.get(String(s.backupId));
+          const documents = num(s.documentCount) ?? num(record?.documentCount);
+          const project = str(projects.get(String(s.projectId))?.firebaseProjectId);
+          const completedAt = iso(s.finishedAt);
+          return {
+            id: String(s.backupId),
+            createdAt: iso(s.startedAt) ?? iso(s.createdAt) ?? '',
+            keyId: str(s.keyId) ?? str(record?.keyId) ?? '',
+            size: num(s.bytes) ?? num(s.sizeBytes) ?? num(record?.sizeBytes) ?? 0,
+            // The archive may be elsewhere, or the key another member's: not read here.
+            readable: false,
+            ...(project !== null ? { project } : {}),
+            ...(documents !== null ? { documents } : {}),
+            ...(completedAt !== null ? { completedAt } : {}),
+          };
+        },
+      });
+      const indicator = runs.indicator.source === 'server' ? runs.indicator : records.indicator;
+      rows.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+      return { rows, indicator };
+    });
+  }
+}
