@@ -150,10 +150,31 @@ describe('catalog lists in team sync mode, against a real organisation server', 
         size: 4096,
         documents: 12,
         project: 'shared-app',
+        // The record (its key id) and the run (its backup id, destination) are one backup.
+        keyId: 'key-ann-1',
         readable: false,
         origin: expect.objectContaining({ where: 'server' }),
       }),
     ]);
+
+    // The Backups screen searches every destination: the same one backup, once.
+    const search = okValue<{ backups: Row[]; total: number; sync?: unknown }>(
+      await bob('backups.search', {}),
+    );
+    expect(search.backups).toEqual([
+      expect.objectContaining({
+        id: BACKUP_ID,
+        destinationId: published.destinationId,
+        project: 'shared-app',
+        bytes: 4096,
+        documents: 12,
+        origin: expect.objectContaining({ where: 'server' }),
+      }),
+    ]);
+    expect(search).toMatchObject({ total: 1, sync: { source: 'server', offline: false } });
+    expect(
+      okValue<{ backups: Row[] }>(await bob('backups.search', { project: 'other-app' })).backups,
+    ).toEqual([]);
 
     const state = okValue<SyncState>(await bob('sync.state'));
     expect(state).toMatchObject({
@@ -288,6 +309,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     const projects = await rows(solo('projects.list'));
     expect(projects).toHaveLength(1);
     expect(projects[0]).not.toHaveProperty('origin');
+    expect(okValue(await solo('backups.search', {}))).toEqual({ backups: [], total: 0 });
     expect(okValue<SyncState>(await solo('sync.state'))).toMatchObject({
       mode: 'local',
       organization: null,

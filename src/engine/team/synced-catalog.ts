@@ -6,6 +6,7 @@ import type {
   SyncState,
   SyncedList,
 } from '../../shared/api/methods/sync.js';
+import type { BackupRow } from '../../shared/backup-filters.js';
 import { BACKUP_ID_PATTERN, type BackupSummary } from '../../shared/backups.js';
 import { isAppError, toErrorData, type ErrorData } from '../../shared/errors.js';
 import type { JobKind, Run, RunStatus } from '../../shared/jobs.js';
@@ -78,8 +79,11 @@ function merge<L>(
     prefer?: (l: L, s: Row) => boolean;
     fromServer: (s: Row) => L;
     pending: (l: L) => boolean;
+    /** The row's id on the server (default: its `id`). */
+    serverId?: (s: Row) => string | null;
   },
 ): WithOrigin<L>[] {
+  const serverId = o.serverId ?? ((s: Row) => str(s.id));
   const byKey = new Map<string, Row[]>();
   for (const s of server) {
     const k = o.serverKey(s);
@@ -93,13 +97,13 @@ function merge<L>(
     if (match === undefined)
       return { ...l, origin: { where: 'local', serverId: null, pending: o.pending(l) } };
     used.add(match);
-    return { ...l, origin: { where: 'both', serverId: str(match.id), pending: false } };
+    return { ...l, origin: { where: 'both', serverId: serverId(match), pending: false } };
   });
   for (const s of server)
     if (!used.has(s))
       rows.push({
         ...o.fromServer(s),
-        origin: { where: 'server', serverId: str(s.id), pending: false },
+        origin: { where: 'server', serverId: serverId(s), pending: false },
       });
   return rows;
 }
@@ -385,58 +389,141 @@ export class SyncedCatalog {
   }
 
   /**
-   * The backups of one destination: what its storage holds (`local`, undefined when the
-   * destination is only the organisation's) and the backups the organisation's runs and
-   * records place there. A backup in both is one row; one known only to the server is
-   * listed (not readable here) rather than hidden.
+   * The organisation's backups: its backup records, each joined to the finished run that
+   * made it (by backup id, or else by project, size and document count: a record names
+   * no destination), then finished runs no record accounts for. Ids are the engine's
+   * backup ids when the server knows them, else the record's own.
+   */
+  private async sharedBackups(): Promise<{ backups: SharedBackup[]; indicator: SyncIndicator }> {
+    const [records, runs] = await Promise.all([this.read('backups'), this.read('runs')]);
+    const links = await this.links();
+    const projects = new Map(links.projects.map((p) => [String(p.id), p]));
+    const finished = runs.items.filter((r) => r.status === 'finished' && str(r.backupId) !== null);
+    const used = new Set<Row>();
+    const shared = (row: Row, run: Row | undefined, id: string): SharedBackup => ({
+      id,
+      serverId: String(row.id),
+      destinationId: links.destination(row.destinationId ?? run?.destinationId),
+      project: str(projects.get(String(row.projectId))?.firebaseProjectId),
+      createdAt: iso(run?.startedAt ?? row.startedAt) ?? iso(row.createdAt) ?? '',
+      completedAt: iso(run?.finishedAt ?? row.finishedAt),
+      keyId: str(row.keyId) ?? '',
+      bytes: num(row.sizeBytes) ?? num(row.bytes) ?? num(run?.bytes),
+      documents: num(row.documentCount) ?? num(run?.documentCount),
+    });
+    const backups: SharedBackup[] = [];
+    for (const record of records.items) {
+      const backupId = str(record.backupId);
+      const run = finished.find(
+        (r) =>
+          !used.has(r) &&
+          (backupId !== null
+            ? r.backupId === backupId
+            : r.projectId === record.projectId &&
+              num(r.bytes) === num(record.sizeBytes) &&
+              num(r.documentCount) === num(record.documentCount)),
+      );
+      if (run !== undefined) used.add(run);
+      backups.push(shared(record, run, backupId ?? str(run?.backupId) ?? String(record.id)));
+    }
+    for (const run of finished)
+      if (!used.has(run)) backups.push(shared({ ...run, keyId: null }, run, String(run.backupId)));
+    const indicator = records.indicator.source === 'server' ? records.indicator : runs.indicator;
+    return { backups, indicator };
+  }
+
+  /**
+   * The backups of one destination: what its storage holds (none when the destination is
+   * only the organisation's) and the organisation's backups placed there. One known only
+   * to the server is listed (not readable here) rather than hidden.
    */
   backups(destinationId: string, local: BackupSummary[]): Promise<WithOrigin<BackupSummary>[]> {
     return this.serve('backups', local, async () => {
-      const [runs, records] = await Promise.all([this.read('runs'), this.read('backups')]);
-      const links = await this.links();
-      const projects = new Map(links.projects.map((p) => [String(p.id), p]));
-      const keyIds = new Map(
-        records.items.filter((r) => str(r.backupId) !== null).map((r) => [String(r.backupId), r]),
-      );
-      // A backup's identity on the server: a finished run (or a record) naming its backup
-      // id and destination.
-      const here = [...runs.items.filter((r) => r.status === 'finished'), ...records.items].filter(
-        (r) =>
-          BACKUP_ID_PATTERN.test(str(r.backupId) ?? '') &&
-          links.destination(r.destinationId) === destinationId,
-      );
-      const seen = new Set<string>();
-      const server = here.filter((r) => {
-        const id = String(r.backupId);
-        if (seen.has(id)) return false;
-        seen.add(id);
-        return true;
-      });
-      const rows = merge(local, server, {
+      const { backups, indicator } = await this.sharedBackups();
+      const here = backups
+        .filter((b) => b.destinationId === destinationId && BACKUP_ID_PATTERN.test(b.id))
+        .map((b) => b as unknown as Row);
+      const rows = merge(local, here, {
         key: (l) => l.id,
-        serverKey: (s) => str(s.backupId),
+        serverKey: (s) => str(s.id),
+        serverId: (s) => str(s.serverId),
         pending: (l) => this.pending('backups', (b) => b.backupId === l.id),
         fromServer: (s) => {
-          const record = keyIds.get(String(s.backupId));
-          const documents = num(s.documentCount) ?? num(record?.documentCount);
-          const project = str(projects.get(String(s.projectId))?.firebaseProjectId);
-          const completedAt = iso(s.finishedAt);
+          const b = s as unknown as SharedBackup;
           return {
-            id: String(s.backupId),
-            createdAt: iso(s.startedAt) ?? iso(s.createdAt) ?? '',
-            keyId: str(s.keyId) ?? str(record?.keyId) ?? '',
-            size: num(s.bytes) ?? num(s.sizeBytes) ?? num(record?.sizeBytes) ?? 0,
+            id: b.id,
+            createdAt: b.createdAt,
+            keyId: b.keyId,
+            size: b.bytes ?? 0,
             // The archive may be elsewhere, or the key another member's: not read here.
             readable: false,
-            ...(project !== null ? { project } : {}),
-            ...(documents !== null ? { documents } : {}),
-            ...(completedAt !== null ? { completedAt } : {}),
+            ...(b.project !== null ? { project: b.project } : {}),
+            ...(b.documents !== null ? { documents: b.documents } : {}),
+            ...(b.completedAt !== null ? { completedAt: b.completedAt } : {}),
           };
         },
       });
-      const indicator = runs.indicator.source === 'server' ? runs.indicator : records.indicator;
-      rows.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
       return { rows, indicator };
     });
   }
+
+  /**
+   * The Backups screen's search (every destination): the catalog's rows and the
+   * organisation's, filtered alike, newest first; `sync` says how it was served.
+   */
+  async search(
+    local: BackupRow[],
+    matches: (row: BackupRow) => boolean,
+    limit: number,
+  ): Promise<{ backups: WithOrigin<BackupRow>[]; total: number; sync?: SyncIndicator }> {
+    let indicator: SyncIndicator = LOCAL;
+    const rows = await this.serve('backups', local, async () => {
+      const shared = await this.sharedBackups();
+      indicator = shared.indicator;
+      const server = shared.backups.map((b) => b as unknown as Row);
+      const merged = merge(local, server, {
+        key: (l) => `${l.destinationId}/${l.id}`,
+        serverKey: (s) => `${String(s.destinationId ?? '')}/${String(s.id)}`,
+        serverId: (s) => str(s.serverId),
+        pending: (l) => this.pending('backups', (b) => b.backupId === l.id),
+        fromServer: (s) => {
+          const b = s as unknown as SharedBackup;
+          return {
+            destinationId: b.destinationId ?? '',
+            id: b.id,
+            project: b.project,
+            database: null,
+            scheduleId: null,
+            createdAt: b.createdAt,
+            documents: b.documents,
+            bytes: b.bytes,
+            verifyState: 'unverified' as const,
+            verifiedAt: null,
+            verifyError: null,
+          };
+        },
+      });
+      const shown = merged.filter((r) => r.origin?.where !== 'server' || matches(r));
+      shown.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+      return { rows: shown, indicator };
+    });
+    return {
+      backups: rows.slice(0, limit),
+      total: rows.length,
+      ...(indicator === LOCAL && !(await this.active()) ? {} : { sync: indicator }),
+    };
+  }
+}
+
+/** A backup the organisation's server knows of (a record, a finished run, or both). */
+interface SharedBackup {
+  id: string;
+  serverId: string;
+  destinationId: string | null;
+  project: string | null;
+  createdAt: string;
+  completedAt: string | null;
+  keyId: string;
+  bytes: number | null;
+  documents: number | null;
 }
