@@ -66,3 +66,6 @@ export const syncMethods = {
     permission: 'backups:view',
   }),
 };
+
+/** A row type with the optional origin (what the renderer's row components take). */
+export type Synced<T> = T & { origin?: SyncOrigin | undefined };
