@@ -59,17 +59,8 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     sharedFolder = await mkdtemp(path.join(tmpdir(), 'fb-sync-shared-'));
     // Member A publishes a project, a destination, a schedule, a finished backup run and
     // its backup record (what the write side of sync mode sends).
-    const ann = await server.app.login('ann@acme.test');
-    const post = async (route: string, body: unknown) => {
-      const res = await server.app.call(
-        ann,
-        'POST',
-        `/api/v1/organizations/${orgId}${route}`,
-        body,
-      );
-      expect(res.statusCode, res.body).toBe(201);
-      return res.json<{ id: string }>().id;
-    };
+    const post = async (route: string, body: unknown) =>
+      (await server.publish('ann@acme.test', orgId, route, body)).id;
     const projectId = await post('/projects', {
       name: 'Shared app',
       firebaseProjectId: 'shared-app',

@@ -22,12 +22,10 @@ describeBrowser('the Projects screen signed into an organisation', () => {
   beforeAll(async () => {
     server = await TeamTestServer.start();
     ({ orgId } = await server.organisation('owner@acme.test', { 'vic@acme.test': 'viewer' }));
-    const owner = await server.app.login('owner@acme.test');
-    const res = await server.app.call(owner, 'POST', `/api/v1/organizations/${orgId}/projects`, {
+    await server.publish('owner@acme.test', orgId, '/projects', {
       name: 'Shop',
       firebaseProjectId: 'shop-prod',
     });
-    expect(res.statusCode).toBe(201);
     app = await startApp();
     browser = await launchChromium();
   });
