@@ -6,7 +6,7 @@ import type { SyncState } from '../../src/shared/api/methods/sync.js';
 import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
-import { canOnScreen, syncNotice } from '../../src/renderer/features/sync/abilities.js';
+import { canOnScreen, setUpHere, syncNotice } from '../../src/renderer/features/sync/abilities.js';
 import type { AppStore } from '../../src/renderer/store/index.js';
 import { rendererStore } from '../helpers/renderer-store.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
@@ -62,6 +62,21 @@ describe('what the catalog screens offer and say in team sync mode', () => {
     // In sync mode with the role not known yet (never synced, offline): reading only.
     const unknown = { ...state('member'), organization: null };
     expect(WRITES.filter((a) => canOnScreen(unknown, a))).toEqual([]);
+  });
+
+  it('what a backup, schedule or restore here can use: rows set up on this machine', () => {
+    const origin = (where: 'both' | 'server' | 'local') => ({
+      where,
+      serverId: null,
+      pending: false,
+    });
+    const rows = [
+      { id: 'a' },
+      { id: 'b', origin: origin('both') },
+      { id: 'c', origin: origin('server') },
+      { id: 'd', origin: origin('local') },
+    ];
+    expect(setUpHere(rows).map((r) => r.id)).toEqual(['a', 'b', 'd']);
   });
 
   it('the banner: offline with the age of the rows; never synced; shared with whom', () => {

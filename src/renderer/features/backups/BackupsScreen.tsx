@@ -1,5 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useId, useMemo, useRef, useState } from 'react';
+import type { Synced } from '../../../shared/api/methods/sync.js';
 import { filterBackups, type BackupRow } from '../../../shared/backup-filters.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { DocumentView } from '../../components/DocumentView.js';
@@ -170,7 +171,7 @@ const BackupListRow = memo(function BackupListRow({
   size,
   onSelect,
 }: {
-  row: BackupRow;
+  row: Synced<BackupRow>;
   current: boolean;
   index: number;
   of: number;
@@ -198,7 +199,12 @@ const BackupListRow = memo(function BackupListRow({
         <span>{row.project ?? 'key not held'}</span>
         <span>{row.documents === null ? '—' : `${formatCount(row.documents)} docs`}</span>
         <span>{row.bytes === null ? '—' : formatBytes(row.bytes)}</span>
-        <span data-verify={row.verifyState}>{VERIFY_LABEL[row.verifyState]}</span>
+        {row.origin?.where === 'server' ? (
+          // Reported by another member: its archive and key are not on this machine.
+          <span data-sync="server">Organisation's, not here</span>
+        ) : (
+          <span data-verify={row.verifyState}>{VERIFY_LABEL[row.verifyState]}</span>
+        )}
       </button>
     </div>
   );

@@ -7,6 +7,7 @@ import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import { CRON_PRESETS, describeCron, presetOf, timeZones } from './cron.js';
 import { draftProblems, type ScheduleDraft } from './draft.js';
+import { setUpHere } from '../sync/abilities.js';
 import { SyncNotice, useCan } from '../sync/SyncNotice.js';
 
 /** Schedules: the list with pause/resume/remove, and the editor (cron, zone, retention, verify). */
@@ -118,8 +119,11 @@ function ScheduleEditor() {
   const close = useApp((s) => s.schedules.close);
   const previewRuns = useApp((s) => s.schedules.previewRuns);
   const nextRuns = useApp((s) => s.schedules.nextRuns);
-  const projects = useApp((s) => s.projects.list.value);
-  const destinations = useApp((s) => s.destinations.list.value);
+  // A schedule runs on this machine: its project and destination must be set up here.
+  const allProjects = useApp((s) => s.projects.list.value);
+  const allDestinations = useApp((s) => s.destinations.list.value);
+  const projects = useMemo(() => setUpHere(allProjects), [allProjects]);
+  const destinations = useMemo(() => setUpHere(allDestinations), [allDestinations]);
   const zones = useMemo(timeZones, []);
   const id = useId();
   const problems = draftProblems(draft);

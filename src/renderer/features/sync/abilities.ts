@@ -1,4 +1,4 @@
-import type { SyncedList, SyncState } from '../../../shared/api/methods/sync.js';
+import type { Synced, SyncedList, SyncState } from '../../../shared/api/methods/sync.js';
 import { can, type Action } from '../../../shared/rbac.js';
 import { formatDateTime } from '../../components/format.js';
 
@@ -51,4 +51,12 @@ export function syncNotice(state: SyncState | null, list: SyncedList): SyncNotic
     tone: 'info',
     text: `Shared with ${org.name}: you are ${org.role === 'admin' || org.role === 'owner' ? 'an' : 'a'} ${org.role}.`,
   };
+}
+
+/**
+ * The rows set up on this machine: what a backup, a schedule or a restore here can use
+ * (another member's project or destination has no credentials or secret here).
+ */
+export function setUpHere<T extends object>(rows: T[]): T[] {
+  return rows.filter((r) => (r as Synced<object>).origin?.where !== 'server');
 }
