@@ -265,6 +265,15 @@ describe('catalog lists in team sync mode, against a real organisation server', 
       // Never synced, offline: its own rows (never an error instead), and why no others.
       const mine = await rows(fresh('projects.list'));
       expect(mine.map((p) => [p.name, p.origin?.where])).toEqual([['Mine', 'local']]);
+      // Sent while offline: queued; the row says it is not on the server yet.
+      expect(
+        okValue(
+          await fresh('team.projects.create', { name: 'Mine', firebaseProjectId: 'mine-app' }),
+        ),
+      ).toMatchObject({ queued: true });
+      expect((await rows(fresh('projects.list'))).map((p) => p.origin)).toEqual([
+        { where: 'local', serverId: null, pending: true },
+      ]);
       expect(okValue<SyncState>(await fresh('sync.state')).lists.projects).toMatchObject({
         source: 'local',
         offline: true,

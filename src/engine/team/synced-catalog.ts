@@ -198,6 +198,14 @@ export class SyncedCatalog {
       );
   }
 
+  /** A backup made here whose report (its run, or its record) still waits in the queue. */
+  private backupPending(backupId: string): boolean {
+    return (
+      this.pending('runs', (b) => b.backupId === backupId) ||
+      this.pending('backups', (b) => b.backupId === backupId)
+    );
+  }
+
   /**
    * Server id → local id for projects and destinations (by the same keys as their lists),
    * from the last synced lists: schedules, runs and backups name them by server id.
@@ -363,7 +371,12 @@ export class SyncedCatalog {
             error:
               message === null
                 ? null
-                : { code: 'UNKNOWN', message, fault: 'system', retryable: true },
+                : {
+                    code: str(s.errorCode) ?? 'UNKNOWN',
+                    message,
+                    fault: 'system',
+                    retryable: true,
+                  },
             detail: { reportedBy: s.reportedBy ?? null },
           };
           return {
@@ -447,7 +460,7 @@ export class SyncedCatalog {
         key: (l) => l.id,
         serverKey: (s) => str(s.id),
         serverId: (s) => str(s.serverId),
-        pending: (l) => this.pending('backups', (b) => b.backupId === l.id),
+        pending: (l) => this.backupPending(l.id),
         fromServer: (s) => {
           const b = s as unknown as SharedBackup;
           return {
@@ -485,7 +498,7 @@ export class SyncedCatalog {
         key: (l) => `${l.destinationId}/${l.id}`,
         serverKey: (s) => `${String(s.destinationId ?? '')}/${String(s.id)}`,
         serverId: (s) => str(s.serverId),
-        pending: (l) => this.pending('backups', (b) => b.backupId === l.id),
+        pending: (l) => this.backupPending(l.id),
         fromServer: (s) => {
           const b = s as unknown as SharedBackup;
           return {
