@@ -184,26 +184,18 @@ export class SyncedCatalog {
     return rows;
   }
 
-  /** Whether the offline queue still holds an action on `kind` whose body matches. */
-  private pending(kind: string, matches: (body: Row) => boolean): boolean {
-    return this.o
-      .service()
-      .queue()
-      .some(
-        (i) =>
-          i.action.startsWith(`${kind}.`) &&
-          typeof i.body === 'object' &&
-          i.body !== null &&
-          matches(i.body as Row),
-      );
-  }
-
-  /** A backup made here whose report (its run, or its record) still waits in the queue. */
-  private backupPending(backupId: string): boolean {
-    return (
-      this.pending('runs', (b) => b.backupId === backupId) ||
-      this.pending('backups', (b) => b.backupId === backupId)
-    );
+  /**
+   * The values of `field` in the bodies of the actions the offline queue still holds on
+   * these kinds (`projects.create` …): read once per list, looked up per row.
+   */
+  private queued(kinds: string[], field: string): Set<unknown> {
+    const values = new Set<unknown>();
+    for (const item of this.o.service().queue()) {
+      if (!kinds.some((k) => item.action.startsWith(`${k}.`))) continue;
+      const value = (item.body as Row | null | undefined)?.[field];
+      if (value !== undefined) values.add(field === 'startedAt' ? iso(value) : value);
+    }
+    return values;
   }
 
   /**
@@ -221,18 +213,24 @@ export class SyncedCatalog {
       (['projects', 'destinations', 'schedules'] as const).map((k) => service.cachedList(k)),
     );
     const catalog = this.o.catalog();
-    const projectIds = new Map<string, string>();
-    for (const s of projects!) {
-      const local = catalog.projects
-        .list()
-        .find((p) => p.firebaseProjectId === s.firebaseProjectId);
-      if (local !== undefined) projectIds.set(String(s.id), local.id);
-    }
-    const destinationIds = new Map<string, string>();
-    for (const s of destinations!) {
-      const local = catalog.destinations.list().find((d) => d.url === s.url);
-      if (local !== undefined) destinationIds.set(String(s.id), local.id);
-    }
+    /** Server id → local id, where the same key is set up here. */
+    const idsBy = (server: Row[], field: string, local: Map<unknown, string>) =>
+      new Map(
+        server.flatMap((row) => {
+          const id = local.get(row[field]);
+          return id === undefined ? [] : [[String(row.id), id] as const];
+        }),
+      );
+    const projectIds = idsBy(
+      projects!,
+      'firebaseProjectId',
+      new Map(catalog.projects.list().map((p) => [p.firebaseProjectId, p.id])),
+    );
+    const destinationIds = idsBy(
+      destinations!,
+      'url',
+      new Map(catalog.destinations.list().map((d) => [d.url, d.id])),
+    );
     const map = (ids: Map<string, string>) => (serverId: unknown) => {
       const id = str(serverId);
       return id === null ? null : (ids.get(id) ?? id);
@@ -248,12 +246,12 @@ export class SyncedCatalog {
   projects(local: ProjectView[]): Promise<WithOrigin<ProjectView>[]> {
     return this.serve('projects', local, async () => {
       const { items, indicator } = await this.read('projects');
+      const queued = this.queued(['projects'], 'firebaseProjectId');
       const rows = merge(local, items, {
         key: (l) => l.firebaseProjectId,
         serverKey: (s) => str(s.firebaseProjectId),
         prefer: (l, s) => l.name === s.name,
-        pending: (l) =>
-          this.pending('projects', (b) => b.firebaseProjectId === l.firebaseProjectId),
+        pending: (l) => queued.has(l.firebaseProjectId),
         // Not set up on this machine: no credentials here, so default credentials if run.
         fromServer: (s) => ({
           id: String(s.id),
@@ -273,10 +271,11 @@ export class SyncedCatalog {
   destinations(local: DestinationView[]): Promise<WithOrigin<DestinationView>[]> {
     return this.serve('destinations', local, async () => {
       const { items, indicator } = await this.read('destinations');
+      const queued = this.queued(['destinations'], 'url');
       const rows = merge(local, items, {
         key: (l) => l.url,
         serverKey: (s) => str(s.url),
-        pending: (l) => this.pending('destinations', (b) => b.url === l.url),
+        pending: (l) => queued.has(l.url),
         // Its secret (if it needs one) is each member's own: none saved here yet.
         fromServer: (s) => ({
           id: String(s.id),
@@ -296,10 +295,11 @@ export class SyncedCatalog {
     return this.serve('schedules', local, async () => {
       const { items, indicator } = await this.read('schedules');
       const links = await this.links();
+      const queued = this.queued(['schedules'], 'name');
       const rows = merge(local, items, {
         key: (l) => l.name,
         serverKey: (s) => str(s.name),
-        pending: (l) => this.pending('schedules', (b) => b.name === l.name),
+        pending: (l) => queued.has(l.name),
         fromServer: (s) => {
           // The server keeps the engine's own schedule fields; its bookkeeping is dropped.
           const { paused: _p, createdBy: _c, updatedAt: _u, ...fields } = s;
@@ -337,18 +337,16 @@ export class SyncedCatalog {
       const names = (rows: Row[]) => new Map(rows.map((r) => [String(r.id), str(r.name)]));
       const projectNames = names(links.projects);
       const scheduleNames = names(links.schedules);
+      const queuedBackups = this.queued(['runs'], 'backupId');
+      const queuedStarts = this.queued(['runs'], 'startedAt');
       const runKey = (backupId: string | null, projectId: string | null, at: string | null) =>
         backupId ?? `${projectId}@${at}`;
       const rows = merge(local, items, {
         key: (l) => runKey(l.backupId, l.projectId, l.startedAt),
         serverKey: (s) => runKey(str(s.backupId), links.project(s.projectId), iso(s.startedAt)),
         pending: (l) =>
-          this.pending(
-            'runs',
-            (b) =>
-              (l.backupId !== null && b.backupId === l.backupId) ||
-              (l.startedAt !== null && iso(b.startedAt) === l.startedAt),
-          ),
+          (l.backupId !== null && queuedBackups.has(l.backupId)) ||
+          (l.startedAt !== null && queuedStarts.has(l.startedAt)),
         fromServer: (s) => {
           const status = RUN_STATUS[String(s.status)] ?? 'failed';
           const message = str(s.errorMessage);
@@ -453,6 +451,8 @@ export class SyncedCatalog {
   backups(destinationId: string, local: BackupSummary[]): Promise<WithOrigin<BackupSummary>[]> {
     return this.serve('backups', local, async () => {
       const { backups, indicator } = await this.sharedBackups();
+      // Made here and not reported yet: its run (or record) waits in the queue.
+      const queued = this.queued(['runs', 'backups'], 'backupId');
       const here = backups
         .filter((b) => b.destinationId === destinationId && BACKUP_ID_PATTERN.test(b.id))
         .map((b) => b as unknown as Row);
@@ -460,7 +460,7 @@ export class SyncedCatalog {
         key: (l) => l.id,
         serverKey: (s) => str(s.id),
         serverId: (s) => str(s.serverId),
-        pending: (l) => this.backupPending(l.id),
+        pending: (l) => queued.has(l.id),
         fromServer: (s) => {
           const b = s as unknown as SharedBackup;
           return {
@@ -492,13 +492,14 @@ export class SyncedCatalog {
     let indicator: SyncIndicator = LOCAL;
     const rows = await this.serve('backups', local, async () => {
       const shared = await this.sharedBackups();
+      const queued = this.queued(['runs', 'backups'], 'backupId');
       indicator = shared.indicator;
       const server = shared.backups.map((b) => b as unknown as Row);
       const merged = merge(local, server, {
         key: (l) => `${l.destinationId}/${l.id}`,
         serverKey: (s) => `${String(s.destinationId ?? '')}/${String(s.id)}`,
         serverId: (s) => str(s.serverId),
-        pending: (l) => this.backupPending(l.id),
+        pending: (l) => queued.has(l.id),
         fromServer: (s) => {
           const b = s as unknown as SharedBackup;
           return {
