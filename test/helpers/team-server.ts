@@ -101,6 +101,27 @@ export class TeamTestServer {
     }
     return { orgId, userIds };
   }
+
+  /**
+   * `email` writes to the organisation's shared catalog directly (as another member's app
+   * would): POST `route` below the organisation; the created row.
+   */
+  async publish(
+    email: string,
+    orgId: string,
+    route: string,
+    body: unknown,
+  ): Promise<{ id: string } & Record<string, unknown>> {
+    const session = await this.app.login(email);
+    const res = await this.app.call(
+      session,
+      'POST',
+      `/api/v1/organizations/${orgId}${route}`,
+      body,
+    );
+    if (res.statusCode !== 201) throw new Error(`POST ${route} failed: ${res.body}`);
+    return res.json();
+  }
 }
 
 /**

@@ -469,6 +469,33 @@ export class TeamService {
   async revokeSession(sessionId: string): Promise<void> {
     await this.client.request('DELETE', `/me/sessions/${encodeURIComponent(sessionId)}`);
   }
+
+  // --- for the catalog screens in sync mode (synced-catalog.ts) -----------------------------
+
+  /**
+   * The last synced copy of a list, without asking the server; fetched once when this
+   * machine never synced it (unreachable then: none). Used to name what other lists
+   * refer to by server id.
+   */
+  async cachedList(kind: SyncList): Promise<Record<string, unknown>[]> {
+    const { credentials, orgId } = await this.scope();
+    const cached = this.store.getList(credentials.serverUrl, orgId, kind);
+    if (cached !== undefined) return itemsOf(cached.body, kind);
+    return (await this.list(kind).catch(() => undefined))?.items ?? [];
+  }
+
+  /** The member's place in the picked organisation: live, else the last known (null: none). */
+  async membership(): Promise<Membership | null> {
+    const { credentials, orgId } = await this.scope();
+    let memberships: Membership[];
+    try {
+      memberships = (await this.organizations()).organizations;
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      memberships = this.cachedMemberships(credentials);
+    }
+    return memberships.find((m) => m.id === orgId) ?? null;
+  }
 }
 
 /** The list in an answer: `{ <kind>: [...] }` as the server answers, or a bare array. */

@@ -19,6 +19,7 @@ import { historyMethods } from './methods/history.js';
 import { catalogLocationMethods } from './methods/catalog-location.js';
 import { teamMethods } from './methods/team.js';
 import { teamSignInMethods } from './methods/team-sign-in.js';
+import { syncMethods } from './methods/sync.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -50,6 +51,7 @@ export const contract = {
   ...catalogLocationMethods,
   ...teamMethods,
   ...teamSignInMethods,
+  ...syncMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;

@@ -1,11 +1,11 @@
 import type { MethodName } from '../../../shared/api/contract.js';
 import type { ApiKey, AuditEntry, Member, TeamSession } from '../../../shared/api/methods/team.js';
 import { AppError } from '../../../shared/errors.js';
-import { TeamLocalStore, teamStorePath } from '../../team/local-store.js';
-import { TeamService, type Submitted } from '../../team/service.js';
+import type { Submitted } from '../../team/service.js';
 import type { BrowserSignIn } from '../../team/sign-in-flow.js';
 import type { HandlerContext, HandlersFor } from './context.js';
-import { signInFlowOf, teamClientOf, teamSignInHandlers } from './team-sign-in.js';
+import { teamServiceOf } from './sync.js';
+import { signInFlowOf, teamSignInHandlers } from './team-sign-in.js';
 
 export type { BrowserSignIn } from '../../team/sign-in-flow.js';
 
@@ -33,13 +33,8 @@ const submitted = (s: Submitted) =>
     : { queued: false, seq: s.seq, result: s.result };
 
 export function teamHandlers(context: HandlerContext): HandlersFor<TeamMethod> {
-  let service: TeamService | undefined;
   /** Opened on first use: front ends that never sign in never create team.sqlite. */
-  const team = () =>
-    (service ??= new TeamService(
-      teamClientOf(context),
-      TeamLocalStore.open(teamStorePath(context.dataDir)),
-    ));
+  const team = () => teamServiceOf(context);
 
   return {
     ...teamSignInHandlers(context),
