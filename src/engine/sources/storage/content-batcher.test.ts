@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ContentBatcher } from './content-batcher.js';
+import { ContentBatcher, type ContentRecord } from './content-batcher.js';
 
 /** Feeds `data` in chunks of the given sizes; returns the records made. */
 function batch(data: Buffer, size: number, chunkSizes: number[]): Buffer[] {
@@ -9,11 +9,12 @@ function batch(data: Buffer, size: number, chunkSizes: number[]): Buffer[] {
   let offset = 0;
   for (let i = 0; offset < data.length; i++) {
     const n = chunkSizes[i % chunkSizes.length]!;
-    records.push(...batcher.add(data.subarray(offset, offset + n)));
+    // Kept, never released: no buffer is reused, every record stays as it was made.
+    records.push(...batcher.add(data.subarray(offset, offset + n)).map((r) => r.bytes));
     offset += n;
   }
   const last = batcher.flush();
-  if (last) records.push(last);
+  if (last) records.push(last.bytes);
   return records;
 }
 
@@ -32,5 +33,57 @@ describe('ContentBatcher', () => {
     expect(batch(Buffer.alloc(0), 1024, [1])).toEqual([]);
     const records = batch(randomBytes(2048), 1024, [512]);
     expect(records.map((r) => r.length)).toEqual([1024, 1024]);
+  });
+
+  it('fills a buffer again only after its record was released; kept records stay intact', () => {
+    const size = 1024;
+    const data = randomBytes(40 * size + 100);
+    const batcher = new ContentBatcher(size);
+    const made: { record: ContentRecord; expected: Buffer; released: boolean }[] = [];
+    let offset = 0;
+    for (let i = 0; offset < data.length; i++) {
+      const n = [300, 1000, 77, 2500][i % 4]!;
+      for (const record of batcher.add(data.subarray(offset, offset + n))) {
+        const start = made.length * size;
+        // Every third record is kept (as a consumer holding records would); the
+        // others are released at once, as the archive writer's loop does.
+        const released = made.length % 3 !== 0;
+        made.push({ record, expected: data.subarray(start, start + size), released });
+        if (released) record.release();
+      }
+      offset += n;
+    }
+    const last = batcher.flush()!;
+    made.push({ record: last, expected: data.subarray(40 * size), released: false });
+    for (const { record, expected, released } of made) {
+      if (!released) expect(record.bytes.equals(expected)).toBe(true);
+    }
+    // Released buffers were reused (the point of the pool), kept ones never. (Records
+    // that are views of a downloaded chunk, passed on without a copy, are not pooled.)
+    const pooled = made.filter((m) => m.record.bytes.buffer !== data.buffer);
+    const buffers = pooled.map((m) => m.record.bytes.buffer);
+    expect(new Set(buffers).size).toBeLessThan(buffers.length);
+    pooled.forEach((m, i) => {
+      const later = buffers.slice(i + 1).filter((b) => b === m.record.bytes.buffer);
+      if (!m.released) expect(later).toEqual([]);
+    });
+  });
+
+  it('passes a chunk that is a whole record on as it is, and a double release is harmless', () => {
+    const data = randomBytes(2048);
+    const batcher = new ContentBatcher(1024);
+    const records = batcher.add(data);
+    expect(records.map((r) => r.bytes.buffer === data.buffer)).toEqual([true, true]);
+    const [first] = batcher.add(data.subarray(0, 10));
+    expect(first).toBeUndefined();
+    const rest = batcher.flush()!;
+    rest.release();
+    rest.release();
+    // Chunks smaller than a record are copied into pooled buffers.
+    const again = [...batcher.add(randomBytes(512)), ...batcher.add(randomBytes(512))];
+    const other = [...batcher.add(randomBytes(512)), ...batcher.add(randomBytes(512))];
+    // One release, one reuse: the second record has a buffer of its own.
+    expect(again[0]!.bytes.buffer).toBe(rest.bytes.buffer);
+    expect(other[0]!.bytes.buffer).not.toBe(rest.bytes.buffer);
   });
 });

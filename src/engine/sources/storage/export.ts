@@ -1,8 +1,9 @@
 /**
  * Export: every object of a bucket (under a prefix), listed page by page, each read
  * as a stream pinned to the generation that was listed and regrouped into content
- * records of CONTENT_CHUNK_MAX bytes (the last one shorter). The MD5 of the bytes read
- * (the CRC32C when the object has no MD5) is compared with the service's before the
+ * records of CONTENT_CHUNK_MAX bytes (the last one shorter), in reused buffers that a
+ * consumer gives back with `release()` (content-batcher.ts). The CRC32C of the bytes read
+ * (the MD5 when the object has no CRC32C) is compared with the service's before the
  * object counts: a mismatch fails the export (the archive would hold wrong bytes).
  */
 import type { Bucket, File } from '@google-cloud/storage';
@@ -105,7 +106,7 @@ async function* exportObject(
   try {
     for (let step = first; !step.done; step = await iterator.next()) {
       digest.update(step.value);
-      for (const bytes of records.add(step.value)) yield { kind: 'content', bytes };
+      for (const record of records.add(step.value)) yield { kind: 'content', ...record };
     }
   } catch (error) {
     throw gcsError(error, `Cannot read ${where}`, []);
@@ -113,7 +114,7 @@ async function* exportObject(
     stream.destroy();
   }
   const rest = records.flush();
-  if (rest) yield { kind: 'content', bytes: rest };
+  if (rest) yield { kind: 'content', ...rest };
   const mismatch = digest.mismatch();
   if (mismatch) {
     throw new AppError(
