@@ -69,21 +69,45 @@ describe('ContentBatcher', () => {
     });
   });
 
-  it('passes a chunk that is a whole record on as it is, and a double release is harmless', () => {
+  it('passes a chunk that is a whole record, or a whole object, on as it is', () => {
     const data = randomBytes(2048);
     const batcher = new ContentBatcher(1024);
-    const records = batcher.add(data);
-    expect(records.map((r) => r.bytes.buffer === data.buffer)).toEqual([true, true]);
-    const [first] = batcher.add(data.subarray(0, 10));
-    expect(first).toBeUndefined();
-    const rest = batcher.flush()!;
-    rest.release();
-    rest.release();
-    // Chunks smaller than a record are copied into pooled buffers.
-    const again = [...batcher.add(randomBytes(512)), ...batcher.add(randomBytes(512))];
-    const other = [...batcher.add(randomBytes(512)), ...batcher.add(randomBytes(512))];
-    // One release, one reuse: the second record has a buffer of its own.
-    expect(again[0]!.bytes.buffer).toBe(rest.bytes.buffer);
-    expect(other[0]!.bytes.buffer).not.toBe(rest.bytes.buffer);
+    expect(batcher.add(data).map((r) => r.bytes.buffer === data.buffer)).toEqual([true, true]);
+    const small = randomBytes(10);
+    expect(batcher.add(small)).toEqual([]);
+    expect(batcher.flush()!.bytes).toBe(small);
+  });
+
+  it('copies a short last record out, so one kept record never holds a whole buffer', () => {
+    const batcher = new ContentBatcher(1024);
+    const data = randomBytes(1024 + 200);
+    const [full] = [...batcher.add(data.subarray(0, 700)), ...batcher.add(data.subarray(700))];
+    const tail = batcher.flush()!;
+    expect(tail.bytes.buffer.byteLength).toBe(200);
+    // The buffer it was copied from fills the next object's record, unreleased: the
+    // kept tail is not touched.
+    batcher.add(randomBytes(600));
+    const next = batcher.add(randomBytes(600))[0]!;
+    expect(next.bytes.buffer).not.toBe(full!.bytes.buffer);
+    expect(tail.bytes.equals(data.subarray(1024))).toBe(true);
+    expect(full!.bytes.equals(data.subarray(0, 1024))).toBe(true);
+  });
+
+  it('reuses a released buffer once, however often it is released, across objects', () => {
+    const batcher = new ContentBatcher(1024);
+    // An object of 600 bytes in two chunks: its record is a pooled buffer.
+    batcher.add(randomBytes(300));
+    batcher.add(randomBytes(300));
+    const first = batcher.flush()!;
+    first.release();
+    first.release();
+    const record = (): ContentRecord => {
+      batcher.add(randomBytes(512));
+      return batcher.add(randomBytes(512))[0]!;
+    };
+    const again = record();
+    const other = record();
+    expect(again.bytes.buffer).toBe(first.bytes.buffer);
+    expect(other.bytes.buffer).not.toBe(first.bytes.buffer);
   });
 });

@@ -67,12 +67,15 @@ export async function* exportObjects(
   bucket: Bucket,
   options: ExportObjectsOptions = {},
 ): AsyncGenerator<StorageItem> {
+  // One batcher for the whole listing, so its buffers are reused from object to object.
+  const records = new ContentBatcher(CONTENT_CHUNK_MAX);
   for await (const files of listPages(bucket, options)) {
     for (const file of files) {
       if (options.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
       yield* exportObject(
         bucket,
         toObjectRecord(file.metadata as Record<string, unknown>),
+        records,
         options,
       );
     }
@@ -82,6 +85,7 @@ export async function* exportObjects(
 async function* exportObject(
   bucket: Bucket,
   listed: StorageObjectRecord,
+  records: ContentBatcher,
   options: ExportObjectsOptions,
 ): AsyncGenerator<StorageItem> {
   const where = `gs://${bucket.name}/${listed.name}`;
@@ -102,7 +106,6 @@ async function* exportObject(
   }
   yield { kind: 'object', record: listed };
   const digest = new ObjectDigest(listed);
-  const records = new ContentBatcher(CONTENT_CHUNK_MAX);
   try {
     for (let step = first; !step.done; step = await iterator.next()) {
       digest.update(step.value);
