@@ -209,7 +209,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     ]);
     // Made here in sync mode, so queued for the organisation (the write side, ADR 0016):
     // local and pending until delivered, then one row on both sides with its server id.
-    expect(['local', 'both']).toContain(byName(projects, 'Only here').origin?.where);
+    expect(['local', 'both']).toContain(byName(projects, 'Only here')?.origin?.where);
     okValue(await ann('team.sync'));
     expect(byName(await rows(ann('projects.list')), 'Only here')).toMatchObject({
       id: expect.any(String),
