@@ -57,7 +57,7 @@ describe('firebackup start-up loads only the command it runs', () => {
   }, 60_000);
 
   it('the team commands load only themselves, never the organisation server', async () => {
-    for (const name of ['audit', 'login', 'logout', 'whoami']) {
+    for (const name of ['audit', 'login', 'logout', 'whoami', 'queue']) {
       expect(await commandModulesLoaded([name, '--help'])).toEqual([name]);
       expect(
         (await sourcesLoaded([name, '--help'])).filter((f) => f.startsWith('server/')),
@@ -69,7 +69,7 @@ describe('firebackup start-up loads only the command it runs', () => {
     const all = commandsFor(['node', 'firebackup']);
     expect(all).toContain('backup');
     expect(all).toContain('server');
-    expect(all.slice(-3)).toEqual(['login', 'logout', 'whoami']);
+    expect(all.slice(-5)).toEqual(['audit', 'login', 'logout', 'whoami', 'queue']);
     expect(commandsFor(['node', 'firebackup', '-V'])).toEqual([]);
     expect(commandsFor(['node', 'firebackup', 'restore', 'latest'])).toEqual(['restore']);
     for (const first of ['--help', 'help', 'bakcup', '--json']) {

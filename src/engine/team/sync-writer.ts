@@ -2,7 +2,8 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogChange } from '../catalog/changes.js';
 import type { DestinationRecord, ProjectRecord } from '../catalog/projects.js';
 import type { JobSpec } from '../jobs/job-manager.js';
-import type { SecretStore } from '../secrets/secret-store.js';
+import { existsSync } from 'node:fs';
+import { FileSecretStore, type SecretStore } from '../secrets/secret-store.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { TERMINAL_STATUSES, type Run } from '../../shared/jobs.js';
 import type { Schedule } from '../../shared/schedules.js';
@@ -188,7 +189,7 @@ export class SyncWriter {
    * report when it arrives (a refusal then stays in the queue, failed, for the member).
    */
   async authorize(spec: JobSpec, runId: string): Promise<void> {
-    if (spec.kind !== 'backup') return;
+    if (spec.kind !== 'backup' || !this.#mayBeSignedIn()) return;
     await this.settled();
     await this.refresh();
     const scope = this.#scope;
@@ -224,6 +225,16 @@ export class SyncWriter {
         `The organisation server cannot be reached, and your last known role there (${known.role}) may not run backups. Ask an owner or admin for the member role.`,
       );
     }
+  }
+
+  /**
+   * False only when no sign-in can exist (its file is absent), known without waiting: a
+   * backup outside sync mode then starts as promptly as without a sync writer. (An old
+   * sign-in in the legacy store is adopted into that file by the first refresh, at start.)
+   */
+  #mayBeSignedIn(): boolean {
+    const store = this.o.signIn;
+    return !(store instanceof FileSecretStore) || existsSync(store.file);
   }
 
   /** The role the server holds now, kept for deciding offline (one GET /me per backup). */
