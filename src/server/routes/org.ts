@@ -10,8 +10,10 @@ import {
   anyMember,
   authenticate,
   authorize,
+  membershipCheck,
   recordDenial,
   ruleFor,
+  type OrgCaller,
   type ServerContext,
 } from '../auth.js';
 import { idempotencyKeyOf, idempotent, requestFingerprint } from '../idempotency.js';
@@ -475,25 +477,38 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
         // Reads ignore the header; a write with one runs at most once per key.
         const key = route.method === 'GET' ? undefined : idempotencyKeyOf(request);
         let audited = false;
-        const outcome = await ctx.db.withOrg(orgId, async (tx) => {
-          const { caller, allowed } = await authorize(tx, request, principal, orgId, route.rule);
-          if (!allowed) return { denied: caller };
-          const run = () =>
-            route.handle(
-              tx,
-              caller,
+        const outcome = await ctx.db.withOrg<
+          Awaited<ReturnType<OrgRoute['handle']>> | { denied: OrgCaller },
+          { role: Role }
+        >(
+          orgId,
+          async (tx, membership) => {
+            const { caller, allowed } = authorize(
               request,
-              async (input) => {
-                if (!ctx.auditWrites) return;
-                await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
-                audited = true;
-              },
-              ctx,
+              principal,
+              orgId,
+              route.rule,
+              membership,
             );
-          if (key === undefined) return run();
-          const fingerprint = requestFingerprint(request, caller.actor.id);
-          return idempotent(tx, { orgId, key, fingerprint, now: ctx.now() }, run);
-        });
+            if (!allowed) return { denied: caller };
+            const run = () =>
+              route.handle(
+                tx,
+                caller,
+                request,
+                async (input) => {
+                  if (!ctx.auditWrites) return;
+                  await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
+                  audited = true;
+                },
+                ctx,
+              );
+            if (key === undefined) return run();
+            const fingerprint = requestFingerprint(request, caller.actor.id);
+            return idempotent(tx, { orgId, key, fingerprint, now: ctx.now() }, run);
+          },
+          membershipCheck(principal),
+        );
         // Committed: the entry joins the hash chain now, after the answer (ADR 0013).
         if (audited) ctx.auditLinker.kick();
         // The denial is recorded after the route's transaction (nothing of it ran).
