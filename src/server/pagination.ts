@@ -117,8 +117,14 @@ export async function listPage<R extends object>(
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
   const last = kept[kept.length - 1];
-  const strip = (row: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(row).filter(([name]) => !name.startsWith('__k'))) as R;
+  // The answer's columns, found once per page: copying them by name into a fresh object
+  // costs a fraction of an entries/filter/fromEntries round per row (a 200-row page).
+  const names = last === undefined ? [] : Object.keys(last).filter((n) => !n.startsWith('__k'));
+  const strip = (row: Record<string, unknown>) => {
+    const item: Record<string, unknown> = {};
+    for (const name of names) item[name] = row[name];
+    return item as R;
+  };
   return {
     items: kept.map(strip),
     nextCursor:

@@ -68,13 +68,17 @@ class Sent {
     this.pending.push(answer);
   }
 
-  /** Waits for `answer` and everything sent before it; throws the first failure. */
+  /**
+   * Waits for everything sent before `answer`, in order, then for `answer`: the first
+   * failure is thrown (after it, PostgreSQL refuses the rest as "transaction aborted").
+   */
   async settle<T>(answer: Promise<T>): Promise<T> {
     const pending = this.pending;
-    this.pending = [];
     if (pending.length === 0) return answer;
-    const [, value] = await Promise.all([Promise.all(pending), answer]);
-    return value;
+    this.pending = [];
+    answer.catch(() => undefined);
+    for (const earlier of pending) await earlier;
+    return answer;
   }
 }
 
@@ -131,7 +135,8 @@ function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
           if (last !== undefined) sent.add(last);
           last = query(statement.sql, statement.params);
         }
-        const opened = await sent.settle(last ?? Promise.resolve([]));
+        // Without an opening, BEGIN's answer is awaited with the body's first statement.
+        const opened = last === undefined ? [] : await sent.settle(last);
         const result = await body(
           {
             query: (sql, params) => sent.settle(query(sql, params)),
