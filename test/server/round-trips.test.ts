@@ -13,29 +13,46 @@ import { BACKENDS, openTestDb, unavailable, useServers, type Backend } from './h
  */
 
 /**
- * Counts round trips on node-postgres: statements written in the same turn of the event
- * loop travel together and are answered together, so each turn that sends is one wait.
- * The audit linker's own transactions (after the answer, on a timer) are left out.
+ * Counts round trips on node-postgres, per transaction: statements written on a
+ * connection in the same turn of the event loop travel together and are answered
+ * together, so each turn that sends is one wait. The audit linker's own transactions
+ * (after the answer, on a timer) are left out.
  */
 function countRoundTrips() {
   const original = pg.Client.prototype.query;
-  let trips = 0;
-  let open = false;
+  interface TxTrips {
+    trips: number;
+    linker: boolean;
+  }
+  const transactions: TxTrips[] = [];
+  const current = new WeakMap<pg.Client, TxTrips>();
+  const sending = new WeakSet<pg.Client>();
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const text = typeof args[0] === 'string' ? args[0] : '';
-    if (!open && !text.includes('audit_link')) {
-      open = true;
-      trips++;
-      setImmediate(() => (open = false));
+    if (text === 'BEGIN') {
+      const started = { trips: 0, linker: false };
+      transactions.push(started);
+      current.set(this, started);
+    }
+    const tx = current.get(this);
+    if (tx !== undefined) {
+      if (text.includes('audit_link')) tx.linker = true;
+      if (!sending.has(this)) {
+        sending.add(this);
+        tx.trips++;
+        setImmediate(() => sending.delete(this));
+      }
     }
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   return {
     async during(work: () => Promise<unknown>): Promise<number> {
-      await new Promise((r) => setImmediate(r));
-      const before = trips;
+      const from = transactions.length;
       await work();
-      return trips - before;
+      return transactions
+        .slice(from)
+        .filter((tx) => !tx.linker)
+        .reduce((sum, tx) => sum + tx.trips, 0);
     },
     restore: () => {
       pg.Client.prototype.query = original;

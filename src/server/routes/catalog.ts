@@ -5,7 +5,7 @@ import { anyMember, ruleFor } from '../auth.js';
 import type { Tx } from '../db/db.js';
 import { checkDestination, refuseSecrets, shapeOf } from '../destinations.js';
 import { newId } from '../ids.js';
-import { PageQuery } from '../pagination.js';
+import { isoTime, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
 import { listRoute } from './list-route.js';
 import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
@@ -35,12 +35,13 @@ interface DestinationRow {
   url: string;
   options: Record<string, unknown>;
   createdBy: string;
-  createdAt: Date;
-  updatedAt: Date;
+  /** ISO 8601 text (isoTime), as the answer carries it. */
+  createdAt: string;
+  updatedAt: string;
 }
 
 const DESTINATION_COLUMNS = `id, name, url, options, created_by AS "createdBy",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  ${isoTime('created_at', 'createdAt')}, ${isoTime('updated_at', 'updatedAt')}`;
 
 /** The answer for a destination: what it is (kind, bucket, prefix, folder) and its options. */
 function destinationView(row: DestinationRow) {
@@ -103,13 +104,14 @@ interface ScheduleRow {
     'name' | 'projectId' | 'destinationId' | 'cron' | 'timeZone' | 'enabled'
   >;
   createdBy: string;
-  createdAt: Date;
-  updatedAt: Date;
+  /** ISO 8601 text (isoTime), as the answer carries it. */
+  createdAt: string;
+  updatedAt: string;
 }
 
 const SCHEDULE_COLUMNS = `id, name, project_id AS "projectId", destination_id AS "destinationId",
   cron, time_zone AS "timeZone", paused, settings, created_by AS "createdBy",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  ${isoTime('created_at', 'createdAt')}, ${isoTime('updated_at', 'updatedAt')}`;
 
 function scheduleFields(row: ScheduleRow): ScheduleFields {
   return {
@@ -241,10 +243,10 @@ const RunsQuery = z.object({
 });
 
 const RUN_COLUMNS = `id, project_id AS "projectId", schedule_id AS "scheduleId",
-  destination_id AS "destinationId", status, started_at AS "startedAt",
-  finished_at AS "finishedAt", document_count::float8 AS "documentCount",
+  destination_id AS "destinationId", status, ${isoTime('started_at', 'startedAt')},
+  ${isoTime('finished_at', 'finishedAt')}, document_count::float8 AS "documentCount",
   bytes::float8 AS "bytes", error_message AS "errorMessage", backup_id AS "backupId",
-  reported_by AS "reportedBy", created_at AS "createdAt"`;
+  reported_by AS "reportedBy", ${isoTime('created_at', 'createdAt')}`;
 
 interface RunRow {
   id: string;

@@ -19,7 +19,7 @@ import {
 import { idempotencyKeyOf, idempotent, requestFingerprint } from '../idempotency.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
-import { PageQuery } from '../pagination.js';
+import { isoTime, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
 import { CATALOG_ROUTES } from './catalog.js';
 import { INVITATION_ROUTES } from './invitations.js';
@@ -108,7 +108,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     summary: 'List the members and their roles (a page, oldest first).',
     field: 'members',
     list: {
-      select: `m.user_id AS "userId", u.email, u.name, m.role, m.created_at AS "joinedAt"`,
+      select: `m.user_id AS "userId", u.email, u.name, m.role, ${isoTime('m.created_at', 'joinedAt')}`,
       from: 'memberships m JOIN users u ON u.id = m.user_id',
       order: 'asc',
       key: [
@@ -169,8 +169,9 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     summary: 'List API keys (never the keys themselves; a page, oldest first).',
     field: 'apiKeys',
     list: {
-      select: `id, name, prefix, scopes, created_by AS "createdBy", created_at AS "createdAt",
-               expires_at AS "expiresAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`,
+      select: `id, name, prefix, scopes, created_by AS "createdBy", ${isoTime('created_at', 'createdAt')},
+               ${isoTime('expires_at', 'expiresAt')}, ${isoTime('last_used_at', 'lastUsedAt')},
+               ${isoTime('revoked_at', 'revokedAt')}`,
       from: 'api_keys',
       order: 'asc',
     },
@@ -273,7 +274,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     summary: 'List projects (a page, oldest first).',
     field: 'projects',
     list: {
-      select: `id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"`,
+      select: `id, name, firebase_project_id AS "firebaseProjectId", ${isoTime('created_at', 'createdAt')}`,
       from: 'projects',
       order: 'asc',
     },
@@ -303,7 +304,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     async handle(tx, _c, request) {
       const id = param(request, 'projectId');
       const [project] = await tx.query(
-        `SELECT id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"
+        `SELECT id, name, firebase_project_id AS "firebaseProjectId", ${isoTime('created_at', 'createdAt')}
            FROM projects WHERE id = $1`,
         [id],
       );
@@ -317,7 +318,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     summary: 'List backup records (metadata only; a page, newest first).',
     field: 'backups',
     list: {
-      select: `id, project_id AS "projectId", created_at AS "createdAt", created_by AS "createdBy",
+      select: `id, project_id AS "projectId", ${isoTime('created_at', 'createdAt')}, created_by AS "createdBy",
                key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount"`,
       from: 'backups',
       order: 'desc',
