@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { PGlite } from '@electric-sql/pglite';
@@ -106,6 +107,25 @@ function pgliteRaw(dataDir: string | undefined): Raw {
   };
 }
 
+const statementNames = new Map<string, string>();
+
+/**
+ * A statement with parameters is prepared once per connection under a name derived from
+ * its text, then only bound and run: PostgreSQL parses and plans it once, not on every
+ * request. Every statement's text is the server's own (values travel as parameters), so
+ * the names are few. Plans still follow RLS: PostgreSQL re-plans one prepared under
+ * another role, and after DDL on the tables it reads.
+ */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `fb_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    if (statementNames.size > 5000) statementNames.clear();
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 /**
  * node-postgres in pipeline mode: statements are written without waiting for the answers
  * of the ones before (the protocol answers them in order), so a transaction's opening
@@ -126,7 +146,13 @@ function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
       const client = await pool.connect();
       const sent = new Sent();
       const query = <R extends object>(sql: string, params?: readonly unknown[]) =>
-        client.query(sql, params as unknown[] | undefined).then((r) => r.rows as R[]);
+        client
+          .query(
+            params === undefined || params.length === 0
+              ? sql
+              : { name: statementName(sql), text: sql, values: params as unknown[] },
+          )
+          .then((r) => r.rows as R[]);
       let committed = false;
       try {
         sent.add(client.query('BEGIN'));
