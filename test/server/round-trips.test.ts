@@ -28,7 +28,9 @@ function countRoundTrips() {
   const current = new WeakMap<pg.Client, TxTrips>();
   const sending = new WeakSet<pg.Client>();
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const text = typeof args[0] === 'string' ? args[0] : '';
+    // A prepared statement comes as { name, text, values }.
+    const first = args[0] as string | { text?: string };
+    const text = typeof first === 'string' ? first : (first.text ?? '');
     if (text === 'BEGIN') {
       const started = { trips: 0, linker: false };
       transactions.push(started);
