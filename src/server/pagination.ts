@@ -39,7 +39,24 @@ export interface Page<R> {
  * (docs/benchmarks.md). The answer is the same to the byte.
  */
 export function isoTime(column: string, alias: string): string {
-  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "${alias}"`;
+  return `${isoText(column)} AS "${alias}"`;
+}
+
+function isoText(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+/**
+ * `select` with each of `columns` (written `column AS "alias"` in it) read by isoTime:
+ * for a column list shared with writes' RETURNING, which keep their Dates. A column not
+ * found is a programming error, thrown when the route table is built.
+ */
+export function isoTimes(select: string, columns: readonly string[]): string {
+  return columns.reduce((text, column) => {
+    if (!text.includes(`${column} AS "`))
+      throw new Error(`isoTimes: no "${column} AS" in the select list`);
+    return text.replace(`${column} AS "`, `${isoText(column)} AS "`);
+  }, select);
 }
 
 /** A key column of the sort, and the SQL type its cursor text is read back as. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/server/db/db.js';
-import { isoTime } from '../../src/server/pagination.js';
+import { isoTime, isoTimes } from '../../src/server/pagination.js';
 import { BACKENDS, openTestDb, unavailable, type Backend } from './harness.js';
 
 /**
@@ -39,6 +39,16 @@ function suite(backend: Backend) {
     expect(empty!.iso).toBeNull();
   });
 }
+
+describe('isoTimes', () => {
+  it('reads the named columns of a shared select list by isoTime, and refuses one it lacks', () => {
+    const select = 'id, started_at AS "startedAt", created_at AS "createdAt"';
+    expect(isoTimes(select, ['started_at', 'created_at'])).toBe(
+      `id, ${isoTime('started_at', 'startedAt')}, ${isoTime('created_at', 'createdAt')}`,
+    );
+    expect(() => isoTimes(select, ['finished_at'])).toThrow(/finished_at/);
+  });
+});
 
 describe.each(BACKENDS)('list answer times on %s', (backend) => {
   if (unavailable(backend)) it.skip('PostgreSQL is not installed', () => undefined);

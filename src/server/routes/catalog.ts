@@ -5,7 +5,7 @@ import { anyMember, ruleFor } from '../auth.js';
 import type { Tx } from '../db/db.js';
 import { checkDestination, refuseSecrets, shapeOf } from '../destinations.js';
 import { newId } from '../ids.js';
-import { isoTime, PageQuery } from '../pagination.js';
+import { isoTime, isoTimes, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
 import { listRoute } from './list-route.js';
 import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
@@ -243,10 +243,10 @@ const RunsQuery = z.object({
 });
 
 const RUN_COLUMNS = `id, project_id AS "projectId", schedule_id AS "scheduleId",
-  destination_id AS "destinationId", status, ${isoTime('started_at', 'startedAt')},
-  ${isoTime('finished_at', 'finishedAt')}, document_count::float8 AS "documentCount",
+  destination_id AS "destinationId", status, started_at AS "startedAt",
+  finished_at AS "finishedAt", document_count::float8 AS "documentCount",
   bytes::float8 AS "bytes", error_message AS "errorMessage", backup_id AS "backupId",
-  reported_by AS "reportedBy", ${isoTime('created_at', 'createdAt')}`;
+  reported_by AS "reportedBy", created_at AS "createdAt"`;
 
 interface RunRow {
   id: string;
@@ -453,7 +453,11 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
     rule: ruleFor('backups:view'),
     summary: 'The run history, newest first (a page; filters: status, projectId, scheduleId).',
     field: 'runs',
-    list: { select: RUN_COLUMNS, from: 'runs', order: 'desc' },
+    list: {
+      select: isoTimes(RUN_COLUMNS, ['started_at', 'finished_at', 'created_at']),
+      from: 'runs',
+      order: 'desc',
+    },
     query: RunsQuery,
     filters: { status: 'status', projectId: 'project_id', scheduleId: 'schedule_id' },
   }),
