@@ -8,7 +8,7 @@
  * Each side's CPU time is reported too: on a shared machine it varies far less than
  * wall time, and the two sides' CPU per GiB is what the throughput ratio comes down to.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MasterKey } from '../src/engine/keys/master-key.js';
@@ -31,9 +31,30 @@ export interface StorageSourceBench {
   /** CPU seconds per GiB of each side's best run (start-up included; the emulator's not). */
   oursCpuSPerGiB: number;
   bareCpuSPerGiB: number;
+  /** The emulator's CPU seconds per GiB while serving each side's best run (NaN off Linux). */
+  emulatorCpuSPerGiBOurs: number;
+  emulatorCpuSPerGiBBare: number;
 }
 
-function checked(run: ChildRun, what: string): ChildRun {
+/** CPU time (user + system) of a process so far, in ms; NaN where /proc is not there. */
+async function processCpuMs(pid: number | undefined): Promise<number> {
+  if (!pid) return NaN;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
+interface MeasuredRun extends ChildRun {
+  /** CPU the emulator spent while this run was downloading from it. */
+  emulatorCpuMs: number;
+}
+
+function checked<T extends ChildRun>(run: T, what: string): T {
   if (run.code !== 0) throw new Error(`${what} failed (exit ${run.code}):\n${run.stderr}`);
   return run;
 }
@@ -55,40 +76,50 @@ export async function benchStorageSource(): Promise<StorageSourceBench> {
         .save(body, { resumable: false, validation: false });
     }
     const env = { ENCRYPTION_KEY: MasterKey.generate().revealHex() };
-    const bare = (): Promise<ChildRun> =>
-      runNodeChild(['bench/gcs-download-child.mjs', emulator.endpoint, bucket]).then((r) =>
-        checked(r, 'bare download'),
+    // The emulator shares the machine's cores with both sides: its CPU is measured too.
+    const measured = async (run: () => Promise<ChildRun>): Promise<MeasuredRun> => {
+      const before = await processCpuMs(emulator.pid);
+      const result = await run();
+      return { ...result, emulatorCpuMs: (await processCpuMs(emulator.pid)) - before };
+    };
+    const bare = (): Promise<MeasuredRun> =>
+      measured(() =>
+        runNodeChild(['bench/gcs-download-child.mjs', emulator.endpoint, bucket]).then((r) =>
+          checked(r, 'bare download'),
+        ),
       );
     // BENCH_COMPRESSION_LEVEL: our side at another Brotli quality, to see what it costs.
     const levelEnv = process.env.BENCH_COMPRESSION_LEVEL;
     const level = levelEnv ? ['--compression-level', levelEnv] : [];
-    const ours = async (): Promise<ChildRun> => {
+    const ours = async (): Promise<MeasuredRun> => {
       const to = await mkdtemp(path.join(work, 'to-'));
-      const run = await runNodeChild(
-        [
-          'bin/firebackup.js',
-          'backup',
-          ...['--project', 'demo-firebackup', '--sources', 'storage'],
-          ...['--storage-emulator', emulator.endpoint],
-          ...['--buckets', bucket, '--to', to, '--quiet', '--json'],
-          ...level,
-        ],
-        env,
+      const run = await measured(() =>
+        runNodeChild(
+          [
+            'bin/firebackup.js',
+            'backup',
+            ...['--project', 'demo-firebackup', '--sources', 'storage'],
+            ...['--storage-emulator', emulator.endpoint],
+            ...['--buckets', bucket, '--to', to, '--quiet', '--json'],
+            ...level,
+          ],
+          env,
+        ),
       );
       await rm(to, { recursive: true, force: true });
       return checked(run, 'firebackup backup --sources storage');
     };
-    const bareRuns: ChildRun[] = [];
-    const ourRuns: ChildRun[] = [];
+    const bareRuns: MeasuredRun[] = [];
+    const ourRuns: MeasuredRun[] = [];
     for (let i = 0; i < 2; i++) {
       bareRuns.push(await bare());
       ourRuns.push(await ours());
     }
-    const best = (runs: ChildRun[]): ChildRun => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+    const best = (runs: MeasuredRun[]): MeasuredRun => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
     const rate = (r: ChildRun): number => sizeMiB / (r.ms / 1000);
     const bareMiBps = rate(best(bareRuns));
     const oursMiBps = rate(best(ourRuns));
-    const cpuPerGiB = (r: ChildRun): number => r.cpuMs / 1000 / (sizeMiB / 1024);
+    const perGiB = (ms: number): number => ms / 1000 / (sizeMiB / 1024);
     return {
       sizeMiB,
       objects,
@@ -97,8 +128,10 @@ export async function benchStorageSource(): Promise<StorageSourceBench> {
       ratio: oursMiBps / bareMiBps,
       oursPeakRssMiB: Math.max(...ourRuns.map((r) => r.maxRssMb)),
       barePeakRssMiB: Math.max(...bareRuns.map((r) => r.maxRssMb)),
-      oursCpuSPerGiB: cpuPerGiB(best(ourRuns)),
-      bareCpuSPerGiB: cpuPerGiB(best(bareRuns)),
+      oursCpuSPerGiB: perGiB(best(ourRuns).cpuMs),
+      bareCpuSPerGiB: perGiB(best(bareRuns).cpuMs),
+      emulatorCpuSPerGiBOurs: perGiB(best(ourRuns).emulatorCpuMs),
+      emulatorCpuSPerGiBBare: perGiB(best(bareRuns).emulatorCpuMs),
     };
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -131,5 +164,15 @@ export async function storageSourceLines(): Promise<BenchLine[]> {
     // CPU time is what a loaded machine stretches least: it shows where a ratio comes from.
     { name: 'CPU of our backup process per GiB', value: r.oursCpuSPerGiB, unit: 's' },
     { name: 'CPU of the bare download per GiB', value: r.bareCpuSPerGiB, unit: 's' },
+    {
+      name: 'CPU of the Storage emulator per GiB, serving our backup',
+      value: r.emulatorCpuSPerGiBOurs,
+      unit: 's',
+    },
+    {
+      name: 'CPU of the Storage emulator per GiB, serving the bare download',
+      value: r.emulatorCpuSPerGiBBare,
+      unit: 's',
+    },
   ];
 }

@@ -27,9 +27,11 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['catalog', async () => (await import('./commands/catalog.js')).registerCatalog],
   ['ui', async () => (await import('./commands/ui.js')).registerUi],
   ['server', async () => (await import('./commands/server.js')).registerServer],
+  ['audit', async () => (await import('./commands/audit.js')).registerAudit],
   ['login', async () => (await import('./commands/login.js')).registerLogin],
   ['logout', async () => (await import('./commands/logout.js')).registerLogout],
   ['whoami', async () => (await import('./commands/whoami.js')).registerWhoami],
+  ['queue', async () => (await import('./commands/queue.js')).registerQueue],
 ];
 
 /**

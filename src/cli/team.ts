@@ -1,24 +1,28 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { appDataDir } from '../engine/paths.js';
-import { FileSecretStore, type SecretStore } from '../engine/secrets/secret-store.js';
-import { saveTeamCredentials, type TeamCredentials } from '../engine/team/credentials.js';
+import { FileSecretStore } from '../engine/secrets/secret-store.js';
+import { TeamClient } from '../engine/team/client.js';
+import { teamSignInStore, type TeamSignInStore } from '../engine/team/credentials.js';
 import type { CliIO } from './context.js';
 
 /**
- * What `login`, `logout` and `whoami` share: the SecretStore the CLI keeps the member's
- * sign-in in (the same owner-only secrets.json in the data folder as the engine's other
- * secrets), and opening the system browser.
+ * What `login`, `logout` and `whoami` share: the client of the organisation server over
+ * the machine's one team sign-in (team-session.json in the data folder, shared with the
+ * web mode and the desktop app: ADR 0017), and opening the system browser.
  */
-export function cliSecrets(io: CliIO): SecretStore {
-  return new FileSecretStore(path.join(appDataDir(io.env), 'secrets.json'));
+export function cliTeamClient(io: CliIO): TeamClient {
+  return new TeamClient({ secrets: cliSecrets(io) });
 }
 
-/** For asMember: a rotated token pair replaces the saved sign-in at once. */
-export const saveTo =
-  (secrets: SecretStore) =>
-  (rotated: TeamCredentials): Promise<void> =>
-    saveTeamCredentials(secrets, rotated);
+/**
+ * The store of the CLI's team sign-in, for a TeamClient: the machine's shared one (before
+ * it was shared, the CLI kept it in its secrets.json: moved over once).
+ */
+export function cliSecrets(io: CliIO): TeamSignInStore {
+  const dataDir = appDataDir(io.env);
+  return teamSignInStore(dataDir, new FileSecretStore(path.join(dataDir, 'secrets.json')));
+}
 
 /** The platform's opener; $BROWSER (a command) wins, as on most Unix tools. */
 function opener(url: string, env: NodeJS.ProcessEnv): [string, string[]] {

@@ -3,21 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileSecretStore, secretName } from '../engine/secrets/secret-store.js';
-import { createDesktopSecretStore, type SafeStorageLike } from './secrets.js';
-
-/** A stand-in for safeStorage: reversible, and visibly not the plain text. */
-function fakeSafeStorage(backend = 'gnome_libsecret', available = true): SafeStorageLike {
-  return {
-    isEncryptionAvailable: () => available,
-    encryptString: (s) => Buffer.from(Buffer.from(`enc(${s})`).map((b) => b ^ 0x5a)),
-    decryptString: (b) => {
-      const s = Buffer.from(b.map((x) => x ^ 0x5a)).toString();
-      if (!s.startsWith('enc(')) throw new Error('not ours');
-      return s.slice(4, -1);
-    },
-    getSelectedStorageBackend: () => backend,
-  };
-}
+import { fakeSafeStorage } from '../../test/helpers/fake-safe-storage.js';
+import { createDesktopSecretStore } from './secrets.js';
 
 let dir: string;
 beforeEach(async () => (dir = await mkdtemp(path.join(tmpdir(), 'fb-secrets-'))));

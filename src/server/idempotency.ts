@@ -4,7 +4,8 @@ import type { Tx } from './db/db.js';
 import { sha256 } from './ids.js';
 
 /**
- * Idempotency-Key on the organisation's write routes (docs/server.md). A client that
+ * Idempotency-Key on the organisation's write routes and on POST /organizations
+ * (docs/server.md). A client that
  * sends a write again with the same key — because the answer was lost, the app was
  * killed, or its offline queue delivers once more — gets the first answer back and the
  * write takes effect once.
@@ -55,25 +56,60 @@ export interface WriteOutcome {
   replayBody?: unknown;
 }
 
+/**
+ * Whose keys a write's key is among: an organisation's (its write routes, in its RLS
+ * context) or a user's (POST /organizations, which has no organisation yet).
+ */
+type KeyOwner =
+  | { table: 'idempotency_keys'; column: 'organisation_id'; id: string }
+  | { table: 'user_idempotency_keys'; column: 'user_id'; id: string };
+
 /** Runs `write` at most once per (organisation, key); a repeat gets the stored answer. */
-export async function idempotent<T extends WriteOutcome>(
+export function idempotent<T extends WriteOutcome>(
   tx: Tx,
   o: { orgId: string; key: string; fingerprint: string; now: Date },
   write: () => Promise<T>,
 ): Promise<T | (WriteOutcome & { replayed: true })> {
+  const owner: KeyOwner = { table: 'idempotency_keys', column: 'organisation_id', id: o.orgId };
+  return once(tx, owner, o, write);
+}
+
+/**
+ * Runs `write` at most once per (user, key): creating an organisation, in a system
+ * transaction (the keys are the sender's own; the fingerprint names the sender too).
+ */
+export function idempotentForUser<T extends WriteOutcome>(
+  tx: Tx,
+  o: { userId: string; key: string; fingerprint: string; now: Date },
+  write: () => Promise<T>,
+): Promise<T | (WriteOutcome & { replayed: true })> {
+  const owner: KeyOwner = { table: 'user_idempotency_keys', column: 'user_id', id: o.userId };
+  return once(tx, owner, o, write);
+}
+
+async function once<T extends WriteOutcome>(
+  tx: Tx,
+  owner: KeyOwner,
+  o: { key: string; fingerprint: string; now: Date },
+  write: () => Promise<T>,
+): Promise<T | (WriteOutcome & { replayed: true })> {
+  const { table, column } = owner;
   const cutoff = new Date(o.now.getTime() - IDEMPOTENCY_RETENTION_MS);
-  // Expired answers of this organisation go first (cheap with the index), so a key
-  // reused after the retention period runs as new.
-  await tx.query('DELETE FROM idempotency_keys WHERE created_at < $1', [cutoff]);
+  // Expired answers of this owner go first (cheap with the index), so a key reused after
+  // the retention period runs as new. The owner is named even where RLS scopes the table.
+  await tx.query(`DELETE FROM ${table} WHERE ${column} = $1 AND created_at < $2`, [
+    owner.id,
+    cutoff,
+  ]);
   const claimed = await tx.query(
-    `INSERT INTO idempotency_keys (organisation_id, key, request_hash, created_at)
+    `INSERT INTO ${table} (${column}, key, request_hash, created_at)
      VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
-    [o.orgId, o.key, o.fingerprint, o.now],
+    [owner.id, o.key, o.fingerprint, o.now],
   );
   if (claimed.length === 0) {
     const [row] = await tx.query<{ request_hash: string; status: number; body: string | null }>(
-      'SELECT request_hash, status, body FROM idempotency_keys WHERE key = $1',
-      [o.key],
+      `SELECT request_hash, status, body FROM ${table} WHERE ${column} = $1 AND key = $2`,
+      [owner.id, o.key],
     );
     if (row === undefined)
       throw new AppError(
@@ -93,7 +129,8 @@ export async function idempotent<T extends WriteOutcome>(
   }
   const outcome = await write();
   const stored = 'replayBody' in outcome ? outcome.replayBody : outcome.body;
-  await tx.query('UPDATE idempotency_keys SET status = $2, body = $3 WHERE key = $1', [
+  await tx.query(`UPDATE ${table} SET status = $3, body = $4 WHERE ${column} = $1 AND key = $2`, [
+    owner.id,
     o.key,
     outcome.status ?? 200,
     stored === undefined ? null : JSON.stringify(stored),

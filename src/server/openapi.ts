@@ -1,12 +1,14 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { z } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
+import { RESPONSES, type ResponseDoc } from './responses.js';
 
 /**
  * The OpenAPI document of /api/v1, generated from the same zod schemas the routes parse
  * their bodies and queries with: every route carries a `doc` in its Fastify config, and
  * the document is built from the routes actually registered (an onRoute hook), so a route
- * cannot exist without appearing in it.
+ * cannot exist without appearing in it. Answers are described from zod schemas too: the
+ * successful one from responses.ts, every error by the one error shape (ERROR_SCHEMA).
  */
 
 /** Who may call a route: nobody needs to sign in, a signed-in user, or a user or API key. */
@@ -77,6 +79,16 @@ const ERROR_SCHEMA = {
   },
 };
 
+/** The success answer's content: JSON by its schema, or a file in its media types. */
+function successContent(response: ResponseDoc | undefined): Record<string, unknown> {
+  if (response === undefined) return {};
+  const content =
+    'file' in response
+      ? Object.fromEntries(response.file.map((type) => [type, { schema: { type: 'string' } }]))
+      : { 'application/json': { schema: schemaOf(response) } };
+  return { content };
+}
+
 function operation(route: Collected): Record<string, unknown> {
   const doc = route.doc;
   const parameters: unknown[] = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
@@ -116,6 +128,9 @@ function operation(route: Collected): Record<string, unknown> {
       schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,200}$' },
     });
   const success = doc?.success ?? 200;
+  const error = {
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
   return {
     ...(doc !== undefined ? { summary: doc.summary } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
@@ -131,11 +146,16 @@ function operation(route: Collected): Record<string, unknown> {
       ? { security: [] }
       : { security: doc.auth === 'user' ? [{ bearer: [] }] : [{ bearer: [] }, { apiKey: [] }] }),
     responses: {
-      [String(success)]: { description: DESCRIPTIONS[success] },
-      default: {
-        description: 'An error.',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      [String(success)]: {
+        description: DESCRIPTIONS[success],
+        ...successContent(RESPONSES[`${route.method} ${route.url}`]),
       },
+      '4XX': {
+        description:
+          'Refused: 400 invalid, 401 not signed in, 403 not allowed, 404 not found (or another organisation), 409 conflict, 429 too many requests (Retry-After).',
+        ...error,
+      },
+      default: { description: 'The server failed (5xx).', ...error },
     },
   };
 }

@@ -76,3 +76,21 @@ export function isAllowed(caller: Caller, action: Action): boolean {
     }
   }
 }
+
+/** Actions that only read (offered even while the role is not known yet). */
+const READS: ReadonlySet<Action> = new Set(['backups:view', 'schedules:view']);
+
+/**
+ * What the app offers on its screens: everything outside team sync mode (the person at
+ * the machine owns it); in sync mode what the member's role allows, and only reading while
+ * the role is not known (never synced, offline). Hiding is for clarity only: the server
+ * checks every call itself.
+ */
+export function can(
+  team: { mode: 'local' | 'server'; role: Role | null | undefined },
+  action: Action,
+): boolean {
+  if (team.mode === 'local') return true;
+  if (team.role === null || team.role === undefined) return READS.has(action);
+  return isAllowed({ kind: 'member', role: team.role }, action);
+}

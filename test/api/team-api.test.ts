@@ -270,10 +270,12 @@ describe('team.* over the dispatcher against a real organisation server', () => 
     let finish: (c: TeamCredentials) => void = () => undefined;
     const flow: BrowserSignIn = async ({ openUrl }) => {
       await openUrl(`${server.url}/api/v1/auth/google/start?x=1`);
-      return new Promise<TeamCredentials>((resolve) => (finish = resolve));
+      const credentials = await new Promise<TeamCredentials>((resolve) => (finish = resolve));
+      return { step: 'signedIn', credentials };
     };
     const call = await appOf(null, { signIn: flow });
     expect(okValue(await call('team.signIn', { serverUrl: server.url }))).toEqual({
+      step: 'browser',
       url: `${server.url}/api/v1/auth/google/start?x=1`,
       opened: false,
     });

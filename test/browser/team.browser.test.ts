@@ -3,8 +3,13 @@
  * (in-process, PGlite, the test sign-in): what an admin and a viewer see and may do,
  * the offline state, keyboard reach, and axe in light and dark for each.
  */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Secret, TOTP } from 'otpauth';
+import { startGoogleServer } from '../helpers/google-server.js';
+import { browseAs } from '../helpers/oidc-provider.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { blocking, scanAccessibility } from './axe.js';
 import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
@@ -152,4 +157,73 @@ describeBrowser('the Team screen against a real organisation server', () => {
       await context.close();
     }
   });
+
+  it('two-step sign-in: the enrolment step, a wrong code said in the form, recovery codes once; then the code step takes a recovery code; axe clean', async () => {
+    const google = await startGoogleServer(undefined, {}, { FORCE_MFA: 'true' });
+    // Signed out on this machine (the tests before signed someone in).
+    await rm(path.join(app.home, 'team-session.json'), { force: true });
+    let { page, context, problems } = await openApp(browser, app);
+    try {
+      const who = 'two-step@acme.test';
+      await showScreen(page, TEAM);
+      const signIn = async () => {
+        const form = page.getByRole('form', { name: 'Sign in' });
+        await form.getByLabel('Server address').fill(google.base);
+        await form.getByRole('button', { name: 'Sign in' }).click();
+        // The person opens the page (a new tab) and signs in at the provider there.
+        const link = page.getByRole('link', { name: 'Open the sign-in page' });
+        await link.waitFor();
+        await browseAs((await link.getAttribute('href'))!, who);
+      };
+      await signIn();
+
+      const step = () => page.getByRole('form', { name: 'Second factor' });
+      await step().waitFor();
+      await page.getByRole('heading', { name: 'Set up two-step sign-in' }).waitFor();
+      const key = (await page.getByLabel('Setup key').textContent())!.replace(/\s+/g, '');
+      await expectAccessible(page, problems);
+      const right = new TOTP({ secret: Secret.fromBase32(key) }).generate();
+      const code = step().getByLabel('Code from the app');
+      await code.fill(right === '000000' ? '000001' : '000000');
+      await step().getByRole('button', { name: 'Continue' }).click();
+      const refused = page.getByRole('alert').filter({ hasText: 'That code is not right' });
+      await refused.waitFor();
+      await expect(code.getAttribute('aria-invalid')).resolves.toBe('true');
+      await expectAccessible(page, problems);
+      await code.fill(right);
+      await step().getByRole('button', { name: 'Continue' }).click();
+
+      const codes = page.getByRole('note', { name: 'Recovery codes' });
+      await codes.waitFor();
+      const shown = await codes.locator('li code').allTextContents();
+      expect(shown).toHaveLength(10);
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Signed in as ${who}.` })
+        .waitFor();
+      await expectAccessible(page, problems);
+      await codes.getByRole('button', { name: 'I saved them' }).click();
+      await expect(codes.count()).resolves.toBe(0);
+
+      // Signed in again (a fresh window on a signed-out machine): this time the code step,
+      // given a recovery code.
+      await context.close();
+      await rm(path.join(app.home, 'team-session.json'), { force: true });
+      ({ page, context, problems } = await openApp(browser, app));
+      await showScreen(page, TEAM);
+      await signIn();
+      await page.getByRole('heading', { name: 'Two-step sign-in' }).waitFor();
+      await expectAccessible(page, problems);
+      await step().getByLabel('Code or recovery code').fill(shown[0]!);
+      await step().getByRole('button', { name: 'Continue' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Signed in as ${who}.` })
+        .waitFor();
+      await expect(page.getByRole('note', { name: 'Recovery codes' }).count()).resolves.toBe(0);
+    } finally {
+      await context.close();
+      await google.close();
+    }
+  }, 120_000);
 });

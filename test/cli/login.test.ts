@@ -29,7 +29,7 @@ afterAll(async () => {
   if (sandbox) await rm(sandbox.dir, { recursive: true, force: true });
 });
 
-const secretsFile = () => path.join(sandbox.env.FIREBACKUP_HOME!, 'secrets.json');
+const secretsFile = () => path.join(sandbox.env.FIREBACKUP_HOME!, 'team-session.json');
 const saved = () => loadTeamCredentials(new FileSecretStore(secretsFile()));
 
 const PRINTED = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/api\/v1\/auth\/google\/start\?\S+)$/m;
@@ -142,7 +142,9 @@ describe('firebackup login / whoami / logout', () => {
     expect(me.status).toBe(401);
     const whoami = await runCli(['whoami'], sandbox.env);
     expect(whoami.code).toBe(1);
-    expect(whoami.stderr).toMatch(/Not signed in to an organisation server; run `firebackup login/);
+    expect(whoami.stderr).toMatch(
+      /Not signed in to an organisation server\. Sign in again with `firebackup login --server <url>`/,
+    );
     const again = await runCli(['logout'], sandbox.env);
     expect(again.stdout).toMatch(/Not signed in; nothing to do/);
   });
@@ -158,10 +160,12 @@ describe('firebackup login / whoami / logout', () => {
     const run = await runCli(['whoami'], sandbox.env);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      `Your session on ${google.base} has ended (signed out, revoked or expired); run \`firebackup login --server ${google.base}\` again.`,
+      `Your sign-in to ${google.base} has ended (signed out, revoked, expired, or its refresh token was used twice). Queued changes are kept. Sign in again with \`firebackup login --server ${google.base}\``,
     );
+    // The ended sign-in is forgotten at once (for every front end), so there is nothing left to sign out.
+    expect(await saved()).toBeUndefined();
     const out = await runCli(['logout'], sandbox.env);
-    expect(out.stdout).toMatch(/had already ended; this machine's sign-in was removed/);
+    expect(out.stdout).toMatch(/Not signed in; nothing to do/);
   }, 60_000);
 
   it('opens the browser with the opener ($BROWSER here); an opener that fails falls back to printing the address', async () => {
@@ -195,7 +199,7 @@ describe('firebackup login / whoami / logout', () => {
     const run = await runCli(['logout'], sandbox.env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /sign-in was removed, but the server could not be told: Could not reach .*ECONNREFUSED/,
+      /sign-in was removed, but the server could not be told: The organisation server .* cannot be reached \(ECONNREFUSED\)/,
     );
     expect(run.stdout).toMatch(/stays valid until it expires/);
     expect(await saved()).toBeUndefined();

@@ -57,7 +57,7 @@ describe('firebackup start-up loads only the command it runs', () => {
   }, 60_000);
 
   it('the team commands load only themselves, never the organisation server', async () => {
-    for (const name of ['login', 'logout', 'whoami']) {
+    for (const name of ['audit', 'login', 'logout', 'whoami']) {
       expect(await commandModulesLoaded([name, '--help'])).toEqual([name]);
       expect(
         (await sourcesLoaded([name, '--help'])).filter((f) => f.startsWith('server/')),

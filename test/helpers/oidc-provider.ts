@@ -99,7 +99,7 @@ export async function startOidcProvider(): Promise<TestProvider> {
 }
 
 /** One browser's cookies, by origin (paths ignored: the provider's are all distinct names). */
-class CookieJar {
+export class CookieJar {
   private readonly byOrigin = new Map<string, Map<string, string>>();
 
   header(url: URL): string {
@@ -138,8 +138,9 @@ export async function browseAs(
   start: string,
   login: string,
   stopAt: (url: URL) => boolean = () => false,
+  /** The browser's cookies (a fresh jar by default), for tests that go on in that browser. */
+  jar: CookieJar = new CookieJar(),
 ): Promise<BrowseResult> {
-  const jar = new CookieJar();
   let url = new URL(start);
   let form: URLSearchParams | undefined;
   for (let hop = 0; hop < 30; hop++) {

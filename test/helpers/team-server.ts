@@ -1,10 +1,16 @@
+
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { openDb, type Db } from '../../src/server/db/db.js';
 import type { TeamCredentials } from '../../src/engine/team/credentials.js';
-import { saveTeamCredentials } from '../../src/engine/team/credentials.js';
-import { FileSecretStore } from '../../src/engine/secrets/secret-store.js';
+import {
+  saveTeamCredentials,
+  teamSignInStore,
+  type TeamSignInStore,
+} from '../../src/engine/team/credentials.js';
 import type { Role } from '../../src/shared/rbac.js';
 import { startTestServer, type TestServer } from '../server/harness.js';
+import { waitFor } from './spawn-cli.js';
 
 /**
  * A real organisation server for the app's side of team sync: in-process, listening on
@@ -95,14 +101,63 @@ export class TeamTestServer {
     }
     return { orgId, userIds };
   }
+
+  /**
+   * `email` writes to the organisation's shared catalog directly (as another member's app
+   * would): POST `route` below the organisation; the created row.
+   */
+  async publish(
+    email: string,
+    orgId: string,
+    route: string,
+    body: unknown,
+  ): Promise<{ id: string } & Record<string, unknown>> {
+    const session = await this.app.login(email);
+    const res = await this.app.call(
+      session,
+      'POST',
+      `/api/v1/organizations/${orgId}${route}`,
+      body,
+    );
+    if (res.statusCode !== 201) throw new Error(`POST ${route} failed: ${res.body}`);
+    return res.json();
+  }
 }
 
-/** The CLI's secret store in `home` (as FIREBACKUP_HOME), holding `credentials`. */
+/**
+ * The machine's shared team sign-in in `home` (as FIREBACKUP_HOME: team-session.json,
+ * what the CLI, the web mode and the desktop app read), holding `credentials`.
+ */
 export async function signedInSecrets(
   home: string,
   credentials: TeamCredentials,
-): Promise<FileSecretStore> {
-  const secrets = new FileSecretStore(path.join(home, 'secrets.json'));
+): Promise<TeamSignInStore> {
+  const secrets = teamSignInStore(home);
   await saveTeamCredentials(secrets, credentials);
   return secrets;
+}
+
+/**
+ * Runs a client script (from source) that queues something and prints one JSON line,
+ * then SIGKILLs it (no exit handler, no flush) and answers that line: how the offline
+ * queue's "a killed process loses nothing" tests make their process.
+ */
+export async function killedAfterFirstLine(script: string, args: string[]): Promise<unknown> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  try {
+    await waitFor(() => out.includes('\n'), 30_000, `${script} to queue`).catch(() => {
+      throw new Error(`the client never queued: ${err}`);
+    });
+    return JSON.parse(out.slice(0, out.indexOf('\n')));
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
 }

@@ -6,7 +6,9 @@ import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
 import type { AppStore } from '../../src/renderer/store/index.js';
+import { Secret, TOTP } from 'otpauth';
 import { startGoogleServer } from '../helpers/google-server.js';
+import { browseAs } from '../helpers/oidc-provider.js';
 import { rendererStore } from '../helpers/renderer-store.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 
@@ -134,4 +136,46 @@ describe('the Team screen’s store against a real organisation server', () => {
       await server.up();
     }
   });
+
+  it('two-step sign-in: the page opened by the person, then the enrolment step, a wrong code said in the form, recovery codes shown once', async () => {
+    const google = await startGoogleServer(undefined, {}, { FORCE_MFA: 'true' });
+    try {
+      const { store } = await storeOf(null);
+      const s = () => store.getState().team;
+      await s().loadAll();
+      await s().signIn(google.base);
+      expect(s().signInUrl).toMatch(/\/api\/v1\/auth\/google\/start\?/);
+      // The person opens the page in a new tab and signs in there.
+      await browseAs(s().signInUrl!, 'two-step@acme.test');
+      for (let i = 0; i < 200 && s().signInState?.step !== 'secondFactor'; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const step = s().signInState;
+      expect(step).toMatchObject({ step: 'secondFactor', secondFactor: 'enrol' });
+      expect(s().notice).toBe('Set up two-step sign-in to finish signing in.');
+      expect(s().signInUrl).toBeNull();
+      const secret = (step as { enrolment: { secret: string } }).enrolment.secret;
+      const right = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
+
+      await s().submitSecondFactor(right === '000000' ? '000 001' : '000 000');
+      expect(s().secondFactorError).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        message: expect.stringMatching(/That code is not right/),
+      });
+      expect(s().signInState).toMatchObject({ step: 'secondFactor' });
+      expect(s().status.value?.signedIn).toBe(false);
+
+      await s().submitSecondFactor(right);
+      expect(s().secondFactorError).toBeNull();
+      expect(s().recoveryCodes).toHaveLength(10);
+      expect(s().notice).toBe('Signed in as two-step@acme.test.');
+      expect(s().status.value).toMatchObject({
+        signedIn: true,
+        user: { email: 'two-step@acme.test' },
+      });
+      s().dismissRecoveryCodes();
+      expect(s().recoveryCodes).toBeNull();
+    } finally {
+      await google.close();
+    }
+  }, 60_000);
 });

@@ -107,6 +107,12 @@ function matrixSuite(backend: Backend): void {
         return { url: `${base}/projects`, body: { name: `p${n}`, firebaseProjectId: `proj-${n}` } };
       case 'GET /projects/:projectId':
         return { url: `${base}/projects/${projectId}` };
+      case 'PATCH /projects/:projectId':
+      case 'DELETE /projects/:projectId': {
+        const id = await made('/projects', { name: `victim${n}`, firebaseProjectId: `vic-${n}` });
+        const body = route.method === 'PATCH' ? { name: `renamed${n}` } : undefined;
+        return { url: `${base}/projects/${id}`, body };
+      }
       case 'POST /backups':
         return { url: `${base}/backups`, body: { projectId, sizeBytes: 10 } };
       case 'POST /invitations':
@@ -158,6 +164,8 @@ function matrixSuite(backend: Backend): void {
         const body = route.method === 'PATCH' ? { paused: true } : undefined;
         return { url: `${base}/schedules/${id}`, body };
       }
+      case 'PATCH /billing':
+        return { url: `${base}/billing`, body: { billingEmail: `billing${n}@acme.test` } };
       case 'POST /runs':
         return { url: `${base}/runs`, body: { projectId } };
       case 'PATCH /runs/:runId': {
@@ -184,6 +192,10 @@ function matrixSuite(backend: Backend): void {
           'POST /invitations',
           'DELETE /invitations/:invitationId',
           'POST /ownership',
+          'GET /billing',
+          'PATCH /billing',
+          'PATCH /projects/:projectId',
+          'DELETE /projects/:projectId',
         ]),
       );
     });

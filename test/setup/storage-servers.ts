@@ -42,6 +42,8 @@ export const TEST_BUCKET = 'firebackup-test';
 export interface RunningServer {
   /** s3rver: a URL; Storage emulator: host:port (the form its env variables take). */
   endpoint: string;
+  /** The server's process id (the storage-source bench reads its CPU time). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -77,7 +79,11 @@ export async function startGcsEmulator(): Promise<RunningServer> {
   );
   const host = `127.0.0.1:${port}`;
   await waitUntilUp(child, 'Storage emulator', `http://${host}/`);
-  return { endpoint: host, stop: () => stopChild(child).finally(() => rmDir(dir)) };
+  return {
+    endpoint: host,
+    ...(child.pid ? { pid: child.pid } : {}),
+    stop: () => stopChild(child).finally(() => rmDir(dir)),
+  };
 }
 
 /** Runs inside the emulator child: firebase-tools is CommonJS and heavy, keep it out of tests. */

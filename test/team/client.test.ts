@@ -141,7 +141,7 @@ describe('TeamClient against a real organisation server', () => {
       .catch((e: unknown) => e)) as Error;
     expect(error).toMatchObject({ code: 'UNAVAILABLE' });
     expect(error.message).toMatch(/127\.0\.0\.1:\d+ cannot be reached \(ECONNREFUSED\)/);
-    expect(error.message).toMatch(/Check your connection/);
+    expect(error.message).toMatch(/check its address and your connection, or ask your admin/);
     expect(error.message).not.toContain(credentials.accessToken);
   });
 

@@ -43,7 +43,7 @@ describe('signInWithBrowser with a second factor', () => {
     const enrol: SecondFactorPrompt = {
       askCode: async (request) => {
         asked.push(request.demand);
-        if (request.demand !== 'enroll') throw new Error('expected an enrolment');
+        if (request.demand !== 'enrol') throw new Error('expected an enrolment');
         expect(request.otpauthUri).toMatch(/^otpauth:\/\/totp\//);
         return new TOTP({ secret: Secret.fromBase32(request.secret) }).generate();
       },
@@ -56,7 +56,7 @@ describe('signInWithBrowser with a second factor', () => {
       openUrl: openAs(who),
       secondFactor: enrol,
     });
-    expect(asked).toEqual(['enroll']);
+    expect(asked).toEqual(['enrol']);
     expect(recovery.length).toBeGreaterThanOrEqual(5);
     expect(first.user.email).toBe(who);
     expect(await me(first.accessToken)).toBe(200);
@@ -75,7 +75,7 @@ describe('signInWithBrowser with a second factor', () => {
         },
       },
     });
-    expect(asked).toEqual(['enroll', 'verify']);
+    expect(asked).toEqual(['enrol', 'code']);
     expect(await me(second.accessToken)).toBe(200);
 
     // The same recovery code again is refused, and that sign-in is not handed out.
@@ -86,5 +86,24 @@ describe('signInWithBrowser with a second factor', () => {
         secondFactor: { askCode: async () => recovery[0]!, showRecoveryCodes: () => undefined },
       }),
     ).rejects.toBeInstanceOf(Error);
+  });
+
+  it('a wrong code is asked again with the reason (the CLI and the app share these steps)', async () => {
+    const failures: (string | undefined)[] = [];
+    const credentials = await signInWithBrowser({
+      serverUrl: google.base,
+      openUrl: openAs('retry@acme.test'),
+      secondFactor: {
+        askCode: async (request, failure) => {
+          failures.push(failure?.message);
+          if (request.demand !== 'enrol') throw new Error('expected an enrolment');
+          const right = new TOTP({ secret: Secret.fromBase32(request.secret) }).generate();
+          return failure === undefined ? (right === '000000' ? '000001' : '000000') : right;
+        },
+        showRecoveryCodes: () => undefined,
+      },
+    });
+    expect(failures).toEqual([undefined, expect.stringMatching(/^That code is not right/)]);
+    expect(await me(credentials.accessToken)).toBe(200);
   });
 });

@@ -126,7 +126,7 @@ describe('signInWithBrowser', () => {
     const openUrl = async (url: string) => void opened.push(url);
     const nobody = `http://127.0.0.1:${await freePort()}`;
     await expect(signInWithBrowser({ serverUrl: nobody, openUrl })).rejects.toThrow(
-      `Could not reach the organisation server at ${nobody} (ECONNREFUSED)`,
+      `The organisation server ${nobody} cannot be reached (ECONNREFUSED)`,
     );
     const plain = await startTestServer();
     try {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import type { FileSecretStore } from '../../src/engine/secrets/secret-store.js';
 import { TeamClient } from '../../src/engine/team/client.js';
 import { TeamLocalStore, teamStorePath } from '../../src/engine/team/local-store.js';
 import { TeamService } from '../../src/engine/team/service.js';
-import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
+import { killedAfterFirstLine, signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 
 /**
  * Offline reading (the sync cache) and the offline queue with idempotency keys, against a
@@ -114,28 +113,13 @@ describe('team sync: cache and offline queue', () => {
   it('queued while the server is down, the client killed and started again: delivered once', async () => {
     const { home, secrets } = await member('owner@acme.test');
     await server.down();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/team/fixtures/enqueue-and-wait.ts', home, projectId],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
     try {
-      const deadline = Date.now() + 30_000;
-      while (!out.includes('\n')) {
-        if (Date.now() > deadline) throw new Error(`the client never queued: ${err}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(JSON.parse(out)).toMatchObject({ queued: true, reason: { code: 'UNAVAILABLE' } });
+      expect(
+        await killedAfterFirstLine('test/team/fixtures/enqueue-and-wait.ts', [home, projectId]),
+      ).toMatchObject({ queued: true, reason: { code: 'UNAVAILABLE' } });
     } finally {
-      child.kill('SIGKILL');
-      await exited;
+      await server.up();
     }
-    await server.up();
     expect(await recordsOnServer(4242)).toBe(0);
 
     // The client starts again (a new process would do exactly this): the action is there.

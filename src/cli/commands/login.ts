@@ -1,15 +1,11 @@
 import type { Command } from 'commander';
-import {
-  loadTeamCredentials,
-  saveTeamCredentials,
-  type TeamCredentials,
-} from '../../engine/team/credentials.js';
-import { asMember, callServer } from '../../engine/team/server-api.js';
 import { createInterface } from 'node:readline/promises';
+import type { SignedOut } from '../../engine/team/client.js';
+import { callServer } from '../../engine/team/server-api.js';
 import { signInWithBrowser, type SecondFactorPrompt } from '../../engine/team/sign-in.js';
-import { AppError, toErrorData } from '../../shared/errors.js';
+import { AppError } from '../../shared/errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
-import { cliSecrets, openInBrowser } from '../team.js';
+import { cliTeamClient, openInBrowser } from '../team.js';
 
 interface LoginFlags extends CommonFlags {
   server: string;
@@ -25,8 +21,8 @@ interface Organisation {
 
 /**
  * `firebackup login --server <url>`: signs in to an organisation server through the
- * system browser (src/engine/team/sign-in.ts) and keeps the sign-in in the CLI's
- * SecretStore, where the desktop app and `whoami`/`logout` find it.
+ * system browser (src/engine/team/sign-in.ts, the same steps as the app's Team screen) and
+ * keeps the sign-in where every front end of this machine finds it (ADR 0017).
  */
 export function registerLogin(program: Command, io: CliIO, done: (code: number) => void): void {
   const command = program
@@ -38,9 +34,7 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
   addCommonFlags(command).action(async (flags: LoginFlags) => {
     done(
       await runCommand(io, flags, async ({ out, signal }) => {
-        const secrets = cliSecrets(io);
-        // The sign-in this one replaces (a damaged one is simply overwritten).
-        const previous = await loadTeamCredentials(secrets).catch(() => undefined);
+        const client = cliTeamClient(io);
         const show = (url: string) =>
           io.stderr.write(`Open this address in your browser to sign in:\n\n  ${url}\n\n`);
         const credentials = await signInWithBrowser({
@@ -65,8 +59,8 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
         const picked =
           flags.org !== undefined ? organizations.find((o) => o.id === flags.org) : undefined;
         if (picked !== undefined) credentials.organizationId = picked.id;
-        await saveTeamCredentials(secrets, credentials);
-        if (previous !== undefined) out.info(await endPrevious(previous));
+        const previous = await client.replace(credentials, signal);
+        if (previous.wasSignedIn) out.info(endedPrevious(previous));
         const where = `${credentials.serverUrl} as ${credentials.user.email}`;
         const list = organizations.map((o) => `${o.name} (${o.id}, ${o.role})`).join(', ');
         const pickHint = `pick one with \`firebackup login --server ${credentials.serverUrl} --org <id>\``;
@@ -104,16 +98,18 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
 /**
  * The second factor at the terminal: the authenticator's code (or a recovery code), or on
  * a first sign-in where the server requires one, the authenticator to set up. Read from
- * standard input, so a script can pipe the code in.
+ * standard input, so a script can pipe the code in; a refused code is asked again.
  */
 function terminalSecondFactor(io: CliIO): SecondFactorPrompt {
   return {
-    askCode: (request) =>
+    askCode: (request, failure) =>
       askLine(
         io,
-        request.demand === 'verify'
-          ? 'Two-step sign-in: enter the 6-digit code from your authenticator app (or a recovery code): '
-          : `This server requires two-step sign-in. Add this account to your authenticator app:\n\n  ${request.otpauthUri}\n\n(or type the key ${request.secret}), then enter the 6-digit code it shows: `,
+        failure !== undefined
+          ? `${failure.message}\nCode: `
+          : request.demand === 'code'
+            ? 'Two-step sign-in: enter the 6-digit code from your authenticator app (or a recovery code): '
+            : `This server requires two-step sign-in. Add this account to your authenticator app:\n\n  ${request.otpauthUri}\n\n(or type the key ${request.secret}), then enter the 6-digit code it shows: `,
       ),
     showRecoveryCodes: (codes) => {
       io.stderr.write(
@@ -122,7 +118,6 @@ function terminalSecondFactor(io: CliIO): SecondFactorPrompt {
     },
   };
 }
-
 async function askLine(io: CliIO, question: string): Promise<string> {
   const rl = createInterface({
     input: process.stdin,
@@ -146,18 +141,20 @@ async function askLine(io: CliIO, question: string): Promise<string> {
   }
 }
 
-/**
- * Ends the session a new sign-in replaces, so signing in again (say, to pick another
- * organisation) leaves no session behind; a rotated pair of it is not kept.
- */
-async function endPrevious(previous: TeamCredentials): Promise<string> {
-  const which = `${previous.serverUrl} as ${previous.user.email}`;
-  try {
-    await asMember(async () => undefined, previous, '/api/v1/auth/logout', { method: 'POST' });
-    return `Your previous sign-in (${which}) was ended.`;
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'UNAUTHENTICATED')
+/** What became of the sign-in the new one replaced (its session is ended, not left behind). */
+function endedPrevious(previous: SignedOut): string {
+  const which =
+    previous.signIn !== null
+      ? `${previous.signIn.serverUrl} as ${previous.signIn.user.email}`
+      : 'unreadable';
+  switch (previous.outcome) {
+    case 'ended':
+      return `Your previous sign-in (${which}) was ended.`;
+    case 'unreachable':
+      return `Your previous sign-in (${which}) could not be ended there (${previous.problem}); it stays valid until it expires.`;
+    case 'unreadable':
+      return 'Your previous sign-in was unreadable; it was removed.';
+    default:
       return `Your previous sign-in (${which}) had already ended.`;
-    return `Your previous sign-in (${which}) could not be ended there (${toErrorData(error).message}); it stays valid until it expires.`;
   }
 }

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { loadTeamCredentials } from '../../engine/team/credentials.js';
-import { asMember } from '../../engine/team/server-api.js';
-import { AppError } from '../../shared/errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
-import { cliSecrets, saveTo } from '../team.js';
+import { cliTeamClient } from '../team.js';
 
 interface Me {
   user: { id: string; email: string };
@@ -13,7 +10,8 @@ interface Me {
 /**
  * `firebackup whoami`: who this machine is signed in as on the organisation server, asked
  * of the server itself (so a revoked or expired session says so), and how many sessions
- * the member has open.
+ * the member has open. Calls go through TeamClient, which refreshes the token pair as
+ * every front end does.
  */
 export function registerWhoami(program: Command, io: CliIO, done: (code: number) => void): void {
   const command = program
@@ -22,22 +20,14 @@ export function registerWhoami(program: Command, io: CliIO, done: (code: number)
   addCommonFlags(command).action(async (flags: CommonFlags) => {
     done(
       await runCommand(io, flags, async ({ out, signal }) => {
-        const secrets = cliSecrets(io);
-        const saved = await loadTeamCredentials(secrets);
-        if (saved === undefined)
-          throw new AppError(
-            'UNAUTHENTICATED',
-            'Not signed in to an organisation server; run `firebackup login --server <url>`.',
-          );
-        const me = await asMember<Me>(saveTo(secrets), saved, '/api/v1/me', { signal });
-        const sessions = await asMember<{ sessions: unknown[] }>(
-          saveTo(secrets),
-          me.credentials,
-          '/api/v1/me/sessions',
-          { signal },
-        );
-        const credentials = sessions.credentials;
-        const { organizations } = me.value;
+        const client = cliTeamClient(io);
+        await client.requireSignIn();
+        const me = (await client.request<Me>('GET', '/me', { signal })).body;
+        const sessions = (
+          await client.request<{ sessions: unknown[] }>('GET', '/me/sessions', { signal })
+        ).body;
+        const credentials = await client.requireSignIn();
+        const { organizations } = me;
         const current = organizations.find((o) => o.id === credentials.organizationId);
         const organisation =
           current !== undefined
@@ -47,10 +37,10 @@ export function registerWhoami(program: Command, io: CliIO, done: (code: number)
               : organizations.length === 0
                 ? 'none (you are in no organisation yet)'
                 : `none picked; yours: ${organizations.map((o) => `${o.name} (${o.id})`).join(', ')} (\`firebackup login --server ${credentials.serverUrl} --org <id>\`)`;
-        const count = sessions.value.sessions.length;
+        const count = sessions.sessions.length;
         const lines = [
           ['Server', credentials.serverUrl],
-          ['User', `${me.value.user.email} (${me.value.user.id})`],
+          ['User', `${me.user.email} (${me.user.id})`],
           ['Organisation', organisation],
           ['Role', current?.role ?? '-'],
           ['Sessions', `${count} open (this one included)`],
@@ -58,7 +48,7 @@ export function registerWhoami(program: Command, io: CliIO, done: (code: number)
         out.result(
           {
             server: credentials.serverUrl,
-            user: me.value.user,
+            user: me.user,
             organization: current ?? null,
             organizations,
             sessions: count,

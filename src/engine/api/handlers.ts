@@ -22,6 +22,7 @@ import { dashboardHandlers } from './handlers/dashboard.js';
 import { historyHandlers } from './handlers/history.js';
 import { catalogLocationHandlers } from './handlers/catalog-location.js';
 import { teamHandlers, type TeamHandlerOptions } from './handlers/team.js';
+import { syncHandlers } from './handlers/sync.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {
@@ -81,5 +82,6 @@ export function createApiHandlers(
     ...historyHandlers(context),
     ...catalogLocationHandlers(context),
     ...teamHandlers(context),
+    ...syncHandlers(context),
   };
 }

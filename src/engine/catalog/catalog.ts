@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { catalogPath } from '../paths.js';
 import { BackupsRepo } from './backups.js';
+import { observeWrites, type CatalogListener } from './changes.js';
 import { openDb, type Db } from './db.js';
 import { DestinationsRepo, ProjectsRepo } from './projects.js';
 import { RunsRepo } from './runs.js';
@@ -19,6 +20,7 @@ export class Catalog {
   runs!: RunsRepo;
   backups!: BackupsRepo;
   #db!: Db;
+  readonly #listeners = new Set<CatalogListener>();
 
   constructor(
     db: Db,
@@ -55,6 +57,18 @@ export class Catalog {
     this.schedules = new SchedulesRepo(db, this.clock);
     this.runs = new RunsRepo(db, this.clock);
     this.backups = new BackupsRepo(db, this.clock);
+    observeWrites(this, (change) => {
+      for (const listener of this.#listeners) listener(change);
+    });
+  }
+
+  /**
+   * Tells `listener` each change of the shared state after it committed (see changes.ts);
+   * returns the unsubscribe function. A listener's failure never undoes the write.
+   */
+  onChange(listener: CatalogListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   close(): void {

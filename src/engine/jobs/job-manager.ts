@@ -61,6 +61,11 @@ export interface JobManagerOptions {
   clock: Clock;
   /** Progress events of one job are pushed at most this often (phase changes always pass). */
   progressIntervalMs?: number;
+  /**
+   * Asked before a job's work starts (team sync mode: the organisation server's role
+   * check); throwing fails the run with that error and the work never starts.
+   */
+  authorize?: (spec: JobSpec, runId: string) => Promise<void>;
 }
 
 export class JobManager {
@@ -147,6 +152,8 @@ export class JobManager {
     let releaseQueue = (): void => {};
     try {
       if (spec.lockName) releaseQueue = await this.enterQueue(spec.lockName, signal);
+      if (signal.aborted) throw signal.reason;
+      await this.options.authorize?.(spec, runId);
       if (signal.aborted) throw signal.reason;
       const output = await withRetry(
         async (attempt) => {

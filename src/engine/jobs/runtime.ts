@@ -12,6 +12,8 @@ import { destinationOpener, type DestinationOpener } from '../secrets/destinatio
 import { FileSecretStore, type SecretStore } from '../secrets/secret-store.js';
 import { isPidAlive, LockManager } from '../scheduler/locks.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { SyncWriter } from '../team/sync-writer.js';
+import { teamSignInStore } from '../team/credentials.js';
 import { createEngineOps } from './engine-adapter.js';
 import { JobManager } from './job-manager.js';
 import type { JobDeps } from './specs.js';
@@ -32,6 +34,8 @@ export interface Runtime extends JobDeps {
   secrets: SecretStore;
   /** Opens a catalog destination with its stored secret (environment credentials win). */
   openDestination: DestinationOpener;
+  /** Team sync mode's write side: mirrors catalog changes to the organisation server. */
+  sync: SyncWriter;
   close(): void;
 }
 
@@ -49,6 +53,8 @@ export interface RuntimeOptions {
   keyRotation?: { store: KeyStore; intervalMs: number };
   /** Default: the owner-only secrets.json in the app data folder (the desktop passes safeStorage's). */
   secrets?: SecretStore;
+  /** Tests reach the organisation server through their own network. */
+  teamFetch?: typeof fetch;
 }
 
 export function openCatalog(
@@ -74,7 +80,20 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     retryable: true,
   });
   const locks = new LockManager(() => catalog.db, { clock });
-  const jobs = new JobManager({ catalog, locks, clock });
+  // Every front end's writes pass here, so each mirrors them in sync mode (and only then).
+  const sync = new SyncWriter({
+    catalog,
+    signIn: teamSignInStore(appDataDir(o.env), secrets),
+    dataDir: appDataDir(o.env),
+    ...(o.teamFetch !== undefined ? { fetch: o.teamFetch } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  });
+  const jobs = new JobManager({
+    catalog,
+    locks,
+    clock,
+    authorize: (spec, runId) => sync.authorize(spec, runId),
+  });
   const keyRotation =
     o.keyRotation && o.keyring
       ? new KeyRotator({
@@ -105,7 +124,11 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     ...(keyRotation ? { keyRotation } : {}),
     secrets,
     openDestination: open,
-    close: () => catalog.close(),
+    sync,
+    close: () => {
+      sync.close();
+      catalog.close();
+    },
   };
 }
 

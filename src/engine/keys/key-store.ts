@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { appDataDir } from '../paths.js';
-import { isPidAlive } from '../scheduler/locks.js';
 import { writeJsonDurably, temporaryPrefix } from '../util/durable-write.js';
+import { withFileLock } from '../util/file-lock.js';
 import { fromFsError } from '../util/fs-errors.js';
 import { Keyring } from './keyring.js';
 import { MasterKey } from './master-key.js';
@@ -269,52 +269,10 @@ export class KeyStore {
   }
 
   /** One rotation at a time across processes: an O_EXCL lock file holding our pid. */
-  private async locked<T>(body: () => Promise<T>): Promise<T> {
-    const lock = `${this.file}.lock`;
-    await mkdir(path.dirname(lock), { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-      throw fromFsError(error, `Cannot create the folder of the key store ${this.file}`);
+  private locked<T>(body: () => Promise<T>): Promise<T> {
+    return withFileLock(`${this.file}.lock`, `the key store ${this.file}`, body, {
+      waitMs: LOCK_WAIT_MS,
+      staleMs: LOCK_STALE_MS,
     });
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        const handle = await open(lock, 'wx', 0o600);
-        await handle.writeFile(String(process.pid));
-        await handle.close();
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
-          throw fromFsError(error, `Cannot lock the key store ${this.file}`);
-        if (await isStaleLock(lock)) {
-          await rm(lock, { force: true });
-          continue;
-        }
-        if (Date.now() > deadline) {
-          throw new AppError(
-            'ABORTED',
-            `The key store ${this.file} is locked by another FireBackup process (${lock}). Try again; if no other process runs, delete the lock file.`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
-    try {
-      return await body();
-    } finally {
-      await rm(lock, { force: true });
-    }
   }
-}
-
-/** A lock whose process is gone (or that is very old) was left by a crash. */
-async function isStaleLock(lock: string): Promise<boolean> {
-  const [pidText, info] = await Promise.all([
-    readFile(lock, 'utf8').catch(() => ''),
-    stat(lock).catch(() => undefined),
-  ]);
-  if (!info) return false; // released meanwhile: just try again
-  const pid = Number(pidText);
-  if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
-  // No pid yet: the owner is between creating and writing it, unless that was long ago.
-  if (!Number.isInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > 1000;
-  return !isPidAlive(pid);
 }

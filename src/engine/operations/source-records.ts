@@ -101,9 +101,13 @@ export async function writeStorageRecords(
       objects++;
       options.onObject?.(item.record);
     } else {
+      const length = item.bytes.length;
       await writer.write(RecordType.StorageContent, item.bytes);
-      bytes += item.bytes.length;
-      options.onContent?.(item.bytes.length);
+      // The writer has copied the bytes into its block once write resolves: the
+      // export may fill this buffer again.
+      item.release?.();
+      bytes += length;
+      options.onContent?.(length);
     }
   }
   return { objects, bytes };

@@ -1,27 +1,37 @@
-import { AppError, ERROR_CODES, isAppError, type ErrorCode } from '../../shared/errors.js';
+import { AppError, isAppError, toErrorData, type ErrorCode } from '../../shared/errors.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import {
   clearTeamCredentials,
   loadTeamCredentials,
   saveTeamCredentials,
+  type ExclusiveStore,
   type TeamCredentials,
 } from './credentials.js';
+import {
+  readAnswer,
+  sendToServer,
+  serverName,
+  type IssuedPair,
+  type ServerAnswer,
+} from './server-api.js';
 
 /**
- * The app's HTTP client for the organisation server's /api/v1 (team sync mode), over the
- * member's sign-in in the SecretStore (credentials.ts). Shared by the CLI, the web mode
- * and the desktop app.
+ * The one client of the organisation server's /api/v1 as the signed-in member (team sync
+ * mode), over the machine's shared sign-in (credentials.ts, ADR 0017). The CLI (whoami,
+ * logout, login), the web mode and the desktop app all call through it.
  *
  * - The access token is refreshed shortly before it expires and once on a 401. Refreshes
  *   are single-flight: concurrent calls wait for one refresh, because the server rotates
  *   the refresh token on every use and treats a second use of the old one as theft
  *   (it revokes the whole session).
- * - Before refreshing, the stored sign-in is read again: another front end (the CLI while
- *   the desktop app runs) may have refreshed already, and its new pair is used instead.
+ * - Across processes the refresh runs under the store's lock (when it has one), and the
+ *   stored sign-in is read again first: another front end (the CLI while the desktop app
+ *   runs) may have refreshed already, and its new pair is used instead.
  * - A refused refresh signs the member out here (the session is over on the server) with
  *   a message that says how to sign in again.
- * - Every failure is an AppError whose message says what to do. Tokens never appear in a
- *   message, and this module logs nothing.
+ * - Every failure is an AppError whose message says what to do (server-api.ts maps the
+ *   network's and the server's). Tokens never appear in a message, and this module logs
+ *   nothing.
  */
 
 export interface TeamClientOptions {
@@ -41,14 +51,11 @@ export interface TeamRequest {
   idempotencyKey?: string;
   query?: Record<string, string | number | undefined>;
   signal?: AbortSignal;
+  /** The answer's body as text, unparsed (a file download: the audit log's NDJSON or CSV). */
+  text?: boolean;
 }
 
-export interface TeamResponse<T> {
-  status: number;
-  body: T;
-  /** The server answered from its Idempotency-Key record: the write had happened already. */
-  replayed: boolean;
-}
+export type TeamResponse<T> = ServerAnswer<T>;
 
 /** Errors worth trying again later (the server is unreachable, busy, or the call was cut). */
 export const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -62,20 +69,38 @@ export function isTransient(error: unknown): boolean {
   return isAppError(error) && TRANSIENT_CODES.has(error.code);
 }
 
-const SIGN_IN_AGAIN =
-  'Sign in again (`firebackup login --server <url>`, or Team → Sign in in the app).';
+/** How to sign in again, in every front end's words (the server's address when known). */
+export function signInAgain(serverUrl?: string): string {
+  return `Sign in again with \`firebackup login --server ${serverUrl ?? '<url>'}\` (or Team → Sign in in the app).`;
+}
 
-export const NOT_SIGNED_IN = `Not signed in to a team server. ${SIGN_IN_AGAIN}`;
+export const NOT_SIGNED_IN = `Not signed in to an organisation server. ${signInAgain()}`;
+
+/** What signing out did: on the server, and here. */
+export interface SignedOut {
+  wasSignedIn: boolean;
+  /** The server answered (the session ended now, or had already). */
+  serverReached: boolean;
+  /**
+   * 'ended': the server ended the session now; 'already-ended': it had ended before
+   * (signed out elsewhere, revoked, expired); 'unreachable': forgotten here only, the
+   * session stays valid on the server until it expires; 'unreadable': the stored sign-in
+   * was damaged and removed; 'not-signed-in': nothing to do.
+   */
+  outcome: 'ended' | 'already-ended' | 'unreachable' | 'unreadable' | 'not-signed-in';
+  /** The sign-in that was removed (its server, user and session id; for messages). */
+  signIn: Pick<TeamCredentials, 'serverUrl' | 'sessionId' | 'user'> | null;
+  /** Why the server could not be told ('unreachable'). */
+  problem: string | null;
+}
 
 export class TeamClient {
-  private readonly fetch: typeof fetch;
   private readonly now: () => number;
   private readonly margin: number;
   private readonly timeoutMs: number;
   private refreshing: Promise<TeamCredentials> | undefined;
 
   constructor(private readonly o: TeamClientOptions) {
-    this.fetch = o.fetch ?? globalThis.fetch;
     this.now = o.now ?? Date.now;
     this.margin = o.refreshMarginMs ?? 60_000;
     this.timeoutMs = o.timeoutMs ?? 15_000;
@@ -90,6 +115,17 @@ export class TeamClient {
     const credentials = await this.signIn();
     if (credentials === undefined) throw new AppError('UNAUTHENTICATED', NOT_SIGNED_IN);
     return credentials;
+  }
+
+  /**
+   * Keeps a new sign-in (the browser flow's) for every front end, after ending the one it
+   * replaces on the server, so signing in again (say, to pick another organisation) leaves
+   * no session behind. Answers what became of the one before.
+   */
+  async replace(credentials: TeamCredentials, signal?: AbortSignal): Promise<SignedOut> {
+    const previous = await this.signOut(signal);
+    await saveTeamCredentials(this.o.secrets, credentials);
+    return previous;
   }
 
   /** The picked organisation's id; FAILED_PRECONDITION when none is picked yet. */
@@ -123,35 +159,87 @@ export class TeamClient {
       credentials = await this.refresh(credentials);
     let response = await this.send(credentials, method, path, request);
     if (response.status === 401) {
+      await response.body?.cancel();
       credentials = await this.refresh(credentials);
       response = await this.send(credentials, method, path, request);
+      if (response.status === 401) {
+        // Refreshed a moment ago, refused all the same: the session is over.
+        const refused = await readAnswer(credentials.serverUrl, response).catch(
+          (error: unknown) => error,
+        );
+        throw new AppError(
+          'UNAUTHENTICATED',
+          `${serverName(credentials.serverUrl)} no longer accepts this sign-in (${toErrorData(refused).message}). ${signInAgain(credentials.serverUrl)}`,
+        );
+      }
     }
-    return this.read<T>(credentials, response);
+    return readAnswer<T>(credentials.serverUrl, response, request.text === true);
   }
 
   /** Ends this session on the server (best effort) and forgets the sign-in here. */
-  async signOut(): Promise<{ wasSignedIn: boolean; serverReached: boolean }> {
-    const credentials = await this.signIn();
-    if (credentials === undefined) return { wasSignedIn: false, serverReached: false };
-    let serverReached = false;
+  async signOut(signal?: AbortSignal): Promise<SignedOut> {
+    let credentials: TeamCredentials | undefined;
     try {
-      await this.request('POST', '/auth/logout');
-      serverReached = true;
+      credentials = await this.signIn();
+    } catch {
+      // Damaged: nothing to tell a server about, but removed all the same.
+      await clearTeamCredentials(this.o.secrets);
+      return {
+        wasSignedIn: true,
+        serverReached: false,
+        outcome: 'unreadable',
+        signIn: null,
+        problem: null,
+      };
+    }
+    if (credentials === undefined)
+      return {
+        wasSignedIn: false,
+        serverReached: false,
+        outcome: 'not-signed-in',
+        signIn: null,
+        problem: null,
+      };
+    let outcome: SignedOut['outcome'] = 'ended';
+    let problem: string | null = null;
+    try {
+      await this.request('POST', '/auth/logout', signal ? { signal } : {});
     } catch (error) {
       // Signed out elsewhere already, or unreachable: forgetting it here is what matters;
       // the session then ends on the server at its own expiry.
-      serverReached = isAppError(error) && !isTransient(error);
+      if (isAppError(error) && error.code === 'UNAUTHENTICATED') outcome = 'already-ended';
+      else {
+        if (isAppError(error) && error.code === 'CANCELLED') throw error;
+        outcome = 'unreachable';
+        problem = toErrorData(error).message;
+      }
     }
     await clearTeamCredentials(this.o.secrets);
-    return { wasSignedIn: true, serverReached };
+    return {
+      wasSignedIn: true,
+      serverReached: outcome !== 'unreachable',
+      outcome,
+      signIn: {
+        serverUrl: credentials.serverUrl,
+        sessionId: credentials.sessionId,
+        user: credentials.user,
+      },
+      problem,
+    };
   }
 
   /** One refresh at a time: concurrent callers share it. */
   private refresh(stale: TeamCredentials): Promise<TeamCredentials> {
-    this.refreshing ??= this.refreshOnce(stale).finally(() => {
+    this.refreshing ??= this.exclusive(() => this.refreshOnce(stale)).finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;
+  }
+
+  /** Under the store's lock when it has one: one front end of the machine at a time. */
+  private exclusive<T>(body: () => Promise<T>): Promise<T> {
+    const store = this.o.secrets as SecretStore & Partial<ExclusiveStore>;
+    return store.exclusive !== undefined ? store.exclusive(body) : body();
   }
 
   private async refreshOnce(stale: TeamCredentials): Promise<TeamCredentials> {
@@ -166,22 +254,16 @@ export class TeamClient {
       body: { refreshToken: stored.refreshToken },
     });
     if (response.status === 401 || response.status === 400) {
+      await response.body?.cancel();
       // Revoked, expired, signed out elsewhere, or the old token used twice (the server
       // then revoked the whole session): the sign-in is dead, keep nothing of it.
       await clearTeamCredentials(this.o.secrets);
       throw new AppError(
         'UNAUTHENTICATED',
-        `Your sign-in to ${origin(stored.serverUrl)} has ended (signed out, revoked, expired, or refreshed twice from two places). Queued changes are kept. ${SIGN_IN_AGAIN}`,
+        `Your sign-in to ${serverName(stored.serverUrl)} has ended (signed out, revoked, expired, or its refresh token was used twice). Queued changes are kept. ${signInAgain(stored.serverUrl)}`,
       );
     }
-    const pair = (
-      await this.read<{
-        accessToken: string;
-        refreshToken: string;
-        expiresIn: number;
-        sessionId: string;
-      }>(stored, response)
-    ).body;
+    const pair = (await readAnswer<IssuedPair>(stored.serverUrl, response)).body;
     const renewed: TeamCredentials = {
       ...stored,
       accessToken: pair.accessToken,
@@ -195,116 +277,26 @@ export class TeamClient {
 
   private send(
     credentials: TeamCredentials,
-    method: string,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     request: TeamRequest,
   ): Promise<Response> {
     return this.raw(credentials.serverUrl, method, path, request, credentials.accessToken);
   }
 
-  private async raw(
+  private raw(
     serverUrl: string,
-    method: string,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     request: TeamRequest,
     accessToken?: string,
   ): Promise<Response> {
-    const url = new URL(`api/v1${path}`, serverUrl.endsWith('/') ? serverUrl : `${serverUrl}/`);
-    for (const [name, value] of Object.entries(request.query ?? {}))
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`;
-    if (request.body !== undefined) headers['content-type'] = 'application/json';
-    if (request.idempotencyKey !== undefined) headers['idempotency-key'] = request.idempotencyKey;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal =
-      request.signal !== undefined ? AbortSignal.any([request.signal, timeout]) : timeout;
-    try {
-      return await this.fetch(url, {
-        method,
-        headers,
-        signal,
-        ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
-      });
-    } catch (error) {
-      if (request.signal?.aborted === true)
-        throw new AppError('CANCELLED', 'Cancelled.', { cause: error });
-      if (timeout.aborted)
-        throw new AppError(
-          'DEADLINE_EXCEEDED',
-          `The team server ${url.origin} did not answer within ${Math.round(this.timeoutMs / 1000)} s. Check your connection; queued changes are kept and sent later.`,
-        );
-      const reason = networkReason(error);
-      throw new AppError(
-        'UNAVAILABLE',
-        `The team server ${url.origin} cannot be reached (${reason}). Check your connection or ask your admin whether it is up; the app shows the last synced state and sends queued changes once it is back.`,
-      );
-    }
+    return sendToServer(serverUrl, `/api/v1${path}`, {
+      ...request,
+      method,
+      timeoutMs: this.timeoutMs,
+      ...(accessToken !== undefined ? { accessToken } : {}),
+      ...(this.o.fetch !== undefined ? { fetch: this.o.fetch } : {}),
+    });
   }
-
-  /** The answer's JSON, or the server's error as an AppError (its code and message). */
-  private async read<T>(
-    credentials: TeamCredentials,
-    response: Response,
-  ): Promise<TeamResponse<T>> {
-    const text = await response.text().catch(() => '');
-    let body: unknown = undefined;
-    if (text !== '') {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-    }
-    if (response.ok)
-      return {
-        status: response.status,
-        body: body as T,
-        replayed: response.headers.get('idempotent-replayed') === 'true',
-      };
-    const server = origin(credentials.serverUrl);
-    const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    if (response.status === 401)
-      throw new AppError(
-        'UNAUTHENTICATED',
-        `${server} no longer accepts this sign-in (${error?.message ?? 'unauthenticated'}). ${SIGN_IN_AGAIN}`,
-      );
-    if (response.status === 429) {
-      const after = response.headers.get('retry-after');
-      throw new AppError(
-        'RESOURCE_EXHAUSTED',
-        `${server} asks to slow down; try again${after !== null ? ` in ${after} s` : ' shortly'}.`,
-      );
-    }
-    if (error?.code !== undefined && error.code in ERROR_CODES && error.message !== undefined)
-      throw new AppError(error.code as ErrorCode, error.message);
-    if (response.status >= 500)
-      throw new AppError(
-        'UNAVAILABLE',
-        `${server} failed to answer (HTTP ${response.status}); try again later, and tell your admin if it persists.`,
-      );
-    throw new AppError(
-      'INTERNAL',
-      `${server} answered HTTP ${response.status} without an error this app understands; is ${server} a FireBackup organisation server?`,
-    );
-  }
-}
-
-function origin(serverUrl: string): string {
-  try {
-    return new URL(serverUrl).origin;
-  } catch {
-    return 'the team server';
-  }
-}
-
-/** A short, token-free reason for a failed connection (ECONNREFUSED, ENOTFOUND…). */
-function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: unknown[] } })
-    .cause;
-  if (typeof cause?.code === 'string') return cause.code;
-  const inner = (cause?.errors?.[0] as { code?: unknown } | undefined)?.code;
-  if (typeof inner === 'string') return inner;
-  if (typeof cause?.message === 'string' && cause.message !== '') return cause.message;
-  return error instanceof Error ? error.message : 'network error';
 }

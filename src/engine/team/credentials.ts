@@ -1,17 +1,20 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
-import { secretName, type SecretStore } from '../secrets/secret-store.js';
+import { FileSecretStore, secretName, type SecretStore } from '../secrets/secret-store.js';
+import { withFileLock } from '../util/file-lock.js';
 
 /**
  * The member's sign-in to an organisation server (team sync mode): the server's URL,
- * the token pair it issued and who they are. Kept in the SecretStore (an owner-only
- * file for the CLI, the OS keychain in the desktop app) because the refresh token is a
- * credential; never in the catalog, the settings or a log line.
+ * the token pair it issued and who they are. The refresh token is a credential: never in
+ * the catalog, the settings or a log line.
  *
- * One sign-in per secret store: `firebackup login` replaces it, `logout` removes it. The
- * CLI and the web mode (`firebackup ui`) share the owner-only secrets file, so one sign-in
- * serves both; the desktop app keeps its own in the OS keychain (secrets.desktop.json) and
- * signs in from its Team screen.
+ * One sign-in per machine and user, shared by every front end (ADR 0017): the CLI, the
+ * web mode and the desktop app all keep it in `team-session.json` in the app data folder
+ * (teamSignInStore), an owner-only file the way the CLI keeps every secret, because the
+ * CLI cannot read the desktop's keychain. `firebackup login` or the Team screen replaces
+ * it, `logout` or Sign out anywhere removes it for all of them.
  */
 export const TeamCredentialsSchema = z.object({
   serverUrl: z.string().url(),
@@ -59,4 +62,65 @@ export async function saveTeamCredentials(
 /** Forgets the sign-in; true when there was one. */
 export async function clearTeamCredentials(secrets: SecretStore): Promise<boolean> {
   return secrets.delete(ENTRY);
+}
+
+/** The shared sign-in's file in the app data folder. */
+export const TEAM_SIGN_IN_FILE = 'team-session.json';
+
+/** A store whose read-refresh-write of the token pair can be made exclusive across processes. */
+export interface ExclusiveStore {
+  exclusive<T>(body: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * The sign-in every front end of this machine reads: an owner-only FileSecretStore of its
+ * own (team-session.json, nothing else in it, so a refresh never rewrites other secrets),
+ * with a lock file that makes one front end at a time refresh the pair (the server rotates
+ * the refresh token on each use and ends the whole session on a second use of the old one).
+ *
+ * `legacy`: where this front end kept its sign-in before it was shared (the CLI's
+ * secrets.json, the desktop's keychain-encrypted secrets.desktop.json). The first front end
+ * to run after the upgrade moves its sign-in here (only while the shared file does not
+ * exist yet, so a sign-out is never undone by an old copy); each removes its old copy.
+ */
+export class TeamSignInStore extends FileSecretStore implements ExclusiveStore {
+  private adopted: Promise<void> | undefined;
+
+  constructor(
+    file: string,
+    private readonly legacy?: SecretStore,
+  ) {
+    super(file);
+  }
+
+  override async get(name: string): Promise<string | undefined> {
+    await (this.adopted ??= this.adoptLegacy());
+    return super.get(name);
+  }
+
+  exclusive<T>(body: () => Promise<T>): Promise<T> {
+    return withFileLock(`${this.file}.lock`, `the team sign-in ${this.file}`, body, {
+      // Held for one refresh at most (one HTTP call, 15 s timeout).
+      waitMs: 40_000,
+      staleMs: 60_000,
+    });
+  }
+
+  private async adoptLegacy(): Promise<void> {
+    const legacy = this.legacy;
+    if (legacy === undefined || (legacy instanceof FileSecretStore && legacy.file === this.file))
+      return;
+    // An old copy that cannot be read (a keychain that is locked or gone) is left alone.
+    const old = await legacy.get(ENTRY).catch(() => undefined);
+    if (old === undefined) return;
+    await this.exclusive(async () => {
+      if (!existsSync(this.file)) await super.set(ENTRY, old);
+    });
+    await legacy.delete(ENTRY).catch(() => false);
+  }
+}
+
+/** The machine's shared team sign-in in `dataDir` (moving `legacy`'s over once). */
+export function teamSignInStore(dataDir: string, legacy?: SecretStore): TeamSignInStore {
+  return new TeamSignInStore(path.join(dataDir, TEAM_SIGN_IN_FILE), legacy);
 }

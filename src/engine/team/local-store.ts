@@ -16,9 +16,12 @@ import { makeDirectorySync } from '../util/make-directory.js';
  *   synchronous=FULL) before the action is reported as queued, so a killed process loses
  *   nothing; it is deleted only after the server confirmed it, so nothing is sent twice
  *   with different keys.
+ * - `id_map`: the server's id of each record made on this machine whose creation was
+ *   queued (null until answered), so later actions that name it by local reference reach
+ *   the right record (local-refs.ts, ADR 0016).
  */
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sync_cache (
@@ -43,9 +46,19 @@ CREATE TABLE IF NOT EXISTS outbox (
   attempts INTEGER NOT NULL DEFAULT 0,
   last_attempt_at TEXT,
   last_error TEXT,
-  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed'))
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
+  local_ref TEXT
+);
+CREATE TABLE IF NOT EXISTS id_map (
+  server_url TEXT NOT NULL,
+  org_id TEXT NOT NULL,
+  local_ref TEXT NOT NULL,
+  server_id TEXT,
+  PRIMARY KEY (server_url, org_id, local_ref)
 );
 `;
+/** Version 1 had no local references (local_ref, id_map: see local-refs.ts). */
+const UPGRADE_FROM_1 = 'ALTER TABLE outbox ADD COLUMN local_ref TEXT';
 
 export interface CachedList {
   body: unknown;
@@ -70,6 +83,8 @@ export interface OutboxItem {
   lastError: ErrorData | null;
   /** pending: to be sent; failed: the server refused it for good (retry or discard). */
   state: 'pending' | 'failed';
+  /** What it creates (`project:prj_…`): its server id goes in the id map once answered. */
+  localRef: string | null;
 }
 
 interface OutboxRow {
@@ -87,6 +102,7 @@ interface OutboxRow {
   last_attempt_at: string | null;
   last_error: string | null;
   state: OutboxItem['state'];
+  local_ref: string | null;
 }
 
 const fromRow = (r: OutboxRow): OutboxItem => ({
@@ -104,6 +120,7 @@ const fromRow = (r: OutboxRow): OutboxItem => ({
   lastAttemptAt: r.last_attempt_at,
   lastError: r.last_error === null ? null : (JSON.parse(r.last_error) as ErrorData),
   state: r.state,
+  localRef: r.local_ref,
 });
 
 export function teamStorePath(dataDir: string): string {
@@ -140,6 +157,7 @@ export class TeamLocalStore {
       );
     }
     db.exec(SCHEMA);
+    if (version === 1) db.exec(UPGRADE_FROM_1);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     return new TeamLocalStore(db, now);
   }
@@ -189,24 +207,62 @@ export class TeamLocalStore {
     method: OutboxItem['method'];
     path: string;
     body?: unknown;
+    /** What it creates: known (isKnown) from now on, its server id mapped once answered. */
+    localRef?: string;
   }): OutboxItem {
-    const row = this.db
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare(
+          `INSERT INTO outbox (server_url, org_id, user_id, action, method, path, body, idempotency_key, created_at, local_ref)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        )
+        .get(
+          item.serverUrl,
+          item.orgId,
+          item.userId,
+          item.action,
+          item.method,
+          item.path,
+          item.body === undefined ? null : JSON.stringify(item.body),
+          randomUUID(),
+          this.now().toISOString(),
+          item.localRef ?? null,
+        ) as OutboxRow;
+      if (item.localRef !== undefined)
+        this.db
+          .prepare(
+            'INSERT OR IGNORE INTO id_map (server_url, org_id, local_ref, server_id) VALUES (?, ?, ?, NULL)',
+          )
+          .run(item.serverUrl, item.orgId, item.localRef);
+      return fromRow(row);
+    })();
+  }
+
+  // --- the id map (local-refs.ts) -------------------------------------------------------
+
+  /** Created on the server already, or its creation is queued. */
+  isKnown(serverUrl: string, orgId: string, ref: string): boolean {
+    return this.idRow(serverUrl, orgId, ref) !== undefined;
+  }
+
+  /** The server's id of a local record (undefined: not created there, or not yet). */
+  serverId(serverUrl: string, orgId: string, ref: string): string | undefined {
+    return this.idRow(serverUrl, orgId, ref)?.server_id ?? undefined;
+  }
+
+  private idRow(serverUrl: string, orgId: string, ref: string) {
+    return this.db
+      .prepare('SELECT server_id FROM id_map WHERE server_url = ? AND org_id = ? AND local_ref = ?')
+      .get(serverUrl, orgId, ref) as { server_id: string | null } | undefined;
+  }
+
+  mapId(serverUrl: string, orgId: string, ref: string, serverId: string): void {
+    this.db
       .prepare(
-        `INSERT INTO outbox (server_url, org_id, user_id, action, method, path, body, idempotency_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO id_map (server_url, org_id, local_ref, server_id) VALUES (?, ?, ?, ?)
+         ON CONFLICT (server_url, org_id, local_ref) DO UPDATE SET server_id = excluded.server_id`,
       )
-      .get(
-        item.serverUrl,
-        item.orgId,
-        item.userId,
-        item.action,
-        item.method,
-        item.path,
-        item.body === undefined ? null : JSON.stringify(item.body),
-        randomUUID(),
-        this.now().toISOString(),
-      ) as OutboxRow;
-    return fromRow(row);
+      .run(serverUrl, orgId, ref, serverId);
   }
 
   /** Every queued action, oldest first (pending and failed). */
@@ -243,7 +299,18 @@ export class TeamLocalStore {
     );
   }
 
+  /** Drops an action; a creation never answered is forgotten too (made again if needed). */
   discard(seq: number): boolean {
-    return this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(seq).changes > 0;
+    return this.db.transaction(() => {
+      const item = this.item(seq);
+      if (item === undefined) return false;
+      if (item.localRef !== null)
+        this.db
+          .prepare(
+            'DELETE FROM id_map WHERE server_url = ? AND org_id = ? AND local_ref = ? AND server_id IS NULL',
+          )
+          .run(item.serverUrl, item.orgId, item.localRef);
+      return this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(seq).changes > 0;
+    })();
   }
 }

@@ -1,84 +1,178 @@
-import { z } from 'zod';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
-import type { TeamCredentials } from './credentials.js';
 
 /**
- * Calls to the organisation server's REST API from the member's machine: its JSON errors
- * become AppErrors with the server's code and message, an unreachable server becomes
- * UNAVAILABLE naming it. `asMember` adds the signed-in member's access token and refreshes
- * it once when it has expired, saving the rotated pair at once (the old refresh token no
- * longer works, so losing the new one would sign the member out).
+ * One HTTP exchange with the organisation server's REST API from the member's machine,
+ * written once for every caller (the sign-in flow, TeamClient, the CLI): the network's
+ * failures become UNAVAILABLE / DEADLINE_EXCEEDED / CANCELLED naming the server, its JSON
+ * errors become AppErrors with the server's code and message, a 429 keeps its
+ * Retry-After. Tokens never appear in a message, and nothing here logs.
+ *
+ * Calls as the signed-in member, with the refresh of their token pair, are TeamClient's
+ * (client.ts); `callServer` is for calls with a token the caller holds itself (the sign-in
+ * flow, before anything is stored).
  */
 
-const TIMEOUT_MS = 30_000;
-
 export interface ServerCall {
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   body?: unknown;
   accessToken?: string;
+  /** Sent as Idempotency-Key (writes of the offline queue, made once per action). */
+  idempotencyKey?: string;
+  query?: Record<string, string | number | undefined>;
   signal?: AbortSignal;
+  /** The answer's body as text, unparsed (a file download: the audit log's NDJSON or CSV). */
+  text?: boolean;
+  /** No answer in this long fails as DEADLINE_EXCEEDED (default 30 s). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
 }
 
-const ErrorAnswer = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export interface ServerAnswer<T> {
+  status: number;
+  body: T;
+  /** The server answered from its Idempotency-Key record: the write had happened already. */
+  replayed: boolean;
+}
 
-/** One call; resolves to the answer's JSON (undefined for 204). */
+/** The server asked to slow down (429), and for how long, when it said. */
+export class SlowDownError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super('RESOURCE_EXHAUSTED', message);
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The server's origin for messages (its address without a path or credentials). */
+export function serverName(serverUrl: string): string {
+  try {
+    return new URL(serverUrl).origin;
+  } catch {
+    return 'the organisation server';
+  }
+}
+
+/** Sends one request; network failures are AppErrors, any HTTP answer is returned. */
+export async function sendToServer(
+  serverUrl: string,
+  path: string,
+  call: ServerCall = {},
+): Promise<Response> {
+  const url = new URL(
+    path.replace(/^\/+/, ''),
+    serverUrl.endsWith('/') ? serverUrl : `${serverUrl}/`,
+  );
+  for (const [name, value] of Object.entries(call.query ?? {}))
+    if (value !== undefined) url.searchParams.set(name, String(value));
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (call.accessToken !== undefined) headers.authorization = `Bearer ${call.accessToken}`;
+  if (call.body !== undefined) headers['content-type'] = 'application/json';
+  if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
+  const timeoutMs = call.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = call.signal !== undefined ? AbortSignal.any([call.signal, timeout]) : timeout;
+  try {
+    return await (call.fetch ?? globalThis.fetch)(url, {
+      method: call.method ?? 'GET',
+      headers,
+      signal,
+      ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
+    });
+  } catch (error) {
+    if (call.signal?.aborted === true)
+      throw new AppError('CANCELLED', 'Cancelled.', { cause: error });
+    if (timeout.aborted)
+      throw new AppError(
+        'DEADLINE_EXCEEDED',
+        `The organisation server ${url.origin} did not answer within ${Math.round(timeoutMs / 1000)} s; check your connection and try again.`,
+      );
+    throw new AppError(
+      'UNAVAILABLE',
+      `The organisation server ${url.origin} cannot be reached (${networkReason(error)}); check its address and your connection, or ask your admin whether it is up.`,
+      { cause: error },
+    );
+  }
+}
+
+/** The answer's JSON, or the server's error as an AppError (its code and message). */
+export async function readAnswer<T>(
+  serverUrl: string,
+  response: Response,
+  asText = false,
+): Promise<ServerAnswer<T>> {
+  const text = await response.text().catch(() => '');
+  if (asText && response.ok)
+    return {
+      status: response.status,
+      body: text as T,
+      replayed: response.headers.get('idempotent-replayed') === 'true',
+    };
+  let body: unknown = undefined;
+  if (text !== '') {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+  if (response.ok)
+    return {
+      status: response.status,
+      body: body as T,
+      replayed: response.headers.get('idempotent-replayed') === 'true',
+    };
+  const server = serverName(serverUrl);
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const message = typeof error?.message === 'string' ? error.message : undefined;
+  if (response.status === 429) {
+    const after = Number(response.headers.get('retry-after'));
+    const seconds = Number.isFinite(after) && after > 0 ? Math.ceil(after) : null;
+    throw new SlowDownError(
+      message ??
+        `${server} asks to slow down; try again${seconds !== null ? ` in ${seconds} s` : ' shortly'}.`,
+      seconds,
+    );
+  }
+  if (typeof error?.code === 'string' && error.code in ERROR_CODES && message !== undefined)
+    throw new AppError(error.code as ErrorCode, message);
+  if (response.status === 401)
+    throw new AppError('UNAUTHENTICATED', `${server} refused the sign-in (HTTP 401).`);
+  if (response.status >= 500)
+    throw new AppError(
+      'UNAVAILABLE',
+      `${server} failed to answer (HTTP ${response.status}); try again later, and tell your admin if it persists.`,
+    );
+  throw new AppError(
+    'UNAVAILABLE',
+    `${server} answered HTTP ${response.status} without an answer FireBackup understands; is ${serverUrl} a FireBackup organisation server?`,
+  );
+}
+
+/** One call with a token the caller holds; resolves to the answer's JSON (undefined for 204). */
 export async function callServer<T>(
   serverUrl: string,
   path: string,
   call: ServerCall = {},
 ): Promise<T> {
-  const url = `${serverUrl.replace(/\/+$/, '')}${path}`;
-  const signal = AbortSignal.any([
-    AbortSignal.timeout(TIMEOUT_MS),
-    ...(call.signal ? [call.signal] : []),
-  ]);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: call.method ?? 'GET',
-      signal,
-      headers: {
-        accept: 'application/json',
-        ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(call.accessToken !== undefined ? { authorization: `Bearer ${call.accessToken}` } : {}),
-      },
-      ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
-    });
-  } catch (error) {
-    if (call.signal?.aborted) throw new AppError('CANCELLED', 'Cancelled.', { cause: error });
-    throw new AppError(
-      'UNAVAILABLE',
-      `Could not reach the organisation server at ${serverUrl} (${describeFetchError(error)}); check the address and your connection.`,
-      { cause: error },
-    );
-  }
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  if (response.ok && json !== undefined) return json as T;
-  const error = ErrorAnswer.safeParse(json);
-  if (error.success) {
-    const code = (
-      error.data.error.code in ERROR_CODES ? error.data.error.code : 'INTERNAL'
-    ) as ErrorCode;
-    throw new AppError(code, error.data.error.message);
-  }
-  throw new AppError(
-    'UNAVAILABLE',
-    `${url} answered ${response.status} without a FireBackup answer; is ${serverUrl} an organisation server?`,
-  );
+  return (await readAnswer<T>(serverUrl, await sendToServer(serverUrl, path, call), call.text))
+    .body;
 }
 
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+/** A short, token-free reason for a failed connection (ECONNREFUSED, ENOTFOUND…). */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: unknown[] } })
+    .cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  const inner = (cause?.errors?.[0] as { code?: unknown } | undefined)?.code;
+  if (typeof inner === 'string') return inner;
+  if (typeof cause?.message === 'string' && cause.message !== '') return cause.message;
+  return error instanceof Error ? error.message : 'network error';
 }
 
+/** A token pair as the server issues it (sign-in, refresh). */
 export interface IssuedPair {
   accessToken: string;
   refreshToken: string;
@@ -86,82 +180,4 @@ export interface IssuedPair {
   sessionId: string;
   /** At sign-in: the second factor the session still owes (until then only MFA routes work). */
   mfa?: 'none' | 'verify' | 'enroll';
-}
-
-/** Credentials updated with a newly issued token pair. */
-export function withPair(credentials: TeamCredentials, pair: IssuedPair): TeamCredentials {
-  return {
-    ...credentials,
-    accessToken: pair.accessToken,
-    refreshToken: pair.refreshToken,
-    accessExpiresAt: Date.now() + pair.expiresIn * 1000,
-    sessionId: pair.sessionId,
-  };
-}
-
-/** Refresh a little before the access token's expiry, not after a refused call. */
-const REFRESH_MARGIN_MS = 60_000;
-
-/**
- * Calls the server as the signed-in member. Returns the answer and the credentials in
- * effect afterwards (rotated when a refresh happened, and handed to `keep` first). A
- * session that has ended is UNAUTHENTICATED with a message saying to sign in again.
- */
-export async function asMember<T>(
-  /** Saves a rotated pair (saveTeamCredentials), or drops it for a sign-in being ended. */
-  keep: (rotated: TeamCredentials) => Promise<void>,
-  credentials: TeamCredentials,
-  path: string,
-  call: Omit<ServerCall, 'accessToken'> = {},
-): Promise<{ value: T; credentials: TeamCredentials }> {
-  let current = credentials;
-  const refresh = async () => {
-    let pair: IssuedPair;
-    try {
-      pair = await callServer<IssuedPair>(current.serverUrl, '/api/v1/auth/refresh', {
-        method: 'POST',
-        body: { refreshToken: current.refreshToken },
-        ...(call.signal ? { signal: call.signal } : {}),
-      });
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'UNAUTHENTICATED')
-        throw sessionEnded(current.serverUrl, error);
-      throw error;
-    }
-    current = withPair(current, pair);
-    await keep(current);
-  };
-  let refreshed = false;
-  if (current.accessExpiresAt - REFRESH_MARGIN_MS < Date.now()) {
-    await refresh();
-    refreshed = true;
-  }
-  try {
-    const value = await callServer<T>(current.serverUrl, path, {
-      ...call,
-      accessToken: current.accessToken,
-    });
-    return { value, credentials: current };
-  } catch (error) {
-    if (!(error instanceof AppError) || error.code !== 'UNAUTHENTICATED') throw error;
-    if (refreshed) throw sessionEnded(current.serverUrl, error);
-    await refresh();
-    const value = await callServer<T>(current.serverUrl, path, {
-      ...call,
-      accessToken: current.accessToken,
-    }).catch((again: unknown) => {
-      throw again instanceof AppError && again.code === 'UNAUTHENTICATED'
-        ? sessionEnded(current.serverUrl, again)
-        : again;
-    });
-    return { value, credentials: current };
-  }
-}
-
-function sessionEnded(serverUrl: string, cause: unknown): AppError {
-  return new AppError(
-    'UNAUTHENTICATED',
-    `Your session on ${serverUrl} has ended (signed out, revoked or expired); run \`firebackup login --server ${serverUrl}\` again.`,
-    { cause },
-  );
 }

@@ -1,8 +1,9 @@
 import { AppError, isAppError, toErrorData, type ErrorData } from '../../shared/errors.js';
-import type { Role } from '../../shared/rbac.js';
+import { isAllowed, type Action, type Role } from '../../shared/rbac.js';
 import { isTransient, type TeamClient } from './client.js';
 import type { TeamCredentials } from './credentials.js';
 import type { OutboxItem, TeamLocalStore } from './local-store.js';
+import { resolveBody, resolvePath, SAME_ON_SERVER, type LocalKind } from './local-refs.js';
 
 /**
  * Team sync mode on the engine: the organisation's lists read through a local cache
@@ -280,6 +281,7 @@ export class TeamService {
     method: OutboxItem['method'],
     path: string,
     body?: unknown,
+    localRef?: string,
   ): Promise<Submitted> {
     const { credentials, orgId } = await this.scope();
     const item = this.store.enqueue({
@@ -290,8 +292,11 @@ export class TeamService {
       method,
       path,
       ...(body !== undefined ? { body } : {}),
+      ...(localRef !== undefined ? { localRef } : {}),
     });
     await this.deliver();
+    // Joined a delivery that had already passed this row: one more, which starts after it.
+    if (!this.outcomes.has(item.seq)) await this.deliver();
     const outcome = this.outcomes.get(item.seq);
     this.outcomes.delete(item.seq);
     if (outcome?.ok === true) return { queued: false, seq: item.seq, result: outcome.body };
@@ -309,6 +314,20 @@ export class TeamService {
             ),
           );
     return { queued: true, seq: item.seq, reason };
+  }
+
+  /**
+   * Whether the member's role in the picked organisation allows `action`, as the server
+   * last said (`/me`, cached for offline use); undefined when never seen on this machine.
+   */
+  async lastKnownRole(): Promise<{ role: Role; allowed: (a: Action) => boolean } | undefined> {
+    const credentials = await this.client.requireSignIn();
+    const role = this.cachedMemberships(credentials).find(
+      (m) => m.id === credentials.organizationId,
+    )?.role;
+    return role === undefined
+      ? undefined
+      : { role, allowed: (a) => isAllowed({ kind: 'member', role }, a) };
   }
 
   /**
@@ -337,13 +356,12 @@ export class TeamService {
       if (next === undefined) break;
       after = next.seq;
       try {
-        const answer = await this.client.request(
-          next.method,
-          `/organizations/${next.orgId}${next.path}`,
-          { body: next.body, idempotencyKey: next.idempotencyKey },
-        );
+        const body = await this.send(next);
+        const id = (body as { id?: unknown } | null)?.id;
+        if (next.localRef !== null && typeof id === 'string')
+          this.store.mapId(next.serverUrl, next.orgId, next.localRef, id);
         this.store.delivered(next.seq);
-        this.outcomes.set(next.seq, { ok: true, body: answer.body });
+        this.outcomes.set(next.seq, { ok: true, body });
         delivered++;
       } catch (error) {
         const data = toErrorData(error);
@@ -357,6 +375,32 @@ export class TeamService {
       }
     }
     return { delivered, remaining: this.queueCounts(credentials).pending };
+  }
+
+  /**
+   * One queued action to the server, its local references replaced by server ids; a
+   * creation whose record the organisation already has takes that one (SAME_ON_SERVER).
+   */
+  private async send(item: OutboxItem): Promise<unknown> {
+    const lookup = (ref: string) => this.store.serverId(item.serverUrl, item.orgId, ref);
+    const path = resolvePath(item.path, lookup);
+    const body = resolveBody(item.body, lookup);
+    const same =
+      item.localRef !== null && item.method === 'POST'
+        ? SAME_ON_SERVER[item.localRef.split(':')[0] as LocalKind]
+        : undefined;
+    if (same !== undefined) {
+      const wanted = (body as Record<string, unknown>)[same.key];
+      const existing = (
+        await this.allPages(`/organizations/${item.orgId}/${same.list}`, same.list)
+      ).find((r) => r[same.key] === wanted);
+      if (existing !== undefined) return existing;
+    }
+    const answer = await this.client.request(item.method, `/organizations/${item.orgId}${path}`, {
+      body,
+      idempotencyKey: item.idempotencyKey,
+    });
+    return answer.body;
   }
 
   retry(seq: number): boolean {
@@ -424,6 +468,33 @@ export class TeamService {
 
   async revokeSession(sessionId: string): Promise<void> {
     await this.client.request('DELETE', `/me/sessions/${encodeURIComponent(sessionId)}`);
+  }
+
+  // --- for the catalog screens in sync mode (synced-catalog.ts) -----------------------------
+
+  /**
+   * The last synced copy of a list, without asking the server; fetched once when this
+   * machine never synced it (unreachable then: none). Used to name what other lists
+   * refer to by server id.
+   */
+  async cachedList(kind: SyncList): Promise<Record<string, unknown>[]> {
+    const { credentials, orgId } = await this.scope();
+    const cached = this.store.getList(credentials.serverUrl, orgId, kind);
+    if (cached !== undefined) return itemsOf(cached.body, kind);
+    return (await this.list(kind).catch(() => undefined))?.items ?? [];
+  }
+
+  /** The member's place in the picked organisation: live, else the last known (null: none). */
+  async membership(): Promise<Membership | null> {
+    const { credentials, orgId } = await this.scope();
+    let memberships: Membership[];
+    try {
+      memberships = (await this.organizations()).organizations;
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      memberships = this.cachedMemberships(credentials);
+    }
+    return memberships.find((m) => m.id === orgId) ?? null;
   }
 }
 

@@ -14,6 +14,7 @@ import { historySlice, type HistorySlice } from '../features/history/slice.js';
 import { dashboardSlice, type DashboardSlice } from '../features/dashboard/slice.js';
 import { backupNowSlice, type BackupNowSlice } from '../features/backup-now/slice.js';
 import { teamSlice, type TeamSlice } from '../features/team/slice.js';
+import { syncSlice, type SyncSlice } from '../features/sync/slice.js';
 import { jobsSlice, type JobsSlice } from './jobs.js';
 import { navSlice, type NavSlice } from './nav.js';
 import { sliceContext, type SliceCreator } from './slice.js';
@@ -38,6 +39,7 @@ export interface AppState {
   dashboard: DashboardSlice;
   backupNow: BackupNowSlice;
   team: TeamSlice;
+  sync: SyncSlice;
 }
 
 const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
@@ -55,6 +57,7 @@ const slices: { [K in keyof AppState]: SliceCreator<AppState[K]> } = {
   dashboard: dashboardSlice,
   backupNow: backupNowSlice,
   team: teamSlice,
+  sync: syncSlice,
 };
 
 export type AppStore = StoreApi<AppState>;

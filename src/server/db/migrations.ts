@@ -466,6 +466,56 @@ CREATE TABLE audit_export_cursors (
 );
 `;
 
+/** A run's error code (the engine's AppError code), beside its message: wip/syncwrites. */
+const runErrorCode = `
+ALTER TABLE runs ADD COLUMN error_code text;
+`;
+
+/**
+ * wip/serverweb.
+ *
+ * - user_idempotency_keys: Idempotency-Key on POST /organizations. Creating an organisation
+ *   has no organisation to keep its key under yet, so these keys belong to the user who
+ *   sent them (the same columns and rules as idempotency_keys). Not a tenant table: the
+ *   tenant role has no right to it.
+ * - The organisation's billing settings (routes/billing.ts): plan and billing contact, on
+ *   the organisation's own row (its RLS policy already covers them).
+ * - Google sign-in for a browser (routes/google-browser.ts): a flow in oauth_states is now
+ *   'native' (as before) or 'browser', which keeps the same-origin path to return to and
+ *   the SHA-256 of the cookie that binds the flow to the browser that started it instead
+ *   of a native client's loopback address, challenge and state.
+ */
+const serverWeb = `
+CREATE TABLE user_idempotency_keys (
+  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status integer,
+  body text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, key)
+);
+CREATE INDEX user_idempotency_keys_created ON user_idempotency_keys (user_id, created_at);
+
+ALTER TABLE organisations ADD COLUMN plan text NOT NULL DEFAULT 'free'
+  CHECK (plan IN ('free', 'team', 'enterprise'));
+ALTER TABLE organisations ADD COLUMN billing_email text;
+ALTER TABLE organisations ADD COLUMN billing_updated_at timestamptz;
+ALTER TABLE organisations ADD COLUMN billing_updated_by text;
+
+ALTER TABLE oauth_states ADD COLUMN flow text NOT NULL DEFAULT 'native'
+  CHECK (flow IN ('native', 'browser'));
+ALTER TABLE oauth_states ADD COLUMN return_to text;
+ALTER TABLE oauth_states ADD COLUMN browser_binding_hash text;
+ALTER TABLE oauth_states ALTER COLUMN client_redirect_uri DROP NOT NULL;
+ALTER TABLE oauth_states ALTER COLUMN client_challenge DROP NOT NULL;
+ALTER TABLE oauth_states ALTER COLUMN client_state DROP NOT NULL;
+ALTER TABLE oauth_states ADD CONSTRAINT oauth_states_flow_fields CHECK (
+  (flow = 'native' AND client_redirect_uri IS NOT NULL AND client_challenge IS NOT NULL
+     AND client_state IS NOT NULL)
+  OR (flow = 'browser' AND return_to IS NOT NULL AND browser_binding_hash IS NOT NULL));
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
@@ -474,4 +524,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'catalog', sql: catalog },
   { version: 6, name: 'idempotency_keys', sql: idempotency },
   { version: 7, name: 'oauth_flows', sql: oauthFlows },
+  { version: 8, name: 'run_error_code', sql: runErrorCode },
+  { version: 9, name: 'server_web', sql: serverWeb },
 ];

@@ -207,6 +207,11 @@ const RunOutcome = {
   documentCount: count.optional(),
   bytes: count.optional(),
   errorMessage: z.string().min(1).max(4000).optional(),
+  /** The app's error code (UNAVAILABLE, PERMISSION_DENIED, …), for filtering the history. */
+  errorCode: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an error code like UNAVAILABLE')
+    .optional(),
   backupId: z.string().min(1).max(200).optional(),
 };
 const needsError = (
@@ -245,7 +250,7 @@ const RunsQuery = z.object({
 const RUN_COLUMNS = `id, project_id AS "projectId", schedule_id AS "scheduleId",
   destination_id AS "destinationId", status, started_at AS "startedAt",
   finished_at AS "finishedAt", document_count::float8 AS "documentCount",
-  bytes::float8 AS "bytes", error_message AS "errorMessage", backup_id AS "backupId",
+  bytes::float8 AS "bytes", error_message AS "errorMessage", error_code AS "errorCode", backup_id AS "backupId",
   reported_by AS "reportedBy", created_at AS "createdAt"`;
 
 interface RunRow {
@@ -256,6 +261,7 @@ interface RunRow {
   documentCount: number | null;
   bytes: number | null;
   errorMessage: string | null;
+  errorCode: string | null;
   backupId: string | null;
 }
 
@@ -268,6 +274,7 @@ function runMetadata(r: RunRow): Record<string, unknown> {
     ...(r.documentCount !== null ? { documentCount: r.documentCount } : {}),
     ...(r.bytes !== null ? { bytes: r.bytes } : {}),
     ...(r.errorMessage !== null ? { error: r.errorMessage.slice(0, 500) } : {}),
+    ...(r.errorCode !== null ? { errorCode: r.errorCode } : {}),
   };
 }
 
@@ -477,8 +484,8 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
       const [row] = await tx.query<RunRow>(
         `INSERT INTO runs (id, organisation_id, project_id, schedule_id, destination_id, status,
                            started_at, finished_at, document_count, bytes, error_message,
-                           backup_id, reported_by)
-         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, now()), $8, $9, $10, $11, $12, $13)
+                           backup_id, reported_by, error_code)
+         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, now()), $8, $9, $10, $11, $12, $13, $14)
          RETURNING ${RUN_COLUMNS}`,
         [
           id,
@@ -494,6 +501,7 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
           body.errorMessage ?? null,
           body.backupId ?? null,
           c.actor.id,
+          body.errorCode ?? null,
         ],
       );
       await audit({
@@ -526,7 +534,7 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
         );
       const [row] = await tx.query<RunRow>(
         `UPDATE runs SET status = $2, finished_at = $3, document_count = $4, bytes = $5,
-                error_message = $6, backup_id = $7
+                error_message = $6, backup_id = $7, error_code = $8
           WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
         [
           id,
@@ -536,6 +544,7 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
           body.bytes ?? null,
           body.errorMessage ?? null,
           body.backupId ?? null,
+          body.errorCode ?? null,
         ],
       );
       await audit({

@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { PKCE_VALUE, pkceChallenge, randomToken } from '../../engine/team/pkce.js';
 import { AppError } from '../../shared/errors.js';
-import { announceRevoked, type ServerContext } from '../auth.js';
+import { announceRevoked, type Identity, type ServerContext } from '../auth.js';
 import { sha256 } from '../ids.js';
 import { OidcClient, SignInRefused } from '../oidc.js';
 import type { RouteDoc } from '../openapi.js';
 import { recordLoginFailure, startUserSession, upsertUser, type SignedInUser } from '../sign-in.js';
 import { parseBody } from './body.js';
+import { finishBrowserFlow, startBrowserFlow, type BrowserFlow } from './google-browser.js';
 
 /**
  * Sign-in with Google for native clients (the CLI and the desktop app), RFC 8252: the
@@ -16,6 +17,9 @@ import { parseBody } from './body.js';
  * PKCE verifier, state and nonce, kept in the database and never sent to the browser),
  * checks the id token, then sends the browser back to the client's loopback address with
  * a one-time code that only the holder of the client's verifier can exchange at /token.
+ *
+ * Pages served at this server's own origin sign in through the same routes with
+ * `return_to` instead (the browser flow, google-browser.ts).
  *
  * A state works once and for STATE_TTL_MS; a code once and for CODE_TTL_MS. A code
  * presented twice ends the session its first use started (RFC 6749 §4.1.2).
@@ -37,6 +41,16 @@ const StartQuery = z.object({
     errorMap: () => ({ message: 'code_challenge_method must be S256' }),
   }),
   state: z.string().min(1, 'state is required').max(512),
+});
+
+/** What the document shows: the native client's parameters, or a browser's return_to. */
+const StartDoc = StartQuery.partial().extend({
+  return_to: z
+    .string()
+    .optional()
+    .describe(
+      'A browser page at this server: the path to return to once signed in (session cookies). Without it, the native client parameters are required.',
+    ),
 });
 
 const CallbackQuery = z.object({
@@ -94,75 +108,108 @@ export function registerGoogleRoutes(app: FastifyInstance, ctx: ServerContext): 
   if (google === undefined) return;
   const oidc = new OidcClient(google, ctx.now);
 
+  /** A new flow's row (state, nonce, PKCE verifier) and the issuer's address for it. */
+  const begin = async (
+    client:
+      | { flow: 'native'; redirectUri: string; challenge: string; state: string }
+      | { flow: 'browser'; returnTo: string; bindingHash: string },
+  ): Promise<string> => {
+    const state = randomToken();
+    const nonce = randomToken();
+    const verifier = randomToken();
+    const now = ctx.now();
+    const native = client.flow === 'native' ? client : undefined;
+    const browser = client.flow === 'browser' ? client : undefined;
+    await ctx.db.system(async (tx) => {
+      // Flows never finished are dropped here rather than by a timer.
+      await tx.query('DELETE FROM oauth_states WHERE expires_at < $1', [now]);
+      await tx.query(
+        `INSERT INTO oauth_states (state_hash, nonce, code_verifier, client_redirect_uri,
+           client_challenge, client_state, created_at, expires_at, flow, return_to,
+           browser_binding_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [
+          sha256(state),
+          nonce,
+          verifier,
+          native?.redirectUri ?? null,
+          native?.challenge ?? null,
+          native?.state ?? null,
+          now,
+          new Date(now.getTime() + STATE_TTL_MS),
+          client.flow,
+          browser?.returnTo ?? null,
+          browser?.bindingHash ?? null,
+        ],
+      );
+    });
+    try {
+      return await oidc.authorizationUrl({ state, nonce, codeChallenge: pkceChallenge(verifier) });
+    } catch (error) {
+      throw new AppError(
+        'UNAVAILABLE',
+        `Google sign-in is unavailable: ${(error as Error).message}. Try again later.`,
+        { cause: error },
+      );
+    }
+  };
+
   app.get(
     '/api/v1/auth/google/start',
-    doc('Start signing in with Google for a native client (redirects to Google).', {
-      query: StartQuery,
-      success: 302,
-    }),
+    doc(
+      'Start signing in with Google (redirects to Google): for a native client (RFC 8252), or with return_to for a page at this server.',
+      { query: StartDoc, success: 302 },
+    ),
     async (request, reply) => {
-      const query = parseBody(StartQuery, request.query);
-      const redirectUri = nativeRedirectUri(query.redirect_uri);
-      const state = randomToken();
-      const nonce = randomToken();
-      const verifier = randomToken();
-      const now = ctx.now();
-      await ctx.db.system(async (tx) => {
-        // Flows never finished are dropped here rather than by a timer.
-        await tx.query('DELETE FROM oauth_states WHERE expires_at < $1', [now]);
-        await tx.query(
-          `INSERT INTO oauth_states (state_hash, nonce, code_verifier, client_redirect_uri,
-             client_challenge, client_state, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [
-            sha256(state),
-            nonce,
-            verifier,
-            redirectUri,
-            query.code_challenge,
-            query.state,
-            now,
-            new Date(now.getTime() + STATE_TTL_MS),
-          ],
-        );
-      });
-      let target: string;
-      try {
-        target = await oidc.authorizationUrl({
-          state,
-          nonce,
-          codeChallenge: pkceChallenge(verifier),
-        });
-      } catch (error) {
-        throw new AppError(
-          'UNAVAILABLE',
-          `Google sign-in is unavailable: ${(error as Error).message}. Try again later.`,
-          { cause: error },
+      const raw = request.query as Record<string, unknown>;
+      const returnTo = raw['return_to'];
+      if (returnTo !== undefined) {
+        if (typeof returnTo !== 'string' || Object.keys(StartQuery.shape).some((k) => k in raw))
+          throw new AppError(
+            'INVALID_ARGUMENT',
+            'Send either return_to (one path of a page at this server) or the native client parameters (redirect_uri, code_challenge, state), not both.',
+          );
+        return startBrowserFlow(ctx, reply, returnTo, STATE_TTL_MS, (b) =>
+          begin({ flow: 'browser', ...b }),
         );
       }
+      const query = parseBody(StartQuery, request.query);
+      const redirectUri = nativeRedirectUri(query.redirect_uri);
+      const target = await begin({
+        flow: 'native',
+        redirectUri,
+        challenge: query.code_challenge,
+        state: query.state,
+      });
       return reply.redirect(target, 302);
     },
   );
 
   app.get(
     '/api/v1/auth/google/callback',
-    doc("Google's redirect back (GOOGLE_CALLBACK_URL); redirects to the native client.", {
-      query: CallbackQuery,
-      success: 302,
-    }),
+    doc(
+      "Google's redirect back (GOOGLE_CALLBACK_URL); redirects to the native client, or the browser's return_to.",
+      {
+        query: CallbackQuery,
+        success: 302,
+      },
+    ),
     async (request, reply) => {
       const query = parseBody(CallbackQuery, request.query);
       const now = ctx.now();
       // Consumed whatever happens next: a state works once.
       const [flow] = await ctx.db.system((tx) =>
-        tx.query<{
-          nonce: string;
-          code_verifier: string;
-          client_redirect_uri: string;
-          client_challenge: string;
-          client_state: string;
-          expires_at: Date;
-        }>('DELETE FROM oauth_states WHERE state_hash = $1 RETURNING *', [sha256(query.state)]),
+        tx.query<
+          {
+            flow: 'native' | 'browser';
+            nonce: string;
+            code_verifier: string;
+            client_redirect_uri: string;
+            client_challenge: string;
+            client_state: string;
+            expires_at: Date;
+          } & BrowserFlow
+        >('DELETE FROM oauth_states WHERE state_hash = $1 RETURNING *', [sha256(query.state)]),
       );
       if (flow === undefined || flow.expires_at <= now) {
         await recordLoginFailure(ctx, request.ip, 'unknown, expired or already used state');
@@ -171,22 +218,30 @@ export function registerGoogleRoutes(app: FastifyInstance, ctx: ServerContext): 
           'This sign-in is unknown, expired or already used; start signing in again from FireBackup.',
         );
       }
-      const refuse = async (reason: string) => {
-        await recordLoginFailure(ctx, request.ip, reason, { method: 'google' });
+      // The provider's answer, checked: who signed in, or why not (audited, never a token).
+      const identify = async (): Promise<Identity | { refused: string }> => {
+        if (query.error !== undefined || query.code === undefined)
+          return { refused: `Google answered ${query.error ?? 'without a code'}` };
+        try {
+          return await oidc.signIn(query.code, flow.code_verifier, flow.nonce);
+        } catch (error) {
+          return {
+            refused:
+              error instanceof SignInRefused
+                ? error.message
+                : `Google could not be reached (${(error as Error).message})`,
+          };
+        }
+      };
+      if (flow.flow === 'browser') return finishBrowserFlow(ctx, request, reply, flow, identify);
+      const identity = await identify();
+      if ('refused' in identity) {
+        await recordLoginFailure(ctx, request.ip, identity.refused, { method: 'google' });
         return backToClient(reply, flow.client_redirect_uri, {
           error: 'access_denied',
-          error_description: `Sign-in refused: ${reason}.`,
+          error_description: `Sign-in refused: ${identity.refused}.`,
           state: flow.client_state,
         });
-      };
-      if (query.error !== undefined || query.code === undefined)
-        return refuse(`Google answered ${query.error ?? 'without a code'}`);
-      let identity;
-      try {
-        identity = await oidc.signIn(query.code, flow.code_verifier, flow.nonce);
-      } catch (error) {
-        if (error instanceof SignInRefused) return refuse(error.message);
-        return refuse(`Google could not be reached (${(error as Error).message})`);
       }
       const user = await upsertUser(ctx, identity);
       const code = `fbc_${randomToken()}`;

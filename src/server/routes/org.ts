@@ -16,16 +16,25 @@ import {
   type OrgCaller,
   type ServerContext,
 } from '../auth.js';
-import { idempotencyKeyOf, idempotent, requestFingerprint } from '../idempotency.js';
+import type { Tx } from '../db/db.js';
+import {
+  idempotencyKeyOf,
+  idempotent,
+  idempotentForUser,
+  requestFingerprint,
+  type WriteOutcome,
+} from '../idempotency.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
 import { isoTime, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
+import { BILLING_ROUTES } from './billing.js';
 import { CATALOG_ROUTES } from './catalog.js';
 import { INVITATION_ROUTES } from './invitations.js';
 import { listRoute } from './list-route.js';
 import { checkMemberChange } from './members.js';
 import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
+import { PROJECT_WRITE_ROUTES, ProjectBody } from './projects.js';
 
 export type { OrgRoute } from './org-route.js';
 
@@ -37,10 +46,6 @@ const KeyBody = z.object({
   scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
   /** Days until the key stops working; keys always expire (default 90 days). */
   expiresInDays: z.number().int().positive().max(3650).default(90),
-});
-const ProjectBody = z.object({
-  name: z.string().min(1).max(200),
-  firebaseProjectId: z.string().regex(/^[a-z0-9-]{4,40}$/, 'a Firebase project id'),
 });
 const BackupBody = z.object({
   projectId: z.string().min(1),
@@ -370,11 +375,45 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
       return { status: 204 };
     },
   },
+  ...PROJECT_WRITE_ROUTES,
   ...INVITATION_ROUTES,
   ...CATALOG_ROUTES,
+  ...BILLING_ROUTES,
 ];
 
 const CreateOrgBody = z.object({ name: z.string().min(1).max(200) });
+
+/** A new organisation with `user` as its owner, audited, in the caller's transaction. */
+async function createOrganisation(
+  tx: Tx,
+  ctx: ServerContext,
+  user: { userId: string; email: string },
+  ip: string,
+  name: string,
+): Promise<WriteOutcome> {
+  const id = newId('org');
+  await tx.query('INSERT INTO organisations (id, name, created_by) VALUES ($1, $2, $3)', [
+    id,
+    name,
+    user.userId,
+  ]);
+  await tx.query(
+    `INSERT INTO memberships (organisation_id, user_id, role) VALUES ($1, $2, 'owner')`,
+    [id, user.userId],
+  );
+  await appendAudit(
+    tx,
+    id,
+    {
+      event: 'organization.created',
+      actor: { id: user.userId, email: user.email, ip },
+      resource: { type: 'organization', id },
+      metadata: { name },
+    },
+    ctx.now(),
+  );
+  return { status: 201, body: { id, name, role: 'owner' } };
+}
 
 /** The status of each method's successful answer (as the handlers set it). */
 const SUCCESS = { GET: 200, POST: 201, PATCH: 200, DELETE: 204 } as const;
@@ -389,37 +428,28 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
     auth: 'user',
     success: 201,
     body: CreateOrgBody,
+    idempotent: true,
   };
   app.post('/api/v1/organizations', { config: { doc: createDoc } }, async (request, reply) => {
     const principal = await authenticate(ctx, request);
     if (principal.kind !== 'user')
       throw new AppError('PERMISSION_DENIED', 'API keys cannot create organisations; sign in.');
     const { name } = parseBody(CreateOrgBody, request.body);
-    const id = newId('org');
-    await ctx.db.system(async (tx) => {
-      await tx.query('INSERT INTO organisations (id, name, created_by) VALUES ($1, $2, $3)', [
-        id,
-        name,
-        principal.userId,
-      ]);
-      await tx.query(
-        `INSERT INTO memberships (organisation_id, user_id, role) VALUES ($1, $2, 'owner')`,
-        [id, principal.userId],
-      );
-      await appendAudit(
+    // The offline queue sends a creation again when its answer was lost: one organisation.
+    const key = idempotencyKeyOf(request);
+    const outcome = await ctx.db.system(async (tx) => {
+      const create = () => createOrganisation(tx, ctx, principal, request.ip, name);
+      if (key === undefined) return create();
+      const fingerprint = requestFingerprint(request, principal.userId);
+      return idempotentForUser(
         tx,
-        id,
-        {
-          event: 'organization.created',
-          actor: { id: principal.userId, email: principal.email, ip: request.ip },
-          resource: { type: 'organization', id },
-          metadata: { name },
-        },
-        ctx.now(),
+        { userId: principal.userId, key, fingerprint, now: ctx.now() },
+        create,
       );
     });
-    ctx.auditLinker.kick();
-    return reply.status(201).send({ id, name, role: 'owner' });
+    if ('replayed' in outcome) void reply.header('Idempotent-Replayed', 'true');
+    else ctx.auditLinker.kick();
+    return reply.status(outcome.status ?? 201).send(outcome.body);
   });
 
   for (const route of ORG_ROUTES) {

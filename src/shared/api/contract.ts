@@ -18,6 +18,8 @@ import { dashboardMethods } from './methods/dashboard.js';
 import { historyMethods } from './methods/history.js';
 import { catalogLocationMethods } from './methods/catalog-location.js';
 import { teamMethods } from './methods/team.js';
+import { teamSignInMethods } from './methods/team-sign-in.js';
+import { syncMethods } from './methods/sync.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -48,6 +50,8 @@ export const contract = {
   ...historyMethods,
   ...catalogLocationMethods,
   ...teamMethods,
+  ...teamSignInMethods,
+  ...syncMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;

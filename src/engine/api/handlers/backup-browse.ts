@@ -5,6 +5,7 @@ import { verifyJob } from '../../jobs/specs.js';
 import { readManifest } from '../../operations/manifest.js';
 import { forgetIndex, indexOf, prebuildIndex, resolveRef } from './backup-ref.js';
 import type { HandlerContext, HandlersFor } from './context.js';
+import { syncedCatalogOf } from './sync.js';
 
 type Methods =
   | 'backups.search'
@@ -51,7 +52,8 @@ export function backupBrowseHandlers(context: HandlerContext): HandlersFor<Metho
         .list(filter.destinationId ? { destinationId: filter.destinationId } : {})
         .map(toBackupRow)
         .filter(matches);
-      return { backups: rows.slice(0, limit), total: rows.length };
+      // Team sync mode: the organisation's backups too (rows and limit as here).
+      return syncedCatalogOf(context).search(rows, matches, limit);
     },
 
     'backups.refresh': async ({ destinationId }) => {

@@ -22,6 +22,7 @@ import {
   storedSecretOf,
 } from '../../secrets/destination-secrets.js';
 import type { HandlerContext, HandlersFor } from './context.js';
+import { syncedCatalogOf } from './sync.js';
 
 const LABELS: Record<string, string> = {
   s3: 'Amazon S3 or S3-compatible (MinIO, R2…)',
@@ -74,12 +75,9 @@ function checkUrl(url: string): void {
   }
 }
 
-export function destinationSetupHandlers({
-  runtime,
-  keyring,
-  dataDir,
-  secrets,
-}: HandlerContext): HandlersFor<
+export function destinationSetupHandlers(
+  context: HandlerContext,
+): HandlersFor<
   | 'destinations.kinds'
   | 'destinations.list'
   | 'destinations.add'
@@ -87,6 +85,7 @@ export function destinationSetupHandlers({
   | 'destinations.test'
   | 'destinations.remove'
 > {
+  const { runtime, keyring, dataDir, secrets } = context;
   const { catalog } = runtime;
   return {
     'destinations.kinds': async () => {
@@ -110,7 +109,9 @@ export function destinationSetupHandlers({
 
     'destinations.list': async () => {
       const saved = await destinationsWithSecret(secrets);
-      return catalog.destinations.list().map((d) => view(d, saved.has(d.id)));
+      return syncedCatalogOf(context).destinations(
+        catalog.destinations.list().map((d) => view(d, saved.has(d.id))),
+      );
     },
 
     'destinations.add': async ({ name, url, options, secret }) => {

@@ -2,11 +2,12 @@ import { AppError } from '../../../shared/errors.js';
 import type { Run } from '../../../shared/jobs.js';
 import { runAdvice } from '../../../shared/run-advice.js';
 import type { HandlerContext, HandlersFor } from './context.js';
+import { syncedCatalogOf } from './sync.js';
 
-export function historyHandlers({
-  runtime,
-}: HandlerContext): HandlersFor<'history.runs' | 'history.run'> {
-  const { catalog } = runtime;
+export function historyHandlers(
+  context: HandlerContext,
+): HandlersFor<'history.runs' | 'history.run'> {
+  const { catalog } = context.runtime;
   /** Names, looked up once per answer (a removed project or schedule has none). */
   const enrich = (runs: Run[]) => {
     const projects = new Map(catalog.projects.list().map((p) => [p.id, p.name]));
@@ -19,7 +20,11 @@ export function historyHandlers({
     }));
   };
   return {
-    'history.runs': async ({ limit, ...filter }) => enrich(catalog.runs.list({ ...filter, limit })),
+    'history.runs': async ({ limit, ...filter }) =>
+      syncedCatalogOf(context).runs(enrich(catalog.runs.list({ ...filter, limit })), {
+        ...filter,
+        limit,
+      }),
     'history.run': async ({ runId }) => {
       const run = catalog.runs.get(runId);
       if (!run) throw new AppError('NOT_FOUND', `No run ${runId} in the history.`);

@@ -9,6 +9,7 @@ import {
 import { openFirestore } from '../../sources/firestore/connection.js';
 import { toAppError } from '../../sources/firestore/retry.js';
 import type { HandlerContext, HandlersFor } from './context.js';
+import { syncedCatalogOf } from './sync.js';
 
 /** A connection test is quick or it is a failure: the user is waiting on a button. */
 const TEST_TIMEOUT_MS = 15_000;
@@ -30,15 +31,14 @@ async function view(p: ProjectRecord): Promise<ProjectView> {
   };
 }
 
-export function projectHandlers({
-  runtime,
-  dataDir,
-}: HandlerContext): HandlersFor<
-  'projects.list' | 'projects.add' | 'projects.test' | 'projects.remove'
-> {
+export function projectHandlers(
+  context: HandlerContext,
+): HandlersFor<'projects.list' | 'projects.add' | 'projects.test' | 'projects.remove'> {
+  const { runtime, dataDir } = context;
   const { catalog } = runtime;
   return {
-    'projects.list': async () => Promise.all(catalog.projects.list().map(view)),
+    'projects.list': async () =>
+      syncedCatalogOf(context).projects(await Promise.all(catalog.projects.list().map(view))),
 
     'projects.add': async ({ name, firebaseProjectId, databaseId, connection }) => {
       if (catalog.projects.findByName(name)) {

@@ -1,25 +1,24 @@
 import type { MethodName } from '../../../shared/api/contract.js';
 import type { ApiKey, AuditEntry, Member, TeamSession } from '../../../shared/api/methods/team.js';
-import { AppError, toErrorData, type ErrorData } from '../../../shared/errors.js';
-import { TeamClient } from '../../team/client.js';
-import { saveTeamCredentials } from '../../team/credentials.js';
-import { TeamLocalStore, teamStorePath } from '../../team/local-store.js';
-import { TeamService, type Submitted } from '../../team/service.js';
-import type { TeamCredentials } from '../../team/credentials.js';
-import { signInWithBrowser, type SignInOptions } from '../../team/sign-in.js';
+import { AppError } from '../../../shared/errors.js';
+import type { Submitted } from '../../team/service.js';
+import type { BrowserSignIn } from '../../team/sign-in-flow.js';
 import type { HandlerContext, HandlersFor } from './context.js';
+import { teamServiceOf } from './sync.js';
+import { signInFlowOf, teamSignInHandlers } from './team-sign-in.js';
 
-/** The browser sign-in (src/engine/team/sign-in.ts); tests pass their own. */
-export type BrowserSignIn = (o: SignInOptions) => Promise<TeamCredentials>;
+export type { BrowserSignIn } from '../../team/sign-in-flow.js';
 
 /** How the front end lets the engine reach the server and the browser (all optional). */
 export interface TeamHandlerOptions {
   /** The desktop passes shell.openExternal; without it the URL goes back to the renderer. */
   openUrl?: (url: string) => Promise<void>;
-  /** The browser sign-in (default: signInWithBrowser, loopback redirect, RFC 8252). */
+  /** The browser step (default: startBrowserSignIn, loopback redirect, RFC 8252). */
   signIn?: BrowserSignIn;
   /** How long the person has to finish signing in (default: sign-in.ts's 5 minutes). */
   signInTimeoutMs?: number;
+  /** How long a sign-in waits for its second factor (default: sign-in.ts's 10 minutes). */
+  secondFactorTimeoutMs?: number;
   /** Tests reach the server through their own network. */
   fetch?: typeof fetch;
 }
@@ -34,81 +33,33 @@ const submitted = (s: Submitted) =>
     : { queued: false, seq: s.seq, result: s.result };
 
 export function teamHandlers(context: HandlerContext): HandlersFor<TeamMethod> {
-  const options = context.team ?? {};
-  let service: TeamService | undefined;
   /** Opened on first use: front ends that never sign in never create team.sqlite. */
-  const team = () =>
-    (service ??= new TeamService(
-      new TeamClient({
-        secrets: context.secrets,
-        ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
-      }),
-      TeamLocalStore.open(teamStorePath(context.dataDir)),
-    ));
-  let signIn: {
-    pending: boolean;
-    url: string | null;
-    error: ErrorData | null;
-    abort: AbortController;
-  } = {
-    pending: false,
-    url: null,
-    error: null,
-    abort: new AbortController(),
-  };
+  const team = () => teamServiceOf(context);
 
   return {
+    ...teamSignInHandlers(context),
+
     'team.status': async () => {
       const status = await team().status();
+      const signIn = signInFlowOf(context).state();
       return {
         ...status,
-        signIn: { pending: signIn.pending, url: signIn.url, error: signIn.error },
+        signIn: {
+          pending: signIn.step === 'browser' || signIn.step === 'secondFactor',
+          url: signIn.step === 'browser' ? signIn.url : null,
+          error: signIn.step === 'failed' ? signIn.error : null,
+          secondFactor: signIn.step === 'secondFactor' ? signIn.secondFactor : null,
+        },
       };
-    },
-
-    'team.signIn': async ({ serverUrl }) => {
-      signIn.abort.abort();
-      const state = {
-        pending: true,
-        url: null as string | null,
-        error: null as ErrorData | null,
-        abort: new AbortController(),
-      };
-      signIn = state;
-      const start = options.signIn ?? signInWithBrowser;
-      return new Promise<{ url: string; opened: boolean }>((resolve, reject) => {
-        start({
-          serverUrl,
-          signal: state.abort.signal,
-          ...(options.signInTimeoutMs !== undefined ? { timeoutMs: options.signInTimeoutMs } : {}),
-          openUrl: async (url) => {
-            state.url = url;
-            // Desktop: the system browser. Web mode: the renderer opens it (a new tab).
-            if (options.openUrl !== undefined) await options.openUrl(url);
-            resolve({ url, opened: options.openUrl !== undefined });
-          },
-        }).then(
-          async (credentials) => {
-            await saveTeamCredentials(context.secrets, credentials);
-            state.pending = false;
-            state.url = null;
-          },
-          (error: unknown) => {
-            state.pending = false;
-            state.error = toErrorData(error);
-            reject(error instanceof Error ? error : new AppError('INTERNAL', String(error)));
-          },
-        );
-      });
     },
 
     'team.signOut': async () => {
-      // A sign-in still waiting for the browser ends too (its loopback listener closes).
-      signIn.abort.abort();
-      signIn = { ...signIn, pending: false, url: null };
+      // A sign-in still under way ends too (its loopback listener closes, a session that
+      // owed its second factor is ended on the server).
+      signInFlowOf(context).cancel();
       const service = team();
-      const result = await service.client.signOut();
-      return { ...result, queued: service.queue().length };
+      const { wasSignedIn, serverReached } = await service.client.signOut();
+      return { wasSignedIn, serverReached, queued: service.queue().length };
     },
 
     'team.pickOrganization': async ({ organizationId }) => team().pickOrganization(organizationId),

@@ -1,8 +1,9 @@
 /**
  * Export: every object of a bucket (under a prefix), listed page by page, each read
  * as a stream pinned to the generation that was listed and regrouped into content
- * records of CONTENT_CHUNK_MAX bytes (the last one shorter). The MD5 of the bytes read
- * (the CRC32C when the object has no MD5) is compared with the service's before the
+ * records of CONTENT_CHUNK_MAX bytes (the last one shorter), in reused buffers that a
+ * consumer gives back with `release()` (content-batcher.ts). The CRC32C of the bytes read
+ * (the MD5 when the object has no CRC32C) is compared with the service's before the
  * object counts: a mismatch fails the export (the archive would hold wrong bytes).
  */
 import type { Bucket, File } from '@google-cloud/storage';
@@ -66,12 +67,15 @@ export async function* exportObjects(
   bucket: Bucket,
   options: ExportObjectsOptions = {},
 ): AsyncGenerator<StorageItem> {
+  // One batcher for the whole listing, so its buffers are reused from object to object.
+  const records = new ContentBatcher(CONTENT_CHUNK_MAX);
   for await (const files of listPages(bucket, options)) {
     for (const file of files) {
       if (options.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
       yield* exportObject(
         bucket,
         toObjectRecord(file.metadata as Record<string, unknown>),
+        records,
         options,
       );
     }
@@ -81,6 +85,7 @@ export async function* exportObjects(
 async function* exportObject(
   bucket: Bucket,
   listed: StorageObjectRecord,
+  records: ContentBatcher,
   options: ExportObjectsOptions,
 ): AsyncGenerator<StorageItem> {
   const where = `gs://${bucket.name}/${listed.name}`;
@@ -101,11 +106,10 @@ async function* exportObject(
   }
   yield { kind: 'object', record: listed };
   const digest = new ObjectDigest(listed);
-  const records = new ContentBatcher(CONTENT_CHUNK_MAX);
   try {
     for (let step = first; !step.done; step = await iterator.next()) {
       digest.update(step.value);
-      for (const bytes of records.add(step.value)) yield { kind: 'content', bytes };
+      for (const record of records.add(step.value)) yield { kind: 'content', ...record };
     }
   } catch (error) {
     throw gcsError(error, `Cannot read ${where}`, []);
@@ -113,7 +117,7 @@ async function* exportObject(
     stream.destroy();
   }
   const rest = records.flush();
-  if (rest) yield { kind: 'content', bytes: rest };
+  if (rest) yield { kind: 'content', ...rest };
   const mismatch = digest.mismatch();
   if (mismatch) {
     throw new AppError(

@@ -34,9 +34,15 @@ export interface StorageObjectRecord {
   [field: string]: unknown;
 }
 
-/** What a source export yields, in order: an object, then its content. */
+/**
+ * What a source export yields, in order: an object, then its content. A content item's
+ * `release`, when there is one, gives its buffer back for reuse: call it once done with
+ * `bytes` (never before, never read `bytes` after); a consumer that keeps the bytes
+ * simply does not call it.
+ */
 export type StorageItem =
-  { kind: 'object'; record: StorageObjectRecord } | { kind: 'content'; bytes: Buffer };
+  | { kind: 'object'; record: StorageObjectRecord }
+  | { kind: 'content'; bytes: Buffer; release?: () => void };
 
 const SERVER_FIELDS = ['selfLink', 'mediaLink', 'id', 'etag', 'kind'];
 

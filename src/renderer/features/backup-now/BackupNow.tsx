@@ -1,9 +1,10 @@
-import { useId } from 'react';
+import { useId, useMemo } from 'react';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { JobProgress } from '../../components/JobProgress.js';
 import { useApp } from '../../store/index.js';
 import { isRunning } from '../../store/jobs.js';
 import { useEffectOnce } from '../useEffectOnce.js';
+import { setUpHere } from '../sync/abilities.js';
 import { defaultDestination } from './choice.js';
 import './backup-now.css';
 
@@ -25,7 +26,8 @@ export function useBackupNowChoices(): void {
  * button, then the shared job progress with Cancel; a start failure shows as an alert.
  */
 export function BackupNow({ projectId, name }: { projectId: string; name: string }) {
-  const destinations = useApp((s) => s.destinations.list.value);
+  const listed = useApp((s) => s.destinations.list.value);
+  const destinations = useMemo(() => setUpHere(listed), [listed]);
   const schedules = useApp((s) => s.schedules.list.value);
   const picked = useApp((s) => s.backupNow.pickedByProject[projectId]);
   const jobId = useApp((s) => s.backupNow.jobIdByProject[projectId]);

@@ -1,5 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useId, useMemo, useRef, useState } from 'react';
+import type { Synced } from '../../../shared/api/methods/sync.js';
 import { filterBackups, type BackupRow } from '../../../shared/backup-filters.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { DocumentView } from '../../components/DocumentView.js';
@@ -9,6 +10,7 @@ import { formatBytes, formatCount, formatDateTime } from '../../components/forma
 import { useApp } from '../../store/index.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import type { BackupsSlice } from './slice.js';
+import { SyncNotice, useCan } from '../sync/SyncNotice.js';
 import '../../styles/data.css';
 
 const ROW_HEIGHT = 44;
@@ -51,6 +53,7 @@ function BackupList() {
   return (
     <section aria-label="Backups list" className="stack">
       <h2>Backups</h2>
+      <SyncNotice list="backups" loaded={rows.value} />
       <form
         className="row wrap"
         role="search"
@@ -168,7 +171,7 @@ const BackupListRow = memo(function BackupListRow({
   size,
   onSelect,
 }: {
-  row: BackupRow;
+  row: Synced<BackupRow>;
   current: boolean;
   index: number;
   of: number;
@@ -196,7 +199,12 @@ const BackupListRow = memo(function BackupListRow({
         <span>{row.project ?? 'key not held'}</span>
         <span>{row.documents === null ? '—' : `${formatCount(row.documents)} docs`}</span>
         <span>{row.bytes === null ? '—' : formatBytes(row.bytes)}</span>
-        <span data-verify={row.verifyState}>{VERIFY_LABEL[row.verifyState]}</span>
+        {row.origin?.where === 'server' ? (
+          // Reported by another member: its archive and key are not on this machine.
+          <span data-sync="server">Organisation's, not here</span>
+        ) : (
+          <span data-verify={row.verifyState}>{VERIFY_LABEL[row.verifyState]}</span>
+        )}
       </button>
     </div>
   );
@@ -216,6 +224,8 @@ function BackupDetailPanel() {
   const go = useApp((s) => s.nav.go);
   const [verifyJob, setVerifyJob] = useState<string | null>(null);
   const [confirm, setConfirm] = useState('');
+  const mayRestore = useCan('backups:restore');
+  const mayDelete = useCan('backups:delete');
   const d = detail.value;
   return (
     <section aria-label="Backup detail" className="stack">
@@ -267,32 +277,36 @@ function BackupDetailPanel() {
             >
               Verify now
             </button>
-            <button type="button" onClick={() => go('restore')}>
-              Restore…
-            </button>
-            <ConfirmDialog
-              trigger={
-                <button type="button" className="danger">
-                  Delete backup…
-                </button>
-              }
-              title={`Delete backup ${d.id}?`}
-              confirmLabel="Delete backup"
-              onConfirm={() => void remove(confirm)}
-            >
-              <p>
-                The archive and its manifest are removed from the destination. This cannot be
-                undone. Type the backup id to confirm.
-              </p>
-              <label>
-                Backup id
-                <input
-                  value={confirm}
-                  onChange={(e) => setConfirm(e.target.value)}
-                  autoComplete="off"
-                />
-              </label>
-            </ConfirmDialog>
+            {mayRestore && (
+              <button type="button" onClick={() => go('restore')}>
+                Restore…
+              </button>
+            )}
+            {mayDelete && (
+              <ConfirmDialog
+                trigger={
+                  <button type="button" className="danger">
+                    Delete backup…
+                  </button>
+                }
+                title={`Delete backup ${d.id}?`}
+                confirmLabel="Delete backup"
+                onConfirm={() => void remove(confirm)}
+              >
+                <p>
+                  The archive and its manifest are removed from the destination. This cannot be
+                  undone. Type the backup id to confirm.
+                </p>
+                <label>
+                  Backup id
+                  <input
+                    value={confirm}
+                    onChange={(e) => setConfirm(e.target.value)}
+                    autoComplete="off"
+                  />
+                </label>
+              </ConfirmDialog>
+            )}
           </div>
           {verifyJob && <JobProgress jobId={verifyJob} label="Verify" />}
           <DocumentBrowser />

@@ -2,6 +2,7 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect, useMemo, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import type { DestinationView } from '../../../shared/api/methods/destination-setup.js';
+import type { Synced } from '../../../shared/api/methods/sync.js';
 import type { DestinationKind, OptionField } from '../../../shared/destination-forms.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
@@ -10,14 +11,17 @@ import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
 import { cleanOptions, destinationFormSchema, envNames, secretToSend } from './form.js';
 import { DRAFT, type DestinationTest } from './slice.js';
+import { SyncNotice, useCan } from '../sync/SyncNotice.js';
 
 export function DestinationsScreen() {
   const list = useApp((s) => s.destinations.list);
   const kinds = useApp((s) => s.destinations.kinds);
   const load = useApp((s) => s.destinations.load);
   useEffect(() => void load(), [load]);
+  const mayAdd = useCan('projects:manage');
   return (
     <div className="stack">
+      <SyncNotice list="destinations" loaded={list.value} />
       <ErrorNotice error={list.error ?? kinds.error} onRetry={() => void load()} />
       <Section title="Where backups go">
         <CardList
@@ -29,9 +33,11 @@ export function DestinationsScreen() {
           {(d) => <DestinationRow key={d.id} destination={d} />}
         </CardList>
       </Section>
-      <Section title="Add a destination">
-        <DestinationForm />
-      </Section>
+      {mayAdd && (
+        <Section title="Add a destination">
+          <DestinationForm />
+        </Section>
+      )}
     </div>
   );
 }
@@ -47,7 +53,10 @@ function TestOutcome({ test }: { test: DestinationTest | undefined }) {
   );
 }
 
-function DestinationRow({ destination: d }: { destination: DestinationView }) {
+function DestinationRow({ destination: d }: { destination: Synced<DestinationView> }) {
+  const mayChange = useCan('projects:manage');
+  // Another member's destination, not set up on this machine: nothing to test here.
+  const here = d.origin?.where !== 'server';
   const test = useApp((s) => s.destinations.tests[d.id]);
   const runTest = useApp((s) => s.destinations.test);
   const remove = useApp((s) => s.destinations.remove);
@@ -60,7 +69,11 @@ function DestinationRow({ destination: d }: { destination: DestinationView }) {
     <li className="card" aria-label={d.name}>
       <div className="row spread">
         <strong>{d.name}</strong>
-        <span className="muted">{d.kind === 'local' ? 'Folder' : d.kind}</span>
+        <span className="muted">
+          {d.kind === 'local' ? 'Folder' : d.kind}
+          {here ? '' : ' · not set up on this machine'}
+          {d.origin?.pending ? ' · not sent to the server yet' : ''}
+        </span>
       </div>
       <dl className="facts">
         <dt>Location</dt>
@@ -81,15 +94,17 @@ function DestinationRow({ destination: d }: { destination: DestinationView }) {
         )}
       </dl>
       <div className="row">
-        <button
-          type="button"
-          onClick={() => void runTest({ destinationId: d.id })}
-          disabled={test?.state === 'running'}
-          aria-label={`Test ${d.name}`}
-        >
-          {test?.state === 'running' ? 'Testing…' : 'Test'}
-        </button>
-        {d.kind !== 'local' && (
+        {here && (
+          <button
+            type="button"
+            onClick={() => void runTest({ destinationId: d.id })}
+            disabled={test?.state === 'running'}
+            aria-label={`Test ${d.name}`}
+          >
+            {test?.state === 'running' ? 'Testing…' : 'Test'}
+          </button>
+        )}
+        {mayChange && d.kind !== 'local' && (
           <button
             type="button"
             aria-expanded={editing}
@@ -99,21 +114,23 @@ function DestinationRow({ destination: d }: { destination: DestinationView }) {
             Edit
           </button>
         )}
-        <ConfirmDialog
-          trigger={
-            <button type="button" className="danger" aria-label={`Remove ${d.name}`}>
-              Remove
-            </button>
-          }
-          title={`Remove ${d.name}?`}
-          confirmLabel="Remove destination"
-          onConfirm={() => void remove(d.id)}
-        >
-          <p>
-            FireBackup forgets this destination. The backups in it are not deleted: add it again to
-            see and restore them.
-          </p>
-        </ConfirmDialog>
+        {mayChange && (
+          <ConfirmDialog
+            trigger={
+              <button type="button" className="danger" aria-label={`Remove ${d.name}`}>
+                Remove
+              </button>
+            }
+            title={`Remove ${d.name}?`}
+            confirmLabel="Remove destination"
+            onConfirm={() => void remove(d.id)}
+          >
+            <p>
+              FireBackup forgets this destination. The backups in it are not deleted: add it again
+              to see and restore them.
+            </p>
+          </ConfirmDialog>
+        )}
       </div>
       <TestOutcome test={test} />
       {editing && <DestinationForm existing={d} onDone={() => setEditing(false)} />}

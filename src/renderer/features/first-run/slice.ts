@@ -1,4 +1,5 @@
 import type { SliceCreator } from '../../store/slice.js';
+import { setUpHere } from '../sync/abilities.js';
 import { isFirstRun, nextStep, type FirstRunStep } from './steps.js';
 
 export interface FirstRunSlice {
@@ -24,13 +25,20 @@ export const firstRunSlice: SliceCreator<FirstRunSlice> = ({ client, get, set, r
   backupJobId: null,
   verifyJobId: null,
   async detect() {
+    const from = root().nav.screen;
     const [projects, destinations] = await Promise.all([
       client.call('projects.list', {}),
       client.call('destinations.list', {}),
     ]);
     // When the catalog cannot be read, the normal screens show why; no guide then.
     if (!projects.ok || !destinations.ok) return false;
-    if (!isFirstRun(projects.value.length, destinations.value.length)) return false;
+    // The guide sets up this machine: another member's project or destination (team sync
+    // mode) is not set up here.
+    if (!isFirstRun(setUpHere(projects.value).length, setUpHere(destinations.value).length))
+      return false;
+    // Gone elsewhere while the lists loaded (a team server is slower than the catalog):
+    // the person's choice stands.
+    if (root().nav.screen !== from) return false;
     root().nav.go('first-run');
     return true;
   },

@@ -12,6 +12,7 @@ import type { Loadable } from '../../store/slice.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import type { HistoryRun } from './slice.js';
+import { SyncNotice } from '../sync/SyncNotice.js';
 
 /** Every run, missed and failed ones included, with the error and what to do. */
 export function HistoryScreen() {
@@ -28,6 +29,7 @@ export function HistoryScreen() {
   });
   return (
     <div className="stack">
+      <SyncNotice list="runs" loaded={runs.value} />
       <FocusedRun focused={focused} />
       <form className="row wrap" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
         <label>

@@ -2,12 +2,14 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import type { ProjectView } from '../../../shared/api/methods/projects.js';
+import type { Synced } from '../../../shared/api/methods/sync.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { Field } from '../../components/Field.js';
 import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
 import { BackupNow, useBackupNowChoices } from '../backup-now/BackupNow.js';
+import { SyncNotice, useCan } from '../sync/SyncNotice.js';
 import {
   EMPTY_PROJECT_FORM,
   ProjectFormSchema,
@@ -26,8 +28,10 @@ export function ProjectsScreen() {
   const load = useApp((s) => s.projects.load);
   useEffect(() => void load(), [load]);
   useBackupNowChoices();
+  const mayAdd = useCan('projects:manage');
   return (
     <div className="stack">
+      <SyncNotice list="projects" loaded={list.value} />
       <ErrorNotice error={list.error} onRetry={() => void load()} />
       <Section title="Your projects">
         <CardList
@@ -39,22 +43,31 @@ export function ProjectsScreen() {
           {(p) => <ProjectRow key={p.id} project={p} />}
         </CardList>
       </Section>
-      <Section title="Add a project">
-        <ProjectForm />
-      </Section>
+      {mayAdd && (
+        <Section title="Add a project">
+          <ProjectForm />
+        </Section>
+      )}
     </div>
   );
 }
 
-function ProjectRow({ project: p }: { project: ProjectView }) {
+function ProjectRow({ project: p }: { project: Synced<ProjectView> }) {
   const test = useApp((s) => s.projects.tests[p.id]);
   const runTest = useApp((s) => s.projects.test);
   const remove = useApp((s) => s.projects.remove);
+  const mayRemove = useCan('projects:manage');
+  const mayBackUp = useCan('backups:create');
+  // Another member's project, not set up on this machine: nothing to test or back up here.
+  const here = p.origin?.where !== 'server';
   return (
     <li className="card" aria-label={p.name}>
       <div className="row spread">
         <strong>{p.name}</strong>
-        <span className="muted">{CONNECTION_LABELS[p.connection]}</span>
+        <span className="muted">
+          {here ? CONNECTION_LABELS[p.connection] : 'Not set up on this machine'}
+          {p.origin?.pending ? ' · not sent to the server yet' : ''}
+        </span>
       </div>
       <dl className="facts">
         <dt>Firebase project</dt>
@@ -75,29 +88,33 @@ function ProjectRow({ project: p }: { project: ProjectView }) {
         )}
       </dl>
       <div className="row">
-        <button
-          type="button"
-          onClick={() => void runTest(p.id)}
-          disabled={test?.state === 'running'}
-          aria-label={`Test connection to ${p.name}`}
-        >
-          {test?.state === 'running' ? 'Testing…' : 'Test connection'}
-        </button>
-        <ConfirmDialog
-          trigger={
-            <button type="button" className="danger" aria-label={`Remove ${p.name}`}>
-              Remove
-            </button>
-          }
-          title={`Remove ${p.name}?`}
-          confirmLabel="Remove project"
-          onConfirm={() => void remove(p.id)}
-        >
-          <p>
-            FireBackup stops knowing this project. Its backups stay where they are and can still be
-            restored.
-          </p>
-        </ConfirmDialog>
+        {here && (
+          <button
+            type="button"
+            onClick={() => void runTest(p.id)}
+            disabled={test?.state === 'running'}
+            aria-label={`Test connection to ${p.name}`}
+          >
+            {test?.state === 'running' ? 'Testing…' : 'Test connection'}
+          </button>
+        )}
+        {mayRemove && (
+          <ConfirmDialog
+            trigger={
+              <button type="button" className="danger" aria-label={`Remove ${p.name}`}>
+                Remove
+              </button>
+            }
+            title={`Remove ${p.name}?`}
+            confirmLabel="Remove project"
+            onConfirm={() => void remove(p.id)}
+          >
+            <p>
+              FireBackup stops knowing this project. Its backups stay where they are and can still
+              be restored.
+            </p>
+          </ConfirmDialog>
+        )}
       </div>
       {test?.state === 'ok' && (
         <p role="status" className="notice notice-ok">
@@ -108,7 +125,7 @@ function ProjectRow({ project: p }: { project: ProjectView }) {
         </p>
       )}
       {test?.state === 'failed' && <ErrorNotice error={test.error} />}
-      <BackupNow projectId={p.id} name={p.name} />
+      {here && mayBackUp && <BackupNow projectId={p.id} name={p.name} />}
     </li>
   );
 }

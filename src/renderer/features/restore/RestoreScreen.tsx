@@ -1,9 +1,10 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { SOURCE_COUNT_KEYS, SOURCE_LABELS } from '../../../shared/api/methods/restore.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { JobProgress } from '../../components/JobProgress.js';
 import { formatCount } from '../../components/format.js';
 import { useApp } from '../../store/index.js';
+import { setUpHere } from '../sync/abilities.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import {
@@ -239,6 +240,8 @@ function TargetStep() {
   const target = useApp((s) => s.restore.draft.target);
   const setTarget = useApp((s) => s.restore.setTarget);
   const projects = useApp((s) => s.projects.list);
+  // A restore runs here: into a project set up on this machine.
+  const targets = useMemo(() => setUpHere(projects.value), [projects.value]);
   const loadProjects = useApp((s) => s.projects.load);
   useEffectOnce(() => void loadProjects());
   return (
@@ -271,7 +274,7 @@ function TargetStep() {
             onChange={(e) => setTarget({ projectId: e.target.value })}
           >
             <option value="">Choose a project…</option>
-            {projects.value.map((p) => (
+            {targets.map((p) => (
               <option key={p.id} value={p.id}>
                 {p.name} ({p.firebaseProjectId})
               </option>

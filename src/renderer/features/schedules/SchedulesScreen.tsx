@@ -7,6 +7,8 @@ import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import { CRON_PRESETS, describeCron, presetOf, timeZones } from './cron.js';
 import { draftProblems, type ScheduleDraft } from './draft.js';
+import { setUpHere } from '../sync/abilities.js';
+import { SyncNotice, useCan } from '../sync/SyncNotice.js';
 
 /** Schedules: the list with pause/resume/remove, and the editor (cron, zone, retention, verify). */
 export function SchedulesScreen() {
@@ -23,13 +25,17 @@ export function SchedulesScreen() {
     void loadProjects();
     void loadDestinations();
   });
+  const mayManage = useCan('schedules:manage');
   return (
     <div className="stack">
-      <div className="row">
-        <button type="button" className="primary" onClick={() => edit(null)}>
-          New schedule
-        </button>
-      </div>
+      <SyncNotice list="schedules" loaded={list.value} />
+      {mayManage && (
+        <div className="row">
+          <button type="button" className="primary" onClick={() => edit(null)}>
+            New schedule
+          </button>
+        </div>
+      )}
       <ErrorNotice error={list.error ?? actionError} />
       {warning && (
         <p className="notice notice-warning" role="status">
@@ -46,6 +52,7 @@ function ScheduleTable({ schedules }: { schedules: Schedule[] }) {
   const edit = useApp((s) => s.schedules.edit);
   const setEnabled = useApp((s) => s.schedules.setEnabled);
   const remove = useApp((s) => s.schedules.remove);
+  const mayManage = useCan('schedules:manage');
   if (schedules.length === 0) return <p className="muted">No schedules yet.</p>;
   return (
     <table className="data">
@@ -69,28 +76,34 @@ function ScheduleTable({ schedules }: { schedules: Schedule[] }) {
             <td>{s.kind}</td>
             <td>{s.enabled ? 'Active' : 'Paused'}</td>
             <td className="row">
-              <button type="button" onClick={() => edit(s)} aria-label={`Edit ${s.name}`}>
-                Edit
-              </button>
-              <button
-                type="button"
-                onClick={() => void setEnabled(s.id, !s.enabled)}
-                aria-label={`${s.enabled ? 'Pause' : 'Resume'} ${s.name}`}
-              >
-                {s.enabled ? 'Pause' : 'Resume'}
-              </button>
-              <ConfirmDialog
-                trigger={
-                  <button type="button" className="danger" aria-label={`Remove ${s.name}`}>
-                    Remove
+              {mayManage ? (
+                <>
+                  <button type="button" onClick={() => edit(s)} aria-label={`Edit ${s.name}`}>
+                    Edit
                   </button>
-                }
-                title={`Remove schedule ${s.name}?`}
-                confirmLabel="Remove schedule"
-                onConfirm={() => void remove(s.id)}
-              >
-                <p>It stops running. Its backups and its run history are kept.</p>
-              </ConfirmDialog>
+                  <button
+                    type="button"
+                    onClick={() => void setEnabled(s.id, !s.enabled)}
+                    aria-label={`${s.enabled ? 'Pause' : 'Resume'} ${s.name}`}
+                  >
+                    {s.enabled ? 'Pause' : 'Resume'}
+                  </button>
+                  <ConfirmDialog
+                    trigger={
+                      <button type="button" className="danger" aria-label={`Remove ${s.name}`}>
+                        Remove
+                      </button>
+                    }
+                    title={`Remove schedule ${s.name}?`}
+                    confirmLabel="Remove schedule"
+                    onConfirm={() => void remove(s.id)}
+                  >
+                    <p>It stops running. Its backups and its run history are kept.</p>
+                  </ConfirmDialog>
+                </>
+              ) : (
+                <span className="muted">View only</span>
+              )}
             </td>
           </tr>
         ))}
@@ -106,8 +119,11 @@ function ScheduleEditor() {
   const close = useApp((s) => s.schedules.close);
   const previewRuns = useApp((s) => s.schedules.previewRuns);
   const nextRuns = useApp((s) => s.schedules.nextRuns);
-  const projects = useApp((s) => s.projects.list.value);
-  const destinations = useApp((s) => s.destinations.list.value);
+  // A schedule runs on this machine: its project and destination must be set up here.
+  const allProjects = useApp((s) => s.projects.list.value);
+  const allDestinations = useApp((s) => s.destinations.list.value);
+  const projects = useMemo(() => setUpHere(allProjects), [allProjects]);
+  const destinations = useMemo(() => setUpHere(allDestinations), [allDestinations]);
   const zones = useMemo(timeZones, []);
   const id = useId();
   const problems = draftProblems(draft);

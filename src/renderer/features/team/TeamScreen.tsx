@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { TeamStatus } from '../../../shared/api/methods/team.js';
+import type { SignInState } from '../../../shared/api/methods/team-sign-in.js';
 import { API_KEY_SCOPES, type ApiKeyScope, type Role } from '../../../shared/rbac.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
@@ -37,6 +38,7 @@ export function TeamScreen() {
       <p role="status" className="muted">
         {notice ?? ''}
       </p>
+      <RecoveryCodesNote />
       {st && !st.signedIn && <SignInSection status={st} />}
       {st?.signedIn && <AccountSection status={st} />}
       {st?.signedIn && st.organization && <MembersSection role={role} />}
@@ -51,12 +53,15 @@ export function TeamScreen() {
 function SignInSection({ status }: { status: TeamStatus }) {
   const signIn = useApp((s) => s.team.signIn);
   const url = useApp((s) => s.team.signInUrl);
+  const step = useApp((s) => s.team.signInState);
   const [server, setServer] = useState('');
+  if (step?.step === 'secondFactor') return <SecondFactorSection step={step} />;
   return (
     <Section title="Sign in to your team">
       <p>
         In team sync mode your organisation&apos;s server keeps the shared projects, backups and who
-        may do what. Backups and keys stay on this machine.
+        may do what. Backups and keys stay on this machine. One sign-in serves every FireBackup on
+        this computer: the CLI (<code>firebackup login</code>), the web mode and the desktop app.
       </p>
       <ErrorNotice error={status.problem} />
       <ErrorNotice error={status.signIn.error} />
@@ -92,6 +97,129 @@ function SignInSection({ status }: { status: TeamStatus }) {
       )}
       {status.signIn.pending && <p className="muted">Waiting for the sign-in to finish…</p>}
     </Section>
+  );
+}
+
+/** Seconds left until `iso` (0 when past), ticking every second while it counts down. */
+function useSecondsUntil(iso: string | null): number {
+  const [now, setNow] = useState(() => Date.now());
+  const left = iso === null ? 0 : Math.max(0, Math.ceil((Date.parse(iso) - now) / 1000));
+  useEffect(() => {
+    if (left <= 0) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [left]);
+  return left;
+}
+
+/** The authenticator key in groups of four, as authenticator apps show it. */
+const grouped = (secret: string) => secret.replace(/(.{4})/g, '$1 ').trim();
+
+/**
+ * The sign-in's second step: the code of the authenticator app (or a recovery code), or
+ * on a server that requires two-step sign-in, setting an authenticator up first. The
+ * secret is shown as text and as its otpauth:// address (no QR code: the app ships no QR
+ * encoder, and the secret never leaves the machine to be drawn by a web service).
+ */
+function SecondFactorSection({ step }: { step: Extract<SignInState, { step: 'secondFactor' }> }) {
+  const submit = useApp((s) => s.team.submitSecondFactor);
+  const error = useApp((s) => s.team.secondFactorError);
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const wait = useSecondsUntil(step.retryAt);
+  const enrol = step.secondFactor === 'enrol';
+  return (
+    <Section title={enrol ? 'Set up two-step sign-in' : 'Two-step sign-in'}>
+      {enrol && step.enrolment && (
+        <>
+          <p>
+            This server requires a second step at sign-in. Add FireBackup to your authenticator app
+            (Google Authenticator, 1Password, Authy…): choose to enter a setup key and type this
+            key, or open the address below on the device with the app.
+          </p>
+          <dl className="facts">
+            <dt>Setup key</dt>
+            <dd>
+              <code className="key-hex" aria-label="Setup key">
+                {grouped(step.enrolment.secret)}
+              </code>
+            </dd>
+            <dt>Address</dt>
+            <dd>
+              <code className="key-hex">{step.enrolment.otpauthUri}</code>
+            </dd>
+          </dl>
+          <p>Then enter the 6-digit code the app shows for FireBackup.</p>
+        </>
+      )}
+      {!enrol && (
+        <p>
+          Enter the 6-digit code your authenticator app shows for FireBackup, or one of your
+          recovery codes.
+        </p>
+      )}
+      <form
+        className="row wrap"
+        aria-label="Second factor"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          setBusy(true);
+          void submit(code).finally(() => {
+            setBusy(false);
+            setCode('');
+          });
+        }}
+      >
+        <label>
+          {enrol ? 'Code from the app' : 'Code or recovery code'}
+          <input
+            required
+            autoComplete="one-time-code"
+            inputMode={enrol ? 'numeric' : 'text'}
+            maxLength={64}
+            value={code}
+            aria-invalid={error !== null}
+            aria-describedby={error !== null ? 'second-factor-error' : undefined}
+            onChange={(e) => setCode(e.target.value)}
+          />
+        </label>
+        <button type="submit" className="primary" disabled={busy || wait > 0}>
+          {wait > 0 ? `Try again in ${wait} s` : 'Continue'}
+        </button>
+      </form>
+      <div id="second-factor-error">
+        <ErrorNotice error={error} />
+      </div>
+      <p className="muted">
+        This step waits until {new Date(step.expiresAt).toLocaleTimeString()}; after that, sign in
+        again.
+      </p>
+    </Section>
+  );
+}
+
+/** After enrolling an authenticator: the recovery codes, shown this once. */
+function RecoveryCodesNote() {
+  const codes = useApp((s) => s.team.recoveryCodes);
+  const dismiss = useApp((s) => s.team.dismissRecoveryCodes);
+  if (codes === null || codes.length === 0) return null;
+  return (
+    <div className="notice notice-ok" role="note" aria-label="Recovery codes">
+      <p>
+        Two-step sign-in is on. Keep these one-use recovery codes somewhere safe (each signs you in
+        once if you lose your authenticator); they are shown only now:
+      </p>
+      <ul>
+        {codes.map((c) => (
+          <li key={c}>
+            <code>{c}</code>
+          </li>
+        ))}
+      </ul>
+      <button type="button" onClick={dismiss}>
+        I saved them
+      </button>
+    </div>
   );
 }
 
@@ -153,8 +281,8 @@ function AccountSection({ status }: { status: TeamStatus }) {
           onConfirm={() => void signOut()}
         >
           <p>
-            This machine forgets the sign-in. Queued changes stay here and are sent when you sign in
-            again.
+            This machine forgets the sign-in, for the CLI and the other FireBackup windows too.
+            Queued changes stay here and are sent when you sign in again.
           </p>
         </ConfirmDialog>
       </div>

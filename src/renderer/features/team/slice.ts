@@ -6,6 +6,7 @@ import type {
   TeamSession,
   TeamStatus,
 } from '../../../shared/api/methods/team.js';
+import { secondFactorAnswer, type SignInState } from '../../../shared/api/methods/team-sign-in.js';
 import type { ErrorData } from '../../../shared/errors.js';
 import type { Role } from '../../../shared/rbac.js';
 import { callInto, loadable, type Loadable, type SliceCreator } from '../../store/slice.js';
@@ -29,6 +30,12 @@ export interface TeamSlice {
   newKey: CreatedKey | null;
   /** The sign-in page to open (web mode: the renderer opens it in a new tab). */
   signInUrl: string | null;
+  /** The sign-in under way, step by step (browser, second factor, signed in, failed). */
+  signInState: SignInState | null;
+  /** Why the last code given was refused (wrong, expired, too many attempts). */
+  secondFactorError: ErrorData | null;
+  /** After enrolling an authenticator: the one-use recovery codes, shown once. */
+  recoveryCodes: string[] | null;
   actionError: ErrorData | null;
   /** A short confirmation of the last action (read out by screen readers). */
   notice: string | null;
@@ -36,6 +43,11 @@ export interface TeamSlice {
   /** Status, then every list the role may see. */
   loadAll(): Promise<void>;
   signIn(serverUrl: string): Promise<void>;
+  /** Follows the sign-in under way until it needs the person or ends. */
+  followSignIn(): Promise<void>;
+  /** The code typed (authenticator or recovery code) for the sign-in's second factor. */
+  submitSecondFactor(typed: string): Promise<void>;
+  dismissRecoveryCodes(): void;
   signOut(): Promise<void>;
   pickOrganization(organizationId: string): Promise<void>;
   sync(): Promise<void>;
@@ -55,6 +67,7 @@ const ADMIN_ROLES: readonly Role[] = ['owner', 'admin'];
 
 export const teamSlice: SliceCreator<TeamSlice> = ({ client, get, set }) => {
   const failed = (error: ErrorData) => set({ actionError: error, notice: null });
+  let following = false;
   /** Loads one list into its Loadable. */
   const load = async <K extends 'members' | 'apiKeys' | 'audit' | 'sessions' | 'queue', V>(
     key: K,
@@ -93,6 +106,9 @@ export const teamSlice: SliceCreator<TeamSlice> = ({ client, get, set }) => {
     queue: loadable([]),
     newKey: null,
     signInUrl: null,
+    signInState: null,
+    secondFactorError: null,
+    recoveryCodes: null,
     actionError: null,
     notice: null,
 
@@ -107,6 +123,8 @@ export const teamSlice: SliceCreator<TeamSlice> = ({ client, get, set }) => {
 
     async loadAll() {
       const status = await slice.loadStatus();
+      // A sign-in under way (the screen was reloaded): pick it up where it is.
+      if (status?.signIn.pending) void slice.followSignIn();
       await load(
         'queue',
         async (onError) => (await callInto(client, 'team.queue.list', {}, onError))?.items,
@@ -127,17 +145,79 @@ export const teamSlice: SliceCreator<TeamSlice> = ({ client, get, set }) => {
     },
 
     async signIn(serverUrl) {
-      set({ actionError: null, notice: null, signInUrl: null });
+      set({
+        actionError: null,
+        notice: null,
+        signInUrl: null,
+        secondFactorError: null,
+        recoveryCodes: null,
+      });
       const started = await callInto(client, 'team.signIn', { serverUrl }, failed);
       if (!started) return;
       set({
         signInUrl: started.opened ? null : started.url,
+        signInState: started,
         notice: started.opened
           ? 'The sign-in page opened in your browser; finish there.'
           : 'Open the sign-in page and finish there.',
       });
       await slice.loadStatus();
+      void slice.followSignIn();
     },
+
+    async followSignIn() {
+      if (following) return;
+      following = true;
+      try {
+        for (;;) {
+          // Long-polls while the browser step runs: answers as soon as it moves on.
+          const state = await callInto(client, 'team.signIn.state', { waitMs: 20_000 }, failed);
+          if (!state) return;
+          set({ signInState: state });
+          if (state.step === 'browser') continue;
+          if (state.step === 'secondFactor')
+            set({
+              signInUrl: null,
+              notice:
+                state.secondFactor === 'enrol'
+                  ? 'Set up two-step sign-in to finish signing in.'
+                  : 'Enter the code from your authenticator app to finish signing in.',
+            });
+          if (state.step === 'signedIn') {
+            set({ signInUrl: null, notice: `Signed in as ${state.email}.` });
+            await slice.loadAll();
+          } else await slice.loadStatus();
+          return;
+        }
+      } finally {
+        following = false;
+      }
+    },
+
+    async submitSecondFactor(typed) {
+      set({ secondFactorError: null, actionError: null });
+      const done = await callInto(
+        client,
+        'team.signIn.secondFactor',
+        secondFactorAnswer(typed),
+        (error) => set({ secondFactorError: error }),
+      );
+      if (done) {
+        set({
+          signInState: { step: 'signedIn', email: done.email },
+          recoveryCodes: done.recoveryCodes,
+          notice: `Signed in as ${done.email}.`,
+        });
+        await slice.loadAll();
+        return;
+      }
+      // Refused: still waiting for a code (wrong one, too many attempts), or over (expired).
+      const state = await callInto(client, 'team.signIn.state', { waitMs: 0 }, failed);
+      if (state) set({ signInState: state });
+      if (state?.step !== 'secondFactor') await slice.loadStatus();
+    },
+
+    dismissRecoveryCodes: () => set({ recoveryCodes: null }),
 
     async signOut() {
       const out = await act(
@@ -151,6 +231,8 @@ export const teamSlice: SliceCreator<TeamSlice> = ({ client, get, set }) => {
         });
       set({
         signInUrl: null,
+        signInState: null,
+        secondFactorError: null,
         members: loadable(null),
         apiKeys: loadable([]),
         audit: loadable([]),

@@ -3,6 +3,7 @@ import { backupIdSchema, backupSelectionSchema } from '../../backups.js';
 import { BackupFilterSchema, BackupRowSchema, VerifyStateSchema } from '../../backup-filters.js';
 import { FirestoreDocumentSchema } from '../../typed-values.js';
 import { entityId, method } from '../define.js';
+import { SyncIndicatorSchema, withOrigin } from './sync.js';
 
 /**
  * The Backups screen: the list from the catalog with filters, one backup's manifest, a
@@ -72,7 +73,12 @@ export const backupBrowseMethods = {
     input: BackupFilterSchema.extend({
       limit: z.number().int().min(1).max(50_000).default(10_000),
     }).strict(),
-    output: z.object({ backups: z.array(BackupRowSchema), total: z.number().int() }),
+    output: z.object({
+      backups: z.array(withOrigin(BackupRowSchema)),
+      total: z.number().int(),
+      /** Team sync mode: how the organisation's backups were read (absent outside it). */
+      sync: SyncIndicatorSchema.optional(),
+    }),
     permission: 'backups:view',
   }),
   'backups.refresh': method({

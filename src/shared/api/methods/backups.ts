@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BACKUP_ID_PATTERN, backupSelectionSchema } from '../../backups.js';
 import { ErrorDataSchema } from '../../jobs.js';
 import { entityId, method } from '../define.js';
+import { withOrigin } from './sync.js';
 
 export const BackupSummarySchema = z.object({
   id: z.string().regex(BACKUP_ID_PATTERN),
@@ -27,7 +28,7 @@ export const backupMethods = {
   'backups.list': method({
     description: 'The complete backups in a destination of the catalog, newest first.',
     input: z.object({ destinationId: entityId }).strict(),
-    output: z.array(BackupSummarySchema),
+    output: z.array(withOrigin(BackupSummarySchema)),
     permission: 'backups:view',
   }),
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DestinationKindSchema } from '../../destination-forms.js';
 import { entityId, method } from '../define.js';
+import { withOrigin } from './sync.js';
 
 /** Non-secret options of a destination (secrets come from the environment or the keychain). */
 const OptionsSchema = z.record(z.unknown()).default({});
@@ -37,7 +38,7 @@ export const destinationSetupMethods = {
   'destinations.list': method({
     description: 'The destinations of the catalog.',
     input: z.object({}).strict(),
-    output: z.array(DestinationViewSchema),
+    output: z.array(withOrigin(DestinationViewSchema)),
     permission: 'backups:view',
   }),
   'destinations.add': method({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobKindSchema, RunSchema, RunStatusSchema } from '../../jobs.js';
 import { entityId, method } from '../define.js';
+import { withOrigin } from './sync.js';
 
 /** The History screen: every run (missed and failed included) with what to do about it. */
 
@@ -24,7 +25,7 @@ export const historyMethods = {
         limit: z.number().int().min(1).max(5000).default(500),
       })
       .strict(),
-    output: z.array(HistoryRunSchema),
+    output: z.array(withOrigin(HistoryRunSchema)),
     permission: 'backups:view',
   }),
   'history.run': method({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { entityId, method } from '../define.js';
+import { withOrigin } from './sync.js';
 
 /** A Firebase project id as the console shows it. */
 export const FirebaseProjectIdSchema = z
@@ -67,7 +68,7 @@ export const projectMethods = {
   'projects.list': method({
     description: 'The projects of the catalog.',
     input: z.object({}).strict(),
-    output: z.array(ProjectViewSchema),
+    output: z.array(withOrigin(ProjectViewSchema)),
     permission: 'backups:view',
   }),
   'projects.add': method({

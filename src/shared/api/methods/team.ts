@@ -29,11 +29,15 @@ export const TeamStatusSchema = z.object({
   /** The server could not be reached: what is shown is the last known state. */
   offline: z.boolean(),
   problem: ErrorDataSchema.nullable(),
-  /** A browser sign-in under way (its address, for the web mode to open) or its failure. */
+  /**
+   * A sign-in under way (its address, for the web mode to open; the second factor it owes,
+   * details in team.signIn.state) or its failure.
+   */
   signIn: z.object({
     pending: z.boolean(),
     url: z.string().nullable(),
     error: ErrorDataSchema.nullable(),
+    secondFactor: z.enum(['code', 'enrol']).nullable(),
   }),
 });
 export type TeamStatus = z.infer<typeof TeamStatusSchema>;
@@ -127,9 +131,9 @@ export const teamMethods = {
   }),
   'team.signIn': method({
     description:
-      'Start signing in to an organisation server in the system browser; answers the address to open (the web mode opens it itself).',
+      'Start signing in to an organisation server in the system browser; answers the address to open (the web mode opens it itself). Then team.signIn.state, and team.signIn.secondFactor when the server demands one.',
     input: z.object({ serverUrl: z.string().trim().url('the server address, https://…') }).strict(),
-    output: z.object({ url: z.string(), opened: z.boolean() }),
+    output: z.object({ step: z.literal('browser'), url: z.string(), opened: z.boolean() }),
     permission: 'backups:view',
   }),
   'team.signOut': method({

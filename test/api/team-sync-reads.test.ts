@@ -1,0 +1,324 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDispatcher, type Result } from '../../src/shared/api/dispatch.js';
+import type { SyncState } from '../../src/shared/api/methods/sync.js';
+import { createApiHandlers } from '../../src/engine/api/handlers.js';
+import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
+import { Keyring } from '../../src/engine/keys/keyring.js';
+import { MasterKey } from '../../src/engine/keys/master-key.js';
+import { okValue } from '../helpers/api-result.js';
+import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
+
+/**
+ * The catalog screens in team sync mode (ADR 0015): projects, destinations, schedules,
+ * history and backups read the organisation's shared state from a real organisation
+ * server (in-process, PGlite), merged with what is only on this machine, and the last
+ * known state when the server is down.
+ */
+
+type Origin = { where: 'both' | 'server' | 'local'; serverId: string | null; pending: boolean };
+type Row = Record<string, unknown> & { origin?: Origin };
+
+describe('catalog lists in team sync mode, against a real organisation server', () => {
+  let server: TeamTestServer;
+  let orgId: string;
+  const runtimes: Runtime[] = [];
+  const BACKUP_ID = 'bkp_20261130T101500000Z_0123abcd';
+  let sharedFolder: string;
+  /** What member A published to the organisation. */
+  let published: { projectId: string; destinationId: string; scheduleId: string; runId: string };
+
+  /** An app (its own FIREBACKUP_HOME), signed in as `email` with the organisation picked. */
+  const appOf = async (email: string | null) => {
+    const home = await mkdtemp(path.join(tmpdir(), 'fb-sync-reads-'));
+    const keyring = new Keyring(MasterKey.generate());
+    const runtime = createRuntime({ env: { FIREBACKUP_HOME: home }, keyring });
+    runtimes.push(runtime);
+    const secrets =
+      email === null ? undefined : await signedInSecrets(home, await server.signIn(email, orgId));
+    const dispatch = createDispatcher(
+      createApiHandlers(runtime, keyring, {
+        dataDir: home,
+        env: { FIREBACKUP_HOME: home },
+        ...(secrets ? { secrets } : {}),
+      }),
+    );
+    return (method: string, input: unknown = {}) => dispatch(method, input, { kind: 'local' });
+  };
+  const rows = async (r: Promise<Result<unknown>>) => okValue<Row[]>(await r);
+  const byName = (list: Row[], name: string) => list.find((r) => r.name === name);
+
+  beforeAll(async () => {
+    server = await TeamTestServer.start();
+    ({ orgId } = await server.organisation('ann@acme.test', {
+      'bob@acme.test': 'member',
+      'vic@acme.test': 'viewer',
+    }));
+    sharedFolder = await mkdtemp(path.join(tmpdir(), 'fb-sync-shared-'));
+    // Member A publishes a project, a destination, a schedule, a finished backup run and
+    // its backup record (what the write side of sync mode sends).
+    const post = async (route: string, body: unknown) =>
+      (await server.publish('ann@acme.test', orgId, route, body)).id;
+    const projectId = await post('/projects', {
+      name: 'Shared app',
+      firebaseProjectId: 'shared-app',
+    });
+    const destinationId = await post('/destinations', { name: 'Team folder', url: sharedFolder });
+    const scheduleId = await post('/schedules', {
+      name: 'Nightly shared',
+      projectId,
+      destinationId,
+      cron: '0 3 * * *',
+    });
+    const runId = await post('/runs', {
+      projectId,
+      destinationId,
+      scheduleId,
+      status: 'finished',
+      startedAt: '2026-11-30T10:15:00.000Z',
+      finishedAt: '2026-11-30T10:16:00.000Z',
+      bytes: 4096,
+      documentCount: 12,
+      backupId: BACKUP_ID,
+    });
+    await post('/backups', { projectId, keyId: 'key-ann-1', sizeBytes: 4096, documentCount: 12 });
+    published = { projectId, destinationId, scheduleId, runId };
+  });
+  afterAll(async () => {
+    for (const r of runtimes) r.close();
+    await server?.close();
+  });
+
+  it("member B sees member A's project, destination, schedule, run and backup as the organisation's", async () => {
+    const bob = await appOf('bob@acme.test');
+
+    const projects = await rows(bob('projects.list'));
+    expect(byName(projects, 'Shared app')).toMatchObject({
+      id: published.projectId,
+      firebaseProjectId: 'shared-app',
+      origin: { where: 'server', serverId: published.projectId, pending: false },
+    });
+
+    const destinations = await rows(bob('destinations.list'));
+    expect(byName(destinations, 'Team folder')).toMatchObject({
+      id: published.destinationId,
+      url: sharedFolder,
+      secretSaved: false,
+      origin: { where: 'server' },
+    });
+
+    const schedules = await rows(bob('schedules.list'));
+    expect(byName(schedules, 'Nightly shared')).toMatchObject({
+      id: published.scheduleId,
+      projectId: published.projectId,
+      destinationId: published.destinationId,
+      cron: '0 3 * * *',
+      enabled: true,
+      origin: { where: 'server' },
+    });
+
+    const runs = await rows(bob('history.runs', {}));
+    expect(runs.find((r) => r.id === published.runId)).toMatchObject({
+      kind: 'backup',
+      status: 'succeeded',
+      backupId: BACKUP_ID,
+      bytes: 4096,
+      counts: { documents: 12 },
+      projectName: 'Shared app',
+      scheduleName: 'Nightly shared',
+      origin: { where: 'server' },
+    });
+    // History filters apply to the organisation's runs too.
+    expect(await rows(bob('history.runs', { status: 'failed' }))).toEqual([]);
+
+    // The destination is not set up on B's machine: its backups are the organisation's.
+    const backups = await rows(bob('backups.list', { destinationId: published.destinationId }));
+    expect(backups).toEqual([
+      expect.objectContaining({
+        id: BACKUP_ID,
+        size: 4096,
+        documents: 12,
+        project: 'shared-app',
+        // The record (its key id) and the run (its backup id, destination) are one backup.
+        keyId: 'key-ann-1',
+        readable: false,
+        origin: expect.objectContaining({ where: 'server' }),
+      }),
+    ]);
+
+    // The Backups screen searches every destination: the same one backup, once.
+    const search = okValue<{ backups: Row[]; total: number; sync?: unknown }>(
+      await bob('backups.search', {}),
+    );
+    expect(search.backups).toEqual([
+      expect.objectContaining({
+        id: BACKUP_ID,
+        destinationId: published.destinationId,
+        project: 'shared-app',
+        bytes: 4096,
+        documents: 12,
+        origin: expect.objectContaining({ where: 'server' }),
+      }),
+    ]);
+    expect(search).toMatchObject({ total: 1, sync: { source: 'server', offline: false } });
+    expect(
+      okValue<{ backups: Row[] }>(await bob('backups.search', { project: 'other-app' })).backups,
+    ).toEqual([]);
+
+    const state = okValue<SyncState>(await bob('sync.state'));
+    expect(state).toMatchObject({
+      mode: 'server',
+      organization: { id: orgId, role: 'member' },
+      lists: {
+        projects: { source: 'server', offline: false, problem: null },
+        backups: { source: 'server', offline: false },
+      },
+    });
+    expect(state.lists.projects?.syncedAt).toEqual(expect.any(String));
+  });
+
+  it("member A's own rows are merged with the organisation's (one row, the local id); one made here is local until its queued create is delivered", async () => {
+    const ann = await appOf('ann@acme.test');
+    const local = okValue<Row>(
+      await ann('projects.add', {
+        name: 'Shared app',
+        firebaseProjectId: 'shared-app',
+        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
+      }),
+    );
+    okValue(
+      await ann('projects.add', {
+        name: 'Only here',
+        firebaseProjectId: 'only-here',
+        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
+      }),
+    );
+    const dest = okValue<Row>(
+      await ann('destinations.add', { name: 'Team folder', url: sharedFolder }),
+    );
+
+    const projects = await rows(ann('projects.list'));
+    expect(projects.filter((p) => p.firebaseProjectId === 'shared-app')).toEqual([
+      expect.objectContaining({
+        id: local.id,
+        connection: 'emulator',
+        origin: { where: 'both', serverId: published.projectId, pending: false },
+      }),
+    ]);
+    // Made here in sync mode, so queued for the organisation (the write side, ADR 0016):
+    // local and pending until delivered, then one row on both sides with its server id.
+    expect(['local', 'both']).toContain(byName(projects, 'Only here')?.origin?.where);
+    okValue(await ann('team.sync'));
+    expect(byName(await rows(ann('projects.list')), 'Only here')).toMatchObject({
+      id: expect.any(String),
+      origin: { where: 'both', serverId: expect.any(String), pending: false },
+    });
+
+    const destinations = await rows(ann('destinations.list'));
+    expect(destinations.filter((d) => d.url === sharedFolder)).toEqual([
+      expect.objectContaining({ id: dest.id, origin: expect.objectContaining({ where: 'both' }) }),
+    ]);
+
+    // The local destination (empty folder) lists the backup the organisation placed there.
+    const backups = await rows(ann('backups.list', { destinationId: dest.id }));
+    expect(backups.map((b) => [b.id, b.origin?.where])).toEqual([[BACKUP_ID, 'server']]);
+
+    // A server schedule's project and destination are named by this machine's ids.
+    const schedules = await rows(ann('schedules.list'));
+    expect(byName(schedules, 'Nightly shared')).toMatchObject({
+      projectId: local.id,
+      destinationId: dest.id,
+    });
+  });
+
+  it('server down: the last synced rows, marked offline with their age; local rows still there', async () => {
+    const bob = await appOf('bob@acme.test');
+    const live = await rows(bob('projects.list'));
+    await rows(bob('history.runs', {}));
+    // The screens ask for the state after each list (picking the organisation caches the
+    // role too): the role is then known offline.
+    okValue(await bob('sync.state'));
+    // A machine that never synced this organisation, with a project of its own.
+    const fresh = await appOf('bob@acme.test');
+    okValue(
+      await fresh('projects.add', {
+        name: 'Mine',
+        firebaseProjectId: 'mine-app',
+        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
+      }),
+    );
+    await server.down();
+    try {
+      const cached = await rows(bob('projects.list'));
+      expect(cached).toEqual(live);
+      const runs = await rows(bob('history.runs', {}));
+      expect(runs.map((r) => r.id)).toContain(published.runId);
+      const state = okValue<SyncState>(await bob('sync.state'));
+      expect(state).toMatchObject({
+        mode: 'server',
+        // The role is the last known one: the screens stay gated offline.
+        organization: { id: orgId, role: 'member' },
+        lists: {
+          projects: { source: 'server', offline: true, problem: { code: 'UNAVAILABLE' } },
+          runs: { source: 'server', offline: true },
+        },
+      });
+      expect(state.lists.projects?.syncedAt).toEqual(expect.any(String));
+
+      // Never synced, offline: its own rows (never an error instead), and why no others.
+      const mine = await rows(fresh('projects.list'));
+      expect(mine.map((p) => [p.name, p.origin?.where])).toEqual([['Mine', 'local']]);
+      // Sent while offline: queued; the row says it is not on the server yet.
+      expect(
+        okValue(
+          await fresh('team.projects.create', { name: 'Mine', firebaseProjectId: 'mine-app' }),
+        ),
+      ).toMatchObject({ queued: true });
+      expect((await rows(fresh('projects.list'))).map((p) => p.origin)).toEqual([
+        { where: 'local', serverId: null, pending: true },
+      ]);
+      expect(okValue<SyncState>(await fresh('sync.state')).lists.projects).toMatchObject({
+        source: 'local',
+        offline: true,
+        problem: { code: 'UNAVAILABLE' },
+      });
+    } finally {
+      await server.up();
+    }
+  });
+
+  it('a viewer reads every list; a write it forces is refused by the server', async () => {
+    const vic = await appOf('vic@acme.test');
+    expect(byName(await rows(vic('projects.list')), 'Shared app')).toBeDefined();
+    expect((await rows(vic('history.runs', {}))).length).toBeGreaterThan(0);
+    const state = okValue<SyncState>(await vic('sync.state'));
+    expect(state.organization).toMatchObject({ role: 'viewer' });
+    const forced = await vic('team.projects.create', {
+      name: 'Nope',
+      firebaseProjectId: 'nope-nope',
+    });
+    expect(forced).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+  });
+
+  it('outside sync mode nothing changes: local rows only, no origin, mode local', async () => {
+    const solo = await appOf(null);
+    okValue(
+      await solo('projects.add', {
+        name: 'Solo',
+        firebaseProjectId: 'solo-app',
+        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
+      }),
+    );
+    const projects = await rows(solo('projects.list'));
+    expect(projects).toHaveLength(1);
+    expect(projects[0]).not.toHaveProperty('origin');
+    expect(okValue(await solo('backups.search', {}))).toEqual({ backups: [], total: 0 });
+    expect(okValue<SyncState>(await solo('sync.state'))).toMatchObject({
+      mode: 'local',
+      organization: null,
+      lists: { projects: { source: 'local', offline: false } },
+    });
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * The catalog screens in team sync mode, in Chromium over the web mode, against a real
+ * organisation server (in-process, PGlite, the test sign-in): the Projects screen shows
+ * the organisation's projects, only the actions the role allows, and the offline banner
+ * when the server is down.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
+import { blocking, scanAccessibility } from './axe.js';
+import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import { showScreen } from './screens.js';
+
+const PROJECTS = { name: 'projects', title: 'Projects' };
+
+describeBrowser('the Projects screen signed into an organisation', () => {
+  let browser: Browser;
+  let app: App;
+  let server: TeamTestServer;
+  let orgId: string;
+
+  beforeAll(async () => {
+    server = await TeamTestServer.start();
+    ({ orgId } = await server.organisation('owner@acme.test', { 'vic@acme.test': 'viewer' }));
+    await server.publish('owner@acme.test', orgId, '/projects', {
+      name: 'Shop',
+      firebaseProjectId: 'shop-prod',
+    });
+    app = await startApp();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await server?.close();
+  });
+
+  const signInAs = async (email: string) =>
+    signedInSecrets(app.home, await server.signIn(email, orgId));
+
+  /** The Projects screen, once it shows the organisation's project and its sync line. */
+  const openProjects = async (line: RegExp) => {
+    const opened = await openApp(browser, app);
+    await showScreen(opened.page, PROJECTS);
+    await opened.page.getByRole('listitem', { name: 'Shop' }).waitFor();
+    await opened.page.getByText(line).waitFor();
+    return opened;
+  };
+
+  it("a viewer: the organisation's project, marked not set up here; no add, remove or back-up; axe clean", async () => {
+    await signInAs('vic@acme.test');
+    const { page, context, problems } = await openProjects(/Shared with Acme: you are a viewer/);
+    try {
+      const shop = page.getByRole('listitem', { name: 'Shop' });
+      await expect(shop.textContent()).resolves.toContain('shop-prod');
+      await expect(shop.getByText('Not set up on this machine').count()).resolves.toBe(1);
+      await expect(page.getByRole('heading', { name: 'Add a project' }).count()).resolves.toBe(0);
+      await expect(page.getByRole('button', { name: /^Remove / }).count()).resolves.toBe(0);
+      await expect(page.getByRole('button', { name: /^Back up/ }).count()).resolves.toBe(0);
+      await expect(page.getByRole('button', { name: /^Test connection/ }).count()).resolves.toBe(0);
+      expect(blocking(await scanAccessibility(page))).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the owner: the same project with Remove, and the add form', async () => {
+    await signInAs('owner@acme.test');
+    const { page, context } = await openProjects(/Shared with Acme: you are an owner/);
+    try {
+      await page.getByRole('heading', { name: 'Add a project' }).waitFor();
+      await expect(page.getByRole('button', { name: 'Remove Shop' }).count()).resolves.toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("server down: the last known projects under the banner “Offline — showing the organisation's state as of …”", async () => {
+    await signInAs('vic@acme.test');
+    const first = await openProjects(/Shared with Acme/);
+    await first.context.close();
+    await server.down();
+    try {
+      const { page, context, problems } = await openProjects(
+        /^Offline — showing the organisation's state as of /,
+      );
+      try {
+        const banner = page.getByRole('status').filter({ hasText: /^Offline/ });
+        await expect(banner.count()).resolves.toBe(1);
+        await expect(page.getByRole('heading', { name: 'Add a project' }).count()).resolves.toBe(0);
+        expect(blocking(await scanAccessibility(page))).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await server.up();
+    }
+  });
+});

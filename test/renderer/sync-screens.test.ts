@@ -1,0 +1,174 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncState } from '../../src/shared/api/methods/sync.js';
+import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
+import { Keyring } from '../../src/engine/keys/keyring.js';
+import { MasterKey } from '../../src/engine/keys/master-key.js';
+import { canOnScreen, setUpHere, syncNotice } from '../../src/renderer/features/sync/abilities.js';
+import type { AppStore } from '../../src/renderer/store/index.js';
+import { rendererStore } from '../helpers/renderer-store.js';
+import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
+
+/** A sync state as `sync.state` answers it. */
+const state = (
+  role: SyncState['organization'] extends infer O
+    ? O extends { role: infer R }
+      ? R
+      : never
+    : never,
+  projects: Partial<NonNullable<SyncState['lists']['projects']>> = {},
+): SyncState => ({
+  mode: 'server',
+  organization: { id: 'org_1', name: 'Acme', role },
+  lists: {
+    projects: { source: 'server', syncedAt: null, offline: false, problem: null, ...projects },
+    destinations: null,
+    schedules: null,
+    runs: null,
+    backups: null,
+  },
+});
+
+const WRITES = [
+  'backups:create',
+  'backups:restore',
+  'backups:delete',
+  'schedules:manage',
+  'projects:manage',
+] as const;
+
+describe('what the catalog screens offer and say in team sync mode', () => {
+  it('outside sync mode (or before the state is known) every action is offered', () => {
+    for (const action of WRITES) {
+      expect(canOnScreen(null, action)).toBe(true);
+      expect(canOnScreen({ ...state('viewer'), mode: 'local', organization: null }, action)).toBe(
+        true,
+      );
+    }
+  });
+
+  it('a viewer is offered no write; a member backs up and schedules; only admins delete and manage projects', () => {
+    for (const action of WRITES) expect(canOnScreen(state('viewer'), action)).toBe(false);
+    expect(canOnScreen(state('viewer'), 'backups:view')).toBe(true);
+    const member = state('member');
+    expect(WRITES.filter((a) => canOnScreen(member, a))).toEqual([
+      'backups:create',
+      'backups:restore',
+      'schedules:manage',
+    ]);
+    expect(WRITES.filter((a) => canOnScreen(state('admin'), a))).toEqual([...WRITES]);
+    // In sync mode with the role not known yet (never synced, offline): reading only.
+    const unknown = { ...state('member'), organization: null };
+    expect(WRITES.filter((a) => canOnScreen(unknown, a))).toEqual([]);
+  });
+
+  it('what a backup, schedule or restore here can use: rows set up on this machine', () => {
+    const origin = (where: 'both' | 'server' | 'local') => ({
+      where,
+      serverId: null,
+      pending: false,
+    });
+    const rows = [
+      { id: 'a' },
+      { id: 'b', origin: origin('both') },
+      { id: 'c', origin: origin('server') },
+      { id: 'd', origin: origin('local') },
+    ];
+    expect(setUpHere(rows).map((r) => r.id)).toEqual(['a', 'b', 'd']);
+  });
+
+  it('the banner: offline with the age of the rows; never synced; shared with whom', () => {
+    const syncedAt = '2026-11-30T09:30:00.000Z';
+    const offline = syncNotice(
+      state('member', {
+        syncedAt,
+        offline: true,
+        problem: { code: 'UNAVAILABLE', message: 'down', fault: 'system', retryable: true },
+      }),
+      'projects',
+    );
+    expect(offline?.tone).toBe('warning');
+    expect(offline?.text).toMatch(/^Offline — showing the organisation's state as of .+\.$/);
+    expect(offline?.text).toContain(new Date(syncedAt).getFullYear().toString());
+    const never = syncNotice(
+      state('member', {
+        source: 'local',
+        offline: true,
+        problem: { code: 'UNAVAILABLE', message: 'down', fault: 'system', retryable: true },
+      }),
+      'projects',
+    );
+    expect(never?.text).toMatch(/never synced to this machine/);
+    expect(syncNotice(state('viewer'), 'projects')).toEqual({
+      tone: 'info',
+      text: 'Shared with Acme: you are a viewer.',
+    });
+    expect(syncNotice(null, 'projects')).toBeNull();
+  });
+});
+
+/**
+ * The same over the real engine (memory transport, dispatcher, handlers) and a real
+ * organisation server: a viewer's Projects screen state.
+ */
+describe('the Projects screen’s store in team sync mode against a real organisation server', () => {
+  let server: TeamTestServer;
+  let orgId: string;
+  const cleanups: (() => void)[] = [];
+
+  beforeAll(async () => {
+    server = await TeamTestServer.start();
+    ({ orgId } = await server.organisation('owner@acme.test', { 'vic@acme.test': 'viewer' }));
+    await server.publish('owner@acme.test', orgId, '/projects', {
+      name: 'Shop',
+      firebaseProjectId: 'shop-prod',
+    });
+  });
+  afterAll(async () => {
+    for (const c of cleanups) c();
+    await server?.close();
+  });
+
+  const storeOf = async (email: string): Promise<AppStore> => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fb-sync-store-'));
+    await signedInSecrets(dir, await server.signIn(email, orgId));
+    const keyring = new Keyring(MasterKey.generate());
+    const runtime: Runtime = createRuntime({ env: { FIREBACKUP_HOME: dir }, keyring });
+    const { store, stop } = await rendererStore(runtime, keyring, dir);
+    cleanups.push(() => {
+      stop();
+      runtime.close();
+    });
+    return store;
+  };
+
+  it("a viewer sees the organisation's projects, no write action, and the offline banner when the server is down", async () => {
+    const store = await storeOf('vic@acme.test');
+    const s = () => store.getState();
+    await s().projects.load();
+    await s().sync.load();
+    expect(s().projects.list.value.map((p) => p.name)).toEqual(['Shop']);
+    const online = s().sync.state.value;
+    expect(online).toMatchObject({ mode: 'server', organization: { role: 'viewer' } });
+    for (const action of WRITES) expect(canOnScreen(online, action)).toBe(false);
+    expect(syncNotice(online, 'projects')?.tone).toBe('info');
+
+    await server.down();
+    try {
+      await s().projects.load();
+      await s().sync.load();
+      expect(s().projects.list.error).toBeNull();
+      expect(s().projects.list.value.map((p) => p.name)).toEqual(['Shop']);
+      const offline = s().sync.state.value;
+      expect(offline?.organization?.role).toBe('viewer');
+      expect(syncNotice(offline, 'projects')?.text).toMatch(
+        /^Offline — showing the organisation's state as of /,
+      );
+      for (const action of WRITES) expect(canOnScreen(offline, action)).toBe(false);
+    } finally {
+      await server.up();
+    }
+  });
+});
