@@ -4,9 +4,43 @@
  * as `firebackup server` runs it, one without audit writes (to measure what they add).
  * Prints one JSON line with the addresses and a seeded session, then serves until killed.
  */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
+import pg from 'pg';
 import { buildApp } from '../src/server/app.js';
 import { loadConfig } from '../src/server/config.js';
 import { openDb } from '../src/server/db/db.js';
+
+// What a request costs, read by the bench around each load: database round trips (every
+// statement node-postgres sends is one), this process's CPU time, GC pauses, and the CPU
+// time of the PostgreSQL backends serving this process's connections.
+// Statements node-postgres writes in one turn of the event loop travel (pipelined) and are
+// answered together: each turn that sends on a connection is one round trip (test/server/round-trips.test.ts).
+let roundTrips = 0;
+const sending = new WeakSet<pg.Client>();
+const clientQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  if (!sending.has(this)) {
+    sending.add(this);
+    roundTrips++;
+    setImmediate(() => sending.delete(this));
+  }
+  return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof clientQuery;
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
+/** user + system CPU of a process in ms, from /proc (Linux only; 0 elsewhere). */
+function procCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 const databaseUrl = process.env.BENCH_DATABASE_URL;
 const db = await openDb(databaseUrl ? { databaseUrl } : {});
@@ -54,8 +88,33 @@ for (let i = 0; i < 100; i++)
     backupId: `bkp_bench_${i}`,
   });
 
+const backendPids = new Set<number>();
+const stats = createServer((_request, response) => {
+  void (async () => {
+    const trips = roundTrips; // before this handler's own query
+    if (databaseUrl !== undefined) {
+      // Ours are the pools' connections (the bench is alone on its throwaway cluster).
+      const rows = await db.system((tx) =>
+        tx.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'",
+        ),
+      );
+      for (const row of rows) backendPids.add(row.pid);
+    }
+    const cpu = process.cpuUsage();
+    let pgCpuMs = 0;
+    for (const pid of backendPids) pgCpuMs += procCpuMs(pid);
+    response.end(
+      JSON.stringify({ roundTrips: trips, cpuMs: (cpu.user + cpu.system) / 1000, gcMs, pgCpuMs }),
+    );
+  })();
+});
+await new Promise<void>((resolve) => stats.listen(0, '127.0.0.1', resolve));
+const statsUrl = `http://127.0.0.1:${(stats.address() as { port: number }).port}/`;
+
 console.log(
   JSON.stringify({
+    statsUrl,
     url,
     urlNoAudit,
     token: login.accessToken,

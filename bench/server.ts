@@ -13,6 +13,7 @@ import { postgresBin, startPostgres, type RunningService } from '../test/setup/p
 import { ROOT, type BenchLine } from './lib.js';
 
 interface Seed {
+  statsUrl: string;
   url: string;
   urlNoAudit: string;
   token: string;
@@ -26,6 +27,44 @@ interface Run {
   p99: number;
   rps: number;
   bad: number;
+  total: number;
+  /** Per request: database round trips, server CPU, its GC pauses, PostgreSQL backend CPU. */
+  cost?: Cost;
+}
+
+interface Cost {
+  roundTrips: number;
+  cpuMs: number;
+  gcMs: number;
+  pgCpuMs: number;
+}
+
+async function stats(url: string): Promise<Cost> {
+  return (await (await fetch(url)).json()) as Cost;
+}
+
+/** `load`, with what each request cost the server and PostgreSQL (from the child's counters). */
+async function measured(statsUrl: string, ...args: Parameters<typeof load>): Promise<Run> {
+  const before = await stats(statsUrl);
+  const run = await load(...args);
+  const after = await stats(statsUrl);
+  const n = Math.max(1, run.total);
+  const per = (k: keyof Cost) => (after[k] - before[k]) / n;
+  return {
+    ...run,
+    cost: {
+      roundTrips: per('roundTrips'),
+      cpuMs: per('cpuMs'),
+      gcMs: per('gcMs'),
+      pgCpuMs: per('pgCpuMs'),
+    },
+  };
+}
+
+function costText(c: Cost | undefined): string {
+  return c === undefined
+    ? ''
+    : `; per request ${c.roundTrips.toFixed(2)} round trips, server CPU ${c.cpuMs.toFixed(3)} ms (GC ${c.gcMs.toFixed(3)} ms), PostgreSQL CPU ${c.pgCpuMs.toFixed(3)} ms`;
 }
 
 async function load(
@@ -54,11 +93,17 @@ async function load(
     p99: result.latency.p99,
     rps: result.requests.average,
     bad: result.non2xx + result.errors + result.timeouts,
+    total: result.requests.total,
   };
 }
 
+/** Seconds per read route (10; BENCH_SERVER_SECONDS for quick profiling runs). */
+const SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 10);
+
 async function startChild(databaseUrl: string | undefined) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server-child.ts'], {
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server process (e.g. --cpu-prof).
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'bench/server-child.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...(databaseUrl ? { BENCH_DATABASE_URL: databaseUrl } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -89,7 +134,10 @@ export async function serverLines(): Promise<BenchLine[]> {
       ['GET …/runs (first page: 50 of 100 rows)', '/runs'],
       ['GET …/organizations/:id', ''],
     ] as const)
-      reads.push([label, await load(seed.url, read(path), seed.token, 500, 10)]);
+      reads.push([
+        label,
+        await measured(seed.statsUrl, seed.url, read(path), seed.token, 500, SECONDS),
+      ]);
 
     const write = {
       method: 'POST' as const,
@@ -99,8 +147,8 @@ export async function serverLines(): Promise<BenchLine[]> {
     const withAudit: Run[] = [];
     const without: Run[] = [];
     for (let round = 0; round < 3; round++) {
-      withAudit.push(await load(seed.url, write, seed.token, 200, 5));
-      without.push(await load(seed.urlNoAudit, write, seed.token, 200, 5));
+      withAudit.push(await measured(seed.statsUrl, seed.url, write, seed.token, 200, 5));
+      without.push(await measured(seed.statsUrl, seed.urlNoAudit, write, seed.token, 200, 5));
     }
     const mean = (runs: Run[], k: 'p50' | 'p99') =>
       runs.reduce((s, r) => s + r[k], 0) / runs.length;
@@ -110,7 +158,15 @@ export async function serverLines(): Promise<BenchLine[]> {
     );
     const added = mean(withAudit, 'p99') - mean(without, 'p99');
     for (const [label, r] of reads)
-      console.log(`${label}: p50 ${r.p50} ms p99 ${r.p99} ms at ${r.rps.toFixed(0)} req/s`);
+      console.log(
+        `${label}: p50 ${r.p50} ms p99 ${r.p99} ms at ${r.rps.toFixed(0)} req/s${costText(r.cost)}`,
+      );
+    for (const [label, runs] of [
+      ['with audit', withAudit],
+      ['without audit', without],
+    ] as const)
+      for (const r of runs)
+        console.log(`POST …/backups ${label}: p99 ${r.p99} ms${costText(r.cost)}`);
     console.log(
       `POST …/backups p99 with audit ${withAudit.map((r) => r.p99).join('/')} ms, without ${without.map((r) => r.p99).join('/')} ms; p50 ${mean(withAudit, 'p50').toFixed(2)} vs ${mean(without, 'p50').toFixed(2)} ms`,
     );

@@ -34,7 +34,7 @@ function chainHash(prevHash: string, entryText: string): string {
 
 /**
  * Appends one entry inside the caller's transaction (so it commits with the change, or
- * not at all). One plain INSERT, no lock: the entry is linked into the hash chain after
+ * not at all). One plain INSERT, pipelined (Tx.send), no lock: the entry is linked into the hash chain after
  * commit by the linker (audit-linker.ts, migration 5's audit_link), so a request never
  * queues behind its organisation's other audited requests.
  */
@@ -54,10 +54,10 @@ export async function appendAudit(
     organization,
     metadata: input.metadata,
   };
-  await tx.query('INSERT INTO audit_log (chain, entry) VALUES ($1, $2)', [
-    chain,
-    JSON.stringify(entry),
-  ]);
+  // Sent, not awaited: it reaches PostgreSQL with the transaction's next statement or its
+  // COMMIT, so the entry costs the request no round trip of its own; if it fails, the
+  // transaction fails with it (Tx.send), so the action never commits without its entry.
+  tx.send('INSERT INTO audit_log (chain, entry) VALUES ($1, $2)', [chain, JSON.stringify(entry)]);
 }
 
 /** Appends in its own transaction, in the organisation's RLS context when there is one. */

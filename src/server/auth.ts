@@ -11,7 +11,7 @@ import {
 import type { AuditLinker } from './audit-linker.js';
 import { appendAudit, recordAudit } from './audit.js';
 import type { ServerConfig } from './config.js';
-import type { Db, Tx } from './db/db.js';
+import type { Db, Statement, Tx } from './db/db.js';
 import { sha256 } from './ids.js';
 import { csrfMatches, isSafeMethod, tokenFromCookie } from './session-cookies.js';
 import type { SharedState } from './shared-state.js';
@@ -347,19 +347,31 @@ export interface OrgCaller {
 }
 
 /**
- * The server's own permission check for a route of organisation `orgId`, inside the
- * route's own transaction (`tx`, in the organisation's RLS context), so a call costs one
- * transaction. Not a member (or a key of another organisation): 404, so other tenants' ids
- * are not even confirmed. A member without the right: `denied`, which the caller records
- * with recordDenial once the transaction has ended.
+ * The caller's membership row, read by authorize: the statement Db.withOrg sends with the
+ * transaction's opening (one round trip for BEGIN, the RLS settings and this), in the
+ * organisation's RLS context. None for API keys (they were matched in that context).
  */
-export async function authorize(
-  tx: Tx,
+export function membershipCheck(principal: Principal): Statement | undefined {
+  return principal.kind === 'user'
+    ? { sql: 'SELECT role FROM memberships WHERE user_id = $1', params: [principal.userId] }
+    : undefined;
+}
+
+/**
+ * The server's own permission check for a route of organisation `orgId`, inside the
+ * route's own transaction (in the organisation's RLS context), so a call costs one
+ * transaction; `membership` holds the rows of membershipCheck's statement. Not a member
+ * (or a key of another organisation): 404, so other tenants' ids are not even confirmed.
+ * A member without the right: `denied`, which the caller records with recordDenial once
+ * the transaction has ended.
+ */
+export function authorize(
   request: FastifyRequest,
   principal: Principal,
   orgId: string,
   rule: Rule,
-): Promise<{ caller: OrgCaller; allowed: boolean }> {
+  membership: readonly { role: Role }[],
+): { caller: OrgCaller; allowed: boolean } {
   const notFound = () => new AppError('NOT_FOUND', `No organisation ${orgId}.`);
   const headerOrg = request.headers['x-organization-id'];
   if (typeof headerOrg === 'string' && headerOrg !== '' && headerOrg !== orgId)
@@ -368,19 +380,16 @@ export async function authorize(
       `X-Organization-Id (${headerOrg}) names another organisation than the URL (${orgId}).`,
     );
   if (principal.kind === 'user') {
-    const [membership] = await tx.query<{ role: Role }>(
-      'SELECT role FROM memberships WHERE user_id = $1',
-      [principal.userId],
-    );
-    if (membership === undefined) throw notFound();
+    const [member] = membership;
+    if (member === undefined) throw notFound();
     return {
       caller: {
         principal,
         orgId,
-        role: membership.role,
+        role: member.role,
         actor: { id: principal.userId, email: principal.email, ip: clientIp(request) },
       },
-      allowed: rule.roles.includes(membership.role),
+      allowed: rule.roles.includes(member.role),
     };
   }
   if (principal.orgId !== orgId) throw notFound();

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { AppError } from '../shared/errors.js';
 import type { ServerConfig } from './config.js';
@@ -29,6 +29,12 @@ export interface AccessClaims {
 
 export class Tokens {
   private readonly key: Uint8Array;
+  /**
+   * The same secret imported once as a WebCrypto HMAC key: given raw bytes, jose imports
+   * them again on every verify, which was the largest single CPU cost of an authenticated
+   * read (docs/benchmarks.md). Its algorithm is HS256's, so jose still refuses any other.
+   */
+  private readonly verifyKey: Promise<webcrypto.CryptoKey>;
 
   constructor(
     private readonly config: Pick<
@@ -43,6 +49,13 @@ export class Tokens {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.key = new TextEncoder().encode(config.JWT_SECRET);
+    this.verifyKey = webcrypto.subtle.importKey(
+      'raw',
+      this.key,
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
   }
 
   async signAccess(claims: AccessClaims): Promise<string> {
@@ -60,7 +73,7 @@ export class Tokens {
   /** Verifies signature, algorithm, issuer, audience and expiry; any failure is 401. */
   async verifyAccess(token: string): Promise<AccessClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, await this.verifyKey, {
         algorithms: [ALG],
         issuer: this.config.JWT_ISSUER,
         audience: this.config.JWT_AUDIENCE,

@@ -67,7 +67,8 @@ function googleSuite(backend: Backend): void {
   const serverAudit = async () =>
     (
       await db.system((tx) =>
-        tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-' ORDER BY seq`),
+        // Insertion order: entries the linker has not reached yet have no seq.
+        tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-' ORDER BY id`),
       )
     ).map(
       (r) =>

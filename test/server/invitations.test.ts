@@ -32,7 +32,7 @@ function invitationsSuite(backend: Backend): void {
   const auditEvents = async (s: TestServer, orgId: string) =>
     (
       await s.db.system((tx) =>
-        tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY seq', [
+        tx.query<{ entry: string }>('SELECT entry FROM audit_log WHERE chain = $1 ORDER BY id', [
           orgId,
         ]),
       )

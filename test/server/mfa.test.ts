@@ -66,7 +66,7 @@ function mfaSuite(backend: Backend): void {
   const events = async (s: TestServer, userId: string) =>
     (
       await s.db.system((tx) =>
-        tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-' ORDER BY seq`),
+        tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-' ORDER BY id`),
       )
     )
       .map((r) => JSON.parse(r.entry) as { event: string; level: string; actor: { id: string } })

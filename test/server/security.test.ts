@@ -215,7 +215,7 @@ function securitySuite(backend: Backend): void {
       expect((await server.call(alice, 'GET', url)).statusCode).toBe(401);
 
       const events = await server.db.system((tx) =>
-        tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-' ORDER BY seq`),
+        tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-' ORDER BY id`),
       );
       const reuseEntry = events
         .map((r) => JSON.parse(r.entry))

@@ -228,7 +228,7 @@ function sessionsSuite(backend: Backend): void {
       expect(refresh.statusCode).toBe(401);
       expect((await s.call(alice, 'GET', '/api/v1/me')).statusCode).toBe(401);
       const entries = await s.db.system((tx) =>
-        tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-' ORDER BY seq`),
+        tx.query<{ entry: string }>(`SELECT entry FROM audit_log WHERE chain = '-' ORDER BY id`),
       );
       const idle = entries
         .map((r) => JSON.parse(r.entry))

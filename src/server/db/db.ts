@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { PGlite } from '@electric-sql/pglite';
@@ -8,14 +9,34 @@ import { APP_ROLE, MIGRATIONS } from './migrations.js';
 /** The little of SQL the server needs, the same over PGlite and `pg`. */
 export interface Tx {
   query<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Sends a statement whose rows nobody reads (an audit entry) without waiting for its
+   * answer: on PostgreSQL it travels with the transaction's next statement or its COMMIT,
+   * so it costs no round trip of its own. It is still part of the transaction: if it
+   * fails, the next query (or the commit) throws its error and nothing of the transaction
+   * commits.
+   */
+  send(sql: string, params?: readonly unknown[]): void;
+}
+
+/** A statement sent with the transaction's opening (see Db.withOrg). */
+export interface Statement {
+  sql: string;
+  params?: readonly unknown[];
 }
 
 export interface Db {
   /**
    * Runs `body` in a transaction as the RLS-bound role with `app.org_id` set: tenant
-   * tables show and accept only that organisation's rows.
+   * tables show and accept only that organisation's rows. `first`, when given, runs in
+   * that context right after the set-up, in the same round trip on PostgreSQL (the
+   * caller's membership check), and `body` gets its rows.
    */
-  withOrg<T>(orgId: string, body: (tx: Tx) => Promise<T>): Promise<T>;
+  withOrg<T, F extends object = Record<string, unknown>>(
+    orgId: string,
+    body: (tx: Tx, first: F[]) => Promise<T>,
+    first?: Statement,
+  ): Promise<T>;
   /** A transaction with the server's own rights, for users, sessions and new organisations. */
   system<T>(body: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -24,40 +45,139 @@ export interface Db {
 }
 
 interface Raw {
-  transaction<T>(body: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * A transaction whose `opening` statements are sent with BEGIN (one round trip on
+   * PostgreSQL); `body` gets the rows of the last one.
+   */
+  transaction<T>(
+    body: (tx: Tx, opened: object[]) => Promise<T>,
+    opening?: readonly Statement[],
+  ): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * Statements sent and not awaited yet (Tx.send). Before anything reads an answer (a query,
+ * the commit) they are awaited too, so the first failure is the one reported.
+ */
+class Sent {
+  private pending: Promise<unknown>[] = [];
+
+  add(answer: Promise<unknown>): void {
+    // Awaited later (settle); handled now so a failure is never an unhandled rejection.
+    answer.catch(() => undefined);
+    this.pending.push(answer);
+  }
+
+  /**
+   * Waits for everything sent before `answer`, in order, then for `answer`: the first
+   * failure is thrown (after it, PostgreSQL refuses the rest as "transaction aborted").
+   */
+  async settle<T>(answer: Promise<T>): Promise<T> {
+    const pending = this.pending;
+    if (pending.length === 0) return answer;
+    this.pending = [];
+    answer.catch(() => undefined);
+    for (const earlier of pending) await earlier;
+    return answer;
+  }
 }
 
 function pgliteRaw(dataDir: string | undefined): Raw {
   if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
   const db = new PGlite(dataDir);
   return {
-    transaction: (body) =>
-      db.transaction((tx) =>
-        body({
-          query: async <R extends object>(sql: string, params?: readonly unknown[]) =>
-            (await tx.query<R>(sql, params as unknown[] | undefined)).rows,
-        }),
-      ),
+    transaction: (body, opening = []) =>
+      db.transaction(async (raw) => {
+        const sent = new Sent();
+        const query = async <R extends object>(sql: string, params?: readonly unknown[]) =>
+          (await raw.query<R>(sql, params as unknown[] | undefined)).rows;
+        let opened: object[] = [];
+        for (const statement of opening) opened = await query(statement.sql, statement.params);
+        const tx: Tx = {
+          query: (sql, params) => sent.settle(query(sql, params)),
+          send: (sql, params) => sent.add(query(sql, params)),
+        };
+        const result = await body(tx, opened);
+        // Statements sent and not read yet commit with the rest, or fail it.
+        await sent.settle(Promise.resolve());
+        return result;
+      }),
     close: () => db.close(),
   };
 }
 
+const statementNames = new Map<string, string>();
+
+/**
+ * A statement with parameters is prepared once per connection under a name derived from
+ * its text, then only bound and run: PostgreSQL parses and plans it once, not on every
+ * request. Every statement's text is the server's own (values travel as parameters), so
+ * the names are few. Plans still follow RLS: PostgreSQL re-plans one prepared under
+ * another role, and after DDL on the tables it reads.
+ */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `fb_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    if (statementNames.size > 5000) statementNames.clear();
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+/**
+ * node-postgres in pipeline mode: statements are written without waiting for the answers
+ * of the ones before (the protocol answers them in order), so a transaction's opening
+ * (BEGIN, its RLS settings, the membership check) is one round trip, and a Tx.send
+ * statement (the audit entry) rides with the COMMIT. Each statement still runs, and fails,
+ * in order: after a failure PostgreSQL refuses the rest of the transaction and turns its
+ * COMMIT into a rollback, which is checked below.
+ */
 function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
-  const pool = new pg.Pool({ connectionString: url, ssl, max: 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    ssl,
+    max: 10,
+    pipeline: true,
+  } as pg.PoolConfig);
   return {
-    async transaction(body) {
+    async transaction(body, opening = []) {
       const client = await pool.connect();
+      const sent = new Sent();
+      const query = <R extends object>(sql: string, params?: readonly unknown[]) =>
+        client
+          .query(
+            params === undefined || params.length === 0
+              ? sql
+              : { name: statementName(sql), text: sql, values: params as unknown[] },
+          )
+          .then((r) => r.rows as R[]);
+      let committed = false;
       try {
-        await client.query('BEGIN');
-        const result = await body({
-          query: async <R extends object>(sql: string, params?: readonly unknown[]) =>
-            (await client.query(sql, params as unknown[] | undefined)).rows as R[],
-        });
-        await client.query('COMMIT');
+        sent.add(client.query('BEGIN'));
+        let last: Promise<object[]> | undefined;
+        for (const statement of opening) {
+          if (last !== undefined) sent.add(last);
+          last = query(statement.sql, statement.params);
+        }
+        // Without an opening, BEGIN's answer is awaited with the body's first statement.
+        const opened = last === undefined ? [] : await sent.settle(last);
+        const result = await body(
+          {
+            query: (sql, params) => sent.settle(query(sql, params)),
+            send: (sql, params) => sent.add(query(sql, params)),
+          },
+          opened,
+        );
+        const commit = await sent.settle(client.query('COMMIT'));
+        committed = true;
+        // A failed statement that nobody awaited still makes PostgreSQL roll back.
+        if (commit.command !== 'COMMIT')
+          throw new Error(`The transaction was rolled back (${commit.command}).`);
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!committed) await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
         client.release();
@@ -148,15 +268,22 @@ export async function openDb(options: {
   return {
     kind: options.databaseUrl !== undefined ? 'postgres' : 'pglite',
     system: (body) => raw.transaction(body),
-    withOrg: (orgId, body) =>
-      raw.transaction(async (tx) => {
-        // One round trip for both: SET LOCAL ROLE is what set_config('role', …, true) does.
-        await tx.query(`SELECT set_config('role', $2, true), set_config('app.org_id', $1, true)`, [
-          orgId,
-          APP_ROLE,
-        ]);
-        return body(tx);
-      }),
+    withOrg: <T, F extends object>(
+      orgId: string,
+      body: (tx: Tx, first: F[]) => Promise<T>,
+      first?: Statement,
+    ) =>
+      raw.transaction(
+        (tx, opened) => body(tx, first === undefined ? [] : (opened as F[])),
+        [
+          // SET LOCAL ROLE is what set_config('role', …, true) does.
+          {
+            sql: `SELECT set_config('role', $2, true), set_config('app.org_id', $1, true)`,
+            params: [orgId, APP_ROLE],
+          },
+          ...(first !== undefined ? [first] : []),
+        ],
+      ),
     close: () => raw.close(),
   };
 }

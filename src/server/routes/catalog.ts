@@ -5,8 +5,9 @@ import { anyMember, ruleFor } from '../auth.js';
 import type { Tx } from '../db/db.js';
 import { checkDestination, refuseSecrets, shapeOf } from '../destinations.js';
 import { newId } from '../ids.js';
-import { listPage, PageQuery } from '../pagination.js';
+import { isoTime, isoTimes, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
+import { listRoute } from './list-route.js';
 import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
 
 /**
@@ -34,12 +35,13 @@ interface DestinationRow {
   url: string;
   options: Record<string, unknown>;
   createdBy: string;
-  createdAt: Date;
-  updatedAt: Date;
+  /** ISO 8601 text (isoTime), as the answer carries it. */
+  createdAt: string;
+  updatedAt: string;
 }
 
 const DESTINATION_COLUMNS = `id, name, url, options, created_by AS "createdBy",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  ${isoTime('created_at', 'createdAt')}, ${isoTime('updated_at', 'updatedAt')}`;
 
 /** The answer for a destination: what it is (kind, bucket, prefix, folder) and its options. */
 function destinationView(row: DestinationRow) {
@@ -102,13 +104,14 @@ interface ScheduleRow {
     'name' | 'projectId' | 'destinationId' | 'cron' | 'timeZone' | 'enabled'
   >;
   createdBy: string;
-  createdAt: Date;
-  updatedAt: Date;
+  /** ISO 8601 text (isoTime), as the answer carries it. */
+  createdAt: string;
+  updatedAt: string;
 }
 
 const SCHEDULE_COLUMNS = `id, name, project_id AS "projectId", destination_id AS "destinationId",
   cron, time_zone AS "timeZone", paused, settings, created_by AS "createdBy",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  ${isoTime('created_at', 'createdAt')}, ${isoTime('updated_at', 'updatedAt')}`;
 
 function scheduleFields(row: ScheduleRow): ScheduleFields {
   return {
@@ -277,26 +280,16 @@ function runMetadata(r: RunRow): Record<string, unknown> {
 
 const READ_CATALOG = anyMember('projects:read');
 const MANAGE_DESTINATIONS = ruleFor('projects:manage');
-const Page = z.object(PageQuery);
 
 export const CATALOG_ROUTES: readonly OrgRoute[] = [
-  {
-    method: 'GET',
+  listRoute<DestinationRow>({
     path: '/destinations',
     rule: READ_CATALOG,
     summary: 'List destinations (non-secret options only; a page, oldest first).',
-    query: Page,
-    async handle(tx, _c, request) {
-      const page = await listPage<DestinationRow>(
-        tx,
-        { select: DESTINATION_COLUMNS, from: 'destinations', order: 'asc' },
-        parseBody(Page, request.query),
-      );
-      return {
-        body: { destinations: page.items.map(destinationView), nextCursor: page.nextCursor },
-      };
-    },
-  },
+    field: 'destinations',
+    list: { select: DESTINATION_COLUMNS, from: 'destinations', order: 'asc' },
+    view: destinationView,
+  }),
   {
     method: 'GET',
     path: '/destinations/:destinationId',
@@ -382,21 +375,14 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
       return { status: 204 };
     },
   },
-  {
-    method: 'GET',
+  listRoute<ScheduleRow>({
     path: '/schedules',
     rule: ruleFor('schedules:view'),
     summary: 'List schedules (a page, oldest first).',
-    query: Page,
-    async handle(tx, _c, request) {
-      const page = await listPage<ScheduleRow>(
-        tx,
-        { select: SCHEDULE_COLUMNS, from: 'schedules', order: 'asc' },
-        parseBody(Page, request.query),
-      );
-      return { body: { schedules: page.items.map(scheduleView), nextCursor: page.nextCursor } };
-    },
-  },
+    field: 'schedules',
+    list: { select: SCHEDULE_COLUMNS, from: 'schedules', order: 'asc' },
+    view: scheduleView,
+  }),
   {
     method: 'GET',
     path: '/schedules/:scheduleId',
@@ -469,33 +455,19 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
       return { status: 204 };
     },
   },
-  {
-    method: 'GET',
+  listRoute({
     path: '/runs',
     rule: ruleFor('backups:view'),
     summary: 'The run history, newest first (a page; filters: status, projectId, scheduleId).',
-    query: RunsQuery,
-    async handle(tx, _c, request) {
-      const q = parseBody(RunsQuery, request.query);
-      const where: string[] = [];
-      const params: unknown[] = [];
-      for (const [column, value] of [
-        ['status', q.status],
-        ['project_id', q.projectId],
-        ['schedule_id', q.scheduleId],
-      ] as const)
-        if (value !== undefined) {
-          params.push(value);
-          where.push(`${column} = $${params.length}`);
-        }
-      const page = await listPage(
-        tx,
-        { select: RUN_COLUMNS, from: 'runs', where, params, order: 'desc' },
-        q,
-      );
-      return { body: { runs: page.items, nextCursor: page.nextCursor } };
+    field: 'runs',
+    list: {
+      select: isoTimes(RUN_COLUMNS, ['started_at', 'finished_at', 'created_at']),
+      from: 'runs',
+      order: 'desc',
     },
-  },
+    query: RunsQuery,
+    filters: { status: 'status', projectId: 'project_id', scheduleId: 'schedule_id' },
+  }),
   {
     method: 'POST',
     path: '/runs',

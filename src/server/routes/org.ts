@@ -10,8 +10,10 @@ import {
   anyMember,
   authenticate,
   authorize,
+  membershipCheck,
   recordDenial,
   ruleFor,
+  type OrgCaller,
   type ServerContext,
 } from '../auth.js';
 import type { Tx } from '../db/db.js';
@@ -24,11 +26,12 @@ import {
 } from '../idempotency.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
-import { listPage, PageQuery } from '../pagination.js';
+import { isoTime, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
 import { BILLING_ROUTES } from './billing.js';
 import { CATALOG_ROUTES } from './catalog.js';
 import { INVITATION_ROUTES } from './invitations.js';
+import { listRoute } from './list-route.js';
 import { checkMemberChange } from './members.js';
 import { notFound, param, requireProject, type OrgRoute } from './org-route.js';
 import { PROJECT_WRITE_ROUTES, ProjectBody } from './projects.js';
@@ -62,7 +65,6 @@ const AuditExportQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
 const AuditQuery = z.object({ ...AuditFilters, ...PageQuery });
-const Page = z.object(PageQuery);
 const BackupsQuery = z.object({ ...PageQuery, projectId: z.string().max(200).optional() });
 
 /** The filters of an audit query, without the ones it did not give. */
@@ -105,29 +107,21 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
       return { status: 204 };
     },
   },
-  {
-    method: 'GET',
+  listRoute({
     path: '/members',
     rule: anyMember(null),
     summary: 'List the members and their roles (a page, oldest first).',
-    query: Page,
-    async handle(tx, _c, request) {
-      const page = await listPage(
-        tx,
-        {
-          select: `m.user_id AS "userId", u.email, u.name, m.role, m.created_at AS "joinedAt"`,
-          from: 'memberships m JOIN users u ON u.id = m.user_id',
-          order: 'asc',
-          key: [
-            { column: 'm.created_at', type: 'timestamptz' },
-            { column: 'm.user_id', type: 'text' },
-          ],
-        },
-        parseBody(Page, request.query),
-      );
-      return { body: { members: page.items, nextCursor: page.nextCursor } };
+    field: 'members',
+    list: {
+      select: `m.user_id AS "userId", u.email, u.name, m.role, ${isoTime('m.created_at', 'joinedAt')}`,
+      from: 'memberships m JOIN users u ON u.id = m.user_id',
+      order: 'asc',
+      key: [
+        { column: 'm.created_at', type: 'timestamptz' },
+        { column: 'm.user_id', type: 'text' },
+      ],
     },
-  },
+  }),
   {
     method: 'PATCH',
     path: '/members/:userId',
@@ -174,26 +168,19 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
       return { status: 204 };
     },
   },
-  {
-    method: 'GET',
+  listRoute({
     path: '/api-keys',
     rule: ADMIN_TASK,
     summary: 'List API keys (never the keys themselves; a page, oldest first).',
-    query: Page,
-    async handle(tx, _c, request) {
-      const page = await listPage(
-        tx,
-        {
-          select: `id, name, prefix, scopes, created_by AS "createdBy", created_at AS "createdAt",
-                   expires_at AS "expiresAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`,
-          from: 'api_keys',
-          order: 'asc',
-        },
-        parseBody(Page, request.query),
-      );
-      return { body: { apiKeys: page.items, nextCursor: page.nextCursor } };
+    field: 'apiKeys',
+    list: {
+      select: `id, name, prefix, scopes, created_by AS "createdBy", ${isoTime('created_at', 'createdAt')},
+               ${isoTime('expires_at', 'expiresAt')}, ${isoTime('last_used_at', 'lastUsedAt')},
+               ${isoTime('revoked_at', 'revokedAt')}`,
+      from: 'api_keys',
+      order: 'asc',
     },
-  },
+  }),
   {
     method: 'POST',
     path: '/api-keys',
@@ -286,25 +273,17 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
       return { body: await verifyChain(tx, c.orgId) };
     },
   },
-  {
-    method: 'GET',
+  listRoute({
     path: '/projects',
     rule: anyMember('projects:read'),
     summary: 'List projects (a page, oldest first).',
-    query: Page,
-    async handle(tx, _c, request) {
-      const page = await listPage(
-        tx,
-        {
-          select: `id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"`,
-          from: 'projects',
-          order: 'asc',
-        },
-        parseBody(Page, request.query),
-      );
-      return { body: { projects: page.items, nextCursor: page.nextCursor } };
+    field: 'projects',
+    list: {
+      select: `id, name, firebase_project_id AS "firebaseProjectId", ${isoTime('created_at', 'createdAt')}`,
+      from: 'projects',
+      order: 'asc',
     },
-  },
+  }),
   {
     method: 'POST',
     path: '/projects',
@@ -330,7 +309,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     async handle(tx, _c, request) {
       const id = param(request, 'projectId');
       const [project] = await tx.query(
-        `SELECT id, name, firebase_project_id AS "firebaseProjectId", created_at AS "createdAt"
+        `SELECT id, name, firebase_project_id AS "firebaseProjectId", ${isoTime('created_at', 'createdAt')}
            FROM projects WHERE id = $1`,
         [id],
       );
@@ -338,30 +317,20 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
       return { body: project };
     },
   },
-  {
-    method: 'GET',
+  listRoute({
     path: '/backups',
     rule: ruleFor('backups:view'),
     summary: 'List backup records (metadata only; a page, newest first).',
-    query: BackupsQuery,
-    async handle(tx, _c, request) {
-      const q = parseBody(BackupsQuery, request.query);
-      const page = await listPage(
-        tx,
-        {
-          select: `id, project_id AS "projectId", created_at AS "createdAt", created_by AS "createdBy",
-                   key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount"`,
-          from: 'backups',
-          ...(q.projectId !== undefined
-            ? { where: ['project_id = $1'], params: [q.projectId] }
-            : {}),
-          order: 'desc',
-        },
-        q,
-      );
-      return { body: { backups: page.items, nextCursor: page.nextCursor } };
+    field: 'backups',
+    list: {
+      select: `id, project_id AS "projectId", ${isoTime('created_at', 'createdAt')}, created_by AS "createdBy",
+               key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount"`,
+      from: 'backups',
+      order: 'desc',
     },
-  },
+    query: BackupsQuery,
+    filters: { projectId: 'project_id' },
+  }),
   {
     method: 'POST',
     path: '/backups',
@@ -505,25 +474,38 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
         // Reads ignore the header; a write with one runs at most once per key.
         const key = route.method === 'GET' ? undefined : idempotencyKeyOf(request);
         let audited = false;
-        const outcome = await ctx.db.withOrg(orgId, async (tx) => {
-          const { caller, allowed } = await authorize(tx, request, principal, orgId, route.rule);
-          if (!allowed) return { denied: caller };
-          const run = () =>
-            route.handle(
-              tx,
-              caller,
+        const outcome = await ctx.db.withOrg<
+          Awaited<ReturnType<OrgRoute['handle']>> | { denied: OrgCaller },
+          { role: Role }
+        >(
+          orgId,
+          async (tx, membership) => {
+            const { caller, allowed } = authorize(
               request,
-              async (input) => {
-                if (!ctx.auditWrites) return;
-                await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
-                audited = true;
-              },
-              ctx,
+              principal,
+              orgId,
+              route.rule,
+              membership,
             );
-          if (key === undefined) return run();
-          const fingerprint = requestFingerprint(request, caller.actor.id);
-          return idempotent(tx, { orgId, key, fingerprint, now: ctx.now() }, run);
-        });
+            if (!allowed) return { denied: caller };
+            const run = () =>
+              route.handle(
+                tx,
+                caller,
+                request,
+                async (input) => {
+                  if (!ctx.auditWrites) return;
+                  await appendAudit(tx, caller.orgId, { ...input, actor: caller.actor }, ctx.now());
+                  audited = true;
+                },
+                ctx,
+              );
+            if (key === undefined) return run();
+            const fingerprint = requestFingerprint(request, caller.actor.id);
+            return idempotent(tx, { orgId, key, fingerprint, now: ctx.now() }, run);
+          },
+          membershipCheck(principal),
+        );
         // Committed: the entry joins the hash chain now, after the answer (ADR 0013).
         if (audited) ctx.auditLinker.kick();
         // The denial is recorded after the route's transaction (nothing of it ran).
