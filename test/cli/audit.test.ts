@@ -60,7 +60,9 @@ describe('firebackup audit verify', () => {
   it('not signed in: says to sign in (exit 1)', async () => {
     const run = await runCli(['audit', 'verify'], sandbox.env);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/Not signed in to an organisation server.*firebackup login --server/);
+    expect(run.stderr).toMatch(
+      /Not signed in to an organisation server.*firebackup login --server/,
+    );
   });
 
   it('an intact chain: exit 0, "intact through entry N", the numbers in --json', async () => {

@@ -1,6 +1,4 @@
-
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { openDb, type Db } from '../../src/server/db/db.js';
 import type { TeamCredentials } from '../../src/engine/team/credentials.js';
 import {
