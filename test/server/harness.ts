@@ -18,6 +18,13 @@ export const BACKENDS: readonly Backend[] = ['pglite', 'postgres'];
 const postgresTemplate = inject('postgresUrl');
 
 /** True when `backend` cannot run here (PostgreSQL missing locally; the setup said so loudly). */
+/**
+ * Why a PostgreSQL variant is skipped on a developer's machine (the PGlite variant still
+ * runs). With CI=true a missing PostgreSQL fails the run instead (test/setup/pg-redis.ts).
+ */
+export const POSTGRES_MISSING =
+  'SKIPPED: PostgreSQL 15 is not installed here (apt-get install postgresql-15 to run this; CI always runs it)';
+
 export function unavailable(backend: Backend): boolean {
   return backend === 'postgres' && postgresTemplate === '';
 }

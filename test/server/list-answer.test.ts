@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/server/db/db.js';
 import { isoTime, isoTimes } from '../../src/server/pagination.js';
-import { BACKENDS, openTestDb, unavailable, type Backend } from './harness.js';
+import { BACKENDS, openTestDb, POSTGRES_MISSING, unavailable, type Backend } from './harness.js';
 
 /**
  * List answers carry their times as PostgreSQL writes them (isoTime), not as Dates the
@@ -51,6 +51,6 @@ describe('isoTimes', () => {
 });
 
 describe.each(BACKENDS)('list answer times on %s', (backend) => {
-  if (unavailable(backend)) it.skip('PostgreSQL is not installed', () => undefined);
+  if (unavailable(backend)) it.skip(POSTGRES_MISSING, () => undefined);
   else suite(backend);
 });

@@ -1,7 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/server/db/db.js';
-import { BACKENDS, openTestDb, unavailable, useServers, type Backend } from './harness.js';
+import {
+  BACKENDS,
+  openTestDb,
+  POSTGRES_MISSING,
+  unavailable,
+  useServers,
+  type Backend,
+} from './harness.js';
 
 /**
  * What a request costs the database (issue #9's read p99 and "+2 ms" audit budgets,
@@ -184,6 +191,6 @@ function atomicity(backend: Backend) {
 }
 
 describe.each(BACKENDS)('the pipelined audit write on %s', (backend) => {
-  if (unavailable(backend)) it.skip('PostgreSQL is not installed', () => undefined);
+  if (unavailable(backend)) it.skip(POSTGRES_MISSING, () => undefined);
   else atomicity(backend);
 });
