@@ -1,15 +1,25 @@
+import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORG_ROUTES, successOf, type OrgRoute } from '../../src/server/routes/org.js';
 import { API_KEY_SCOPES, ROLES, type ApiKeyScope, type Role } from '../../src/shared/rbac.js';
 import {
   BACKENDS,
   openTestDb,
+  SECRET,
   startTestServer,
   unavailable,
   type Backend,
   type Session,
   type TestServer,
 } from './harness.js';
+
+/** A member's own token re-signed as expired a minute ago: a good signature, a past time. */
+async function expiredCopyOf(accessToken: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ ...decodeJwt(accessToken), iat: now - 3600, exp: now - 60 })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .sign(new TextEncoder().encode(SECRET));
+}
 
 /**
  * Generated from the route table and the guide's permission matrix: every organisation
@@ -227,6 +237,13 @@ function matrixSuite(backend: Backend): void {
         const { url, body } = await prepare(route, orgId);
         const res = await server.call(null, route.method, url, body);
         expect(res.statusCode).toBe(401);
+        expect(res.json().error.code).toBe('UNAUTHENTICATED');
+      });
+      it(`${name} with the owner's token expired → 401`, async () => {
+        const { url, body } = await prepare(route, orgId);
+        const expired = await expiredCopyOf(sessions.owner.accessToken);
+        const res = await server.call(expired, route.method, url, body);
+        expect(res.statusCode, res.body).toBe(401);
         expect(res.json().error.code).toBe('UNAUTHENTICATED');
       });
     }
