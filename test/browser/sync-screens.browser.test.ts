@@ -10,6 +10,7 @@ import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { blocking, scanAccessibility } from './axe.js';
 import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
 import { showScreen } from './screens.js';
+import { saveScreenshot } from './screenshots.js';
 
 const PROJECTS = { name: 'projects', title: 'Projects' };
 
@@ -39,8 +40,8 @@ describeBrowser('the Projects screen signed into an organisation', () => {
     signedInSecrets(app.home, await server.signIn(email, orgId));
 
   /** The Projects screen, once it shows the organisation's project and its sync line. */
-  const openProjects = async (line: RegExp) => {
-    const opened = await openApp(browser, app);
+  const openProjects = async (line: RegExp, colorScheme: 'light' | 'dark' = 'light') => {
+    const opened = await openApp(browser, app, { colorScheme });
     await showScreen(opened.page, PROJECTS);
     await opened.page.getByRole('listitem', { name: 'Shop' }).waitFor();
     await opened.page.getByText(line).waitFor();
@@ -60,6 +61,38 @@ describeBrowser('the Projects screen signed into an organisation', () => {
       await expect(page.getByRole('button', { name: /^Test connection/ }).count()).resolves.toBe(0);
       expect(blocking(await scanAccessibility(page))).toEqual([]);
       expect(problems).toEqual([]);
+      await saveScreenshot(page, 'projects-team-viewer-light');
+
+      // By keyboard alone: Tab walks the whole page and never lands on a write action.
+      const focused: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        focused.push(
+          await page.evaluate(() => {
+            const el = document.activeElement as HTMLElement | null;
+            return `${el?.tagName ?? ''} ${el?.getAttribute('aria-label') ?? el?.textContent ?? ''}`.trim();
+          }),
+        );
+      }
+      expect(focused.some((f) => /Projects/.test(f))).toBe(true);
+      expect(focused.filter((f) => /Remove|Back up|Add project|Test connection/.test(f))).toEqual(
+        [],
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a viewer in dark mode: the same screen, axe clean', async () => {
+    await signInAs('vic@acme.test');
+    const { page, context, problems } = await openProjects(
+      /Shared with Acme: you are a viewer/,
+      'dark',
+    );
+    try {
+      expect(blocking(await scanAccessibility(page))).toEqual([]);
+      expect(problems).toEqual([]);
+      await saveScreenshot(page, 'projects-team-viewer-dark');
     } finally {
       await context.close();
     }
@@ -91,6 +124,7 @@ describeBrowser('the Projects screen signed into an organisation', () => {
         await expect(page.getByRole('heading', { name: 'Add a project' }).count()).resolves.toBe(0);
         expect(blocking(await scanAccessibility(page))).toEqual([]);
         expect(problems).toEqual([]);
+        await saveScreenshot(page, 'projects-team-offline-light');
       } finally {
         await context.close();
       }
