@@ -3,6 +3,7 @@ import type { ExportedEntry } from './audit-export.js';
 import { linkAudit } from './audit-linker.js';
 import type { Db, Tx } from './db/db.js';
 import { listPage, type Page, type PageRequest } from './pagination.js';
+import type { VerifyResult } from '../shared/audit-verify.js';
 
 /**
  * The audit log in the security guide's JSON format, append-only and hash-chained: each
@@ -67,21 +68,7 @@ export function recordAudit(db: Db, organization: string | null, input: AuditInp
     : db.withOrg(organization, (tx) => appendAudit(tx, organization, input));
 }
 
-export interface VerifyResult {
-  ok: boolean;
-  entries: number;
-  /** The first sequence number where the chain breaks, and why. */
-  brokenAt?: number;
-  reason?: string;
-  /** Entries up to this sequence number were removed by retention (the chain starts after). */
-  prunedThrough?: number;
-  /**
-   * Committed entries the linker has not chained yet (it runs just after each audited
-   * request and every few seconds). They are not part of what was verified; present only
-   * when there are some.
-   */
-  pending?: number;
-}
+export type { VerifyResult };
 
 export async function verifyChain(tx: Tx, chain: string): Promise<VerifyResult> {
   const rows = await tx.query<{ seq: string; entry: string; prev_hash: string; hash: string }>(

@@ -5,23 +5,11 @@ import { TeamClient } from '../../engine/team/client.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
 import { cliSecrets } from '../team.js';
+import type { VerifyResult } from '../../shared/audit-verify.js';
 
 interface AuditFlags extends CommonFlags {
   server?: string;
   org?: string;
-}
-
-/**
- * The server's answer to GET …/audit/verify (src/server/audit.ts VerifyResult, restated:
- * the CLI may reach the server only through start.ts, so it reads the wire format).
- */
-interface ChainReport {
-  ok: boolean;
-  entries: number;
-  brokenAt?: number;
-  reason?: string;
-  prunedThrough?: number;
-  pending?: number;
 }
 
 /** What each of the server's reasons means, for a person reading the verdict. */
@@ -36,7 +24,7 @@ const REASONS: Record<string, (seq: number) => string> = {
 };
 
 /** The verdict in words: how far the chain holds, where and why it breaks, what waits. */
-function describeChain(orgId: string, server: string, r: ChainReport): string {
+function describeChain(orgId: string, server: string, r: VerifyResult): string {
   const first = (r.prunedThrough ?? 0) + 1;
   const pruned =
     r.prunedThrough !== undefined
@@ -154,7 +142,7 @@ export function registerAudit(program: Command, io: CliIO, done: (code: number) 
       await runCommand(io, flags, async ({ out, signal }) => {
         const { client, serverUrl, orgId } = await target(io, flags);
         const { body: report } = await asAdmin(orgId, 'verify its audit log', () =>
-          client.request<ChainReport>(
+          client.request<VerifyResult>(
             'GET',
             `/organizations/${encodeURIComponent(orgId)}/audit/verify`,
             { signal },
