@@ -96,12 +96,20 @@ describeBrowser('styles injected at run time under the web mode’s CSP', () => 
             colours.push(getComputedStyle(document.body).backgroundColor);
             style.remove();
           }
+          // A style attribute in markup: the nonce never covers attributes.
+          const holder = document.createElement('div');
+          holder.innerHTML = '<p style="color: rgb(1, 2, 3)">x</p>';
+          document.body.append(holder);
+          await new Promise((r) => setTimeout(r, 50));
+          colours.push(getComputedStyle(holder.firstElementChild!).color);
+          holder.remove();
           return colours;
         });
         expect(applied).not.toContain('rgb(1, 2, 3)');
         const refused = await violations(page);
-        expect(refused).toHaveLength(2);
-        for (const v of refused) expect(v).toMatch(/^style-src-elem inline/);
+        expect(refused).toHaveLength(3);
+        for (const v of refused.slice(0, 2)) expect(v).toMatch(/^style-src-elem inline/);
+        expect(refused[2]).toMatch(/^style-src-attr inline/);
       } finally {
         await context.close();
       }
