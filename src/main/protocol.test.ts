@@ -13,7 +13,10 @@ beforeAll(async () => {
   root = path.join(base, 'renderer');
   outside = path.join(base, 'secret.txt');
   await mkdir(path.join(root, 'assets'), { recursive: true });
-  await writeFile(path.join(root, 'index.html'), '<!doctype html><title>FireBackup</title>');
+  await writeFile(
+    path.join(root, 'index.html'),
+    '<!doctype html><meta name="csp-nonce" content="" /><title>FireBackup</title>',
+  );
   await writeFile(path.join(root, 'assets', 'app.js'), 'console.log(1)');
   await writeFile(outside, 'do not serve');
 });
@@ -32,7 +35,9 @@ describe('the app:// protocol', () => {
   it('serves the renderer with the CSP and the other security headers', async () => {
     const res = await get(`${APP_ORIGIN}/index.html`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(res.headers.get('content-security-policy')).toMatch(
+      /^default-src 'self'; script-src 'self'; style-src 'self' 'nonce-/,
+    );
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -40,6 +45,17 @@ describe('the app:// protocol', () => {
     const js = await get(`${APP_ORIGIN}/assets/app.js`);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(js.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+  });
+
+  it('gives each page its own style nonce, in the CSP and the page’s meta alike (ADR 0023)', async () => {
+    const nonces = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const res = await get(`${APP_ORIGIN}/`);
+      const nonce = /'nonce-([^']+)'/.exec(res.headers.get('content-security-policy')!)![1]!;
+      expect(await res.text()).toContain(`<meta name="csp-nonce" content="${nonce}" />`);
+      nonces.add(nonce);
+    }
+    expect(nonces.size).toBe(3);
   });
 
   it('routes screens (paths without an extension) to index.html', async () => {

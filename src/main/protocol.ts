@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { APP_SCHEME, isAppUrl, RENDERER_SECURITY_HEADERS } from './security.js';
 import { CONTENT_TYPES } from '../shared/content-types.js';
+import { noncedPage } from '../shared/security-policy.js';
 
 /** `protocol.registerSchemesAsPrivileged` entry: a standard, secure origin with fetch. */
 export const APP_SCHEME_PRIVILEGES = {
@@ -37,10 +38,28 @@ export function fileForRequest(url: string, root: string): string | undefined {
   return file.startsWith(base + path.sep) ? file : undefined;
 }
 
-function respond(status: number, body: string | Uint8Array, type: string): Response {
+function respond(
+  status: number,
+  body: string | Uint8Array,
+  type: string,
+  extra: Record<string, string> = {},
+): Response {
   return new Response(body, {
     status,
-    headers: { ...RENDERER_SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-cache' },
+    headers: {
+      ...RENDERER_SECURITY_HEADERS,
+      'Content-Type': type,
+      'Cache-Control': 'no-cache',
+      ...extra,
+    },
+  });
+}
+
+/** An HTML page, with its own style nonce in the page and the CSP, as the web mode does (ADR 0023). */
+function respondPage(html: string): Response {
+  const page = noncedPage(html);
+  return respond(200, page.html, CONTENT_TYPES['.html']!, {
+    'Content-Security-Policy': page.contentSecurityPolicy,
   });
 }
 
@@ -53,7 +72,9 @@ export function appProtocolHandler(root: string): (request: Request) => Promise<
     if (!file) return respond(404, 'Not found.', 'text/plain; charset=utf-8');
     try {
       if (!(await stat(file)).isFile()) throw new Error('not a file');
-      const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+      const extension = path.extname(file).toLowerCase();
+      if (extension === '.html') return respondPage(await readFile(file, 'utf8'));
+      const type = CONTENT_TYPES[extension] ?? 'application/octet-stream';
       return respond(200, await readFile(file), type);
     } catch {
       return respond(

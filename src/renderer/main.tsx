@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createClient } from '../shared/api/client.js';
 import { App } from './App.js';
+import { adoptStyleNonce } from './csp-nonce.js';
 import { createAppStore, StoreContext, type AppStore } from './store/index.js';
 import { subscribeEvents } from './store/events.js';
 import { connect } from './transport/connect.js';
@@ -9,6 +10,7 @@ import './styles/app.css';
 
 /** Start: pick the transport (Electron bridge or web token), build the store, render. */
 function start(): void {
+  adoptStyleNonce(document);
   const root = createRoot(document.getElementById('root')!);
   const connection = connect(window);
   if (connection.mode === 'none') {

@@ -8,12 +8,14 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Secret, TOTP } from 'otpauth';
+import QRCode from 'qrcode';
 import { startGoogleServer } from '../helpers/google-server.js';
 import { browseAs } from '../helpers/oidc-provider.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { blocking, scanAccessibility } from './axe.js';
 import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
 import { showScreen } from './screens.js';
+import { saveScreenshot } from './screenshots.js';
 
 const TEAM = { name: 'team', title: 'Team' };
 
@@ -181,7 +183,17 @@ describeBrowser('the Team screen against a real organisation server', () => {
       await step().waitFor();
       await page.getByRole('heading', { name: 'Set up two-step sign-in' }).waitFor();
       const key = (await page.getByLabel('Setup key').textContent())!.replace(/\s+/g, '');
-      await expectAccessible(page, problems);
+      // The address as a QR code, drawn in the page under the strict CSP, the key beside it.
+      const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
+      await qr.waitFor();
+      const address = await page.locator('.enrolment dd code').nth(1).textContent();
+      expect(address).toMatch(new RegExp(`^otpauth://totp/.*secret=${key}`));
+      const modules = QRCode.create(address!, { errorCorrectionLevel: 'M' }).modules.size;
+      await expect(qr.getAttribute('data-modules')).resolves.toBe(String(modules));
+      const box = (await qr.boundingBox())!;
+      expect(box.width).toBeGreaterThanOrEqual(150); // big enough to scan from a screen
+      await saveScreenshot(page, 'team-enrolment');
+      await expectAccessible(page, problems); // axe, and no CSP violation or page error
       const right = new TOTP({ secret: Secret.fromBase32(key) }).generate();
       const code = step().getByLabel('Code from the app');
       await code.fill(right === '000000' ? '000001' : '000000');

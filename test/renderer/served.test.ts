@@ -4,6 +4,7 @@ import path from 'node:path';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/shared/security-policy.js';
+import { expectPageCsp } from '../helpers/csp.js';
 import { startWebServer, type WebServer } from '../../src/cli/web/server.js';
 
 /**
@@ -38,9 +39,10 @@ describe('the built renderer in web mode', () => {
   it('serves index.html under the CSP, with external, hashed scripts and styles only', async () => {
     const page = await fetch(`${server.origin}/`);
     expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    const nonce = expectPageCsp(page.headers.get('content-security-policy'));
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
     const html = await page.text();
+    expect(html).toContain(`<meta name="csp-nonce" content="${nonce}" />`);
 
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
     expect(scripts.length).toBeGreaterThan(0);
@@ -70,7 +72,9 @@ describe('the built renderer in web mode', () => {
     const index = await (await fetch(`${server.origin}/`)).text();
     const route = await fetch(`${server.origin}/projects`);
     expect(route.status).toBe(200);
-    expect(await route.text()).toBe(index);
+    // The same page but for its own style nonce (a fresh one per response, ADR 0023).
+    const withoutNonce = (html: string) => html.replace(/content="[A-Za-z0-9+/]{24}"/, '');
+    expect(withoutNonce(await route.text())).toBe(withoutNonce(index));
     expect((await fetch(`${server.origin}/assets/nope-12345678.js`)).status).toBe(404);
   });
 

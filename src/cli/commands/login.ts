@@ -4,6 +4,7 @@ import type { SignedOut } from '../../engine/team/client.js';
 import { callServer } from '../../engine/team/server-api.js';
 import { signInWithBrowser, type SecondFactorPrompt } from '../../engine/team/sign-in.js';
 import { AppError } from '../../shared/errors.js';
+import { enrolmentQuestion } from '../enrolment-prompt.js';
 import { addCommonFlags, runCommand, type CliIO, type CommonFlags } from '../context.js';
 import { cliTeamClient, openInBrowser } from '../team.js';
 
@@ -102,14 +103,15 @@ export function registerLogin(program: Command, io: CliIO, done: (code: number) 
  */
 function terminalSecondFactor(io: CliIO): SecondFactorPrompt {
   return {
-    askCode: (request, failure) =>
+    askCode: async (request, failure) =>
       askLine(
         io,
         failure !== undefined
           ? `${failure.message}\nCode: `
           : request.demand === 'code'
             ? 'Two-step sign-in: enter the 6-digit code from your authenticator app (or a recovery code): '
-            : `This server requires two-step sign-in. Add this account to your authenticator app:\n\n  ${request.otpauthUri}\n\n(or type the key ${request.secret}), then enter the 6-digit code it shows: `,
+            : // The QR code only where it can be scanned: the question goes to stderr.
+              await enrolmentQuestion(request, io.stderr.isTTY === true),
       ),
     showRecoveryCodes: (codes) => {
       io.stderr.write(

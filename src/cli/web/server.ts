@@ -1,13 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { EVENT_NAMES, type EventName } from '../../shared/api/contract.js';
 import type { Dispatch, EventSource } from '../../shared/api/memory-transport.js';
 import { AppError, toErrorData, type ErrorCode } from '../../shared/errors.js';
-import { RENDERER_SECURITY_HEADERS } from '../../shared/security-policy.js';
+import { noncedPage, RENDERER_SECURITY_HEADERS } from '../../shared/security-policy.js';
 import { PLACEHOLDER_PAGE } from './placeholder.js';
 import { CONTENT_TYPES } from '../../shared/content-types.js';
 
@@ -213,12 +213,10 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       res.setHeader(name, value);
     res.setHeader('Cache-Control', 'no-cache');
     const file = await resolveStatic(o.staticDir, pathname);
-    if (file === 'placeholder') {
-      res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.html'] });
-      res.end(req.method === 'HEAD' ? undefined : PLACEHOLDER_PAGE);
-      return;
-    }
+    if (file === 'placeholder') return sendPage(req, res, PLACEHOLDER_PAGE);
     if (!file) throw new HttpError(404, 'NOT_FOUND', 'No such file.');
+    if (path.extname(file.path) === '.html')
+      return sendPage(req, res, await readFile(file.path, 'utf8'));
     res.writeHead(200, {
       'Content-Type': CONTENT_TYPES[path.extname(file.path)] ?? 'application/octet-stream',
       'Content-Length': String(file.size),
@@ -227,6 +225,16 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     createReadStream(file.path)
       .on('error', () => res.destroy())
       .pipe(res);
+  }
+
+  /** An HTML page, with its own style nonce in the page and the CSP (ADR 0023). */
+  function sendPage(req: http.IncomingMessage, res: http.ServerResponse, html: string): void {
+    const page = noncedPage(html);
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES['.html'],
+      'Content-Security-Policy': page.contentSecurityPolicy,
+    });
+    res.end(req.method === 'HEAD' ? undefined : page.html);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { API_KEY_SCOPES, type ApiKeyScope, type Role } from '../../../shared/rba
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { formatDuration } from '../../components/format.js';
+import { QrCode } from '../../components/QrCode.js';
 import { Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
 import { roleChoices, teamAbilities } from './permissions.js';
@@ -118,8 +119,9 @@ const grouped = (secret: string) => secret.replace(/(.{4})/g, '$1 ').trim();
 /**
  * The sign-in's second step: the code of the authenticator app (or a recovery code), or
  * on a server that requires two-step sign-in, setting an authenticator up first. The
- * secret is shown as text and as its otpauth:// address (no QR code: the app ships no QR
- * encoder, and the secret never leaves the machine to be drawn by a web service).
+ * otpauth:// address is drawn as a QR code in the page (components/QrCode.tsx: the secret
+ * never leaves the machine to be drawn elsewhere), with the key and the address beside it
+ * as text for those who cannot scan.
  */
 function SecondFactorSection({ step }: { step: Extract<SignInState, { step: 'secondFactor' }> }) {
   const submit = useApp((s) => s.team.submitSecondFactor);
@@ -134,21 +136,24 @@ function SecondFactorSection({ step }: { step: Extract<SignInState, { step: 'sec
         <>
           <p>
             This server requires a second step at sign-in. Add FireBackup to your authenticator app
-            (Google Authenticator, 1Password, Authy…): choose to enter a setup key and type this
-            key, or open the address below on the device with the app.
+            (Google Authenticator, 1Password, Authy…): scan this QR code with it, or choose to enter
+            a setup key and type the key beside it, or open the address on the device with the app.
           </p>
-          <dl className="facts">
-            <dt>Setup key</dt>
-            <dd>
-              <code className="key-hex" aria-label="Setup key">
-                {grouped(step.enrolment.secret)}
-              </code>
-            </dd>
-            <dt>Address</dt>
-            <dd>
-              <code className="key-hex">{step.enrolment.otpauthUri}</code>
-            </dd>
-          </dl>
+          <div className="enrolment">
+            <QrCode text={step.enrolment.otpauthUri} label="QR code for your authenticator app" />
+            <dl className="facts">
+              <dt>Setup key</dt>
+              <dd>
+                <code className="key-hex" aria-label="Setup key">
+                  {grouped(step.enrolment.secret)}
+                </code>
+              </dd>
+              <dt>Address</dt>
+              <dd>
+                <code className="key-hex">{step.enrolment.otpauthUri}</code>
+              </dd>
+            </dl>
+          </div>
           <p>Then enter the 6-digit code the app shows for FireBackup.</p>
         </>
       )}
