@@ -148,12 +148,12 @@ describe.skipIf(!emulatorHost)('the media reader on the Storage emulator', () =>
     // The proxy variable is only shown to the chooser: the library itself reads
     // process.env, so it connects directly here.
     const env = { HTTPS_PROXY: 'http://127.0.0.1:9' };
-    const body = await openMedia(bucket, listed, { env });
+    const body = await openMedia(bucket, listed, (chunk: Buffer) => [chunk], { env });
     const parts: Buffer[] = [];
     for (let b = await body!.next(); b; b = await body!.next()) parts.push(...b);
     expect(Buffer.concat(parts).equals(content)).toBe(true);
     await bucket.file('via library.bin').delete();
-    expect(await openMedia(bucket, listed, { env })).toBeUndefined();
+    expect(await openMedia(bucket, listed, (chunk: Buffer) => [chunk], { env })).toBeUndefined();
   });
 });
 

@@ -77,21 +77,28 @@ async function* exportObject(
   options: ExportObjectsOptions,
 ): AsyncGenerator<StorageItem> {
   const where = `gs://${bucket.name}/${listed.name}`;
-  // Opening tells whether the listed generation still exists, before anything of this
-  // object is written to the archive.
-  const body = await openMedia(bucket, listed, options.signal ? { signal: options.signal } : {});
+  const digest = new ObjectDigest(listed);
+  // Each chunk is checked and copied into a record as it arrives (in the socket's data
+  // event): chunks never wait across an asynchronous step (ADR 0020). Opening tells
+  // whether the listed generation still exists, before anything of this object is
+  // written to the archive.
+  const body = await openMedia(
+    bucket,
+    listed,
+    (chunk) => {
+      digest.update(chunk);
+      return records.add(chunk);
+    },
+    options.signal ? { signal: options.signal } : {},
+  );
   if (!body) {
     options.onVanished?.(listed.name);
     return;
   }
   yield { kind: 'object', record: listed };
-  const digest = new ObjectDigest(listed);
   try {
     for (let batch = await body.next(); batch; batch = await body.next()) {
-      for (const chunk of batch) {
-        digest.update(chunk);
-        for (const record of records.add(chunk)) yield { kind: 'content', ...record };
-      }
+      for (const record of batch) yield { kind: 'content', ...record };
     }
   } catch (error) {
     throw gcsError(error, `Cannot read ${where}`, []);

@@ -28,10 +28,10 @@ import { retryCall, DEFAULT_RETRY_POLICY } from '../../storage/wrappers/retry.js
 import { gcsError } from '../../storage/gcs/errors.js';
 import type { StorageObjectRecord } from './records.js';
 
-/** Chunks of an object's bytes, in order, as the socket delivered them. */
-export interface MediaBody {
-  /** The chunks that arrived since the last call (never empty); undefined at the end. */
-  next(): Promise<Buffer[] | undefined>;
+/** What `accept` made of an object's bytes, in order. */
+export interface MediaBody<T> {
+  /** The items made since the last call (never empty); undefined at the end. */
+  next(): Promise<T[] | undefined>;
   /** Stops reading (the connection is closed, not reused). */
   destroy(): void;
 }
@@ -39,10 +39,9 @@ export interface MediaBody {
 export interface OpenMediaOptions {
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** Items waiting for the consumer before the socket is paused. Default 2. */
+  limit?: number;
 }
-
-/** Bytes buffered ahead of the consumer before the socket is paused. */
-const READ_AHEAD = 1024 * 1024;
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
@@ -55,21 +54,32 @@ export function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * Opens the listed generation of an object: its body, or undefined when the service
- * says it no longer exists (404). Other failures throw an AppError naming the object.
+ * Opens the listed generation of an object: its body, each chunk given to `accept` as
+ * it arrives, or undefined when the service says it no longer exists (404). Other
+ * failures throw an AppError naming the object.
  */
-export async function openMedia(
+export async function openMedia<T>(
   bucket: Bucket,
   record: StorageObjectRecord,
+  accept: (chunk: Buffer) => Iterable<T>,
   options: OpenMediaOptions = {},
-): Promise<MediaBody | undefined> {
+): Promise<MediaBody<T> | undefined> {
   const where = `gs://${bucket.name}/${record.name}`;
-  if (proxyConfigured(options.env)) return openThroughLibrary(bucket, record, where);
+  const limit = options.limit ?? 2;
+  if (proxyConfigured(options.env)) {
+    return openThroughLibrary(
+      bucket,
+      record,
+      where,
+      (stream) => new ArrivalQueue(stream, accept, limit),
+    );
+  }
   try {
     return await retryCall(
       async () => {
         try {
-          return await request(bucket, record, where);
+          const response = await request(bucket, record, where);
+          return new ArrivalQueue(response, accept, limit);
         } catch (error) {
           // As AppErrors, so retryCall tells retryable failures (408/429/5xx, network) apart.
           throw error === VANISHED ? error : gcsError(error, `Cannot read ${where}`, []);
@@ -116,11 +126,12 @@ async function authHeaders(bucket: Bucket, url: URL): Promise<Record<string, str
   return { ...headers };
 }
 
+/** The response of a successful GET (2xx), not yet read. */
 async function request(
   bucket: Bucket,
   record: StorageObjectRecord,
   where: string,
-): Promise<MediaBody> {
+): Promise<http.IncomingMessage> {
   const url = mediaUrl(bucket, record);
   const headers = {
     ...(await authHeaders(bucket, url)),
@@ -132,7 +143,7 @@ async function request(
     client.get(url, { headers, agent: agentFor(url) }, resolve).on('error', reject);
   });
   const status = response.statusCode ?? 0;
-  if (status >= 200 && status < 300) return new ChunkQueue(response);
+  if (status >= 200 && status < 300) return response;
   const body = await readText(response);
   if (status === 404) throw VANISHED;
   throw serviceError(status, body, response.headers, where);
@@ -179,16 +190,17 @@ function serviceError(
 }
 
 /** The library's read, for proxied users: the same MediaBody, 404 on the first read as vanished. */
-async function openThroughLibrary(
+async function openThroughLibrary<T>(
   bucket: Bucket,
   record: StorageObjectRecord,
   where: string,
-): Promise<MediaBody | undefined> {
+  queue: (stream: Readable) => ArrivalQueue<T>,
+): Promise<MediaBody<T> | undefined> {
   const file = bucket.file(record.name, record.generation ? { generation: record.generation } : {});
   // Our own digests (ObjectDigest): the library's validation would only check again.
-  const body = new ChunkQueue(file.createReadStream({ decompress: false, validation: false }));
+  const body = queue(file.createReadStream({ decompress: false, validation: false }));
   try {
-    await body.peek();
+    await body.whenStarted();
   } catch (error) {
     body.destroy();
     if ((error as { code?: unknown } | null)?.code === 404) return undefined;
@@ -198,41 +210,61 @@ async function openThroughLibrary(
 }
 
 /**
- * A readable's chunks handed over in batches through 'data' events: no stream iterator
- * (which joins buffered chunks into a new buffer on each read) and one promise per batch
- * rather than per chunk. The socket is paused while READ_AHEAD bytes wait unread.
+ * What a readable delivers, turned into items by `accept` as each chunk arrives (in the
+ * 'data' event itself), handed over in batches: one promise per batch rather than per
+ * chunk, and no stream iterator (which joins buffered chunks into a new buffer). Each
+ * chunk is garbage as soon as `accept` returns: chunks kept across an asynchronous step
+ * were promoted by the collector and cost full collections (ADR 0020). The source is
+ * paused while `limit` items wait.
  */
-export class ChunkQueue implements MediaBody {
-  private chunks: Buffer[] = [];
-  private queued = 0;
+export class ArrivalQueue<T> implements MediaBody<T> {
+  private items: T[] = [];
+  private started = false;
   private ended = false;
-  private failure: Error | undefined;
+  private failure: unknown;
+  private failed = false;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly stream: Readable) {
+  constructor(
+    private readonly stream: Readable,
+    accept: (chunk: Buffer) => Iterable<T>,
+    limit: number,
+  ) {
     stream.on('data', (chunk: Buffer) => {
-      this.chunks.push(chunk);
-      this.queued += chunk.length;
-      if (this.queued >= READ_AHEAD) stream.pause();
+      this.started = true;
+      try {
+        for (const item of accept(chunk)) this.items.push(item);
+      } catch (error) {
+        this.fail(error);
+        stream.destroy();
+        return;
+      }
+      if (this.items.length >= limit) stream.pause();
       this.notify();
     });
     stream.once('end', () => {
       this.ended = true;
       this.notify();
     });
-    stream.once('error', (error: Error) => {
-      this.failure ??= error;
-      this.notify();
-    });
+    stream.once('error', (error: Error) => this.fail(error));
     // A response whose connection closed before its end: never a complete object.
     stream.once('close', () => {
       if (!this.ended) {
-        this.failure ??= Object.assign(new Error('the connection closed before the object ended'), {
-          code: 'ECONNRESET',
-        });
+        this.fail(
+          Object.assign(new Error('the connection closed before the object ended'), {
+            code: 'ECONNRESET',
+          }),
+        );
       }
-      this.notify();
     });
+  }
+
+  private fail(error: unknown): void {
+    if (!this.failed) {
+      this.failed = true;
+      this.failure = error;
+    }
+    this.notify();
   }
 
   private notify(): void {
@@ -241,23 +273,22 @@ export class ChunkQueue implements MediaBody {
     wake?.();
   }
 
-  /** Waits until there is a chunk, the end, or a failure (thrown), without taking anything. */
-  async peek(): Promise<void> {
-    while (this.chunks.length === 0 && !this.ended) {
-      if (this.failure) throw this.failure;
+  /** Waits until the first chunk, the end, or a failure (thrown), without taking anything. */
+  async whenStarted(): Promise<void> {
+    while (!this.started && !this.ended) {
+      if (this.failed) throw this.failure;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
 
-  async next(): Promise<Buffer[] | undefined> {
-    while (this.chunks.length === 0) {
-      if (this.failure) throw this.failure;
+  async next(): Promise<T[] | undefined> {
+    while (this.items.length === 0) {
+      if (this.failed) throw this.failure;
       if (this.ended) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
-    const batch = this.chunks;
-    this.chunks = [];
-    this.queued = 0;
+    const batch = this.items;
+    this.items = [];
     if (this.stream.isPaused()) this.stream.resume();
     return batch;
   }
