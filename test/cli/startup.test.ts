@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { MasterKey } from '../../src/engine/keys/master-key.js';
 import { buildProgram, commandsFor } from '../../src/cli/main.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** The project's own modules (paths under src/, no extension) a child `firebackup <args>` loaded. */
-async function sourcesLoaded(args: string[]): Promise<string[]> {
+async function sourcesLoaded(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   const record = path.join(await mkdtemp(path.join(tmpdir(), 'fb-loads-')), 'loads.txt');
   await promisify(execFile)(
     process.execPath,
@@ -23,7 +24,7 @@ async function sourcesLoaded(args: string[]): Promise<string[]> {
       'test/helpers/cli-entry.ts',
       ...args,
     ],
-    { cwd: ROOT, env: { ...process.env, RECORD_MODULE_LOADS: record } },
+    { cwd: ROOT, env: { ...process.env, ...env, RECORD_MODULE_LOADS: record } },
   );
   const urls = (await readFile(record, 'utf8')).split('\n');
   return urls.flatMap((url) => /\/src\/([\w/-]+)\.ts$/.exec(url)?.[1] ?? []);
@@ -55,6 +56,24 @@ describe('firebackup start-up loads only the command it runs', () => {
     // Nor does the engine's backup load before a backup runs.
     expect(await sourcesLoaded(['backup', '--help'])).not.toContain('engine/operations/backup');
   }, 60_000);
+
+  it.skipIf(!inject('gcsEmulatorHost'))(
+    'a Storage-only backup never loads the Firestore client (google-gax, gRPC)',
+    async () => {
+      const to = await mkdtemp(path.join(tmpdir(), 'fb-loads-to-'));
+      const loaded = await sourcesLoaded(
+        [
+          ...['backup', '--project', 'demo-firebackup', '--sources', 'storage'],
+          ...['--storage-emulator', inject('gcsEmulatorHost'), '--buckets', 'startup-empty'],
+          ...['--to', to, '--quiet'],
+        ],
+        { ENCRYPTION_KEY: MasterKey.generate().revealHex() },
+      );
+      expect(loaded).toContain('engine/sources/storage/export');
+      expect(loaded.filter((f) => f.startsWith('engine/sources/firestore/'))).toEqual([]);
+    },
+    60_000,
+  );
 
   it('the team commands load only themselves, never the organisation server', async () => {
     for (const name of ['audit', 'login', 'logout', 'whoami', 'queue']) {

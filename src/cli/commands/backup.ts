@@ -15,6 +15,7 @@ import {
   type CommonFlags,
   type SourceFlags,
 } from '../context.js';
+import { roomForBackupHeap } from '../backup-heap.js';
 import { addDestinationFlags, openDestinationFromFlags } from '../destination-flags.js';
 import { formatBytes, formatCount, formatDuration } from '../output.js';
 import { addOtherSourceFlags, otherSourceOptions, type OtherSourceFlags } from '../source-flags.js';
@@ -81,6 +82,7 @@ export function registerBackup(program: Command, io: CliIO, done: (code: number)
           import('../../engine/operations/backup.js'),
           import('../../engine/operations/source-probes.js'),
         ]);
+        roomForBackupHeap();
         const chosen = flags.sources
           ? { sources: flags.sources, skipped: [] }
           : await chooseSources({ projectId: source.projectId, ...others });

@@ -7,10 +7,10 @@
  * object counts: a mismatch fails the export (the archive would hold wrong bytes).
  */
 import type { Bucket, File } from '@google-cloud/storage';
-import type { Readable } from 'node:stream';
 import { AppError } from '../../../shared/errors.js';
 import { gcsError } from '../../storage/gcs/errors.js';
 import { ContentBatcher } from './content-batcher.js';
+import { openMedia } from './media-download.js';
 import {
   CONTENT_CHUNK_MAX,
   ObjectDigest,
@@ -50,18 +50,6 @@ async function* listPages(bucket: Bucket, options: ExportObjectsOptions): AsyncG
   }
 }
 
-function isNotFound(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 404;
-}
-
-/** The object's bytes as stored (no decompressive transcoding), from one generation. */
-function openRead(bucket: Bucket, record: StorageObjectRecord): Readable {
-  const file = bucket.file(record.name, record.generation ? { generation: record.generation } : {});
-  // Our own digests below: the library's validation would buffer nothing but would
-  // also refuse ranged/transcoded reads; we read whole objects, raw.
-  return file.createReadStream({ decompress: false, validation: false });
-}
-
 /** Every object under the prefix: an object item, then its content items. */
 export async function* exportObjects(
   bucket: Bucket,
@@ -89,32 +77,33 @@ async function* exportObject(
   options: ExportObjectsOptions,
 ): AsyncGenerator<StorageItem> {
   const where = `gs://${bucket.name}/${listed.name}`;
-  const stream = openRead(bucket, listed);
-  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  // The first read tells whether the listed generation still exists, before anything
-  // of this object is written to the archive.
-  let first: IteratorResult<Buffer>;
-  try {
-    first = await iterator.next();
-  } catch (error) {
-    stream.destroy();
-    if (isNotFound(error)) {
-      options.onVanished?.(listed.name);
-      return;
-    }
-    throw gcsError(error, `Cannot read ${where}`, []);
+  const digest = new ObjectDigest(listed);
+  // Each chunk is checked and copied into a record as it arrives (in the socket's data
+  // event): chunks never wait across an asynchronous step (ADR 0020). Opening tells
+  // whether the listed generation still exists, before anything of this object is
+  // written to the archive.
+  const body = await openMedia(
+    bucket,
+    listed,
+    (chunk) => {
+      digest.update(chunk);
+      return records.add(chunk);
+    },
+    options.signal ? { signal: options.signal } : {},
+  );
+  if (!body) {
+    options.onVanished?.(listed.name);
+    return;
   }
   yield { kind: 'object', record: listed };
-  const digest = new ObjectDigest(listed);
   try {
-    for (let step = first; !step.done; step = await iterator.next()) {
-      digest.update(step.value);
-      for (const record of records.add(step.value)) yield { kind: 'content', ...record };
+    for (let batch = await body.next(); batch; batch = await body.next()) {
+      for (const record of batch) yield { kind: 'content', ...record };
     }
   } catch (error) {
     throw gcsError(error, `Cannot read ${where}`, []);
   } finally {
-    stream.destroy();
+    body.destroy();
   }
   const rest = records.flush();
   if (rest) yield { kind: 'content', ...rest };
