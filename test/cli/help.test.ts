@@ -92,6 +92,26 @@ describe('firebackup <command> --help', () => {
     }
   });
 
+  it('says the defaults the README documents, on the option they belong to', async () => {
+    const defaults: Array<[command: string, option: string, shown: RegExp]> = [
+      ['backup', '--compression-level', /default: 5\)/],
+      ['backup', '--rtdb-memory', /default: 512\)/],
+      ['check', '--min-age', /default 1d/],
+      ['history', '--limit', /default: 20\)/],
+      ['ui', '--port', /default: 0\)/],
+      ['schedule add', '--tz', /default: "UTC"\)/],
+      ['schedule add', '--verify-batch', /default: 3\)/],
+      ['prune', '--tz', /default: the schedule's, else UTC\)/],
+      ['restore', '--mode', /default: "create"\)/],
+    ];
+    for (const [command, option, shown] of defaults) {
+      const help = (await runCli([...command.split(' '), '--help'])).stdout;
+      // The option's own entry: from its flag to the next option.
+      const entry = help.slice(help.indexOf(`  ${option} `)).split(/\n {2}-/)[0]!;
+      expect(entry.replace(/\s+/g, ' '), `${command} ${option}`).toMatch(shown);
+    }
+  });
+
   it('the top-level help lists the exit codes the README documents', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
