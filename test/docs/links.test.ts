@@ -66,7 +66,7 @@ function relativeLinks(file: string, text: string): Reference[] {
 function quotedPaths(file: string, text: string): Reference[] {
   const refs: Reference[] = [];
   for (const match of prose(text).matchAll(
-    /`((?:docs|src|test|scripts|bench|deploy|bin)\/[\w./-]*)`/g,
+    /`((?:docs|src|test|scripts|bench|deploy|bin|resources|\.ci)\/[\w./-]*)`/g,
   ))
     refs.push({ file, target: match[1]! });
   return refs;
