@@ -104,15 +104,16 @@ const HELP_NOTES: Readonly<Record<string, string>> = {
     'A bad configuration stops it at once (exit 2), naming each variable to fix.',
 };
 
-/** What the top-level help ends with: the exit codes scripts rely on. */
-const EXIT_CODES =
-  'Exit codes:\n' +
-  '  0    success\n' +
-  '  1    the operation failed (network, permissions, documents not restored)\n' +
-  '  2    bad usage\n' +
-  '  3    an archive is damaged, not the one its backup describes, or not readable by this version\n' +
-  '  4    a key is missing, malformed or weak, or its key file is readable by others\n' +
-  '  130  cancelled (Ctrl-C)';
+/**
+ * What the top-level help ends with: the exit codes scripts rely on. Unindented, so the
+ * lines cannot be mistaken for the command list above them.
+ */
+const EXIT_CODES = [
+  'Exit codes: 0 success; 1 the operation failed (network, permissions, documents not',
+  'restored); 2 bad usage; 3 an archive is damaged, not the one its backup describes, or',
+  'not readable by this version; 4 a key is missing, malformed or weak, or its key file is',
+  'readable by others; 130 cancelled (Ctrl-C).',
+].join('\n');
 
 /** Adds the examples, notes and exit codes above to the help of `program`'s commands. */
 export function addHelpExamples(program: Command): void {
