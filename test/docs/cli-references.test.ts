@@ -5,22 +5,15 @@
  * A renamed flag then fails here instead of in a reader's terminal.
  */
 import type { Command } from 'commander';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
+import { docFiles, repoRoot } from '../helpers/doc-files.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = repoRoot;
 const discard = new Writable({ write: (_chunk, _enc, cb) => cb() });
-
-function docFiles(): string[] {
-  const inDocs = readdirSync(path.join(root, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`);
-  return ['README.md', 'src/renderer/README.md', ...inDocs];
-}
 
 interface Usage {
   file: string;

@@ -4,21 +4,12 @@
  * path quoted in backticks (`docs/…`, `src/…`, `scripts/…`) must exist. A reader who
  * follows a reference and finds nothing stops trusting the rest of the page.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { docFiles, repoRoot } from '../helpers/doc-files.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** README.md, src/renderer/README.md and every .md under docs/, as repository paths. */
-function docFiles(): string[] {
-  const inDocs = readdirSync(path.join(root, 'docs'), { recursive: true })
-    .map(String)
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => path.posix.join('docs', f.split(path.sep).join('/')));
-  return ['README.md', 'src/renderer/README.md', ...inDocs];
-}
+const root = repoRoot;
 
 /** Text outside fenced code blocks: links shown as code are examples, not references. */
 function prose(text: string): string {
@@ -89,7 +80,7 @@ function broken(ref: Reference, fromRoot: boolean): string | undefined {
 }
 
 describe('documentation references', () => {
-  const files = docFiles();
+  const files = docFiles({ recursive: true });
 
   it('finds the documents it checks', () => {
     expect(files).toEqual(

@@ -5,11 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/server/config.js';
+import { repoRoot } from '../helpers/doc-files.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const secret = { JWT_SECRET: 'x'.repeat(32) };
 
 interface Row {
@@ -19,7 +18,7 @@ interface Row {
 
 /** The rows of the "## Environment variables" table: names (with `_CERT` expanded) and default. */
 function rows(): Row[] {
-  const doc = readFileSync(path.join(root, 'docs/server.md'), 'utf8');
+  const doc = readFileSync(path.join(repoRoot, 'docs/server.md'), 'utf8');
   const section = doc.split(/^## Environment variables$/m)[1]!.split(/^## /m)[0]!;
   return section
     .split('\n')
