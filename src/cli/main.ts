@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../engine/version.js';
 import { AppError, toErrorData, exitCodeFor } from '../shared/errors.js';
 import type { CliIO } from './context.js';
+import { addHelpExamples } from './help-examples.js';
 
 type Register = (program: Command, io: CliIO, done: (code: number) => void) => void;
 
@@ -73,6 +74,7 @@ export async function buildProgram(
   // Loaded together, registered in table order (help lists commands in that order).
   const registers = await Promise.all(chosen.map(([, load]) => load()));
   for (const register of registers) register(program, io, done);
+  addHelpExamples(program);
   return program;
 }
 

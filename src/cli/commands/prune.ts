@@ -88,7 +88,10 @@ export function registerPrune(program: Command, io: CliIO, done: (code: number) 
       listFlag,
     )
     .option('--allow-empty', 'count empty (0-document) backups like any other')
-    .option('--tz <zone>', 'time zone of the daily/weekly/monthly periods')
+    .option(
+      '--tz <zone>',
+      "time zone of the daily/weekly/monthly periods (default: the schedule's, else UTC)",
+    )
     .option('--dry-run', 'show what would be deleted, delete nothing');
   addRetentionFlags(command);
   addKeyFlags(command);

@@ -64,7 +64,7 @@ export function registerRestore(program: Command, io: CliIO, done: (code: number
     )
     .option(
       '--to-dir <folder>',
-      'write decrypted NDJSON files, one per root collection (no Firebase needed)',
+      'write the backup as plain files (no Firebase needed): NDJSON per root collection, and auth/, storage/, rtdb/ for the other sources it holds',
     )
     .option('--collections <ids>', 'only these collections (root ids or path prefixes)', listFlag)
     .option(

@@ -260,7 +260,7 @@ function registerAdd(schedule: Command, io: CliIO, done: (code: number) => void)
     )
     .option(
       '--verify-batch <n>',
-      'verify schedules: backups re-checked per run',
+      'verify schedules: backups re-checked per run (default: 3)',
       count('--verify-batch'),
     )
     .option('--notify-success', 'also notify on success (failures and missed runs always notify)')
