@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -64,6 +64,24 @@ describe('catalog', () => {
       },
     ]);
     db.close();
+  });
+
+  it('creates its data folder owner-only (0700) and the catalog file 0600; an existing folder keeps its mode', () => {
+    // The catalog names projects, destinations and credentials files: not for other users.
+    const mode = (p: string): number => statSync(p).mode & 0o777;
+    const fresh = path.join(dir, 'home', 'firebackup');
+    const db = openDb(path.join(fresh, 'catalog.sqlite'));
+    expect(mode(path.join(dir, 'home'))).toBe(0o700);
+    expect(mode(fresh)).toBe(0o700);
+    expect(mode(path.join(fresh, 'catalog.sqlite'))).toBe(0o600);
+    // SQLite's write-ahead log (there while the catalog is open) follows the file's mode.
+    expect(mode(path.join(fresh, 'catalog.sqlite-wal'))).toBe(0o600);
+    db.close();
+    const shared = path.join(dir, 'shared');
+    mkdirSync(shared, { mode: 0o755 });
+    openDb(path.join(shared, 'catalog.sqlite')).close();
+    expect(mode(shared)).toBe(0o755);
+    expect(mode(path.join(shared, 'catalog.sqlite'))).toBe(0o600);
   });
 
   it('refuses a catalog from a newer FireBackup with a message that says what to do', () => {

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../../shared/errors.js';
@@ -14,6 +15,7 @@ export function openDb(file: string): Db {
   if (file !== ':memory:') makeCatalogFolder(path.dirname(file));
   let db: Db;
   try {
+    if (file !== ':memory:') createOwnerOnly(file);
     db = new Database(file, { timeout: 5000 });
   } catch (cause) {
     throw new AppError(
@@ -29,6 +31,15 @@ export function openDb(file: string): Db {
 }
 
 /**
+ * A new catalog file is created 0600 before SQLite opens it (SQLite would make it 0644
+ * less the umask, and gives its -wal and -shm files the database file's mode): it names
+ * projects, destinations and credentials files. An existing file keeps its mode.
+ */
+function createOwnerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+}
+
+/**
  * The catalog's folder, one level at a time (never Node's recursive mkdir, see
  * makeDirectory); `advice` ends the message of a failure.
  */
@@ -37,7 +48,8 @@ export function makeCatalogFolder(
   advice = 'Set FIREBACKUP_HOME to a folder you can write to.',
 ): void {
   try {
-    makeDirectorySync(dir);
+    // Owner-only for every level it has to make; an existing folder keeps its mode.
+    makeDirectorySync(dir, 0o700);
   } catch (error) {
     if (!isAppError(error)) throw error;
     throw new AppError(
