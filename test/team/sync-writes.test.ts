@@ -441,6 +441,51 @@ describe('team sync: writes mirrored through the offline queue', () => {
     },
   );
 
+  it('a backup SIGKILLed while running is reported failed (abandoned) at the next start, exactly once', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'fb-sync-abandoned-'));
+    const secrets = await signedInSecrets(home, await server.signIn('owner@acme.test', orgId));
+    const killed = (await killedAfterFirstLine('test/team/fixtures/backup-and-hang.ts', [
+      home,
+      'acme-abandoned',
+    ])) as { runId: string; queued: number };
+    // The server had its start before the kill; nothing else was queued.
+    expect(killed.queued).toBe(0);
+    const serverRuns = () =>
+      rows<{ id: string; status: string; error_code: string | null }>(
+        `SELECT r.id, r.status, r.error_code FROM runs r JOIN projects p ON p.id = r.project_id
+          WHERE p.firebase_project_id = 'acme-abandoned'`,
+      );
+    expect(await serverRuns()).toEqual([expect.objectContaining({ status: 'started' })]);
+
+    const restart = async () => {
+      const runtime = createRuntime({
+        catalogFile: path.join(home, 'catalog.sqlite'),
+        env: { FIREBACKUP_HOME: home },
+        secrets,
+      });
+      runtimes.push(runtime);
+      await runtime.sync.settled();
+      await runtime.sync.deliver();
+      return runtime;
+    };
+    const runtime = await restart();
+    expect(runtime.catalog.runs.get(killed.runId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'ABORTED' },
+    });
+    expect(runtime.sync.queue()).toEqual([]);
+    const [run] = await serverRuns();
+    expect(run).toEqual(expect.objectContaining({ status: 'failed', error_code: 'ABORTED' }));
+    // Started again: the correction is not sent a second time.
+    runtimes.splice(runtimes.indexOf(runtime), 1);
+    await runtime.sync.settled();
+    runtime.close();
+    const again = await restart();
+    expect(again.sync.queue()).toEqual([]);
+    expect(await serverRuns()).toHaveLength(1);
+    expect(await auditOf(run!.id)).toEqual(['run.started', 'run.failed']);
+  });
+
   it('a viewer cannot start a backup: the server refuses (and audits the denial), the backup never runs; offline the last known role decides', async () => {
     // The owner shares the project and the destination; the viewer's app finds them there.
     const { runtime: owner } = await app('owner@acme.test');

@@ -71,14 +71,6 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   const open = destinationOpener(secrets, o.env);
   const engine =
     o.engine ?? (o.keyring ? createEngineOps({ keyring: o.keyring, open }) : missingKeyEngine);
-  // Runs left "running" by a process that died are over: say so in the history.
-  catalog.runs.failAbandoned(isPidAlive, {
-    code: 'ABORTED',
-    message:
-      'The FireBackup process running this job stopped unexpectedly (crash, kill or power loss). Nothing partial was kept; the next run starts afresh.',
-    fault: 'system',
-    retryable: true,
-  });
   const locks = new LockManager(() => catalog.db, { clock });
   // Every front end's writes pass here, so each mirrors them in sync mode (and only then).
   const sync = new SyncWriter({
@@ -87,6 +79,15 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     dataDir: appDataDir(o.env),
     ...(o.teamFetch !== undefined ? { fetch: o.teamFetch } : {}),
     ...(o.log ? { log: o.log } : {}),
+  });
+  // Runs left "running" by a process that died are over: say so in the history. After the
+  // sync writer listens, so in sync mode the correction reaches the server too.
+  catalog.runs.failAbandoned(isPidAlive, {
+    code: 'ABORTED',
+    message:
+      'The FireBackup process running this job stopped unexpectedly (crash, kill or power loss). Nothing partial was kept; the next run starts afresh.',
+    fault: 'system',
+    retryable: true,
   });
   const jobs = new JobManager({
     catalog,
