@@ -125,7 +125,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
       status: 'succeeded',
       backupId: BACKUP_ID,
       bytes: 4096,
-      counts: { documents: 12 },
+      counts: { 'firestore.documents': 12 },
       projectName: 'Shared app',
       scheduleName: 'Nightly shared',
       origin: { where: 'server' },
@@ -287,6 +287,93 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     } finally {
       await server.up();
     }
+  });
+
+  it("the Dashboard shows the organisation's projects, runs and storage, merged with this machine's like the lists; offline the cached state", async () => {
+    type Overview = { projects: Row[]; destinations: Row[] };
+    // A year: the published run stays "ok" whenever this runs.
+    const overview = async (app: Awaited<ReturnType<typeof appOf>>) =>
+      okValue<Overview>(await app('dashboard.overview', { staleAfterHours: 24 * 365 }));
+    const bob = await appOf('bob@acme.test');
+    okValue(
+      await bob('projects.add', {
+        name: 'Bob only',
+        firebaseProjectId: 'bob-only',
+        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
+      }),
+    );
+    const live = await overview(bob);
+    expect(byName(live.projects, 'Shared app')).toMatchObject({
+      projectId: published.projectId,
+      health: 'ok',
+      lastGood: { runId: published.runId, backupId: BACKUP_ID },
+      lastRun: { runId: published.runId, status: 'succeeded' },
+      nextRun: { scheduleId: published.scheduleId, scheduleName: 'Nightly shared' },
+      origin: { where: 'server', serverId: published.projectId },
+    });
+    expect(byName(live.projects, 'Bob only')).toMatchObject({
+      health: 'never',
+      origin: { where: expect.stringMatching(/^(local|both)$/) },
+    });
+    expect(byName(live.destinations, 'Team folder')).toMatchObject({
+      destinationId: published.destinationId,
+      backups: 1,
+      bytes: 4096,
+      origin: { where: 'server' },
+    });
+    const series = okValue<Row[]>(await bob('dashboard.series', { days: 3660 }));
+    expect(series).toContainEqual(
+      expect.objectContaining({
+        runId: published.runId,
+        projectId: published.projectId,
+        documents: 12,
+      }),
+    );
+    expect(okValue<SyncState>(await bob('sync.state')).lists).toMatchObject({
+      projects: { source: 'server', offline: false },
+      runs: { source: 'server', offline: false },
+    });
+
+    // The same project set up here: one row, this machine's id, the organisation's runs.
+    const ann = await appOf('ann@acme.test');
+    const local = okValue<Row>(
+      await ann('projects.add', {
+        name: 'Shared app',
+        firebaseProjectId: 'shared-app',
+        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
+      }),
+    );
+    const merged = (await overview(ann)).projects.filter(
+      (p) => p.firebaseProjectId === 'shared-app',
+    );
+    expect(merged).toEqual([
+      expect.objectContaining({
+        projectId: local.id,
+        lastGood: expect.objectContaining({ runId: published.runId }),
+        origin: expect.objectContaining({ where: 'both', serverId: published.projectId }),
+      }),
+    ]);
+
+    // Offline: the last synced state, and sync.state says so (the screen's banner).
+    await server.down();
+    try {
+      const cached = await overview(bob);
+      // The same rows (the age of the last good backup has grown meanwhile).
+      const steady = (projects: Row[]) =>
+        projects.map((p) => ({ ...p, lastGood: { ...(p.lastGood as object), ageSeconds: 0 } }));
+      expect(steady(cached.projects)).toEqual(steady(live.projects));
+      expect(cached.destinations).toEqual(live.destinations);
+      expect(okValue<SyncState>(await bob('sync.state')).lists.projects).toMatchObject({
+        source: 'server',
+        offline: true,
+      });
+    } finally {
+      await server.up();
+    }
+
+    // A viewer reads it too.
+    const vic = await appOf('vic@acme.test');
+    expect(byName((await overview(vic)).projects, 'Shared app')).toBeDefined();
   });
 
   it('a viewer reads every list; a write it forces is refused by the server', async () => {

@@ -364,7 +364,8 @@ export class SyncedCatalog {
             startedAt: iso(s.startedAt),
             finishedAt: iso(s.finishedAt),
             attempts: 1,
-            counts: documents === null ? null : { documents },
+            // Under the engine's own name, so History and the charts read it as a local run's.
+            counts: documents === null ? null : { 'firestore.documents': documents },
             bytes: num(s.bytes),
             error:
               message === null
