@@ -13,6 +13,7 @@ import { showScreen } from './screens.js';
 import { saveScreenshot } from './screenshots.js';
 
 const PROJECTS = { name: 'projects', title: 'Projects' };
+const DASHBOARD = { name: 'dashboard', title: 'Dashboard' };
 
 describeBrowser('the Projects screen signed into an organisation', () => {
   let browser: Browser;
@@ -103,6 +104,9 @@ describeBrowser('the Projects screen signed into an organisation', () => {
     const { page, context } = await openProjects(/Shared with Acme: you are an owner/);
     try {
       await page.getByRole('heading', { name: 'Add a project' }).waitFor();
+      await expect(page.getByRole('heading', { name: 'Projects of Acme' }).count()).resolves.toBe(
+        1,
+      );
       await expect(page.getByRole('button', { name: 'Remove Shop' }).count()).resolves.toBe(1);
     } finally {
       await context.close();
@@ -125,6 +129,42 @@ describeBrowser('the Projects screen signed into an organisation', () => {
         expect(blocking(await scanAccessibility(page))).toEqual([]);
         expect(problems).toEqual([]);
         await saveScreenshot(page, 'projects-team-offline-light');
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await server.up();
+    }
+  });
+
+  it("the Dashboard: the organisation's project, named for it, marked not set up here, no back-up; offline the banner; axe clean", async () => {
+    await signInAs('vic@acme.test');
+    const opened = await openApp(browser, app);
+    try {
+      const { page, problems } = opened;
+      await showScreen(page, DASHBOARD);
+      await page.getByRole('heading', { name: 'Projects of Acme' }).waitFor();
+      const shop = page.getByRole('row', { name: /Shop/ });
+      await shop.waitFor();
+      await expect(shop.getByText('Not set up on this machine').count()).resolves.toBe(1);
+      await expect(page.getByRole('button', { name: /^Back up/ }).count()).resolves.toBe(0);
+      await page.getByText(/Shared with Acme: you are a viewer/).waitFor();
+      await expect(
+        page.getByRole('heading', { name: 'Storage used by Acme' }).count(),
+      ).resolves.toBe(1);
+      expect(blocking(await scanAccessibility(page))).toEqual([]);
+      expect(problems).toEqual([]);
+      await saveScreenshot(page, 'dashboard-team-viewer-light');
+    } finally {
+      await opened.context.close();
+    }
+    await server.down();
+    try {
+      const { page, context } = await openApp(browser, app);
+      try {
+        await showScreen(page, DASHBOARD);
+        await page.getByText(/^Offline — showing the organisation's state as of /).waitFor();
+        await page.getByRole('row', { name: /Shop/ }).waitFor();
       } finally {
         await context.close();
       }

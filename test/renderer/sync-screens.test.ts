@@ -6,7 +6,13 @@ import type { SyncState } from '../../src/shared/api/methods/sync.js';
 import { createRuntime, type Runtime } from '../../src/engine/jobs/runtime.js';
 import { Keyring } from '../../src/engine/keys/keyring.js';
 import { MasterKey } from '../../src/engine/keys/master-key.js';
-import { canOnScreen, setUpHere, syncNotice } from '../../src/renderer/features/sync/abilities.js';
+import {
+  canOnScreen,
+  orgTitle,
+  originNote,
+  setUpHere,
+  syncNotice,
+} from '../../src/renderer/features/sync/abilities.js';
 import type { AppStore } from '../../src/renderer/store/index.js';
 import { rendererStore } from '../helpers/renderer-store.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
@@ -77,6 +83,26 @@ describe('what the catalog screens offer and say in team sync mode', () => {
       { id: 'd', origin: origin('local') },
     ];
     expect(setUpHere(rows).map((r) => r.id)).toEqual(['a', 'b', 'd']);
+  });
+
+  it('headings name the organisation in sync mode only; a row says whose it is', () => {
+    const projects = (st: SyncState | null) =>
+      orgTitle(st, 'Your projects', (org) => `Projects of ${org}`);
+    expect(projects(state('viewer'))).toBe('Projects of Acme');
+    expect(projects(null)).toBe('Your projects');
+    expect(projects({ ...state('owner'), mode: 'local', organization: null })).toBe(
+      'Your projects',
+    );
+    // Sync mode with the organisation not known yet (never synced, offline): no name.
+    expect(projects({ ...state('member'), organization: null })).toBe('Your projects');
+    expect(originNote({ where: 'server', serverId: 'prj_1', pending: false })).toBe(
+      'Not set up on this machine',
+    );
+    expect(originNote({ where: 'local', serverId: null, pending: true })).toBe(
+      'Not sent to the server yet',
+    );
+    expect(originNote({ where: 'both', serverId: 'prj_1', pending: false })).toBeNull();
+    expect(originNote(undefined)).toBeNull();
   });
 
   it('the banner: offline with the age of the rows; never synced; shared with whom', () => {
@@ -167,6 +193,33 @@ describe('the Projects screen’s store in team sync mode against a real organis
         /^Offline — showing the organisation's state as of /,
       );
       for (const action of WRITES) expect(canOnScreen(offline, action)).toBe(false);
+    } finally {
+      await server.up();
+    }
+  });
+
+  it("the Dashboard: the organisation's project with its marker and the organisation's name; offline the cached rows and the banner", async () => {
+    const store = await storeOf('vic@acme.test');
+    const s = () => store.getState();
+    await s().dashboard.load();
+    await s().sync.load();
+    expect(s().dashboard.overview.error).toBeNull();
+    const shop = s().dashboard.overview.value.projects.find((p) => p.name === 'Shop');
+    expect(shop?.origin?.where).toBe('server');
+    expect(originNote(shop?.origin)).toBe('Not set up on this machine');
+    const online = s().sync.state.value;
+    expect(orgTitle(online, 'Projects', (org) => `Projects of ${org}`)).toBe('Projects of Acme');
+    expect(canOnScreen(online, 'backups:create')).toBe(false);
+
+    await server.down();
+    try {
+      await s().dashboard.load();
+      await s().sync.load();
+      expect(s().dashboard.overview.error).toBeNull();
+      expect(s().dashboard.overview.value.projects.map((p) => p.name)).toEqual(['Shop']);
+      expect(syncNotice(s().sync.state.value, 'projects')?.text).toMatch(
+        /^Offline — showing the organisation's state as of /,
+      );
     } finally {
       await server.up();
     }

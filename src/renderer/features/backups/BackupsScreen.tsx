@@ -10,7 +10,7 @@ import { formatBytes, formatCount, formatDateTime } from '../../components/forma
 import { useApp } from '../../store/index.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import type { BackupsSlice } from './slice.js';
-import { SyncNotice, useCan } from '../sync/SyncNotice.js';
+import { SyncNotice, useCan, useOrgTitle } from '../sync/SyncNotice.js';
 import '../../styles/data.css';
 
 const ROW_HEIGHT = 44;
@@ -50,9 +50,10 @@ function BackupList() {
     overscan: 12,
   });
   const id = useId();
+  const title = useOrgTitle('Backups', (org) => `Backups of ${org}`);
   return (
     <section aria-label="Backups list" className="stack">
-      <h2>Backups</h2>
+      <h2>{title}</h2>
       <SyncNotice list="backups" loaded={rows.value} />
       <form
         className="row wrap"
