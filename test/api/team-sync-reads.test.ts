@@ -376,6 +376,65 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     expect(byName((await overview(vic)).projects, 'Shared app')).toBeDefined();
   });
 
+  it("a backup only the server knows opens from the server's metadata, saying what restoring it here needs", async () => {
+    const bob = await appOf('bob@acme.test');
+    type Shared = Row & { needs: string[]; here: Row | null; run: Row | null };
+    const ref = { destinationId: published.destinationId, backupId: BACKUP_ID };
+    // Not readable here: its destination is not set up on this machine.
+    expect(await bob('backups.detail', ref)).toMatchObject({ ok: false });
+    const shared = okValue<Shared>(await bob('backups.shared', ref));
+    expect(shared).toMatchObject({
+      id: BACKUP_ID,
+      project: 'shared-app',
+      projectName: 'Shared app',
+      documents: 12,
+      bytes: 4096,
+      keyId: 'key-ann-1',
+      keyHeld: false,
+      destination: { serverId: published.destinationId, name: 'Team folder', url: sharedFolder },
+      here: null,
+      recordedBy: 'ann@acme.test',
+      run: {
+        id: published.runId,
+        status: 'succeeded',
+        finishedAt: '2026-11-30T10:16:00.000Z',
+        reportedBy: 'ann@acme.test',
+      },
+      sync: { source: 'server', offline: false },
+    });
+    expect(shared.needs).toEqual([
+      expect.stringContaining(`Add the destination ${sharedFolder} with its credentials`),
+      expect.stringContaining('Import the key key-ann-1'),
+    ]);
+
+    // The same URL set up here: the list row names this machine's destination, and the
+    // detail offers to read the archive from it (only the key is still missing).
+    const dest = okValue<Row>(await bob('destinations.add', { name: 'Mine', url: sharedFolder }));
+    const row = okValue<{ backups: Row[] }>(await bob('backups.search', {})).backups.find(
+      (b) => b.id === BACKUP_ID,
+    );
+    expect(row).toMatchObject({ destinationId: dest.id, origin: { where: 'server' } });
+    const here = okValue<Shared>(
+      await bob('backups.shared', { destinationId: dest.id, backupId: BACKUP_ID }),
+    );
+    expect(here.here).toEqual({ destinationId: dest.id, name: 'Mine' });
+    expect(here.needs).toEqual([expect.stringContaining('Import the key key-ann-1')]);
+
+    // Offline: from the cached lists; an unknown backup is a clear NOT_FOUND.
+    await server.down();
+    try {
+      expect(okValue<Shared>(await bob('backups.shared', ref))).toMatchObject({
+        id: BACKUP_ID,
+        sync: { offline: true },
+      });
+    } finally {
+      await server.up();
+    }
+    expect(
+      await bob('backups.shared', { ...ref, backupId: 'bkp_20991231T000000000Z_00000000' }),
+    ).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+
   it('a viewer reads every list; a write it forces is refused by the server', async () => {
     const vic = await appOf('vic@acme.test');
     expect(byName(await rows(vic('projects.list')), 'Shared app')).toBeDefined();

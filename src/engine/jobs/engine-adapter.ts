@@ -174,6 +174,7 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         databaseId: r.database,
         selection: r.selection,
         warnings: r.warnings,
+        keyId: r.keyId,
         ...(r.crossChecks ? { crossChecks: r.crossChecks } : {}),
       };
     },

@@ -109,6 +109,7 @@ export function backupJob(deps: JobDeps, o: BackupJobOptions): JobSpec {
         counts: result.counts,
         bytes: result.bytes,
         detail: {
+          ...(result.keyId !== undefined ? { keyId: result.keyId } : {}),
           ...(result.warnings?.length ? { warnings: result.warnings } : {}),
           ...(result.crossChecks ? { crossChecks: result.crossChecks } : {}),
         },

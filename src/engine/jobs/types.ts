@@ -36,6 +36,8 @@ export interface BackupOutcome {
   selection?: BackupSelection;
   /** Warnings for the user (an unexpected empty backup). */
   warnings?: string[];
+  /** The id of the key that sealed it (reported to the organisation server in sync mode). */
+  keyId?: string;
   /** Cross-checks between the backup's sources (reported in the run's detail). */
   crossChecks?: CrossCheckReport;
 }

@@ -434,8 +434,11 @@ export class SyncWriter {
     }
     if (run.status === 'succeeded' && run.backupId !== null) {
       const documents = run.counts?.['firestore.documents'];
+      // Which key reads it: what a member restoring it elsewhere must import (never the key).
+      const keyId = run.detail?.keyId;
       this.#enqueue(scope, 'backups.record', 'POST', '/backups', {
         projectId: refToken('project', run.projectId),
+        ...(typeof keyId === 'string' ? { keyId } : {}),
         ...(run.bytes !== null ? { sizeBytes: run.bytes } : {}),
         ...(documents !== undefined ? { documentCount: documents } : {}),
       });
