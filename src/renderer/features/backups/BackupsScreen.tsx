@@ -10,6 +10,7 @@ import { formatBytes, formatCount, formatDateTime } from '../../components/forma
 import { useApp } from '../../store/index.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import type { BackupsSlice } from './slice.js';
+import { SharedBackupPanel } from './SharedBackupPanel.js';
 import { SyncNotice, useCan, useOrgTitle } from '../sync/SyncNotice.js';
 import '../../styles/data.css';
 
@@ -23,7 +24,9 @@ export function BackupsScreen() {
   return (
     <div className="split">
       <BackupList />
-      {selected ? (
+      {selected?.shared ? (
+        <SharedBackupPanel key={`${selected.destinationId}/${selected.backupId}/shared`} />
+      ) : selected ? (
         <BackupDetailPanel key={`${selected.destinationId}/${selected.backupId}`} />
       ) : null}
     </div>
@@ -194,7 +197,14 @@ const BackupListRow = memo(function BackupListRow({
         aria-current={current ? 'true' : undefined}
         // Named by its visible text (date, project, counts, state): an aria-label
         // that differs from what is shown fails WCAG 2.5.3 (label in name).
-        onClick={() => void onSelect({ destinationId: row.destinationId, backupId: row.id })}
+        onClick={() =>
+          void onSelect({
+            destinationId: row.destinationId,
+            backupId: row.id,
+            // Another member's: opened from the organisation server's metadata.
+            ...(row.origin?.where === 'server' ? { shared: true } : {}),
+          })
+        }
       >
         <span>{formatDateTime(row.createdAt)}</span>
         <span>{row.project ?? 'key not held'}</span>
