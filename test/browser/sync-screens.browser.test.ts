@@ -14,6 +14,9 @@ import { saveScreenshot } from './screenshots.js';
 
 const PROJECTS = { name: 'projects', title: 'Projects' };
 const DASHBOARD = { name: 'dashboard', title: 'Dashboard' };
+const BACKUPS = { name: 'backups', title: 'Backups' };
+const SHARED_URL = 's3://acme-owner-vault/shop';
+const SHARED_BACKUP = 'bkp_20261130T080000000Z_0a1b2c3d';
 
 describeBrowser('the Projects screen signed into an organisation', () => {
   let browser: Browser;
@@ -23,10 +26,34 @@ describeBrowser('the Projects screen signed into an organisation', () => {
 
   beforeAll(async () => {
     server = await TeamTestServer.start();
-    ({ orgId } = await server.organisation('owner@acme.test', { 'vic@acme.test': 'viewer' }));
-    await server.publish('owner@acme.test', orgId, '/projects', {
+    ({ orgId } = await server.organisation('owner@acme.test', {
+      'vic@acme.test': 'viewer',
+      'mia@acme.test': 'member',
+    }));
+    const shop = await server.publish('owner@acme.test', orgId, '/projects', {
       name: 'Shop',
       firebaseProjectId: 'shop-prod',
+    });
+    // A backup the owner's machine made and reported: the archive and key stay there.
+    const vault = await server.publish('owner@acme.test', orgId, '/destinations', {
+      name: 'Owner vault',
+      url: SHARED_URL,
+    });
+    await server.publish('owner@acme.test', orgId, '/runs', {
+      projectId: shop.id,
+      destinationId: vault.id,
+      status: 'finished',
+      startedAt: '2026-11-30T08:00:00.000Z',
+      finishedAt: '2026-11-30T08:01:00.000Z',
+      documentCount: 42,
+      bytes: 2048,
+      backupId: SHARED_BACKUP,
+    });
+    await server.publish('owner@acme.test', orgId, '/backups', {
+      projectId: shop.id,
+      keyId: 'k00ownerkey000001',
+      sizeBytes: 2048,
+      documentCount: 42,
     });
     app = await startApp();
     browser = await launchChromium();
@@ -170,6 +197,33 @@ describeBrowser('the Projects screen signed into an organisation', () => {
       }
     } finally {
       await server.up();
+    }
+  });
+
+  it("another member's backup: its detail from the server's metadata, what restoring needs, no Restore button; axe clean", async () => {
+    await signInAs('mia@acme.test');
+    const { page, context, problems } = await openApp(browser, app);
+    try {
+      await showScreen(page, BACKUPS);
+      await page.getByRole('heading', { name: 'Backups of Acme' }).waitFor();
+      await page.getByRole('button', { name: /Organisation's, not here/ }).click();
+      const detail = page.getByRole('region', { name: 'Backup detail' });
+      await detail.getByText(/this is what the organisation server knows of it/).waitFor();
+      await detail.getByRole('heading', { name: 'To restore it on this machine' }).waitFor();
+      const text = (await detail.textContent()) ?? '';
+      expect(text).toContain(SHARED_BACKUP);
+      expect(text).toContain(SHARED_URL);
+      expect(text).toContain('k00ownerkey000001');
+      expect(text).toContain('owner@acme.test');
+      expect(text).toMatch(new RegExp(`Add the destination ${SHARED_URL} with its credentials`));
+      expect(text).toMatch(/Import the key k00ownerkey000001/);
+      await expect(detail.getByRole('button', { name: /Restore/ }).count()).resolves.toBe(0);
+      await expect(detail.getByRole('button', { name: /^Read it from/ }).count()).resolves.toBe(0);
+      expect(blocking(await scanAccessibility(page))).toEqual([]);
+      expect(problems).toEqual([]);
+      await saveScreenshot(page, 'backups-team-shared-detail-light');
+    } finally {
+      await context.close();
     }
   });
 });
