@@ -47,6 +47,19 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     );
     return (method: string, input: unknown = {}) => dispatch(method, input, { kind: 'local' });
   };
+  /** A project set up on that app's machine (an emulator connection: nothing to reach). */
+  const addProject = async (
+    app: Awaited<ReturnType<typeof appOf>>,
+    name: string,
+    firebaseProjectId: string,
+  ) =>
+    okValue<Row>(
+      await app('projects.add', {
+        name,
+        firebaseProjectId,
+        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
+      }),
+    );
   const rows = async (r: Promise<Result<unknown>>) => okValue<Row[]>(await r);
   const byName = (list: Row[], name: string) => list.find((r) => r.name === name);
 
@@ -181,20 +194,8 @@ describe('catalog lists in team sync mode, against a real organisation server', 
 
   it("member A's own rows are merged with the organisation's (one row, the local id); one made here is local until its queued create is delivered", async () => {
     const ann = await appOf('ann@acme.test');
-    const local = okValue<Row>(
-      await ann('projects.add', {
-        name: 'Shared app',
-        firebaseProjectId: 'shared-app',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
-    okValue(
-      await ann('projects.add', {
-        name: 'Only here',
-        firebaseProjectId: 'only-here',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
+    const local = await addProject(ann, 'Shared app', 'shared-app');
+    await addProject(ann, 'Only here', 'only-here');
     const dest = okValue<Row>(
       await ann('destinations.add', { name: 'Team folder', url: sharedFolder }),
     );
@@ -242,13 +243,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     okValue(await bob('sync.state'));
     // A machine that never synced this organisation, with a project of its own.
     const fresh = await appOf('bob@acme.test');
-    okValue(
-      await fresh('projects.add', {
-        name: 'Mine',
-        firebaseProjectId: 'mine-app',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
+    await addProject(fresh, 'Mine', 'mine-app');
     await server.down();
     try {
       const cached = await rows(bob('projects.list'));
@@ -295,13 +290,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     const overview = async (app: Awaited<ReturnType<typeof appOf>>) =>
       okValue<Overview>(await app('dashboard.overview', { staleAfterHours: 24 * 365 }));
     const bob = await appOf('bob@acme.test');
-    okValue(
-      await bob('projects.add', {
-        name: 'Bob only',
-        firebaseProjectId: 'bob-only',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
+    await addProject(bob, 'Bob only', 'bob-only');
     const live = await overview(bob);
     expect(byName(live.projects, 'Shared app')).toMatchObject({
       projectId: published.projectId,
@@ -336,13 +325,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
 
     // The same project set up here: one row, this machine's id, the organisation's runs.
     const ann = await appOf('ann@acme.test');
-    const local = okValue<Row>(
-      await ann('projects.add', {
-        name: 'Shared app',
-        firebaseProjectId: 'shared-app',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
+    const local = await addProject(ann, 'Shared app', 'shared-app');
     const merged = (await overview(ann)).projects.filter(
       (p) => p.firebaseProjectId === 'shared-app',
     );
@@ -450,13 +433,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
 
   it('outside sync mode nothing changes: local rows only, no origin, mode local', async () => {
     const solo = await appOf(null);
-    okValue(
-      await solo('projects.add', {
-        name: 'Solo',
-        firebaseProjectId: 'solo-app',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
+    await addProject(solo, 'Solo', 'solo-app');
     const projects = await rows(solo('projects.list'));
     expect(projects).toHaveLength(1);
     expect(projects[0]).not.toHaveProperty('origin');

@@ -63,6 +63,19 @@ describe('team sync: writes mirrored through the offline queue', () => {
     return { home, runtime };
   };
 
+  /** The app started again over `home` (after a kill): it delivers what is queued there. */
+  const restarted = async (home: string, secrets: Awaited<ReturnType<typeof signedInSecrets>>) => {
+    const runtime = createRuntime({
+      catalogFile: path.join(home, 'catalog.sqlite'),
+      env: { FIREBACKUP_HOME: home },
+      secrets,
+    });
+    runtimes.push(runtime);
+    await runtime.sync.settled();
+    await runtime.sync.deliver();
+    return runtime;
+  };
+
   /** Rows of a server table of the organisation, read directly (not through the app). */
   const rows = <T extends object = object>(sql: string, params: unknown[] = []) =>
     server.db.withOrg(orgId, (tx) => tx.query<T>(sql, params));
@@ -431,14 +444,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
       const tag = `killed-${kind}`;
       expect(await catalogWrite[kind].onServer(server, orgId, tag)).toBe(0);
       // Started again: the runtime delivers what the killed one queued.
-      const runtime = createRuntime({
-        catalogFile: path.join(home, 'catalog.sqlite'),
-        env: { FIREBACKUP_HOME: home },
-        secrets,
-      });
-      runtimes.push(runtime);
-      await runtime.sync.settled();
-      await runtime.sync.deliver();
+      const runtime = await restarted(home, secrets);
       expect(runtime.sync.queue()).toEqual([]);
       expect(await catalogWrite[kind].onServer(server, orgId, tag)).toBe(1);
       expect(await runtime.sync.deliver()).toEqual({ delivered: 0, remaining: 0 });
@@ -462,18 +468,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
       );
     expect(await serverRuns()).toEqual([expect.objectContaining({ status: 'started' })]);
 
-    const restart = async () => {
-      const runtime = createRuntime({
-        catalogFile: path.join(home, 'catalog.sqlite'),
-        env: { FIREBACKUP_HOME: home },
-        secrets,
-      });
-      runtimes.push(runtime);
-      await runtime.sync.settled();
-      await runtime.sync.deliver();
-      return runtime;
-    };
-    const runtime = await restart();
+    const runtime = await restarted(home, secrets);
     expect(runtime.catalog.runs.get(killed.runId)).toMatchObject({
       status: 'failed',
       error: { code: 'ABORTED' },
@@ -485,7 +480,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
     runtimes.splice(runtimes.indexOf(runtime), 1);
     await runtime.sync.settled();
     runtime.close();
-    const again = await restart();
+    const again = await restarted(home, secrets);
     expect(again.sync.queue()).toEqual([]);
     expect(await serverRuns()).toHaveLength(1);
     expect(await auditOf(run!.id)).toEqual(['run.started', 'run.failed']);
