@@ -96,7 +96,14 @@ describe('catalog lists in team sync mode, against a real organisation server', 
       documentCount: 12,
       backupId: BACKUP_ID,
     });
-    await post('/backups', { projectId, keyId: 'key-ann-1', sizeBytes: 4096, documentCount: 12 });
+    await post('/backups', {
+      projectId,
+      keyId: 'key-ann-1',
+      sizeBytes: 4096,
+      documentCount: 12,
+      backupId: BACKUP_ID,
+      sources: ['firestore', 'auth'],
+    });
     published = { projectId, destinationId, scheduleId, runId };
   });
   afterAll(async () => {
@@ -370,6 +377,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
       id: BACKUP_ID,
       project: 'shared-app',
       projectName: 'Shared app',
+      sources: ['firestore', 'auth'],
       documents: 12,
       bytes: 4096,
       keyId: 'key-ann-1',

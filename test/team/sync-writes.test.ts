@@ -241,7 +241,7 @@ describe('team sync: writes mirrored through the offline queue', () => {
     expect(await auditOf(runs[0]!.id)).toEqual(['run.started', 'run.finished']);
     expect(await auditOf(runs[1]!.id)).toEqual(['run.started', 'run.failed']);
     const backups = await rows<{ id: string; size_bytes: string; document_count: string }>(
-      'SELECT id, size_bytes::text, document_count::text, key_id FROM backups WHERE project_id = $1',
+      'SELECT id, size_bytes::text, document_count::text, key_id, backup_id, sources FROM backups WHERE project_id = $1',
       [p!.id],
     );
     // The key's id (never the key): what another member needs to import to restore it.
@@ -250,6 +250,8 @@ describe('team sync: writes mirrored through the offline queue', () => {
         size_bytes: '3456',
         document_count: '12',
         key_id: 'k0123456789abcdef',
+        backup_id: 'bk_20261130',
+        sources: ['firestore', 'auth'],
       }),
     ]);
     expect(await auditOf(backups[0]!.id)).toEqual(['backup.created']);

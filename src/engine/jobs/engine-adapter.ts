@@ -175,6 +175,7 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         selection: r.selection,
         warnings: r.warnings,
         keyId: r.keyId,
+        sources: r.sources,
         ...(r.crossChecks ? { crossChecks: r.crossChecks } : {}),
       };
     },

@@ -436,9 +436,12 @@ export class SyncWriter {
       const documents = run.counts?.['firestore.documents'];
       // Which key reads it: what a member restoring it elsewhere must import (never the key).
       const keyId = run.detail?.keyId;
+      const sources = run.detail?.sources;
       this.#enqueue(scope, 'backups.record', 'POST', '/backups', {
         projectId: refToken('project', run.projectId),
+        backupId: run.backupId,
         ...(typeof keyId === 'string' ? { keyId } : {}),
+        ...(Array.isArray(sources) ? { sources } : {}),
         ...(run.bytes !== null ? { sizeBytes: run.bytes } : {}),
         ...(documents !== undefined ? { documentCount: documents } : {}),
       });

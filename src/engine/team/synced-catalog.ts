@@ -423,6 +423,7 @@ export class SyncedCatalog {
       bytes: num(row.sizeBytes) ?? num(row.bytes) ?? num(run?.bytes),
       documents: num(row.documentCount) ?? num(run?.documentCount),
       destinationServerId: str(row.destinationId ?? run?.destinationId),
+      sources: Array.isArray(row.sources) ? row.sources.map(String) : null,
       projectServerId: str(row.projectId),
       recordedBy: str(row.createdBy),
       run:
@@ -453,7 +454,13 @@ export class SyncedCatalog {
     }
     for (const run of finished)
       if (!used.has(run))
-        backups.push(shared({ ...run, keyId: null, createdBy: null }, run, String(run.backupId)));
+        backups.push(
+          shared(
+            { ...run, keyId: null, createdBy: null, sources: null },
+            run,
+            String(run.backupId),
+          ),
+        );
     const indicator = records.indicator.source === 'server' ? records.indicator : runs.indicator;
     return { backups, indicator };
   }
@@ -607,6 +614,8 @@ export interface SharedBackup {
   keyId: string;
   bytes: number | null;
   documents: number | null;
+  /** The sources it holds, when its record says (older records do not). */
+  sources: string[] | null;
   /** The destination and project as the server names them. */
   destinationServerId: string | null;
   projectServerId: string | null;

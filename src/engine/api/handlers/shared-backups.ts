@@ -39,6 +39,7 @@ export function sharedBackupHandlers(context: HandlerContext): HandlersFor<'back
         projectName: shared.projectName,
         createdAt: b.createdAt,
         completedAt: b.completedAt,
+        sources: b.sources,
         documents: b.documents,
         bytes: b.bytes,
         keyId: b.keyId === '' ? null : b.keyId,

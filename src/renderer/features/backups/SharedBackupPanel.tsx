@@ -48,6 +48,8 @@ export function SharedBackupPanel() {
                 <dd>{formatDateTime(b.completedAt)}</dd>
               </>
             )}
+            <dt>Sources</dt>
+            <dd>{b.sources === null ? 'not reported' : b.sources.join(', ')}</dd>
             <dt>Documents</dt>
             <dd>{b.documents === null ? 'not reported' : formatCount(b.documents)}</dd>
             <dt>Archive size</dt>

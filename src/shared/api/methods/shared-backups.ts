@@ -23,6 +23,8 @@ export const SharedBackupSchema = z.object({
   projectName: nullableString,
   createdAt: z.string(),
   completedAt: nullableString,
+  /** The sources it holds (firestore, auth, rtdb, storage), when the server was told. */
+  sources: z.array(z.string()).nullable(),
   documents: z.number().nullable(),
   bytes: z.number().nullable(),
   keyId: nullableString,
