@@ -53,6 +53,8 @@ const Backup = z.object({
   keyId: z.string().nullable(),
   sizeBytes: z.number().nullable(),
   documentCount: z.number().nullable(),
+  backupId: z.string().nullable(),
+  sources: z.array(z.string()).nullable(),
 });
 
 const ApiKey = z.object({
@@ -254,6 +256,8 @@ export const RESPONSES: Readonly<Record<string, ResponseDoc>> = {
     keyId: z.string().optional(),
     sizeBytes: z.number().optional(),
     documentCount: z.number().optional(),
+    backupId: z.string().optional(),
+    sources: z.array(z.string()).optional(),
   }),
   [`GET ${ORG}/invitations`]: z.object({ invitations: z.array(Invitation) }),
   [`POST ${ORG}/invitations`]: Invitation.pick({ id: true, email: true, role: true }).extend({

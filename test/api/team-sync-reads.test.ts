@@ -47,6 +47,19 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     );
     return (method: string, input: unknown = {}) => dispatch(method, input, { kind: 'local' });
   };
+  /** A project set up on that app's machine (an emulator connection: nothing to reach). */
+  const addProject = async (
+    app: Awaited<ReturnType<typeof appOf>>,
+    name: string,
+    firebaseProjectId: string,
+  ) =>
+    okValue<Row>(
+      await app('projects.add', {
+        name,
+        firebaseProjectId,
+        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
+      }),
+    );
   const rows = async (r: Promise<Result<unknown>>) => okValue<Row[]>(await r);
   const byName = (list: Row[], name: string) => list.find((r) => r.name === name);
 
@@ -83,7 +96,14 @@ describe('catalog lists in team sync mode, against a real organisation server', 
       documentCount: 12,
       backupId: BACKUP_ID,
     });
-    await post('/backups', { projectId, keyId: 'key-ann-1', sizeBytes: 4096, documentCount: 12 });
+    await post('/backups', {
+      projectId,
+      keyId: 'key-ann-1',
+      sizeBytes: 4096,
+      documentCount: 12,
+      backupId: BACKUP_ID,
+      sources: ['firestore', 'auth'],
+    });
     published = { projectId, destinationId, scheduleId, runId };
   });
   afterAll(async () => {
@@ -125,7 +145,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
       status: 'succeeded',
       backupId: BACKUP_ID,
       bytes: 4096,
-      counts: { documents: 12 },
+      counts: { 'firestore.documents': 12 },
       projectName: 'Shared app',
       scheduleName: 'Nightly shared',
       origin: { where: 'server' },
@@ -181,20 +201,8 @@ describe('catalog lists in team sync mode, against a real organisation server', 
 
   it("member A's own rows are merged with the organisation's (one row, the local id); one made here is local until its queued create is delivered", async () => {
     const ann = await appOf('ann@acme.test');
-    const local = okValue<Row>(
-      await ann('projects.add', {
-        name: 'Shared app',
-        firebaseProjectId: 'shared-app',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
-    okValue(
-      await ann('projects.add', {
-        name: 'Only here',
-        firebaseProjectId: 'only-here',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
+    const local = await addProject(ann, 'Shared app', 'shared-app');
+    await addProject(ann, 'Only here', 'only-here');
     const dest = okValue<Row>(
       await ann('destinations.add', { name: 'Team folder', url: sharedFolder }),
     );
@@ -242,13 +250,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     okValue(await bob('sync.state'));
     // A machine that never synced this organisation, with a project of its own.
     const fresh = await appOf('bob@acme.test');
-    okValue(
-      await fresh('projects.add', {
-        name: 'Mine',
-        firebaseProjectId: 'mine-app',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
+    await addProject(fresh, 'Mine', 'mine-app');
     await server.down();
     try {
       const cached = await rows(bob('projects.list'));
@@ -289,6 +291,141 @@ describe('catalog lists in team sync mode, against a real organisation server', 
     }
   });
 
+  it("the Dashboard shows the organisation's projects, runs and storage, merged with this machine's like the lists; offline the cached state", async () => {
+    type Overview = { projects: Row[]; destinations: Row[] };
+    // A year: the published run stays "ok" whenever this runs.
+    const overview = async (app: Awaited<ReturnType<typeof appOf>>) =>
+      okValue<Overview>(await app('dashboard.overview', { staleAfterHours: 24 * 365 }));
+    const bob = await appOf('bob@acme.test');
+    await addProject(bob, 'Bob only', 'bob-only');
+    const live = await overview(bob);
+    expect(byName(live.projects, 'Shared app')).toMatchObject({
+      projectId: published.projectId,
+      health: 'ok',
+      lastGood: { runId: published.runId, backupId: BACKUP_ID },
+      lastRun: { runId: published.runId, status: 'succeeded' },
+      nextRun: { scheduleId: published.scheduleId, scheduleName: 'Nightly shared' },
+      origin: { where: 'server', serverId: published.projectId },
+    });
+    expect(byName(live.projects, 'Bob only')).toMatchObject({
+      health: 'never',
+      origin: { where: expect.stringMatching(/^(local|both)$/) },
+    });
+    expect(byName(live.destinations, 'Team folder')).toMatchObject({
+      destinationId: published.destinationId,
+      backups: 1,
+      bytes: 4096,
+      origin: { where: 'server' },
+    });
+    const series = okValue<Row[]>(await bob('dashboard.series', { days: 3660 }));
+    expect(series).toContainEqual(
+      expect.objectContaining({
+        runId: published.runId,
+        projectId: published.projectId,
+        documents: 12,
+      }),
+    );
+    expect(okValue<SyncState>(await bob('sync.state')).lists).toMatchObject({
+      projects: { source: 'server', offline: false },
+      runs: { source: 'server', offline: false },
+    });
+
+    // The same project set up here: one row, this machine's id, the organisation's runs.
+    const ann = await appOf('ann@acme.test');
+    const local = await addProject(ann, 'Shared app', 'shared-app');
+    const merged = (await overview(ann)).projects.filter(
+      (p) => p.firebaseProjectId === 'shared-app',
+    );
+    expect(merged).toEqual([
+      expect.objectContaining({
+        projectId: local.id,
+        lastGood: expect.objectContaining({ runId: published.runId }),
+        origin: expect.objectContaining({ where: 'both', serverId: published.projectId }),
+      }),
+    ]);
+
+    // Offline: the last synced state, and sync.state says so (the screen's banner).
+    await server.down();
+    try {
+      const cached = await overview(bob);
+      // The same rows (the age of the last good backup has grown meanwhile).
+      const steady = (projects: Row[]) =>
+        projects.map((p) => ({ ...p, lastGood: { ...(p.lastGood as object), ageSeconds: 0 } }));
+      expect(steady(cached.projects)).toEqual(steady(live.projects));
+      expect(cached.destinations).toEqual(live.destinations);
+      expect(okValue<SyncState>(await bob('sync.state')).lists.projects).toMatchObject({
+        source: 'server',
+        offline: true,
+      });
+    } finally {
+      await server.up();
+    }
+
+    // A viewer reads it too.
+    const vic = await appOf('vic@acme.test');
+    expect(byName((await overview(vic)).projects, 'Shared app')).toBeDefined();
+  });
+
+  it("a backup only the server knows opens from the server's metadata, saying what restoring it here needs", async () => {
+    const bob = await appOf('bob@acme.test');
+    type Shared = Row & { needs: string[]; here: Row | null; run: Row | null };
+    const ref = { destinationId: published.destinationId, backupId: BACKUP_ID };
+    // Not readable here: its destination is not set up on this machine.
+    expect(await bob('backups.detail', ref)).toMatchObject({ ok: false });
+    const shared = okValue<Shared>(await bob('backups.shared', ref));
+    expect(shared).toMatchObject({
+      id: BACKUP_ID,
+      project: 'shared-app',
+      projectName: 'Shared app',
+      sources: ['firestore', 'auth'],
+      documents: 12,
+      bytes: 4096,
+      keyId: 'key-ann-1',
+      keyHeld: false,
+      destination: { serverId: published.destinationId, name: 'Team folder', url: sharedFolder },
+      here: null,
+      recordedBy: 'ann@acme.test',
+      run: {
+        id: published.runId,
+        status: 'succeeded',
+        finishedAt: '2026-11-30T10:16:00.000Z',
+        reportedBy: 'ann@acme.test',
+      },
+      sync: { source: 'server', offline: false },
+    });
+    expect(shared.needs).toEqual([
+      expect.stringContaining(`Add the destination ${sharedFolder} with its credentials`),
+      expect.stringContaining('Import the key key-ann-1'),
+    ]);
+
+    // The same URL set up here: the list row names this machine's destination, and the
+    // detail offers to read the archive from it (only the key is still missing).
+    const dest = okValue<Row>(await bob('destinations.add', { name: 'Mine', url: sharedFolder }));
+    const row = okValue<{ backups: Row[] }>(await bob('backups.search', {})).backups.find(
+      (b) => b.id === BACKUP_ID,
+    );
+    expect(row).toMatchObject({ destinationId: dest.id, origin: { where: 'server' } });
+    const here = okValue<Shared>(
+      await bob('backups.shared', { destinationId: dest.id, backupId: BACKUP_ID }),
+    );
+    expect(here.here).toEqual({ destinationId: dest.id, name: 'Mine' });
+    expect(here.needs).toEqual([expect.stringContaining('Import the key key-ann-1')]);
+
+    // Offline: from the cached lists; an unknown backup is a clear NOT_FOUND.
+    await server.down();
+    try {
+      expect(okValue<Shared>(await bob('backups.shared', ref))).toMatchObject({
+        id: BACKUP_ID,
+        sync: { offline: true },
+      });
+    } finally {
+      await server.up();
+    }
+    expect(
+      await bob('backups.shared', { ...ref, backupId: 'bkp_20991231T000000000Z_00000000' }),
+    ).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+
   it('a viewer reads every list; a write it forces is refused by the server', async () => {
     const vic = await appOf('vic@acme.test');
     expect(byName(await rows(vic('projects.list')), 'Shared app')).toBeDefined();
@@ -304,13 +441,7 @@ describe('catalog lists in team sync mode, against a real organisation server', 
 
   it('outside sync mode nothing changes: local rows only, no origin, mode local', async () => {
     const solo = await appOf(null);
-    okValue(
-      await solo('projects.add', {
-        name: 'Solo',
-        firebaseProjectId: 'solo-app',
-        connection: { kind: 'emulator', host: '127.0.0.1:8080' },
-      }),
-    );
+    await addProject(solo, 'Solo', 'solo-app');
     const projects = await rows(solo('projects.list'));
     expect(projects).toHaveLength(1);
     expect(projects[0]).not.toHaveProperty('origin');

@@ -13,6 +13,10 @@ import { showScreen } from './screens.js';
 import { saveScreenshot } from './screenshots.js';
 
 const PROJECTS = { name: 'projects', title: 'Projects' };
+const DASHBOARD = { name: 'dashboard', title: 'Dashboard' };
+const BACKUPS = { name: 'backups', title: 'Backups' };
+const SHARED_URL = 's3://acme-owner-vault/shop';
+const SHARED_BACKUP = 'bkp_20261130T080000000Z_0a1b2c3d';
 
 describeBrowser('the Projects screen signed into an organisation', () => {
   let browser: Browser;
@@ -22,10 +26,34 @@ describeBrowser('the Projects screen signed into an organisation', () => {
 
   beforeAll(async () => {
     server = await TeamTestServer.start();
-    ({ orgId } = await server.organisation('owner@acme.test', { 'vic@acme.test': 'viewer' }));
-    await server.publish('owner@acme.test', orgId, '/projects', {
+    ({ orgId } = await server.organisation('owner@acme.test', {
+      'vic@acme.test': 'viewer',
+      'mia@acme.test': 'member',
+    }));
+    const shop = await server.publish('owner@acme.test', orgId, '/projects', {
       name: 'Shop',
       firebaseProjectId: 'shop-prod',
+    });
+    // A backup the owner's machine made and reported: the archive and key stay there.
+    const vault = await server.publish('owner@acme.test', orgId, '/destinations', {
+      name: 'Owner vault',
+      url: SHARED_URL,
+    });
+    await server.publish('owner@acme.test', orgId, '/runs', {
+      projectId: shop.id,
+      destinationId: vault.id,
+      status: 'finished',
+      startedAt: '2026-11-30T08:00:00.000Z',
+      finishedAt: '2026-11-30T08:01:00.000Z',
+      documentCount: 42,
+      bytes: 2048,
+      backupId: SHARED_BACKUP,
+    });
+    await server.publish('owner@acme.test', orgId, '/backups', {
+      projectId: shop.id,
+      keyId: 'k00ownerkey000001',
+      sizeBytes: 2048,
+      documentCount: 42,
     });
     app = await startApp();
     browser = await launchChromium();
@@ -103,6 +131,9 @@ describeBrowser('the Projects screen signed into an organisation', () => {
     const { page, context } = await openProjects(/Shared with Acme: you are an owner/);
     try {
       await page.getByRole('heading', { name: 'Add a project' }).waitFor();
+      await expect(page.getByRole('heading', { name: 'Projects of Acme' }).count()).resolves.toBe(
+        1,
+      );
       await expect(page.getByRole('button', { name: 'Remove Shop' }).count()).resolves.toBe(1);
     } finally {
       await context.close();
@@ -130,6 +161,69 @@ describeBrowser('the Projects screen signed into an organisation', () => {
       }
     } finally {
       await server.up();
+    }
+  });
+
+  it("the Dashboard: the organisation's project, named for it, marked not set up here, no back-up; offline the banner; axe clean", async () => {
+    await signInAs('vic@acme.test');
+    const opened = await openApp(browser, app);
+    try {
+      const { page, problems } = opened;
+      await showScreen(page, DASHBOARD);
+      await page.getByRole('heading', { name: 'Projects of Acme' }).waitFor();
+      const shop = page.getByRole('row', { name: /Shop/ });
+      await shop.waitFor();
+      await expect(shop.getByText('Not set up on this machine').count()).resolves.toBe(1);
+      await expect(page.getByRole('button', { name: /^Back up/ }).count()).resolves.toBe(0);
+      await page.getByText(/Shared with Acme: you are a viewer/).waitFor();
+      await expect(
+        page.getByRole('heading', { name: 'Storage used by Acme' }).count(),
+      ).resolves.toBe(1);
+      expect(blocking(await scanAccessibility(page))).toEqual([]);
+      expect(problems).toEqual([]);
+      await saveScreenshot(page, 'dashboard-team-viewer-light');
+    } finally {
+      await opened.context.close();
+    }
+    await server.down();
+    try {
+      const { page, context } = await openApp(browser, app);
+      try {
+        await showScreen(page, DASHBOARD);
+        await page.getByText(/^Offline — showing the organisation's state as of /).waitFor();
+        await page.getByRole('row', { name: /Shop/ }).waitFor();
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await server.up();
+    }
+  });
+
+  it("another member's backup: its detail from the server's metadata, what restoring needs, no Restore button; axe clean", async () => {
+    await signInAs('mia@acme.test');
+    const { page, context, problems } = await openApp(browser, app);
+    try {
+      await showScreen(page, BACKUPS);
+      await page.getByRole('heading', { name: 'Backups of Acme' }).waitFor();
+      await page.getByRole('button', { name: /Organisation's, not here/ }).click();
+      const detail = page.getByRole('region', { name: 'Backup detail' });
+      await detail.getByText(/this is what the organisation server knows of it/).waitFor();
+      await detail.getByRole('heading', { name: 'To restore it on this machine' }).waitFor();
+      const text = (await detail.textContent()) ?? '';
+      expect(text).toContain(SHARED_BACKUP);
+      expect(text).toContain(SHARED_URL);
+      expect(text).toContain('k00ownerkey000001');
+      expect(text).toContain('owner@acme.test');
+      expect(text).toMatch(new RegExp(`Add the destination ${SHARED_URL} with its credentials`));
+      expect(text).toMatch(/Import the key k00ownerkey000001/);
+      await expect(detail.getByRole('button', { name: /Restore/ }).count()).resolves.toBe(0);
+      await expect(detail.getByRole('button', { name: /^Read it from/ }).count()).resolves.toBe(0);
+      expect(blocking(await scanAccessibility(page))).toEqual([]);
+      expect(problems).toEqual([]);
+      await saveScreenshot(page, 'backups-team-shared-detail-light');
+    } finally {
+      await context.close();
     }
   });
 });

@@ -63,6 +63,19 @@ describe('team sync: writes mirrored through the offline queue', () => {
     return { home, runtime };
   };
 
+  /** The app started again over `home` (after a kill): it delivers what is queued there. */
+  const restarted = async (home: string, secrets: Awaited<ReturnType<typeof signedInSecrets>>) => {
+    const runtime = createRuntime({
+      catalogFile: path.join(home, 'catalog.sqlite'),
+      env: { FIREBACKUP_HOME: home },
+      secrets,
+    });
+    runtimes.push(runtime);
+    await runtime.sync.settled();
+    await runtime.sync.deliver();
+    return runtime;
+  };
+
   /** Rows of a server table of the organisation, read directly (not through the app). */
   const rows = <T extends object = object>(sql: string, params: unknown[] = []) =>
     server.db.withOrg(orgId, (tx) => tx.query<T>(sql, params));
@@ -228,11 +241,18 @@ describe('team sync: writes mirrored through the offline queue', () => {
     expect(await auditOf(runs[0]!.id)).toEqual(['run.started', 'run.finished']);
     expect(await auditOf(runs[1]!.id)).toEqual(['run.started', 'run.failed']);
     const backups = await rows<{ id: string; size_bytes: string; document_count: string }>(
-      'SELECT id, size_bytes::text, document_count::text FROM backups WHERE project_id = $1',
+      'SELECT id, size_bytes::text, document_count::text, key_id, backup_id, sources FROM backups WHERE project_id = $1',
       [p!.id],
     );
+    // The key's id (never the key): what another member needs to import to restore it.
     expect(backups).toEqual([
-      expect.objectContaining({ size_bytes: '3456', document_count: '12' }),
+      expect.objectContaining({
+        size_bytes: '3456',
+        document_count: '12',
+        key_id: 'k0123456789abcdef',
+        backup_id: 'bk_20261130',
+        sources: ['firestore', 'auth'],
+      }),
     ]);
     expect(await auditOf(backups[0]!.id)).toEqual(['backup.created']);
   });
@@ -426,20 +446,47 @@ describe('team sync: writes mirrored through the offline queue', () => {
       const tag = `killed-${kind}`;
       expect(await catalogWrite[kind].onServer(server, orgId, tag)).toBe(0);
       // Started again: the runtime delivers what the killed one queued.
-      const runtime = createRuntime({
-        catalogFile: path.join(home, 'catalog.sqlite'),
-        env: { FIREBACKUP_HOME: home },
-        secrets,
-      });
-      runtimes.push(runtime);
-      await runtime.sync.settled();
-      await runtime.sync.deliver();
+      const runtime = await restarted(home, secrets);
       expect(runtime.sync.queue()).toEqual([]);
       expect(await catalogWrite[kind].onServer(server, orgId, tag)).toBe(1);
       expect(await runtime.sync.deliver()).toEqual({ delivered: 0, remaining: 0 });
       expect(await catalogWrite[kind].onServer(server, orgId, tag)).toBe(1);
     },
   );
+
+  it('a backup SIGKILLed while running is reported failed (abandoned) at the next start, exactly once', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'fb-sync-abandoned-'));
+    const secrets = await signedInSecrets(home, await server.signIn('owner@acme.test', orgId));
+    const killed = (await killedAfterFirstLine('test/team/fixtures/backup-and-hang.ts', [
+      home,
+      'acme-abandoned',
+    ])) as { runId: string; queued: number };
+    // The server had its start before the kill; nothing else was queued.
+    expect(killed.queued).toBe(0);
+    const serverRuns = () =>
+      rows<{ id: string; status: string; error_code: string | null }>(
+        `SELECT r.id, r.status, r.error_code FROM runs r JOIN projects p ON p.id = r.project_id
+          WHERE p.firebase_project_id = 'acme-abandoned'`,
+      );
+    expect(await serverRuns()).toEqual([expect.objectContaining({ status: 'started' })]);
+
+    const runtime = await restarted(home, secrets);
+    expect(runtime.catalog.runs.get(killed.runId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'ABORTED' },
+    });
+    expect(runtime.sync.queue()).toEqual([]);
+    const [run] = await serverRuns();
+    expect(run).toEqual(expect.objectContaining({ status: 'failed', error_code: 'ABORTED' }));
+    // Started again: the correction is not sent a second time.
+    runtimes.splice(runtimes.indexOf(runtime), 1);
+    await runtime.sync.settled();
+    runtime.close();
+    const again = await restarted(home, secrets);
+    expect(again.sync.queue()).toEqual([]);
+    expect(await serverRuns()).toHaveLength(1);
+    expect(await auditOf(run!.id)).toEqual(['run.started', 'run.failed']);
+  });
 
   it('a viewer cannot start a backup: the server refuses (and audits the denial), the backup never runs; offline the last known role decides', async () => {
     // The owner shares the project and the destination; the viewer's app finds them there.

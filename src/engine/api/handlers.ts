@@ -23,6 +23,7 @@ import { historyHandlers } from './handlers/history.js';
 import { catalogLocationHandlers } from './handlers/catalog-location.js';
 import { teamHandlers, type TeamHandlerOptions } from './handlers/team.js';
 import { syncHandlers } from './handlers/sync.js';
+import { sharedBackupHandlers } from './handlers/shared-backups.js';
 
 /** Where the handlers keep what is not in the catalog; each defaults from the environment. */
 export interface ApiHandlerOptions {
@@ -83,5 +84,6 @@ export function createApiHandlers(
     ...catalogLocationHandlers(context),
     ...teamHandlers(context),
     ...syncHandlers(context),
+    ...sharedBackupHandlers(context),
   };
 }

@@ -158,17 +158,23 @@ export class RunsRepo {
    * (crash, SIGKILL, power loss) are marked failed, so history never shows a ghost run.
    */
   failAbandoned(isPidAlive: (pid: number) => boolean, error: ErrorData): number {
-    const rows = this.db
-      .prepare(
-        `SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running') AND owner_host = ?`,
-      )
-      .all(os.hostname()) as { id: string; owner_pid: number | null }[];
-    let n = 0;
-    for (const { id, owner_pid: pid } of rows) {
-      if (pid !== null && isPidAlive(pid)) continue;
-      this.update(id, { status: 'failed', finishedAt: this.clock.now(), error });
-      n++;
-    }
-    return n;
+    // One transaction holding the write lock: two processes starting at once correct (and
+    // so tell the sync writer about) each abandoned run once, not twice.
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare(
+            `SELECT id, owner_pid FROM runs WHERE status IN ('queued', 'running') AND owner_host = ?`,
+          )
+          .all(os.hostname()) as { id: string; owner_pid: number | null }[];
+        let n = 0;
+        for (const { id, owner_pid: pid } of rows) {
+          if (pid !== null && isPidAlive(pid)) continue;
+          this.update(id, { status: 'failed', finishedAt: this.clock.now(), error });
+          n++;
+        }
+        return n;
+      })
+      .immediate();
   }
 }

@@ -174,6 +174,8 @@ export function createEngineOps(options: RealEngineOptions): EngineOps {
         databaseId: r.database,
         selection: r.selection,
         warnings: r.warnings,
+        keyId: r.keyId,
+        sources: r.sources,
         ...(r.crossChecks ? { crossChecks: r.crossChecks } : {}),
       };
     },

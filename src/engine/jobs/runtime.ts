@@ -55,6 +55,24 @@ export interface RuntimeOptions {
   secrets?: SecretStore;
   /** Tests reach the organisation server through their own network. */
   teamFetch?: typeof fetch;
+  /**
+   * How often queued team actions are retried unprompted (default: the environment's
+   * FIREBACKUP_SYNC_RETRY_SECONDS, else 60 s).
+   */
+  syncRetryMs?: number;
+}
+
+/** FIREBACKUP_SYNC_RETRY_SECONDS, when set: how often the offline queue is retried. */
+function syncRetryFrom(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.FIREBACKUP_SYNC_RETRY_SECONDS;
+  if (raw === undefined || raw === '') return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 86_400)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `FIREBACKUP_SYNC_RETRY_SECONDS must be a number of seconds between 0.1 and 86400 (got "${raw}"); unset it for the default of 60.`,
+    );
+  return seconds * 1000;
 }
 
 export function openCatalog(
@@ -71,15 +89,8 @@ export function createRuntime(o: RuntimeOptions): Runtime {
   const open = destinationOpener(secrets, o.env);
   const engine =
     o.engine ?? (o.keyring ? createEngineOps({ keyring: o.keyring, open }) : missingKeyEngine);
-  // Runs left "running" by a process that died are over: say so in the history.
-  catalog.runs.failAbandoned(isPidAlive, {
-    code: 'ABORTED',
-    message:
-      'The FireBackup process running this job stopped unexpectedly (crash, kill or power loss). Nothing partial was kept; the next run starts afresh.',
-    fault: 'system',
-    retryable: true,
-  });
   const locks = new LockManager(() => catalog.db, { clock });
+  const retryMs = o.syncRetryMs ?? syncRetryFrom(o.env ?? process.env);
   // Every front end's writes pass here, so each mirrors them in sync mode (and only then).
   const sync = new SyncWriter({
     catalog,
@@ -87,6 +98,16 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     dataDir: appDataDir(o.env),
     ...(o.teamFetch !== undefined ? { fetch: o.teamFetch } : {}),
     ...(o.log ? { log: o.log } : {}),
+    ...(retryMs !== undefined ? { retryMs } : {}),
+  });
+  // Runs left "running" by a process that died are over: say so in the history. After the
+  // sync writer listens, so in sync mode the correction reaches the server too.
+  catalog.runs.failAbandoned(isPidAlive, {
+    code: 'ABORTED',
+    message:
+      'The FireBackup process running this job stopped unexpectedly (crash, kill or power loss). Nothing partial was kept; the next run starts afresh.',
+    fault: 'system',
+    retryable: true,
   });
   const jobs = new JobManager({
     catalog,

@@ -109,6 +109,8 @@ export function backupJob(deps: JobDeps, o: BackupJobOptions): JobSpec {
         counts: result.counts,
         bytes: result.bytes,
         detail: {
+          ...(result.keyId !== undefined ? { keyId: result.keyId } : {}),
+          ...(result.sources !== undefined ? { sources: result.sources } : {}),
           ...(result.warnings?.length ? { warnings: result.warnings } : {}),
           ...(result.crossChecks ? { crossChecks: result.crossChecks } : {}),
         },

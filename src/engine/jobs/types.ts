@@ -36,6 +36,9 @@ export interface BackupOutcome {
   selection?: BackupSelection;
   /** Warnings for the user (an unexpected empty backup). */
   warnings?: string[];
+  /** The id of the key that sealed it and the sources it holds (reported in sync mode). */
+  keyId?: string;
+  sources?: string[];
   /** Cross-checks between the backup's sources (reported in the run's detail). */
   crossChecks?: CrossCheckReport;
 }

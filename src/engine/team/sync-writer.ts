@@ -105,10 +105,12 @@ export interface SyncWriterOptions {
   dataDir: string;
   fetch?: typeof fetch;
   log?: (message: string) => void;
+  /** How often undelivered actions are tried again without anyone asking (default 60 s). */
+  retryMs?: number;
 }
 
-/** How often a daemon left with undelivered actions tries again. */
-const RETRY_MS = 60_000;
+/** How often a daemon (or app) left with undelivered actions tries again. */
+export const SYNC_RETRY_MS = 60_000;
 
 export class SyncWriter {
   /** undefined: not read yet; null: not in sync mode. */
@@ -137,7 +139,7 @@ export class SyncWriter {
     });
     this.#timer = setInterval(() => {
       if (this.#scope) this.#kick();
-    }, RETRY_MS);
+    }, o.retryMs ?? SYNC_RETRY_MS);
     this.#timer.unref();
   }
 
@@ -432,8 +434,14 @@ export class SyncWriter {
     }
     if (run.status === 'succeeded' && run.backupId !== null) {
       const documents = run.counts?.['firestore.documents'];
+      // Which key reads it: what a member restoring it elsewhere must import (never the key).
+      const keyId = run.detail?.keyId;
+      const sources = run.detail?.sources;
       this.#enqueue(scope, 'backups.record', 'POST', '/backups', {
         projectId: refToken('project', run.projectId),
+        backupId: run.backupId,
+        ...(typeof keyId === 'string' ? { keyId } : {}),
+        ...(Array.isArray(sources) ? { sources } : {}),
         ...(run.bytes !== null ? { sizeBytes: run.bytes } : {}),
         ...(documents !== undefined ? { documentCount: documents } : {}),
       });
@@ -455,13 +463,15 @@ export class SyncWriter {
 
   /** Sends the queue in the background (what cannot go stays queued for later). */
   #kick(): void {
-    if (this.#kickPending) return;
+    if (this.#kickPending || this.#closed) return;
     this.#kickPending = true;
     // After the one under way: it may have looked at the queue before this change.
     this.#delivery = this.#delivery
       .then(() => {
         this.#kickPending = false;
-        return this.#service?.deliver();
+        // The service, not only an open one: at start and on the timer nothing may have
+        // opened it yet, and what an earlier process queued must still go.
+        return this.#closed ? undefined : this.service().deliver();
       })
       .catch((error: unknown) => this.#warn(error));
   }

@@ -8,7 +8,7 @@ import type {
 } from '../../shared/api/methods/sync.js';
 import type { BackupRow } from '../../shared/backup-filters.js';
 import { BACKUP_ID_PATTERN, type BackupSummary } from '../../shared/backups.js';
-import { isAppError, toErrorData, type ErrorData } from '../../shared/errors.js';
+import { AppError, isAppError, toErrorData, type ErrorData } from '../../shared/errors.js';
 import type { JobKind, Run, RunStatus } from '../../shared/jobs.js';
 import { runAdvice } from '../../shared/run-advice.js';
 import type { Schedule } from '../../shared/schedules.js';
@@ -364,7 +364,8 @@ export class SyncedCatalog {
             startedAt: iso(s.startedAt),
             finishedAt: iso(s.finishedAt),
             attempts: 1,
-            counts: documents === null ? null : { documents },
+            // Under the engine's own name, so History and the charts read it as a local run's.
+            counts: documents === null ? null : { 'firestore.documents': documents },
             bytes: num(s.bytes),
             error:
               message === null
@@ -421,6 +422,20 @@ export class SyncedCatalog {
       keyId: str(row.keyId) ?? '',
       bytes: num(row.sizeBytes) ?? num(row.bytes) ?? num(run?.bytes),
       documents: num(row.documentCount) ?? num(run?.documentCount),
+      destinationServerId: str(row.destinationId ?? run?.destinationId),
+      sources: Array.isArray(row.sources) ? row.sources.map(String) : null,
+      projectServerId: str(row.projectId),
+      recordedBy: str(row.createdBy),
+      run:
+        run === undefined
+          ? null
+          : {
+              id: String(run.id),
+              status: RUN_STATUS[String(run.status)] ?? 'failed',
+              startedAt: iso(run.startedAt),
+              finishedAt: iso(run.finishedAt),
+              reportedBy: str(run.reportedBy),
+            },
     });
     const backups: SharedBackup[] = [];
     for (const record of records.items) {
@@ -438,7 +453,14 @@ export class SyncedCatalog {
       backups.push(shared(record, run, backupId ?? str(run?.backupId) ?? String(record.id)));
     }
     for (const run of finished)
-      if (!used.has(run)) backups.push(shared({ ...run, keyId: null }, run, String(run.backupId)));
+      if (!used.has(run))
+        backups.push(
+          shared(
+            { ...run, keyId: null, createdBy: null, sources: null },
+            run,
+            String(run.backupId),
+          ),
+        );
     const indicator = records.indicator.source === 'server' ? records.indicator : runs.indicator;
     return { backups, indicator };
   }
@@ -478,6 +500,58 @@ export class SyncedCatalog {
       });
       return { rows, indicator };
     });
+  }
+
+  /**
+   * One backup as the organisation's server knows it (its detail when this machine cannot
+   * read it): the record and the run that made it, with the names the server's other
+   * lists give (project, destination and its URL, the members who made and reported it).
+   * `destinationId` is the one its list row carries (this machine's id where the
+   * destination is set up here, else the server's).
+   */
+  async sharedBackup(
+    destinationId: string,
+    backupId: string,
+  ): Promise<{
+    backup: SharedBackup;
+    projectName: string | null;
+    destination: { name: string | null; url: string | null };
+    who: (userId: string | null) => string | null;
+    indicator: SyncIndicator;
+  }> {
+    if (!(await this.active()))
+      throw new AppError(
+        'FAILED_PRECONDITION',
+        `Backup ${backupId} is only known to an organisation server, and this machine is not signed in to one. Sign in under Team, pick the organisation, then open it again.`,
+      );
+    const { backups, indicator } = await this.sharedBackups();
+    const backup = backups.find(
+      (b) =>
+        b.id === backupId &&
+        (b.destinationId === destinationId || b.destinationServerId === destinationId),
+    );
+    if (backup === undefined)
+      throw new AppError(
+        'NOT_FOUND',
+        `The organisation server knows no backup ${backupId} in that destination (deleted, or not reported yet). Refresh the Backups list.`,
+      );
+    const service = this.o.service();
+    const [projects, destinations, members] = await Promise.all(
+      (['projects', 'destinations', 'members'] as const).map((k) => service.cachedList(k)),
+    );
+    const byId = (rows: Row[], id: string | null) => rows.find((r) => String(r.id) === id);
+    const destination = byId(destinations!, backup.destinationServerId);
+    return {
+      backup,
+      projectName: str(byId(projects!, backup.projectServerId)?.name),
+      destination: { name: str(destination?.name), url: str(destination?.url) },
+      who: (userId) => {
+        if (userId === null) return null;
+        const member = members!.find((m) => m.userId === userId);
+        return str(member?.email) ?? userId;
+      },
+      indicator,
+    };
   }
 
   /**
@@ -530,7 +604,7 @@ export class SyncedCatalog {
 }
 
 /** A backup the organisation's server knows of (a record, a finished run, or both). */
-interface SharedBackup {
+export interface SharedBackup {
   id: string;
   serverId: string;
   destinationId: string | null;
@@ -540,4 +614,18 @@ interface SharedBackup {
   keyId: string;
   bytes: number | null;
   documents: number | null;
+  /** The sources it holds, when its record says (older records do not). */
+  sources: string[] | null;
+  /** The destination and project as the server names them. */
+  destinationServerId: string | null;
+  projectServerId: string | null;
+  /** The member who recorded it (server user id), and the run that made it. */
+  recordedBy: string | null;
+  run: {
+    id: string;
+    status: RunStatus;
+    startedAt: string | null;
+    finishedAt: string | null;
+    reportedBy: string | null;
+  } | null;
 }

@@ -516,6 +516,16 @@ ALTER TABLE oauth_states ADD CONSTRAINT oauth_states_flow_fields CHECK (
   OR (flow = 'browser' AND return_to IS NOT NULL AND browser_binding_hash IS NOT NULL));
 `;
 
+/**
+ * wip/syncapp. A backup record names the backup it describes (the engine's backup id) and
+ * the sources it holds, so another member's app joins it to its run exactly and shows
+ * what it contains without its archive (metadata only, as before).
+ */
+const backupRecordDetails = `
+ALTER TABLE backups ADD COLUMN backup_id text;
+ALTER TABLE backups ADD COLUMN sources text[];
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
@@ -526,4 +536,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'oauth_flows', sql: oauthFlows },
   { version: 8, name: 'run_error_code', sql: runErrorCode },
   { version: 9, name: 'server_web', sql: serverWeb },
+  { version: 11, name: 'backup_record_details', sql: backupRecordDetails },
 ];

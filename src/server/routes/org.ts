@@ -50,6 +50,9 @@ const KeyBody = z.object({
 const BackupBody = z.object({
   projectId: z.string().min(1),
   keyId: z.string().max(200).optional(),
+  /** The engine's id of the backup (bkp_…) and the sources it holds (firestore, auth …). */
+  backupId: z.string().min(1).max(200).optional(),
+  sources: z.array(z.string().min(1).max(40)).max(20).optional(),
   sizeBytes: z.number().int().nonnegative().optional(),
   documentCount: z.number().int().nonnegative().optional(),
 });
@@ -324,7 +327,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     field: 'backups',
     list: {
       select: `id, project_id AS "projectId", ${isoTime('created_at', 'createdAt')}, created_by AS "createdBy",
-               key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount"`,
+               key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount",
+               backup_id AS "backupId", sources`,
       from: 'backups',
       order: 'desc',
     },
@@ -342,8 +346,9 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
       await requireProject(tx, body.projectId);
       const id = newId('bkp');
       await tx.query(
-        `INSERT INTO backups (id, organisation_id, project_id, created_by, key_id, size_bytes, document_count)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        `INSERT INTO backups (id, organisation_id, project_id, created_by, key_id, size_bytes, document_count,
+                              backup_id, sources)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
           id,
           c.orgId,
@@ -352,6 +357,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
           body.keyId ?? null,
           body.sizeBytes ?? null,
           body.documentCount ?? null,
+          body.backupId ?? null,
+          body.sources ?? null,
         ],
       );
       await audit({

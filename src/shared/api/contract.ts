@@ -20,6 +20,7 @@ import { catalogLocationMethods } from './methods/catalog-location.js';
 import { teamMethods } from './methods/team.js';
 import { teamSignInMethods } from './methods/team-sign-in.js';
 import { syncMethods } from './methods/sync.js';
+import { sharedBackupMethods } from './methods/shared-backups.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -52,6 +53,7 @@ export const contract = {
   ...teamMethods,
   ...teamSignInMethods,
   ...syncMethods,
+  ...sharedBackupMethods,
 } as const satisfies Record<string, MethodDefinition>;
 
 export type Contract = typeof contract;

@@ -34,7 +34,7 @@ function kindOf(url: string): string {
   return scheme === undefined || scheme === 'file' ? 'local' : scheme;
 }
 
-const view = (d: DestinationRecord, secretSaved: boolean): DestinationView => ({
+export const destinationView = (d: DestinationRecord, secretSaved: boolean): DestinationView => ({
   id: d.id,
   name: d.name,
   url: d.url,
@@ -110,7 +110,7 @@ export function destinationSetupHandlers(
     'destinations.list': async () => {
       const saved = await destinationsWithSecret(secrets);
       return syncedCatalogOf(context).destinations(
-        catalog.destinations.list().map((d) => view(d, saved.has(d.id))),
+        catalog.destinations.list().map((d) => destinationView(d, saved.has(d.id))),
       );
     },
 
@@ -129,14 +129,14 @@ export function destinationSetupHandlers(
       // secret it was given (Linux without a keyring, before the person agreed).
       if (secret !== undefined) assertCanStoreSecret(secrets);
       const added = catalog.destinations.upsert({ name, url, options });
-      if (secret === undefined) return view(added, false);
+      if (secret === undefined) return destinationView(added, false);
       try {
         await saveDestinationSecret(secrets, added, secret);
       } catch (error) {
         catalog.destinations.remove(added.id);
         throw error;
       }
-      return view(added, true);
+      return destinationView(added, true);
     },
 
     'destinations.update': async ({ destinationId, options, secret }) => {
@@ -152,7 +152,7 @@ export function destinationSetupHandlers(
       // The secret first: if it cannot be kept, the options stay as they were too.
       if (secret !== undefined) await saveDestinationSecret(secrets, current, secret);
       const updated = catalog.destinations.updateOptions(destinationId, options);
-      return view(updated, (await destinationsWithSecret(secrets)).has(destinationId));
+      return destinationView(updated, (await destinationsWithSecret(secrets)).has(destinationId));
     },
 
     'destinations.test': async (input) => {

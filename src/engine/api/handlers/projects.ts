@@ -14,7 +14,7 @@ import { syncedCatalogOf } from './sync.js';
 /** A connection test is quick or it is a failure: the user is waiting on a button. */
 const TEST_TIMEOUT_MS = 15_000;
 
-async function view(p: ProjectRecord): Promise<ProjectView> {
+export async function projectView(p: ProjectRecord): Promise<ProjectView> {
   return {
     id: p.id,
     name: p.name,
@@ -38,7 +38,9 @@ export function projectHandlers(
   const { catalog } = runtime;
   return {
     'projects.list': async () =>
-      syncedCatalogOf(context).projects(await Promise.all(catalog.projects.list().map(view))),
+      syncedCatalogOf(context).projects(
+        await Promise.all(catalog.projects.list().map(projectView)),
+      ),
 
     'projects.add': async ({ name, firebaseProjectId, databaseId, connection }) => {
       if (catalog.projects.findByName(name)) {
@@ -52,7 +54,7 @@ export function projectHandlers(
           ? await storeServiceAccount(dataDir, firebaseProjectId, connection.json)
           : null;
       try {
-        return await view(
+        return await projectView(
           catalog.projects.upsert({
             name,
             firebaseProjectId,

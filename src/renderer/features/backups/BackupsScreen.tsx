@@ -10,7 +10,8 @@ import { formatBytes, formatCount, formatDateTime } from '../../components/forma
 import { useApp } from '../../store/index.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import type { BackupsSlice } from './slice.js';
-import { SyncNotice, useCan } from '../sync/SyncNotice.js';
+import { SharedBackupPanel } from './SharedBackupPanel.js';
+import { SyncNotice, useCan, useOrgTitle } from '../sync/SyncNotice.js';
 import '../../styles/data.css';
 
 const ROW_HEIGHT = 44;
@@ -23,7 +24,9 @@ export function BackupsScreen() {
   return (
     <div className="split">
       <BackupList />
-      {selected ? (
+      {selected?.shared ? (
+        <SharedBackupPanel key={`${selected.destinationId}/${selected.backupId}/shared`} />
+      ) : selected ? (
         <BackupDetailPanel key={`${selected.destinationId}/${selected.backupId}`} />
       ) : null}
     </div>
@@ -50,9 +53,10 @@ function BackupList() {
     overscan: 12,
   });
   const id = useId();
+  const title = useOrgTitle('Backups', (org) => `Backups of ${org}`);
   return (
     <section aria-label="Backups list" className="stack">
-      <h2>Backups</h2>
+      <h2>{title}</h2>
       <SyncNotice list="backups" loaded={rows.value} />
       <form
         className="row wrap"
@@ -193,7 +197,14 @@ const BackupListRow = memo(function BackupListRow({
         aria-current={current ? 'true' : undefined}
         // Named by its visible text (date, project, counts, state): an aria-label
         // that differs from what is shown fails WCAG 2.5.3 (label in name).
-        onClick={() => void onSelect({ destinationId: row.destinationId, backupId: row.id })}
+        onClick={() =>
+          void onSelect({
+            destinationId: row.destinationId,
+            backupId: row.id,
+            // Another member's: opened from the organisation server's metadata.
+            ...(row.origin?.where === 'server' ? { shared: true } : {}),
+          })
+        }
       >
         <span>{formatDateTime(row.createdAt)}</span>
         <span>{row.project ?? 'key not held'}</span>

@@ -6,15 +6,19 @@ import type {
 import type { BackupFilter, BackupRow } from '../../../shared/backup-filters.js';
 import type { ErrorData } from '../../../shared/errors.js';
 import type { FirestoreDocumentRecord } from '../../../shared/firestore.js';
+import type { SharedBackupSchema } from '../../../shared/api/methods/shared-backups.js';
 import { callInto, loadable, type Loadable, type SliceCreator } from '../../store/slice.js';
 import type { z } from 'zod';
 
 export type BackupDetail = z.infer<typeof BackupDetailSchema>;
+export type SharedBackup = z.infer<typeof SharedBackupSchema>;
 export type BrowseCollection = z.infer<typeof BrowseCollectionSchema>;
 export type BrowseDocument = z.infer<typeof BrowseDocumentSchema>;
 export interface BackupRef {
   destinationId: string;
   backupId: string;
+  /** Known only to the organisation server (team sync mode): its detail is the server's. */
+  shared?: boolean;
 }
 
 /** The read-only document browser of the selected backup. */
@@ -38,6 +42,8 @@ export interface BackupsSlice {
   filter: BackupFilter;
   selected: BackupRef | null;
   detail: Loadable<BackupDetail | null>;
+  /** The selected backup's detail from the organisation server (a `shared` one). */
+  shared: Loadable<SharedBackup | null>;
   browser: BrowserState;
   actionError: ErrorData | null;
   load(): Promise<void>;
@@ -50,6 +56,11 @@ export interface BackupsSlice {
   moreDocuments(): Promise<void>;
   openDocument(path: string): Promise<void>;
   verify(): Promise<string | undefined>;
+  /**
+   * A shared backup whose destination (same URL) is set up here: lists that destination's
+   * storage and opens the backup from it, as any backup of this machine.
+   */
+  readHere(destinationId: string): Promise<void>;
   remove(confirm: string): Promise<boolean>;
 }
 
@@ -79,13 +90,18 @@ export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) =
   const setBrowser = (patch: Partial<BrowserState>) =>
     set((s) => ({ browser: { ...s.browser, ...patch } }));
   const failed = (error: ErrorData) => set({ actionError: error });
-  const ref = () => get().selected;
+  /** The selected backup as the engine's methods name it (without `shared`). */
+  const ref = () => {
+    const s = get().selected;
+    return s && { destinationId: s.destinationId, backupId: s.backupId };
+  };
 
   const slice: BackupsSlice = {
     rows: loadable([]),
     filter: {},
     selected: null,
     detail: loadable(null),
+    shared: loadable(null),
     browser: emptyBrowser(),
     actionError: null,
 
@@ -104,12 +120,25 @@ export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) =
     async select(selected) {
       set({
         selected,
-        detail: { value: null, loading: !!selected, error: null },
+        detail: { value: null, loading: !!selected && !selected.shared, error: null },
+        shared: { value: null, loading: !!selected?.shared, error: null },
         browser: emptyBrowser(),
         actionError: null,
       });
       if (!selected) return;
-      const detail = await callInto(client, 'backups.detail', selected, (error) =>
+      if (selected.shared) {
+        const { destinationId, backupId } = selected;
+        const shared = await callInto(
+          client,
+          'backups.shared',
+          { destinationId, backupId },
+          (error) => set({ shared: { value: null, loading: false, error } }),
+        );
+        if (shared && get().selected === selected)
+          set({ shared: { value: shared, loading: false, error: null } });
+        return;
+      }
+      const detail = await callInto(client, 'backups.detail', ref()!, (error) =>
         set({ detail: { value: null, loading: false, error } }),
       );
       if (detail && get().selected === selected)
@@ -117,9 +146,9 @@ export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) =
     },
 
     async refreshDetail() {
-      const selected = ref();
-      if (!selected) return;
-      const detail = await callInto(client, 'backups.detail', selected, (error) =>
+      const selected = get().selected;
+      if (!selected || selected.shared) return;
+      const detail = await callInto(client, 'backups.detail', ref()!, (error) =>
         set({ detail: { ...get().detail, error } }),
       );
       if (detail && get().selected === selected)
@@ -206,6 +235,16 @@ export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) =
       set({ actionError: null });
       const started = await callInto(client, 'backups.verify', r, failed);
       return started?.jobId;
+    },
+
+    async readHere(destinationId) {
+      const r = ref();
+      if (!r) return;
+      set({ actionError: null });
+      const listed = await callInto(client, 'backups.refresh', { destinationId }, failed);
+      if (!listed) return;
+      await slice.load();
+      await slice.select({ destinationId, backupId: r.backupId });
     },
 
     async remove(confirm) {

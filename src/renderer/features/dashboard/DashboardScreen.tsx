@@ -1,8 +1,11 @@
 import { lazy, Suspense } from 'react';
+import type { SyncOrigin } from '../../../shared/api/methods/sync.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { formatBytes, formatCount } from '../../components/format.js';
 import { useApp } from '../../store/index.js';
 import { BackupNow, useBackupNowChoices } from '../backup-now/BackupNow.js';
+import { originNote } from '../sync/abilities.js';
+import { SyncNotice, useCan, useOrgTitle } from '../sync/SyncNotice.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import { formatAge } from './series.js';
@@ -25,11 +28,16 @@ export function DashboardScreen() {
   useEffectOnce(() => void load());
   useBackupNowChoices();
   const { projects, destinations } = overview.value;
+  // Team sync mode: the organisation's state (the lists' merge), gated by the role.
+  const mayBackUp = useCan('backups:create');
+  const projectsTitle = useOrgTitle('Projects', (org) => `Projects of ${org}`);
+  const storageTitle = useOrgTitle('Storage used', (org) => `Storage used by ${org}`);
   return (
     <div className="stack">
+      <SyncNotice list="projects" loaded={overview.value} />
       <ErrorNotice error={overview.error} onRetry={() => void load()} />
       <section aria-label="Projects" className="stack">
-        <h2>Projects</h2>
+        <h2>{projectsTitle}</h2>
         {projects.length === 0 && !overview.loading && (
           <p>
             No projects yet.{' '}
@@ -53,7 +61,10 @@ export function DashboardScreen() {
           <tbody>
             {projects.map((p) => (
               <tr key={p.projectId} data-project={p.firebaseProjectId}>
-                <th scope="row">{p.name}</th>
+                <th scope="row">
+                  {p.name}
+                  <OriginNote row={p} />
+                </th>
                 <td>
                   <span className="health" data-health={p.health}>
                     {HEALTH_TEXT[p.health]}
@@ -72,7 +83,12 @@ export function DashboardScreen() {
                 </td>
                 <td>{formatCount(p.failuresSinceGood)}</td>
                 <td>
-                  <BackupNow projectId={p.projectId} name={p.name} />
+                  {/* Another member's project has no credentials here to back up with. */}
+                  {mayBackUp && p.origin?.where !== 'server' ? (
+                    <BackupNow projectId={p.projectId} name={p.name} />
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
                 </td>
               </tr>
             ))}
@@ -80,7 +96,7 @@ export function DashboardScreen() {
         </table>
       </section>
       <section aria-label="Storage" className="stack">
-        <h2>Storage used</h2>
+        <h2>{storageTitle}</h2>
         <table className="data">
           <caption>Backups kept in each destination</caption>
           <thead>
@@ -93,7 +109,10 @@ export function DashboardScreen() {
           <tbody>
             {destinations.map((d) => (
               <tr key={d.destinationId}>
-                <th scope="row">{d.name}</th>
+                <th scope="row">
+                  {d.name}
+                  <OriginNote row={d} />
+                </th>
                 <td>{formatCount(d.backups)}</td>
                 <td>{formatBytes(d.bytes)}</td>
               </tr>
@@ -106,4 +125,10 @@ export function DashboardScreen() {
       </Suspense>
     </div>
   );
+}
+
+/** Beside a row's name in sync mode: another member's, or not sent to the server yet. */
+function OriginNote({ row }: { row: { origin?: SyncOrigin | undefined } }) {
+  const note = originNote(row.origin);
+  return note === null ? null : <div className="muted">{note}</div>;
 }

@@ -11,7 +11,7 @@ import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
 import { cleanOptions, destinationFormSchema, envNames, secretToSend } from './form.js';
 import { DRAFT, type DestinationTest } from './slice.js';
-import { SyncNotice, useCan } from '../sync/SyncNotice.js';
+import { SyncNotice, useCan, useOrgTitle } from '../sync/SyncNotice.js';
 
 export function DestinationsScreen() {
   const list = useApp((s) => s.destinations.list);
@@ -19,11 +19,12 @@ export function DestinationsScreen() {
   const load = useApp((s) => s.destinations.load);
   useEffect(() => void load(), [load]);
   const mayAdd = useCan('projects:manage');
+  const title = useOrgTitle('Where backups go', (org) => `Destinations of ${org}`);
   return (
     <div className="stack">
       <SyncNotice list="destinations" loaded={list.value} />
       <ErrorNotice error={list.error ?? kinds.error} onRetry={() => void load()} />
-      <Section title="Where backups go">
+      <Section title={title}>
         <CardList
           label="Destinations"
           items={list.value}

@@ -12,7 +12,7 @@ import type { Loadable } from '../../store/slice.js';
 import { useEffectOnce } from '../useEffectOnce.js';
 import '../../styles/data.css';
 import type { HistoryRun } from './slice.js';
-import { SyncNotice } from '../sync/SyncNotice.js';
+import { SyncNotice, useOrgTitle } from '../sync/SyncNotice.js';
 
 /** Every run, missed and failed ones included, with the error and what to do. */
 export function HistoryScreen() {
@@ -23,6 +23,7 @@ export function HistoryScreen() {
   const focused = useApp((s) => s.history.focused);
   const projects = useApp((s) => s.projects.list.value);
   const loadProjects = useApp((s) => s.projects.load);
+  const caption = useOrgTitle('Runs, newest first', (org) => `Runs of ${org}, newest first`);
   useEffectOnce(() => {
     void load();
     void loadProjects();
@@ -87,7 +88,7 @@ export function HistoryScreen() {
         {runs.loading ? 'Loading runs…' : `${formatCount(runs.value.length)} runs`}
       </p>
       <table className="data">
-        <caption>Runs, newest first</caption>
+        <caption>{caption}</caption>
         <thead>
           <tr>
             <th scope="col">When</th>

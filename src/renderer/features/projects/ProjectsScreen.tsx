@@ -9,7 +9,7 @@ import { Field } from '../../components/Field.js';
 import { CardList, Section } from '../../components/Section.js';
 import { useApp } from '../../store/index.js';
 import { BackupNow, useBackupNowChoices } from '../backup-now/BackupNow.js';
-import { SyncNotice, useCan } from '../sync/SyncNotice.js';
+import { SyncNotice, useCan, useOrgTitle } from '../sync/SyncNotice.js';
 import {
   EMPTY_PROJECT_FORM,
   ProjectFormSchema,
@@ -29,11 +29,12 @@ export function ProjectsScreen() {
   useEffect(() => void load(), [load]);
   useBackupNowChoices();
   const mayAdd = useCan('projects:manage');
+  const title = useOrgTitle('Your projects', (org) => `Projects of ${org}`);
   return (
     <div className="stack">
       <SyncNotice list="projects" loaded={list.value} />
       <ErrorNotice error={list.error} onRetry={() => void load()} />
-      <Section title="Your projects">
+      <Section title={title}>
         <CardList
           label="Projects"
           items={list.value}

@@ -8,7 +8,7 @@ import '../../styles/data.css';
 import { CRON_PRESETS, describeCron, presetOf, timeZones } from './cron.js';
 import { draftProblems, type ScheduleDraft } from './draft.js';
 import { setUpHere } from '../sync/abilities.js';
-import { SyncNotice, useCan } from '../sync/SyncNotice.js';
+import { SyncNotice, useCan, useOrgTitle } from '../sync/SyncNotice.js';
 
 /** Schedules: the list with pause/resume/remove, and the editor (cron, zone, retention, verify). */
 export function SchedulesScreen() {
@@ -53,10 +53,11 @@ function ScheduleTable({ schedules }: { schedules: Schedule[] }) {
   const setEnabled = useApp((s) => s.schedules.setEnabled);
   const remove = useApp((s) => s.schedules.remove);
   const mayManage = useCan('schedules:manage');
+  const caption = useOrgTitle('Schedules', (org) => `Schedules of ${org}`);
   if (schedules.length === 0) return <p className="muted">No schedules yet.</p>;
   return (
     <table className="data">
-      <caption>Schedules</caption>
+      <caption>{caption}</caption>
       <thead>
         <tr>
           <th scope="col">Name</th>

@@ -2,11 +2,16 @@ import { useEffect } from 'react';
 import type { SyncedList } from '../../../shared/api/methods/sync.js';
 import type { Action } from '../../../shared/rbac.js';
 import { useApp } from '../../store/index.js';
-import { canOnScreen, syncNotice } from './abilities.js';
+import { canOnScreen, orgTitle, syncNotice } from './abilities.js';
 
 /** Whether this screen offers `action` (team sync mode: the member's role allows it). */
 export function useCan(action: Action): boolean {
   return useApp((s) => canOnScreen(s.sync.state.value, action));
+}
+
+/** The screen heading, naming the organisation in team sync mode (abilities.ts, orgTitle). */
+export function useOrgTitle(local: string, shared: (organisation: string) => string): string {
+  return useApp((s) => orgTitle(s.sync.state.value, local, shared));
 }
 
 /**

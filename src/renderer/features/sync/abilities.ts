@@ -1,4 +1,9 @@
-import type { Synced, SyncedList, SyncState } from '../../../shared/api/methods/sync.js';
+import type {
+  Synced,
+  SyncedList,
+  SyncOrigin,
+  SyncState,
+} from '../../../shared/api/methods/sync.js';
 import { can, type Action } from '../../../shared/rbac.js';
 import { formatDateTime } from '../../components/format.js';
 
@@ -51,6 +56,29 @@ export function syncNotice(state: SyncState | null, list: SyncedList): SyncNotic
     tone: 'info',
     text: `Shared with ${org.name}: you are ${org.role === 'admin' || org.role === 'owner' ? 'an' : 'a'} ${org.role}.`,
   };
+}
+
+/**
+ * A catalog screen's heading: in team sync mode it names the organisation whose state the
+ * screen shows ("Projects of Acme"); otherwise the screen's own words ("Your projects").
+ */
+export function orgTitle(
+  state: SyncState | null,
+  local: string,
+  shared: (organisation: string) => string,
+): string {
+  const org = state?.mode === 'server' ? state.organization : null;
+  return org ? shared(org.name) : local;
+}
+
+/**
+ * What a row's origin says beside its name in sync mode (null: nothing to say): another
+ * member's (no credentials or secret here), or made here and not on the server yet.
+ */
+export function originNote(origin: SyncOrigin | undefined): string | null {
+  if (origin?.where === 'server') return 'Not set up on this machine';
+  if (origin?.pending) return 'Not sent to the server yet';
+  return null;
 }
 
 /**
