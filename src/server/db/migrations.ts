@@ -516,6 +516,22 @@ ALTER TABLE oauth_states ADD CONSTRAINT oauth_states_flow_fields CHECK (
   OR (flow = 'browser' AND return_to IS NOT NULL AND browser_binding_hash IS NOT NULL));
 `;
 
+/**
+ * Expired rows are deleted for everyone at once (src/server/expiry-sweep.ts): each table's
+ * sweep condition gets an index on its time column, so a sweep with nothing to delete
+ * reads an index range instead of the whole table.
+ */
+const expirySweep = `
+CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
+CREATE INDEX oauth_codes_expires ON oauth_codes (expires_at);
+CREATE INDEX oauth_codes_session ON oauth_codes (session_id);
+CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE INDEX invitations_expires ON invitations (expires_at);
+CREATE INDEX idempotency_keys_expires ON idempotency_keys (created_at);
+CREATE INDEX user_idempotency_keys_expires ON user_idempotency_keys (created_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
@@ -526,4 +542,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'oauth_flows', sql: oauthFlows },
   { version: 8, name: 'run_error_code', sql: runErrorCode },
   { version: 9, name: 'server_web', sql: serverWeb },
+  { version: 10, name: 'expiry_sweep', sql: expirySweep },
 ];
