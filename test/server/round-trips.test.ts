@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/server/db/db.js';
@@ -103,6 +104,44 @@ describe.skipIf(unavailable('postgres'))('round trips per request on PostgreSQL'
         expect(res.statusCode, res.body).toBe(200);
       });
       expect(trips, `GET …${path}`).toBe(3);
+    }
+  });
+
+  it('each round trip is one socket write: statements sent together leave together', async () => {
+    const { server, owner, base, projectId } = await seeded();
+    // The sockets of node-postgres connections, and the writes made on them.
+    const sockets = new WeakSet<object>();
+    const query = pg.Client.prototype.query;
+    const write = (Socket.prototype as unknown as { _writeGeneric: () => unknown })._writeGeneric;
+    let writes = 0;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      sockets.add((this as unknown as { connection: { stream: object } }).connection.stream);
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    (Socket.prototype as unknown as { _writeGeneric: unknown })._writeGeneric = function (
+      this: Socket,
+      ...args: unknown[]
+    ) {
+      if (sockets.has(this)) writes++;
+      return (write as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    try {
+      const cost = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+        writes = 0;
+        const trips = await counter.during(async () => {
+          const res = await server.call(owner, method, `${base}${path}`, body);
+          expect(res.statusCode, res.body).toBeLessThan(300);
+        });
+        return { trips, writes };
+      };
+      // Opening (BEGIN, RLS settings, membership check), the page, the COMMIT.
+      expect(await cost('GET', '/backups?limit=200')).toEqual({ trips: 3, writes: 3 });
+      // An audited write: its audit INSERT leaves with the COMMIT.
+      const written = await cost('POST', '/backups', { projectId });
+      expect(written.writes).toBe(written.trips);
+    } finally {
+      pg.Client.prototype.query = query;
+      (Socket.prototype as unknown as { _writeGeneric: unknown })._writeGeneric = write;
     }
   });
 
