@@ -22,9 +22,10 @@ export function answerSchema(route: string, status: number): FastifySchema {
 }
 
 /**
- * A copy of `schema` whose objects with named properties also write any other key, in the
- * JSON Schema dialect fast-json-stringify's Ajv reads: OpenAPI 3.0's boolean
- * `exclusiveMinimum`/`Maximum` become the bound itself (they only choose a union's branch).
+ * A copy of `schema` whose objects with named properties also write any other key and
+ * require none, in the JSON Schema dialect fast-json-stringify's Ajv reads: OpenAPI 3.0's
+ * boolean `exclusiveMinimum`/`Maximum` become the bound itself (they only choose a
+ * union's branch).
  */
 function open(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(open);
@@ -39,6 +40,9 @@ function open(schema: unknown): unknown {
           )
         : open(value);
   if (out['additionalProperties'] === false) out['additionalProperties'] = true;
+  // A missing property is left out, as JSON.stringify leaves it, rather than failing the
+  // whole answer (an old row without a field added since must not make a list unreadable).
+  delete out['required'];
   for (const [flag, bound] of [
     ['exclusiveMinimum', 'minimum'],
     ['exclusiveMaximum', 'maximum'],

@@ -1,4 +1,6 @@
+import fastJson from 'fast-json-stringify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerSchema } from '../../src/server/answer-schema.js';
 import type { Db } from '../../src/server/db/db.js';
 import { jsonSchemaOf } from '../../src/server/openapi.js';
 import { RESPONSES } from '../../src/server/responses.js';
@@ -105,6 +107,22 @@ describe('which routes answer through a compiled serialiser', () => {
         .sort(),
     );
     for (const route of COMPILED) schemaOf(route);
+  });
+
+  it('the compiled serialiser writes a key its schema forgot, and leaves out a missing one, as JSON.stringify does', () => {
+    const route = `GET ${ORG}/backups`;
+    const write = fastJson((answerSchema(route, 200).response as Record<number, object>)[200]!);
+    const payload = {
+      backups: [
+        // No documentCount (an old row, say), and a key the schema does not name.
+        { id: 'b', projectId: 'p', createdAt: '2026-11-30T10:00:00.000Z', createdBy: 'u' },
+        { id: 'c', projectId: 'p', createdAt: '2026-11-30T10:00:00.000Z', createdBy: 'u' },
+      ],
+      nextCursor: null,
+      forgotten: { nested: [1, 'two', null] },
+    };
+    Object.assign(payload.backups[1]!, { keyId: null, sizeBytes: 5, unnamed: 'still here' });
+    expect(JSON.parse(write(payload))).toEqual(JSON.parse(JSON.stringify(payload)));
   });
 
   it('the schema check notices a forgotten field and an unexercised one (the control)', () => {
