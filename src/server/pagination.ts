@@ -134,12 +134,20 @@ export async function listPage<R extends object>(
     where.push(`(${columns}) ${op} (${placeholders.join(', ')})`);
   }
   params.push(page.limit + 1);
+  const limit = `$${params.length}`;
   const dir = spec.order === 'desc' ? 'DESC' : 'ASC';
+  const order = key.map((k) => `${k.column} ${dir}`).join(', ');
+  // The cursor's key text only on the page's last row (the one a next page starts after),
+  // null on the others: a 200-row page carries 2 key columns once, not 200 times.
+  const cursorKey = key.map(
+    (k, i) =>
+      `CASE WHEN row_number() OVER (ORDER BY ${order}) = ${limit} - 1 THEN ${k.column}::text END AS "__k${i}"`,
+  );
   const rows = await tx.query<Record<string, unknown>>(
-    `SELECT ${spec.select}, ${key.map((k, i) => `${k.column}::text AS "__k${i}"`).join(', ')}
+    `SELECT ${spec.select}, ${cursorKey.join(', ')}
        FROM ${spec.from}
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY ${key.map((k) => `${k.column} ${dir}`).join(', ')} LIMIT $${params.length}`,
+      ORDER BY ${order} LIMIT ${limit}`,
     params,
   );
   const more = rows.length > page.limit;

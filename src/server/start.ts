@@ -6,6 +6,7 @@ import { AuditExportJob } from './audit-exporter.js';
 import { pruneAudit } from './audit.js';
 import { loadConfig } from './config.js';
 import { openDb } from './db/db.js';
+import { startExpirySweep } from './expiry-sweep.js';
 
 /**
  * `firebackup server`: reads the configuration, opens (and migrates) the database and
@@ -40,6 +41,8 @@ export async function startServer(
   await prune();
   const pruning = setInterval(() => void prune(), 86_400_000);
   pruning.unref();
+  // Expired keys, sessions, sign-in flows and invitations of everyone, in small batches.
+  const sweep = startExpirySweep(db, log);
   const destination = config.AUDIT_LOG_EXPORT_DESTINATION;
   const exporter =
     config.AUDIT_LOG_EXPORT && destination !== undefined
@@ -67,6 +70,7 @@ export async function startServer(
     log('Stopping: finishing requests in flight.');
   } finally {
     clearInterval(pruning);
+    await sweep.stop();
     await exporter?.stop();
     await app.close();
     await db.close();

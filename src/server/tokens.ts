@@ -14,6 +14,9 @@ import { newId, sha256 } from './ids.js';
 
 const ALG = 'HS256';
 
+/** Verified access tokens remembered per instance (a few MB at most). */
+export const VERIFIED_KEPT = 10_000;
+
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;
@@ -35,6 +38,15 @@ export class Tokens {
    * read (docs/benchmarks.md). Its algorithm is HS256's, so jose still refuses any other.
    */
   private readonly verifyKey: Promise<webcrypto.CryptoKey>;
+  /**
+   * Access tokens whose signature and claims were verified, with their expiry: a client
+   * sends the same token with every call until it refreshes, and checking its HMAC again
+   * through WebCrypto was the largest JavaScript cost of a read in the profile
+   * (docs/benchmarks.md, ADR 0021). Only the exact string verified is found here, so a
+   * token altered in any byte is verified afresh; the expiry is checked on every use.
+   * Revocation does not depend on it (the session is checked per request, auth.ts).
+   */
+  private readonly verified = new Map<string, AccessClaims & { exp: number }>();
 
   constructor(
     private readonly config: Pick<
@@ -72,6 +84,13 @@ export class Tokens {
 
   /** Verifies signature, algorithm, issuer, audience and expiry; any failure is 401. */
   async verifyAccess(token: string): Promise<AccessClaims> {
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      // As jose decides it: expired once the clock's second reaches `exp`.
+      if (known.exp > Math.floor(this.now().getTime() / 1000))
+        return { userId: known.userId, sessionId: known.sessionId };
+      this.verified.delete(token);
+    }
     try {
       const { payload } = await jwtVerify(token, await this.verifyKey, {
         algorithms: [ALG],
@@ -82,7 +101,12 @@ export class Tokens {
       });
       if (typeof payload.sub !== 'string' || typeof payload['sid'] !== 'string')
         throw new Error('claims of the wrong type');
-      return { userId: payload.sub, sessionId: payload['sid'] };
+      const claims = { userId: payload.sub, sessionId: payload['sid'] };
+      // Bounded: the oldest entry goes first (a Map keeps insertion order).
+      if (this.verified.size >= VERIFIED_KEPT)
+        this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { ...claims, exp: payload.exp! });
+      return claims;
     } catch (error) {
       const expired = error instanceof joseErrors.JWTExpired;
       throw new AppError(

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/server/db/db.js';
@@ -22,30 +23,51 @@ import {
 /**
  * Counts round trips on node-postgres, per transaction: statements written on a
  * connection in the same turn of the event loop travel together and are answered
- * together, so each turn that sends is one wait. The audit linker's own transactions
+ * together, so each turn that sends is one wait; so is a send after an answer arrived
+ * (a fast answer can come back within the turn's window). The audit linker's own transactions
  * (after the answer, on a timer) are left out.
  */
 function countRoundTrips() {
   const original = pg.Client.prototype.query;
+  const socketProto = Socket.prototype as unknown as {
+    _writeGeneric: (...a: unknown[]) => unknown;
+  };
+  const originalWrite = socketProto._writeGeneric;
   interface TxTrips {
     trips: number;
+    /** Socket writes made on the connection while this transaction was its current one. */
+    writes: number;
     linker: boolean;
   }
   const transactions: TxTrips[] = [];
   const current = new WeakMap<pg.Client, TxTrips>();
+  const onSocket = new WeakMap<object, TxTrips>();
   const sending = new WeakSet<pg.Client>();
+  const listening = new WeakSet<object>();
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     // A prepared statement comes as { name, text, values }.
     const first = args[0] as string | { text?: string };
     const text = typeof first === 'string' ? first : (first.text ?? '');
     if (text === 'BEGIN') {
-      const started = { trips: 0, linker: false };
+      const started = { trips: 0, writes: 0, linker: false };
       transactions.push(started);
       current.set(this, started);
+      onSocket.set(
+        (this as unknown as { connection: { stream: object } }).connection.stream,
+        started,
+      );
     }
     const tx = current.get(this);
     if (tx !== undefined) {
       if (text.includes('audit_link')) tx.linker = true;
+      const stream = (this as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection
+        .stream;
+      if (!listening.has(stream)) {
+        listening.add(stream);
+        // An answer arrived: what is sent next waited for it, a new round trip, even within
+        // the same turn of the event loop.
+        stream.on('data', () => sending.delete(this));
+      }
       if (!sending.has(this)) {
         sending.add(this);
         tx.trips++;
@@ -54,17 +76,29 @@ function countRoundTrips() {
     }
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
+  socketProto._writeGeneric = function (this: object, ...args: unknown[]) {
+    const tx = onSocket.get(this);
+    if (tx !== undefined) tx.writes++;
+    return originalWrite.apply(this, args);
+  };
+  const measure = async (work: () => Promise<unknown>) => {
+    const from = transactions.length;
+    await work();
+    const measured = transactions.slice(from).filter((tx) => !tx.linker);
+    return {
+      trips: measured.reduce((sum, tx) => sum + tx.trips, 0),
+      writes: measured.reduce((sum, tx) => sum + tx.writes, 0),
+    };
+  };
   return {
     async during(work: () => Promise<unknown>): Promise<number> {
-      const from = transactions.length;
-      await work();
-      return transactions
-        .slice(from)
-        .filter((tx) => !tx.linker)
-        .reduce((sum, tx) => sum + tx.trips, 0);
+      return (await measure(work)).trips;
     },
+    /** Round trips and socket writes of the transactions `work` ran (the linker's left out). */
+    measure,
     restore: () => {
       pg.Client.prototype.query = original;
+      socketProto._writeGeneric = originalWrite;
     },
   };
 }
@@ -103,6 +137,18 @@ describe.skipIf(unavailable('postgres'))('round trips per request on PostgreSQL'
         expect(res.statusCode, res.body).toBe(200);
       });
       expect(trips, `GET …${path}`).toBe(3);
+    }
+  });
+
+  it('a list read writes to PostgreSQL once per round trip: statements sent together leave together', async () => {
+    const { server, owner, base } = await seeded();
+    for (const path of ['/backups?limit=200', '/projects', '']) {
+      const cost = await counter.measure(async () => {
+        const res = await server.call(owner, 'GET', `${base}${path}`);
+        expect(res.statusCode, res.body).toBe(200);
+      });
+      // Opening (BEGIN, RLS settings, membership check), the page, the COMMIT: 3, not 5.
+      expect(cost, `GET …${path}`).toEqual({ trips: 3, writes: 3 });
     }
   });
 

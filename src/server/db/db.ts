@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
+import type { Writable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { AppError } from '../../shared/errors.js';
@@ -127,6 +128,30 @@ function statementName(sql: string): string {
 }
 
 /**
+ * Writes `send`'s statement into the connection's socket corked until the end of this
+ * event-loop turn (process.nextTick runs after the turn's promise callbacks), so the
+ * statements a transaction sends together — BEGIN, its RLS settings and the membership
+ * check; an audit entry and the COMMIT — leave in one socket write instead of one each.
+ * node-postgres writes a plain statement (BEGIN, COMMIT) straight away and corks only each
+ * prepared one by itself; on loopback every write also runs the receiving side's network
+ * stack, the largest cost of a read in the profile (docs/benchmarks.md). Corks nest, so
+ * node-postgres's own still work; the uncork always comes, error or not.
+ */
+function onePacket<T>(client: pg.PoolClient, send: () => Promise<T>): Promise<T> {
+  const socket = (client as unknown as { connection: { stream: Writable } }).connection.stream;
+  if (!corked.has(socket)) {
+    corked.add(socket);
+    socket.cork();
+    process.nextTick(() => {
+      corked.delete(socket);
+      socket.uncork();
+    });
+  }
+  return send();
+}
+const corked = new WeakSet<Writable>();
+
+/**
  * node-postgres in pipeline mode: statements are written without waiting for the answers
  * of the ones before (the protocol answers them in order), so a transaction's opening
  * (BEGIN, its RLS settings, the membership check) is one round trip, and a Tx.send
@@ -146,16 +171,16 @@ function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
       const client = await pool.connect();
       const sent = new Sent();
       const query = <R extends object>(sql: string, params?: readonly unknown[]) =>
-        client
-          .query(
+        onePacket(client, () =>
+          client.query(
             params === undefined || params.length === 0
               ? sql
               : { name: statementName(sql), text: sql, values: params as unknown[] },
-          )
-          .then((r) => r.rows as R[]);
+          ),
+        ).then((r) => r.rows as R[]);
       let committed = false;
       try {
-        sent.add(client.query('BEGIN'));
+        sent.add(query('BEGIN'));
         let last: Promise<object[]> | undefined;
         for (const statement of opening) {
           if (last !== undefined) sent.add(last);
@@ -170,7 +195,7 @@ function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
           },
           opened,
         );
-        const commit = await sent.settle(client.query('COMMIT'));
+        const commit = await sent.settle(onePacket(client, () => client.query('COMMIT')));
         committed = true;
         // A failed statement that nobody awaited still makes PostgreSQL roll back.
         if (commit.command !== 'COMMIT')

@@ -222,7 +222,7 @@ END $f$;
 `;
 
 /**
- * Second factor, invitations and the last-owner wall (wip/sessions).
+ * Second factor, invitations and the last-owner wall.
  *
  * - user_mfa: a user's TOTP secret, encrypted by the server (mfa.ts) before it is stored;
  *   `enabled_at` is set once the first code confirmed it, `last_step` is the last 30-second
@@ -466,13 +466,13 @@ CREATE TABLE audit_export_cursors (
 );
 `;
 
-/** A run's error code (the engine's AppError code), beside its message: wip/syncwrites. */
+/** A run's error code (the engine's AppError code), beside its message. */
 const runErrorCode = `
 ALTER TABLE runs ADD COLUMN error_code text;
 `;
 
 /**
- * wip/serverweb.
+ * Browser sign-in and per-user idempotency.
  *
  * - user_idempotency_keys: Idempotency-Key on POST /organizations. Creating an organisation
  *   has no organisation to keep its key under yet, so these keys belong to the user who
@@ -517,7 +517,23 @@ ALTER TABLE oauth_states ADD CONSTRAINT oauth_states_flow_fields CHECK (
 `;
 
 /**
- * wip/syncapp. A backup record names the backup it describes (the engine's backup id) and
+ * Expired rows are deleted for everyone at once (src/server/expiry-sweep.ts): each table's
+ * sweep condition gets an index on its time column, so a sweep with nothing to delete
+ * reads an index range instead of the whole table.
+ */
+const expirySweep = `
+CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
+CREATE INDEX oauth_codes_expires ON oauth_codes (expires_at);
+CREATE INDEX oauth_codes_session ON oauth_codes (session_id);
+CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE INDEX invitations_expires ON invitations (expires_at);
+CREATE INDEX idempotency_keys_expires ON idempotency_keys (created_at);
+CREATE INDEX user_idempotency_keys_expires ON user_idempotency_keys (created_at);
+`;
+
+/**
+ * A backup record names the backup it describes (the engine's backup id) and
  * the sources it holds, so another member's app joins it to its run exactly and shows
  * what it contains without its archive (metadata only, as before).
  */
@@ -536,5 +552,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'oauth_flows', sql: oauthFlows },
   { version: 8, name: 'run_error_code', sql: runErrorCode },
   { version: 9, name: 'server_web', sql: serverWeb },
+  { version: 10, name: 'expiry_sweep', sql: expirySweep },
   { version: 11, name: 'backup_record_details', sql: backupRecordDetails },
 ];

@@ -30,7 +30,7 @@ const STATE_TTL_MS = 10 * 60_000;
 /** The client exchanges the code the moment its listener receives it. */
 const CODE_TTL_MS = 60_000;
 /** How long a spent code is remembered after its expiry (replays within it end the session). */
-const CODE_KEPT_MS = 24 * 3_600_000;
+export const CODE_KEPT_MS = 24 * 3_600_000;
 
 const StartQuery = z.object({
   redirect_uri: z.string().min(1, 'redirect_uri is required'),

@@ -36,6 +36,7 @@ export function listRoute<Row extends object>(def: ListRoute<Row>): OrgRoute {
     rule: def.rule,
     summary: def.summary,
     query,
+    compiledAnswer: true,
     async handle(tx, _c, request) {
       const q = parseBody(query, request.query) as PageRequest & Record<string, unknown>;
       const where: string[] = [];

@@ -28,6 +28,12 @@ export interface OrgRoute {
    * a chain with every entry in its place.
    */
   linksAuditFirst?: boolean;
+  /**
+   * The answer is written by a serialiser compiled from the route's schema in
+   * responses.ts (answer-schema.ts, ADR 0021): the list routes, whose pages are the
+   * largest answers.
+   */
+  compiledAnswer?: true;
   /** Runs in the organisation's RLS context; `audit` appends in the same transaction. */
   handle: (
     tx: Tx,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { API_KEY_SCOPES, ROLES, type Role } from '../../shared/rbac.js';
+import { answerSchema } from '../answer-schema.js';
 import { toCsv, toNdjson } from '../audit-export.js';
 import { appendAudit, linkedEntries, searchAudit, verifyChain } from '../audit.js';
 import {
@@ -460,9 +461,13 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
   });
 
   for (const route of ORG_ROUTES) {
+    const url = `/api/v1/organizations/:orgId${route.path}`;
     app.route({
       method: route.method,
-      url: `/api/v1/organizations/:orgId${route.path}`,
+      url,
+      ...(route.compiledAnswer === true
+        ? { schema: answerSchema(`${route.method} ${url}`, successOf(route)) }
+        : {}),
       config: {
         doc: {
           summary: route.summary,
