@@ -191,6 +191,8 @@ function suite(backend: Backend): void {
       keyId: 'key-1',
       sizeBytes: 123_456_789_012,
       documentCount: 42,
+      backupId: 'bkp_20261130T120000Z_abcdef',
+      sources: ['firestore', 'storage'],
     });
     await ok('POST', '/backups', { projectId: project.id });
     await ok('POST', '/projects', { name: 'Second', firebaseProjectId: 'ser-second' });
