@@ -7,6 +7,7 @@ import { pruneAudit } from './audit.js';
 import { loadConfig } from './config.js';
 import { openDb } from './db/db.js';
 import { startExpirySweep } from './expiry-sweep.js';
+import { missingServerFlags } from './node-flags.js';
 
 /**
  * `firebackup server`: reads the configuration, opens (and migrates) the database and
@@ -59,6 +60,11 @@ export async function startServer(
         db.kind === 'pglite' ? `embedded, in ${dataDir}` : 'PostgreSQL'
       }; ${config.REDIS_URL !== undefined ? 'Redis shared state' : 'in-memory state, one instance'}).`,
     );
+    const missing = missingServerFlags();
+    if (missing.length > 0)
+      log(
+        `Note: for steady latency under load start the server with NODE_OPTIONS="${missing.join(' ')}" (the Docker image does; docs/server.md).`,
+      );
     if (config.google === undefined)
       log(
         'Note: nobody can sign in yet: Google sign-in needs GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_CALLBACK_URL (docs/server.md).',

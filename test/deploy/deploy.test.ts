@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/server/config.js';
 import { SECURITY_HEADERS } from '../../src/server/http.js';
+import { SERVER_NODE_FLAGS } from '../../src/server/node-flags.js';
 import { GUIDE_TLS12_CIPHERS } from '../../src/server/tls.js';
 
 /**
@@ -127,7 +128,9 @@ describe('Dockerfile', () => {
     expect(final).toMatch(/^USER nonroot:nonroot$/m);
     // Distroless has no shell: the final stage has no RUN, and CMD is the exec form.
     expect(final).not.toMatch(/^RUN /m);
-    expect(final).toMatch(/^CMD \["bin\/firebackup\.js", "server"\]$/m);
+    // node's own flags first (the entrypoint is node), exactly the server's deployed ones.
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(final)![1]!) as string[];
+    expect(cmd).toEqual([...SERVER_NODE_FLAGS, 'bin/firebackup.js', 'server']);
     expect(final).toMatch(/PORT=4000/);
     // Nothing is written outside /tmp (read-only root filesystem).
     expect(final).toMatch(/FIREBACKUP_HOME=\/tmp\//);
