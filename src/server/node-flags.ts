@@ -7,7 +7,7 @@
  * generation was scavenged several times a second and pushed p99 of the largest page to
  * 31–39 ms. With 64 MB, on PostgreSQL 15 on two cores, alternated in one hour: GC per
  * request 0.155 → 0.017 ms, server CPU per request 1.25 → 0.91 ms, p99 of the 200-row
- * page 21–22 ms (docs/benchmarks.md). It costs at most ~150 MB more young generation,
+ * page 21–23 ms (docs/benchmarks.md). It costs at most ~150 MB more young generation,
  * inside the Kubernetes manifest's 512 Mi limit. V8 reads it only at start-up (setting it
  * from inside the process was measured to change nothing), hence a flag.
  */
