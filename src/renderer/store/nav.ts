@@ -25,6 +25,11 @@ export interface NavSlice {
   params: Record<string, string>;
   /** How this window reaches the engine (set once at start). */
   mode: 'electron' | 'web';
+  /**
+   * Counts navigations, including to the screen already showing: work that finishes
+   * later (the first-run check) can tell that the person chose a screen meanwhile.
+   */
+  moves: number;
   go(screen: ScreenId): void;
   /**
    * Opens a route from the URL fragment (`#/history?run=<id>`: a notification's click, see
@@ -38,12 +43,13 @@ export const navSlice: SliceCreator<NavSlice> = ({ set, root }) => ({
   screen: 'dashboard',
   params: {},
   mode: 'web',
-  go: (screen) => set({ screen, params: {} }),
+  moves: 0,
+  go: (screen) => set({ screen, params: {}, moves: root().nav.moves + 1 }),
   async openRoute(fragment) {
     const route = parseAppRoute(fragment);
     if (!route || !isScreen(route.screen)) return;
     const { screen, params } = route;
-    set({ screen, params });
+    set({ screen, params, moves: root().nav.moves + 1 });
     // The screen's item is opened here, not by the screen, so it also happens when that
     // screen is already showing (a second notification for another run).
     const app = root();

@@ -25,7 +25,7 @@ export const firstRunSlice: SliceCreator<FirstRunSlice> = ({ client, get, set, r
   backupJobId: null,
   verifyJobId: null,
   async detect() {
-    const from = root().nav.screen;
+    const moves = root().nav.moves;
     const [projects, destinations] = await Promise.all([
       client.call('projects.list', {}),
       client.call('destinations.list', {}),
@@ -36,9 +36,9 @@ export const firstRunSlice: SliceCreator<FirstRunSlice> = ({ client, get, set, r
     // mode) is not set up here.
     if (!isFirstRun(setUpHere(projects.value).length, setUpHere(destinations.value).length))
       return false;
-    // Gone elsewhere while the lists loaded (a team server is slower than the catalog):
-    // the person's choice stands.
-    if (root().nav.screen !== from) return false;
+    // Navigated while the lists loaded (a team server or a busy machine is slow), even to
+    // the screen already showing: the person's choice stands.
+    if (root().nav.moves !== moves) return false;
     root().nav.go('first-run');
     return true;
   },
