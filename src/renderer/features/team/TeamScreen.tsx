@@ -175,7 +175,7 @@ function SecondFactorSection({ step }: { step: Extract<SignInState, { step: 'sec
           });
         }}
       >
-        <label>
+        <label className="field">
           {enrol ? 'Code from the app' : 'Code or recovery code'}
           <input
             required
