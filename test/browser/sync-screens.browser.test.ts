@@ -226,4 +226,35 @@ describeBrowser('the Projects screen signed into an organisation', () => {
       await context.close();
     }
   });
+
+  it('the shared backup open, its destination added (through the contract, as another window would): “Read it from …” appears without a refresh', async () => {
+    await signInAs('mia@acme.test');
+    const { page, context, problems } = await openApp(browser, app);
+    try {
+      await showScreen(page, BACKUPS);
+      await page.getByRole('button', { name: /42 docs.*Organisation's, not here/ }).click();
+      const detail = page.getByRole('region', { name: 'Backup detail' });
+      await detail.getByRole('heading', { name: 'To restore it on this machine' }).waitFor();
+      await expect(detail.getByRole('button', { name: /^Read it from/ }).count()).resolves.toBe(0);
+      const added = await fetch(`${app.server.origin}/api/destinations.add`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${app.server.token}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({ name: 'Vault here', url: SHARED_URL, options: {} }),
+      });
+      expect(added.status, await added.text()).toBe(200);
+      await detail
+        .getByRole('button', { name: 'Read it from Vault here on this machine' })
+        .waitFor({ timeout: 15_000 });
+      // The list follows too: the row is still the organisation's, shown once.
+      await expect(
+        page.getByRole('button', { name: /42 docs.*Organisation's, not here/ }).count(),
+      ).resolves.toBe(1);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
