@@ -4,7 +4,7 @@
  * the organisation's projects, only the actions the role allows, and the offline banner
  * when the server is down.
  */
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { blocking, scanAccessibility } from './axe.js';
@@ -257,4 +257,83 @@ describeBrowser('the Projects screen signed into an organisation', () => {
       await context.close();
     }
   });
+
+  it('the Backups list at 1280 px with the detail open (and at 1024 px), light and dark: numbers whole, long names cut with an ellipsis and their title', async () => {
+    // A big backup of a project with a long id: the widest row the list shows.
+    const longId = 'acme-prod-eu-west-analytics-wh';
+    const big = await server.publish('owner@acme.test', orgId, '/projects', {
+      name: 'Warehouse',
+      firebaseProjectId: longId,
+    });
+    await server.publish('owner@acme.test', orgId, '/backups', {
+      projectId: big.id,
+      backupId: 'bkp_20261130T090000000Z_5555eeee',
+      destinationUrl: 's3://acme-owner-vault/warehouse',
+      sizeBytes: 2_200_000,
+      documentCount: 1_234_567,
+    });
+    await signInAs('mia@acme.test');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { page, context, problems } = await openApp(browser, app, { colorScheme });
+      try {
+        await showScreen(page, BACKUPS);
+        const row = page.getByRole('button', { name: /1,234,567 docs/ });
+        await row.click();
+        const detail = page.getByRole('region', { name: 'Backup detail' });
+        await detail.getByRole('heading', { name: 'To restore it on this machine' }).waitFor();
+        for (const width of [1280, 1024]) {
+          await page.setViewportSize({ width, height: 800 });
+          await saveScreenshot(page, `backups-team-layout-${width}-${colorScheme}`);
+          const cells = await rowCells(row);
+          const where = `${colorScheme}, ${width} px`;
+          // Numbers are never cut: each shows whole, on one line, inside the row.
+          for (const text of ['2.1 MiB', '1,234,567 docs'])
+            expect(
+              cells.find((c) => c.text === text),
+              `${text} (${where})`,
+            ).toMatchObject({
+              fits: true,
+              visible: true,
+            });
+          const date = cells[0]!;
+          expect(date, `date (${where})`).toMatchObject({ fits: true, visible: true });
+          // A long name may be cut, with an ellipsis, and then says itself in its title.
+          for (const c of cells.filter((c) => !c.fits))
+            expect(c, `${c.text} (${where})`).toMatchObject({ ellipsis: true, title: c.text });
+          const project = cells.find((c) => c.text === longId)!;
+          // Cut or not, enough of it shows to recognise it.
+          expect(project, where).toMatchObject({ visible: true, width: expect.any(Number) });
+          expect(project.width, where).toBeGreaterThanOrEqual(80);
+        }
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
 });
+
+/** Each cell of a Backups list row: its text, whether it fits (one line, not cut) and shows. */
+function rowCells(row: Locator) {
+  return row.evaluate((button) => {
+    const box = button.getBoundingClientRect();
+    return [...button.children].map((cell) => {
+      const el = cell as HTMLElement;
+      const r = el.getBoundingClientRect();
+      return {
+        text: el.textContent ?? '',
+        title: el.getAttribute('title'),
+        fits: el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight + 1,
+        ellipsis: getComputedStyle(el).textOverflow === 'ellipsis',
+        width: r.width,
+        // Inside the row's box, not pushed onto a line the row's height hides.
+        visible:
+          r.width > 0 &&
+          r.left >= box.left &&
+          r.right <= box.right + 0.5 &&
+          r.top >= box.top &&
+          r.bottom <= box.bottom + 0.5,
+      };
+    });
+  });
+}
