@@ -4,11 +4,11 @@
  * the organisation's projects, only the actions the role allows, and the offline banner
  * when the server is down.
  */
-import type { Browser, Locator } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { blocking, scanAccessibility } from './axe.js';
-import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import { appInChromium, describeBrowser, openApp } from './harness.js';
 import { showScreen } from './screens.js';
 import { saveScreenshot } from './screenshots.js';
 
@@ -19,8 +19,6 @@ const SHARED_URL = 's3://acme-owner-vault/shop';
 const SHARED_BACKUP = 'bkp_20261130T080000000Z_0a1b2c3d';
 
 describeBrowser('the Projects screen signed into an organisation', () => {
-  let browser: Browser;
-  let app: App;
   let server: TeamTestServer;
   let orgId: string;
 
@@ -55,21 +53,18 @@ describeBrowser('the Projects screen signed into an organisation', () => {
       sizeBytes: 2048,
       documentCount: 42,
     });
-    app = await startApp();
-    browser = await launchChromium();
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
     await server?.close();
   });
+  const web = appInChromium();
 
   const signInAs = async (email: string) =>
-    signedInSecrets(app.home, await server.signIn(email, orgId));
+    signedInSecrets(web.app.home, await server.signIn(email, orgId));
 
   /** The Projects screen, once it shows the organisation's project and its sync line. */
   const openProjects = async (line: RegExp, colorScheme: 'light' | 'dark' = 'light') => {
-    const opened = await openApp(browser, app, { colorScheme });
+    const opened = await openApp(web.browser, web.app, { colorScheme });
     await showScreen(opened.page, PROJECTS);
     await opened.page.getByRole('listitem', { name: 'Shop' }).waitFor();
     await opened.page.getByText(line).waitFor();
@@ -166,7 +161,7 @@ describeBrowser('the Projects screen signed into an organisation', () => {
 
   it("the Dashboard: the organisation's project, named for it, marked not set up here, no back-up; offline the banner; axe clean", async () => {
     await signInAs('vic@acme.test');
-    const opened = await openApp(browser, app);
+    const opened = await openApp(web.browser, web.app);
     try {
       const { page, problems } = opened;
       await showScreen(page, DASHBOARD);
@@ -187,7 +182,7 @@ describeBrowser('the Projects screen signed into an organisation', () => {
     }
     await server.down();
     try {
-      const { page, context } = await openApp(browser, app);
+      const { page, context } = await openApp(web.browser, web.app);
       try {
         await showScreen(page, DASHBOARD);
         await page.getByText(/^Offline — showing the organisation's state as of /).waitFor();
@@ -202,7 +197,7 @@ describeBrowser('the Projects screen signed into an organisation', () => {
 
   it("another member's backup: its detail from the server's metadata, what restoring needs, no Restore button; axe clean", async () => {
     await signInAs('mia@acme.test');
-    const { page, context, problems } = await openApp(browser, app);
+    const { page, context, problems } = await openApp(web.browser, web.app);
     try {
       await showScreen(page, BACKUPS);
       await page.getByRole('heading', { name: 'Backups of Acme' }).waitFor();
@@ -229,17 +224,17 @@ describeBrowser('the Projects screen signed into an organisation', () => {
 
   it('the shared backup open, its destination added (through the contract, as another window would): “Read it from …” appears without a refresh', async () => {
     await signInAs('mia@acme.test');
-    const { page, context, problems } = await openApp(browser, app);
+    const { page, context, problems } = await openApp(web.browser, web.app);
     try {
       await showScreen(page, BACKUPS);
       await page.getByRole('button', { name: /42 docs.*Organisation's, not here/ }).click();
       const detail = page.getByRole('region', { name: 'Backup detail' });
       await detail.getByRole('heading', { name: 'To restore it on this machine' }).waitFor();
       await expect(detail.getByRole('button', { name: /^Read it from/ }).count()).resolves.toBe(0);
-      const added = await fetch(`${app.server.origin}/api/destinations.add`, {
+      const added = await fetch(`${web.app.server.origin}/api/destinations.add`, {
         method: 'POST',
         headers: {
-          Authorization: `Bearer ${app.server.token}`,
+          Authorization: `Bearer ${web.app.server.token}`,
           'Content-Type': 'application/json',
         },
         body: JSON.stringify({ name: 'Vault here', url: SHARED_URL, options: {} }),
@@ -274,7 +269,7 @@ describeBrowser('the Projects screen signed into an organisation', () => {
     });
     await signInAs('mia@acme.test');
     for (const colorScheme of ['light', 'dark'] as const) {
-      const { page, context, problems } = await openApp(browser, app, { colorScheme });
+      const { page, context, problems } = await openApp(web.browser, web.app, { colorScheme });
       try {
         await showScreen(page, BACKUPS);
         const row = page.getByRole('button', { name: /1,234,567 docs/ });
