@@ -55,6 +55,9 @@ const Backup = z.object({
   documentCount: z.number().nullable(),
   backupId: z.string().nullable(),
   sources: z.array(z.string()).nullable(),
+  /** Where its archive lives (null on records made before the app sent it). */
+  destinationId: z.string().nullable(),
+  destinationUrl: z.string().nullable(),
 });
 
 const ApiKey = z.object({
@@ -258,6 +261,8 @@ export const RESPONSES: Readonly<Record<string, ResponseDoc>> = {
     documentCount: z.number().optional(),
     backupId: z.string().optional(),
     sources: z.array(z.string()).optional(),
+    destinationId: z.string().optional(),
+    destinationUrl: z.string().optional(),
   }),
   [`GET ${ORG}/invitations`]: z.object({ invitations: z.array(Invitation) }),
   [`POST ${ORG}/invitations`]: Invitation.pick({ id: true, email: true, role: true }).extend({

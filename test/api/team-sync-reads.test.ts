@@ -452,4 +452,59 @@ describe('catalog lists in team sync mode, against a real organisation server', 
       lists: { projects: { source: 'local', offline: false } },
     });
   });
+
+  it('a backup record names its destination: shown where it lives though no run of it reached the server', async () => {
+    const bob = await appOf('bob@acme.test');
+    type Shared = Row & { needs: string[]; here: Row | null; run: Row | null };
+    const post = (body: Record<string, unknown>) =>
+      server.publish('ann@acme.test', orgId, '/backups', {
+        projectId: published.projectId,
+        keyId: 'key-ann-1',
+        sizeBytes: 512,
+        sources: ['firestore'],
+        ...body,
+      });
+    // Into the shared destination, named by the server's id (the URL is filled in from it).
+    const NAMED = 'bkp_20261130T111500000Z_1111aaaa';
+    expect(await post({ backupId: NAMED, destinationId: published.destinationId })).toMatchObject({
+      destinationId: published.destinationId,
+      destinationUrl: sharedFolder,
+    });
+    // Into a folder the organisation does not have (a member may not add one): its URL only.
+    const elsewhere = await mkdtemp(path.join(tmpdir(), 'fb-sync-elsewhere-'));
+    const UNSHARED = 'bkp_20261130T121500000Z_2222bbbb';
+    await post({ backupId: UNSHARED, destinationUrl: elsewhere });
+
+    const search = okValue<{ backups: Row[] }>(await bob('backups.search', {})).backups;
+    const named = search.find((b) => b.id === NAMED);
+    expect(named).toMatchObject({ destinationId: published.destinationId, bytes: 512 });
+    const shared = okValue<Shared>(
+      await bob('backups.shared', { destinationId: published.destinationId, backupId: NAMED }),
+    );
+    expect(shared).toMatchObject({
+      destination: { serverId: published.destinationId, name: 'Team folder', url: sharedFolder },
+      run: null,
+    });
+
+    // Known by its URL only: the detail says where it is, and once a destination with that
+    // URL is set up here, the row names it and the archive can be read from it.
+    const unshared = search.find((b) => b.id === UNSHARED)!;
+    const opened = okValue<Shared>(
+      await bob('backups.shared', {
+        destinationId: String(unshared.destinationId),
+        backupId: UNSHARED,
+      }),
+    );
+    expect(opened).toMatchObject({ destination: { serverId: null, url: elsewhere }, here: null });
+    expect(opened.needs[0]).toContain(`Add the destination ${elsewhere} with its credentials`);
+    const mine = okValue<Row>(await bob('destinations.add', { name: 'Elsewhere', url: elsewhere }));
+    const row = okValue<{ backups: Row[] }>(await bob('backups.search', {})).backups.find(
+      (b) => b.id === UNSHARED,
+    );
+    expect(row).toMatchObject({ destinationId: mine.id, origin: { where: 'server' } });
+    const here = okValue<Shared>(
+      await bob('backups.shared', { destinationId: mine.id, backupId: UNSHARED }),
+    );
+    expect(here.here).toEqual({ destinationId: mine.id, name: 'Elsewhere' });
+  });
 });

@@ -3,27 +3,16 @@
  * violations. Screens are listed in ./screens.ts, the one list the E2E run, the
  * screenshots and this scan share.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { blocking, scanAccessibility } from './axe.js';
-import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import { appInChromium, describeBrowser, openApp } from './harness.js';
 import { SCREENS, showScreen } from './screens.js';
 
 describeBrowser('accessibility of every screen (axe)', () => {
-  let browser: Browser;
-  let app: App;
-
-  beforeAll(async () => {
-    app = await startApp();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const web = appInChromium();
 
   it('the scan is real: it reports an unlabelled button and an image without text', async () => {
-    const page = await browser.newPage();
+    const page = await web.browser.newPage();
     try {
       await page.setContent('<main><h1>t</h1><img src="a.png"><button></button></main>');
       const ids = blocking(await scanAccessibility(page)).map((v) => v.id);
@@ -36,7 +25,7 @@ describeBrowser('accessibility of every screen (axe)', () => {
   for (const screen of SCREENS) {
     for (const colorScheme of ['light', 'dark'] as const) {
       it(`${screen.name} (${colorScheme}): no serious or critical violations`, async () => {
-        const { page, context, problems } = await openApp(browser, app, { colorScheme });
+        const { page, context, problems } = await openApp(web.browser, web.app, { colorScheme });
         try {
           await showScreen(page, screen);
           const violations = await scanAccessibility(page);

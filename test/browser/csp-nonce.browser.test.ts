@@ -6,9 +6,9 @@
  * injector, so the dialog's style applies with no violation, while a style injected
  * without that nonce (an attacker's markup) is still refused.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { appInChromium, describeBrowser, openApp } from './harness.js';
 import { rendererConfig } from './renderer-build.js';
 import { showScreen } from './screens.js';
 
@@ -34,22 +34,12 @@ const styleSrc = (csp: string | undefined) =>
     .find((d) => d.startsWith('style-src '));
 
 describeBrowser('styles injected at run time under the web mode’s CSP', () => {
-  let browser: Browser;
-  let app: App;
-
-  beforeAll(async () => {
-    app = await startApp();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const web = appInChromium();
 
   it.skipIf(!rendererConfig())(
     'a confirm dialog opens with no CSP violation; its scroll lock applies; an injected style without the nonce is still refused',
     async () => {
-      const { page, context, problems } = await openApp(browser, app, { route: '/' });
+      const { page, context, problems } = await openApp(web.browser, web.app, { route: '/' });
       try {
         await recordViolations(page);
         const response = await page.reload();
@@ -66,7 +56,7 @@ describeBrowser('styles injected at run time under the web mode’s CSP', () => 
             });
             return r.status;
           },
-          [app.server.token, `${app.home}/archive`] as const,
+          [web.app.server.token, `${web.app.home}/archive`] as const,
         );
         expect(added).toBe(200);
         await showScreen(page, { name: 'destinations', title: 'Destinations' });
@@ -118,7 +108,7 @@ describeBrowser('styles injected at run time under the web mode’s CSP', () => 
   );
 
   it('every page load gets its own nonce, in the header and the page alike', async () => {
-    const { page, context } = await openApp(browser, app);
+    const { page, context } = await openApp(web.browser, web.app);
     try {
       const nonces: string[] = [];
       for (let i = 0; i < 3; i++) {

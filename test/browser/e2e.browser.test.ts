@@ -15,15 +15,15 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, inject, it } from 'vitest';
 import { openFirestore } from '../../src/engine/sources/firestore/connection.js';
 import { demoShop, writeRaw } from '../../src/engine/sources/firestore/testing/seed.js';
 import { readAllRaw, seedDocuments, testProject } from '../helpers/firestore-seed.js';
 import type {} from '../setup/global-setup.js'; // declares inject('firestoreEmulatorHost')
 import { S3RVER_CREDENTIALS, TEST_BUCKET } from '../setup/storage-servers.js';
 import { blocking, scanAccessibility } from './axe.js';
-import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import { appInChromium, describeBrowser, openApp } from './harness.js';
 import { SCREENS, showScreen, waitForScreen } from './screens.js';
 import { saveScreenshot } from './screenshots.js';
 
@@ -103,8 +103,6 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     else it.skip(`SKIPPED: ${why}`, () => {});
     return;
   }
-  let browser: Browser;
-  let app: App;
   let page: Page;
   const sourceProject = testProject('e2e-src');
   const prefix = `e2e-${randomBytes(3).toString('hex')}`;
@@ -118,15 +116,12 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     } finally {
       await conn.close();
     }
-    // s3rver's account is typed into the Destinations form: the secret is kept in the
-    // app's SecretStore (the app's environment has no AWS credentials).
-    app = await startApp();
-    browser = await launchChromium();
-    ({ page } = await openApp(browser, app));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
+  // s3rver's account is typed into the Destinations form: the secret is kept in the
+  // app's SecretStore (the app's environment has no AWS credentials).
+  const web = appInChromium();
+  beforeAll(async () => {
+    ({ page } = await openApp(web.browser, web.app));
   });
 
   it('adds the emulator project on the Projects screen, and its connection test passes', async () => {
@@ -138,7 +133,7 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     await expect
       .poll(() => card.getByRole('status').textContent(), { timeout: 30_000 })
       .toMatch(/Connected in \d+ ms\. Collections: .*users/);
-    projectId = app.runtime.catalog.projects.findByName('Shop (emulator)')!.id;
+    projectId = web.app.runtime.catalog.projects.findByName('Shop (emulator)')!.id;
   });
 
   it('adds an S3 destination (s3rver) on the Destinations screen, and its probe passes', async () => {
@@ -162,11 +157,11 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
       .getByRole('list', { name: 'Destinations' })
       .getByRole('listitem', { name: 'S3 (s3rver)' })
       .waitFor();
-    const saved = app.runtime.catalog.destinations.findByName('S3 (s3rver)')!;
+    const saved = web.app.runtime.catalog.destinations.findByName('S3 (s3rver)')!;
     destinationId = saved.id;
     // The secret is in the SecretStore under the destination's id, not in the catalog.
     expect(Object.keys(saved.options)).not.toContain('secretAccessKey');
-    expect(await app.runtime.secrets.names()).toEqual([`s3-secret-key:${destinationId}`]);
+    expect(await web.app.runtime.secrets.names()).toEqual([`s3-secret-key:${destinationId}`]);
     await expect
       .poll(() => page.getByRole('listitem', { name: 'S3 (s3rver)' }).textContent())
       .toMatch(/secretAccessKeySaved \(encrypted, never shown\)/);
@@ -211,12 +206,12 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     await expect
       .poll(() => row.locator('.health').getAttribute('data-health'), { timeout: 30_000 })
       .toBe('ok');
-    const runs = app.runtime.catalog.runs.list({ projectId, kind: 'backup' });
+    const runs = web.app.runtime.catalog.runs.list({ projectId, kind: 'backup' });
     expect(runs.map((r) => [r.status, r.destinationId])).toEqual([['succeeded', destinationId]]);
   });
 
   it('follows a notification’s route in the URL fragment: History opens on that run', async () => {
-    const [run] = app.runtime.catalog.runs.list({ projectId, kind: 'backup' });
+    const [run] = web.app.runtime.catalog.runs.list({ projectId, kind: 'backup' });
     // What the desktop app does on a notification's click (a same-document fragment change).
     await page.evaluate((route) => (window.location.hash = route), `#/history?run=${run!.id}`);
     await page.getByRole('heading', { level: 1, name: 'History' }).waitFor();
@@ -312,7 +307,7 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     await saveScreenshot(page, 'schedule-editor-light');
     await form.getByRole('button', { name: 'Save schedule' }).click();
     await page.getByRole('button', { name: 'Edit Nightly' }).waitFor({ timeout: 30_000 });
-    const saved = app.runtime.catalog.schedules.list().find((x) => x.name === 'Nightly');
+    const saved = web.app.runtime.catalog.schedules.list().find((x) => x.name === 'Nightly');
     expect(saved).toMatchObject({
       cron: '0 2 * * *',
       timeZone: 'Europe/Paris',
@@ -420,10 +415,10 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
       docBytes: 1500,
     });
     await addEmulatorProject(page, 'Big shop', bigProject, firestoreHost);
-    const bigId = app.runtime.catalog.projects.findByName('Big shop')!.id;
+    const bigId = web.app.runtime.catalog.projects.findByName('Big shop')!.id;
     // A second destination, a local folder, so the card offers a choice.
     const folder = await mkdtemp(path.join(tmpdir(), 'fb-e2e-cancel-'));
-    app.runtime.catalog.destinations.upsert({ name: 'Local folder', url: folder });
+    web.app.runtime.catalog.destinations.upsert({ name: 'Local folder', url: folder });
     await showScreen(page, { name: 'destinations', title: 'Destinations' });
     await showScreen(page, { name: 'projects', title: 'Projects' });
     const card = page
@@ -442,11 +437,11 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     await expect
       .poll(() => progress.getByRole('status').textContent(), { timeout: 60_000 })
       .toBe('Cancelled; nothing partial was kept');
-    const runs = app.runtime.catalog.runs.list({ projectId: bigId, kind: 'backup' });
+    const runs = web.app.runtime.catalog.runs.list({ projectId: bigId, kind: 'backup' });
     expect(runs.map((r) => r.status)).toEqual(['cancelled']);
     // Nothing in the folder: no archive, no manifest, no temporary.
     expect(await readdir(folder)).toEqual([]);
-    expect(app.runtime.catalog.backups.list({ firebaseProjectId: bigProject })).toEqual([]);
+    expect(web.app.runtime.catalog.backups.list({ firebaseProjectId: bigProject })).toEqual([]);
     // The button is back, for a later try.
     expect(await card.getByRole('button', { name: 'Back up Big shop now' }).isEnabled()).toBe(true);
   });

@@ -12,7 +12,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createDispatcher } from '../../src/shared/api/dispatch.js';
 import { createApiEvents } from '../../src/engine/api/events.js';
 import { createApiHandlers } from '../../src/engine/api/handlers.js';
@@ -117,6 +117,45 @@ export async function startApp(o: { home?: string; keyring?: Keyring } = {}): Pr
     close: async () => {
       await server.close();
       runtime.close();
+    },
+  };
+}
+
+/** The app and Chromium of one browser test file (see appInChromium). */
+export interface BrowserApp {
+  readonly app: App;
+  readonly browser: Browser;
+}
+
+/**
+ * The web-mode app and Chromium for the enclosing describe: both started before its tests
+ * (beforeAll) and closed after them (afterAll, the browser first). Read `.app` and
+ * `.browser` in tests and hooks, not at describe time (they exist once started). What a
+ * file sets up before the app (a team server, seeded data) goes in a beforeAll registered
+ * before this call; vitest runs after-hooks in reverse, so its afterAll runs after these
+ * are closed.
+ */
+export function appInChromium(o: { chromiumArgs?: string[] } = {}): BrowserApp {
+  let app: App | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    app = await startApp();
+    browser = await launchChromium(o.chromiumArgs);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is started in beforeAll: read it in a test`);
+    return value;
+  };
+  return {
+    get app() {
+      return started(app, 'The app');
+    },
+    get browser() {
+      return started(browser, 'Chromium');
     },
   };
 }

@@ -6,10 +6,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectPageCsp } from '../helpers/csp.js';
-import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import { appInChromium, describeBrowser, openApp } from './harness.js';
 
 /** A name the browser resolves to 127.0.0.1, as a DNS-rebinding attacker's would. */
 const REBOUND = 'rebind.test';
@@ -34,14 +34,14 @@ async function fetchFromPage(
 }
 
 describeBrowser('web mode security, from Chromium', () => {
-  let browser: Browser;
-  let app: App;
   let foreign: http.Server;
   let foreignOrigin: string;
 
+  const web = appInChromium({
+    chromiumArgs: [`--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`],
+  });
+
   beforeAll(async () => {
-    app = await startApp();
-    browser = await launchChromium([`--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`]);
     // Another site on this machine: a page any local program or browser tab could serve.
     foreign = http.createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' });
@@ -51,13 +51,11 @@ describeBrowser('web mode security, from Chromium', () => {
     foreignOrigin = `http://localhost:${(foreign.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
     await new Promise((r) => foreign?.close(r));
   });
 
   it('serves the page with the strict CSP, no inline script, and blocks a script injected inline', async () => {
-    const { page, context, problems } = await openApp(browser, app);
+    const { page, context, problems } = await openApp(web.browser, web.app);
     try {
       const response = await page.reload();
       expect(response?.status()).toBe(200);
@@ -88,12 +86,12 @@ describeBrowser('web mode security, from Chromium', () => {
   });
 
   it('answers the page’s own calls with the token, and refuses a wrong or missing token', async () => {
-    const { page, context } = await openApp(browser, app);
+    const { page, context } = await openApp(web.browser, web.app);
     try {
-      const api = `${app.server.origin}/api/jobs.active`;
+      const api = `${web.app.server.origin}/api/jobs.active`;
       const ok = await fetchFromPage(page, api, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${app.server.token}` },
+        headers: { Authorization: `Bearer ${web.app.server.token}` },
         body: '{}',
       });
       expect(ok.status).toBe(200);
@@ -112,24 +110,24 @@ describeBrowser('web mode security, from Chromium', () => {
   });
 
   it('a page at another origin cannot call the API (CORS), even holding the token', async () => {
-    const context = await browser.newContext();
+    const context = await web.browser.newContext();
     const page = await context.newPage();
     try {
       await page.goto(foreignOrigin);
-      const before = app.calls.length;
-      const api = `${app.server.origin}/api/jobs.active`;
+      const before = web.app.calls.length;
+      const api = `${web.app.server.origin}/api/jobs.active`;
       // With the token: the preflight (Authorization is not a simple header) is refused.
       const withToken = await fetchFromPage(page, api, {
         method: 'POST',
         headers: {
-          Authorization: `Bearer ${app.server.token}`,
+          Authorization: `Bearer ${web.app.server.token}`,
           'Content-Type': 'application/json',
         },
         body: '{}',
       });
       expect(withToken.error).toMatch(/Failed to fetch/);
       // A "simple" request needs no preflight: it reaches the server, which refuses it.
-      const simple = await fetchFromPage(page, `${app.server.origin}/api/jobs.startBackup`, {
+      const simple = await fetchFromPage(page, `${web.app.server.origin}/api/jobs.startBackup`, {
         method: 'POST',
         headers: { 'Content-Type': 'text/plain' },
         body: '{"projectId":"p","destinationId":"d"}',
@@ -137,32 +135,32 @@ describeBrowser('web mode security, from Chromium', () => {
       });
       expect(simple.type).toBe('opaque');
       // Nor can it read the app's page.
-      const read = await fetchFromPage(page, `${app.server.origin}/`, {});
+      const read = await fetchFromPage(page, `${web.app.server.origin}/`, {});
       expect(read.error).toMatch(/Failed to fetch/);
-      expect(app.calls.slice(before)).toEqual([]);
+      expect(web.app.calls.slice(before)).toEqual([]);
     } finally {
       await context.close();
     }
   });
 
   it('refuses a rebound DNS name (foreign Host), for the page and for API calls', async () => {
-    const context = await browser.newContext();
+    const context = await web.browser.newContext();
     const page = await context.newPage();
     try {
-      const rebound = `http://${REBOUND}:${app.server.port}`;
-      const response = await page.goto(`${rebound}/#token=${app.server.token}`);
+      const rebound = `http://${REBOUND}:${web.app.server.port}`;
+      const response = await page.goto(`${rebound}/#token=${web.app.server.token}`);
       expect(response?.status()).toBe(403);
       expect(await page.textContent('body')).toContain('Host header');
-      const before = app.calls.length;
+      const before = web.app.calls.length;
       // Same origin as far as the browser knows (rebind.test), and even with the token.
       const call = await fetchFromPage(page, `${rebound}/api/jobs.active`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${app.server.token}` },
+        headers: { Authorization: `Bearer ${web.app.server.token}` },
         body: '{}',
       });
       expect(call.status).toBe(403);
       expect(JSON.parse(call.body!)).toMatchObject({ error: { code: 'PERMISSION_DENIED' } });
-      expect(app.calls.slice(before)).toEqual([]);
+      expect(web.app.calls.slice(before)).toEqual([]);
     } finally {
       await context.close();
     }

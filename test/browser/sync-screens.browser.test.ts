@@ -4,11 +4,11 @@
  * the organisation's projects, only the actions the role allows, and the offline banner
  * when the server is down.
  */
-import type { Browser } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { blocking, scanAccessibility } from './axe.js';
-import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import { appInChromium, describeBrowser, openApp } from './harness.js';
 import { showScreen } from './screens.js';
 import { saveScreenshot } from './screenshots.js';
 
@@ -19,8 +19,6 @@ const SHARED_URL = 's3://acme-owner-vault/shop';
 const SHARED_BACKUP = 'bkp_20261130T080000000Z_0a1b2c3d';
 
 describeBrowser('the Projects screen signed into an organisation', () => {
-  let browser: Browser;
-  let app: App;
   let server: TeamTestServer;
   let orgId: string;
 
@@ -55,21 +53,18 @@ describeBrowser('the Projects screen signed into an organisation', () => {
       sizeBytes: 2048,
       documentCount: 42,
     });
-    app = await startApp();
-    browser = await launchChromium();
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
     await server?.close();
   });
+  const web = appInChromium();
 
   const signInAs = async (email: string) =>
-    signedInSecrets(app.home, await server.signIn(email, orgId));
+    signedInSecrets(web.app.home, await server.signIn(email, orgId));
 
   /** The Projects screen, once it shows the organisation's project and its sync line. */
   const openProjects = async (line: RegExp, colorScheme: 'light' | 'dark' = 'light') => {
-    const opened = await openApp(browser, app, { colorScheme });
+    const opened = await openApp(web.browser, web.app, { colorScheme });
     await showScreen(opened.page, PROJECTS);
     await opened.page.getByRole('listitem', { name: 'Shop' }).waitFor();
     await opened.page.getByText(line).waitFor();
@@ -166,7 +161,7 @@ describeBrowser('the Projects screen signed into an organisation', () => {
 
   it("the Dashboard: the organisation's project, named for it, marked not set up here, no back-up; offline the banner; axe clean", async () => {
     await signInAs('vic@acme.test');
-    const opened = await openApp(browser, app);
+    const opened = await openApp(web.browser, web.app);
     try {
       const { page, problems } = opened;
       await showScreen(page, DASHBOARD);
@@ -187,7 +182,7 @@ describeBrowser('the Projects screen signed into an organisation', () => {
     }
     await server.down();
     try {
-      const { page, context } = await openApp(browser, app);
+      const { page, context } = await openApp(web.browser, web.app);
       try {
         await showScreen(page, DASHBOARD);
         await page.getByText(/^Offline — showing the organisation's state as of /).waitFor();
@@ -202,7 +197,7 @@ describeBrowser('the Projects screen signed into an organisation', () => {
 
   it("another member's backup: its detail from the server's metadata, what restoring needs, no Restore button; axe clean", async () => {
     await signInAs('mia@acme.test');
-    const { page, context, problems } = await openApp(browser, app);
+    const { page, context, problems } = await openApp(web.browser, web.app);
     try {
       await showScreen(page, BACKUPS);
       await page.getByRole('heading', { name: 'Backups of Acme' }).waitFor();
@@ -226,4 +221,114 @@ describeBrowser('the Projects screen signed into an organisation', () => {
       await context.close();
     }
   });
+
+  it('the shared backup open, its destination added (through the contract, as another window would): “Read it from …” appears without a refresh', async () => {
+    await signInAs('mia@acme.test');
+    const { page, context, problems } = await openApp(web.browser, web.app);
+    try {
+      await showScreen(page, BACKUPS);
+      await page.getByRole('button', { name: /42 docs.*Organisation's, not here/ }).click();
+      const detail = page.getByRole('region', { name: 'Backup detail' });
+      await detail.getByRole('heading', { name: 'To restore it on this machine' }).waitFor();
+      await expect(detail.getByRole('button', { name: /^Read it from/ }).count()).resolves.toBe(0);
+      const added = await fetch(`${web.app.server.origin}/api/destinations.add`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${web.app.server.token}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({ name: 'Vault here', url: SHARED_URL, options: {} }),
+      });
+      expect(added.status, await added.text()).toBe(200);
+      await detail
+        .getByRole('button', { name: 'Read it from Vault here on this machine' })
+        .waitFor({ timeout: 15_000 });
+      // The list follows too: the row is still the organisation's, shown once.
+      await expect(
+        page.getByRole('button', { name: /42 docs.*Organisation's, not here/ }).count(),
+      ).resolves.toBe(1);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the Backups list at 1280 px with the detail open (and at 1024 px), light and dark: numbers whole, long names cut with an ellipsis and their title', async () => {
+    // A big backup of a project with a long id: the widest row the list shows.
+    const longId = 'acme-prod-eu-west-analytics-wh';
+    const big = await server.publish('owner@acme.test', orgId, '/projects', {
+      name: 'Warehouse',
+      firebaseProjectId: longId,
+    });
+    await server.publish('owner@acme.test', orgId, '/backups', {
+      projectId: big.id,
+      backupId: 'bkp_20261130T090000000Z_5555eeee',
+      destinationUrl: 's3://acme-owner-vault/warehouse',
+      sizeBytes: 2_200_000,
+      documentCount: 1_234_567,
+    });
+    await signInAs('mia@acme.test');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { page, context, problems } = await openApp(web.browser, web.app, { colorScheme });
+      try {
+        await showScreen(page, BACKUPS);
+        const row = page.getByRole('button', { name: /1,234,567 docs/ });
+        await row.click();
+        const detail = page.getByRole('region', { name: 'Backup detail' });
+        await detail.getByRole('heading', { name: 'To restore it on this machine' }).waitFor();
+        for (const width of [1280, 1024]) {
+          await page.setViewportSize({ width, height: 800 });
+          await saveScreenshot(page, `backups-team-layout-${width}-${colorScheme}`);
+          const cells = await rowCells(row);
+          const where = `${colorScheme}, ${width} px`;
+          // Numbers are never cut: each shows whole, on one line, inside the row.
+          for (const text of ['2.1 MiB', '1,234,567 docs'])
+            expect(
+              cells.find((c) => c.text === text),
+              `${text} (${where})`,
+            ).toMatchObject({
+              fits: true,
+              visible: true,
+            });
+          const date = cells[0]!;
+          expect(date, `date (${where})`).toMatchObject({ fits: true, visible: true });
+          // A long name may be cut, with an ellipsis, and then says itself in its title.
+          for (const c of cells.filter((c) => !c.fits))
+            expect(c, `${c.text} (${where})`).toMatchObject({ ellipsis: true, title: c.text });
+          const project = cells.find((c) => c.text === longId)!;
+          // Cut or not, enough of it shows to recognise it.
+          expect(project, where).toMatchObject({ visible: true, width: expect.any(Number) });
+          expect(project.width, where).toBeGreaterThanOrEqual(80);
+        }
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
 });
+
+/** Each cell of a Backups list row: its text, whether it fits (one line, not cut) and shows. */
+function rowCells(row: Locator) {
+  return row.evaluate((button) => {
+    const box = button.getBoundingClientRect();
+    return [...button.children].map((cell) => {
+      const el = cell as HTMLElement;
+      const r = el.getBoundingClientRect();
+      return {
+        text: el.textContent ?? '',
+        title: el.getAttribute('title'),
+        fits: el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight + 1,
+        ellipsis: getComputedStyle(el).textOverflow === 'ellipsis',
+        width: r.width,
+        // Inside the row's box, not pushed onto a line the row's height hides.
+        visible:
+          r.width > 0 &&
+          r.left >= box.left &&
+          r.right <= box.right + 0.5 &&
+          r.top >= box.top &&
+          r.bottom <= box.bottom + 0.5,
+      };
+    });
+  });
+}

@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
@@ -13,15 +13,13 @@ import { startGoogleServer } from '../helpers/google-server.js';
 import { browseAs } from '../helpers/oidc-provider.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 import { blocking, scanAccessibility } from './axe.js';
-import { describeBrowser, launchChromium, openApp, startApp, type App } from './harness.js';
+import { appInChromium, describeBrowser, openApp } from './harness.js';
 import { showScreen } from './screens.js';
 import { saveScreenshot } from './screenshots.js';
 
 const TEAM = { name: 'team', title: 'Team' };
 
 describeBrowser('the Team screen against a real organisation server', () => {
-  let browser: Browser;
-  let app: App;
   let server: TeamTestServer;
   let orgId: string;
 
@@ -31,21 +29,18 @@ describeBrowser('the Team screen against a real organisation server', () => {
       'ada@acme.test': 'admin',
       'vic@acme.test': 'viewer',
     }));
-    app = await startApp();
-    browser = await launchChromium();
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
     await server?.close();
   });
+  const web = appInChromium();
 
   /** Signs `email` in for the web mode's engine (as a finished browser sign-in would). */
   const signInAs = async (email: string) =>
-    signedInSecrets(app.home, await server.signIn(email, orgId));
+    signedInSecrets(web.app.home, await server.signIn(email, orgId));
 
   const openTeam = async (colorScheme: 'light' | 'dark' = 'light') => {
-    const opened = await openApp(browser, app, { colorScheme });
+    const opened = await openApp(web.browser, web.app, { colorScheme });
     await showScreen(opened.page, TEAM);
     await opened.page.getByRole('heading', { name: 'Members' }).waitFor();
     return opened;
@@ -163,8 +158,8 @@ describeBrowser('the Team screen against a real organisation server', () => {
   it('two-step sign-in: the enrolment step, a wrong code said in the form, recovery codes once; then the code step takes a recovery code; axe clean', async () => {
     const google = await startGoogleServer(undefined, {}, { FORCE_MFA: 'true' });
     // Signed out on this machine (the tests before signed someone in).
-    await rm(path.join(app.home, 'team-session.json'), { force: true });
-    let { page, context, problems } = await openApp(browser, app);
+    await rm(path.join(web.app.home, 'team-session.json'), { force: true });
+    let { page, context, problems } = await openApp(web.browser, web.app);
     try {
       const who = 'two-step@acme.test';
       await showScreen(page, TEAM);
@@ -220,8 +215,8 @@ describeBrowser('the Team screen against a real organisation server', () => {
       // Signed in again (a fresh window on a signed-out machine): this time the code step,
       // given a recovery code.
       await context.close();
-      await rm(path.join(app.home, 'team-session.json'), { force: true });
-      ({ page, context, problems } = await openApp(browser, app));
+      await rm(path.join(web.app.home, 'team-session.json'), { force: true });
+      ({ page, context, problems } = await openApp(web.browser, web.app));
       await showScreen(page, TEAM);
       await signIn();
       await page.getByRole('heading', { name: 'Two-step sign-in' }).waitFor();

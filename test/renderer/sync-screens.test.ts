@@ -17,6 +17,7 @@ import {
 } from '../../src/renderer/features/sync/abilities.js';
 import type { AppStore } from '../../src/renderer/store/index.js';
 import { rendererStore } from '../helpers/renderer-store.js';
+import { until } from '../helpers/store-until.js';
 import { signedInSecrets, TeamTestServer } from '../helpers/team-server.js';
 
 /** A sync state as `sync.state` answers it. */
@@ -162,10 +163,8 @@ describe('the Projects screen’s store in team sync mode against a real organis
     await server?.close();
   });
 
-  const storeOf = async (
-    email: string,
-    keyring = new Keyring(MasterKey.generate()),
-  ): Promise<AppStore> => {
+  /** A member's app (its runtime) and its renderer's store over it. */
+  const appOf = async (email: string, keyring = new Keyring(MasterKey.generate())) => {
     const dir = await mkdtemp(path.join(tmpdir(), 'fb-sync-store-'));
     await signedInSecrets(dir, await server.signIn(email, orgId));
     const runtime: Runtime = createRuntime({ env: { FIREBACKUP_HOME: dir }, keyring });
@@ -174,8 +173,10 @@ describe('the Projects screen’s store in team sync mode against a real organis
       stop();
       runtime.close();
     });
-    return store;
+    return { store, runtime, keyring, dir };
   };
+  const storeOf = async (email: string, keyring?: Keyring): Promise<AppStore> =>
+    (await appOf(email, keyring)).store;
 
   it("a viewer sees the organisation's projects, no write action, and the offline banner when the server is down", async () => {
     const store = await storeOf('vic@acme.test');
@@ -300,5 +301,39 @@ describe('the Projects screen’s store in team sync mode against a real organis
       keyId: key.id,
       counts: { 'firestore.documents': 6 },
     });
+  });
+
+  it('a destination added elsewhere (another window, through the contract) updates the Backups list and the open shared backup: “Read it from …” appears without a refresh', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'fb-sync-later-folder-'));
+    const post = async (route: string, body: unknown) =>
+      (await server.publish('owner@acme.test', orgId, route, body)).id;
+    const projectId = await post('/projects', { name: 'Later', firebaseProjectId: 'later-app' });
+    const destinationId = await post('/destinations', { name: 'Later folder', url: folder });
+    const backupId = 'bkp_20261130T140000000Z_4444dddd';
+    await post('/backups', { projectId, backupId, destinationId, sizeBytes: 10, keyId: 'k1' });
+
+    const mia = await appOf('mia@acme.test');
+    const s = () => mia.store.getState();
+    await s().backups.load();
+    expect(s().backups.rows.value.find((r) => r.id === backupId)).toMatchObject({
+      destinationId,
+    });
+    await s().backups.select({ destinationId, backupId, shared: true });
+    expect(s().backups.shared.value?.here).toBeNull();
+
+    // A second window of the same app adds the destination (the contract's destinations.add).
+    const { store: other, stop } = await rendererStore(mia.runtime, mia.keyring, mia.dir);
+    cleanups.push(stop);
+    await other.getState().destinations.add({ name: 'Mine too', url: folder, options: {} });
+    const local = mia.runtime.catalog.destinations.findByUrl(folder)!;
+    await until(
+      mia.store,
+      () =>
+        s().backups.shared.value?.here?.destinationId === local.id &&
+        s().backups.rows.value.find((r) => r.id === backupId)?.destinationId === local.id,
+      15_000,
+    );
+    expect(s().backups.shared.value?.here).toEqual({ destinationId: local.id, name: 'Mine too' });
+    expect(s().backups.selected).toMatchObject({ backupId, shared: true });
   });
 });

@@ -203,6 +203,8 @@ function suite(backend: Backend): void {
       options: { region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true },
     });
     await ok('POST', '/destinations', { name: 'Local', url: '/srv/backups' });
+    // A backup record naming its destination (the URL filled in from it).
+    await ok('POST', '/backups', { projectId: project.id, destinationId: s3.id });
     await ok('POST', '/destinations', { name: 'GCS', url: 'gs://ser-gcs' });
     // Schedules: one with every setting given, one with the defaults.
     const schedule = await ok('POST', '/schedules', {

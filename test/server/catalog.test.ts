@@ -394,6 +394,59 @@ function catalogSuite(backend: Backend): void {
     });
   });
 
+  describe('backup records', () => {
+    it('name their destination: its id (the URL filled in from it) or a URL alone; listed back', async () => {
+      const destinationId = await destination();
+      const named = await server.call(member, 'POST', `${url}/backups`, {
+        projectId,
+        backupId: 'bkp_20261130T130000000Z_aaaa0001',
+        destinationId,
+      });
+      expect(named.statusCode, named.body).toBe(201);
+      expect(named.json()).toMatchObject({
+        destinationId,
+        destinationUrl: expect.stringMatching(/^s3:\/\/acme-backups\//),
+      });
+      const byUrl = await server.call(member, 'POST', `${url}/backups`, {
+        projectId,
+        backupId: 'bkp_20261130T130000000Z_aaaa0002',
+        destinationUrl: '/srv/only-mine',
+      });
+      expect(byUrl.statusCode, byUrl.body).toBe(201);
+      const listed = (await server.call(viewer, 'GET', `${url}/backups`)).json<{
+        backups: Array<Record<string, unknown>>;
+      }>().backups;
+      expect(listed.find((b) => b.backupId === 'bkp_20261130T130000000Z_aaaa0002')).toMatchObject({
+        destinationId: null,
+        destinationUrl: '/srv/only-mine',
+      });
+      expect(listed.find((b) => b.backupId === 'bkp_20261130T130000000Z_aaaa0001')).toMatchObject({
+        destinationId,
+      });
+    });
+
+    it("refuse credentials in the URL (never stored) and another organisation's destination (404)", async () => {
+      const secret = await server.call(member, 'POST', `${url}/backups`, {
+        projectId,
+        destinationUrl: 's3://ada:hunter2@acme-backups/x',
+      });
+      expect(secret.statusCode).toBe(400);
+      expect(secret.body).not.toContain('hunter2');
+      const stranger = await server.login('owner@other.test');
+      const theirs = (
+        await server.call(stranger, 'POST', `/api/v1/organizations/${otherOrgId}/destinations`, {
+          name: 'Theirs',
+          url: '/srv/theirs',
+        })
+      ).json<{ id: string }>().id;
+      const res = await server.call(member, 'POST', `${url}/backups`, {
+        projectId,
+        destinationId: theirs,
+      });
+      expect(res.statusCode).toBe(404);
+    });
+  });
+
   describe('row-level security on the catalog tables', () => {
     it("a tenant query sees only its own organisation's destinations, schedules and runs", async () => {
       await destination();

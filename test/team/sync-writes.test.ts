@@ -241,10 +241,13 @@ describe('team sync: writes mirrored through the offline queue', () => {
     expect(await auditOf(runs[0]!.id)).toEqual(['run.started', 'run.finished']);
     expect(await auditOf(runs[1]!.id)).toEqual(['run.started', 'run.failed']);
     const backups = await rows<{ id: string; size_bytes: string; document_count: string }>(
-      'SELECT id, size_bytes::text, document_count::text, key_id, backup_id, sources FROM backups WHERE project_id = $1',
+      `SELECT id, size_bytes::text, document_count::text, key_id, backup_id, sources,
+              destination_id, destination_url FROM backups WHERE project_id = $1`,
       [p!.id],
     );
+    const [d] = await rows<{ id: string }>(`SELECT id FROM destinations WHERE url = '/srv/runs'`);
     // The key's id (never the key): what another member needs to import to restore it.
+    // Its destination by itself (the server's id and the URL), not only through its run.
     expect(backups).toEqual([
       expect.objectContaining({
         size_bytes: '3456',
@@ -252,9 +255,40 @@ describe('team sync: writes mirrored through the offline queue', () => {
         key_id: 'k0123456789abcdef',
         backup_id: 'bk_20261130',
         sources: ['firestore', 'auth'],
+        destination_id: d!.id,
+        destination_url: '/srv/runs',
       }),
     ]);
     expect(await auditOf(backups[0]!.id)).toEqual(['backup.created']);
+  });
+
+  it('a backup into a destination the server does not have still records where it lives: its URL (credentials never sent)', async () => {
+    const { runtime: owner } = await app('owner@acme.test');
+    owner.catalog.projects.upsert({ name: 'Elsewhere', firebaseProjectId: 'acme-elsewhere' });
+    await owner.sync.settled();
+    // A member may not add destinations to the organisation: this one stays on the machine.
+    const { runtime } = await app('mia@acme.test');
+    const project = runtime.catalog.projects.upsert({
+      name: 'Elsewhere',
+      firebaseProjectId: 'acme-elsewhere',
+    });
+    const destination = runtime.catalog.destinations.upsert({
+      name: 'Mine only',
+      url: 's3://ada:hunter2@mia-vault/elsewhere',
+    });
+    const done = await stubBackup(runtime, project.id, destination.id, {
+      backupId: 'bk_elsewhere',
+    }).done;
+    expect(done.status).toBe('succeeded');
+    await runtime.sync.settled();
+    // The refused destination waits in the queue for the member; the record went.
+    expect(runtime.sync.queue().map((i) => i.action)).toEqual(['destinations.create']);
+    expect(
+      await rows(`SELECT destination_id, destination_url FROM backups WHERE backup_id = $1`, [
+        'bk_elsewhere',
+      ]),
+    ).toEqual([{ destination_id: null, destination_url: 's3://mia-vault/elsewhere' }]);
+    expect(await serverDump()).not.toContain('hunter2');
   });
 
   it("the app's own methods (the contract the desktop and web mode call) are mirrored too", async () => {

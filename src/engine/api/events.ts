@@ -22,6 +22,13 @@ export function createApiEvents(runtime: Pick<Runtime, 'jobs' | 'catalog'>): Eve
         if (run) emit(run);
       }),
     'schedule.changed': (emit) => onScheduleChanged(runtime.catalog, emit),
+    // Every write through this catalog, whichever front end made it (catalog/changes.ts).
+    'destination.changed': (emit) =>
+      runtime.catalog.onChange((c) => {
+        if (c.kind === 'destination.saved')
+          emit({ change: 'saved', destinationId: c.destination.id });
+        else if (c.kind === 'destination.removed') emit({ change: 'removed', destinationId: c.id });
+      }),
   };
   return {
     subscribe: (event: EventName, listener: Listener) => sources[event](listener),

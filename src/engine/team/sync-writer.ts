@@ -97,6 +97,24 @@ function runStart(run: Run) {
   };
 }
 
+/**
+ * A destination URL as it may be shared: credentials before "@" are the member's own and
+ * are dropped (the server refuses them). Unlike storage's redactUrl, no "***" marker: the
+ * result is a URL another member can set up as it is.
+ */
+export function withoutCredentials(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url; // a plain folder path
+  }
+  if (parsed.username === '' && parsed.password === '') return url;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
+}
+
 export interface SyncWriterOptions {
   catalog: Catalog;
   /** Where the member's team sign-in is kept (read only; destination secrets are not). */
@@ -444,8 +462,30 @@ export class SyncWriter {
         ...(Array.isArray(sources) ? { sources } : {}),
         ...(run.bytes !== null ? { sizeBytes: run.bytes } : {}),
         ...(documents !== undefined ? { documentCount: documents } : {}),
+        ...this.#whereItLives(run.destinationId),
       });
     }
+  }
+
+  /**
+   * Where a backup's archive lives, for its record: the destination's URL (as queued now,
+   * so a later edit or removal here does not change what the record says) and the
+   * server's id when it has that destination (dropped at delivery when it does not: a
+   * member may not add destinations, and the record still goes, named by its URL).
+   */
+  #whereItLives(destinationId: string | null): { destinationId?: string; destinationUrl?: string } {
+    if (destinationId === null) return {};
+    let url: string | undefined;
+    try {
+      url = this.o.catalog.destinations.get(destinationId).url;
+    } catch (error) {
+      // Removed here meanwhile: the server's id (when it has it) still names it.
+      if (!isAppError(error) || error.code !== 'NOT_FOUND') throw error;
+    }
+    return {
+      destinationId: optionalRefToken('destination', destinationId),
+      ...(url !== undefined ? { destinationUrl: withoutCredentials(url) } : {}),
+    };
   }
 
   // --- the queue and its delivery ------------------------------------------------------------

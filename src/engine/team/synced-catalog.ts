@@ -412,10 +412,24 @@ export class SyncedCatalog {
     const projects = new Map(links.projects.map((p) => [String(p.id), p]));
     const finished = runs.items.filter((r) => r.status === 'finished' && str(r.backupId) !== null);
     const used = new Set<Row>();
+    const here = new Map(
+      this.o
+        .catalog()
+        .destinations.list()
+        .map((d) => [d.url, d.id]),
+    );
+    // Where it lives: the record's own destination (id, else its URL, as set up here), or
+    // for records made before the app sent one, the destination of the run that made it.
+    const destinationOf = (row: Row, run: Row | undefined): string | null => {
+      const serverId = row.destinationId ?? run?.destinationId;
+      const local = links.destination(serverId);
+      if (local !== null && local !== serverId) return local;
+      return here.get(str(row.destinationUrl) ?? '') ?? local;
+    };
     const shared = (row: Row, run: Row | undefined, id: string): SharedBackup => ({
       id,
       serverId: String(row.id),
-      destinationId: links.destination(row.destinationId ?? run?.destinationId),
+      destinationId: destinationOf(row, run),
       project: str(projects.get(String(row.projectId))?.firebaseProjectId),
       createdAt: iso(run?.startedAt ?? row.startedAt) ?? iso(row.createdAt) ?? '',
       completedAt: iso(run?.finishedAt ?? row.finishedAt),
@@ -423,6 +437,7 @@ export class SyncedCatalog {
       bytes: num(row.sizeBytes) ?? num(row.bytes) ?? num(run?.bytes),
       documents: num(row.documentCount) ?? num(run?.documentCount),
       destinationServerId: str(row.destinationId ?? run?.destinationId),
+      destinationUrl: str(row.destinationUrl),
       sources: Array.isArray(row.sources) ? row.sources.map(String) : null,
       projectServerId: str(row.projectId),
       recordedBy: str(row.createdBy),
@@ -528,7 +543,8 @@ export class SyncedCatalog {
     const backup = backups.find(
       (b) =>
         b.id === backupId &&
-        (b.destinationId === destinationId || b.destinationServerId === destinationId),
+        // '': a backup whose destination neither this machine nor the server knows by id.
+        ((b.destinationId ?? '') === destinationId || b.destinationServerId === destinationId),
     );
     if (backup === undefined)
       throw new AppError(
@@ -544,7 +560,10 @@ export class SyncedCatalog {
     return {
       backup,
       projectName: str(byId(projects!, backup.projectServerId)?.name),
-      destination: { name: str(destination?.name), url: str(destination?.url) },
+      destination: {
+        name: str(destination?.name),
+        url: backup.destinationUrl ?? str(destination?.url),
+      },
       who: (userId) => {
         if (userId === null) return null;
         const member = members!.find((m) => m.userId === userId);
@@ -618,6 +637,8 @@ export interface SharedBackup {
   sources: string[] | null;
   /** The destination and project as the server names them. */
   destinationServerId: string | null;
+  /** The destination's URL as the record names it (null on records made before it did). */
+  destinationUrl: string | null;
   projectServerId: string | null;
   /** The member who recorded it (server user id), and the run that made it. */
   recordedBy: string | null;

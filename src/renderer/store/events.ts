@@ -22,6 +22,10 @@ export function subscribeEvents(store: AppStore, client: Client): () => void {
       }
     }),
     client.subscribe('schedule.changed', () => store.getState().schedules.applyChange()),
+    // Which destinations are set up here decides where a backup can be read from.
+    client.subscribe('destination.changed', () =>
+      store.getState().backups.applyDestinationChange(),
+    ),
   ];
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();

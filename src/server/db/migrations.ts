@@ -542,6 +542,16 @@ ALTER TABLE backups ADD COLUMN backup_id text;
 ALTER TABLE backups ADD COLUMN sources text[];
 `;
 
+/**
+ * A backup record names where its archive lives by itself (the destination's URL, and the
+ * organisation's destination when it has it), so another member's app shows it even when
+ * the run that made it never reached the server. The URL outlives a removed destination.
+ */
+const backupRecordDestination = `
+ALTER TABLE backups ADD COLUMN destination_id text REFERENCES destinations(id) ON DELETE SET NULL;
+ALTER TABLE backups ADD COLUMN destination_url text;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'audit_append', sql: auditAppend },
@@ -554,4 +564,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'server_web', sql: serverWeb },
   { version: 10, name: 'expiry_sweep', sql: expirySweep },
   { version: 11, name: 'backup_record_details', sql: backupRecordDetails },
+  { version: 12, name: 'backup_record_destination', sql: backupRecordDestination },
 ];

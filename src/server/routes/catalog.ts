@@ -59,7 +59,7 @@ function destinationView(row: DestinationRow) {
   };
 }
 
-async function getDestination(tx: Tx, id: string, lock = false): Promise<DestinationRow> {
+export async function getDestination(tx: Tx, id: string, lock = false): Promise<DestinationRow> {
   const [row] = await tx.query<DestinationRow>(
     `SELECT ${DESTINATION_COLUMNS} FROM destinations WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],

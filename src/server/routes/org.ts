@@ -25,12 +25,13 @@ import {
   requestFingerprint,
   type WriteOutcome,
 } from '../idempotency.js';
+import { refuseSecrets } from '../destinations.js';
 import { newId, sha256 } from '../ids.js';
 import type { RouteDoc } from '../openapi.js';
 import { isoTime, PageQuery } from '../pagination.js';
 import { parseBody } from './body.js';
 import { BILLING_ROUTES } from './billing.js';
-import { CATALOG_ROUTES } from './catalog.js';
+import { CATALOG_ROUTES, getDestination } from './catalog.js';
 import { INVITATION_ROUTES } from './invitations.js';
 import { listRoute } from './list-route.js';
 import { checkMemberChange } from './members.js';
@@ -56,6 +57,12 @@ const BackupBody = z.object({
   sources: z.array(z.string().min(1).max(40)).max(20).optional(),
   sizeBytes: z.number().int().nonnegative().optional(),
   documentCount: z.number().int().nonnegative().optional(),
+  /**
+   * Where its archive lives: the organisation's destination (when it has it) and the URL
+   * (given, or the destination's). Non-secret only: credentials in the URL are refused.
+   */
+  destinationId: z.string().min(1).max(200).optional(),
+  destinationUrl: z.string().min(1).max(2048).optional(),
 });
 const AuditFilters = {
   event: z.string().optional(),
@@ -329,7 +336,8 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     list: {
       select: `id, project_id AS "projectId", ${isoTime('created_at', 'createdAt')}, created_by AS "createdBy",
                key_id AS "keyId", size_bytes::float8 AS "sizeBytes", document_count::float8 AS "documentCount",
-               backup_id AS "backupId", sources`,
+               backup_id AS "backupId", sources, destination_id AS "destinationId",
+               destination_url AS "destinationUrl"`,
       from: 'backups',
       order: 'desc',
     },
@@ -345,11 +353,15 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     async handle(tx, c, request, audit) {
       const body = parseBody(BackupBody, request.body);
       await requireProject(tx, body.projectId);
+      if (body.destinationUrl !== undefined) refuseSecrets({}, body.destinationUrl);
+      const destination =
+        body.destinationId !== undefined ? await getDestination(tx, body.destinationId) : undefined;
+      const destinationUrl = body.destinationUrl ?? destination?.url;
       const id = newId('bkp');
       await tx.query(
         `INSERT INTO backups (id, organisation_id, project_id, created_by, key_id, size_bytes, document_count,
-                              backup_id, sources)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+                              backup_id, sources, destination_id, destination_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           id,
           c.orgId,
@@ -360,14 +372,22 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
           body.documentCount ?? null,
           body.backupId ?? null,
           body.sources ?? null,
+          body.destinationId ?? null,
+          destinationUrl ?? null,
         ],
       );
       await audit({
         event: 'backup.created',
         resource: { type: 'backup', id },
-        metadata: { projectId: body.projectId },
+        metadata: {
+          projectId: body.projectId,
+          ...(body.destinationId !== undefined ? { destinationId: body.destinationId } : {}),
+        },
       });
-      return { status: 201, body: { id, ...body } };
+      return {
+        status: 201,
+        body: { id, ...body, ...(destinationUrl !== undefined ? { destinationUrl } : {}) },
+      };
     },
   },
   {

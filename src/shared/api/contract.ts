@@ -21,6 +21,7 @@ import { teamMethods } from './methods/team.js';
 import { teamSignInMethods } from './methods/team-sign-in.js';
 import { syncMethods } from './methods/sync.js';
 import { sharedBackupMethods } from './methods/shared-backups.js';
+import { DestinationChangedEventSchema } from './methods/catalog-events.js';
 
 export { method, type MethodDefinition } from './define.js';
 export { BackupSummarySchema } from './methods/backups.js';
@@ -65,13 +66,16 @@ export type MethodOutput<M extends MethodName> = z.output<Contract[M]['output']>
  * Events pushed to front ends, declared like methods. A front end receives only the events
  * it subscribed to. `job`: every state change and progress tick of a job; `run.finished`:
  * the recorded run once a job reaches a terminal state (what history and notifications
- * show); `schedule.changed`: a schedule created, edited, paused, resumed or removed.
+ * show); `schedule.changed`: a schedule created, edited, paused, resumed or removed;
+ * `destination.changed`: a destination saved or removed.
  */
 export const events = {
   job: JobEventSchema,
   'run.finished': RunSchema,
   /** A schedule created, edited, paused/resumed or removed through the contract. */
   'schedule.changed': ScheduleChangedEventSchema,
+  /** A destination saved or removed (any front end of this engine). */
+  'destination.changed': DestinationChangedEventSchema,
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

@@ -14,7 +14,8 @@ import { SharedBackupPanel } from './SharedBackupPanel.js';
 import { SyncNotice, useCan, useOrgTitle } from '../sync/SyncNotice.js';
 import '../../styles/data.css';
 
-const ROW_HEIGHT = 44;
+/** Two lines of text when the list is narrow (styles/data.css). */
+const ROW_HEIGHT = 60;
 
 /** The Backups screen: a filtered, virtualised list; the selected backup's detail and browser. */
 export function BackupsScreen() {
@@ -206,20 +207,40 @@ const BackupListRow = memo(function BackupListRow({
           })
         }
       >
-        <span>{formatDateTime(row.createdAt)}</span>
-        <span>{row.project ?? 'key not held'}</span>
-        <span>{row.documents === null ? '—' : `${formatCount(row.documents)} docs`}</span>
-        <span>{row.bytes === null ? '—' : formatBytes(row.bytes)}</span>
+        {/* Classes place the cells (styles/data.css): numbers are never cut, names may be. */}
+        <span className="made">{formatDateTime(row.createdAt)}</span>
+        <Cut className="project" text={row.project ?? 'key not held'} />
+        <span className="docs">
+          {row.documents === null ? '—' : `${formatCount(row.documents)} docs`}
+        </span>
+        <span className="size">{row.bytes === null ? '—' : formatBytes(row.bytes)}</span>
         {row.origin?.where === 'server' ? (
           // Reported by another member: its archive and key are not on this machine.
-          <span data-sync="server">Organisation's, not here</span>
+          <Cut className="state" text="Organisation's, not here" data-sync="server" />
         ) : (
-          <span data-verify={row.verifyState}>{VERIFY_LABEL[row.verifyState]}</span>
+          <Cut
+            className="state"
+            text={VERIFY_LABEL[row.verifyState]}
+            data-verify={row.verifyState}
+          />
         )}
       </button>
     </div>
   );
 });
+
+/** A cell that may be cut with an ellipsis when the row is narrow: its title says it whole. */
+function Cut({
+  className,
+  text,
+  ...data
+}: { className: string; text: string } & Record<`data-${string}`, string>) {
+  return (
+    <span className={`cut ${className}`} title={text} {...data}>
+      {text}
+    </span>
+  );
+}
 
 const VERIFY_LABEL: Record<BackupRow['verifyState'], string> = {
   verified: 'Verified',

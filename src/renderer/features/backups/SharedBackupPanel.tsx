@@ -56,7 +56,8 @@ export function SharedBackupPanel() {
             <dd>{b.bytes === null ? 'not reported' : formatBytes(b.bytes)}</dd>
             <dt>Destination</dt>
             <dd>
-              {b.destination.name ?? 'not named by the server'}
+              {/* Named by its URL only: the destination is not one of the organisation's. */}
+              {b.destination.name ?? (b.destination.url ? '' : 'not named by the server')}
               {b.destination.url && (
                 <>
                   {' '}

@@ -51,6 +51,12 @@ export interface BackupsSlice {
   select(ref: BackupRef | null): Promise<void>;
   /** Re-reads the selected backup's detail (after a verify), keeping the browser as it is. */
   refreshDetail(): Promise<void>;
+  /**
+   * A destination was added, changed or removed (a `destination.changed` event): the rows
+   * (which destination each backup is in) and an open shared backup ("Read it from …")
+   * are read again, once they were loaded at all.
+   */
+  applyDestinationChange(): Promise<void>;
   openParent(parent: string): Promise<void>;
   openCollection(collection: string): Promise<void>;
   moreDocuments(): Promise<void>;
@@ -96,6 +102,16 @@ export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) =
     return s && { destinationId: s.destinationId, backupId: s.backupId };
   };
 
+  /** Reads a shared backup's detail from the engine (while it is still the one selected). */
+  const refreshShared = async (selected: BackupRef) => {
+    const { destinationId, backupId } = selected;
+    const shared = await callInto(client, 'backups.shared', { destinationId, backupId }, (error) =>
+      set({ shared: { ...get().shared, loading: false, error } }),
+    );
+    if (shared && get().selected === selected)
+      set({ shared: { value: shared, loading: false, error: null } });
+  };
+
   const slice: BackupsSlice = {
     rows: loadable([]),
     filter: {},
@@ -126,18 +142,7 @@ export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) =
         actionError: null,
       });
       if (!selected) return;
-      if (selected.shared) {
-        const { destinationId, backupId } = selected;
-        const shared = await callInto(
-          client,
-          'backups.shared',
-          { destinationId, backupId },
-          (error) => set({ shared: { value: null, loading: false, error } }),
-        );
-        if (shared && get().selected === selected)
-          set({ shared: { value: shared, loading: false, error: null } });
-        return;
-      }
+      if (selected.shared) return refreshShared(selected);
       const detail = await callInto(client, 'backups.detail', ref()!, (error) =>
         set({ detail: { value: null, loading: false, error } }),
       );
@@ -153,6 +158,14 @@ export const backupsSlice: SliceCreator<BackupsSlice> = ({ client, get, set }) =
       );
       if (detail && get().selected === selected)
         set({ detail: { value: detail, loading: false, error: null } });
+    },
+
+    async applyDestinationChange() {
+      const { rows, selected } = get();
+      const reads: Promise<unknown>[] = [];
+      if (rows.value.length > 0 || rows.error !== null) reads.push(slice.load());
+      if (selected?.shared) reads.push(refreshShared(selected));
+      await Promise.all(reads);
     },
 
     async openParent(parent) {

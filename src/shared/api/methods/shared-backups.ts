@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { backupIdSchema } from '../../backups.js';
 import { RunStatusSchema } from '../../jobs.js';
-import { entityId, method } from '../define.js';
+import { method } from '../define.js';
 import { SyncIndicatorSchema } from './sync.js';
 
 /**
@@ -54,7 +54,14 @@ export const sharedBackupMethods = {
   'backups.shared': method({
     description:
       "A backup known only to the organisation server (team sync mode): the server's metadata and what restoring it on this machine needs.",
-    input: z.object({ destinationId: entityId, backupId: backupIdSchema }).strict(),
+    input: z
+      .object({
+        // As the list row names it: '' when neither this machine nor the server knows the
+        // destination by id (the record names it by URL only).
+        destinationId: z.string().max(200),
+        backupId: backupIdSchema,
+      })
+      .strict(),
     output: SharedBackupSchema,
     permission: 'backups:view',
   }),
