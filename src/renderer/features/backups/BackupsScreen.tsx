@@ -60,7 +60,7 @@ function BackupList() {
       <h2>{title}</h2>
       <SyncNotice list="backups" loaded={rows.value} />
       <form
-        className="row wrap"
+        className="row wrap filters"
         role="search"
         aria-label="Filter backups"
         onSubmit={(e) => e.preventDefault()}

@@ -32,7 +32,11 @@ export function HistoryScreen() {
     <div className="stack">
       <SyncNotice list="runs" loaded={runs.value} />
       <FocusedRun focused={focused} />
-      <form className="row wrap" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
+      <form
+        className="row wrap filters"
+        aria-label="Filter runs"
+        onSubmit={(e) => e.preventDefault()}
+      >
         <label>
           Kind
           <select
