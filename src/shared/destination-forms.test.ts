@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  optionLabel,
   fieldsFromJsonSchema,
   formSchemaFromFields,
   optionsFromForm,
@@ -49,5 +50,29 @@ describe('destination forms from a back end’s options schema', () => {
         secretAccessKey: 'never sent',
       }),
     ).toEqual({ endpoint: 'http://x:9000', partSizeMiB: 16 });
+  });
+});
+
+describe('optionLabel', () => {
+  it('turns an option name into the words a person reads, initials and units kept', () => {
+    expect(
+      [
+        'region',
+        'accessKeyId',
+        'secretAccessKey',
+        'forcePathStyle',
+        'credentialsJson',
+        'chunkSizeMiB',
+        'projectId',
+      ].map(optionLabel),
+    ).toEqual([
+      'Region',
+      'Access key ID',
+      'Secret access key',
+      'Force path style',
+      'Credentials JSON',
+      'Chunk size (MiB)',
+      'Project ID',
+    ]);
   });
 });

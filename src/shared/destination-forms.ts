@@ -41,6 +41,24 @@ export type DestinationKind = z.infer<typeof DestinationKindSchema>;
 
 const SECRET_MARK = /^Secret\.\s*/;
 
+/** Words that read as initials in a label. */
+const INITIALS: Record<string, string> = { id: 'ID', json: 'JSON', url: 'URL' };
+
+/**
+ * The label a person reads for an option whose name the CLI and the catalog use:
+ * `accessKeyId` → "Access key ID", `chunkSizeMiB` → "Chunk size (MiB)".
+ */
+export function optionLabel(name: string): string {
+  const unit = /MiB$/.exec(name) ? ' (MiB)' : '';
+  const words = name
+    .replace(/MiB$/, '')
+    .split(/(?=[A-Z])/)
+    .map((w) => w.toLowerCase())
+    .map((w) => INITIALS[w] ?? w);
+  const [first = '', ...rest] = words;
+  return [first.charAt(0).toUpperCase() + first.slice(1), ...rest].join(' ') + unit;
+}
+
 interface JsonSchemaProperty {
   type?: string;
   description?: string;

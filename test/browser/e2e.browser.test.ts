@@ -142,11 +142,11 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     const form = page.getByRole('form', { name: 'Add a destination' });
     await form.getByLabel('Name', { exact: true }).fill('S3 (s3rver)');
     await form.getByLabel('Location').fill(`s3://${TEST_BUCKET}/${prefix}`);
-    await form.getByLabel('endpoint', { exact: true }).fill(s3Endpoint);
-    await form.getByLabel('region', { exact: true }).fill('us-east-1');
-    await form.getByLabel('accessKeyId', { exact: true }).fill(S3RVER_CREDENTIALS.accessKeyId);
+    await form.getByLabel('Endpoint', { exact: true }).fill(s3Endpoint);
+    await form.getByLabel('Region', { exact: true }).fill('us-east-1');
+    await form.getByLabel('Access key ID', { exact: true }).fill(S3RVER_CREDENTIALS.accessKeyId);
     await form
-      .getByLabel('secretAccessKey', { exact: true })
+      .getByLabel('Secret access key', { exact: true })
       .fill(S3RVER_CREDENTIALS.secretAccessKey);
     await form.getByRole('button', { name: 'Test', exact: true }).click();
     await expect
@@ -164,7 +164,7 @@ describeBrowser('end to end in Chromium: the app over the engine, the emulator a
     expect(await web.app.runtime.secrets.names()).toEqual([`s3-secret-key:${destinationId}`]);
     await expect
       .poll(() => page.getByRole('listitem', { name: 'S3 (s3rver)' }).textContent())
-      .toMatch(/secretAccessKeySaved \(encrypted, never shown\)/);
+      .toMatch(/Secret access keySaved \(encrypted, never shown\)/);
   });
 
   it('backs up now from a Dashboard project card and watches progress (phase, counts), then the Dashboard refreshes', async () => {

@@ -3,7 +3,11 @@ import { useEffect, useMemo, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import type { DestinationView } from '../../../shared/api/methods/destination-setup.js';
 import type { Synced } from '../../../shared/api/methods/sync.js';
-import type { DestinationKind, OptionField } from '../../../shared/destination-forms.js';
+import {
+  optionLabel,
+  type DestinationKind,
+  type OptionField,
+} from '../../../shared/destination-forms.js';
 import { ConfirmDialog } from '../../components/ConfirmDialog.js';
 import { ErrorNotice } from '../../components/ErrorNotice.js';
 import { Field } from '../../components/Field.js';
@@ -71,7 +75,7 @@ function DestinationRow({ destination: d }: { destination: Synced<DestinationVie
       <div className="row spread">
         <strong>{d.name}</strong>
         <span className="muted">
-          {d.kind === 'local' ? 'Folder' : d.kind}
+          {KIND_TAGS[d.kind] ?? d.kind}
           {here ? '' : ' · not set up on this machine'}
           {d.origin?.pending ? ' · not sent to the server yet' : ''}
         </span>
@@ -83,13 +87,13 @@ function DestinationRow({ destination: d }: { destination: Synced<DestinationVie
         </dd>
         {options.map(([k, v]) => (
           <div key={k} className="contents">
-            <dt>{k}</dt>
+            <dt title={k}>{optionLabel(k)}</dt>
             <dd>{String(v)}</dd>
           </div>
         ))}
         {storedSecret && (
           <div className="contents">
-            <dt>{storedSecret.name}</dt>
+            <dt title={storedSecret.name}>{optionLabel(storedSecret.name)}</dt>
             <dd>{d.secretSaved ? 'Saved (encrypted, never shown)' : 'Not saved'}</dd>
           </div>
         )}
@@ -282,7 +286,7 @@ function KindForm({
       {storedSecret &&
         (replacing ? (
           <Field
-            label={storedSecret.name}
+            label={optionLabel(storedSecret.name)}
             hint={`${storedSecret.description} Kept encrypted by your system's keychain, never in the catalog or settings; never shown again. Environment variables, when set, win.`}
             // A key file's JSON is pasted into a text area (which has no password mode).
             {...(kind.kind === 'gs' ? { multiline: true } : { type: 'password' })}
@@ -293,10 +297,10 @@ function KindForm({
         ) : (
           <div className="row">
             <span>
-              {storedSecret.name}: <strong>saved</strong> (encrypted, never shown)
+              {optionLabel(storedSecret.name)}: <strong>saved</strong> (encrypted, never shown)
             </span>
             <button type="button" onClick={() => setReplacing(true)}>
-              Replace {storedSecret.name}
+              Replace {lowerFirst(optionLabel(storedSecret.name))}
             </button>
           </div>
         ))}
@@ -309,7 +313,7 @@ function KindForm({
           <ul>
             {secrets.map((f) => (
               <li key={f.name}>
-                {f.name}: {envNames(f.description).join(' or ') || f.description}
+                {optionLabel(f.name)}: {envNames(f.description).join(' or ') || f.description}
               </li>
             ))}
           </ul>
@@ -350,13 +354,13 @@ function OptionInput({
     return (
       <label className="choice">
         <input type="checkbox" {...register(name)} />
-        {f.name} <span className="field-hint">— {f.description}</span>
+        {optionLabel(f.name)} <span className="field-hint">— {f.description}</span>
       </label>
     );
   }
   return (
     <Field
-      label={f.name}
+      label={optionLabel(f.name)}
       hint={f.description}
       error={error}
       inputMode={f.type === 'string' ? undefined : 'numeric'}
@@ -364,3 +368,11 @@ function OptionInput({
     />
   );
 }
+
+/** "Secret access key" inside a sentence: "Replace secret access key" (initials kept). */
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** The short name of each kind on a destination's card (the form's list spells them out). */
+const KIND_TAGS: Record<string, string> = { local: 'Folder', s3: 'S3', gs: 'Cloud Storage' };

@@ -74,7 +74,7 @@ function SignInSection({ status }: { status: TeamStatus }) {
           void signIn(server.trim());
         }}
       >
-        <label>
+        <label className="field grow">
           Server address
           <input
             type="url"
