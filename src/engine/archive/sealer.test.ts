@@ -80,6 +80,125 @@ describe('segment sealers', () => {
   });
 });
 
+describe('the worker sealer across its two threads', () => {
+  /** Blocks of every kind the writer submits: raw, compressed, short, and one not digested. */
+  function jobsFor(count: number): { bytes: Buffer; digestPlain: boolean }[] {
+    return Array.from({ length: count }, (_, i) => ({
+      bytes:
+        i % 3 === 1 ? text.subarray(i, i + 32 * 1024) : randomBytes(i % 5 === 0 ? 700 : 40_000),
+      digestPlain: i < count - 2,
+    }));
+  }
+
+  async function pipelined(
+    sealer: SegmentSealer,
+    jobs: { bytes: Buffer; digestPlain: boolean }[],
+  ): Promise<{ segments: string[]; records: string; archive: string }> {
+    sealer.prelude(Buffer.from('header and envelope'));
+    const coded = await Promise.all(
+      jobs.map(({ bytes }) => {
+        const plain = sealer.newBlock(bytes.length);
+        bytes.copy(plain);
+        return compressBlock(plain, 5).then((c) => ({ plain, coded: c }));
+      }),
+    );
+    // Every job in flight at once, handed over in archive order as the writer does: each
+    // thread takes them in order, while the two threads run ahead of each other.
+    const sealed = await Promise.all(
+      coded.map(({ plain, coded: c }, index) => {
+        const { digestPlain } = jobs[index]!;
+        const last = index === jobs.length - 1;
+        return sealer.seal({ index, last, coded: c, plain, digestPlain });
+      }),
+    );
+    const records = await sealer.recordDigest(Buffer.from('tail'));
+    const archive = await sealer.archiveDigest();
+    sealer.close();
+    return {
+      segments: sealed.map((s) => Buffer.concat(s.segment).toString('hex')),
+      records,
+      archive,
+    };
+  }
+
+  it('gives the single-thread reference bytes and digests with many blocks in flight', async () => {
+    const jobs = jobsFor(60);
+    const worker = await pipelined(new WorkerSealer(keys), jobs);
+    const inline = await pipelined(new InlineSealer(keys), jobs);
+    expect(worker).toEqual(inline);
+    const expected = createHash('sha256');
+    for (const job of jobs) if (job.digestPlain) expected.update(job.bytes);
+    expect(worker.records).toBe(expected.update('tail').digest('hex'));
+  });
+
+  it('leaves the block with its caller: readable throughout and the same buffer back', async () => {
+    const sealer = new WorkerSealer(keys);
+    const plain = sealer.newBlock(64 * 1024);
+    randomBytes(64 * 1024).copy(plain);
+    const before = Buffer.from(plain);
+    const pending = sealer.seal({
+      index: 0,
+      last: true,
+      coded: { coding: CODING_RAW, payload: plain },
+      plain,
+      digestPlain: true,
+    });
+    // Not moved to another thread: still the caller's bytes while the threads read them.
+    expect(plain.equals(before)).toBe(true);
+    const sealed = await pending;
+    expect(sealed.plain).toBe(plain);
+    expect(plain.equals(before)).toBe(true);
+    sealer.close();
+  });
+
+  it.each([0, 1])(
+    'fails every pending job and later call when thread %i stops midway',
+    async (thread) => {
+      const sealer = new WorkerSealer(keys);
+      const seal = (index: number): Promise<unknown> => {
+        const plain = sealer.newBlock(256 * 1024);
+        return sealer.seal({
+          index,
+          last: false,
+          coded: { coding: CODING_RAW, payload: plain },
+          plain,
+          digestPlain: true,
+        });
+      };
+      await seal(0);
+      const pending = [seal(1), seal(2), seal(3)];
+      await sealer.threads[thread]!.terminate();
+      for (const job of pending) {
+        await expect(job).rejects.toMatchObject({ code: 'INTERNAL' });
+      }
+      await expect(seal(4)).rejects.toMatchObject({ code: 'INTERNAL' });
+      await expect(sealer.recordDigest(Buffer.alloc(0))).rejects.toMatchObject({
+        code: 'INTERNAL',
+      });
+      await expect(sealer.archiveDigest()).rejects.toMatchObject({ code: 'INTERNAL' });
+      sealer.close();
+    },
+  );
+
+  it("surfaces an encryption failure as the job's error, with the cause", async () => {
+    // A data key of the wrong length: the cipher refuses it on the segment thread.
+    const sealer = new WorkerSealer({ ...keys, dataKey: randomBytes(31) });
+    const plain = sealer.newBlock(4096);
+    const job = sealer.seal({
+      index: 0,
+      last: true,
+      coded: { coding: CODING_RAW, payload: plain },
+      plain,
+      digestPlain: true,
+    });
+    await expect(job).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/Sealing the archive failed: .*key length/i),
+    });
+    sealer.close();
+  });
+});
+
 describe('ArchiveWriter sealing off the event loop', () => {
   const key = MasterKey.generate();
 

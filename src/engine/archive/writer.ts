@@ -257,12 +257,9 @@ export class ArchiveWriter {
     }
   }
 
-  /**
-   * A block in an ArrayBuffer of its own (never Node's shared pool), so a worker sealer
-   * can take it without a copy.
-   */
+  /** A block where the sealer reads it without a copy (shared memory for its threads). */
   private newBlock(): Buffer {
-    return Buffer.from(new ArrayBuffer(this.blockSize));
+    return this.sealer.newBlock(this.blockSize);
   }
 
   /**
