@@ -1,16 +1,15 @@
 /**
- * The sealer on two worker threads (ADR 0025): the record digest (SHA-256 of the
- * plaintext blocks) on one, AES-256-GCM and the archive digest (SHA-256 of what is
- * written) on the other. On one thread these three passes cost ~2.1 s of CPU per GiB,
- * more than any other thread of a Storage backup; split, each thread carries about half
- * and both read the same block at once. The two digests stay sequential, each on its
- * own thread, which takes its messages in order; segments are independent under
- * AES-GCM (index-bound nonces) but are still sealed in order, on one thread.
+ * The sealer on two worker threads in a chain (ADR 0025): the record digest thread
+ * hashes each plaintext block and passes it on to the segment thread, which encrypts it
+ * (AES-256-GCM) and hashes what is written (the archive digest). On one thread these
+ * three passes cost ~2.1 s of CPU per GiB, more than any other thread of a Storage
+ * backup; chained, each thread carries about half and the two work on consecutive
+ * blocks at once. Both digests stay sequential: each thread takes its messages in order,
+ * and everything for the segment thread (prelude, blocks, the final digest) goes
+ * through the record digest thread, so it arrives in the order the writer sent it.
  *
- * Blocks are shared, not moved: the writer allocates them in SharedArrayBuffers
- * (`newBlock`), both threads read the same memory, and the block is the writer's again
- * once both have answered for it (no copy, no transfer back). Only the ciphertext travels,
- * transferred from the segment thread.
+ * Blocks are moved, not copied: main → record digest thread → segment thread → main,
+ * each step a transfer; the writer gets each block back with its segment, for reuse.
  *
  * The threads' code is a string evaluated as CommonJS, not a module file beside this
  * one: the same engine runs from TypeScript sources (tests, tsx), from dist/ and from
@@ -18,29 +17,58 @@
  * nothing of ours, so the segment layout is written out twice: here and in
  * segment-codec.ts (sealSegment); the sealer tests check both give identical bytes.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
 import { TAG_LENGTH, segmentNonce } from './format.js';
 import type { SegmentKeys } from './segment-codec.js';
 import type { SealJob, Sealed, SegmentSealer } from './sealer.js';
 
-// One source for both threads: each keeps one running SHA-256 ('update', 'digest'); the
-// segment thread also seals ('seal', with the data key in its workerData).
+// One source, two roles (workerData.role). Replies to the writer: the record digest
+// thread answers 'records' only; the segment thread answers everything else, in order.
 const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { createCipheriv, createHash } = require('node:crypto');
 const hash = createHash('sha256');
 const view = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+const problem = (error) => String((error && error.stack) || error);
+
+function recordsThread() {
+  const next = workerData.next;
+  parentPort.on('message', (m) => {
+    if (m.op === 'records') {
+      let reply;
+      try {
+        reply = { ok: hash.update(view(m.bytes)).digest('hex') };
+      } catch (error) {
+        reply = { error: problem(error) };
+      }
+      return parentPort.postMessage(reply);
+    }
+    try {
+      const transfer = [];
+      if (m.op === 'seal') {
+        if (m.digestPlain) hash.update(view(m.plain));
+        transfer.push(m.plain.buffer);
+        if (m.payload) transfer.push(m.payload.buffer);
+      }
+      next.postMessage(m, transfer);
+    } catch (error) {
+      // The segment thread will never see this job: the whole sealer has failed.
+      parentPort.postMessage({ fatal: problem(error) });
+    }
+  });
+}
 
 // Segment: sealed length (4 bytes, big-endian) ‖ AES-256-GCM(coding byte ‖ payload) ‖ tag.
 function seal(m) {
+  const plain = view(m.plain);
   const cipher = createCipheriv('aes-256-gcm', view(workerData.dataKey), view(m.nonce), {
     authTagLength: workerData.tagLength,
   });
   cipher.setAAD(view(workerData.aad));
   const first = cipher.update(Buffer.of(m.coding));
-  let body = cipher.update(view(m.payload));
+  let body = cipher.update(m.payload ? view(m.payload) : plain);
   const final = cipher.final();
   const tag = cipher.getAuthTag();
   // Small parts outside Node's pool: a view of the pool would be cloned whole (8 KiB).
@@ -55,26 +83,33 @@ function seal(m) {
   if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) body = Buffer.from(body);
   const segment = [head, body, tail];
   for (const part of segment) hash.update(part);
-  parentPort.postMessage({ ok: segment }, [body.buffer]);
+  return { ok: { segment, plain }, transfer: [plain.buffer, body.buffer] };
 }
 
-parentPort.on('message', (m) => {
-  try {
-    if (m.op === 'seal') return seal(m);
-    let ok = null;
-    if (m.op === 'update') hash.update(view(m.bytes));
-    else if (m.op === 'digest') ok = hash.update(view(m.bytes)).digest('hex');
-    else throw new Error('unknown operation ' + m.op);
-    parentPort.postMessage({ ok });
-  } catch (error) {
-    parentPort.postMessage({ error: String((error && error.stack) || error) });
-  }
-});
+function segmentThread() {
+  workerData.from.on('message', (m) => {
+    let reply = { ok: null };
+    try {
+      if (m.op === 'seal') reply = seal(m);
+      else if (m.op === 'prelude') hash.update(view(m.bytes));
+      else if (m.op === 'archive') reply = { ok: hash.digest('hex') };
+      else throw new Error('unknown operation ' + m.op);
+    } catch (error) {
+      reply = { error: problem(error) };
+    }
+    parentPort.postMessage({ ok: reply.ok, error: reply.error }, reply.transfer || []);
+  });
+}
+
+if (workerData.role === 'records') recordsThread();
+else segmentThread();
 `;
 
 interface Reply {
   ok?: unknown;
   error?: string;
+  /** A failure that no waiting call will hear of: the sealer fails. */
+  fatal?: string;
 }
 
 interface Waiting {
@@ -82,64 +117,52 @@ interface Waiting {
   reject(error: Error): void;
 }
 
-const NOTHING = new Uint8Array(0);
-
 /** A copy of `bytes` in an ArrayBuffer of its own, to transfer without touching `bytes`. */
 function ownCopy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
-}
-
-/** `bytes` itself when both threads can read its memory, else a copy that they can. */
-function shared(bytes: Buffer): Buffer {
-  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
-  const copy = Buffer.from(new SharedArrayBuffer(bytes.length));
-  bytes.copy(copy);
-  return copy;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** One thread and its replies, which come in request order: one waiting entry per message. */
+/** One thread and the calls waiting for its replies, which come in request order. */
 class SealThread {
   readonly worker: Worker;
-  private readonly waiting: Waiting[] = [];
+  readonly waiting: Waiting[] = [];
 
   constructor(
     workerData: object,
-    private readonly failed: () => Error | undefined,
-    onFailure: (error: Error) => void,
+    transferList: ArrayBuffer[] | undefined,
+    private readonly fail: (error: Error) => void,
+    private readonly settled: () => void,
   ) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData,
+      ...(transferList ? { transferList: transferList as never } : {}),
+    });
     // Idle, the thread must not keep the process alive (a writer that is dropped
     // without finish or abort); busy, it must, or a CLI could exit mid-backup.
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.settle(reply));
-    this.worker.on('error', onFailure);
+    this.worker.on('error', fail);
     this.worker.on('exit', (code) =>
-      onFailure(new AppError('INTERNAL', `The archive's sealing thread stopped (exit ${code}).`)),
+      fail(new AppError('INTERNAL', `The archive's sealing thread stopped (exit ${code}).`)),
     );
-  }
-
-  send(message: object, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    const failure = this.failed();
-    if (failure) return Promise.reject(failure);
-    return new Promise((resolve, reject) => {
-      if (this.waiting.length === 0) this.worker.ref();
-      this.waiting.push({ resolve, reject });
-      this.worker.postMessage(message, transfer);
-    });
   }
 
   rejectAll(error: Error): void {
     for (const next of this.waiting.splice(0)) next.reject(error);
-    this.worker.unref();
   }
 
   private settle(reply: Reply): void {
+    if (reply.fatal !== undefined) {
+      this.fail(new AppError('INTERNAL', `Sealing the archive failed: ${reply.fatal}`));
+      return;
+    }
     const next = this.waiting.shift();
-    if (this.waiting.length === 0) this.worker.unref();
+    this.settled();
     if (!next) return;
     if (reply.error === undefined) next.resolve(reply.ok);
     else next.reject(new AppError('INTERNAL', `Sealing the archive failed: ${reply.error}`));
@@ -154,52 +177,67 @@ export class WorkerSealer implements SegmentSealer {
   private failure: Error | undefined;
 
   constructor(private readonly keys: SegmentKeys) {
-    const failed = (): Error | undefined => this.failure;
     const fail = (error: Error): void => this.fail(error);
-    this.records = new SealThread({}, failed, fail);
+    const settled = (): void => this.holdProcess();
+    const { port1, port2 } = new MessageChannel();
     this.segments = new SealThread(
-      { dataKey: ownCopy(keys.dataKey), aad: ownCopy(keys.aad), tagLength: TAG_LENGTH },
-      failed,
+      {
+        role: 'segments',
+        from: port2,
+        dataKey: ownCopy(keys.dataKey),
+        aad: ownCopy(keys.aad),
+        tagLength: TAG_LENGTH,
+      },
+      [port2 as unknown as ArrayBuffer],
       fail,
+      settled,
+    );
+    this.records = new SealThread(
+      { role: 'records', next: port1 },
+      [port1 as unknown as ArrayBuffer],
+      fail,
+      settled,
     );
     this.threads = [this.records.worker, this.segments.worker];
   }
 
-  /** Blocks in shared memory: both threads read them where the writer filled them. */
   newBlock(size: number): Buffer {
-    return Buffer.from(new SharedArrayBuffer(size));
+    // Never Node's shared pool: the block is moved to the threads and back.
+    return Buffer.from(new ArrayBuffer(size));
   }
 
   prelude(bytes: Buffer): void {
-    this.segments.send({ op: 'update', bytes: ownCopy(bytes) }).catch(() => undefined);
+    this.send(this.segments, { op: 'prelude', bytes: ownCopy(bytes) }).catch(() => undefined);
   }
 
   async seal(job: SealJob): Promise<Sealed> {
-    const plain = shared(job.plain);
-    // Both threads start on the block at once; it is the caller's again when both answered.
-    const digested = job.digestPlain ? this.records.send({ op: 'update', bytes: plain }) : null;
-    // A compressed payload is small and belongs to zlib: copied, and moved to the thread.
     const raw = job.coded.payload === job.plain;
-    const payload = raw ? plain : ownCopy(job.coded.payload);
-    const sealed = this.segments.send(
+    // The plaintext block travels without a copy (the writer allocates blocks of their
+    // own and gets them back); a compressed payload is small and belongs to zlib: copied.
+    const payload = raw ? undefined : ownCopy(job.coded.payload);
+    const transfer: ArrayBuffer[] = [job.plain.buffer as ArrayBuffer];
+    if (payload) transfer.push(payload.buffer as ArrayBuffer);
+    const result = (await this.send(
+      this.segments,
       {
         op: 'seal',
         nonce: segmentNonce(this.keys.noncePrefix, job.index, job.last),
         coding: job.coded.coding,
+        plain: job.plain,
         payload,
+        digestPlain: job.digestPlain,
       },
-      raw ? [] : [payload.buffer as ArrayBuffer],
-    );
-    const [segment] = (await Promise.all([sealed, digested])) as [Uint8Array[], unknown];
-    return { segment: segment.map(asBuffer), plain: job.plain };
+      transfer,
+    )) as { segment: Uint8Array[]; plain: Uint8Array };
+    return { segment: result.segment.map(asBuffer), plain: asBuffer(result.plain) };
   }
 
   async recordDigest(tail: Buffer): Promise<string> {
-    return (await this.records.send({ op: 'digest', bytes: ownCopy(tail) })) as string;
+    return (await this.send(this.records, { op: 'records', bytes: ownCopy(tail) })) as string;
   }
 
   async archiveDigest(): Promise<string> {
-    return (await this.segments.send({ op: 'digest', bytes: NOTHING })) as string;
+    return (await this.send(this.segments, { op: 'archive' })) as string;
   }
 
   close(): void {
@@ -207,10 +245,37 @@ export class WorkerSealer implements SegmentSealer {
     for (const thread of this.threads) void thread.terminate();
   }
 
-  /** Either thread failing fails the sealer: every pending job of both, and all later calls. */
+  /**
+   * Every message goes to the record digest thread (which passes the segment thread's
+   * on, in order); the reply comes from `replier`.
+   */
+  private send(
+    replier: SealThread,
+    message: object,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      replier.waiting.push({ resolve, reject });
+      this.holdProcess();
+      this.records.worker.postMessage(message, transfer);
+    });
+  }
+
+  /** Both threads keep the process alive while any call waits, and only then. */
+  private holdProcess(): void {
+    const busy = this.records.waiting.length + this.segments.waiting.length > 0;
+    for (const thread of this.threads ?? []) {
+      if (busy) thread.ref();
+      else thread.unref();
+    }
+  }
+
+  /** Either thread failing fails the sealer: every pending call of both, and all later ones. */
   private fail(error: Error): void {
     this.failure ??= error;
     this.records.rejectAll(this.failure);
     this.segments.rejectAll(this.failure);
+    this.holdProcess();
   }
 }

@@ -131,26 +131,6 @@ describe('the worker sealer across its two threads', () => {
     expect(worker.records).toBe(expected.update('tail').digest('hex'));
   });
 
-  it('leaves the block with its caller: readable throughout and the same buffer back', async () => {
-    const sealer = new WorkerSealer(keys);
-    const plain = sealer.newBlock(64 * 1024);
-    randomBytes(64 * 1024).copy(plain);
-    const before = Buffer.from(plain);
-    const pending = sealer.seal({
-      index: 0,
-      last: true,
-      coded: { coding: CODING_RAW, payload: plain },
-      plain,
-      digestPlain: true,
-    });
-    // Not moved to another thread: still the caller's bytes while the threads read them.
-    expect(plain.equals(before)).toBe(true);
-    const sealed = await pending;
-    expect(sealed.plain).toBe(plain);
-    expect(plain.equals(before)).toBe(true);
-    sealer.close();
-  });
-
   it.each([0, 1])(
     'fails every pending job and later call when thread %i stops midway',
     async (thread) => {
@@ -235,6 +215,36 @@ describe('ArchiveWriter sealing off the event loop', () => {
       expect(read.summary.trailer).toEqual(off.summary.trailer);
       expect(read.summary.archiveSha256).toBe(off.summary.archiveSha256);
       expect(read.records).toHaveLength(81);
+    },
+  );
+
+  it.each([0, 1])(
+    'fails the archive when sealing thread %i stops midway: no end, nothing more written',
+    async (thread) => {
+      const writer = new ArchiveWriter({ key, blockSize: 4096, sealOffThread: true });
+      let ended = false;
+      writer.output.on('end', () => (ended = true));
+      writer.output.resume();
+      for (let i = 0; i < 8; i++) {
+        await writer.write(RecordType.StorageContent, randomBytes(3000));
+      }
+      const sealer = Reflect.get(writer, 'sealer') as WorkerSealer;
+      await sealer.threads[thread]!.terminate();
+      const rest = (async () => {
+        for (let i = 0; i < 8; i++) {
+          await writer.write(RecordType.StorageContent, randomBytes(3000));
+        }
+        await writer.finish();
+      })();
+      await expect(rest).rejects.toMatchObject({
+        code: 'INTERNAL',
+        message: expect.stringMatching(/sealing thread stopped/),
+      });
+      // The backup's caller aborts on that error: the destination sees a failed stream.
+      const failed = new Promise((resolve) => writer.output.once('error', resolve));
+      writer.abort(new Error('the sealing failed'));
+      await failed;
+      expect(ended).toBe(false);
     },
   );
 
