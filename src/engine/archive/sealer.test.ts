@@ -146,10 +146,16 @@ describe('the worker sealer across its two threads', () => {
         });
       };
       await seal(0);
-      const pending = [seal(1), seal(2), seal(3)];
+      // Outcomes taken at once: the jobs fail together, before any one is awaited.
+      const pending = [seal(1), seal(2), seal(3)].map((job) =>
+        job.then(
+          () => 'sealed',
+          (error: unknown) => error,
+        ),
+      );
       await sealer.threads[thread]!.terminate();
-      for (const job of pending) {
-        await expect(job).rejects.toMatchObject({ code: 'INTERNAL' });
+      for (const outcome of await Promise.all(pending)) {
+        expect(outcome).toMatchObject({ code: 'INTERNAL' });
       }
       await expect(seal(4)).rejects.toMatchObject({ code: 'INTERNAL' });
       await expect(sealer.recordDigest(Buffer.alloc(0))).rejects.toMatchObject({
