@@ -17,7 +17,7 @@
  * nothing of ours, so the segment layout is written out twice: here and in
  * segment-codec.ts (sealSegment); the sealer tests check both give identical bytes.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type TransferListItem } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
 import { TAG_LENGTH, segmentNonce } from './format.js';
 import type { SegmentKeys } from './segment-codec.js';
@@ -133,15 +133,11 @@ class SealThread {
 
   constructor(
     workerData: object,
-    transferList: ArrayBuffer[] | undefined,
+    transferList: TransferListItem[],
     private readonly fail: (error: Error) => void,
     private readonly settled: () => void,
   ) {
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData,
-      ...(transferList ? { transferList: transferList as never } : {}),
-    });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData, transferList });
     // Idle, the thread must not keep the process alive (a writer that is dropped
     // without finish or abort); busy, it must, or a CLI could exit mid-backup.
     this.worker.unref();
@@ -188,16 +184,11 @@ export class WorkerSealer implements SegmentSealer {
         aad: ownCopy(keys.aad),
         tagLength: TAG_LENGTH,
       },
-      [port2 as unknown as ArrayBuffer],
+      [port2],
       fail,
       settled,
     );
-    this.records = new SealThread(
-      { role: 'records', next: port1 },
-      [port1 as unknown as ArrayBuffer],
-      fail,
-      settled,
-    );
+    this.records = new SealThread({ role: 'records', next: port1 }, [port1], fail, settled);
     this.threads = [this.records.worker, this.segments.worker];
   }
 
@@ -265,7 +256,7 @@ export class WorkerSealer implements SegmentSealer {
   /** Both threads keep the process alive while any call waits, and only then. */
   private holdProcess(): void {
     const busy = this.records.waiting.length + this.segments.waiting.length > 0;
-    for (const thread of this.threads ?? []) {
+    for (const thread of this.threads) {
       if (busy) thread.ref();
       else thread.unref();
     }
