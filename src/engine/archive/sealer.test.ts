@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Keyring } from '../keys/keyring.js';
 import { MasterKey } from '../keys/master-key.js';
@@ -22,6 +23,9 @@ function block(bytes: Buffer): Buffer {
   bytes.copy(own);
   return own;
 }
+
+/** The sealer's thread, for tests that stop it midway. */
+const threadOf = (sealer: WorkerSealer): Worker => Reflect.get(sealer, 'worker') as Worker;
 
 const text = Buffer.from('{"path":"c/1","fields":{}}\n'.repeat(3000));
 const blocks = [randomBytes(64 * 1024), text.subarray(0, 64 * 1024), randomBytes(100)];
@@ -80,7 +84,7 @@ describe('segment sealers', () => {
   });
 });
 
-describe('the worker sealer across its two threads', () => {
+describe('the worker sealer with many blocks in flight, and failing', () => {
   /** Blocks of every kind the writer submits: raw, compressed, short, and one not digested. */
   function jobsFor(count: number): { bytes: Buffer; digestPlain: boolean }[] {
     return Array.from({ length: count }, (_, i) => ({
@@ -97,13 +101,11 @@ describe('the worker sealer across its two threads', () => {
     sealer.prelude(Buffer.from('header and envelope'));
     const coded = await Promise.all(
       jobs.map(({ bytes }) => {
-        const plain = sealer.newBlock(bytes.length);
-        bytes.copy(plain);
+        const plain = block(bytes);
         return compressBlock(plain, 5).then((c) => ({ plain, coded: c }));
       }),
     );
-    // Every job in flight at once, handed over in archive order as the writer does: each
-    // thread takes them in order, while the two threads run ahead of each other.
+    // Every job in flight at once, handed over in archive order as the writer does.
     const sealed = await Promise.all(
       coded.map(({ plain, coded: c }, index) => {
         const { digestPlain } = jobs[index]!;
@@ -131,45 +133,42 @@ describe('the worker sealer across its two threads', () => {
     expect(worker.records).toBe(expected.update('tail').digest('hex'));
   });
 
-  it.each([0, 1])(
-    'fails every pending job and later call when thread %i stops midway',
-    async (thread) => {
-      const sealer = new WorkerSealer(keys);
-      const seal = (index: number): Promise<unknown> => {
-        const plain = sealer.newBlock(256 * 1024);
-        return sealer.seal({
-          index,
-          last: false,
-          coded: { coding: CODING_RAW, payload: plain },
-          plain,
-          digestPlain: true,
-        });
-      };
-      await seal(0);
-      // Outcomes taken at once: the jobs fail together, before any one is awaited.
-      const pending = [seal(1), seal(2), seal(3)].map((job) =>
-        job.then(
-          () => 'sealed',
-          (error: unknown) => error,
-        ),
-      );
-      await sealer.threads[thread]!.terminate();
-      for (const outcome of await Promise.all(pending)) {
-        expect(outcome).toMatchObject({ code: 'INTERNAL' });
-      }
-      await expect(seal(4)).rejects.toMatchObject({ code: 'INTERNAL' });
-      await expect(sealer.recordDigest(Buffer.alloc(0))).rejects.toMatchObject({
-        code: 'INTERNAL',
+  it('fails every pending job and later call when the sealing thread stops midway', async () => {
+    const sealer = new WorkerSealer(keys);
+    const seal = (index: number): Promise<unknown> => {
+      const plain = block(Buffer.alloc(256 * 1024, index));
+      return sealer.seal({
+        index,
+        last: false,
+        coded: { coding: CODING_RAW, payload: plain },
+        plain,
+        digestPlain: true,
       });
-      await expect(sealer.archiveDigest()).rejects.toMatchObject({ code: 'INTERNAL' });
-      sealer.close();
-    },
-  );
+    };
+    await seal(0);
+    // Outcomes taken at once: the jobs fail together, before any one is awaited.
+    const pending = [seal(1), seal(2), seal(3)].map((job) =>
+      job.then(
+        () => 'sealed',
+        (error: unknown) => error,
+      ),
+    );
+    await threadOf(sealer).terminate();
+    for (const outcome of await Promise.all(pending)) {
+      expect(outcome).toMatchObject({ code: 'INTERNAL' });
+    }
+    await expect(seal(4)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(sealer.recordDigest(Buffer.alloc(0))).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    await expect(sealer.archiveDigest()).rejects.toMatchObject({ code: 'INTERNAL' });
+    sealer.close();
+  });
 
   it("surfaces an encryption failure as the job's error, with the cause", async () => {
-    // A data key of the wrong length: the cipher refuses it on the segment thread.
+    // A data key of the wrong length: the cipher refuses it on the sealing thread.
     const sealer = new WorkerSealer({ ...keys, dataKey: randomBytes(31) });
-    const plain = sealer.newBlock(4096);
+    const plain = block(Buffer.alloc(4096));
     const job = sealer.seal({
       index: 0,
       last: true,
@@ -224,35 +223,31 @@ describe('ArchiveWriter sealing off the event loop', () => {
     },
   );
 
-  it.each([0, 1])(
-    'fails the archive when sealing thread %i stops midway: no end, nothing more written',
-    async (thread) => {
-      const writer = new ArchiveWriter({ key, blockSize: 4096, sealOffThread: true });
-      let ended = false;
-      writer.output.on('end', () => (ended = true));
-      writer.output.resume();
+  it('fails the archive when the sealing thread stops midway: no end, nothing more written', async () => {
+    const writer = new ArchiveWriter({ key, blockSize: 4096, sealOffThread: true });
+    let ended = false;
+    writer.output.on('end', () => (ended = true));
+    writer.output.resume();
+    for (let i = 0; i < 8; i++) {
+      await writer.write(RecordType.StorageContent, randomBytes(3000));
+    }
+    await threadOf(Reflect.get(writer, 'sealer') as WorkerSealer).terminate();
+    const rest = (async () => {
       for (let i = 0; i < 8; i++) {
         await writer.write(RecordType.StorageContent, randomBytes(3000));
       }
-      const sealer = Reflect.get(writer, 'sealer') as WorkerSealer;
-      await sealer.threads[thread]!.terminate();
-      const rest = (async () => {
-        for (let i = 0; i < 8; i++) {
-          await writer.write(RecordType.StorageContent, randomBytes(3000));
-        }
-        await writer.finish();
-      })();
-      await expect(rest).rejects.toMatchObject({
-        code: 'INTERNAL',
-        message: expect.stringMatching(/sealing thread stopped/),
-      });
-      // The backup's caller aborts on that error: the destination sees a failed stream.
-      const failed = new Promise((resolve) => writer.output.once('error', resolve));
-      writer.abort(new Error('the sealing failed'));
-      await failed;
-      expect(ended).toBe(false);
-    },
-  );
+      await writer.finish();
+    })();
+    await expect(rest).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/sealing thread stopped/),
+    });
+    // The backup's caller aborts on that error: the destination sees a failed stream.
+    const failed = new Promise((resolve) => writer.output.once('error', resolve));
+    writer.abort(new Error('the sealing failed'));
+    await failed;
+    expect(ended).toBe(false);
+  });
 
   it('fails a write pending at an abort with the abort reason, not the stopped thread', async () => {
     const writer = new ArchiveWriter({ key, blockSize: 4096, sealOffThread: true, concurrency: 1 });

@@ -3,7 +3,7 @@
  * plaintext blocks (the trailer's sha256, design.md §3.3), AES-256-GCM of each coded
  * block into a segment (§2.3), and the archive digest of every byte written (the
  * manifest's). Two implementations with one contract: on the event loop (small
- * archives, where a thread would cost more than it saves), and on two worker threads
+ * archives, where a thread would cost more than it saves), and on a worker thread
  * (seal-worker.ts) for backups, where these three passes over every byte are a third of
  * the CPU and would otherwise all run on the one thread that also drives the download.
  */
@@ -24,18 +24,16 @@ export interface SealJob {
 export interface Sealed {
   /** length ‖ ciphertext ‖ tag, ready to write, in one or more parts (to write in order). */
   segment: Buffer[];
-  /** The job's plaintext block, handed back for reuse once the sealer is done reading it. */
+  /** The job's plaintext block, handed back for reuse (a worker returns it after use). */
   plain: Buffer;
 }
 
 /**
- * Jobs are taken in call order and must come in archive order; a sealer may read the
- * buffers it is given until it resolves (the caller must not change `plain` or
- * `coded.payload` until then, and gets `plain` back in the result).
+ * Jobs are taken in call order and must come in archive order; a sealer may use the
+ * buffers it is given until it resolves (a worker takes them: the caller must not touch
+ * `plain` or `coded.payload` again except through the result).
  */
 export interface SegmentSealer {
-  /** A block for the writer to fill, in memory this sealer can read without a copy. */
-  newBlock(size: number): Buffer;
   /** Bytes written before the first segment (header, envelope): archive digest only. */
   prelude(bytes: Buffer): void;
   seal(job: SealJob): Promise<Sealed>;
@@ -53,10 +51,6 @@ export class InlineSealer implements SegmentSealer {
   private readonly archiveHash = createHash('sha256');
 
   constructor(private readonly keys: SegmentKeys) {}
-
-  newBlock(size: number): Buffer {
-    return Buffer.alloc(size);
-  }
 
   prelude(bytes: Buffer): void {
     this.archiveHash.update(bytes);

@@ -257,9 +257,12 @@ export class ArchiveWriter {
     }
   }
 
-  /** A block where the sealer reads it without a copy (shared memory for its threads). */
+  /**
+   * A block in an ArrayBuffer of its own (never Node's shared pool), so a worker sealer
+   * can take it without a copy.
+   */
   private newBlock(): Buffer {
-    return this.sealer.newBlock(this.blockSize);
+    return Buffer.from(new ArrayBuffer(this.blockSize));
   }
 
   /**
