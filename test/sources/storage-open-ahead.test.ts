@@ -4,7 +4,7 @@
  * overlaps with data instead of stalling the backup at every object. On a tiny local
  * server playing the JSON API, which records when each download was asked for: the
  * early request comes only near the end, never mixes its bytes into the current
- * object, and is closed when the export fails.
+ * object, and is closed when the export fails or its consumer stops.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
@@ -25,7 +25,8 @@ interface MediaRequest {
   name: string;
   /** Bytes of every earlier object's response written when this request came in. */
   writtenBefore: Record<string, number>;
-  closed: boolean;
+  /** The connection closed before the whole response was handed over: the client let go. */
+  cutShort: boolean;
 }
 
 type Media = (
@@ -46,9 +47,9 @@ async function fakeStorage(
     if (url.searchParams.get('alt') === 'media') {
       const name = decodeURIComponent(url.pathname.split('/o/')[1]!);
       const object = objects.find((o) => o.name === name)!;
-      const request: MediaRequest = { name, writtenBefore: { ...written }, closed: false };
+      const request: MediaRequest = { name, writtenBefore: { ...written }, cutShort: false };
       requests.push(request);
-      res.on('close', () => (request.closed = true));
+      res.on('close', () => (request.cutShort = !res.writableFinished));
       written[name] = 0;
       media(res, object, (n) => (written[name]! += n), requests);
       return;
@@ -168,8 +169,31 @@ describe('the Storage export opening the next object ahead', () => {
     );
   });
 
+  it('closes both downloads when the consumer stops at an object, before its content', async () => {
+    // Larger than what socket buffers hold, smaller than OPEN_AHEAD_BYTES: neither
+    // response can be handed over whole unless the client reads it.
+    const objects = ['a.bin', 'b.bin'].map((name) => ({ name, content: randomBytes(24 << 20) }));
+    server = await fakeStorage(objects, (res, object, written) =>
+      stream(res, object.content, written),
+    );
+    for await (const item of exportObjects(bucketOf(server.host))) {
+      expect(item).toMatchObject({ kind: 'object', record: { name: 'a.bin' } });
+      break; // a consumer that fails or is cancelled stops here
+    }
+    // b.bin was asked for with a.bin (within the bound); neither is left open.
+    await expect
+      .poll(() => server!.requests.map((r) => [r.name, r.cutShort]), { timeout: 2000 })
+      .toEqual([
+        ['a.bin', true],
+        ['b.bin', true],
+      ]);
+  });
+
   it('closes the download asked for ahead when the current object fails, exporting nothing of it', async () => {
-    const objects = ['a.bin', 'b.bin'].map((name) => ({ name, content: randomBytes(600_000) }));
+    const objects = [
+      { name: 'a.bin', content: randomBytes(600_000) },
+      { name: 'b.bin', content: randomBytes(24 << 20) }, // more than socket buffers hold
+    ];
     server = await fakeStorage(objects, (res, object, written, requests) => {
       if (object.name !== 'a.bin') return stream(res, object.content, written);
       res.writeHead(200, { 'content-length': String(object.content.length) });
@@ -192,6 +216,6 @@ describe('the Storage export opening the next object ahead', () => {
     });
     expect(names).toEqual(['a.bin']);
     // The early response of b is not left open.
-    await expect.poll(() => server!.requests[1]?.closed, { timeout: 2000 }).toBe(true);
+    await expect.poll(() => server!.requests[1]?.cutShort, { timeout: 2000 }).toBe(true);
   });
 });

@@ -115,9 +115,11 @@ export async function* exportObjects(
   try {
     while (!next.done) {
       if (options.signal?.aborted) throw new AppError('CANCELLED', 'The backup was cancelled.');
-      const current = ahead ?? openObject(bucket, next.value, records, options);
-      ahead = undefined;
+      // Held in `ahead` until the listing has answered, so a listing that fails closes it.
+      ahead ??= openObject(bucket, next.value, records, options);
       next = await listing.next();
+      const current = ahead;
+      ahead = undefined;
       const following = next.done ? undefined : next.value;
       // Asks for the next object's bytes once this one is near its end (see OPEN_AHEAD_BYTES).
       const openNext = (): void => {
@@ -129,7 +131,7 @@ export async function* exportObjects(
       yield* exportObject(bucket, current, records, options, openNext);
     }
   } finally {
-    // A download asked for ahead and never read (this export failed or was stopped).
+    // A download asked for and never read (this export failed or was stopped).
     if (ahead)
       void ahead.body.then(
         (body) => body?.destroy(),
@@ -157,9 +159,9 @@ async function* exportObject(
     options.onVanished?.(listed.name);
     return;
   }
-  nearEnd();
-  yield { kind: 'object', record: listed };
   try {
+    nearEnd();
+    yield { kind: 'object', record: listed };
     for (let batch = await body.next(); batch; batch = await body.next()) {
       nearEnd();
       for (const record of batch) yield { kind: 'content', ...record };
