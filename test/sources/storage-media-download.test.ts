@@ -99,31 +99,35 @@ describe.skipIf(!emulatorHost)('the media reader on the Storage emulator', () =>
   it('reports an object deleted between the listing and its download as vanished, and goes on', async () => {
     const bucket = source.bucket(bucketName());
     await bucket.file('1-first.bin').save(randomBytes(2000), { resumable: false });
-    await bucket.file('2-deleted.bin').save(randomBytes(2000), { resumable: false });
-    await bucket.file('3-last.bin').save(randomBytes(2000), { resumable: false });
+    await bucket.file('2-next.bin').save(randomBytes(2000), { resumable: false });
+    await bucket.file('3-deleted.bin').save(randomBytes(2000), { resumable: false });
+    await bucket.file('4-last.bin').save(randomBytes(2000), { resumable: false });
     const vanished: string[] = [];
     const names: string[] = [];
     for await (const item of exportObjects(bucket, { onVanished: (n) => vanished.push(n) })) {
       if (item.kind !== 'object') continue;
       names.push(item.record.name);
-      // The listing (one page) is done by now: delete the next object behind its back.
-      if (item.record.name === '1-first.bin') await bucket.file('2-deleted.bin').delete();
+      // The listing (one page) is done by now, and the next object's download already
+      // asked for (it is near its end): delete the one after behind the export's back.
+      if (item.record.name === '1-first.bin') await bucket.file('3-deleted.bin').delete();
     }
-    expect(names).toEqual(['1-first.bin', '3-last.bin']);
-    expect(vanished).toEqual(['2-deleted.bin']);
+    expect(names).toEqual(['1-first.bin', '2-next.bin', '4-last.bin']);
+    expect(vanished).toEqual(['3-deleted.bin']);
   });
 
   it('never exports the bytes of a newer generation under the listed record', async () => {
     const bucket = source.bucket(bucketName());
     const first = randomBytes(3000);
     await bucket.file('1-trigger.bin').save(randomBytes(10), { resumable: false });
-    await bucket.file('2-doc.bin').save(first, { resumable: false });
+    await bucket.file('2-next.bin').save(randomBytes(10), { resumable: false });
+    await bucket.file('3-doc.bin').save(first, { resumable: false });
     const run = exported(
       (async function* () {
         for await (const item of exportObjects(bucket)) {
-          // Listed already: overwrite the next object before it is downloaded.
+          // Listed already (and the next object asked for): overwrite the one after
+          // before it is downloaded.
           if (item.kind === 'object' && item.record.name === '1-trigger.bin') {
-            await bucket.file('2-doc.bin').save(randomBytes(3000), { resumable: false });
+            await bucket.file('3-doc.bin').save(randomBytes(3000), { resumable: false });
           }
           yield item;
         }
@@ -132,7 +136,7 @@ describe.skipIf(!emulatorHost)('the media reader on the Storage emulator', () =>
     // Cloud Storage serves the pinned generation (or 404 once it is gone); the emulator
     // ignores `generation` and serves the newest, which the CRC32C check then refuses.
     const outcome = await run.then(
-      (objects) => objects.get('2-doc.bin')?.bytes,
+      (objects) => objects.get('3-doc.bin')?.bytes,
       (error: unknown) => error,
     );
     if (Buffer.isBuffer(outcome)) expect(outcome.equals(first)).toBe(true);

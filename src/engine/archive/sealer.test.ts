@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Keyring } from '../keys/keyring.js';
 import { MasterKey } from '../keys/master-key.js';
@@ -22,6 +23,9 @@ function block(bytes: Buffer): Buffer {
   bytes.copy(own);
   return own;
 }
+
+/** The sealer's thread, for tests that stop it midway. */
+const threadOf = (sealer: WorkerSealer): Worker => Reflect.get(sealer, 'worker') as Worker;
 
 const text = Buffer.from('{"path":"c/1","fields":{}}\n'.repeat(3000));
 const blocks = [randomBytes(64 * 1024), text.subarray(0, 64 * 1024), randomBytes(100)];
@@ -80,6 +84,106 @@ describe('segment sealers', () => {
   });
 });
 
+describe('the worker sealer with many blocks in flight, and failing', () => {
+  /** Blocks of every kind the writer submits: raw, compressed, short, and one not digested. */
+  function jobsFor(count: number): { bytes: Buffer; digestPlain: boolean }[] {
+    return Array.from({ length: count }, (_, i) => ({
+      bytes:
+        i % 3 === 1 ? text.subarray(i, i + 32 * 1024) : randomBytes(i % 5 === 0 ? 700 : 40_000),
+      digestPlain: i < count - 2,
+    }));
+  }
+
+  async function pipelined(
+    sealer: SegmentSealer,
+    jobs: { bytes: Buffer; digestPlain: boolean }[],
+  ): Promise<{ segments: string[]; records: string; archive: string }> {
+    sealer.prelude(Buffer.from('header and envelope'));
+    const coded = await Promise.all(
+      jobs.map(({ bytes }) => {
+        const plain = block(bytes);
+        return compressBlock(plain, 5).then((c) => ({ plain, coded: c }));
+      }),
+    );
+    // Every job in flight at once, handed over in archive order as the writer does.
+    const sealed = await Promise.all(
+      coded.map(({ plain, coded: c }, index) => {
+        const { digestPlain } = jobs[index]!;
+        const last = index === jobs.length - 1;
+        return sealer.seal({ index, last, coded: c, plain, digestPlain });
+      }),
+    );
+    const records = await sealer.recordDigest(Buffer.from('tail'));
+    const archive = await sealer.archiveDigest();
+    sealer.close();
+    return {
+      segments: sealed.map((s) => Buffer.concat(s.segment).toString('hex')),
+      records,
+      archive,
+    };
+  }
+
+  it('gives the single-thread reference bytes and digests with many blocks in flight', async () => {
+    const jobs = jobsFor(60);
+    const worker = await pipelined(new WorkerSealer(keys), jobs);
+    const inline = await pipelined(new InlineSealer(keys), jobs);
+    expect(worker).toEqual(inline);
+    const expected = createHash('sha256');
+    for (const job of jobs) if (job.digestPlain) expected.update(job.bytes);
+    expect(worker.records).toBe(expected.update('tail').digest('hex'));
+  });
+
+  it('fails every pending job and later call when the sealing thread stops midway', async () => {
+    const sealer = new WorkerSealer(keys);
+    const seal = (index: number): Promise<unknown> => {
+      const plain = block(Buffer.alloc(256 * 1024, index));
+      return sealer.seal({
+        index,
+        last: false,
+        coded: { coding: CODING_RAW, payload: plain },
+        plain,
+        digestPlain: true,
+      });
+    };
+    await seal(0);
+    // Outcomes taken at once: the jobs fail together, before any one is awaited.
+    const pending = [seal(1), seal(2), seal(3)].map((job) =>
+      job.then(
+        () => 'sealed',
+        (error: unknown) => error,
+      ),
+    );
+    await threadOf(sealer).terminate();
+    for (const outcome of await Promise.all(pending)) {
+      expect(outcome).toMatchObject({ code: 'INTERNAL' });
+    }
+    await expect(seal(4)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(sealer.recordDigest(Buffer.alloc(0))).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    await expect(sealer.archiveDigest()).rejects.toMatchObject({ code: 'INTERNAL' });
+    sealer.close();
+  });
+
+  it("surfaces an encryption failure as the job's error, with the cause", async () => {
+    // A data key of the wrong length: the cipher refuses it on the sealing thread.
+    const sealer = new WorkerSealer({ ...keys, dataKey: randomBytes(31) });
+    const plain = block(Buffer.alloc(4096));
+    const job = sealer.seal({
+      index: 0,
+      last: true,
+      coded: { coding: CODING_RAW, payload: plain },
+      plain,
+      digestPlain: true,
+    });
+    await expect(job).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/Sealing the archive failed: .*key length/i),
+    });
+    sealer.close();
+  });
+});
+
 describe('ArchiveWriter sealing off the event loop', () => {
   const key = MasterKey.generate();
 
@@ -118,6 +222,32 @@ describe('ArchiveWriter sealing off the event loop', () => {
       expect(read.records).toHaveLength(81);
     },
   );
+
+  it('fails the archive when the sealing thread stops midway: no end, nothing more written', async () => {
+    const writer = new ArchiveWriter({ key, blockSize: 4096, sealOffThread: true });
+    let ended = false;
+    writer.output.on('end', () => (ended = true));
+    writer.output.resume();
+    for (let i = 0; i < 8; i++) {
+      await writer.write(RecordType.StorageContent, randomBytes(3000));
+    }
+    await threadOf(Reflect.get(writer, 'sealer') as WorkerSealer).terminate();
+    const rest = (async () => {
+      for (let i = 0; i < 8; i++) {
+        await writer.write(RecordType.StorageContent, randomBytes(3000));
+      }
+      await writer.finish();
+    })();
+    await expect(rest).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/sealing thread stopped/),
+    });
+    // The backup's caller aborts on that error: the destination sees a failed stream.
+    const failed = new Promise((resolve) => writer.output.once('error', resolve));
+    writer.abort(new Error('the sealing failed'));
+    await failed;
+    expect(ended).toBe(false);
+  });
 
   it('fails a write pending at an abort with the abort reason, not the stopped thread', async () => {
     const writer = new ArchiveWriter({ key, blockSize: 4096, sealOffThread: true, concurrency: 1 });

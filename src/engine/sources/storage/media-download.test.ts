@@ -9,24 +9,40 @@ describe('ArrivalQueue', () => {
     const stream = new PassThrough();
     const seen: string[] = [];
     const queue = new ArrivalQueue(stream, (chunk) => (seen.push(chunk.toString()), []), 2);
+    const first = queue.next();
     stream.write('a');
     stream.write('b');
     await tick();
-    // Nothing read yet, yet both chunks were taken (and are garbage already).
+    // Nothing taken by the consumer, yet both chunks were accepted (and are garbage already).
     expect(seen).toEqual(['a', 'b']);
     stream.end();
+    expect(await first).toBeUndefined();
+  });
+
+  it('reads nothing before its turn: a body opened ahead keeps its chunks from accept', async () => {
+    const stream = new PassThrough();
+    const seen: string[] = [];
+    const queue = new ArrivalQueue(stream, (chunk) => [chunk.toString()], 2);
+    stream.write('early');
+    await tick();
+    expect(seen).toEqual([]);
+    expect(stream.readableFlowing).not.toBe(true);
+    stream.end();
+    expect(await queue.next()).toEqual(['early']);
     expect(await queue.next()).toBeUndefined();
   });
 
   it('pauses the source while `limit` items wait, and resumes once they are taken', async () => {
     const stream = new PassThrough();
     const queue = new ArrivalQueue(stream, (chunk) => [chunk.toString()], 2);
+    const started = queue.whenStarted(); // reading starts, nothing is taken
     stream.write('1');
     stream.write('2');
     await tick();
     expect(stream.isPaused()).toBe(true);
     stream.write('3'); // buffered by the stream, not taken
     await tick();
+    await started;
     expect(await queue.next()).toEqual(['1', '2']);
     expect(stream.isPaused()).toBe(false);
     await tick();
@@ -38,8 +54,10 @@ describe('ArrivalQueue', () => {
   it('delivers what arrived, then the failure; a close before the end is a failure', async () => {
     const failing = new PassThrough();
     const q1 = new ArrivalQueue(failing, (chunk) => [chunk.length], 8);
+    const started = q1.whenStarted();
     failing.write('abc');
     await tick();
+    await started;
     failing.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     expect(await q1.next()).toEqual([3]);
     await expect(q1.next()).rejects.toMatchObject({ code: 'ECONNRESET' });

@@ -216,9 +216,14 @@ async function openThroughLibrary<T>(
  * chunk is garbage as soon as `accept` returns: chunks kept across an asynchronous step
  * were promoted by the collector and cost full collections (ADR 0020). The source is
  * paused while `limit` items wait.
+ *
+ * Nothing is read before the first `next()` (or `whenStarted()`): a body opened ahead
+ * of its turn (the next object's, while one is still read) waits with its connection
+ * paused, and its chunks never reach `accept` while another object's are.
  */
 export class ArrivalQueue<T> implements MediaBody<T> {
   private items: T[] = [];
+  private flowing = false;
   private started = false;
   private ended = false;
   private failure: unknown;
@@ -227,21 +232,9 @@ export class ArrivalQueue<T> implements MediaBody<T> {
 
   constructor(
     private readonly stream: Readable,
-    accept: (chunk: Buffer) => Iterable<T>,
-    limit: number,
+    private readonly accept: (chunk: Buffer) => Iterable<T>,
+    private readonly limit: number,
   ) {
-    stream.on('data', (chunk: Buffer) => {
-      this.started = true;
-      try {
-        for (const item of accept(chunk)) this.items.push(item);
-      } catch (error) {
-        this.fail(error);
-        stream.destroy();
-        return;
-      }
-      if (this.items.length >= limit) stream.pause();
-      this.notify();
-    });
     stream.once('end', () => {
       this.ended = true;
       this.notify();
@@ -273,8 +266,27 @@ export class ArrivalQueue<T> implements MediaBody<T> {
     wake?.();
   }
 
+  /** Starts reading: each chunk to `accept` in the 'data' event itself. */
+  private flow(): void {
+    if (this.flowing) return;
+    this.flowing = true;
+    this.stream.on('data', (chunk: Buffer) => {
+      this.started = true;
+      try {
+        for (const item of this.accept(chunk)) this.items.push(item);
+      } catch (error) {
+        this.fail(error);
+        this.stream.destroy();
+        return;
+      }
+      if (this.items.length >= this.limit) this.stream.pause();
+      this.notify();
+    });
+  }
+
   /** Waits until the first chunk, the end, or a failure (thrown), without taking anything. */
   async whenStarted(): Promise<void> {
+    this.flow();
     while (!this.started && !this.ended) {
       if (this.failed) throw this.failure;
       await new Promise<void>((resolve) => (this.wake = resolve));
@@ -282,6 +294,7 @@ export class ArrivalQueue<T> implements MediaBody<T> {
   }
 
   async next(): Promise<T[] | undefined> {
+    this.flow();
     while (this.items.length === 0) {
       if (this.failed) throw this.failure;
       if (this.ended) return undefined;
