@@ -1,11 +1,15 @@
 /**
  * The organisation server for `npm run bench server`, in its own process so the load
- * generator does not share its event loop. Two instances of the app on one database: one
- * as `firebackup server` runs it, one without audit writes (to measure what they add).
- * Prints one JSON line with the addresses and a seeded session, then serves until killed.
+ * generator does not share its event loop: as `firebackup server` runs it, seeding the
+ * database and printing one JSON line with its addresses and a session; or, with
+ * BENCH_AUDIT_WRITES=false, an instance without audit writes on the same (already seeded)
+ * database, printing its addresses only. The two run in separate processes so everything
+ * the audit write costs (its INSERT, the linker's work, their garbage) lands on the
+ * audited one. Serves until killed.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { buildApp } from '../src/server/app.js';
@@ -51,52 +55,69 @@ const config = loadConfig({
   RATE_LIMIT_MAX: '1000000000',
 });
 const verifier = async (credential: string) => ({ email: credential });
-const audited = await buildApp({ config, db, identityVerifier: verifier });
-const unaudited = await buildApp({ config, db, identityVerifier: verifier, auditWrites: false });
-const [url, urlNoAudit] = await Promise.all(
-  [audited, unaudited].map((app) => app.listen({ host: '127.0.0.1', port: 0 })),
-);
+const auditWrites = process.env.BENCH_AUDIT_WRITES !== 'false';
+const app = await buildApp({ config, db, identityVerifier: verifier, auditWrites });
+
+// Server-side time of each POST …/backups, from the request's arrival (onRequest) until
+// its answer is written (onResponse): the audit comparison's view that load-generator and
+// client-socket noise cannot reach. A bench hook only; the server itself has none.
+let postMs: number[] = [];
+function timePosts(instance: FastifyInstance): void {
+  instance.addHook('onResponse', async (request, reply) => {
+    if (request.method === 'POST' && request.routeOptions.url?.endsWith('/backups') === true)
+      postMs.push(reply.elapsedTime);
+  });
+}
+timePosts(app);
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
 const json = async (res: Response) => {
   if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, string>;
 };
-const login = await json(
-  await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ credential: 'bench@acme.test' }),
-  }),
-);
-const auth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
-const post = async (path: string, body: object) =>
-  json(await fetch(`${url}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) }));
-const org = await post('/api/v1/organizations', { name: 'Bench' });
-const base = `/api/v1/organizations/${org.id}`;
-const project = await post(`${base}/projects`, { name: 'Main', firebaseProjectId: 'bench-main' });
-for (let i = 0; i < 20; i++)
-  await post(`${base}/projects`, { name: `P${i}`, firebaseProjectId: `bench-p${i}` });
-for (let i = 0; i < 200; i++)
-  await post(`${base}/backups`, { projectId: project.id, sizeBytes: 1000 + i, documentCount: i });
-// The run history (issue #9's shared catalog): 100 finished runs reported by the app.
-for (let i = 0; i < 100; i++)
-  await post(`${base}/runs`, {
-    projectId: project.id,
-    status: 'finished',
-    documentCount: i,
-    bytes: 1000 + i,
-    backupId: `bkp_bench_${i}`,
-  });
+async function seed() {
+  const login = await json(
+    await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ credential: 'bench@acme.test' }),
+    }),
+  );
+  const auth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
+  const post = async (path: string, body: object) =>
+    json(
+      await fetch(`${url}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) }),
+    );
+  const org = await post('/api/v1/organizations', { name: 'Bench' });
+  const base = `/api/v1/organizations/${org.id}`;
+  const project = await post(`${base}/projects`, { name: 'Main', firebaseProjectId: 'bench-main' });
+  for (let i = 0; i < 20; i++)
+    await post(`${base}/projects`, { name: `P${i}`, firebaseProjectId: `bench-p${i}` });
+  for (let i = 0; i < 200; i++)
+    await post(`${base}/backups`, { projectId: project.id, sizeBytes: 1000 + i, documentCount: i });
+  // The run history (issue #9's shared catalog): 100 finished runs reported by the app.
+  for (let i = 0; i < 100; i++)
+    await post(`${base}/runs`, {
+      projectId: project.id,
+      status: 'finished',
+      documentCount: i,
+      bytes: 1000 + i,
+      backupId: `bkp_bench_${i}`,
+    });
+  return { token: login.accessToken, base, projectId: project.id };
+}
 
 const backendPids = new Set<number>();
 const stats = createServer((_request, response) => {
   void (async () => {
     const trips = roundTrips; // before this handler's own query
     if (databaseUrl !== undefined) {
-      // Ours are the pools' connections (the bench is alone on its throwaway cluster).
+      // Ours are the pool's connections: the bench starts each server process with its
+      // own PGAPPNAME on a throwaway cluster.
       const rows = await db.system((tx) =>
         tx.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'",
+          `SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'
+             AND application_name = current_setting('application_name')`,
         ),
       );
       for (const row of rows) backendPids.add(row.pid);
@@ -104,8 +125,17 @@ const stats = createServer((_request, response) => {
     const cpu = process.cpuUsage();
     let pgCpuMs = 0;
     for (const pid of backendPids) pgCpuMs += procCpuMs(pid);
+    // The POST timings since the last call (the bench calls before and after each load).
+    const posts = postMs;
+    postMs = [];
     response.end(
-      JSON.stringify({ roundTrips: trips, cpuMs: (cpu.user + cpu.system) / 1000, gcMs, pgCpuMs }),
+      JSON.stringify({
+        roundTrips: trips,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        gcMs,
+        pgCpuMs,
+        postMs: posts,
+      }),
     );
   })();
 });
@@ -116,15 +146,13 @@ console.log(
   JSON.stringify({
     statsUrl,
     url,
-    urlNoAudit,
-    token: login.accessToken,
-    base,
-    projectId: project.id,
     database: db.kind,
+    ...(auditWrites ? await seed() : {}),
   }),
 );
 process.on('SIGTERM', () => {
-  void Promise.all([audited.close(), unaudited.close()])
+  void app
+    .close()
     .then(() => db.close())
     .then(() => process.exit(0));
 });
