@@ -2,8 +2,8 @@
  * The statistics of the server bench's audit comparison (bench/server.ts): percentiles of
  * raw request timings, and how far a difference of two p99s can be trusted. A p99 of a
  * few thousand requests is decided by a few dozen of them, so the bench reports every
- * difference with its spread (paired rounds) or a bootstrap interval (pooled timings),
- * and a target is met only when the interval's upper end is under it.
+ * difference over paired rounds with its spread and interval, and a target is met only
+ * when the interval's upper end is under it.
  */
 
 /** The q-quantile (0..1) of ascending `sorted`, nearest rank (autocannon's definition). */
@@ -21,52 +21,35 @@ export function median(values: readonly number[]): number {
   return quantile(ascending(values), 0.5);
 }
 
-/** Median and range of per-round differences (with − without), measured side by side. */
-export function pairedSpread(pairs: ReadonlyArray<readonly [number, number]>): {
+/** Two-sided 95 % Student t quantiles by degrees of freedom (1–10; 10's beyond, conservative). */
+const T95 = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23];
+
+/**
+ * Per-round differences (with − without, each pair measured side by side): their median
+ * and range, and a 95 % t interval of their mean. The rounds, not the requests, are the
+ * independent samples: requests of one round share its stalls (a checkpoint, a
+ * neighbour's burst), which an interval over pooled requests does not see — an A/A run of
+ * two identical instances gave pooled-request intervals that excluded zero.
+ */
+export function pairedRounds(pairs: ReadonlyArray<readonly [number, number]>): {
   median: number;
   min: number;
   max: number;
+  mean: number;
+  low: number;
+  high: number;
 } {
   const diffs = pairs.map(([a, b]) => a - b);
-  return { median: median(diffs), min: Math.min(...diffs), max: Math.max(...diffs) };
-}
-
-/** A small deterministic PRNG (mulberry32): the same timings give the same interval. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function resample(values: readonly number[], next: () => number): number[] {
-  const out = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[Math.floor(next() * values.length)]!;
-  return out.sort((x, y) => x - y);
-}
-
-/**
- * The difference of the q-quantiles of `a` and `b` (a − b) with a 95 % percentile
- * bootstrap interval: both samples resampled `iterations` times.
- */
-export function quantileDiff(
-  a: readonly number[],
-  b: readonly number[],
-  q: number,
-  iterations = 400,
-): { diff: number; low: number; high: number } {
-  const next = random(0x5eed);
-  const diffs: number[] = [];
-  for (let i = 0; i < iterations; i++)
-    diffs.push(quantile(resample(a, next), q) - quantile(resample(b, next), q));
-  diffs.sort((x, y) => x - y);
+  const n = diffs.length;
+  const mean = diffs.reduce((s, d) => s + d, 0) / n;
+  const sd = Math.sqrt(diffs.reduce((s, d) => s + (d - mean) ** 2, 0) / Math.max(1, n - 1));
+  const half = n < 2 ? Infinity : (T95[Math.min(n - 1, T95.length) - 1]! * sd) / Math.sqrt(n);
   return {
-    diff: quantile(ascending(a), q) - quantile(ascending(b), q),
-    low: quantile(diffs, 0.025),
-    high: quantile(diffs, 0.975),
+    median: median(diffs),
+    min: Math.min(...diffs),
+    max: Math.max(...diffs),
+    mean,
+    low: mean - half,
+    high: mean + half,
   };
 }

@@ -1,11 +1,11 @@
 /**
  * The organisation server for `npm run bench server`, in its own process so the load
- * generator does not share its event loop: as `firebackup server` runs it, seeding the
- * database and printing one JSON line with its addresses and a session; or, with
- * BENCH_AUDIT_WRITES=false, an instance without audit writes on the same (already seeded)
- * database, printing its addresses only. The two run in separate processes so everything
- * the audit write costs (its INSERT, the linker's work, their garbage) lands on the
- * audited one. Serves until killed.
+ * generator does not share its event loop. Two instances of the app on one database: one
+ * as `firebackup server` runs it, one without audit writes (to measure what they add).
+ * The bench starts two such processes and loads the audited instance of one and the
+ * unaudited instance of the other at the same time, swapping each round, so neither the
+ * process nor the moment favours a side. The first (BENCH_SEED=true) seeds the database.
+ * Prints one JSON line with the addresses (and the seeded session), then serves until killed.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -55,21 +55,24 @@ const config = loadConfig({
   RATE_LIMIT_MAX: '1000000000',
 });
 const verifier = async (credential: string) => ({ email: credential });
-const auditWrites = process.env.BENCH_AUDIT_WRITES !== 'false';
-const app = await buildApp({ config, db, identityVerifier: verifier, auditWrites });
+const audited = await buildApp({ config, db, identityVerifier: verifier });
+const unaudited = await buildApp({ config, db, identityVerifier: verifier, auditWrites: false });
 
 // Server-side time of each POST …/backups, from the request's arrival (onRequest) until
-// its answer is written (onResponse): the audit comparison's view that load-generator and
-// client-socket noise cannot reach. A bench hook only; the server itself has none.
-let postMs: number[] = [];
-function timePosts(instance: FastifyInstance): void {
+// its answer is written (onResponse): the audit comparison's second view, which the load
+// generator's own delays cannot reach. A bench hook only; the server itself has none.
+const postMs = { audited: [] as number[], unaudited: [] as number[] };
+function timePosts(instance: FastifyInstance, into: keyof typeof postMs): void {
   instance.addHook('onResponse', async (request, reply) => {
     if (request.method === 'POST' && request.routeOptions.url?.endsWith('/backups') === true)
-      postMs.push(reply.elapsedTime);
+      postMs[into].push(reply.elapsedTime);
   });
 }
-timePosts(app);
-const url = await app.listen({ host: '127.0.0.1', port: 0 });
+timePosts(audited, 'audited');
+timePosts(unaudited, 'unaudited');
+const [url, urlNoAudit] = await Promise.all(
+  [audited, unaudited].map((app) => app.listen({ host: '127.0.0.1', port: 0 })),
+);
 
 const json = async (res: Response) => {
   if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
@@ -126,8 +129,9 @@ const stats = createServer((_request, response) => {
     let pgCpuMs = 0;
     for (const pid of backendPids) pgCpuMs += procCpuMs(pid);
     // The POST timings since the last call (the bench calls before and after each load).
-    const posts = postMs;
-    postMs = [];
+    const posts = { ...postMs };
+    postMs.audited = [];
+    postMs.unaudited = [];
     response.end(
       JSON.stringify({
         roundTrips: trips,
@@ -146,13 +150,13 @@ console.log(
   JSON.stringify({
     statsUrl,
     url,
+    urlNoAudit,
     database: db.kind,
-    ...(auditWrites ? await seed() : {}),
+    ...(process.env.BENCH_SEED === 'true' ? await seed() : {}),
   }),
 );
 process.on('SIGTERM', () => {
-  void app
-    .close()
+  void Promise.all([audited.close(), unaudited.close()])
     .then(() => db.close())
     .then(() => process.exit(0));
 });

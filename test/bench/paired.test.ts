@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pairedSpread, quantile, quantileDiff } from '../../bench/paired.js';
-
-/** n timings: a body around `base` ms and a tail of `tail` requests at `tailMs`. */
-function timings(n: number, base: number, tail: number, tailMs: number, seed = 1): number[] {
-  let s = seed;
-  const next = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2;
-  return Array.from({ length: n }, (_, i) => (i < tail ? tailMs + next() : base + next()));
-}
+import { pairedRounds, quantile } from '../../bench/paired.js';
 
 describe('the server bench statistics', () => {
   it('takes the nearest-rank quantile, as autocannon does', () => {
@@ -17,38 +10,39 @@ describe('the server bench statistics', () => {
     expect(quantile([], 0.99)).toBeNaN();
   });
 
-  it('reports paired differences with their median and range', () => {
-    expect(
-      pairedSpread([
-        [10, 9],
-        [12, 13],
-        [20, 14],
-      ]),
-    ).toEqual({ median: 1, min: -1, max: 6 });
+  it('reports paired differences with their median, range and a t interval of the mean', () => {
+    const r = pairedRounds([
+      [10, 9],
+      [12, 13],
+      [20, 14],
+    ]);
+    expect({ median: r.median, min: r.min, max: r.max, mean: r.mean }).toEqual({
+      median: 1,
+      min: -1,
+      max: 6,
+      mean: 2,
+    });
+    // sd of (1, -1, 6) = 3.606; t(2) = 4.30; half width 4.30 × 3.606 / √3 = 8.95
+    expect(r.low).toBeCloseTo(2 - 8.95, 1);
+    expect(r.high).toBeCloseTo(2 + 8.95, 1);
   });
 
-  it('gives an interval that contains a real p99 difference and excludes zero', () => {
-    // 3,000 requests each; the tail (2 %) is 5 ms slower on one side.
-    const slower = timings(3000, 5, 60, 25, 1);
-    const faster = timings(3000, 5, 60, 20, 2);
-    const d = quantileDiff(slower, faster, 0.99);
-    expect(d.diff).toBeGreaterThan(4);
-    expect(d.low).toBeGreaterThan(2);
-    expect(d.high).toBeLessThan(7);
+  it('puts a steady difference inside a narrow interval that excludes zero', () => {
+    const r = pairedRounds([
+      [13, 10],
+      [23.2, 20],
+      [8.8, 6],
+      [41, 38],
+      [15.1, 12],
+      [30.9, 28],
+    ]);
+    expect(r.low).toBeGreaterThan(2.5);
+    expect(r.high).toBeLessThan(3.5);
   });
 
-  it('gives an interval around zero for two samples of the same distribution', () => {
-    const a = timings(3000, 5, 60, 20, 3);
-    const b = timings(3000, 5, 60, 20, 4);
-    const d = quantileDiff(a, b, 0.99);
-    expect(d.low).toBeLessThanOrEqual(0);
-    expect(d.high).toBeGreaterThanOrEqual(0);
-    expect(d.high - d.low).toBeLessThan(2);
-  });
-
-  it('is deterministic for the same timings', () => {
-    const a = timings(500, 5, 20, 20, 5);
-    const b = timings(500, 5, 20, 18, 6);
-    expect(quantileDiff(a, b, 0.99)).toEqual(quantileDiff(a, b, 0.99));
+  it('gives no interval for a single round', () => {
+    const r = pairedRounds([[5, 3]]);
+    expect(r.high).toBe(Infinity);
+    expect(r.median).toBe(2);
   });
 });
