@@ -32,6 +32,32 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   }
   return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof clientQuery;
+// Where a request's time goes, for the audit comparison: each COMMIT's round trip (for an
+// audited write it carries the audit INSERT, ADR 0019) and each wait for a pooled
+// connection, since the bench's last look. The linker's own COMMITs are kept apart.
+const waits = { commitMs: [] as number[], poolMs: [] as number[], linkerCommitMs: [] as number[] };
+const linking = new WeakSet<pg.Client>();
+const timedQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+  if (text?.startsWith('SELECT audit_link') === true) linking.add(this);
+  const result = (timedQuery as (...a: unknown[]) => unknown).apply(this, args);
+  if (text === 'COMMIT' && result instanceof Promise) {
+    const into = linking.has(this) ? waits.linkerCommitMs : waits.commitMs;
+    linking.delete(this);
+    const started = performance.now();
+    void result.then(() => into.push(performance.now() - started)).catch(() => undefined);
+  }
+  return result;
+} as typeof timedQuery;
+const poolConnect = pg.Pool.prototype.connect;
+pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+  const started = performance.now();
+  const result = (poolConnect as (...a: unknown[]) => unknown).apply(this, args);
+  if (result instanceof Promise)
+    void result.then(() => waits.poolMs.push(performance.now() - started)).catch(() => undefined);
+  return result;
+} as typeof poolConnect;
 let gcMs = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMs += entry.duration;
@@ -132,6 +158,10 @@ const stats = createServer((_request, response) => {
     const posts = { ...postMs };
     postMs.audited = [];
     postMs.unaudited = [];
+    const waited = { ...waits };
+    waits.commitMs = [];
+    waits.poolMs = [];
+    waits.linkerCommitMs = [];
     response.end(
       JSON.stringify({
         roundTrips: trips,
@@ -139,6 +169,7 @@ const stats = createServer((_request, response) => {
         gcMs,
         pgCpuMs,
         postMs: posts,
+        ...waited,
       }),
     );
   })();

@@ -40,6 +40,14 @@ interface Run {
   cost?: Cost;
   /** Server-side time of each POST …/backups during the load (bench/server-child.ts). */
   serverMs: number[];
+  /** The server process's COMMIT round trips, pool waits and linker commits meanwhile. */
+  waits: Waits;
+}
+
+interface Waits {
+  commitMs: number[];
+  poolMs: number[];
+  linkerCommitMs: number[];
 }
 
 interface Cost {
@@ -51,8 +59,10 @@ interface Cost {
 
 type Side = 'audited' | 'unaudited';
 
-async function stats(url: string): Promise<Cost & { postMs: Record<Side, number[]> }> {
-  return (await (await fetch(url)).json()) as Cost & { postMs: Record<Side, number[]> };
+type Stats = Cost & Waits & { postMs: Record<Side, number[]> };
+
+async function stats(url: string): Promise<Stats> {
+  return (await (await fetch(url)).json()) as Stats;
 }
 
 /** `load`, with what each request cost the server and PostgreSQL (from the child's counters). */
@@ -70,6 +80,11 @@ async function measured(
   return {
     ...run,
     serverMs: after.postMs[side],
+    waits: {
+      commitMs: after.commitMs,
+      poolMs: after.poolMs,
+      linkerCommitMs: after.linkerCommitMs,
+    },
     cost: {
       roundTrips: per('roundTrips'),
       cpuMs: per('cpuMs'),
@@ -91,7 +106,7 @@ async function load(
   token: string,
   rate: number,
   seconds: number,
-): Promise<Omit<Run, 'serverMs'>> {
+): Promise<Omit<Run, 'serverMs' | 'waits'>> {
   const result = await autocannon({
     url,
     connections: 16,
@@ -176,9 +191,14 @@ async function compareAudit(one: Server, two: Server, seed: Seed): Promise<Audit
     path: `${seed.base}/backups`,
     body: JSON.stringify({ projectId: seed.projectId, sizeBytes: 1 }),
   };
+  // BENCH_AUDIT_AA=1: an A/A run, both sides without audit writes, to see the method's
+  // own noise on the machine at hand (its differences should straddle zero).
+  const aa = process.env.BENCH_AUDIT_AA === '1';
   const both = (audited: Server, unaudited: Server, seconds: number) =>
     Promise.all([
-      measured(audited, 'audited', audited.url, write, seed.token, AUDIT_RATE, seconds),
+      aa
+        ? measured(audited, 'unaudited', audited.urlNoAudit, write, seed.token, AUDIT_RATE, seconds)
+        : measured(audited, 'audited', audited.url, write, seed.token, AUDIT_RATE, seconds),
       measured(
         unaudited,
         'unaudited',
@@ -202,6 +222,15 @@ async function compareAudit(one: Server, two: Server, seed: Seed): Promise<Audit
   return { rounds, loadBefore, loadAfter: load1() };
 }
 
+/** p50/p99 of what the server process waited on during a round. */
+function waitText(w: Waits): string {
+  const p = (values: number[]) => {
+    const sorted = ascending(values);
+    return `${quantile(sorted, 0.5).toFixed(2)}/${quantile(sorted, 0.99).toFixed(2)} ms`;
+  };
+  return `\n    p50/p99: COMMIT round trip ${p(w.commitMs)}, pool wait ${p(w.poolMs)}, linker COMMIT ${p(w.linkerCommitMs)} (${w.linkerCommitMs.length} links)`;
+}
+
 function auditLines(c: AuditComparison): BenchLine[] {
   const ms = (n: number) => n.toFixed(2);
   const at = (values: number[], q: number) => quantile(ascending(values), q);
@@ -215,7 +244,7 @@ function auditLines(c: AuditComparison): BenchLine[] {
   for (const [i, r] of c.rounds.entries())
     console.log(
       `POST …/backups round ${i + 1}: client p99 ${r.with.p99} vs ${r.without.p99} ms, server p99 ${ms(at(r.with.serverMs, 0.99))} vs ${ms(at(r.without.serverMs, 0.99))} ms, server p50 ${ms(at(r.with.serverMs, 0.5))} vs ${ms(at(r.without.serverMs, 0.5))} ms (with vs without audit)` +
-        `\n  with${costText(r.with.cost)}\n  without${costText(r.without.cost)}`,
+        `\n  with${costText(r.with.cost)}${waitText(r.with.waits)}\n  without${costText(r.without.cost)}${waitText(r.without.waits)}`,
     );
   const view = (label: string, d: ReturnType<typeof pairedRounds>) =>
     `\n  ${label}: median ${ms(d.median)} ms, spread ${ms(d.min)} … ${ms(d.max)} ms; mean ${ms(d.mean)} ms, 95 % interval ${ms(d.low)} … ${ms(d.high)} ms`;
