@@ -59,8 +59,13 @@ pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
   return result;
 } as typeof poolConnect;
 let gcMs = 0;
+/** The longest single GC pause since the bench's last look: can GC explain a p99? */
+let gcMaxMs = 0;
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcMs += entry.duration;
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration;
+    gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  }
 }).observe({ entryTypes: ['gc'] });
 /** user + system CPU of a process in ms, from /proc (Linux only; 0 elsewhere). */
 function procCpuMs(pid: number): number {
@@ -158,6 +163,8 @@ const stats = createServer((_request, response) => {
     const posts = { ...postMs };
     postMs.audited = [];
     postMs.unaudited = [];
+    const longestGc = gcMaxMs;
+    gcMaxMs = 0;
     const waited = { ...waits };
     waits.commitMs = [];
     waits.poolMs = [];
@@ -167,6 +174,7 @@ const stats = createServer((_request, response) => {
         roundTrips: trips,
         cpuMs: (cpu.user + cpu.system) / 1000,
         gcMs,
+        gcMaxMs: longestGc,
         pgCpuMs,
         postMs: posts,
         ...waited,

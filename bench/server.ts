@@ -55,6 +55,8 @@ interface Cost {
   cpuMs: number;
   gcMs: number;
   pgCpuMs: number;
+  /** The longest single GC pause during the load (not per request). */
+  gcMaxMs?: number;
 }
 
 type Side = 'audited' | 'unaudited';
@@ -76,7 +78,7 @@ async function measured(
   const run = await load(...args);
   const after = await stats(statsUrl);
   const n = Math.max(1, run.total);
-  const per = (k: keyof Cost) => (after[k] - before[k]) / n;
+  const per = (k: 'roundTrips' | 'cpuMs' | 'gcMs' | 'pgCpuMs') => (after[k] - before[k]) / n;
   return {
     ...run,
     serverMs: after.postMs[side],
@@ -90,6 +92,7 @@ async function measured(
       cpuMs: per('cpuMs'),
       gcMs: per('gcMs'),
       pgCpuMs: per('pgCpuMs'),
+      gcMaxMs: after.gcMaxMs ?? 0,
     },
   };
 }
@@ -97,7 +100,7 @@ async function measured(
 function costText(c: Cost | undefined): string {
   return c === undefined
     ? ''
-    : `; per request ${c.roundTrips.toFixed(2)} round trips, server CPU ${c.cpuMs.toFixed(3)} ms (GC ${c.gcMs.toFixed(3)} ms), PostgreSQL CPU ${c.pgCpuMs.toFixed(3)} ms`;
+    : `; per request ${c.roundTrips.toFixed(2)} round trips, server CPU ${c.cpuMs.toFixed(3)} ms (GC ${c.gcMs.toFixed(3)} ms, longest pause ${(c.gcMaxMs ?? 0).toFixed(1)} ms), PostgreSQL CPU ${c.pgCpuMs.toFixed(3)} ms`;
 }
 
 async function load(
