@@ -184,9 +184,11 @@ interface AuditComparison {
  * round's two p99s saw the same machine (the same PostgreSQL checkpoints, the same
  * neighbours' bursts), so their difference is the audit write's and not the hour's. The
  * two sides are in different processes (so the audited side carries all its own costs:
- * the INSERT, the linker, their garbage) and swap processes every round (an A/A run of two
- * identical processes differed by 0.4 ms at p50 and 12 ms at p99: a process effect, which
- * the swap cancels).
+ * the INSERT, the linker, their garbage). Two A/A runs (both sides unaudited) showed what
+ * else decides a side's tail: the process (0.4 ms at p50, 12 ms at p99 on a quiet-ish
+ * machine) and which load generator starts first (2 ms at p50 at load average 17: its
+ * requests reach the CPU first). So the sides swap processes every round and the start
+ * order every second round, each of the four arrangements equally often.
  */
 async function compareAudit(one: Server, two: Server, seed: Seed): Promise<AuditComparison> {
   const write = {
@@ -197,29 +199,26 @@ async function compareAudit(one: Server, two: Server, seed: Seed): Promise<Audit
   // BENCH_AUDIT_AA=1: an A/A run, both sides without audit writes, to see the method's
   // own noise on the machine at hand (its differences should straddle zero).
   const aa = process.env.BENCH_AUDIT_AA === '1';
-  const both = (audited: Server, unaudited: Server, seconds: number) =>
-    Promise.all([
-      aa
-        ? measured(audited, 'unaudited', audited.urlNoAudit, write, seed.token, AUDIT_RATE, seconds)
-        : measured(audited, 'audited', audited.url, write, seed.token, AUDIT_RATE, seconds),
-      measured(
-        unaudited,
-        'unaudited',
-        unaudited.urlNoAudit,
-        write,
-        seed.token,
-        AUDIT_RATE,
-        seconds,
-      ),
-    ]);
+  const side = (server: Server, audited: boolean, seconds: number) => () =>
+    audited && !aa
+      ? measured(server, 'audited', server.url, write, seed.token, AUDIT_RATE, seconds)
+      : measured(server, 'unaudited', server.urlNoAudit, write, seed.token, AUDIT_RATE, seconds);
+  /** One round: [with, without]; `round` picks the processes and who starts first. */
+  const both = async (round: number, seconds: number): Promise<[Run, Run]> => {
+    const [a, b] = round % 2 === 0 ? [one, two] : [two, one];
+    const withAudit = side(a, true, seconds);
+    const without = side(b, false, seconds);
+    if (Math.floor(round / 2) % 2 === 0) return Promise.all([withAudit(), without()]);
+    const [w, wo] = await Promise.all([without(), withAudit()]);
+    return [wo, w];
+  };
   // Warm-up: every instance's JIT and pool.
-  await both(one, two, 2);
-  await both(two, one, 2);
+  await both(0, 2);
+  await both(1, 2);
   const loadBefore = load1();
   const rounds: AuditComparison['rounds'] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const [withAudit, without] =
-      round % 2 === 0 ? await both(one, two, AUDIT_SECONDS) : await both(two, one, AUDIT_SECONDS);
+    const [withAudit, without] = await both(round, AUDIT_SECONDS);
     rounds.push({ with: withAudit, without });
   }
   return { rounds, loadBefore, loadAfter: load1() };
