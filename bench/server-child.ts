@@ -51,7 +51,17 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return result;
 } as typeof timedQuery;
 const poolConnect = pg.Pool.prototype.connect;
+// How often a transaction found no idle connection, and how many new ones the pool opened
+// (a PostgreSQL backend started while the request waits; node-postgres closes connections
+// idle for 10 s, so a pool that grew in a burst shrinks again).
+const poolCounts = { noIdle: 0, opened: 0 };
+const watched = new WeakSet<pg.Pool>();
 pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+  if (!watched.has(this)) {
+    watched.add(this);
+    this.on('connect', () => poolCounts.opened++);
+  }
+  if (this.idleCount === 0) poolCounts.noIdle++;
   const started = performance.now();
   const result = (poolConnect as (...a: unknown[]) => unknown).apply(this, args);
   if (result instanceof Promise)
@@ -165,7 +175,9 @@ const stats = createServer((_request, response) => {
     postMs.unaudited = [];
     const longestGc = gcMaxMs;
     gcMaxMs = 0;
-    const waited = { ...waits };
+    const waited = { ...waits, ...poolCounts };
+    poolCounts.noIdle = 0;
+    poolCounts.opened = 0;
     waits.commitMs = [];
     waits.poolMs = [];
     waits.linkerCommitMs = [];

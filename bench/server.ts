@@ -48,6 +48,9 @@ interface Waits {
   commitMs: number[];
   poolMs: number[];
   linkerCommitMs: number[];
+  /** Transactions that found no idle pooled connection; connections the pool opened. */
+  noIdle: number;
+  opened: number;
 }
 
 interface Cost {
@@ -86,6 +89,8 @@ async function measured(
       commitMs: after.commitMs,
       poolMs: after.poolMs,
       linkerCommitMs: after.linkerCommitMs,
+      noIdle: after.noIdle,
+      opened: after.opened,
     },
     cost: {
       roundTrips: per('roundTrips'),
@@ -230,7 +235,7 @@ function waitText(w: Waits): string {
     const sorted = ascending(values);
     return `${quantile(sorted, 0.5).toFixed(2)}/${quantile(sorted, 0.99).toFixed(2)} ms`;
   };
-  return `\n    p50/p99: COMMIT round trip ${p(w.commitMs)}, pool wait ${p(w.poolMs)}, linker COMMIT ${p(w.linkerCommitMs)} (${w.linkerCommitMs.length} links)`;
+  return `\n    p50/p99: COMMIT round trip ${p(w.commitMs)}, pool wait ${p(w.poolMs)} (${w.noIdle} found no idle connection, ${w.opened} opened), linker COMMIT ${p(w.linkerCommitMs)} (${w.linkerCommitMs.length} links)`;
 }
 
 function auditLines(c: AuditComparison): BenchLine[] {
