@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { buildApp } from '../src/server/app.js';
 import { loadConfig } from '../src/server/config.js';
@@ -71,10 +71,22 @@ pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
 let gcMs = 0;
 /** The longest single GC pause since the bench's last look: can GC explain a p99? */
 let gcMaxMs = 0;
+/** Its kind: a scavenge of the young generation, a mark-compact of the whole heap, … */
+let gcMaxKind = '';
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gcMs += entry.duration;
-    gcMaxMs = Math.max(gcMaxMs, entry.duration);
+    if (entry.duration > gcMaxMs) {
+      gcMaxMs = entry.duration;
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      gcMaxKind = GC_KINDS[kind] ?? `kind ${kind}`;
+    }
   }
 }).observe({ entryTypes: ['gc'] });
 /** user + system CPU of a process in ms, from /proc (Linux only; 0 elsewhere). */
@@ -174,6 +186,7 @@ const stats = createServer((_request, response) => {
     postMs.audited = [];
     postMs.unaudited = [];
     const longestGc = gcMaxMs;
+    const longestGcKind = gcMaxKind;
     gcMaxMs = 0;
     const waited = { ...waits, ...poolCounts };
     poolCounts.noIdle = 0;
@@ -187,6 +200,7 @@ const stats = createServer((_request, response) => {
         cpuMs: (cpu.user + cpu.system) / 1000,
         gcMs,
         gcMaxMs: longestGc,
+        gcMaxKind: longestGcKind,
         pgCpuMs,
         postMs: posts,
         ...waited,

@@ -60,6 +60,7 @@ interface Cost {
   pgCpuMs: number;
   /** The longest single GC pause during the load (not per request). */
   gcMaxMs?: number;
+  gcMaxKind?: string;
 }
 
 type Side = 'audited' | 'unaudited';
@@ -98,6 +99,7 @@ async function measured(
       gcMs: per('gcMs'),
       pgCpuMs: per('pgCpuMs'),
       gcMaxMs: after.gcMaxMs ?? 0,
+      gcMaxKind: after.gcMaxKind ?? '',
     },
   };
 }
@@ -105,7 +107,7 @@ async function measured(
 function costText(c: Cost | undefined): string {
   return c === undefined
     ? ''
-    : `; per request ${c.roundTrips.toFixed(2)} round trips, server CPU ${c.cpuMs.toFixed(3)} ms (GC ${c.gcMs.toFixed(3)} ms, longest pause ${(c.gcMaxMs ?? 0).toFixed(1)} ms), PostgreSQL CPU ${c.pgCpuMs.toFixed(3)} ms`;
+    : `; per request ${c.roundTrips.toFixed(2)} round trips, server CPU ${c.cpuMs.toFixed(3)} ms (GC ${c.gcMs.toFixed(3)} ms, longest pause ${(c.gcMaxMs ?? 0).toFixed(1)} ms, ${c.gcMaxKind ?? ''}), PostgreSQL CPU ${c.pgCpuMs.toFixed(3)} ms`;
 }
 
 async function load(
