@@ -403,7 +403,7 @@ export async function serverLines(): Promise<BenchLine[]> {
           pass: r.p99 < 25 && Math.abs(r.rps - 500) < 50,
         },
         {
-          name: `${label} p99, autocannon at 500 req/s (one-second bursts; before 2026-11-30 18:00)`,
+          name: `${label} p99, autocannon at 500 req/s (one-second bursts; the measure before 2026-11-30 17:50)`,
           value: bursts.p99,
           unit: 'ms',
         },
