@@ -1,11 +1,12 @@
 /**
  * `npm run bench server` (issue #9): authenticated read routes of the organisation server
- * at a fixed 500 requests/s (autocannon), p99 < 25 ms, one instance on PostgreSQL (a
- * throwaway cluster with PostgreSQL's default durability; PGlite when PostgreSQL is not
- * installed, and the table says so); and what the audit write adds at p99 to the request
- * it records (< 2 ms): the same POST /backups on an instance with audit writes and one
- * without (two server processes, one database), loaded AT THE SAME TIME so both see the
- * same machine, in paired rounds, seen by the client and by the servers themselves.
+ * at a steady 500 requests/s (open loop, open-loop.ts; autocannon's bursty rate limit
+ * beside it for comparison), p99 < 25 ms, one instance on PostgreSQL (a throwaway cluster
+ * with PostgreSQL's default durability; PGlite when PostgreSQL is not installed, and the
+ * table says so); and what the audit write adds at p99 to the request it records
+ * (< 2 ms): the same POST /backups on an instance with audit writes and one without (two
+ * server processes, one database), loaded AT THE SAME TIME by one steady generator that
+ * alternates between them, in paired rounds, seen by the client and by the servers.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -156,6 +157,7 @@ function costText(c: Cost | undefined): string {
     : `; per request ${c.roundTrips.toFixed(2)} round trips, server CPU ${c.cpuMs.toFixed(3)} ms (GC ${c.gcMs.toFixed(3)} ms, longest pause ${(c.gcMaxMs ?? 0).toFixed(1)} ms, ${c.gcMaxKind ?? ''}), PostgreSQL CPU ${c.pgCpuMs.toFixed(3)} ms`;
 }
 
+/** autocannon with its rate limit (one-second bursts; docs/benchmarks.md). */
 async function load(
   url: string,
   request: { method: 'GET' | 'POST'; path: string; body?: string },
