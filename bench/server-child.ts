@@ -2,11 +2,15 @@
  * The organisation server for `npm run bench server`, in its own process so the load
  * generator does not share its event loop. Two instances of the app on one database: one
  * as `firebackup server` runs it, one without audit writes (to measure what they add).
- * Prints one JSON line with the addresses and a seeded session, then serves until killed.
+ * The bench starts two such processes and loads the audited instance of one and the
+ * unaudited instance of the other at the same time, swapping each round, so neither the
+ * process nor the moment favours a side. The first (BENCH_SEED=true) seeds the database.
+ * Prints one JSON line with the addresses (and the seeded session), then serves until killed.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { PerformanceObserver } from 'node:perf_hooks';
+import type { FastifyInstance } from 'fastify';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { buildApp } from '../src/server/app.js';
 import { loadConfig } from '../src/server/config.js';
@@ -28,9 +32,62 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   }
   return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof clientQuery;
+// Where a request's time goes, for the audit comparison: each COMMIT's round trip (for an
+// audited write it carries the audit INSERT, ADR 0019) and each wait for a pooled
+// connection, since the bench's last look. The linker's own COMMITs are kept apart.
+const waits = { commitMs: [] as number[], poolMs: [] as number[], linkerCommitMs: [] as number[] };
+const linking = new WeakSet<pg.Client>();
+const timedQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+  if (text?.startsWith('SELECT audit_link') === true) linking.add(this);
+  const result = (timedQuery as (...a: unknown[]) => unknown).apply(this, args);
+  if (text === 'COMMIT' && result instanceof Promise) {
+    const into = linking.has(this) ? waits.linkerCommitMs : waits.commitMs;
+    linking.delete(this);
+    const started = performance.now();
+    void result.then(() => into.push(performance.now() - started)).catch(() => undefined);
+  }
+  return result;
+} as typeof timedQuery;
+const poolConnect = pg.Pool.prototype.connect;
+// How often a transaction found no idle connection, and how many new ones the pool opened
+// (a PostgreSQL backend started while the request waits; node-postgres closes connections
+// idle for 10 s, so a pool that grew in a burst shrinks again).
+const poolCounts = { noIdle: 0, opened: 0 };
+const watched = new WeakSet<pg.Pool>();
+pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+  if (!watched.has(this)) {
+    watched.add(this);
+    this.on('connect', () => poolCounts.opened++);
+  }
+  if (this.idleCount === 0) poolCounts.noIdle++;
+  const started = performance.now();
+  const result = (poolConnect as (...a: unknown[]) => unknown).apply(this, args);
+  if (result instanceof Promise)
+    void result.then(() => waits.poolMs.push(performance.now() - started)).catch(() => undefined);
+  return result;
+} as typeof poolConnect;
 let gcMs = 0;
+/** The longest single GC pause since the bench's last look: can GC explain a p99? */
+let gcMaxMs = 0;
+/** Its kind: a scavenge of the young generation, a mark-compact of the whole heap, … */
+let gcMaxKind = '';
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcMs += entry.duration;
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration;
+    if (entry.duration > gcMaxMs) {
+      gcMaxMs = entry.duration;
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      gcMaxKind = GC_KINDS[kind] ?? `kind ${kind}`;
+    }
+  }
 }).observe({ entryTypes: ['gc'] });
 /** user + system CPU of a process in ms, from /proc (Linux only; 0 elsewhere). */
 function procCpuMs(pid: number): number {
@@ -53,6 +110,19 @@ const config = loadConfig({
 const verifier = async (credential: string) => ({ email: credential });
 const audited = await buildApp({ config, db, identityVerifier: verifier });
 const unaudited = await buildApp({ config, db, identityVerifier: verifier, auditWrites: false });
+
+// Server-side time of each POST …/backups, from the request's arrival (onRequest) until
+// its answer is written (onResponse): the audit comparison's second view, which the load
+// generator's own delays cannot reach. A bench hook only; the server itself has none.
+const postMs = { audited: [] as number[], unaudited: [] as number[] };
+function timePosts(instance: FastifyInstance, into: keyof typeof postMs): void {
+  instance.addHook('onResponse', async (request, reply) => {
+    if (request.method === 'POST' && request.routeOptions.url?.endsWith('/backups') === true)
+      postMs[into].push(reply.elapsedTime);
+  });
+}
+timePosts(audited, 'audited');
+timePosts(unaudited, 'unaudited');
 const [url, urlNoAudit] = await Promise.all(
   [audited, unaudited].map((app) => app.listen({ host: '127.0.0.1', port: 0 })),
 );
@@ -61,42 +131,49 @@ const json = async (res: Response) => {
   if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, string>;
 };
-const login = await json(
-  await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ credential: 'bench@acme.test' }),
-  }),
-);
-const auth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
-const post = async (path: string, body: object) =>
-  json(await fetch(`${url}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) }));
-const org = await post('/api/v1/organizations', { name: 'Bench' });
-const base = `/api/v1/organizations/${org.id}`;
-const project = await post(`${base}/projects`, { name: 'Main', firebaseProjectId: 'bench-main' });
-for (let i = 0; i < 20; i++)
-  await post(`${base}/projects`, { name: `P${i}`, firebaseProjectId: `bench-p${i}` });
-for (let i = 0; i < 200; i++)
-  await post(`${base}/backups`, { projectId: project.id, sizeBytes: 1000 + i, documentCount: i });
-// The run history (issue #9's shared catalog): 100 finished runs reported by the app.
-for (let i = 0; i < 100; i++)
-  await post(`${base}/runs`, {
-    projectId: project.id,
-    status: 'finished',
-    documentCount: i,
-    bytes: 1000 + i,
-    backupId: `bkp_bench_${i}`,
-  });
+async function seed() {
+  const login = await json(
+    await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ credential: 'bench@acme.test' }),
+    }),
+  );
+  const auth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
+  const post = async (path: string, body: object) =>
+    json(
+      await fetch(`${url}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) }),
+    );
+  const org = await post('/api/v1/organizations', { name: 'Bench' });
+  const base = `/api/v1/organizations/${org.id}`;
+  const project = await post(`${base}/projects`, { name: 'Main', firebaseProjectId: 'bench-main' });
+  for (let i = 0; i < 20; i++)
+    await post(`${base}/projects`, { name: `P${i}`, firebaseProjectId: `bench-p${i}` });
+  for (let i = 0; i < 200; i++)
+    await post(`${base}/backups`, { projectId: project.id, sizeBytes: 1000 + i, documentCount: i });
+  // The run history (issue #9's shared catalog): 100 finished runs reported by the app.
+  for (let i = 0; i < 100; i++)
+    await post(`${base}/runs`, {
+      projectId: project.id,
+      status: 'finished',
+      documentCount: i,
+      bytes: 1000 + i,
+      backupId: `bkp_bench_${i}`,
+    });
+  return { token: login.accessToken, base, projectId: project.id };
+}
 
 const backendPids = new Set<number>();
 const stats = createServer((_request, response) => {
   void (async () => {
     const trips = roundTrips; // before this handler's own query
     if (databaseUrl !== undefined) {
-      // Ours are the pools' connections (the bench is alone on its throwaway cluster).
+      // Ours are the pool's connections: the bench starts each server process with its
+      // own PGAPPNAME on a throwaway cluster.
       const rows = await db.system((tx) =>
         tx.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'",
+          `SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'
+             AND application_name = current_setting('application_name')`,
         ),
       );
       for (const row of rows) backendPids.add(row.pid);
@@ -104,8 +181,30 @@ const stats = createServer((_request, response) => {
     const cpu = process.cpuUsage();
     let pgCpuMs = 0;
     for (const pid of backendPids) pgCpuMs += procCpuMs(pid);
+    // The POST timings since the last call (the bench calls before and after each load).
+    const posts = { ...postMs };
+    postMs.audited = [];
+    postMs.unaudited = [];
+    const longestGc = gcMaxMs;
+    const longestGcKind = gcMaxKind;
+    gcMaxMs = 0;
+    const waited = { ...waits, ...poolCounts };
+    poolCounts.noIdle = 0;
+    poolCounts.opened = 0;
+    waits.commitMs = [];
+    waits.poolMs = [];
+    waits.linkerCommitMs = [];
     response.end(
-      JSON.stringify({ roundTrips: trips, cpuMs: (cpu.user + cpu.system) / 1000, gcMs, pgCpuMs }),
+      JSON.stringify({
+        roundTrips: trips,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        gcMs,
+        gcMaxMs: longestGc,
+        gcMaxKind: longestGcKind,
+        pgCpuMs,
+        postMs: posts,
+        ...waited,
+      }),
     );
   })();
 });
@@ -117,10 +216,8 @@ console.log(
     statsUrl,
     url,
     urlNoAudit,
-    token: login.accessToken,
-    base,
-    projectId: project.id,
     database: db.kind,
+    ...(process.env.BENCH_SEED === 'true' ? await seed() : {}),
   }),
 );
 process.on('SIGTERM', () => {
