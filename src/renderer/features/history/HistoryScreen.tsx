@@ -171,26 +171,29 @@ function RunRow({ run, current = false }: { run: HistoryRun; current?: boolean }
         {run.projectName ?? '—'}
         {run.scheduleName ? <span className="muted"> · {run.scheduleName}</span> : null}
       </td>
-      <td className="stack">
-        <span>
-          {[
-            took,
-            docs !== undefined ? `${formatCount(docs)} documents` : null,
-            run.bytes !== null ? formatBytes(run.bytes) : null,
-            run.backupId,
-          ]
-            .filter(Boolean)
-            .join(' · ')}
-        </span>
-        {run.error && <span className="field-error">{run.error.message}</span>}
-        {run.status === 'missed' && typeof run.detail?.reason === 'string' && (
-          <span>Missed because {run.detail.reason}.</span>
-        )}
-        {run.advice && (
+      <td>
+        {/* A grid inside the cell: a grid td stops being a table cell, and its border no longer lines up. */}
+        <div className="stack">
           <span>
-            <strong>What to do:</strong> {run.advice}
+            {[
+              took,
+              docs !== undefined ? `${formatCount(docs)} documents` : null,
+              run.bytes !== null ? formatBytes(run.bytes) : null,
+              run.backupId,
+            ]
+              .filter(Boolean)
+              .join(' · ')}
           </span>
-        )}
+          {run.error && <span className="field-error">{run.error.message}</span>}
+          {run.status === 'missed' && typeof run.detail?.reason === 'string' && (
+            <span>Missed because {run.detail.reason}.</span>
+          )}
+          {run.advice && (
+            <span>
+              <strong>What to do:</strong> {run.advice}
+            </span>
+          )}
+        </div>
       </td>
     </tr>
   );
