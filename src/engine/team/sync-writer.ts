@@ -7,6 +7,7 @@ import { FileSecretStore, type SecretStore } from '../secrets/secret-store.js';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { TERMINAL_STATUSES, type Run } from '../../shared/jobs.js';
 import type { Schedule } from '../../shared/schedules.js';
+import { withoutCredentials } from '../storage/wrappers/redact.js';
 import { TeamClient } from './client.js';
 import { loadTeamCredentials } from './credentials.js';
 import { localRef, optionalRefToken, refToken, type LocalKind } from './local-refs.js';
@@ -95,24 +96,6 @@ function runStart(run: Run) {
       : {}),
     startedAt: run.startedAt ?? run.scheduledFor ?? new Date().toISOString(),
   };
-}
-
-/**
- * A destination URL as it may be shared: credentials before "@" are the member's own and
- * are dropped (the server refuses them). Unlike storage's redactUrl, no "***" marker: the
- * result is a URL another member can set up as it is.
- */
-export function withoutCredentials(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url; // a plain folder path
-  }
-  if (parsed.username === '' && parsed.password === '') return url;
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.toString();
 }
 
 export interface SyncWriterOptions {

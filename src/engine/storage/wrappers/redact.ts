@@ -27,3 +27,21 @@ export function redactUrl(location: string): string {
   // WHATWG URL keeps non-special schemes (s3:, gs:) as written; re-insert a visible marker.
   return hadUser ? text.replace('://', '://***@') : text;
 }
+
+/**
+ * A destination URL as it may be shared: credentials before "@" are the member's own and
+ * are dropped (the server refuses them). Unlike redactUrl, no "***" marker: the
+ * result is a URL another member can set up as it is.
+ */
+export function withoutCredentials(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url; // a plain folder path
+  }
+  if (parsed.username === '' && parsed.password === '') return url;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
+}
