@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { fromFsError } from '../../util/fs-errors.js';
+import { FlushBehind } from './flush-behind.js';
 import { makeDirectory } from '../../util/make-directory.js';
 import {
   assertValidKey,
@@ -74,15 +75,22 @@ export class LocalBackend implements StorageBackend {
       // completed, and V8 ran ~55 full collections per 400 MiB instead of 2; copying
       // them into two reused buffers instead made the kernel's copies 3-4x dearer.
       const source = body instanceof Uint8Array ? Readable.from([body]) : Readable.from(body);
-      const out = createWriteStream('', { fd: handle });
-      handle = undefined; // the stream owns and closes it now, on success or failure
-      await pipeline(source, out, options?.signal ? { signal: options.signal } : {});
-      await fsyncPath(temp, 'r+');
+      const flushing = new FlushBehind(handle);
+      // The numeric fd, left open: the file is fsynced whole through the handle once the
+      // stream ends (a stream given the FileHandle itself would hold it until it closes).
+      const out = createWriteStream('', { fd: handle.fd, autoClose: false });
+      await pipeline(source, flushing, out, options?.signal ? { signal: options.signal } : {});
+      await flushing.settled();
+      await handle.sync();
+      const written = handle;
+      handle = undefined;
+      await written.close();
       await rename(temp, target);
-      await fsyncPath(dir, 'r');
+      await fsyncFolder(dir);
       const info = await stat(target);
       return { key, size: info.size, modified: info.mtime };
     } catch (error) {
+      // Waits for a flush still in flight (a FileHandle closes after its pending calls).
       await handle?.close().catch(() => undefined);
       await rm(temp, { force: true }).catch(() => undefined);
       if (isAppError(error)) throw error;
@@ -206,8 +214,9 @@ export class LocalBackend implements StorageBackend {
   }
 }
 
-async function fsyncPath(file: string, flags: 'r' | 'r+'): Promise<void> {
-  const handle = await open(file, flags);
+/** Makes a rename in `dir` durable. */
+async function fsyncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
   try {
     await handle.sync();
   } finally {
