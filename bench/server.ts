@@ -371,7 +371,9 @@ export async function serverLines(): Promise<BenchLine[]> {
     children.push(child);
     // PGlite is one process's folder: the comparison needs a database two processes share.
     const second =
-      postgres !== undefined && ROUNDS > 0 ? await startChild(postgres.url, 'bench-2', false) : undefined;
+      postgres !== undefined && ROUNDS > 0
+        ? await startChild(postgres.url, 'bench-2', false)
+        : undefined;
     if (second !== undefined) children.push(second.child);
     const db = seed.database === 'postgres' ? 'PostgreSQL 15' : 'PGlite (no PostgreSQL here)';
     const read = (path: string) => ({ method: 'GET' as const, path: `${seed.base}${path}` });
