@@ -191,7 +191,8 @@ async function load(
 /** Seconds per read route (10; BENCH_SERVER_SECONDS for quick profiling runs, 0 skips reads). */
 const SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 10);
 /**
- * The audit comparison: paired rounds (BENCH_AUDIT_ROUNDS, at least 2), each loading both
+ * The audit comparison: paired rounds (BENCH_AUDIT_ROUNDS, at least 2; 0 skips it and
+ * starts no second server, for runs of the reads alone), each loading both
  * instances at once for AUDIT_SECONDS at AUDIT_RATE requests/s (2,400 requests per p99, its
  * 24th worst).
  */
@@ -353,6 +354,13 @@ const READS = [
   ['GET …/organizations/:id', ''],
 ] as const;
 
+/**
+ * BENCH_SERVER_READS: only the read routes whose path (as in READS, e.g.
+ * `/backups?limit=200`) is in this comma-separated list; all of them when unset.
+ */
+const ONLY = process.env.BENCH_SERVER_READS?.split(',').map((p) => p.trim());
+const SELECTED = READS.filter(([, path]) => ONLY === undefined || ONLY.includes(path));
+
 export async function serverLines(): Promise<BenchLine[]> {
   let postgres: RunningService | undefined;
   if (postgresBin() !== undefined) postgres = await startPostgres({ durable: true });
@@ -363,7 +371,9 @@ export async function serverLines(): Promise<BenchLine[]> {
     children.push(child);
     // PGlite is one process's folder: the comparison needs a database two processes share.
     const second =
-      postgres !== undefined ? await startChild(postgres.url, 'bench-2', false) : undefined;
+      postgres !== undefined && ROUNDS > 0
+        ? await startChild(postgres.url, 'bench-2', false)
+        : undefined;
     if (second !== undefined) children.push(second.child);
     const db = seed.database === 'postgres' ? 'PostgreSQL 15' : 'PGlite (no PostgreSQL here)';
     const read = (path: string) => ({ method: 'GET' as const, path: `${seed.base}${path}` });
@@ -374,7 +384,7 @@ export async function serverLines(): Promise<BenchLine[]> {
     // then with autocannon's rate limit (one-second bursts of 16 connections, and
     // coordinated-omission samples), the measure used before, for comparison.
     const reads: Array<[string, Run, Run]> = [];
-    for (const [label, path] of SECONDS > 0 ? READS : [])
+    for (const [label, path] of SECONDS > 0 ? SELECTED : [])
       reads.push([
         label,
         await steadyRead(seed, `${seed.base}${path}`, 500, SECONDS),
@@ -390,7 +400,8 @@ export async function serverLines(): Promise<BenchLine[]> {
 
     let audit: AuditComparison | undefined;
     if (second !== undefined) audit = await compareAudit(seed, second.seed, seed);
-    else console.warn('!! The audit comparison needs PostgreSQL (two processes, one database).');
+    else if (ROUNDS > 0)
+      console.warn('!! The audit comparison needs PostgreSQL (two processes, one database).');
     const bad = [
       ...reads.flatMap(([, r, bursts]) => [r, bursts]),
       ...(audit?.rounds.flatMap((r) => [r.with, r.without]) ?? []),

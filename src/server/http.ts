@@ -97,3 +97,14 @@ export function installRateLimits(
     }
   });
 }
+
+/**
+ * An answer already written as JSON text (a list page assembled from the rows' JSON as
+ * PostgreSQL wrote it, pagination.ts listPageJson): sent as is, with the content type
+ * Fastify gives the JSON it serialises, never parsed or serialised again.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+
+  static readonly TYPE = 'application/json; charset=utf-8';
+}

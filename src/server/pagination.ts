@@ -114,14 +114,14 @@ export interface ListSpec {
   key?: readonly SortKey[];
 }
 
-/** One page of `spec`, with the cursor to the next one (null on the last page). */
-export async function listPage<R extends object>(
-  tx: Tx,
+/** The statement reading one page of `spec`: `columns` on each row, then the cursor's key. */
+function pageStatement(
   spec: ListSpec,
   page: PageRequest,
-): Promise<Page<R>> {
+  columns: string,
+): { sql: string; params: unknown[]; key: readonly SortKey[] } {
   const key = spec.key ?? BY_CREATED;
-  const columns = key.map((k) => k.column).join(', ');
+  const keyColumns = key.map((k) => k.column).join(', ');
   const params = [...(spec.params ?? [])];
   const where = [...(spec.where ?? [])];
   if (page.cursor !== undefined) {
@@ -131,7 +131,7 @@ export async function listPage<R extends object>(
       return `$${params.length}::${k.type}`;
     });
     const op = spec.order === 'desc' ? '<' : '>';
-    where.push(`(${columns}) ${op} (${placeholders.join(', ')})`);
+    where.push(`(${keyColumns}) ${op} (${placeholders.join(', ')})`);
   }
   params.push(page.limit + 1);
   const limit = `$${params.length}`;
@@ -143,27 +143,77 @@ export async function listPage<R extends object>(
     (k, i) =>
       `CASE WHEN row_number() OVER (ORDER BY ${order}) = ${limit} - 1 THEN ${k.column}::text END AS "__k${i}"`,
   );
-  const rows = await tx.query<Record<string, unknown>>(
-    `SELECT ${spec.select}, ${cursorKey.join(', ')}
+  const sql = `SELECT ${columns}, ${cursorKey.join(', ')}
        FROM ${spec.from}
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY ${order} LIMIT ${limit}`,
-    params,
-  );
+      ORDER BY ${order} LIMIT ${limit}`;
+  return { sql, params, key };
+}
+
+/** The rows of a page (the extra row read to know there is more left out), and its cursor. */
+function pageOf<T extends Record<string, unknown>>(
+  rows: T[],
+  page: PageRequest,
+  key: readonly SortKey[],
+): { kept: T[]; nextCursor: string | null } {
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
   const last = kept[kept.length - 1];
+  return {
+    kept,
+    nextCursor:
+      more && last !== undefined ? encode(key.map((_, i) => String(last[`__k${i}`]))) : null,
+  };
+}
+
+/** One page of `spec`, with the cursor to the next one (null on the last page). */
+export async function listPage<R extends object>(
+  tx: Tx,
+  spec: ListSpec,
+  page: PageRequest,
+): Promise<Page<R>> {
+  const { sql, params, key } = pageStatement(spec, page, spec.select);
+  const rows = await tx.query<Record<string, unknown>>(sql, params);
+  const { kept, nextCursor } = pageOf(rows, page, key);
   // The answer's columns, found once per page: copying them by name into a fresh object
   // costs a fraction of an entries/filter/fromEntries round per row (a 200-row page).
+  const last = kept[kept.length - 1];
   const names = last === undefined ? [] : Object.keys(last).filter((n) => !n.startsWith('__k'));
   const strip = (row: Record<string, unknown>) => {
     const item: Record<string, unknown> = {};
     for (const name of names) item[name] = row[name];
     return item as R;
   };
-  return {
-    items: kept.map(strip),
-    nextCursor:
-      more && last !== undefined ? encode(key.map((_, i) => String(last[`__k${i}`]))) : null,
+  return { items: kept.map(strip), nextCursor };
+}
+
+/**
+ * One page of `spec` as the answer's JSON text, `{"<field>":[…],"nextCursor":…}`, each
+ * row's object written by PostgreSQL (`row_to_json` of the select list: its names, in its
+ * order, nulls as null) and joined here as is (ADR 0026). The server neither parses each
+ * row's columns into values nor serialises them again, the largest per-row costs of a
+ * large page (docs/benchmarks.md).
+ *
+ * The row's JSON comes from a LATERAL subquery whose only column is that text: the select
+ * list inside it keeps its meaning (its columns are the row's), its names stay inside (so
+ * they cannot collide with the columns the order and filters name), and PostgreSQL folds
+ * it into the scan (a subquery in the select list instead ran once per row, and cost
+ * PostgreSQL as much CPU as it saved the server).
+ */
+export async function listPageJson(
+  tx: Tx,
+  spec: ListSpec,
+  page: PageRequest,
+  field: string,
+): Promise<string> {
+  const withJson = {
+    ...spec,
+    from: `${spec.from}, LATERAL (SELECT row_to_json(x)::text AS "__json" FROM (SELECT ${spec.select}) x) "__row"`,
   };
+  const { sql, params, key } = pageStatement(withJson, page, '"__row"."__json"');
+  const rows = await tx.query<{ __json: string }>(sql, params);
+  const { kept, nextCursor } = pageOf(rows, page, key);
+  let items = '';
+  for (const [i, row] of kept.entries()) items += i === 0 ? row.__json : `,${row.__json}`;
+  return `{${JSON.stringify(field)}:[${items}],"nextCursor":${JSON.stringify(nextCursor)}}`;
 }

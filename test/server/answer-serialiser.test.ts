@@ -4,6 +4,7 @@ import { answerSchema } from '../../src/server/answer-schema.js';
 import type { Db } from '../../src/server/db/db.js';
 import { jsonSchemaOf } from '../../src/server/openapi.js';
 import { RESPONSES } from '../../src/server/responses.js';
+import type { ListOrgRoute } from '../../src/server/routes/list-route.js';
 import { ORG_ROUTES } from '../../src/server/routes/org.js';
 import {
   BACKENDS,
@@ -39,6 +40,13 @@ const ORG = '/api/v1/organizations/:orgId';
 /** The routes answering through a compiled serialiser (the list routes). */
 const COMPILED = ORG_ROUTES.filter((r) => r.compiledAnswer === true).map(
   (r) => `GET ${ORG}${r.path}`,
+);
+
+/** The list routes answered through a view of their rows, serialised by the server. */
+const viewed = new Set(
+  ORG_ROUTES.filter((r) => (r as Partial<ListOrgRoute>).list?.view !== undefined).map(
+    (r) => `GET ${ORG}${r.path}`,
+  ),
 );
 
 /** The properties an object schema names (a union's branches together). */
@@ -163,11 +171,7 @@ function suite(backend: Backend): void {
     owner = await server.login('owner@serialiser.test');
     orgId = await server.createOrg(owner, 'Serialiser');
     base = `/api/v1/organizations/${orgId}`;
-    const ok = async (method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) => {
-      const res = await server.call(owner, method, `${base}${path}`, body);
-      expect(res.statusCode, `${method} ${path}: ${res.body}`).toBeLessThan(300);
-      return res.statusCode === 204 ? { id: '', key: '' } : res.json<{ id: string; key: string }>();
-    };
+    const ok = server.writer(owner, base);
     // Members: one with a display name, one without.
     const named = await server.login('named@serialiser.test');
     await server.addMember(orgId, named.userId, 'member');
@@ -273,9 +277,13 @@ function suite(backend: Backend): void {
         handed = undefined;
         const res = await server.call(owner, 'GET', `${base}${path}${query}`);
         expect(res.statusCode, res.body).toBe(200);
-        expect(handed, 'the handler’s payload was captured').toBeDefined();
-        const plain = JSON.parse(JSON.stringify(handed)) as Json;
-        expect(JSON.parse(res.body)).toEqual(plain);
+        const served = JSON.parse(res.body) as Json;
+        // A list without a view is sent as the JSON text PostgreSQL wrote (ADR 0026): no
+        // payload is serialised, and list-json.test.ts compares it with the serialised one.
+        // Its keys are still checked against the schema below.
+        expect(handed === undefined, 'a payload was serialised').toBe(!viewed.has(route));
+        const plain = handed === undefined ? served : (JSON.parse(JSON.stringify(handed)) as Json);
+        expect(served).toEqual(plain);
         const unknown: string[] = [];
         walk(schema, plain, '', seen, unknown);
         expect(unknown, 'keys the handler returns that its schema does not name').toEqual([]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { loadConfig, type ServerConfig } from '../../src/server/config.js';
 import { openDb, type Db } from '../../src/server/db/db.js';
@@ -129,6 +129,18 @@ export class TestServer {
       ...(payload !== undefined ? { payload: payload as object } : {}),
       headers: { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...headers },
     });
+  }
+
+  /**
+   * A write of `who` below `base` that must succeed (the test's data set-up): its answer's
+   * `id` and `key` (empty for a 204), or the test fails with the answer's body.
+   */
+  writer(who: Session, base: string) {
+    return async (method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) => {
+      const res = await this.call(who, method, `${base}${path}`, body);
+      expect(res.statusCode, `${method} ${path}: ${res.body}`).toBeLessThan(300);
+      return res.statusCode === 204 ? { id: '', key: '' } : res.json<{ id: string; key: string }>();
+    };
   }
 
   async close(): Promise<void> {

@@ -31,7 +31,8 @@ export interface OrgRoute {
   /**
    * The answer is written by a serialiser compiled from the route's schema in
    * responses.ts (answer-schema.ts, ADR 0021): the list routes, whose pages are the
-   * largest answers.
+   * largest answers. A list answered with PostgreSQL's JSON text (JsonText, ADR 0026)
+   * is sent as is and never reaches the serialiser.
    */
   compiledAnswer?: true;
   /** Runs in the organisation's RLS context; `audit` appends in the same transaction. */

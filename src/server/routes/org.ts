@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { API_KEY_SCOPES, ROLES, type Role } from '../../shared/rbac.js';
 import { answerSchema } from '../answer-schema.js';
+import { JsonText } from '../http.js';
 import { toCsv, toNdjson } from '../audit-export.js';
 import { appendAudit, linkedEntries, searchAudit, verifyChain } from '../audit.js';
 import {
@@ -549,6 +550,8 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: ServerContext): voi
           void reply
             .type(result.file.type)
             .header('Content-Disposition', `attachment; filename="${result.file.name}"`);
+        if (result.body instanceof JsonText)
+          return reply.type(JsonText.TYPE).send(result.body.text);
         return result.body === undefined ? reply.send() : reply.send(result.body);
       },
     });
