@@ -8,6 +8,7 @@
  * sides of a comparison are loaded at once and share every stall of the machine.
  */
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Target {
@@ -23,6 +24,12 @@ export interface OpenLoopResult {
   latencies: number[][];
   /** Per target: failed or non-2xx requests. */
   bad: number[];
+  /**
+   * The generator itself: its process's CPU per request (ms) and the p99 of its event
+   * loop's delay (ms). The generator shares the machine's cores and reads every answer:
+   * a late loop here is latency the server did not cause.
+   */
+  generator: { cpuMsPerRequest: number; loopDelayP99Ms: number };
 }
 
 function send(agent: http.Agent, target: Target): Promise<boolean> {
@@ -54,7 +61,11 @@ export async function openLoop(
   first = 0,
 ): Promise<OpenLoopResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const result: OpenLoopResult = { latencies: targets.map(() => []), bad: targets.map(() => 0) };
+  const latencies: number[][] = targets.map(() => []);
+  const bad = targets.map(() => 0);
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const cpuBefore = process.cpuUsage();
   const interval = 1000 / rate;
   const count = Math.floor(rate * seconds);
   const start = performance.now();
@@ -67,12 +78,21 @@ export async function openLoop(
     const side = (i + first) % targets.length;
     inFlight.push(
       send(agent, targets[side]!).then((ok) => {
-        if (ok) result.latencies[side]!.push(performance.now() - due);
-        else result.bad[side]!++;
+        if (ok) latencies[side]!.push(performance.now() - due);
+        else bad[side]!++;
       }),
     );
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return result;
+  loop.disable();
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    latencies,
+    bad,
+    generator: {
+      cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, count),
+      loopDelayP99Ms: loop.percentile(99) / 1e6,
+    },
+  };
 }

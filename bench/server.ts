@@ -119,7 +119,8 @@ async function steadyRead(server: Seed, path: string, rate: number, seconds: num
     rate,
     seconds,
   );
-  return openLoopRun(load, 0, seconds, before, await stats(server.statsUrl), 'audited');
+  const run = openLoopRun(load, 0, seconds, before, await stats(server.statsUrl), 'audited');
+  return { ...run, generator: load.generator };
 }
 
 /** What the server process did between two looks at its counters, per request of `n`. */
@@ -383,7 +384,7 @@ export async function serverLines(): Promise<BenchLine[]> {
     // Each read route twice: at a steady 500 requests/s (open loop, the target's measure),
     // then with autocannon's rate limit (one-second bursts of 16 connections, and
     // coordinated-omission samples), the measure used before, for comparison.
-    const reads: Array<[string, Run, Run]> = [];
+    const reads: Array<[string, Awaited<ReturnType<typeof steadyRead>>, Run]> = [];
     for (const [label, path] of SECONDS > 0 ? SELECTED : [])
       reads.push([
         label,
@@ -395,6 +396,7 @@ export async function serverLines(): Promise<BenchLine[]> {
     for (const [label, r, bursts] of reads)
       console.log(
         `${label}: steady p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms at ${r.rps.toFixed(0)} req/s${costText(r.cost)}` +
+          `\n  load generator: CPU ${r.generator.cpuMsPerRequest.toFixed(3)} ms per request, its event loop's delay p99 ${ms(r.generator.loopDelayP99Ms)} ms` +
           `\n  autocannon (bursts): p50 ${bursts.p50} ms p99 ${bursts.p99} ms at ${bursts.rps.toFixed(0)} req/s${costText(bursts.cost)}`,
       );
 

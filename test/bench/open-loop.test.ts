@@ -34,6 +34,10 @@ describe('the open-loop load generator', () => {
     expect(result.latencies[0]).toHaveLength(100);
     expect(result.latencies[1]).toHaveLength(100);
     expect(result.bad).toEqual([0, 0]);
+    // Its own cost is reported: some CPU per request, and a loop delay of a sane size.
+    expect(result.generator.cpuMsPerRequest).toBeGreaterThan(0);
+    expect(result.generator.loopDelayP99Ms).toBeGreaterThan(0);
+    expect(result.generator.loopDelayP99Ms).toBeLessThan(1000);
     // Alternating: every stretch of the schedule has both (arrival order within one
     // timer tick may differ from sending order, so count rather than compare in order).
     const firstTen = arrivals.slice(0, 10).map((a) => a.path.slice(0, 2));
