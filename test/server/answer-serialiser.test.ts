@@ -8,9 +8,8 @@ import type { ListOrgRoute } from '../../src/server/routes/list-route.js';
 import { ORG_ROUTES } from '../../src/server/routes/org.js';
 import {
   BACKENDS,
-  openTestDb,
   POSTGRES_MISSING,
-  startTestServer,
+  startTestServerOn,
   unavailable,
   type Backend,
   type Session,
@@ -162,8 +161,8 @@ function suite(backend: Backend): void {
   let handed: unknown;
 
   beforeAll(async () => {
-    db = await openTestDb(backend);
-    server = await startTestServer({}, {}, db);
+    server = await startTestServerOn(backend);
+    db = server.db;
     server.app.addHook('preSerialization', async (_request, _reply, payload) => {
       handed = structuredClone(payload);
       return payload;
@@ -263,7 +262,6 @@ function suite(backend: Backend): void {
   });
   afterAll(async () => {
     await server?.close();
-    await db?.close();
   });
 
   it.each(COMPILED)(

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/server/db/db.js';
 import {
   BACKENDS,
-  openTestDb,
-  startTestServer,
+  startTestServerOn,
   unavailable,
   type Session,
   type TestServer,
@@ -15,7 +13,6 @@ import {
  * category of their own ("Admin: organization changes, billing").
  */
 describe.each(BACKENDS)('billing settings (%s)', (backend) => {
-  let db: Db;
   let server: TestServer;
   let owner: Session;
   let admin: Session;
@@ -24,8 +21,7 @@ describe.each(BACKENDS)('billing settings (%s)', (backend) => {
 
   beforeAll(async () => {
     if (unavailable(backend)) return;
-    db = await openTestDb(backend);
-    server = await startTestServer({}, {}, db);
+    server = await startTestServerOn(backend);
     owner = await server.login('owner@acme.test');
     admin = await server.login('admin@acme.test');
     orgId = await server.createOrg(owner);
@@ -33,7 +29,6 @@ describe.each(BACKENDS)('billing settings (%s)', (backend) => {
   });
   afterAll(async () => {
     await server?.close();
-    await db?.close();
   });
 
   const auditOf = async (event: string) =>

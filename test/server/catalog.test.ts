@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/server/db/db.js';
 import {
   BACKENDS,
-  openTestDb,
-  startTestServer,
+  startTestServerOn,
   unavailable,
   type Backend,
   type Session,
@@ -17,7 +15,6 @@ import {
  * may call what (test/server/matrix.test.ts); this file checks what the routes do.
  */
 function catalogSuite(backend: Backend): void {
-  let db: Db;
   let server: TestServer;
   let owner: Session;
   let member: Session;
@@ -29,8 +26,7 @@ function catalogSuite(backend: Backend): void {
   let people = 0;
 
   beforeAll(async () => {
-    db = await openTestDb(backend);
-    server = await startTestServer({}, {}, db);
+    server = await startTestServerOn(backend);
     owner = await server.login('owner@acme.test');
     orgId = await server.createOrg(owner);
     url = `/api/v1/organizations/${orgId}`;
@@ -49,7 +45,6 @@ function catalogSuite(backend: Backend): void {
   });
   afterAll(async () => {
     await server.close();
-    await db.close();
   });
 
   const events = async (event: string) =>

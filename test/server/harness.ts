@@ -58,6 +58,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   extra: Partial<AppOptions> = {},
   shared?: Db,
+  ownsDb = shared === undefined,
 ): Promise<TestServer> {
   const config = loadConfig({ JWT_SECRET: SECRET, RATE_LIMIT_ENABLED: 'false', ...env });
   const db = shared ?? (await openDb({}));
@@ -70,7 +71,12 @@ export async function startTestServer(
     },
     ...extra,
   });
-  return new TestServer(app, db, config, shared === undefined);
+  return new TestServer(app, db, config, ownsDb);
+}
+
+/** A server on a fresh test database of `backend` (`server.db`); close() ends both. */
+export async function startTestServerOn(backend: Backend): Promise<TestServer> {
+  return startTestServer({}, {}, await openTestDb(backend), true);
 }
 
 export interface Session {

@@ -5,9 +5,8 @@ import { listAnswer, type ListOrgRoute } from '../../src/server/routes/list-rout
 import { ORG_ROUTES } from '../../src/server/routes/org.js';
 import {
   BACKENDS,
-  openTestDb,
   POSTGRES_MISSING,
-  startTestServer,
+  startTestServerOn,
   unavailable,
   type Backend,
   type Session,
@@ -41,8 +40,8 @@ function suite(backend: Backend): void {
   let emptyProject: string;
 
   beforeAll(async () => {
-    db = await openTestDb(backend);
-    server = await startTestServer({}, {}, db);
+    server = await startTestServerOn(backend);
+    db = server.db;
     owner = await server.login('owner@list-json.test');
     orgId = await server.createOrg(owner, 'List "JSON" \\ ünï');
     base = `/api/v1/organizations/${orgId}`;
@@ -131,7 +130,6 @@ function suite(backend: Backend): void {
   });
   afterAll(async () => {
     await server?.close();
-    await db?.close();
   });
 
   /** The answer served for `path?query`, and the same page read as values and serialised. */

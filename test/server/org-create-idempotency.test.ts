@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/server/db/db.js';
 import {
   BACKENDS,
-  openTestDb,
-  startTestServer,
+  startTestServerOn,
   unavailable,
   type Session,
   type TestServer,
@@ -16,7 +14,6 @@ import {
  * queue sends it again when an answer was lost; that must never make a second organisation.
  */
 describe.each(BACKENDS)('Idempotency-Key on POST /organizations (%s)', (backend) => {
-  let db: Db;
   let server: TestServer;
   let alice: Session;
   let bob: Session;
@@ -29,14 +26,12 @@ describe.each(BACKENDS)('Idempotency-Key on POST /organizations (%s)', (backend)
 
   beforeAll(async () => {
     if (unavailable(backend)) return;
-    db = await openTestDb(backend);
-    server = await startTestServer({}, {}, db);
+    server = await startTestServerOn(backend);
     alice = await server.login('alice@acme.test');
     bob = await server.login('bob@acme.test');
   });
   afterAll(async () => {
     await server?.close();
-    await db?.close();
   });
 
   it.skipIf(unavailable(backend))(

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/server/db/db.js';
 import {
   BACKENDS,
-  openTestDb,
-  startTestServer,
+  startTestServerOn,
   unavailable,
   type Backend,
   type Session,
@@ -17,20 +15,17 @@ import {
  * them is in the route × role matrix (matrix.test.ts).
  */
 function projectWritesSuite(backend: Backend): void {
-  let db: Db;
   let server: TestServer;
   let owner: Session;
   let url: string;
 
   beforeAll(async () => {
-    db = await openTestDb(backend);
-    server = await startTestServer({}, {}, db);
+    server = await startTestServerOn(backend);
     owner = await server.login('owner@acme.test');
     url = `/api/v1/organizations/${await server.createOrg(owner)}`;
   });
   afterAll(async () => {
     await server.close();
-    await db.close();
   });
 
   const project = async (n: string) =>
