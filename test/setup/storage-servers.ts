@@ -11,7 +11,8 @@
  *   is the Storage emulator child (`… storage-servers.ts gcs-emulator <port> <dir>`).
  *
  * Traps handled here (see shared/design/test-infrastructure.md): s3rver needs the
- * OpenSSL legacy provider (continuation tokens answer 500 without it); the Storage
+ * OpenSSL legacy provider (continuation tokens answer 500 without it), and answers a PUT
+ * before the bytes are in its file (patched by s3rver-read-after-write.cjs); the Storage
  * emulator's rules runtime needs Java 21, so it is replaced by no-ops — our clients send
  * the admin token ("Bearer owner") and admin requests skip rules.
  */
@@ -58,6 +59,7 @@ export async function startS3rver(): Promise<RunningServer> {
     process.execPath,
     [
       '--openssl-legacy-provider',
+      ...['--require', path.join(path.dirname(thisFile), 's3rver-read-after-write.cjs')],
       bin,
       ...['-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent'],
       ...['--no-vhost-buckets', '--configure-bucket', TEST_BUCKET],
