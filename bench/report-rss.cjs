@@ -4,9 +4,7 @@
 // bench runner's own peak (seeded buffers included). VmHWM belongs to the exec'd
 // process's address space alone, so it is read first. It also prints the CPU time the
 // process used (all its threads), which a loaded machine stretches far less than wall time.
-// eslint-disable-next-line no-undef, @typescript-eslint/no-require-imports -- a CommonJS preload
 const { readFileSync } = require('node:fs');
-// eslint-disable-next-line no-undef, @typescript-eslint/no-require-imports -- a CommonJS preload
 const { isMainThread } = require('node:worker_threads');
 
 function peakRssKb() {
