@@ -89,13 +89,13 @@ new PerformanceObserver((list) => {
     }
   }
 }).observe({ entryTypes: ['gc'] });
-/** user + system CPU of a process in ms, from /proc (Linux only; 0 elsewhere). */
-function procCpuMs(pid: number): number {
+/** user + system CPU of a process in ms, from /proc (Linux only; undefined elsewhere). */
+function procCpuMs(pid: number): number | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
@@ -111,18 +111,18 @@ const verifier = async (credential: string) => ({ email: credential });
 const audited = await buildApp({ config, db, identityVerifier: verifier });
 const unaudited = await buildApp({ config, db, identityVerifier: verifier, auditWrites: false });
 
-// Server-side time of each POST …/backups, from the request's arrival (onRequest) until
-// its answer is written (onResponse): the audit comparison's second view, which the load
-// generator's own delays cannot reach. A bench hook only; the server itself has none.
-const postMs = { audited: [] as number[], unaudited: [] as number[] };
-function timePosts(instance: FastifyInstance, into: keyof typeof postMs): void {
-  instance.addHook('onResponse', async (request, reply) => {
-    if (request.method === 'POST' && request.routeOptions.url?.endsWith('/backups') === true)
-      postMs[into].push(reply.elapsedTime);
+// Server-side time of each request, from its arrival (onRequest) until its answer is
+// written (onResponse): a view of the latency that the load generator's own delays and
+// the kernel's queues cannot reach (the audit comparison's POSTs, the steady reads' GETs;
+// the bench loads one kind at a time). A bench hook only; the server itself has none.
+const servedMs = { audited: [] as number[], unaudited: [] as number[] };
+function timeRequests(instance: FastifyInstance, into: keyof typeof servedMs): void {
+  instance.addHook('onResponse', async (_request, reply) => {
+    servedMs[into].push(reply.elapsedTime);
   });
 }
-timePosts(audited, 'audited');
-timePosts(unaudited, 'unaudited');
+timeRequests(audited, 'audited');
+timeRequests(unaudited, 'unaudited');
 const [url, urlNoAudit] = await Promise.all(
   [audited, unaudited].map((app) => app.listen({ host: '127.0.0.1', port: 0 })),
 );
@@ -163,7 +163,10 @@ async function seed() {
   return { token: login.accessToken, base, projectId: project.id };
 }
 
-const backendPids = new Set<number>();
+// The CPU each of our PostgreSQL backends has used, as last read: a backend that has
+// since exited (node-postgres closes connections idle for 10 s) keeps its last reading,
+// so the total never goes backwards.
+const backendCpuMs = new Map<number, number>();
 const stats = createServer((_request, response) => {
   void (async () => {
     const trips = roundTrips; // before this handler's own query
@@ -176,15 +179,19 @@ const stats = createServer((_request, response) => {
              AND application_name = current_setting('application_name')`,
         ),
       );
-      for (const row of rows) backendPids.add(row.pid);
+      for (const row of rows) if (!backendCpuMs.has(row.pid)) backendCpuMs.set(row.pid, 0);
     }
     const cpu = process.cpuUsage();
     let pgCpuMs = 0;
-    for (const pid of backendPids) pgCpuMs += procCpuMs(pid);
-    // The POST timings since the last call (the bench calls before and after each load).
-    const posts = { ...postMs };
-    postMs.audited = [];
-    postMs.unaudited = [];
+    for (const [pid, last] of backendCpuMs) {
+      const now = procCpuMs(pid) ?? last;
+      backendCpuMs.set(pid, now);
+      pgCpuMs += now;
+    }
+    // The request timings since the last call (the bench calls before and after each load).
+    const served = { ...servedMs };
+    servedMs.audited = [];
+    servedMs.unaudited = [];
     const longestGc = gcMaxMs;
     const longestGcKind = gcMaxKind;
     gcMaxMs = 0;
@@ -202,7 +209,7 @@ const stats = createServer((_request, response) => {
         gcMaxMs: longestGc,
         gcMaxKind: longestGcKind,
         pgCpuMs,
-        postMs: posts,
+        servedMs: served,
         ...waited,
       }),
     );

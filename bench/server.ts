@@ -40,7 +40,7 @@ interface Run {
   total: number;
   /** Per request: database round trips, server CPU, its GC pauses, PostgreSQL backend CPU. */
   cost?: Cost;
-  /** Server-side time of each POST …/backups during the load (bench/server-child.ts). */
+  /** Server-side time of each request during the load, arrival to answer (bench/server-child.ts). */
   serverMs: number[];
   /** The server process's COMMIT round trips, pool waits and linker commits meanwhile. */
   waits: Waits;
@@ -67,7 +67,7 @@ interface Cost {
 
 type Side = 'audited' | 'unaudited';
 
-type Stats = Cost & Waits & { postMs: Record<Side, number[]> };
+type Stats = Cost & Waits & { servedMs: Record<Side, number[]> };
 
 async function stats(url: string): Promise<Stats> {
   return (await (await fetch(url)).json()) as Stats;
@@ -133,7 +133,7 @@ function between(
   const per = (k: 'roundTrips' | 'cpuMs' | 'gcMs' | 'pgCpuMs') =>
     (after[k] - before[k]) / Math.max(1, n);
   return {
-    serverMs: after.postMs[side],
+    serverMs: after.servedMs[side],
     waits: {
       commitMs: after.commitMs,
       poolMs: after.poolMs,
@@ -289,6 +289,9 @@ async function compareAudit(one: Server, two: Server, seed: Seed): Promise<Audit
   return { rounds, loadBefore, loadAfter: load1() };
 }
 
+/** The `q` quantile of `values` (unsorted). */
+const at = (values: number[], q: number) => quantile(ascending(values), q);
+
 /** p50/p99 of what the server process waited on during a round. */
 function waitText(w: Waits): string {
   const p = (values: number[]) => {
@@ -300,7 +303,6 @@ function waitText(w: Waits): string {
 
 function auditLines(c: AuditComparison): BenchLine[] {
   const ms = (n: number) => n.toFixed(2);
-  const at = (values: number[], q: number) => quantile(ascending(values), q);
   const client = pairedRounds(c.rounds.map((r) => [r.with.p99, r.without.p99] as const));
   const server = pairedRounds(
     c.rounds.map((r) => [at(r.with.serverMs, 0.99), at(r.without.serverMs, 0.99)] as const),
@@ -396,6 +398,7 @@ export async function serverLines(): Promise<BenchLine[]> {
     for (const [label, r, bursts] of reads)
       console.log(
         `${label}: steady p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms at ${r.rps.toFixed(0)} req/s${costText(r.cost)}` +
+          `\n  server-side (arrival to answer): p50 ${ms(at(r.serverMs, 0.5))} ms p99 ${ms(at(r.serverMs, 0.99))} ms` +
           `\n  load generator: CPU ${r.generator.cpuMsPerRequest.toFixed(3)} ms per request, its event loop's delay p99 ${ms(r.generator.loopDelayP99Ms)} ms` +
           `\n  autocannon (bursts): p50 ${bursts.p50} ms p99 ${bursts.p99} ms at ${bursts.rps.toFixed(0)} req/s${costText(bursts.cost)}`,
       );
