@@ -6,10 +6,12 @@
  * made its share of the second and then waits for the next tick, so every second starts
  * with a burst (docs/benchmarks.md). The requests alternate between targets, so both
  * sides of a comparison are loaded at once and share every stall of the machine.
+ * Requests go through a lean HTTP client (lean-http.ts): node:http's cost as much CPU as
+ * the server under test, on the same two cores.
  */
-import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LeanHttpClient, requestBytes } from './lean-http.js';
 
 export interface Target {
   url: string;
@@ -32,24 +34,6 @@ export interface OpenLoopResult {
   generator: { cpuMsPerRequest: number; loopDelayP99Ms: number };
 }
 
-function send(agent: http.Agent, target: Target): Promise<boolean> {
-  return new Promise((resolve) => {
-    const request = http.request(
-      new URL(target.path, target.url),
-      { method: target.method, headers: target.headers, agent },
-      (response) => {
-        response.resume();
-        response.once('end', () => {
-          const status = response.statusCode ?? 0;
-          resolve(status >= 200 && status < 300);
-        });
-      },
-    );
-    request.once('error', () => resolve(false));
-    request.end(target.body);
-  });
-}
-
 /**
  * `rate` requests a second in all for `seconds`, request i going to target i mod n
  * (starting at `first`, so a comparison can swap which side goes first).
@@ -60,7 +44,16 @@ export async function openLoop(
   seconds: number,
   first = 0,
 ): Promise<OpenLoopResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // One client per origin (a comparison loads two servers); each request's bytes built once.
+  const clients = new Map<string, LeanHttpClient>();
+  const sides = targets.map((t) => {
+    const origin = new URL(t.url).origin;
+    if (!clients.has(origin)) clients.set(origin, new LeanHttpClient(origin));
+    return {
+      client: clients.get(origin)!,
+      bytes: requestBytes(t.url, t.method, t.path, t.headers, t.body),
+    };
+  });
   const latencies: number[][] = targets.map(() => []);
   const bad = targets.map(() => 0);
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -77,14 +70,14 @@ export async function openLoop(
     if (wait >= 1) await sleep(wait);
     const side = (i + first) % targets.length;
     inFlight.push(
-      send(agent, targets[side]!).then((ok) => {
-        if (ok) latencies[side]!.push(performance.now() - due);
+      sides[side]!.client.send(sides[side]!.bytes).then((status) => {
+        if (status >= 200 && status < 300) latencies[side]!.push(performance.now() - due);
         else bad[side]!++;
       }),
     );
   }
   await Promise.all(inFlight);
-  agent.destroy();
+  for (const client of clients.values()) client.close();
   loop.disable();
   const cpu = process.cpuUsage(cpuBefore);
   return {
