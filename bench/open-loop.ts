@@ -12,6 +12,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LeanHttpClient, requestBytes } from './lean-http.js';
+import { ascending, quantile } from './paired.js';
 
 export interface Target {
   url: string;
@@ -31,7 +32,17 @@ export interface OpenLoopResult {
    * loop's delay (ms). The generator shares the machine's cores and reads every answer:
    * a late loop here is latency the server did not cause.
    */
-  generator: { cpuMsPerRequest: number; loopDelayP99Ms: number };
+  generator: {
+    cpuMsPerRequest: number;
+    loopDelayP99Ms: number;
+    /**
+     * How late requests left against their schedule: p99 and the worst (ms). A stall of
+     * the generator delays every request due meanwhile, and each then counts the delay in
+     * its latency; this tells such a stall from one of the server.
+     */
+    sendLagP99Ms: number;
+    sendLagMaxMs: number;
+  };
 }
 
 /**
@@ -63,12 +74,14 @@ export async function openLoop(
   const count = Math.floor(rate * seconds);
   const start = performance.now();
   const inFlight: Array<Promise<void>> = [];
+  const lags: number[] = [];
   for (let i = 0; i < count; i++) {
     const due = start + i * interval;
     const wait = due - performance.now();
     // Timers are not finer than a millisecond: requests due meanwhile leave together.
     if (wait >= 1) await sleep(wait);
     const side = (i + first) % targets.length;
+    lags.push(performance.now() - due);
     inFlight.push(
       sides[side]!.client.send(sides[side]!.bytes).then((status) => {
         if (status >= 200 && status < 300) latencies[side]!.push(performance.now() - due);
@@ -86,6 +99,8 @@ export async function openLoop(
     generator: {
       cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, count),
       loopDelayP99Ms: loop.percentile(99) / 1e6,
+      sendLagP99Ms: quantile(ascending(lags), 0.99),
+      sendLagMaxMs: lags.reduce((a, b) => Math.max(a, b), 0),
     },
   };
 }

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { buildApp } from '../src/server/app.js';
 import { loadConfig } from '../src/server/config.js';
@@ -89,6 +89,12 @@ new PerformanceObserver((list) => {
     }
   }
 }).observe({ entryTypes: ['gc'] });
+// This process's event loop: how late it ran, p99 and worst, since the bench's last look.
+// A stall here (GC, a long task) holds every request behind it before the server-side
+// timing above even starts (onRequest runs only when the loop gets to the request).
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+
 /** user + system CPU of a process in ms, from /proc (Linux only; undefined elsewhere). */
 function procCpuMs(pid: number): number | undefined {
   try {
@@ -192,6 +198,8 @@ const stats = createServer((_request, response) => {
     const served = { ...servedMs };
     servedMs.audited = [];
     servedMs.unaudited = [];
+    const loop = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    loopDelay.reset();
     const longestGc = gcMaxMs;
     const longestGcKind = gcMaxKind;
     gcMaxMs = 0;
@@ -210,6 +218,7 @@ const stats = createServer((_request, response) => {
         gcMaxKind: longestGcKind,
         pgCpuMs,
         servedMs: served,
+        loopDelayMs: loop,
         ...waited,
       }),
     );

@@ -42,6 +42,8 @@ interface Run {
   cost?: Cost;
   /** Server-side time of each request during the load, arrival to answer (bench/server-child.ts). */
   serverMs: number[];
+  /** The server process's event loop delay meanwhile (p99, worst; ms). */
+  serverLoopMs: { p99: number; max: number };
   /** The server process's COMMIT round trips, pool waits and linker commits meanwhile. */
   waits: Waits;
 }
@@ -67,7 +69,8 @@ interface Cost {
 
 type Side = 'audited' | 'unaudited';
 
-type Stats = Cost & Waits & { servedMs: Record<Side, number[]> };
+type Stats = Cost &
+  Waits & { servedMs: Record<Side, number[]>; loopDelayMs: { p99: number; max: number } };
 
 async function stats(url: string): Promise<Stats> {
   return (await (await fetch(url)).json()) as Stats;
@@ -129,11 +132,12 @@ function between(
   after: Stats,
   side: Side,
   n: number,
-): Pick<Run, 'serverMs' | 'waits' | 'cost'> {
+): Pick<Run, 'serverMs' | 'serverLoopMs' | 'waits' | 'cost'> {
   const per = (k: 'roundTrips' | 'cpuMs' | 'gcMs' | 'pgCpuMs') =>
     (after[k] - before[k]) / Math.max(1, n);
   return {
     serverMs: after.servedMs[side],
+    serverLoopMs: after.loopDelayMs,
     waits: {
       commitMs: after.commitMs,
       poolMs: after.poolMs,
@@ -165,7 +169,7 @@ async function load(
   token: string,
   rate: number,
   seconds: number,
-): Promise<Omit<Run, 'serverMs' | 'waits'>> {
+): Promise<Omit<Run, 'serverMs' | 'serverLoopMs' | 'waits'>> {
   const result = await autocannon({
     url,
     connections: 16,
@@ -398,8 +402,8 @@ export async function serverLines(): Promise<BenchLine[]> {
     for (const [label, r, bursts] of reads)
       console.log(
         `${label}: steady p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms at ${r.rps.toFixed(0)} req/s${costText(r.cost)}` +
-          `\n  server-side (arrival to answer): p50 ${ms(at(r.serverMs, 0.5))} ms p99 ${ms(at(r.serverMs, 0.99))} ms` +
-          `\n  load generator: CPU ${r.generator.cpuMsPerRequest.toFixed(3)} ms per request, its event loop's delay p99 ${ms(r.generator.loopDelayP99Ms)} ms` +
+          `\n  server-side (arrival to answer): p50 ${ms(at(r.serverMs, 0.5))} ms p99 ${ms(at(r.serverMs, 0.99))} ms; its event loop's delay p99 ${ms(r.serverLoopMs.p99)} ms, worst ${ms(r.serverLoopMs.max)} ms` +
+          `\n  load generator: CPU ${r.generator.cpuMsPerRequest.toFixed(3)} ms per request, its event loop's delay p99 ${ms(r.generator.loopDelayP99Ms)} ms; requests left late by p99 ${ms(r.generator.sendLagP99Ms)} ms, worst ${ms(r.generator.sendLagMaxMs)} ms` +
           `\n  autocannon (bursts): p50 ${bursts.p50} ms p99 ${bursts.p99} ms at ${bursts.rps.toFixed(0)} req/s${costText(bursts.cost)}`,
       );
 
