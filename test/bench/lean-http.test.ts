@@ -103,8 +103,12 @@ describe('AnswerReader', () => {
   const feedAll = (reader: AnswerReader, text: string, cut: number) => {
     const bytes = Buffer.from(text, 'latin1');
     const results: number[] = [];
-    for (let i = 0; i < bytes.length; i += cut)
-      results.push(reader.feed(bytes.subarray(i, i + cut)));
+    // Each piece is fed from one reused buffer, as the client reads (net's `onread`).
+    const scratch = Buffer.alloc(cut);
+    for (let i = 0; i < bytes.length; i += cut) {
+      const n = bytes.copy(scratch, 0, i, i + cut);
+      results.push(reader.feed(scratch.subarray(0, n)));
+    }
     return results;
   };
 
@@ -113,7 +117,7 @@ describe('AnswerReader', () => {
     const chunked =
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n10\r\n' +
       '0123456789abcdef\r\n0\r\nx-trailer: 1\r\n\r\n';
-    for (const cut of [1, 2, 3, 7, 1000]) {
+    for (const cut of [1, 2, 3, 7, 13, 30, 1000]) {
       const reader = new AnswerReader();
       for (const [text, status] of [
         [length, 201],
