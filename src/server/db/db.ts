@@ -33,6 +33,18 @@ export interface Tx {
   queryAndCommit<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/** What a helper shared by reads and writes needs of a transaction: its query. */
+export type Reader = Pick<Tx, 'query'>;
+
+/**
+ * `tx` as a Reader whose query is the transaction's last statement, sent with its COMMIT
+ * (Tx.queryAndCommit): for a read route that ends with a helper it shares with writes,
+ * which keep calling the helper with `tx` itself.
+ */
+export function lastRead(tx: Tx): Reader {
+  return { query: (sql, params) => tx.queryAndCommit(sql, params) };
+}
+
 /** A statement sent with the transaction's opening (see Db.withOrg). */
 export interface Statement {
   sql: string;
