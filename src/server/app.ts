@@ -93,7 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Redis is reported only when configured, so a single instance's answer stays as it was.
     const state = shared.kind === 'redis' ? { redis: 'ok' } : {};
     try {
-      await options.db.system((tx) => tx.query('SELECT 1'));
+      await options.db.system((tx) => tx.queryAndCommit('SELECT 1'));
     } catch {
       return reply.status(503).send({ status: 'not ready', database: options.db.kind });
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ExportedEntry } from './audit-export.js';
 import { linkAudit } from './audit-linker.js';
-import type { Db, Tx } from './db/db.js';
+import type { Db, Reader, Tx } from './db/db.js';
 import { listPage, type Page, type PageRequest } from './pagination.js';
 import type { VerifyResult } from '../shared/audit-verify.js';
 
@@ -237,7 +237,7 @@ export async function searchAudit(
  * destination, which only ever ship entries whose place in the chain is fixed.
  */
 export async function linkedEntries(
-  tx: Tx,
+  tx: Reader,
   chain: string,
   q: AuditFilters & { fromSeq?: number; toSeq?: number; limit: number },
 ): Promise<ExportedEntry[]> {

@@ -320,7 +320,8 @@ async function authenticateKey(
     );
   const now = ctx.now();
   const found = await ctx.db.withOrg(orgId, async (tx) => {
-    const [row] = await tx.query<{ id: string; scopes: string[] }>(
+    // The transaction's one statement: it leaves with the COMMIT (ADR 0027).
+    const [row] = await tx.queryAndCommit<{ id: string; scopes: string[] }>(
       `UPDATE api_keys SET last_used_at = $2
         WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
         RETURNING id, scopes`,

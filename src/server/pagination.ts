@@ -166,14 +166,18 @@ function pageOf<T extends Record<string, unknown>>(
   };
 }
 
-/** One page of `spec`, with the cursor to the next one (null on the last page). */
+/**
+ * One page of `spec`, with the cursor to the next one (null on the last page). The page is
+ * the transaction's last statement: it leaves with the COMMIT (Tx.queryAndCommit, ADR
+ * 0027), so a list read waits for PostgreSQL twice, not three times.
+ */
 export async function listPage<R extends object>(
   tx: Tx,
   spec: ListSpec,
   page: PageRequest,
 ): Promise<Page<R>> {
   const { sql, params, key } = pageStatement(spec, page, spec.select);
-  const rows = await tx.query<Record<string, unknown>>(sql, params);
+  const rows = await tx.queryAndCommit<Record<string, unknown>>(sql, params);
   const { kept, nextCursor } = pageOf(rows, page, key);
   // The answer's columns, found once per page: copying them by name into a fresh object
   // costs a fraction of an entries/filter/fromEntries round per row (a 200-row page).
@@ -198,7 +202,8 @@ export async function listPage<R extends object>(
  * list inside it keeps its meaning (its columns are the row's), its names stay inside (so
  * they cannot collide with the columns the order and filters name), and PostgreSQL folds
  * it into the scan (a subquery in the select list instead ran once per row, and cost
- * PostgreSQL as much CPU as it saved the server).
+ * PostgreSQL as much CPU as it saved the server). Like listPage, the transaction's last
+ * statement, sent with its COMMIT.
  */
 export async function listPageJson(
   tx: Tx,
@@ -211,7 +216,7 @@ export async function listPageJson(
     from: `${spec.from}, LATERAL (SELECT row_to_json(x)::text AS "__json" FROM (SELECT ${spec.select}) x) "__row"`,
   };
   const { sql, params, key } = pageStatement(withJson, page, '"__row"."__json"');
-  const rows = await tx.query<{ __json: string }>(sql, params);
+  const rows = await tx.queryAndCommit<{ __json: string }>(sql, params);
   const { kept, nextCursor } = pageOf(rows, page, key);
   let items = '';
   for (const [i, row] of kept.entries()) items += i === 0 ? row.__json : `,${row.__json}`;

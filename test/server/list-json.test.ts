@@ -139,10 +139,9 @@ function suite(backend: Backend): void {
     expect(res.headers['content-type']).toBe(JsonText.TYPE);
     const route = LISTS.find((r) => r.path === path)!;
     const raw = Object.fromEntries(new URLSearchParams(query));
-    const [objects, json] = await db.withOrg(orgId, async (tx) => [
-      await listAnswer(tx, route.list, raw, 'objects'),
-      await listAnswer(tx, route.list, raw, 'json'),
-    ]);
+    // Each in a transaction of its own: a page is its transaction's last statement.
+    const objects = await db.withOrg(orgId, (tx) => listAnswer(tx, route.list, raw, 'objects'));
+    const json = await db.withOrg(orgId, (tx) => listAnswer(tx, route.list, raw, 'json'));
     expect(objects).not.toBeInstanceOf(JsonText);
     const served = JSON.parse(res.body) as Record<string, unknown>;
     return { served, objects: JSON.parse(JSON.stringify(objects)) as unknown, json, route };

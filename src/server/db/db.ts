@@ -18,6 +18,31 @@ export interface Tx {
    * commits.
    */
   send(sql: string, params?: readonly unknown[]): void;
+  /**
+   * Runs the transaction's last statement and commits with it (ADR 0027): on PostgreSQL
+   * the statement and the COMMIT leave together and are answered together, one round trip
+   * instead of two, for a transaction that ends with a read. Its rows come back once the
+   * COMMIT is answered. If the statement (or one sent before it) fails, that statement's
+   * error is thrown and nothing of the transaction commits; a COMMIT that fails throws too.
+   * Afterwards the transaction is over: the body may still shape the rows, but any
+   * further query or send throws (it would run outside the transaction). On PostgreSQL it
+   * is committed even if the body throws afterwards, so nothing after it may need to
+   * roll it back. (On PGlite, where no round trip is saved, the transaction commits when
+   * the body returns, as before.)
+   */
+  queryAndCommit<R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+/** What a helper shared by reads and writes needs of a transaction: its query. */
+export type Reader = Pick<Tx, 'query'>;
+
+/**
+ * `tx` as a Reader whose query is the transaction's last statement, sent with its COMMIT
+ * (Tx.queryAndCommit): for a read route that ends with a helper it shares with writes,
+ * which keep calling the helper with `tx` itself.
+ */
+export function lastRead(tx: Tx): Reader {
+  return { query: (sql, params) => tx.queryAndCommit(sql, params) };
 }
 
 /** A statement sent with the transaction's opening (see Db.withOrg). */
@@ -84,6 +109,39 @@ class Sent {
   }
 }
 
+/**
+ * Whether a transaction still takes statements: not once its last one was sent
+ * (Tx.queryAndCommit), nor after its body returned. A statement then would run outside
+ * the transaction (on PostgreSQL, on a connection another request may hold by then), so
+ * it is refused with an error that names the mistake.
+ */
+class Open {
+  private over = false;
+
+  end(): void {
+    this.over = true;
+  }
+
+  /** Throws when the transaction is over; `what` is the call refused. */
+  check(what: string): void {
+    if (this.over)
+      throw new AppError(
+        'INTERNAL',
+        `Tx.${what} was called after its last statement (Tx.queryAndCommit) or after the transaction ended; send it before.`,
+      );
+  }
+
+  /** `run` if the transaction is still open, else the refusal as a rejected promise. */
+  run<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      this.check(what);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return run();
+  }
+}
+
 function pgliteRaw(dataDir: string | undefined): Raw {
   if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
   const db = new PGlite(dataDir);
@@ -95,14 +153,29 @@ function pgliteRaw(dataDir: string | undefined): Raw {
           (await raw.query<R>(sql, params as unknown[] | undefined)).rows;
         let opened: object[] = [];
         for (const statement of opening) opened = await query(statement.sql, statement.params);
+        const open = new Open();
         const tx: Tx = {
-          query: (sql, params) => sent.settle(query(sql, params)),
-          send: (sql, params) => sent.add(query(sql, params)),
+          query: (sql, params) => open.run('query', () => sent.settle(query(sql, params))),
+          send: (sql, params) => {
+            open.check('send');
+            sent.add(query(sql, params));
+          },
+          // No round trip to save: the statement runs, and the transaction commits when
+          // the body returns (PGlite's transaction does).
+          queryAndCommit: (sql, params) =>
+            open.run('queryAndCommit', () => {
+              open.end();
+              return sent.settle(query(sql, params));
+            }),
         };
-        const result = await body(tx, opened);
-        // Statements sent and not read yet commit with the rest, or fail it.
-        await sent.settle(Promise.resolve());
-        return result;
+        try {
+          const result = await body(tx, opened);
+          // Statements sent and not read yet commit with the rest, or fail it.
+          await sent.settle(Promise.resolve());
+          return result;
+        } finally {
+          open.end();
+        }
       }),
     close: () => db.close(),
   };
@@ -178,7 +251,25 @@ function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
               : { name: statementName(sql), text: sql, values: params as unknown[] },
           ),
         ).then((r) => r.rows as R[]);
-      let committed = false;
+      const open = new Open();
+      /**
+       * The COMMIT, once sent (by Tx.queryAndCommit or after the body), settled when it is
+       * answered: rejected with the first failure among the statements before it, or when
+       * PostgreSQL did not commit. A failed statement that nobody awaited still makes
+       * PostgreSQL turn the COMMIT into a ROLLBACK, hence the check of its answer.
+       */
+      let committing: Promise<void> | undefined;
+      const commit = (): Promise<void> => {
+        open.end();
+        const answer = onePacket(client, () => client.query('COMMIT'));
+        committing = sent.settle(answer).then((done) => {
+          if (done.command !== 'COMMIT')
+            throw new Error(`The transaction was rolled back (${done.command}).`);
+        });
+        // Awaited by whoever sent it and by the wrapper; handled now, never unhandled.
+        committing.catch(() => undefined);
+        return committing;
+      };
       try {
         sent.add(query('BEGIN'));
         let last: Promise<object[]> | undefined;
@@ -190,21 +281,35 @@ function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
         const opened = last === undefined ? [] : await sent.settle(last);
         const result = await body(
           {
-            query: (sql, params) => sent.settle(query(sql, params)),
-            send: (sql, params) => sent.add(query(sql, params)),
+            query: (sql, params) => open.run('query', () => sent.settle(query(sql, params))),
+            send: (sql, params) => {
+              open.check('send');
+              sent.add(query(sql, params));
+            },
+            queryAndCommit: <R extends object>(sql: string, params?: readonly unknown[]) =>
+              open.run('queryAndCommit', async () => {
+                // Written in this turn of the event loop, so onePacket sends both at once.
+                const rows = query<R>(sql, params);
+                sent.add(rows);
+                const committed = commit();
+                // The statement's own failure first (or an earlier sent one's: sent.add
+                // queued it before the COMMIT, which settle awaits in order).
+                await committed;
+                return rows;
+              }),
           },
           opened,
         );
-        const commit = await sent.settle(onePacket(client, () => client.query('COMMIT')));
-        committed = true;
-        // A failed statement that nobody awaited still makes PostgreSQL roll back.
-        if (commit.command !== 'COMMIT')
-          throw new Error(`The transaction was rolled back (${commit.command}).`);
+        await (committing ?? commit());
         return result;
       } catch (error) {
-        if (!committed) await client.query('ROLLBACK').catch(() => undefined);
+        // A COMMIT already sent ends the transaction either way (PostgreSQL turns it into
+        // a ROLLBACK after a failure); wait for its answer so the client goes back idle.
+        if (committing === undefined) await client.query('ROLLBACK').catch(() => undefined);
+        else await committing.catch(() => undefined);
         throw error;
       } finally {
+        open.end();
         client.release();
       }
     },

@@ -181,7 +181,7 @@ export function registerAuthRoutes(
     async (request) => {
       const principal = await userOnly(request);
       const sessions = await ctx.db.system((tx) =>
-        tx.query<{ id: string }>(
+        tx.queryAndCommit<{ id: string }>(
           `SELECT id, created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"
            FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
           ORDER BY created_at`,
@@ -225,7 +225,7 @@ export function registerAuthRoutes(
         };
       // The caller's own memberships across organisations: a server-side query by user id.
       const organizations = await ctx.db.system((tx) =>
-        tx.query<{ id: string; name: string; role: string }>(
+        tx.queryAndCommit<{ id: string; name: string; role: string }>(
           `SELECT o.id, o.name, m.role FROM memberships m JOIN organisations o ON o.id = m.organisation_id
           WHERE m.user_id = $1 ORDER BY o.created_at`,
           [principal.userId],

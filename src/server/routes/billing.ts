@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ruleFor } from '../auth.js';
-import type { Tx } from '../db/db.js';
+import { lastRead, type Reader } from '../db/db.js';
 import { parseBody } from './body.js';
 import { notFound, type OrgRoute } from './org-route.js';
 
@@ -41,7 +41,7 @@ interface Billing {
 
 const MANAGE_BILLING = ruleFor('billing:manage');
 
-async function currentBilling(tx: Tx, orgId: string, lock = false): Promise<Billing> {
+async function currentBilling(tx: Reader, orgId: string, lock = false): Promise<Billing> {
   const [row] = await tx.query<{
     plan: Billing['plan'];
     billing_email: string | null;
@@ -66,7 +66,7 @@ export const BILLING_ROUTES: readonly OrgRoute[] = [
     rule: MANAGE_BILLING,
     summary: "The organisation's plan and billing contact (owner).",
     async handle(tx, c) {
-      return { body: await currentBilling(tx, c.orgId) };
+      return { body: await currentBilling(lastRead(tx), c.orgId) };
     },
   },
   {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import { ScheduleInputSchema } from '../../shared/schedules.js';
 import { anyMember, ruleFor } from '../auth.js';
-import type { Tx } from '../db/db.js';
+import { lastRead, type Reader, type Tx } from '../db/db.js';
 import { checkDestination, refuseSecrets, shapeOf } from '../destinations.js';
 import { newId } from '../ids.js';
 import { isoTime, isoTimes, PageQuery } from '../pagination.js';
@@ -59,7 +59,11 @@ function destinationView(row: DestinationRow) {
   };
 }
 
-export async function getDestination(tx: Tx, id: string, lock = false): Promise<DestinationRow> {
+export async function getDestination(
+  tx: Reader,
+  id: string,
+  lock = false,
+): Promise<DestinationRow> {
   const [row] = await tx.query<DestinationRow>(
     `SELECT ${DESTINATION_COLUMNS} FROM destinations WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],
@@ -189,7 +193,7 @@ async function writeSchedule(
   return row!;
 }
 
-async function getSchedule(tx: Tx, id: string): Promise<ScheduleRow> {
+async function getSchedule(tx: Reader, id: string): Promise<ScheduleRow> {
   const [row] = await tx.query<ScheduleRow>(
     `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE id = $1 FOR UPDATE`,
     [id],
@@ -296,7 +300,8 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
     rule: READ_CATALOG,
     summary: 'One destination.',
     async handle(tx, _c, request) {
-      return { body: destinationView(await getDestination(tx, param(request, 'destinationId'))) };
+      const row = await getDestination(lastRead(tx), param(request, 'destinationId'));
+      return { body: destinationView(row) };
     },
   },
   {
@@ -389,7 +394,7 @@ export const CATALOG_ROUTES: readonly OrgRoute[] = [
     rule: ruleFor('schedules:view'),
     summary: 'One schedule.',
     async handle(tx, _c, request) {
-      return { body: scheduleView(await getSchedule(tx, param(request, 'scheduleId'))) };
+      return { body: scheduleView(await getSchedule(lastRead(tx), param(request, 'scheduleId'))) };
     },
   },
   {

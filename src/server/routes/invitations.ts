@@ -39,7 +39,7 @@ export const INVITATION_ROUTES: readonly OrgRoute[] = [
     rule: MANAGE_MEMBERS,
     summary: 'List pending invitations (never their links).',
     async handle(tx, _c, _r, _a, ctx) {
-      const invitations = await tx.query(
+      const invitations = await tx.queryAndCommit(
         `SELECT id, email, role, created_by AS "createdBy", created_at AS "createdAt",
                 expires_at AS "expiresAt"
            FROM invitations

@@ -122,7 +122,7 @@ export function registerMfaRoutes(app: FastifyInstance, ctx: ServerContext): voi
       const user = await userOf(request, true);
       return ctx.db.system(async (tx) => {
         const row = await mfaRow(tx, user.userId);
-        const [left] = await tx.query<{ n: number }>(
+        const [left] = await tx.queryAndCommit<{ n: number }>(
           'SELECT count(*)::int AS n FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL',
           [user.userId],
         );

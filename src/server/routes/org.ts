@@ -18,7 +18,7 @@ import {
   type OrgCaller,
   type ServerContext,
 } from '../auth.js';
-import type { Tx } from '../db/db.js';
+import { lastRead, type Tx } from '../db/db.js';
 import {
   idempotencyKeyOf,
   idempotent,
@@ -96,7 +96,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     rule: anyMember(null),
     summary: "The organisation and the caller's role in it.",
     async handle(tx, c) {
-      const [org] = await tx.query<{ id: string; name: string; created_at: Date }>(
+      const [org] = await tx.queryAndCommit<{ id: string; name: string; created_at: Date }>(
         'SELECT id, name, created_at FROM organisations',
       );
       if (org === undefined) throw notFound('organisation', c.orgId);
@@ -266,7 +266,10 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     linksAuditFirst: true,
     async handle(tx, c, request) {
       const q = parseBody(AuditExportQuery, request.query);
-      const entries = await linkedEntries(tx, c.orgId, { ...auditFilters(q), limit: q.limit });
+      const entries = await linkedEntries(lastRead(tx), c.orgId, {
+        ...auditFilters(q),
+        limit: q.limit,
+      });
       return q.format === 'csv'
         ? { body: toCsv(entries), file: { type: 'text/csv; charset=utf-8', name: 'audit.csv' } }
         : {
@@ -320,7 +323,7 @@ export const ORG_ROUTES: readonly OrgRoute[] = [
     summary: 'One project.',
     async handle(tx, _c, request) {
       const id = param(request, 'projectId');
-      const [project] = await tx.query(
+      const [project] = await tx.queryAndCommit(
         `SELECT id, name, firebase_project_id AS "firebaseProjectId", ${isoTime('created_at', 'createdAt')}
            FROM projects WHERE id = $1`,
         [id],
