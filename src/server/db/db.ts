@@ -142,6 +142,25 @@ class Open {
   }
 }
 
+/** Runs one statement on the transaction's connection and gives its rows. */
+type Run = <R extends object>(sql: string, params?: readonly unknown[]) => Promise<R[]>;
+
+/**
+ * The Tx a transaction's body gets, the same over PGlite and PostgreSQL: `query` waits for
+ * what was sent before it, `send` does not wait, `queryAndCommit` is the engine's own
+ * `last`; all three are refused once the transaction is over (Open).
+ */
+function guardedTx(open: Open, sent: Sent, run: Run, last: Run): Tx {
+  return {
+    query: (sql, params) => open.run('query', () => sent.settle(run(sql, params))),
+    send: (sql, params) => {
+      open.check('send');
+      sent.add(run(sql, params));
+    },
+    queryAndCommit: (sql, params) => open.run('queryAndCommit', () => last(sql, params)),
+  };
+}
+
 function pgliteRaw(dataDir: string | undefined): Raw {
   if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
   const db = new PGlite(dataDir);
@@ -154,20 +173,12 @@ function pgliteRaw(dataDir: string | undefined): Raw {
         let opened: object[] = [];
         for (const statement of opening) opened = await query(statement.sql, statement.params);
         const open = new Open();
-        const tx: Tx = {
-          query: (sql, params) => open.run('query', () => sent.settle(query(sql, params))),
-          send: (sql, params) => {
-            open.check('send');
-            sent.add(query(sql, params));
-          },
-          // No round trip to save: the statement runs, and the transaction commits when
-          // the body returns (PGlite's transaction does).
-          queryAndCommit: (sql, params) =>
-            open.run('queryAndCommit', () => {
-              open.end();
-              return sent.settle(query(sql, params));
-            }),
-        };
+        // No round trip to save: the last statement runs, and the transaction commits when
+        // the body returns (PGlite's transaction does).
+        const tx = guardedTx(open, sent, query, (sql, params) => {
+          open.end();
+          return sent.settle(query(sql, params));
+        });
         try {
           const result = await body(tx, opened);
           // Statements sent and not read yet commit with the rest, or fail it.
@@ -280,24 +291,21 @@ function postgresRaw(url: string, ssl: false | ConnectionOptions): Raw {
         // Without an opening, BEGIN's answer is awaited with the body's first statement.
         const opened = last === undefined ? [] : await sent.settle(last);
         const result = await body(
-          {
-            query: (sql, params) => open.run('query', () => sent.settle(query(sql, params))),
-            send: (sql, params) => {
-              open.check('send');
-              sent.add(query(sql, params));
+          guardedTx(
+            open,
+            sent,
+            query,
+            async <R extends object>(sql: string, params?: readonly unknown[]) => {
+              // Written in this turn of the event loop, so onePacket sends both at once.
+              const rows = query<R>(sql, params);
+              sent.add(rows);
+              const committed = commit();
+              // The statement's own failure first (or an earlier sent one's: sent.add
+              // queued it before the COMMIT, which settle awaits in order).
+              await committed;
+              return rows;
             },
-            queryAndCommit: <R extends object>(sql: string, params?: readonly unknown[]) =>
-              open.run('queryAndCommit', async () => {
-                // Written in this turn of the event loop, so onePacket sends both at once.
-                const rows = query<R>(sql, params);
-                sent.add(rows);
-                const committed = commit();
-                // The statement's own failure first (or an earlier sent one's: sent.add
-                // queued it before the COMMIT, which settle awaits in order).
-                await committed;
-                return rows;
-              }),
-          },
+          ),
           opened,
         );
         await (committing ?? commit());
