@@ -7,13 +7,13 @@
  * process nor the moment favours a side. The first (BENCH_SEED=true) seeds the database.
  * Prints one JSON line with the addresses (and the seeded session), then serves until killed.
  */
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { buildApp } from '../src/server/app.js';
 import { loadConfig } from '../src/server/config.js';
+import { processCpuMs } from './lib.js';
 import { openDb } from '../src/server/db/db.js';
 
 // What a request costs, read by the bench around each load: database round trips (every
@@ -94,16 +94,6 @@ new PerformanceObserver((list) => {
 // timing above even starts (onRequest runs only when the loop gets to the request).
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
-
-/** user + system CPU of a process in ms, from /proc (Linux only; undefined elsewhere). */
-function procCpuMs(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 const databaseUrl = process.env.BENCH_DATABASE_URL;
 const db = await openDb(databaseUrl ? { databaseUrl } : {});
@@ -190,7 +180,7 @@ const stats = createServer((_request, response) => {
     const cpu = process.cpuUsage();
     let pgCpuMs = 0;
     for (const [pid, last] of backendCpuMs) {
-      const now = procCpuMs(pid) ?? last;
+      const now = processCpuMs(pid) ?? last;
       backendCpuMs.set(pid, now);
       pgCpuMs += now;
     }

@@ -8,13 +8,13 @@
  * Each side's CPU time is reported too: on a shared machine it varies far less than
  * wall time, and the two sides' CPU per GiB is what the throughput ratio comes down to.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MasterKey } from '../src/engine/keys/master-key.js';
 import { openStorageSource } from '../src/engine/sources/storage/connection.js';
 import { startGcsEmulator } from '../test/setup/storage-servers.js';
-import { runNodeChild, type BenchLine, type ChildRun } from './lib.js';
+import { processCpuMs, runNodeChild, type BenchLine, type ChildRun } from './lib.js';
 import { pseudoRandom } from './pseudo-random.mjs';
 
 const MiB = 1024 * 1024;
@@ -38,17 +38,9 @@ export interface StorageSourceBench {
   emulatorCpuSPerGiBBare: number;
 }
 
-/** CPU time (user + system) of a process so far, in ms; NaN where /proc is not there. */
-async function processCpuMs(pid: number | undefined): Promise<number> {
-  if (!pid) return NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
-  } catch {
-    return NaN;
-  }
+/** CPU time of a process so far, in ms; NaN where it cannot be read. */
+function cpuMsOf(pid: number | undefined): number {
+  return (pid ? processCpuMs(pid) : undefined) ?? NaN;
 }
 
 interface MeasuredRun extends ChildRun {
@@ -80,9 +72,9 @@ export async function benchStorageSource(): Promise<StorageSourceBench> {
     const env = { ENCRYPTION_KEY: MasterKey.generate().revealHex() };
     // The emulator shares the machine's cores with both sides: its CPU is measured too.
     const measured = async (run: () => Promise<ChildRun>): Promise<MeasuredRun> => {
-      const before = await processCpuMs(emulator.pid);
+      const before = cpuMsOf(emulator.pid);
       const result = await run();
-      return { ...result, emulatorCpuMs: (await processCpuMs(emulator.pid)) - before };
+      return { ...result, emulatorCpuMs: cpuMsOf(emulator.pid) - before };
     };
     const bare = (): Promise<MeasuredRun> =>
       measured(() =>
