@@ -1,8 +1,9 @@
-import { createDecipheriv, hkdfSync } from 'node:crypto';
+import { createDecipheriv, createHash, hkdfSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import xxhash from 'xxhash-wasm';
 import { RecordType, parseJsonPayload } from '../src/engine/archive/records.js';
 import { openAllRecords } from '../src/engine/archive/small-archive.js';
 import { Keyring } from '../src/engine/keys/keyring.js';
@@ -21,6 +22,7 @@ const ring = new Keyring(key);
 
 interface Expected {
   keyId: string;
+  trailer?: Record<string, unknown>;
   records: Array<{ type: number; payload: string }>;
   manifest?: string;
 }
@@ -63,10 +65,13 @@ describe('format v1 known-answer vectors (committed; must stay readable forever)
   });
 });
 
-describe('format v2 known-answer vectors (committed; must stay readable forever)', () => {
+describe.each([
+  ['format-v2', 2],
+  ['format-v3', 3],
+])('%s known-answer vectors (committed; must stay readable forever)', (folder, version) => {
   it('reads vector-1.fbk (an archive) to exactly the expected records', async () => {
-    const bytes = await load('format-v2', 'vector-1.fbk');
-    const want = await expected('format-v2');
+    const bytes = await load(folder, 'vector-1.fbk');
+    const want = await expected(folder);
     expect(key.id).toBe(want.keyId);
     const { records, summary } = await openAllRecords(bytes, ring);
     expect(records.map((r) => ({ type: r.type, payload: r.payload.toString('utf8') }))).toEqual(
@@ -77,26 +82,26 @@ describe('format v2 known-answer vectors (committed; must stay readable forever)
   });
 
   it('reads vector-1.fbm (a manifest) only as a manifest', async () => {
-    const bytes = await load('format-v2', 'vector-1.fbm');
-    const want = await expected('format-v2');
+    const bytes = await load(folder, 'vector-1.fbm');
+    const want = await expected(folder);
     const { records } = await openAllRecords(bytes, ring, { purpose: 'manifest' });
     expect(records.map((r) => r.type)).toEqual([RecordType.Manifest]);
     expect(parseJsonPayload(records[0]!)).toEqual(JSON.parse(want.manifest!));
     await expect(openAllRecords(bytes, ring)).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
     await expect(
-      openAllRecords(await load('format-v2', 'vector-1.fbk'), ring, { purpose: 'manifest' }),
+      openAllRecords(await load(folder, 'vector-1.fbk'), ring, { purpose: 'manifest' }),
     ).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
   });
 
   it('keeps the documented layout: purpose byte, and the data key wrapped by the HKDF wrap key', async () => {
-    const archive = await load('format-v2', 'vector-1.fbk');
-    const manifest = await load('format-v2', 'vector-1.fbm');
+    const archive = await load(folder, 'vector-1.fbk');
+    const manifest = await load(folder, 'vector-1.fbm');
     for (const [bytes, purpose] of [
       [archive, 1],
       [manifest, 2],
     ] as const) {
       expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x46, 0x42, 0x4b, 0x0d, 0x0a, 0x1a, 0x0a]);
-      expect(bytes.readUInt16BE(8)).toBe(2);
+      expect(bytes.readUInt16BE(8)).toBe(version);
       expect(bytes[23]).toBe(purpose);
       expect(bytes.readUInt16BE(10)).toBe(1 + 17 + 12 + 48);
     }
@@ -130,7 +135,31 @@ describe('format v2 known-answer vectors (committed; must stay readable forever)
   });
 
   it('refuses a flip of every bit of its header and envelope', async () => {
-    await expectEveryHeaderBitFlipRefused(await load('format-v2', 'vector-1.fbk'), ring, key.id);
+    await expectEveryHeaderBitFlipRefused(await load(folder, 'vector-1.fbk'), ring, key.id);
+  });
+
+  it('carries the trailer digest of its version over the records as the spec encodes them', async () => {
+    const want = await expected(folder);
+    const { summary } = await openAllRecords(await load(folder, 'vector-1.fbk'), ring);
+    // Each record: type (1 byte) ‖ payload length (4 bytes, big-endian) ‖ payload (§3).
+    const stream = Buffer.concat(
+      want.records.map(({ type, payload }) => {
+        const prefix = Buffer.alloc(5);
+        prefix[0] = type;
+        prefix.writeUInt32BE(Buffer.byteLength(payload), 1);
+        return Buffer.concat([prefix, Buffer.from(payload)]);
+      }),
+    );
+    expect(summary.trailer.bytes).toBe(stream.length);
+    if (version === 2) {
+      expect(summary.trailer.sha256).toBe(createHash('sha256').update(stream).digest('hex'));
+      expect(summary.trailer.xxh64).toBeUndefined();
+    } else {
+      const digest = (await xxhash()).h64Raw(stream, 0n).toString(16).padStart(16, '0');
+      expect(summary.trailer).toEqual(want.trailer);
+      expect(summary.trailer.xxh64).toBe(digest);
+      expect(summary.trailer.sha256).toBeUndefined();
+    }
   });
 });
 

@@ -1,12 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   CODING_RAW,
+  FORMAT_VERSION,
   KEY_LENGTH,
   envelopeLengthFor,
   newHeader,
   sealEnvelope,
   type ObjectPurpose,
 } from '../../src/engine/archive/format.js';
+import { createRecordDigest, trailerDigestField } from '../../src/engine/archive/record-digest.js';
 import {
   RECORD_PREFIX_LENGTH,
   RecordType,
@@ -17,12 +19,15 @@ import type { MasterKey } from '../../src/engine/keys/master-key.js';
 
 /**
  * The plaintext record stream of an archive: the records, then a trailer that matches
- * them (docs/design.md §3.3), so a crafted archive is valid unless a test breaks it.
+ * them (docs/design.md §3.3) in the given format version, so a crafted archive is valid
+ * unless a test breaks it (`trailer` may change the trailer before it is encoded).
  */
-export function recordStream(
+export async function recordStream(
   records: ReadonlyArray<{ type: RecordType; payload: Buffer }>,
-): Buffer {
-  const hash = createHash('sha256');
+  options: { version?: number; trailer?: (trailer: Record<string, unknown>) => object } = {},
+): Promise<Buffer> {
+  const version = options.version ?? FORMAT_VERSION;
+  const hash = await createRecordDigest(version);
   const parts: Buffer[] = [];
   let bytes = 0;
   let documents = 0;
@@ -33,14 +38,13 @@ export function recordStream(
     bytes += RECORD_PREFIX_LENGTH + payload.length;
     if (type === RecordType.FirestoreDocument) documents++;
   }
-  const trailer = Buffer.from(
-    JSON.stringify({
-      records: records.length,
-      counts: documents ? { 'firestore.documents': documents } : {},
-      bytes,
-      sha256: hash.digest('hex'),
-    }),
-  );
+  const matching = {
+    records: records.length,
+    counts: documents ? { 'firestore.documents': documents } : {},
+    bytes,
+    [trailerDigestField(version)]: hash.hex(),
+  };
+  const trailer = Buffer.from(JSON.stringify(options.trailer?.(matching) ?? matching));
   parts.push(encodeRecordPrefix(RecordType.Trailer, trailer.length), trailer);
   return Buffer.concat(parts);
 }
@@ -57,18 +61,17 @@ export function rawBlocks(plain: Buffer, blockSize: number): CodedBlock[] {
 /**
  * Seals given coded blocks into an archive with the key, as a writer would but without
  * its checks: for tests of what a reader does with archives no writer makes (blocks of
- * the wrong size, version 1 objects of any size).
+ * the wrong size, trailers that do not match, objects of older versions of any size).
  */
 export function craftArchive(
   key: MasterKey,
   blocks: readonly CodedBlock[],
-  options: { blockSize: number; purpose?: ObjectPurpose; version?: 1 | 2 },
+  options: { blockSize: number; purpose?: ObjectPurpose; version?: number },
 ): Buffer {
   const header = newHeader(options.blockSize, envelopeLengthFor(key.id), options.purpose);
-  if (options.version === 1) {
-    header.bytes.writeUInt16BE(1, 8);
-    header.bytes[23] = 0;
-  }
+  // Set before the envelope, which authenticates the header.
+  header.bytes.writeUInt16BE(options.version ?? FORMAT_VERSION, 8);
+  if (options.version === 1) header.bytes[23] = 0;
   const dataKey = randomBytes(KEY_LENGTH);
   const envelope = sealEnvelope(header.bytes, key, dataKey);
   const keys = { dataKey, noncePrefix: header.noncePrefix, aad: header.bytes };

@@ -42,7 +42,7 @@ async function readAll(reader: ArchiveReader): Promise<number> {
 
 describe('record parsing is linear and every block is bounded (issue 7, item 7)', () => {
   it('joins a large record spread over many small blocks with one copy', async () => {
-    const plain = recordStream([
+    const plain = await recordStream([
       { type: RecordType.FirestoreDocument, payload: doc(100) },
       { type: RecordType.FirestoreDocument, payload: doc(2 * 1024 * 1024) },
       { type: RecordType.FirestoreDocument, payload: doc(100) },
@@ -57,7 +57,7 @@ describe('record parsing is linear and every block is bounded (issue 7, item 7)'
 
   it('handles a record prefix split across blocks', async () => {
     const payloads = Array.from({ length: 50 }, (_, i) => doc(37 * i));
-    const plain = recordStream(
+    const plain = await recordStream(
       payloads.map((payload) => ({ type: RecordType.FirestoreDocument, payload })),
     );
     // Odd cut points put record prefixes across block edges.
@@ -69,7 +69,7 @@ describe('record parsing is linear and every block is bounded (issue 7, item 7)'
   });
 
   it('refuses a final raw block longer than the block size', async () => {
-    const plain = recordStream([{ type: RecordType.FirestoreDocument, payload: doc(BLOCK) }]);
+    const plain = await recordStream([{ type: RecordType.FirestoreDocument, payload: doc(BLOCK) }]);
     expect(plain.length).toBeGreaterThan(BLOCK);
     const archive = craftArchive(key, [{ coding: CODING_RAW, payload: plain }], {
       blockSize: BLOCK,
@@ -115,11 +115,12 @@ describe('an object is read only for its purpose, and manifest reads are capped 
   });
 
   it('stops a version 1 object (no purpose) read as a manifest at 1 MiB of plaintext', async () => {
-    const plain = recordStream(
+    const plain = await recordStream(
       Array.from({ length: 40 }, () => ({
         type: RecordType.FirestoreDocument,
         payload: doc(64 * 1024),
       })),
+      { version: 1 },
     );
     const blockSize = 256 * 1024;
     const archive = craftArchive(key, rawBlocks(plain, blockSize), { blockSize, version: 1 });
@@ -136,7 +137,9 @@ describe('an object is read only for its purpose, and manifest reads are capped 
   });
 
   it('refuses a version 1 object with a block size beyond a manifest before any segment', async () => {
-    const plain = recordStream([{ type: RecordType.Manifest, payload: Buffer.from('{}') }]);
+    const plain = await recordStream([{ type: RecordType.Manifest, payload: Buffer.from('{}') }], {
+      version: 1,
+    });
     const archive = craftArchive(key, rawBlocks(plain, 4 * 1024 * 1024), {
       blockSize: 4 * 1024 * 1024,
       version: 1,

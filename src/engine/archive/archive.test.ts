@@ -123,9 +123,9 @@ describe('archive tamper detection', () => {
     );
   });
 
-  it('detects a flip of every bit of the header and key envelope (format 2)', async () => {
+  it('detects a flip of every bit of the header and key envelope (format 3)', async () => {
     const bytes = await seal(5);
-    expect(bytes.readUInt16BE(8)).toBe(2);
+    expect(bytes.readUInt16BE(8)).toBe(3);
     await expectEveryHeaderBitFlipRefused(bytes, ring, key.id);
   });
 
@@ -203,12 +203,10 @@ describe('archive tamper detection', () => {
 
   it('refuses an unknown format version before reading anything else', async () => {
     const bytes = Buffer.from(await seal(3));
-    bytes.writeUInt16BE(3, 8);
+    bytes.writeUInt16BE(4, 8);
     expect((await readBack(bytes)).error).toMatchObject({
       code: 'ARCHIVE_UNSUPPORTED',
-      message: expect.stringMatching(
-        /format version 3.*reads versions 1 and 2.*Upgrade FireBackup/,
-      ),
+      message: expect.stringMatching(/format version 4.*reads versions 1 to 3.*Upgrade FireBackup/),
     });
   });
 

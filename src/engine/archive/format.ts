@@ -6,9 +6,12 @@ import type { MasterKey } from '../keys/master-key.js';
 /** The container layout of docs/design.md §2. Every constant here is part of the format. */
 export const MAGIC = Buffer.from([0x89, 0x46, 0x42, 0x4b, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** The version writers produce. */
-export const FORMAT_VERSION = 2;
-/** Versions readers accept: 1 (master key wraps directly, no purpose) and 2. */
-export const READABLE_VERSIONS: readonly number[] = [1, 2];
+export const FORMAT_VERSION = 3;
+/**
+ * Versions readers accept: 1 (master key wraps directly, no purpose), 2, and 3 (as 2, with
+ * the trailer digest XXH64 instead of SHA-256: record-digest.ts).
+ */
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 export const HEADER_LENGTH = 24;
 export const NONCE_PREFIX_LENGTH = 7;
 export const TAG_LENGTH = 16;
@@ -93,7 +96,7 @@ export function parseHeader(bytes: Buffer): ArchiveHeader & { envelopeLength: nu
   if (!READABLE_VERSIONS.includes(version)) {
     throw new AppError(
       'ARCHIVE_UNSUPPORTED',
-      `This archive uses format version ${version}; this FireBackup reads versions ${READABLE_VERSIONS.join(' and ')}. Upgrade FireBackup to read it.`,
+      `This archive uses format version ${version}; this FireBackup reads versions ${READABLE_VERSIONS[0]} to ${READABLE_VERSIONS.at(-1)}. Upgrade FireBackup to read it.`,
     );
   }
   const blockSize = bytes.readUInt32BE(12);

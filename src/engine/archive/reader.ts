@@ -31,6 +31,7 @@ import {
   type SegmentKeys,
 } from './segment-codec.js';
 import type { Trailer } from './writer.js';
+import { createRecordDigest, trailerDigestField } from './record-digest.js';
 
 export interface ReadSummary {
   trailer: Trailer;
@@ -211,7 +212,7 @@ export class ArchiveReader {
 
     const parser = this.parser;
     let plaintextBytes = 0;
-    const recordHash = createHash('sha256');
+    const recordHash = await createRecordDigest(header.version);
     const counts: Record<string, number> = {};
     let records = 0;
     let recordBytes = 0;
@@ -322,11 +323,10 @@ export class ArchiveReader {
     }
     if (!trailer)
       throw corrupt('The archive has no trailer: the backup that wrote it did not finish.');
-    const digest = recordHash.digest('hex');
     if (
       trailer.records !== records ||
       trailer.bytes !== recordBytes ||
-      trailer.sha256 !== digest ||
+      trailer[trailerDigestField(header.version)] !== recordHash.hex() ||
       JSON.stringify(sortKeys(trailer.counts)) !== JSON.stringify(sortKeys(counts))
     ) {
       throw corrupt('The archive trailer does not match its records (counts or digest differ).');

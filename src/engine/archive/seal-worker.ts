@@ -1,6 +1,6 @@
 /**
- * The sealer on a worker thread: the record digest, AES-256-GCM and the archive digest
- * of a backup run there, in archive order, overlapping with the reading, batching and
+ * The sealer on a worker thread: AES-256-GCM and the archive digest of a backup run
+ * there, in archive order, overlapping with the reading, batching and
  * compression on the main thread (ADR 0009). Blocks are transferred, not copied: the
  * worker hands each plaintext block back with its segment, for the writer to reuse.
  *
@@ -22,14 +22,12 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { createCipheriv, createHash } = require('node:crypto');
 const key = Buffer.from(workerData.dataKey);
 const aad = Buffer.from(workerData.aad);
-const recordHash = createHash('sha256');
 const archiveHash = createHash('sha256');
 const view = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 
 // Segment: sealed length (4 bytes, big-endian) ‖ AES-256-GCM(coding byte ‖ payload) ‖ tag.
 function seal(m) {
   const plain = view(m.plain);
-  if (m.digestPlain) recordHash.update(plain);
   const payload = m.payload ? view(m.payload) : plain;
   const cipher = createCipheriv('aes-256-gcm', key, view(m.nonce), {
     authTagLength: workerData.tagLength,
@@ -62,7 +60,6 @@ parentPort.on('message', (m) => {
     if (m.op === 'seal') return seal(m);
     let ok = null;
     if (m.op === 'prelude') archiveHash.update(view(m.bytes));
-    else if (m.op === 'records') ok = recordHash.update(view(m.tail)).digest('hex');
     else if (m.op === 'archive') ok = archiveHash.digest('hex');
     else throw new Error('unknown operation ' + m.op);
     parentPort.postMessage({ ok });
@@ -130,15 +127,10 @@ export class WorkerSealer implements SegmentSealer {
         coding: job.coded.coding,
         plain: job.plain,
         payload,
-        digestPlain: job.digestPlain,
       },
       transfer,
     )) as { segment: Uint8Array[]; plain: Uint8Array };
     return { segment: result.segment.map(asBuffer), plain: asBuffer(result.plain) };
-  }
-
-  async recordDigest(tail: Buffer): Promise<string> {
-    return (await this.send({ op: 'records', tail: ownCopy(tail) })) as string;
   }
 
   async archiveDigest(): Promise<string> {

@@ -32,22 +32,21 @@ const blocks = [randomBytes(64 * 1024), text.subarray(0, 64 * 1024), randomBytes
 
 async function run(
   sealer: SegmentSealer,
-): Promise<{ segments: string[]; plains: string[]; records: string; archive: string }> {
+): Promise<{ segments: string[]; plains: string[]; archive: string }> {
   sealer.prelude(Buffer.from('header and envelope'));
   const segments: string[] = [];
   const plains: string[] = [];
   for (const [index, bytes] of blocks.entries()) {
     const plain = block(bytes);
     const coded = await compressBlock(plain, 5);
-    const job: SealJob = { index, last: index === 2, coded, plain, digestPlain: index < 2 };
+    const job: SealJob = { index, last: index === 2, coded, plain };
     const sealed = await sealer.seal(job);
     segments.push(Buffer.concat(sealed.segment).toString('hex'));
     plains.push(sealed.plain.toString('hex'));
   }
-  const records = await sealer.recordDigest(Buffer.from('tail'));
   const archive = await sealer.archiveDigest();
   sealer.close();
-  return { segments, plains, records, archive };
+  return { segments, plains, archive };
 }
 
 describe('segment sealers', () => {
@@ -59,13 +58,10 @@ describe('segment sealers', () => {
     expect(worker).toEqual(inline);
     // The blocks come back intact for reuse.
     expect(worker.plains).toEqual(blocks.map((b) => b.toString('hex')));
-    // The record digest: the blocks marked for it, then the tail.
-    const expected = createHash('sha256')
-      .update(blocks[0]!)
-      .update(blocks[1]!)
-      .update('tail')
-      .digest('hex');
-    expect(worker.records).toBe(expected);
+    // The archive digest: the prelude, then every segment as written.
+    const expected = createHash('sha256').update('header and envelope');
+    for (const segment of worker.segments) expected.update(Buffer.from(segment, 'hex'));
+    expect(worker.archive).toBe(expected.digest('hex'));
   });
 
   it('fails what is pending when closed, and refuses work after', async () => {
@@ -76,7 +72,6 @@ describe('segment sealers', () => {
       last: false,
       coded: { coding: CODING_RAW, payload: plain },
       plain,
-      digestPlain: true,
     });
     sealer.close();
     await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
@@ -85,22 +80,20 @@ describe('segment sealers', () => {
 });
 
 describe('the worker sealer with many blocks in flight, and failing', () => {
-  /** Blocks of every kind the writer submits: raw, compressed, short, and one not digested. */
-  function jobsFor(count: number): { bytes: Buffer; digestPlain: boolean }[] {
-    return Array.from({ length: count }, (_, i) => ({
-      bytes:
-        i % 3 === 1 ? text.subarray(i, i + 32 * 1024) : randomBytes(i % 5 === 0 ? 700 : 40_000),
-      digestPlain: i < count - 2,
-    }));
+  /** Blocks of every kind the writer submits: raw, compressed and short. */
+  function jobsFor(count: number): Buffer[] {
+    return Array.from({ length: count }, (_, i) =>
+      i % 3 === 1 ? text.subarray(i, i + 32 * 1024) : randomBytes(i % 5 === 0 ? 700 : 40_000),
+    );
   }
 
   async function pipelined(
     sealer: SegmentSealer,
-    jobs: { bytes: Buffer; digestPlain: boolean }[],
-  ): Promise<{ segments: string[]; records: string; archive: string }> {
+    jobs: Buffer[],
+  ): Promise<{ segments: string[]; archive: string }> {
     sealer.prelude(Buffer.from('header and envelope'));
     const coded = await Promise.all(
-      jobs.map(({ bytes }) => {
+      jobs.map((bytes) => {
         const plain = block(bytes);
         return compressBlock(plain, 5).then((c) => ({ plain, coded: c }));
       }),
@@ -108,19 +101,13 @@ describe('the worker sealer with many blocks in flight, and failing', () => {
     // Every job in flight at once, handed over in archive order as the writer does.
     const sealed = await Promise.all(
       coded.map(({ plain, coded: c }, index) => {
-        const { digestPlain } = jobs[index]!;
         const last = index === jobs.length - 1;
-        return sealer.seal({ index, last, coded: c, plain, digestPlain });
+        return sealer.seal({ index, last, coded: c, plain });
       }),
     );
-    const records = await sealer.recordDigest(Buffer.from('tail'));
     const archive = await sealer.archiveDigest();
     sealer.close();
-    return {
-      segments: sealed.map((s) => Buffer.concat(s.segment).toString('hex')),
-      records,
-      archive,
-    };
+    return { segments: sealed.map((s) => Buffer.concat(s.segment).toString('hex')), archive };
   }
 
   it('gives the single-thread reference bytes and digests with many blocks in flight', async () => {
@@ -128,9 +115,6 @@ describe('the worker sealer with many blocks in flight, and failing', () => {
     const worker = await pipelined(new WorkerSealer(keys), jobs);
     const inline = await pipelined(new InlineSealer(keys), jobs);
     expect(worker).toEqual(inline);
-    const expected = createHash('sha256');
-    for (const job of jobs) if (job.digestPlain) expected.update(job.bytes);
-    expect(worker.records).toBe(expected.update('tail').digest('hex'));
   });
 
   it('fails every pending job and later call when the sealing thread stops midway', async () => {
@@ -142,7 +126,6 @@ describe('the worker sealer with many blocks in flight, and failing', () => {
         last: false,
         coded: { coding: CODING_RAW, payload: plain },
         plain,
-        digestPlain: true,
       });
     };
     await seal(0);
@@ -163,9 +146,6 @@ describe('the worker sealer with many blocks in flight, and failing', () => {
       expect(outcome).toMatchObject({ code: 'INTERNAL' });
     }
     await expect(seal(4)).rejects.toMatchObject({ code: 'INTERNAL' });
-    await expect(sealer.recordDigest(Buffer.alloc(0))).rejects.toMatchObject({
-      code: 'INTERNAL',
-    });
     await expect(sealer.archiveDigest()).rejects.toMatchObject({ code: 'INTERNAL' });
     sealer.close();
   });
@@ -179,7 +159,6 @@ describe('the worker sealer with many blocks in flight, and failing', () => {
       last: true,
       coded: { coding: CODING_RAW, payload: plain },
       plain,
-      digestPlain: true,
     });
     await expect(job).rejects.toMatchObject({
       code: 'INTERNAL',
@@ -213,7 +192,7 @@ describe('ArchiveWriter sealing off the event loop', () => {
   }
 
   it.each([4096, 64 * 1024])(
-    'writes an archive the reader authenticates, with the same record digest (block %i)',
+    'writes an archive the reader authenticates, with the same records and digest (block %i)',
     async (blockSize) => {
       const off = await write(true, blockSize);
       const on = await write(false, blockSize);

@@ -1,11 +1,11 @@
 /**
- * The last steps of writing an archive, after compression: the record digest of the
- * plaintext blocks (the trailer's sha256, design.md §3.3), AES-256-GCM of each coded
- * block into a segment (§2.3), and the archive digest of every byte written (the
- * manifest's). Two implementations with one contract: on the event loop (small
- * archives, where a thread would cost more than it saves), and on a worker thread
- * (seal-worker.ts) for backups, where these three passes over every byte are a third of
- * the CPU and would otherwise all run on the one thread that also drives the download.
+ * The last steps of writing an archive, after compression: AES-256-GCM of each coded
+ * block into a segment (docs/design.md §2.3), and the archive digest of every byte
+ * written (the manifest's). Two implementations with one contract: on the event loop
+ * (small archives, where a thread would cost more than it saves), and on a worker thread
+ * (seal-worker.ts) for backups, where these passes over every byte would otherwise run
+ * on the one thread that also drives the download. (The trailer's record digest is the
+ * writer's own: cheap since format version 3, it needs no thread; ADR 0028.)
  */
 import { createHash } from 'node:crypto';
 import type { CodedBlock, SegmentKeys } from './segment-codec.js';
@@ -17,8 +17,6 @@ export interface SealJob {
   coded: CodedBlock;
   /** The block's plaintext: records, in archive order. */
   plain: Buffer;
-  /** Whether `plain` belongs in the record digest (false once the trailer is being written). */
-  digestPlain: boolean;
 }
 
 export interface Sealed {
@@ -37,8 +35,6 @@ export interface SegmentSealer {
   /** Bytes written before the first segment (header, envelope): archive digest only. */
   prelude(bytes: Buffer): void;
   seal(job: SealJob): Promise<Sealed>;
-  /** Adds `tail` (the records after the last sealed block) and returns the record digest, hex. */
-  recordDigest(tail: Buffer): Promise<string>;
   /** The archive digest, hex, of the prelude and every segment sealed. */
   archiveDigest(): Promise<string>;
   /** Frees the sealer (a worker is stopped); pending jobs fail. */
@@ -47,7 +43,6 @@ export interface SegmentSealer {
 
 /** Everything on the calling thread, synchronously. */
 export class InlineSealer implements SegmentSealer {
-  private readonly recordHash = createHash('sha256');
   private readonly archiveHash = createHash('sha256');
 
   constructor(private readonly keys: SegmentKeys) {}
@@ -57,14 +52,9 @@ export class InlineSealer implements SegmentSealer {
   }
 
   seal(job: SealJob): Promise<Sealed> {
-    if (job.digestPlain) this.recordHash.update(job.plain);
     const segment = sealSegment(this.keys, job.index, job.last, job.coded);
     this.archiveHash.update(segment);
     return Promise.resolve({ segment: [segment], plain: job.plain });
-  }
-
-  recordDigest(tail: Buffer): Promise<string> {
-    return Promise.resolve(this.recordHash.update(tail).digest('hex'));
   }
 
   archiveDigest(): Promise<string> {

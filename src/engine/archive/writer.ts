@@ -13,6 +13,7 @@ import {
   sealEnvelope,
   type ObjectPurpose,
 } from './format.js';
+import { createRecordDigest, trailerDigestField, type RecordDigest } from './record-digest.js';
 import { COUNT_NAMES, RecordType, encodeRecordPrefix } from './records.js';
 import { WorkerSealer } from './seal-worker.js';
 import { InlineSealer, type Sealed, type SegmentSealer } from './sealer.js';
@@ -29,8 +30,8 @@ export interface ArchiveWriterOptions {
   /** Blocks compressed at once on the thread pool. */
   concurrency?: number;
   /**
-   * Digests and encryption on a worker thread (sealer.ts): for backups, where they
-   * would otherwise share the main thread with the reading. Off for small archives.
+   * Encryption and the archive digest on a worker thread (sealer.ts): for backups, where
+   * they would otherwise share the main thread with the reading. Off for small archives.
    */
   sealOffThread?: boolean;
 }
@@ -39,7 +40,13 @@ export interface Trailer {
   records: number;
   counts: Record<string, number>;
   bytes: number;
-  sha256: string;
+  /**
+   * The digest of the records before the trailer (docs/design.md §3.3), in the field of
+   * the object's format version (record-digest.ts): `xxh64` from version 3, `sha256` in
+   * versions 1 and 2.
+   */
+  xxh64?: string;
+  sha256?: string;
 }
 
 export interface WriteSummary {
@@ -85,11 +92,14 @@ export class ArchiveWriter {
   private readonly quality: number;
   private readonly concurrency: number;
   private readonly sealer: SegmentSealer;
+  private readonly formatVersion: number;
+  /** The trailer's digest of every record before it, fed block by block in order. */
+  private readonly recordDigest: Promise<RecordDigest>;
   private block: Buffer;
   private readonly spareBlocks: Buffer[] = [];
   /** Settles once the last submitted block was handed to the sealer (they go in order). */
   private lastHandedOver: Promise<unknown> = Promise.resolve();
-  /** Set when the trailer is being written: its bytes are not in the record digest. */
+  /** Set when the trailer is being written: blocks after it are not in the record digest. */
   private recordsDigested = false;
   private fill = 0;
   private nextIndex = 0;
@@ -123,6 +133,9 @@ export class ArchiveWriter {
     const envelope = sealEnvelope(header.bytes, options.key, dataKey);
     const keys: SegmentKeys = { dataKey, noncePrefix: header.noncePrefix, aad: header.bytes };
     this.headerBytes = header.bytes;
+    this.formatVersion = header.version;
+    this.recordDigest = createRecordDigest(header.version);
+    this.recordDigest.catch(() => undefined); // awaited with the first block or at finish
     this.sealer = options.sealOffThread ? new WorkerSealer(keys) : new InlineSealer(keys);
     this.block = this.newBlock();
     this.output = this.out;
@@ -176,15 +189,18 @@ export class ArchiveWriter {
   /** Writes the trailer and the final segment, and ends `output`. */
   async finish(): Promise<WriteSummary> {
     this.assertOpen();
-    // The record digest covers every record before the trailer: the sealed blocks, then
-    // what the current block holds so far.
+    // The record digest covers every record before the trailer: the blocks handed over,
+    // then what the current block holds so far.
     await this.settled(this.lastHandedOver);
     this.recordsDigested = true;
+    const digest = await this.settled(this.recordDigest);
     const trailer: Trailer = {
       records: this.records,
       counts: { ...this.counts },
       bytes: this.recordBytes,
-      sha256: await this.settled(this.sealer.recordDigest(this.block.subarray(0, this.fill))),
+      [trailerDigestField(this.formatVersion)]: digest
+        .update(this.block.subarray(0, this.fill))
+        .hex(),
     };
     const payload = Buffer.from(JSON.stringify(trailer), 'utf8');
     await this.append(encodeRecordPrefix(RecordType.Trailer, payload.length));
@@ -266,20 +282,22 @@ export class ArchiveWriter {
   }
 
   /**
-   * Compresses the block (thread pool, blocks at once), then hands it to the sealer in
-   * archive order, whichever compression finishes first. The block belongs to the
-   * sealer from then on: it comes back with the segment.
+   * Compresses the block (thread pool, blocks at once), then, in archive order whichever
+   * compression finishes first, adds it to the record digest and hands it to the sealer.
+   * The block belongs to the sealer from then on: it comes back with the segment.
    */
   private submit(block: Buffer, last: boolean): void {
     const index = this.nextIndex++;
-    const digestPlain = !this.recordsDigested;
+    // The final block holds the trailer, which the digest it carries cannot cover.
+    const digested = !this.recordsDigested;
     const coded = compressBlock(block, this.quality);
     const handedOver = this.lastHandedOver
-      .then(() => coded)
+      .then(() => Promise.all([coded, this.recordDigest]))
       // Wrapped, so this settles when the sealer has the job, not when it is done.
-      .then((c) => ({
-        sealed: this.sealer.seal({ index, last, coded: c, plain: block, digestPlain }),
-      }));
+      .then(([c, digest]) => {
+        if (digested) digest.update(block);
+        return { sealed: this.sealer.seal({ index, last, coded: c, plain: block }) };
+      });
     this.lastHandedOver = handedOver;
     const sealed = handedOver.then((h) => h.sealed);
     handedOver.catch(() => undefined); // failures surface through sealed
