@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { craftBackup, sampleDocuments } from '../../../test/helpers/craft-backup.js';
 import { VECTOR_KEY_HEX, VECTOR_RECORDS } from '../../../test/fixtures/format-v1/make-vectors.js';
-import { VECTOR_MANIFEST } from '../../../test/fixtures/format-v2/make-vectors.js';
+import { VECTOR_MANIFEST } from '../../../test/fixtures/make-format-vectors.js';
 import type { BackupManifest } from '../../shared/backups.js';
 import { ArchiveReader, readArchivePrefix } from '../archive/reader.js';
 import { Keyring } from '../keys/keyring.js';
