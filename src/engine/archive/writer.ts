@@ -288,7 +288,8 @@ export class ArchiveWriter {
    */
   private submit(block: Buffer, last: boolean): void {
     const index = this.nextIndex++;
-    // The final block holds the trailer, which the digest it carries cannot cover.
+    // Blocks submitted once finish() has begun hold the trailer, which the digest it
+    // carries cannot cover; finish() digested the records before it in those blocks.
     const digested = !this.recordsDigested;
     const coded = compressBlock(block, this.quality);
     const handedOver = this.lastHandedOver
