@@ -320,7 +320,7 @@ function auditLines(c: AuditComparison): BenchLine[] {
         `\n  with${costText(r.with.cost)}${waitText(r.with.waits)}\n  without${costText(r.without.cost)}${waitText(r.without.waits)}`,
     );
   const view = (label: string, d: ReturnType<typeof pairedRounds>) =>
-    `\n  ${label}: median ${ms(d.median)} ms, spread ${ms(d.min)} … ${ms(d.max)} ms; mean ${ms(d.mean)} ms, 95 % interval ${ms(d.low)} … ${ms(d.high)} ms`;
+    `\n  ${label}: median ${ms(d.median)} ms, spread ${ms(d.min)} … ${ms(d.max)} ms; mean ${ms(d.mean)} ms, 95 % interval ${ms(d.low)} … ${ms(d.high)} ms; 20 % trimmed mean ${ms(d.trimmed.value)} ms, bootstrap 95 % interval ${ms(d.trimmed.low)} … ${ms(d.trimmed.high)} ms`;
   console.log(
     `Audit write's cost to POST …/backups, per round (with − without; ${ROUNDS} paired rounds × ${AUDIT_SECONDS} s × ${AUDIT_RATE} req/s on each instance at once; load average ${c.loadBefore} → ${c.loadAfter}):` +
       view('client-side p99', client) +
@@ -329,13 +329,15 @@ function auditLines(c: AuditComparison): BenchLine[] {
   );
   const rounds = `${ROUNDS} paired rounds × ${AUDIT_SECONDS} s at a steady ${AUDIT_RATE} req/s each, alternating`;
   // A target is met only when the whole interval is under it: a difference that could be
-  // 2 ms or more is not shown to be under 2 ms, whatever its median.
+  // 2 ms or more is not shown to be under 2 ms, whatever its median. The interval is the
+  // trimmed mean's (paired.ts: a stall that hits one side of one round is not the audit
+  // write's cost); the mean and its t interval are printed beside it.
   const line = (label: string, d: ReturnType<typeof pairedRounds>): BenchLine => ({
-    name: `${label} (mean of per-round differences; 95 % interval ${ms(d.low)} … ${ms(d.high)} ms, spread ${ms(d.min)} … ${ms(d.max)} ms)`,
-    value: d.mean,
+    name: `${label} (20 % trimmed mean of per-round differences; bootstrap 95 % interval ${ms(d.trimmed.low)} … ${ms(d.trimmed.high)} ms; mean ${ms(d.mean)} ms, t interval ${ms(d.low)} … ${ms(d.high)} ms; spread ${ms(d.min)} … ${ms(d.max)} ms)`,
+    value: d.trimmed.value,
     unit: 'ms',
     target: '< 2 ms (whole interval)',
-    pass: d.high < 2,
+    pass: d.trimmed.high < 2,
   });
   return [
     {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pairedRounds, quantile } from '../../bench/paired.js';
+import { pairedRounds, quantile, trimmedInterval, trimmedMean } from '../../bench/paired.js';
 
 describe('the server bench statistics', () => {
   it('takes the nearest-rank quantile, as autocannon does', () => {
@@ -40,9 +40,35 @@ describe('the server bench statistics', () => {
     expect(r.high).toBeLessThan(3.5);
   });
 
+  it('trims a fifth of the rounds from each end before the mean', () => {
+    // 10 values: 2 cut from each end, the mean of 3..8 kept.
+    expect(trimmedMean([100, 1, 2, 3, 4, 5, 6, 7, 8, -50])).toBe(4.5);
+    // Fewer than 5 values: nothing to cut.
+    expect(trimmedMean([1, 2, 9])).toBe(4);
+  });
+
+  it('keeps one stalled round from deciding the trimmed interval, where it decides the t interval', () => {
+    // 16 rounds near +0.6 ms and one in which a stall hit one side (+41 ms).
+    const calm = [0.3, 0.6, 0.4, 0.9, 0.5, 0.7, 0.2, 0.8, 0.6, 0.5, 0.7, 0.4, 0.6, 0.9, 0.3];
+    const r = pairedRounds([...calm, 41].map((d) => [d + 5, 5] as const));
+    expect(r.high).toBeGreaterThan(2); // the t interval: not shown under 2 ms
+    expect(r.trimmed.value).toBeCloseTo(0.58, 1);
+    expect(r.trimmed.low).toBeGreaterThan(0.3);
+    expect(r.trimmed.high).toBeLessThan(1); // the trimmed interval: under 2 ms
+  });
+
+  it('still fails a cost that is there in every round', () => {
+    const r = trimmedInterval([2.4, 2.9, 3.1, 2.2, 2.6, 3.4, 2.8, 2.5]);
+    expect(r.low).toBeGreaterThan(2);
+    expect(r.high).toBeLessThan(3.5);
+    // Seeded: the same rounds give the same interval.
+    expect(trimmedInterval([2.4, 2.9, 3.1, 2.2, 2.6, 3.4, 2.8, 2.5])).toEqual(r);
+  });
+
   it('gives no interval for a single round', () => {
     const r = pairedRounds([[5, 3]]);
     expect(r.high).toBe(Infinity);
+    expect(r.trimmed.high).toBe(Infinity);
     expect(r.median).toBe(2);
   });
 });
