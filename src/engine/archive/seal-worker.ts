@@ -3,6 +3,8 @@
  * there, in archive order, overlapping with the reading, batching and
  * compression on the main thread (ADR 0009). Blocks are transferred, not copied: the
  * worker hands each plaintext block back with its segment, for the writer to reuse.
+ * Given a local folder's file, it writes the segments there itself and hands back only
+ * their sizes (ADR 0029).
  *
  * The worker's code is a string evaluated as CommonJS, not a module file beside this
  * one: the same engine runs from TypeScript sources (tests, tsx), from dist/ and from
@@ -20,10 +22,23 @@ const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { createCipheriv, createHash } = require('node:crypto');
+const { writeSync } = require('node:fs');
 const key = Buffer.from(workerData.dataKey);
 const aad = Buffer.from(workerData.aad);
 const archiveHash = createHash('sha256');
 const view = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+// The archive's file when this thread writes it (ADR 0029), else null; and where in it
+// the next byte goes: the prelude and every segment, back to back, in archive order.
+const fd = workerData.fd;
+let position = 0;
+
+function put(bytes) {
+  if (fd === null) return;
+  for (let done = 0; done < bytes.length; ) {
+    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+  }
+  position += bytes.length;
+}
 
 // Segment: sealed length (4 bytes, big-endian) ‖ AES-256-GCM(coding byte ‖ payload) ‖ tag.
 function seal(m) {
@@ -49,22 +64,33 @@ function seal(m) {
   const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
   if (!own) body = Buffer.from(body);
   const segment = [head, body, tail];
-  for (const part of segment) archiveHash.update(part);
+  const length = head.length + body.length + tail.length;
+  for (const part of segment) {
+    archiveHash.update(part);
+    put(part);
+  }
+  if (fd !== null) return parentPort.postMessage({ ok: { segment: [], length, plain } }, [plain.buffer]);
   const transfer = [plain.buffer];
   if (body.byteLength === body.buffer.byteLength) transfer.push(body.buffer);
-  parentPort.postMessage({ ok: { segment, plain } }, transfer);
+  parentPort.postMessage({ ok: { segment, length, plain } }, transfer);
 }
 
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'seal') return seal(m);
     let ok = null;
-    if (m.op === 'prelude') archiveHash.update(view(m.bytes));
+    if (m.op === 'prelude') {
+      archiveHash.update(view(m.bytes));
+      put(view(m.bytes));
+    }
     else if (m.op === 'archive') ok = archiveHash.digest('hex');
     else throw new Error('unknown operation ' + m.op);
     parentPort.postMessage({ ok });
   } catch (error) {
-    parentPort.postMessage({ error: String((error && error.stack) || error) });
+    // A system call's errno code too (ENOSPC, EIO…), for the file's owner to tell the
+    // user what it means; Node's own codes (ERR_…) stay internal failures.
+    const code = error && /^E[A-Z]+$/.test(String(error.code)) ? error.code : undefined;
+    parentPort.postMessage({ error: String((error && error.stack) || error), code });
   }
 });
 `;
@@ -72,6 +98,8 @@ parentPort.on('message', (m) => {
 interface Reply {
   ok?: unknown;
   error?: string;
+  /** The errno code of a failed write into the archive's file. */
+  code?: string;
 }
 
 interface Waiting {
@@ -93,12 +121,27 @@ export class WorkerSealer implements SegmentSealer {
   /** Replies come in request order: one waiting entry per message sent. */
   private readonly waiting: Waiting[] = [];
   private failure: Error | undefined;
+  private readonly exited: Promise<void>;
 
-  constructor(private readonly keys: SegmentKeys) {
+  /**
+   * With `fd`, this thread writes the prelude and every segment into that file itself, at
+   * their offsets from 0, and hands back only their sizes (ADR 0029): no ciphertext
+   * crosses to the main thread. The file must stay open until `close()` has resolved.
+   */
+  constructor(
+    private readonly keys: SegmentKeys,
+    fd?: number,
+  ) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { dataKey: ownCopy(keys.dataKey), aad: ownCopy(keys.aad), tagLength: TAG_LENGTH },
+      workerData: {
+        dataKey: ownCopy(keys.dataKey),
+        aad: ownCopy(keys.aad),
+        tagLength: TAG_LENGTH,
+        fd: fd ?? null,
+      },
     });
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     // Idle, the worker must not keep the process alive (a writer that is dropped
     // without finish or abort); busy, it must, or a CLI could exit mid-backup.
     this.worker.unref();
@@ -129,17 +172,24 @@ export class WorkerSealer implements SegmentSealer {
         payload,
       },
       transfer,
-    )) as { segment: Uint8Array[]; plain: Uint8Array };
-    return { segment: result.segment.map(asBuffer), plain: asBuffer(result.plain) };
+    )) as { segment: Uint8Array[]; length: number; plain: Uint8Array };
+    return {
+      segment: result.segment.map(asBuffer),
+      length: result.length,
+      plain: asBuffer(result.plain),
+    };
   }
 
   async archiveDigest(): Promise<string> {
     return (await this.send({ op: 'archive' })) as string;
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.fail(new AppError('CANCELLED', 'The archive writer was closed.'));
+    // terminate() stops the thread between two JavaScript steps: a write under way
+    // completes first. Resolved on exit, whether this or something else stopped it.
     void this.worker.terminate();
+    return this.exited;
   }
 
   private send(message: object, transfer: ArrayBuffer[] = []): Promise<unknown> {
@@ -156,6 +206,7 @@ export class WorkerSealer implements SegmentSealer {
     if (this.waiting.length === 0) this.worker.unref();
     if (!next) return;
     if (reply.error === undefined) next.resolve(reply.ok);
+    else if (reply.code) next.reject(Object.assign(new Error(reply.error), { code: reply.code }));
     else next.reject(new AppError('INTERNAL', `Sealing the archive failed: ${reply.error}`));
   }
 

@@ -20,8 +20,13 @@ export interface SealJob {
 }
 
 export interface Sealed {
-  /** length ‖ ciphertext ‖ tag, ready to write, in one or more parts (to write in order). */
+  /**
+   * length ‖ ciphertext ‖ tag, ready to write, in one or more parts (to write in order);
+   * none when the sealer wrote the segment into the archive's file itself.
+   */
   segment: Buffer[];
+  /** The segment's size in bytes. */
+  length: number;
   /** The job's plaintext block, handed back for reuse (a worker returns it after use). */
   plain: Buffer;
 }
@@ -37,8 +42,11 @@ export interface SegmentSealer {
   seal(job: SealJob): Promise<Sealed>;
   /** The archive digest, hex, of the prelude and every segment sealed. */
   archiveDigest(): Promise<string>;
-  /** Frees the sealer (a worker is stopped); pending jobs fail. */
-  close(): void;
+  /**
+   * Frees the sealer (a worker is stopped); pending jobs fail. Resolves once nothing of
+   * it runs any more: no write into the archive's file is under way after that.
+   */
+  close(): Promise<void>;
 }
 
 /** Everything on the calling thread, synchronously. */
@@ -54,12 +62,14 @@ export class InlineSealer implements SegmentSealer {
   seal(job: SealJob): Promise<Sealed> {
     const segment = sealSegment(this.keys, job.index, job.last, job.coded);
     this.archiveHash.update(segment);
-    return Promise.resolve({ segment: [segment], plain: job.plain });
+    return Promise.resolve({ segment: [segment], length: segment.length, plain: job.plain });
   }
 
   archiveDigest(): Promise<string> {
     return Promise.resolve(this.archiveHash.digest('hex'));
   }
 
-  close(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }

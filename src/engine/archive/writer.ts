@@ -4,6 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.js';
 import type { MasterKey } from '../keys/master-key.js';
+import type { FileSink } from '../storage/backend.js';
 import { waitForDrain } from '../util/streams.js';
 import {
   DEFAULT_BLOCK_SIZE,
@@ -34,6 +35,14 @@ export interface ArchiveWriterOptions {
    * they would otherwise share the main thread with the reading. Off for small archives.
    */
   sealOffThread?: boolean;
+  /**
+   * Write the archive into this file instead of `output` (a local folder's object being
+   * written in place): the sealing thread writes each segment at its offset itself, so
+   * no ciphertext crosses back to the main thread (ADR 0029). Needs `sealOffThread`.
+   * The writer never closes it: once `finish` resolves, or after `abort`, `stopped()`,
+   * nothing writes into it any more, and the caller commits or aborts it.
+   */
+  file?: FileSink;
 }
 
 export interface Trailer {
@@ -92,6 +101,9 @@ export class ArchiveWriter {
   private readonly quality: number;
   private readonly concurrency: number;
   private readonly sealer: SegmentSealer;
+  /** Set when the sealer is stopping or stopped; resolves once it runs no more. */
+  private stopping: Promise<void> | undefined;
+  private readonly file: FileSink | undefined;
   private readonly formatVersion: number;
   /** The trailer's digest of every record before it, fed block by block in order. */
   private readonly recordDigest: Promise<RecordDigest>;
@@ -136,7 +148,16 @@ export class ArchiveWriter {
     this.formatVersion = header.version;
     this.recordDigest = createRecordDigest(header.version);
     this.recordDigest.catch(() => undefined); // awaited with the first block or at finish
-    this.sealer = options.sealOffThread ? new WorkerSealer(keys) : new InlineSealer(keys);
+    if (options.file && !options.sealOffThread) {
+      throw new AppError(
+        'INTERNAL',
+        'An archive is written into a file by its sealing thread only.',
+      );
+    }
+    this.file = options.file;
+    this.sealer = options.sealOffThread
+      ? new WorkerSealer(keys, options.file?.fd)
+      : new InlineSealer(keys);
     this.block = this.newBlock();
     this.output = this.out;
     this.out.on('error', (error) => {
@@ -144,7 +165,9 @@ export class ArchiveWriter {
     });
     const prelude = Buffer.concat([header.bytes, envelope.bytes]);
     this.sealer.prelude(prelude);
-    void this.emit(prelude);
+    // Into the file, the sealing thread writes the prelude too: here it is only counted.
+    if (this.file) this.archiveBytes += prelude.length;
+    else void this.emit(prelude);
   }
 
   /**
@@ -209,7 +232,9 @@ export class ArchiveWriter {
     this.submit(this.block.subarray(0, this.fill), true);
     while (this.queue.length > 0) await this.sealNext();
     const archiveSha256 = await this.settled(this.sealer.archiveDigest());
-    this.sealer.close();
+    const stopped = this.stop();
+    // The caller commits the file next: nothing may be writing into it by then.
+    if (this.file) await stopped;
     this.out.end();
     return {
       trailer,
@@ -227,8 +252,20 @@ export class ArchiveWriter {
   abort(reason: Error): void {
     this.failed ??= reason;
     this.finished = true;
-    this.sealer.close();
+    void this.stop();
     this.out.destroy(reason);
+  }
+
+  /**
+   * Resolves once the sealer runs no more (after `abort`, or once `finish` resolved): from
+   * then on nothing writes into the writer's file, which its owner may close.
+   */
+  stopped(): Promise<void> {
+    return this.stopping ?? Promise.resolve();
+  }
+
+  private stop(): Promise<void> {
+    return (this.stopping ??= this.sealer.close());
   }
 
   private countRecord(type: RecordType, payloadLength: number): Buffer {
@@ -307,23 +344,31 @@ export class ArchiveWriter {
   }
 
   private async sealNext(): Promise<void> {
-    const { segment, plain } = await this.settled(this.queue.shift()!.sealed);
+    const { segment, length, plain } = await this.settled(this.queue.shift()!.sealed);
     // The segment holds its own copy: reuse the block rather than leave a megabyte of
     // garbage per block for the collector (it kept peak memory growing with size).
     if (plain.length === this.blockSize) this.spareBlocks.push(plain);
     this.segmentOffsets.push(this.archiveBytes);
-    for (const part of segment) await this.emit(part);
+    if (this.file) {
+      // Already in the file, written by the sealing thread.
+      this.archiveBytes += length;
+      this.file.wrote(this.archiveBytes);
+    } else {
+      for (const part of segment) await this.emit(part);
+    }
   }
 
   /**
    * Awaits sealing work; if the writer failed meanwhile, with the reason it failed for
    * (an abort stops the sealer, whose pending work then reports only that it stopped).
+   * A failed write into the file (a full disk) is told as its owner tells it.
    */
   private async settled<T>(work: Promise<T>): Promise<T> {
     try {
       return await work;
     } catch (error) {
-      throw this.failed ?? error;
+      if (this.failed) throw this.failed;
+      throw this.file && !(error instanceof AppError) ? this.file.describe(error) : error;
     }
   }
 

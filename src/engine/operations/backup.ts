@@ -11,7 +11,7 @@ import {
 } from '../browse/directory.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { OpenFirestoreOptions } from '../sources/firestore/connection.js';
-import type { StorageBackend } from '../storage/backend.js';
+import type { FileSink, StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { archiveKeyOf, browseDirectoryKeyOf, manifestKeyOf, newBackupId } from './backup-names.js';
 import {
@@ -127,6 +127,8 @@ export async function runBackup(
     : undefined;
   let writer: ArchiveWriter | undefined;
   let upload: Promise<unknown> | undefined;
+  /** The archive's file, where the destination is a local folder (ADR 0029). */
+  let file: FileSink | undefined;
   try {
     const signal = ctx.signal ? { signal: ctx.signal } : {};
     const readTime =
@@ -147,19 +149,25 @@ export async function runBackup(
         ? await rtdbSelection(options.source.projectId, options.rtdb)
         : undefined;
 
+    // A local folder's archive is written in place by the sealing thread, with no
+    // stream between (ADR 0029); other destinations take the writer's output.
+    file = await destination.openFile?.(archiveKey);
     writer = new ArchiveWriter({
       key,
       quality,
       // Digests and encryption beside the reading, not after it (ADR 0009).
       sealOffThread: true,
+      ...(file ? { file } : {}),
       ...(options.blockSize ? { blockSize: options.blockSize } : {}),
     });
-    const active = writer;
-    upload = destination.put(archiveKey, writer.output, ctx.signal ? { signal: ctx.signal } : {});
-    // If the destination fails first, stop the producer at its next write.
-    upload.catch((error: unknown) =>
-      active.abort(error instanceof Error ? error : new Error(String(error))),
-    );
+    if (!file) {
+      const active = writer;
+      upload = destination.put(archiveKey, writer.output, ctx.signal ? { signal: ctx.signal } : {});
+      // If the destination fails first, stop the producer at its next write.
+      upload.catch((error: unknown) =>
+        active.abort(error instanceof Error ? error : new Error(String(error))),
+      );
+    }
 
     const header: BackupHeader = {
       format: 1,
@@ -210,6 +218,12 @@ export async function runBackup(
     const entries = directory?.build(id, { size: written.archiveBytes, layout: written.layout });
     const sealing = entries ? sealBrowseDirectory(key, entries) : undefined;
     sealing?.catch(() => undefined); // awaited below
+    if (file) {
+      // finish() returned once nothing writes into the file any more.
+      const complete = file;
+      file = undefined; // commit cleans up after itself if it fails
+      await complete.commit();
+    }
     await upload;
 
     // Read back what storage holds before the backup counts as done.
@@ -272,6 +286,11 @@ export async function runBackup(
       : error;
     writer?.abort(reason instanceof Error ? reason : new Error(String(reason)));
     await upload?.catch(() => undefined);
+    if (file) {
+      // Closed only once the sealing thread has stopped: it may be writing into it.
+      await writer?.stopped();
+      await file.abort();
+    }
     // The archive may have been stored before a later step failed: remove it so only
     // complete, checked backups remain (it is invisible to `list` either way).
     await destination.delete(archiveKey).catch(() => undefined);

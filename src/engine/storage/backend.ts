@@ -23,6 +23,13 @@ export interface StorageBackend {
   readonly capabilities: BackendCapabilities;
 
   put(key: string, body: PutBody, options?: PutOptions): Promise<ObjectInfo>;
+  /**
+   * Opens `key` to be written in place rather than streamed through `put`: only where an
+   * object is a file on this machine (a local folder). The archive writer's sealing
+   * thread then writes the bytes at their offsets itself (ADR 0029). Same guarantees as
+   * `put`: nothing is visible under `key` until `commit` resolves.
+   */
+  openFile?(key: string): Promise<FileSink>;
   get(key: string, options?: GetOptions): Promise<Readable>;
   stat(key: string): Promise<ObjectInfo>;
   list(prefix: string): AsyncIterable<ObjectInfo>;
@@ -57,6 +64,28 @@ export interface StorageHousekeeping {
 }
 
 export type PutBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
+
+/**
+ * An object being written in place (`StorageBackend.openFile`): a hidden temporary file
+ * that its writer fills with positional writes through `fd`, from any thread of the
+ * process. `commit` or `abort` ends it, once, and only after every write through `fd`
+ * has returned: the descriptor is closed then, and its number may be reused at once.
+ */
+export interface FileSink {
+  /** The temporary's descriptor, open for writing; positional writes only. */
+  readonly fd: number;
+  /**
+   * Says how many bytes are written so far, so the disk can be asked to write them back
+   * in the background (one flush at a time); a flush that fails fails `commit`.
+   */
+  wrote(bytes: number): void;
+  /** The error a failed write through `fd` means to the user (a full disk, permissions). */
+  describe(error: unknown): AppError;
+  /** fsyncs the file, puts it in place under its key (atomically) and returns its info. */
+  commit(): Promise<ObjectInfo>;
+  /** Removes the temporary; nothing is left under the key. Never throws. */
+  abort(): Promise<void>;
+}
 
 export interface BackendCapabilities {
   /** `get` honours `range` without reading the whole object. */

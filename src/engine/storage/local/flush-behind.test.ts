@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FlushBehind } from './flush-behind.js';
+import { FlushBehind, Writeback } from './flush-behind.js';
 
 const KiB = 1024;
 
@@ -27,7 +27,7 @@ describe('FlushBehind', () => {
         return handle.datasync();
       },
     };
-    const flushing = new FlushBehind(counted, interval);
+    const flushing = new FlushBehind(new Writeback(counted, interval));
     try {
       await pipeline(
         Readable.from(chunks),
@@ -59,7 +59,7 @@ describe('FlushBehind', () => {
 
   it('reports a failed background flush (a full disk found at writeback), never drops it', async () => {
     const enospc = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-    const failing = new FlushBehind({ datasync: () => Promise.reject(enospc) }, 4);
+    const failing = new FlushBehind(new Writeback({ datasync: () => Promise.reject(enospc) }, 4));
     const chunks = Array.from({ length: 20 }, () => Buffer.alloc(8));
     const run = pipeline(Readable.from(chunks), failing, async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) void chunk;

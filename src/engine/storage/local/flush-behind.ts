@@ -9,28 +9,30 @@ import type { FileHandle } from 'node:fs/promises';
 export const FLUSH_BEHIND_BYTES = 64 * 1024 * 1024;
 
 /**
- * Passes a file's bytes through to its write stream and, every `interval` bytes, asks the
- * disk to write back what is written so far (fdatasync, in the background, one at a
- * time), so writeback overlaps with the rest of the file arriving and the final fsync
- * has only the last stretch left. Durability is unchanged: the file is still fsynced
- * whole before it is renamed into place. A failed flush (a full disk, an I/O error)
- * fails the next chunk, or `settled()`.
+ * Asks the disk, every `interval` bytes written to a file, to write back what is written
+ * so far (fdatasync, in the background, one at a time), so writeback overlaps with the
+ * rest of the file arriving and the final fsync has only the last stretch left.
+ * Durability is unchanged: the file is still fsynced whole before it is renamed into
+ * place. A failed flush (a full disk, an I/O error) is kept for `failure` and `settled()`.
  */
-export class FlushBehind extends Transform {
+export class Writeback {
   private pending: Promise<void> | undefined;
-  private failure: unknown;
+  private error: unknown;
   private sinceFlush = 0;
 
   constructor(
     private readonly handle: Pick<FileHandle, 'datasync'>,
     private readonly interval = FLUSH_BEHIND_BYTES,
-  ) {
-    super();
+  ) {}
+
+  /** What a flush failed with so far; undefined while none has. */
+  get failure(): unknown {
+    return this.error;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.failure !== undefined) return callback(this.failure as Error);
-    this.sinceFlush += chunk.length;
+  /** `bytes` more were written. */
+  add(bytes: number): void {
+    this.sinceFlush += bytes;
     if (this.sinceFlush >= this.interval && this.pending === undefined) {
       this.sinceFlush = 0;
       this.pending = this.handle.datasync().then(
@@ -38,17 +40,37 @@ export class FlushBehind extends Transform {
           this.pending = undefined;
         },
         (error: unknown) => {
-          this.failure = error;
+          this.error ??= error;
           this.pending = undefined;
         },
       );
     }
-    callback(null, chunk);
   }
 
   /** Waits for the flush in flight; rethrows the failure of any flush. */
   async settled(): Promise<void> {
     await this.pending;
-    if (this.failure !== undefined) throw this.failure;
+    if (this.error !== undefined) throw this.error;
+  }
+}
+
+/**
+ * Passes a file's bytes through to its write stream, with a `Writeback` behind them: a
+ * failed flush fails the next chunk, or `settled()`.
+ */
+export class FlushBehind extends Transform {
+  constructor(private readonly writeback: Writeback) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.writeback.failure !== undefined) return callback(this.writeback.failure as Error);
+    this.writeback.add(chunk.length);
+    callback(null, chunk);
+  }
+
+  /** Waits for the flush in flight; rethrows the failure of any flush. */
+  settled(): Promise<void> {
+    return this.writeback.settled();
   }
 }

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,12 @@ describeStorageConformance('local', async () => {
   };
 });
 
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
 describe('local back end', () => {
   it('leaves no temporary behind after a failed write', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'fb-local-'));
@@ -26,6 +33,27 @@ describe('local back end', () => {
     }
     await expect(backend.put('x/y.bin', failing())).rejects.toThrow();
     expect(await readdir(path.join(dir, 'x'))).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows an object written in place only once committed, and nothing after an abort', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fb-local-'));
+    const backend = new LocalBackend(dir);
+    const file = await backend.openFile('x/in-place.bin');
+    writeSync(file.fd, Buffer.from('world'), 0, 5, 6);
+    writeSync(file.fd, Buffer.from('hello '), 0, 6, 0);
+    file.wrote(11);
+    await expect(backend.stat('x/in-place.bin')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await collect(backend.list('x/'))).toEqual([]);
+    expect(await file.commit()).toMatchObject({ key: 'x/in-place.bin', size: 11 });
+    expect(await readFile(path.join(dir, 'x', 'in-place.bin'), 'utf8')).toBe('hello world');
+    await expect(file.commit()).rejects.toThrow(/already ended/);
+
+    const dropped = await backend.openFile('x/dropped.bin');
+    writeSync(dropped.fd, Buffer.from('partial'));
+    await dropped.abort();
+    await dropped.abort(); // idempotent
+    expect(await readdir(path.join(dir, 'x'))).toEqual(['in-place.bin']);
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { fromFsError } from '../../util/fs-errors.js';
 import { FlushBehind } from './flush-behind.js';
+import { LocalFile } from './local-file.js';
 import { makeDirectory } from '../../util/make-directory.js';
 import {
   assertValidKey,
@@ -55,50 +56,52 @@ export class LocalBackend implements StorageBackend {
   }
 
   async put(key: string, body: PutBody, options?: PutOptions): Promise<ObjectInfo> {
-    const target = this.pathOf(key);
-    const dir = path.dirname(target);
-    const temp = path.join(
-      dir,
-      `${TEMP_MARK}${randomBytes(6).toString('hex')}-${path.basename(target)}`,
-    );
-    let handle: FileHandle | undefined;
+    const file = await this.openFile(key);
     try {
-      await makeDirectory(dir);
-      await this.sweepStaleTemporaries(dir);
-      // Create the temporary before streaming: a stream that fails early must not be
-      // able to create it after the cleanup below has run.
-      handle = await open(temp, 'wx');
       // A stream body too goes through Readable.from, whose reads join what is buffered
       // (up to the archive writer's 4 MiB) into one fresh buffer: a copy, but the
       // cheapest way measured (docs/benchmarks.md, Storage). Piping the writer's ~1 MiB
       // segments straight into the file stream kept each alive until its write
       // completed, and V8 ran ~55 full collections per 400 MiB instead of 2; copying
       // them into two reused buffers instead made the kernel's copies 3-4x dearer.
+      // (Backups skip all this: their sealing thread writes the file itself, ADR 0029.)
       const source = body instanceof Uint8Array ? Readable.from([body]) : Readable.from(body);
-      const flushing = new FlushBehind(handle);
-      // The numeric fd, left open: the file is fsynced whole through the handle once the
-      // stream ends (a stream given the FileHandle itself would hold it until it closes).
-      const out = createWriteStream('', { fd: handle.fd, autoClose: false });
-      await pipeline(source, flushing, out, options?.signal ? { signal: options.signal } : {});
-      await flushing.settled();
-      await handle.sync();
-      const written = handle;
-      handle = undefined;
-      await written.close();
-      await rename(temp, target);
-      await fsyncFolder(dir);
-      const info = await stat(target);
-      return { key, size: info.size, modified: info.mtime };
+      // The numeric fd, left open: the file is fsynced whole through its handle on commit
+      // (a stream given the FileHandle itself would hold it until it closes).
+      const out = createWriteStream('', { fd: file.fd, autoClose: false });
+      await pipeline(
+        source,
+        new FlushBehind(file.writeback),
+        out,
+        options?.signal ? { signal: options.signal } : {},
+      );
     } catch (error) {
-      // Waits for a flush still in flight (a FileHandle closes after its pending calls).
-      await handle?.close().catch(() => undefined);
-      await rm(temp, { force: true }).catch(() => undefined);
-      if (isAppError(error)) throw error;
+      await file.abort();
       if ((error as Error).name === 'AbortError') {
         throw new AppError('CANCELLED', `Writing ${key} was cancelled; nothing was kept.`);
       }
-      throw fromFsError(error, `Cannot write ${key} in ${this.displayUrl}`);
+      throw file.describe(error);
     }
+    return file.commit();
+  }
+
+  async openFile(key: string): Promise<LocalFile> {
+    const target = this.pathOf(key);
+    const dir = path.dirname(target);
+    const temp = path.join(
+      dir,
+      `${TEMP_MARK}${randomBytes(6).toString('hex')}-${path.basename(target)}`,
+    );
+    const what = `Cannot write ${key} in ${this.displayUrl}`;
+    try {
+      await makeDirectory(dir);
+    } catch (error) {
+      throw isAppError(error) ? error : fromFsError(error, what);
+    }
+    await this.sweepStaleTemporaries(dir);
+    // Created before any byte is written: a write that fails early must not be able to
+    // create it after its cleanup has run.
+    return LocalFile.create(key, temp, target, what);
   }
 
   async get(key: string, options?: GetOptions): Promise<Readable> {
@@ -215,11 +218,3 @@ export class LocalBackend implements StorageBackend {
 }
 
 /** Makes a rename in `dir` durable. */
-async function fsyncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
