@@ -43,10 +43,11 @@ export function formatProgress(p: Progress): string {
     p.itemsTotal !== undefined
       ? `${formatCount(p.items)}/${formatCount(p.itemsTotal)}`
       : formatCount(p.items);
-  const parts = [`${p.phase.padEnd(10)}`, `${items} docs`];
+  const unit = p.unit ?? 'docs';
+  const parts = [`${p.phase.padEnd(10)}`, `${items} ${unit}`];
   // Phases that count no bytes (writing to Firestore) would show a misleading "0 B".
   if (p.bytes > 0) parts.push(formatBytes(p.bytes));
-  parts.push(`${formatCount(p.itemsPerSecond)} docs/s`);
+  parts.push(`${formatCount(p.itemsPerSecond)} ${unit}/s`);
   if (p.bytesPerSecond > 0) parts.push(`${formatBytes(p.bytesPerSecond)}/s`);
   if (p.etaSeconds !== undefined && p.items > 0) parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
   return parts.join('  ');

@@ -37,6 +37,7 @@ export type RunTrigger = z.infer<typeof RunTriggerSchema>;
 export const ProgressSchema = z.object({
   phase: z.string(),
   items: z.number(),
+  unit: z.string().optional(),
   itemsTotal: z.number().optional(),
   bytes: z.number(),
   itemsPerSecond: z.number(),

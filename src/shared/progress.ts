@@ -4,6 +4,8 @@ export interface Progress {
   phase: string;
   /** Items done in this phase (documents, records). */
   items: number;
+  /** What the items are, plural and short ("docs", "users", "objects"); "docs" when unset. */
+  unit?: string;
   /** Items expected, when known; drives the ETA. */
   itemsTotal?: number;
   /** Bytes done (plaintext read for backups, archive bytes for restores/verifies). */

@@ -121,6 +121,20 @@ describe('firebackup CLI, small surprises', () => {
     expect(line).toContain('5 docs');
   });
 
+  it('progress names what a phase counts: Storage objects are not "docs"', () => {
+    const line = formatProgress({
+      phase: 'reading Storage objects',
+      items: 11,
+      unit: 'objects',
+      bytes: 1_100_000_000,
+      itemsPerSecond: 3,
+      bytesPerSecond: 300_000_000,
+    });
+    expect(line).toContain('11 objects');
+    expect(line).toContain('3 objects/s');
+    expect(line).not.toContain('docs');
+  });
+
   it('strips gRPC\'s empty "Resolution note" from errors', () => {
     const error = toAppError(
       {

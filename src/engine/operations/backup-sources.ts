@@ -104,7 +104,7 @@ export async function writeOtherSources(
   const sources = options.sources ?? ['firestore'];
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   if (sources.includes('auth')) {
-    ctx.meter?.startPhase('reading Auth users');
+    ctx.meter?.startPhase('reading Auth users', undefined, 'users');
     const { hashConfigSource, ...connect } = options.auth ?? { projectId };
     await writeAuthRecords(writer, openAuth({ ...connect, projectId: connect.projectId }), {
       ...(hashConfigSource ? { hashConfigSource } : {}),
@@ -116,7 +116,7 @@ export async function writeOtherSources(
     });
   }
   if (sources.includes('rtdb') && rtdb) {
-    ctx.meter?.startPhase('reading the Realtime Database');
+    ctx.meter?.startPhase('reading the Realtime Database', undefined, 'records');
     // Each instance is read in a worker thread of its own with a small heap (ADR 0014).
     const { paths: _chosen, readerHeapMb, ...connect } = options.rtdb ?? {};
     for (const name of rtdb.instances) {
@@ -133,7 +133,7 @@ export async function writeOtherSources(
     }
   }
   if (sources.includes('storage') && selection) {
-    ctx.meter?.startPhase('reading Storage objects');
+    ctx.meter?.startPhase('reading Storage objects', undefined, 'objects');
     const storage = openStorageSource(options.storage ?? {});
     for (const bucket of selection.buckets) {
       await writeStorageRecords(

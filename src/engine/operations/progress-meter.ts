@@ -9,6 +9,7 @@ export class ProgressMeter {
   private bytes = 0;
   private started = performance.now();
   private lastEmit = 0;
+  private unit: string | undefined;
 
   constructor(
     private readonly listener: ProgressListener | undefined,
@@ -21,9 +22,11 @@ export class ProgressMeter {
     this.itemsTotal = total;
   }
 
-  startPhase(phase: string, itemsTotal?: number): void {
+  /** A new phase, counting from zero; `unit` names its items (Progress.unit). */
+  startPhase(phase: string, itemsTotal?: number, unit?: string): void {
     this.phase = phase;
     this.itemsTotal = itemsTotal;
+    this.unit = unit;
     this.items = 0;
     this.bytes = 0;
     this.started = performance.now();
@@ -42,6 +45,7 @@ export class ProgressMeter {
     const progress: Progress = {
       phase: this.phase,
       items: this.items,
+      ...(this.unit ? { unit: this.unit } : {}),
       bytes: this.bytes,
       itemsPerSecond,
       bytesPerSecond: this.bytes / seconds,

@@ -63,6 +63,14 @@ export interface OtherSourcesReport {
   storage?: StorageRestoreReport;
 }
 
+/** What each section's progress counts. */
+const RESTORE_UNITS: Record<SourceName, string> = {
+  firestore: 'docs',
+  auth: 'users',
+  rtdb: 'records',
+  storage: 'objects',
+};
+
 const RESTORE_PHASES: Record<SourceName, string> = {
   firestore: 'restoring Firestore documents',
   auth: 'restoring Auth users',
@@ -97,7 +105,7 @@ export async function restoreOtherSources(
     }
     if (!targets.sources.includes(section.source)) continue; // skipped by `sections`
     // One phase per source, so the progress says which one is being written.
-    ctx.meter?.startPhase(RESTORE_PHASES[section.source]);
+    ctx.meter?.startPhase(RESTORE_PHASES[section.source], undefined, RESTORE_UNITS[section.source]);
     if (section.source === 'auth') {
       if (!targets.auth) throw new AppError('INVALID_ARGUMENT', 'No Auth target to restore into.');
       const conn = openAuth(targets.auth);

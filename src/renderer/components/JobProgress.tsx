@@ -42,7 +42,7 @@ export function JobProgress({ jobId, label }: { jobId: string; label?: string })
           <dd>{formatBytes(p.bytes)}</dd>
           <dt>Rate</dt>
           <dd>
-            {formatRate(p.itemsPerSecond, 'items')} · {formatBytes(p.bytesPerSecond)}/s
+            {formatRate(p.itemsPerSecond, p.unit ?? 'items')} · {formatBytes(p.bytesPerSecond)}/s
           </dd>
           <dt>Time left</dt>
           <dd>{p.etaSeconds === undefined ? 'unknown' : formatDuration(p.etaSeconds)}</dd>
