@@ -171,6 +171,30 @@ describe('keys rewrap', () => {
     }
   }, 120_000);
 
+  it('closes every read of the stored archive when its put fails, even before reading it', async () => {
+    const keyring = new Keyring(newKey, [oldKey, v1Key]);
+    const dest = await destinationWithOldBackups();
+    const reads: Readable[] = [];
+    // The same folder, with every stream `get` returns kept to look at afterwards.
+    const tracked: StorageBackend = Object.assign(Object.create(dest) as LocalBackend, {
+      get: async (...args: Parameters<LocalBackend['get']>) => {
+        const stream = await dest.get(...args);
+        reads.push(stream);
+        return stream;
+      },
+    });
+    // The second put of a run is the first archive's: failed outright, its body unread.
+    const stopped = await rewrapBackups(
+      new FaultyBackend(tracked, [{ type: 'fail', op: 'put', nth: 2 }]),
+      keyring,
+    );
+    expect(stopped.some((r) => r.action === 'failed')).toBe(true);
+    expect(reads.length).toBeGreaterThan(3);
+    // Each read was read to its end or closed: none is left for the collector to close.
+    const open = reads.filter((stream) => !stream.destroyed && !stream.readableEnded);
+    expect(open).toEqual([]);
+  });
+
   it('refuses to re-wrap an archive that differs from its manifest, and leaves it', async () => {
     const dest = await destinationWithOldBackups();
     const id = (await completeBackups(dest))[0]!.id;

@@ -117,17 +117,19 @@ async function rewrapOne(
       current,
     );
     // 3. The re-wrapped archive over the old one, from a read checked against step 1.
-    const swap = swapPrefix(
-      await destination.get(archiveKey),
-      prefix.bytes.length,
-      newPrefix,
-      oldSha256,
-    );
-    // A cancelled put leaves the stored archive as it was (atomic puts), and M1 names it.
-    await destination.put(archiveKey, swap.bytes, {
-      contentLength: size,
-      ...(signal ? { signal } : {}),
-    });
+    const source = await destination.get(archiveKey);
+    const swap = swapPrefix(source, prefix.bytes.length, newPrefix, oldSha256);
+    try {
+      // A cancelled put leaves the stored archive as it was (atomic puts), and M1 names it.
+      await destination.put(archiveKey, swap.bytes, {
+        contentLength: size,
+        ...(signal ? { signal } : {}),
+      });
+    } finally {
+      // A put that failed before reading it to the end (or at all) leaves the read open:
+      // a local folder's file handle would stay open until the collector found it.
+      source.destroy();
+    }
     await readBackWith(destination, archiveKey, current, stored);
   }
   // The browse directory (docs/design.md §7), bound to the archive's header, which a
