@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { fromFsError } from '../util/fs-errors.js';
+import { fsyncPath } from '../util/fsync-path.js';
 import type { Catalog } from './catalog.js';
 import { makeCatalogFolder } from './db.js';
 import { CATALOG_FILE_NAME } from './location.js';
@@ -58,10 +59,10 @@ export async function copyCatalogTo(
     const copy = new Database(temp);
     copy.pragma('journal_mode = DELETE');
     copy.close();
-    await fsync(temp);
+    await fsyncPath(temp);
     verifyCopy(catalog, temp);
     await rename(temp, file);
-    await fsync(folder);
+    await fsyncPath(folder);
   } catch (error) {
     await rm(temp, { force: true });
     if (isAppError(error)) throw error;
@@ -107,15 +108,6 @@ async function assertWritable(folder: string): Promise<void> {
       'PERMISSION_DENIED',
       `FireBackup cannot write in ${folder}, so the catalog cannot move there; it stays where it is. Choose a folder you can write to.`,
     );
-  }
-}
-
-async function fsync(file: string): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -2,6 +2,7 @@ import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.js';
 import { fromFsError } from '../../util/fs-errors.js';
+import { fsyncPath } from '../../util/fsync-path.js';
 import type { FileSink, ObjectInfo } from '../backend.js';
 import { Writeback } from './flush-behind.js';
 
@@ -63,7 +64,7 @@ export class LocalFile implements FileSink {
       await this.handle.sync();
       await this.handle.close();
       await rename(this.temp, this.target);
-      await fsyncFolder(path.dirname(this.target));
+      await fsyncPath(path.dirname(this.target));
       const info = await stat(this.target);
       return { key: this.key, size: info.size, modified: info.mtime };
     } catch (error) {
@@ -88,14 +89,5 @@ export class LocalFile implements FileSink {
     // already closed is refused, which is fine here.
     await this.handle.close().catch(() => undefined);
     await rm(this.temp, { force: true }).catch(() => undefined);
-  }
-}
-
-async function fsyncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
