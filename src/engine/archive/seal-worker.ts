@@ -80,8 +80,9 @@ parentPort.on('message', (m) => {
     if (m.op === 'seal') return seal(m);
     let ok = null;
     if (m.op === 'prelude') {
-      archiveHash.update(view(m.bytes));
-      put(view(m.bytes));
+      const bytes = view(m.bytes);
+      archiveHash.update(bytes);
+      put(bytes);
     }
     else if (m.op === 'archive') ok = archiveHash.digest('hex');
     else throw new Error('unknown operation ' + m.op);
